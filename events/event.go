@@ -17,10 +17,10 @@ const SchemaVersion = 1
 // Event is one immutable step in the life of an act. The JSON names are
 // append-only.
 type Event struct {
-	Schema int       `json:"schema"`
-	ID     ID        `json:"id"`   // the idempotency key of the append
-	Act    ActID     `json:"act"`  // the act concerned
-	Type   Type      `json:"type"` // see Types
+	Schema int   `json:"schema"`
+	ID     ID    `json:"id"`   // the idempotency key of the append
+	Act    ActID `json:"act"`  // the act concerned
+	Type   Type  `json:"type"` // see Types
 	// Date is the legal date of the step, to the precision known.
 	Date Date `json:"date"`
 	// Valid time, where the type has it: [EffectiveFrom, EffectiveTo).
