@@ -29,7 +29,8 @@ type Suspension struct {
 // State is what the lifecycle rules need to know of an act's history: a
 // small fold that a ledger can keep per act and update with Apply. It is not
 // the projection of the act (see package projections): it holds only what
-// Check consults.
+// Check consults. A State may be copied by value: Apply never writes into
+// memory that a copy shares.
 type State struct {
 	Act     ActID
 	Version uint64 // events folded, record events included
@@ -305,10 +306,14 @@ func (s *State) Apply(e *Event) {
 	case Reenacted:
 		s.Ended = nil
 	case Suspended:
-		s.Suspensions = append(s.Suspensions, Suspension{ID: e.ID, Provisions: e.Provisions, From: e.EffectiveFrom, To: e.EffectiveTo})
+		// Full slice expressions: a copied State never shares a backing
+		// array with the State it was copied from.
+		s.Suspensions = append(s.Suspensions[:len(s.Suspensions):len(s.Suspensions)], Suspension{ID: e.ID, Provisions: e.Provisions, From: e.EffectiveFrom, To: e.EffectiveTo})
 	case SuspensionLifted:
 		if i := s.activeSuspension(e.Provisions, e.EffectiveFrom); i >= 0 {
-			s.Suspensions[i].LiftedFrom = e.EffectiveFrom
+			sus := append([]Suspension(nil), s.Suspensions...)
+			sus[i].LiftedFrom = e.EffectiveFrom
+			s.Suspensions = sus
 		}
 	case RecordCorrected, RecordRetracted:
 		s.Stale = true

@@ -1,0 +1,35 @@
+// Package ledger is the clerks' service: it turns commands (record this event,
+// record these events together) into appends to an event store, enforcing the
+// lifecycle rules of package events with no lost update.
+//
+// # How an append is decided
+//
+// One goroutine, the sequencer, owns a cache of every act it has touched: the
+// act's rule state (events.State), the stream sequence and record time of each
+// of its events, and their ids. Commands queue to it; it takes as many as are
+// waiting (up to MaxBatch events), checks each against the cache as it would
+// stand after the ones before it, and writes them all in one atomic batch in
+// which the first event of every act carries the act's expected last stream
+// sequence. The store refuses the batch if any act moved on (another ledger
+// process wrote to it), so the cache is a guess that the store verifies, never
+// a source of truth: on a conflict the sequencer reloads the acts concerned
+// and decides each command again on its own.
+//
+// Grouping concurrent commands into one batch shares one disk sync among
+// them: with fsync before acknowledgement this is what lets many clerks
+// append at once.
+//
+// An act that the sequencer has never seen is assumed to be new: its first
+// event is written with the expectation "no event yet", which the store
+// checks. If the assumption fails (the act exists), or a rule fails on an act
+// that was only assumed new, the act is loaded from the store and the command
+// is decided again.
+//
+// # Idempotency
+//
+// Every event has an id (a ULID), assigned by the ledger when the client gives
+// none. A command whose event id is already recorded for its act returns the
+// first receipt with Duplicate set, however long ago it was recorded: the
+// cache, loaded from the store, knows every id of the act. The store's own
+// duplicate window (Nats-Msg-Id) is a second line.
+package ledger

@@ -1,0 +1,205 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxBatch   = 1000 // JetStream's limit of an atomic batch
+	DefaultMaxRetries = 8
+	DefaultQueue      = 4096
+)
+
+// Options configure a Ledger. The zero value is usable.
+type Options struct {
+	// MaxBatch bounds the events written in one atomic batch, and so the
+	// events of one AppendAtomic call.
+	MaxBatch int
+	// MaxRetries bounds how often one command is decided again after its
+	// acts changed under it.
+	MaxRetries int
+	// Clock gives the record time; time.Now when nil.
+	Clock  func() time.Time
+	Logger *slog.Logger
+}
+
+// Command asks for one event to be recorded.
+type Command struct {
+	Event events.Event
+	// ExpectedVersion, when set, is the version of the act the clerk last
+	// read: the number of its events (0: the act must not exist yet). The
+	// command is refused with a conflict if the act has moved on.
+	ExpectedVersion *uint64
+}
+
+// Receipt says where an event was recorded.
+type Receipt struct {
+	ID         events.ID    `json:"id"`
+	Act        events.ActID `json:"act"`
+	Type       events.Type  `json:"type"`
+	Version    uint64       `json:"version"`  // the act's version after this event
+	Seq        uint64       `json:"sequence"` // the stream sequence
+	RecordedAt time.Time    `json:"recorded_at"`
+	Duplicate  bool         `json:"duplicate,omitempty"` // recorded before, by an earlier attempt
+}
+
+// Ledger records events in a Store. Its methods are safe for concurrent
+// use. Close stops it.
+type Ledger struct {
+	store Store
+	opts  Options
+	log   *slog.Logger
+	queue chan *unit
+
+	closeOnce sync.Once
+	closing   chan struct{}
+	done      chan struct{}
+
+	// Owned by the sequencer goroutine.
+	acts     map[events.ActID]*act
+	lastTime time.Time
+}
+
+// New returns a Ledger writing to store and starts its sequencer.
+func New(store Store, opts Options) *Ledger {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = DefaultMaxBatch
+	}
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = DefaultMaxRetries
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	l := &Ledger{
+		store:   store,
+		opts:    opts,
+		log:     opts.Logger.With("component", "ledger"),
+		queue:   make(chan *unit, DefaultQueue),
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
+		acts:    make(map[events.ActID]*act),
+	}
+	go l.sequence()
+	return l
+}
+
+// Close stops accepting commands, lets those already taken finish, and
+// returns when the sequencer has stopped. Commands still queued fail with
+// ErrClosed; none is half-written, since each batch is atomic.
+func (l *Ledger) Close() error {
+	l.closeOnce.Do(func() { close(l.closing) })
+	<-l.done
+	return nil
+}
+
+// Append records one event. identity is the recording identity, taken from
+// the authenticated caller. The error is an *events.Error (invalid, rule
+// violation, conflict), or wraps ErrUnavailable or ErrClosed.
+func (l *Ledger) Append(ctx context.Context, identity string, cmd Command) (Receipt, error) {
+	rs, err := l.AppendAtomic(ctx, identity, []Command{cmd})
+	if err != nil {
+		return Receipt{}, err
+	}
+	return rs[0], nil
+}
+
+// AppendAtomic records several events, of one act or several, all or none:
+// one instrument that changes several acts is one batch. Each command's
+// ExpectedVersion is the version of its act just before that event. Events
+// already recorded (the same ids, as a retried batch has) are not written
+// again: their first receipts come back with Duplicate set.
+func (l *Ledger) AppendAtomic(ctx context.Context, identity string, cmds []Command) ([]Receipt, error) {
+	if len(cmds) == 0 {
+		return nil, events.Errorf(events.CodeInvalid, "no events to record: send at least one")
+	}
+	if len(cmds) > l.opts.MaxBatch {
+		return nil, events.Errorf(events.CodeTooLarge, "%d events in one atomic batch, more than the limit of %d: split the batch", len(cmds), l.opts.MaxBatch)
+	}
+	if identity == "" {
+		return nil, events.Errorf(events.CodeInternal, "no recording identity")
+	}
+	u := &unit{ctx: ctx, identity: identity, cmds: make([]Command, len(cmds)), done: make(chan struct{})}
+	seen := make(map[events.ID]int, len(cmds))
+	for i, c := range cmds {
+		e := &c.Event
+		if err := e.CheckNew(); err != nil {
+			return nil, at(i, len(cmds), err)
+		}
+		e.Schema = events.SchemaVersion
+		if e.ID.IsZero() {
+			e.ID = events.NewID()
+		}
+		if j, dup := seen[e.ID]; dup {
+			return nil, at(i, len(cmds), events.Errorf(events.CodeInvalid, "event id %s is used twice in the batch (also by event %d)", e.ID, j+1))
+		}
+		seen[e.ID] = i
+		if err := e.Validate(); err != nil {
+			return nil, at(i, len(cmds), err)
+		}
+		u.cmds[i] = c
+	}
+	select {
+	case <-l.closing:
+		return nil, ErrClosed
+	default:
+	}
+	select {
+	case l.queue <- u:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-l.closing:
+		return nil, ErrClosed
+	}
+	select {
+	case <-u.done:
+		return u.receipts, u.err
+	case <-ctx.Done():
+		// The sequencer may still write the batch; a retry with the same
+		// ids is answered from the first write.
+		return nil, ctx.Err()
+	}
+}
+
+// at prefixes err with the position of the event in a batch of n.
+func at(i, n int, err error) error {
+	if n == 1 {
+		return err
+	}
+	var e *events.Error
+	if errors.As(err, &e) {
+		c := *e
+		c.Message = fmt.Sprintf("event %d of %d: %s", i+1, n, e.Message)
+		return &c
+	}
+	return fmt.Errorf("event %d of %d: %w", i+1, n, err)
+}
+
+// History returns an act's events in order, read from the store (not from
+// the cache), each with its version. An act with no events is a
+// CodeNotFound error.
+func (l *Ledger) History(ctx context.Context, id events.ActID) ([]events.Recorded, error) {
+	stored, err := l.store.Load(ctx, id, 0)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s: %w", id, err)
+	}
+	if len(stored) == 0 {
+		return nil, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s has no events in the ledger: check the identifier, or record its first event", id)}
+	}
+	out := make([]events.Recorded, len(stored))
+	for i, s := range stored {
+		out[i] = events.Recorded{Event: s.Event, Seq: s.Seq, Version: uint64(i + 1)}
+	}
+	return out, nil
+}

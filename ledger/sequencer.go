@@ -1,0 +1,494 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+)
+
+// storeTimeout bounds one store operation of the sequencer.
+const storeTimeout = 30 * time.Second
+
+// unit is one command or one atomic batch of commands, waiting for the
+// sequencer.
+type unit struct {
+	ctx      context.Context
+	identity string
+	cmds     []Command
+	done     chan struct{}
+	receipts []Receipt
+	err      error
+	// fresh lists the acts loaded from the store while deciding this unit:
+	// a rule or expectation that fails on them is final.
+	fresh map[events.ActID]bool
+}
+
+func (u *unit) finish(rs []Receipt, err error) {
+	u.receipts, u.err = rs, err
+	close(u.done)
+}
+
+// act is the sequencer's cache of one act.
+type act struct {
+	state  events.State
+	log    []entry              // one per version: where each event is
+	ids    map[events.ID]idInfo // the version of each event id
+	loaded bool                 // read from, or confirmed by, the store at least once
+	stale  bool                 // the store may hold more than the cache: reload first
+}
+
+type entry struct {
+	seq uint64
+	at  int64 // record time, Unix nanoseconds
+}
+
+type idInfo struct {
+	version uint32
+	typ     events.Type
+}
+
+func (a *act) version() uint64 { return uint64(len(a.log)) }
+
+func (a *act) lastSeq() uint64 {
+	if len(a.log) == 0 {
+		return 0
+	}
+	return a.log[len(a.log)-1].seq
+}
+
+// stage is an act as it will be if the batch being built commits.
+type stage struct {
+	a          *act
+	state      events.State
+	version    uint64
+	expectSeq  uint64
+	expectSent bool
+	staged     []staged // events of this act in the batch
+}
+
+type staged struct {
+	event *events.Event
+	msg   int // index in batch.msgs
+}
+
+// batch is one atomic write being built.
+type batch struct {
+	msgs   []Message
+	stages map[events.ActID]*stage
+	order  []events.ActID
+	units  []*unit
+	// plans[u][i] says how command i of unit u is answered.
+	plans map[*unit][]plan
+}
+
+// plan is how one command is answered after the batch commits.
+type plan struct {
+	dup     *Receipt // already recorded: this receipt
+	act     events.ActID
+	version uint64 // the act's version after the event
+	msg     int    // index in msgs, for the stream sequence
+	alias   int    // >= 0: same id as msgs[alias], staged by another unit
+}
+
+func newBatch() *batch {
+	return &batch{stages: map[events.ActID]*stage{}, plans: map[*unit][]plan{}}
+}
+
+// sequence is the sequencer goroutine.
+func (l *Ledger) sequence() {
+	defer close(l.done)
+	var carry *unit
+	for {
+		var first *unit
+		if carry != nil {
+			first, carry = carry, nil
+		} else {
+			select {
+			case first = <-l.queue:
+			case <-l.closing:
+				l.drainClosed()
+				return
+			}
+		}
+		group := []*unit{first}
+		n := len(first.cmds)
+	gather:
+		for n < l.opts.MaxBatch {
+			select {
+			case u := <-l.queue:
+				if n+len(u.cmds) > l.opts.MaxBatch {
+					carry = u
+					break gather
+				}
+				group = append(group, u)
+				n += len(u.cmds)
+			default:
+				break gather
+			}
+		}
+		l.process(group)
+	}
+}
+
+func (l *Ledger) drainClosed() {
+	for {
+		select {
+		case u := <-l.queue:
+			u.finish(nil, ErrClosed)
+		default:
+			return
+		}
+	}
+}
+
+type outcome int
+
+const (
+	staged_ outcome = iota // the unit's events are in the batch
+	settled                // the unit is answered (duplicates, or an error)
+	needLoad               // an act must be read from the store first
+)
+
+// process decides and writes a group of units, as few batches as it can.
+func (l *Ledger) process(units []*unit) {
+	for len(units) > 0 {
+		b := newBatch()
+		var load events.ActID
+		i := 0
+		for ; i < len(units); i++ {
+			u := units[i]
+			if err := u.ctx.Err(); err != nil {
+				u.finish(nil, err)
+				continue
+			}
+			out, act := l.stageUnit(b, u)
+			if out == needLoad {
+				load = act
+				break
+			}
+			if out == staged_ {
+				b.units = append(b.units, u)
+			}
+		}
+		if err := l.flush(b); errors.Is(err, ErrConflict) {
+			for _, u := range b.units {
+				l.processAlone(u)
+			}
+		}
+		if i == len(units) {
+			return
+		}
+		u := units[i]
+		if err := l.load(load); err != nil {
+			u.finish(nil, err)
+			i++
+		} else {
+			if u.fresh == nil {
+				u.fresh = map[events.ActID]bool{}
+			}
+			u.fresh[load] = true
+		}
+		units = units[i:]
+	}
+}
+
+// processAlone decides and writes one unit in batches of its own, loading
+// acts and retrying after conflicts, up to MaxRetries times.
+func (l *Ledger) processAlone(u *unit) {
+	for attempt := 0; ; attempt++ {
+		if err := u.ctx.Err(); err != nil {
+			u.finish(nil, err)
+			return
+		}
+		b := newBatch()
+		out, id := l.stageUnit(b, u)
+		switch out {
+		case settled:
+			return
+		case needLoad:
+			if err := l.load(id); err != nil {
+				u.finish(nil, err)
+				return
+			}
+			if u.fresh == nil {
+				u.fresh = map[events.ActID]bool{}
+			}
+			u.fresh[id] = true
+			continue
+		}
+		b.units = []*unit{u}
+		err := l.flush(b)
+		if !errors.Is(err, ErrConflict) {
+			return
+		}
+		if attempt >= l.opts.MaxRetries {
+			u.finish(nil, &events.Error{Code: events.CodeConflict, Message: fmt.Sprintf("the acts of this request kept changing during %d attempts: read them again and retry", attempt+1)})
+			return
+		}
+		u.fresh = nil
+	}
+}
+
+// stageUnit adds u's events to b, or settles u, or names an act to load.
+// It is all or nothing: a unit that fails leaves b as it was.
+func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
+	type saved struct {
+		st     *stage
+		copy   stage
+		exists bool
+	}
+	touched := map[events.ActID]saved{}
+	msgs0, order0 := len(b.msgs), len(b.order)
+	undo := func() {
+		for id, s := range touched {
+			if !s.exists {
+				delete(b.stages, id)
+				continue
+			}
+			*s.st = s.copy
+		}
+		b.msgs, b.order = b.msgs[:msgs0], b.order[:order0]
+	}
+	plans := make([]plan, len(u.cmds))
+	n := len(u.cmds)
+	for i := range u.cmds {
+		c := &u.cmds[i]
+		e := &c.Event
+		a := l.acts[e.Act]
+		if a == nil {
+			a = &act{ids: map[events.ID]idInfo{}}
+			a.state.Act = e.Act
+			l.acts[e.Act] = a
+		}
+		if a.stale {
+			undo()
+			return needLoad, e.Act
+		}
+		st := b.stages[e.Act]
+		if _, ok := touched[e.Act]; !ok {
+			if st != nil {
+				touched[e.Act] = saved{st: st, copy: *st, exists: true}
+			} else {
+				st = &stage{a: a, state: a.state, version: a.version(), expectSeq: a.lastSeq()}
+				b.stages[e.Act] = st
+				b.order = append(b.order, e.Act)
+				touched[e.Act] = saved{st: st}
+			}
+		}
+		// A cached act may be behind the store (another ledger wrote to it):
+		// a refusal is final only once the act was read while deciding u.
+		fresh := u.fresh[e.Act]
+
+		// Idempotency: an id already recorded, or staged by another unit.
+		if info, ok := a.ids[e.ID]; ok {
+			if info.typ != e.Type {
+				undo()
+				u.finish(nil, at(i, n, &events.Error{Code: events.CodeConflict, Act: e.Act, Current: a.version(),
+					Message: fmt.Sprintf("event id %s is already recorded for %s as a '%s' event, not '%s': give a new event a new id", e.ID, e.Act, info.typ, e.Type)}))
+				return settled, ""
+			}
+			ent := a.log[info.version-1]
+			plans[i] = plan{dup: &Receipt{ID: e.ID, Act: e.Act, Type: e.Type, Version: uint64(info.version), Seq: ent.seq,
+				RecordedAt: time.Unix(0, ent.at).UTC(), Duplicate: true}, alias: -1}
+			continue
+		}
+		if k := st.find(e.ID); k >= 0 {
+			plans[i] = plan{alias: st.staged[k].msg}
+			continue
+		}
+
+		// The clerk's expectation.
+		if c.ExpectedVersion != nil && *c.ExpectedVersion != st.version {
+			// Versions only grow: an expectation below the cached version is
+			// stale for certain; one above it may be news from another ledger.
+			if *c.ExpectedVersion > st.version && !fresh {
+				undo()
+				return needLoad, e.Act
+			}
+			undo()
+			u.finish(nil, at(i, n, &events.Error{Code: events.CodeConflict, Act: e.Act, Current: st.version,
+				Message: fmt.Sprintf("act %s is at version %d, not %d as expected: read its history and decide again", e.Act, st.version, *c.ExpectedVersion)}))
+			return settled, ""
+		}
+
+		// The lifecycle rules.
+		var err error
+		if spec, _ := events.SpecOf(e.Type); spec.Group == events.Record {
+			err = l.checkRecord(st, e)
+		} else {
+			err = st.state.Check(e)
+		}
+		if err != nil {
+			if !fresh && events.ErrorCode(err) != events.CodeInternal {
+				undo()
+				return needLoad, e.Act
+			}
+			undo()
+			u.finish(nil, at(i, n, err))
+			return settled, ""
+		}
+
+		// Stage it.
+		e.RecordedAt = l.now()
+		e.RecordedBy = u.identity
+		data, err := events.Encode(e)
+		if err == nil && len(data) > events.MaxEventBytes {
+			err = events.Errorf(events.CodeTooLarge, "the event is %d bytes once recorded, more than the limit of %d: record long texts in several events", len(data), events.MaxEventBytes)
+		}
+		if err != nil {
+			undo()
+			u.finish(nil, at(i, n, err))
+			return settled, ""
+		}
+		b.msgs = append(b.msgs, Message{Event: e, Data: data, Expect: !st.expectSent, ExpectSeq: st.expectSeq})
+		st.expectSent = true
+		st.state.Apply(e)
+		st.version++
+		st.staged = append(st.staged[:len(st.staged):len(st.staged)], staged{event: e, msg: len(b.msgs) - 1})
+		plans[i] = plan{act: e.Act, version: st.version, msg: len(b.msgs) - 1, alias: -1}
+	}
+	b.plans[u] = plans
+	if len(b.msgs) == msgs0 {
+		// Nothing new: every event was recorded before.
+		l.answer(b, u, nil)
+		return settled, ""
+	}
+	return staged_, ""
+}
+
+func (st *stage) find(id events.ID) int {
+	for k := range st.staged {
+		if st.staged[k].event.ID == id {
+			return k
+		}
+	}
+	return -1
+}
+
+// checkRecord validates a correction or retraction against the act's whole
+// history as the store holds it, plus the events staged before it.
+func (l *Ledger) checkRecord(st *stage, e *events.Event) error {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	stored, err := l.store.Load(ctx, e.Act, 0)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", e.Act, err)
+	}
+	hist := make([]events.Event, 0, len(stored)+len(st.staged))
+	for _, s := range stored {
+		hist = append(hist, s.Event)
+	}
+	for _, s := range st.staged {
+		hist = append(hist, *s.event)
+	}
+	return events.Validate(hist, *e)
+}
+
+// flush writes b and answers its units. It returns ErrConflict, untouched,
+// when the store refused the batch, leaving the units unanswered for the
+// caller to decide again.
+func (l *Ledger) flush(b *batch) error {
+	if len(b.msgs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	stored, err := l.store.Append(ctx, b.msgs)
+	if err != nil {
+		// Whatever happened, the store may hold more than the cache knows.
+		for _, id := range b.order {
+			l.acts[id].stale = true
+		}
+		if errors.Is(err, ErrConflict) {
+			return err
+		}
+		l.log.Warn("append failed", "events", len(b.msgs), "err", err)
+		if !errors.Is(err, ErrUnavailable) {
+			err = fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		for _, u := range b.units {
+			u.finish(nil, err)
+		}
+		return err
+	}
+	for _, id := range b.order {
+		st := b.stages[id]
+		a := st.a
+		if len(st.staged) == 0 {
+			continue
+		}
+		a.state = st.state
+		for _, s := range st.staged {
+			a.log = append(a.log, entry{seq: stored[s.msg].Seq, at: s.event.RecordedAt.UnixNano()})
+			a.ids[s.event.ID] = idInfo{version: uint32(len(a.log)), typ: s.event.Type}
+		}
+		a.loaded = true
+		if a.state.Stale {
+			a.stale = true // a correction or retraction: fold again from the store
+		}
+	}
+	for _, u := range b.units {
+		l.answer(b, u, stored)
+	}
+	return nil
+}
+
+// answer settles u from its plans.
+func (l *Ledger) answer(b *batch, u *unit, stored []Stored) {
+	plans := b.plans[u]
+	rs := make([]Receipt, len(u.cmds))
+	for i, p := range plans {
+		e := &u.cmds[i].Event
+		switch {
+		case p.dup != nil:
+			rs[i] = *p.dup
+		case p.alias >= 0:
+			m := b.msgs[p.alias].Event
+			a := l.acts[m.Act]
+			info := a.ids[m.ID]
+			rs[i] = Receipt{ID: m.ID, Act: m.Act, Type: m.Type, Version: uint64(info.version), Seq: stored[p.alias].Seq, RecordedAt: m.RecordedAt, Duplicate: true}
+		default:
+			rs[i] = Receipt{ID: e.ID, Act: e.Act, Type: e.Type, Version: p.version, Seq: stored[p.msg].Seq, RecordedAt: e.RecordedAt}
+		}
+	}
+	u.finish(rs, nil)
+}
+
+// load reads an act's whole history from the store into the cache.
+func (l *Ledger) load(id events.ActID) error {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	stored, err := l.store.Load(ctx, id, 0)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", id, err)
+	}
+	hist := make([]events.Event, len(stored))
+	a := &act{ids: make(map[events.ID]idInfo, len(stored)), log: make([]entry, len(stored)), loaded: true}
+	for i, s := range stored {
+		hist[i] = s.Event
+		a.log[i] = entry{seq: s.Seq, at: s.Event.RecordedAt.UnixNano()}
+		a.ids[s.Event.ID] = idInfo{version: uint32(i + 1), typ: s.Event.Type}
+	}
+	st, err := events.Fold(hist)
+	if err != nil {
+		return fmt.Errorf("fold %s: %w", id, err)
+	}
+	a.state = *st
+	a.state.Act = id
+	l.acts[id] = a
+	return nil
+}
+
+// now returns the record time: the clock, but strictly after the last record
+// time given, so that record order and record time agree within a process.
+func (l *Ledger) now() time.Time {
+	t := l.opts.Clock().UTC()
+	if !t.After(l.lastTime) {
+		t = l.lastTime.Add(time.Nanosecond)
+	}
+	l.lastTime = t
+	return t
+}

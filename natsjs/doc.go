@@ -1,0 +1,24 @@
+// Package natsjs is the ledger's adapter to NATS JetStream, and the only
+// package that imports nats.go's jetstream (and the server, for the embedded
+// engine). It keeps the events in one stream with the immutable
+// configuration of docs/NATS-LAYOUT.md, one literal subject per act, and
+// implements ledger.Store on it: atomic appends with per-act expected
+// sequences, per-act reads, and whole-stream replay. It also serves the
+// clerks' commands as a NATS micro service, and starts an embedded server.
+//
+// # Subjects and headers (a stable contract for downstream services)
+//
+// An act /akn/{country}/{type}[/{subtype}]/{date}/{number} is stored on the
+// literal subject
+//
+//	lex.events.{country}.{type}[.{subtype}].{date}.{number}
+//
+// so that lex.events.kz.> follows a country and lex.events.kz.act.> its acts.
+// Every message carries the event's JSON as its payload and the headers
+//
+//	Nats-Msg-Id     the event id (JetStream deduplication)
+//	Lex-Event-Id    the event id
+//	Lex-Event-Type  the event type, as in the payload
+//	Lex-Act         the act identifier, as in the payload
+//	Lex-Schema      the payload's schema version
+package natsjs

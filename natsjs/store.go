@@ -1,0 +1,286 @@
+package natsjs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/ledger"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+)
+
+// Store is the event store on a JetStream stream. It implements
+// ledger.Store and is safe for concurrent use.
+type Store struct {
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	cfg    Config
+}
+
+var _ ledger.Store = (*Store)(nil)
+
+// Open connects the store to its stream on nc, creating the stream if it
+// does not exist and refusing one that weakens the ledger's guarantees.
+func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
+	cfg = cfg.withDefaults()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	s, err := ensureStream(ctx, js, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{nc: nc, js: js, stream: s, cfg: cfg}, nil
+}
+
+// Config returns the store's configuration, defaults filled in.
+func (s *Store) Config() Config { return s.cfg }
+
+// Conn returns the store's NATS connection.
+func (s *Store) Conn() *nats.Conn { return s.nc }
+
+// Subject returns the literal subject of an act's events.
+func (s *Store) Subject(act events.ActID) string {
+	return s.cfg.Prefix + "." + strings.Join(act.Tokens(), ".")
+}
+
+// ActOfSubject returns the act whose events are stored on subject.
+func (s *Store) ActOfSubject(subject string) (events.ActID, error) {
+	rest, ok := strings.CutPrefix(subject, s.cfg.Prefix+".")
+	if !ok {
+		return "", fmt.Errorf("subject %q is outside %s.>", subject, s.cfg.Prefix)
+	}
+	return events.ActIDFromTokens(strings.Split(rest, "."))
+}
+
+func (s *Store) message(m *ledger.Message) *nats.Msg {
+	e := m.Event
+	msg := nats.NewMsg(s.Subject(e.Act))
+	msg.Data = m.Data
+	id := e.ID.String()
+	msg.Header.Set(jetstream.MsgIDHeader, id)
+	msg.Header.Set(HeaderEventID, id)
+	msg.Header.Set(HeaderEventType, string(e.Type))
+	msg.Header.Set(HeaderAct, string(e.Act))
+	msg.Header.Set(HeaderSchema, strconv.Itoa(e.Schema))
+	if m.Expect {
+		msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(m.ExpectSeq, 10))
+	}
+	return msg
+}
+
+// Append writes msgs atomically: one message with a plain publish, several
+// as a JetStream atomic batch. It maps JetStream's errors onto the ledger's:
+// 10071 and 10164 (wrong last sequence) and duplicates within a batch are
+// ledger.ErrConflict; a missing server is ledger.ErrUnavailable.
+func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Stored, error) {
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	out := make([]ledger.Stored, len(msgs))
+	if len(msgs) == 1 {
+		ack, err := s.js.PublishMsg(ctx, s.message(&msgs[0]))
+		if err != nil {
+			return nil, mapError(err)
+		}
+		if ack.Duplicate {
+			// Stored before, within the duplicate window: the ledger reads
+			// the act again and answers from the first write.
+			return nil, fmt.Errorf("%w: event %s is already stored at sequence %d", ledger.ErrConflict, msgs[0].Event.ID, ack.Sequence)
+		}
+		out[0] = ledger.Stored{Seq: ack.Sequence, Event: *msgs[0].Event}
+		return out, nil
+	}
+	batch := make([]*nats.Msg, len(msgs))
+	for i := range msgs {
+		batch[i] = s.message(&msgs[i])
+	}
+	ack, err := jetstreamext.PublishMsgBatch(ctx, s.js, batch, jetstreamext.BatchFlowControl{AckFirst: false})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	if ack.BatchSize != uint64(len(msgs)) || ack.Sequence < uint64(len(msgs)) {
+		return nil, fmt.Errorf("batch acknowledged %d messages ending at %d, sent %d", ack.BatchSize, ack.Sequence, len(msgs))
+	}
+	first := ack.Sequence - uint64(len(msgs)) + 1
+	for i := range msgs {
+		out[i] = ledger.Stored{Seq: first + uint64(i), Event: *msgs[i].Event}
+	}
+	return out, nil
+}
+
+// mapError turns NATS errors into the ledger's, keeping the original.
+func mapError(err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant,
+			jetstreamext.JSErrCodeBatchPublishDuplicateMsgID, 10158, 10163:
+			return fmt.Errorf("%w: %v (JetStream %d)", ledger.ErrConflict, apiErr.Description, apiErr.ErrorCode)
+		}
+		if apiErr.Code == 503 {
+			return fmt.Errorf("%w: %v", ledger.ErrUnavailable, err)
+		}
+		return err
+	}
+	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+		errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrDisconnected) {
+		return fmt.Errorf("%w: %v", ledger.ErrUnavailable, err)
+	}
+	return err
+}
+
+// loadBatch is how many messages one direct-get request asks for.
+const loadBatch = 1000
+
+// Load returns the act's events with stream sequence greater than after,
+// read with batched direct gets.
+func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]ledger.Stored, error) {
+	subject := s.Subject(act)
+	var out []ledger.Stored
+	next := after + 1
+	for {
+		msgs, err := jetstreamext.GetBatch(ctx, s.js, s.cfg.Stream, loadBatch,
+			jetstreamext.GetBatchSubject(subject), jetstreamext.GetBatchSeq(next))
+		if err != nil {
+			return nil, mapError(err)
+		}
+		n := 0
+		for m, err := range msgs {
+			if err != nil {
+				if errors.Is(err, jetstreamext.ErrNoMessages) {
+					break
+				}
+				return nil, mapError(err)
+			}
+			st, err := s.decode(m)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, st)
+			next = m.Sequence + 1
+			n++
+		}
+		if n < loadBatch {
+			return out, nil
+		}
+	}
+}
+
+func (s *Store) decode(m *jetstream.RawStreamMsg) (ledger.Stored, error) {
+	e, err := events.Decode(m.Data)
+	if err != nil {
+		return ledger.Stored{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, m.Sequence, m.Subject, err)
+	}
+	return ledger.Stored{Seq: m.Sequence, Time: m.Time, Event: e}, nil
+}
+
+// Position is where a replay starts: a stream sequence or a record time.
+type Position struct {
+	Seq  uint64    // the first sequence to read; 0 or 1 for the beginning
+	Time time.Time // when set, the first event stored at or after it
+}
+
+// LastSeq returns the stream's last sequence, 0 when it is empty.
+func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, mapError(err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// Msgs returns the number of events in the stream.
+func (s *Store) Msgs(ctx context.Context) (uint64, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, mapError(err)
+	}
+	return info.State.Msgs, nil
+}
+
+// Read replays the stream from pos up to the last sequence at the time of
+// the call, in order, with an ordered consumer. It stops at the first error,
+// including one from the loop's body.
+func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[ledger.Stored, error] {
+	return func(yield func(ledger.Stored, error) bool) {
+		last, err := s.LastSeq(ctx)
+		if err != nil {
+			yield(ledger.Stored{}, err)
+			return
+		}
+		cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+		switch {
+		case !pos.Time.IsZero():
+			if last == 0 {
+				return
+			}
+			lm, err := s.stream.GetMsg(ctx, last)
+			if err != nil {
+				yield(ledger.Stored{}, mapError(err))
+				return
+			}
+			if lm.Time.Before(pos.Time) {
+				return // nothing stored at or after pos.Time
+			}
+			t := pos.Time
+			cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
+		case pos.Seq > 1:
+			if pos.Seq > last {
+				return
+			}
+			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, pos.Seq
+		}
+		if last == 0 {
+			return
+		}
+		cons, err := s.stream.OrderedConsumer(ctx, cfg)
+		if err != nil {
+			yield(ledger.Stored{}, mapError(err))
+			return
+		}
+		it, err := cons.Messages(jetstream.PullMaxMessages(2000))
+		if err != nil {
+			yield(ledger.Stored{}, mapError(err))
+			return
+		}
+		defer it.Stop()
+		for {
+			m, err := it.Next(jetstream.NextContext(ctx))
+			if err != nil {
+				yield(ledger.Stored{}, mapError(err))
+				return
+			}
+			md, err := m.Metadata()
+			if err != nil {
+				yield(ledger.Stored{}, err)
+				return
+			}
+			seq := md.Sequence.Stream
+			if seq > last {
+				return
+			}
+			e, err := events.Decode(m.Data())
+			if err != nil {
+				yield(ledger.Stored{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, seq, m.Subject(), err))
+				return
+			}
+			if !yield(ledger.Stored{Seq: seq, Time: md.Timestamp, Event: e}, nil) {
+				return
+			}
+			if seq == last {
+				return
+			}
+		}
+	}
+}
