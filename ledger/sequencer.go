@@ -147,9 +147,9 @@ func (l *Ledger) drainClosed() {
 type outcome int
 
 const (
-	staged_ outcome = iota // the unit's events are in the batch
-	settled                // the unit is answered (duplicates, or an error)
-	needLoad               // an act must be read from the store first
+	staged_  outcome = iota // the unit's events are in the batch
+	settled                 // the unit is answered (duplicates, or an error)
+	needLoad                // an act must be read from the store first
 )
 
 // process decides and writes a group of units, as few batches as it can.
