@@ -29,6 +29,9 @@ type Error struct {
 	Act     ActID  // the act concerned, when there is one
 	// Current is the act's version at the time of a conflict.
 	Current uint64
+	// Index is the 1-based position of the offending event in a batch, 0
+	// when the request held one event.
+	Index int
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -181,6 +181,7 @@ func at(i, n int, err error) error {
 	if errors.As(err, &e) {
 		c := *e
 		c.Message = fmt.Sprintf("event %d of %d: %s", i+1, n, e.Message)
+		c.Index = i + 1
 		return &c
 	}
 	return fmt.Errorf("event %d of %d: %w", i+1, n, err)

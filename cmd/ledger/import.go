@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/natsjs"
+	"github.com/nats-io/nats.go"
+	"github.com/oklog/ulid/v2"
+	"github.com/schollz/progressbar/v3"
+)
+
+// importer sends one atomic batch of commands somewhere.
+type importer func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error)
+
+func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("import", "ledger import [flags] FILE   (FILE is JSON Lines, one event per line; - reads standard input)", stderr)
+	server := fs.String("server", envOr("LEDGER_SERVER", defaultServer), "the ledger's HTTP address ($LEDGER_SERVER)")
+	natsURL := fs.String("nats-url", "", "write straight to the stream on this NATS server instead of through the HTTP API")
+	stream := fs.String("stream", natsjs.DefaultStream, "stream name, with --nats-url")
+	batchSize := fs.Int("batch", ledger.DefaultMaxBatch, "events per atomic batch (at most 1000)")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if done, err := parse(fs, args); done {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("import needs one FILE (or - for standard input)")
+	}
+	if *batchSize < 1 || *batchSize > ledger.DefaultMaxBatch {
+		return fmt.Errorf("--batch must be between 1 and %d", ledger.DefaultMaxBatch)
+	}
+	in, size := stdin, int64(-1)
+	if name := fs.Arg(0); name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		in = f
+	}
+
+	var send importer
+	if *natsURL != "" {
+		nc, err := nats.Connect(*natsURL, nats.Name("lexledger-import"))
+		if err != nil {
+			return fmt.Errorf("connect to NATS at %s: %w", *natsURL, err)
+		}
+		defer nc.Close()
+		store, err := natsjs.Open(ctx, nc, natsjs.Config{Stream: *stream})
+		if err != nil {
+			return err
+		}
+		led := ledger.New(store, ledger.Options{})
+		defer led.Close()
+		who := "import@" + hostUser()
+		send = func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
+			return led.AppendAtomic(ctx, who, cmds)
+		}
+	} else {
+		c := newClient(*server)
+		send = func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
+			body, err := encodeBatch(cmds)
+			if err != nil {
+				return nil, err
+			}
+			var rs []ledger.Receipt
+			return rs, c.do(ctx, "POST", "/v1/events", body, &rs)
+		}
+	}
+
+	var bar *progressbar.ProgressBar
+	if !*quiet {
+		bar = progressbar.NewOptions64(size,
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription("importing"),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
+		)
+	}
+	start := time.Now()
+	st, err := importLines(ctx, in, *batchSize, send, func(n int64) {
+		if bar != nil {
+			bar.Add64(n)
+		}
+	})
+	if bar != nil {
+		bar.Finish()
+	}
+	elapsed := time.Since(start)
+	rate := float64(st.sent) / elapsed.Seconds()
+	summary := fmt.Sprintf("%d events in %d lines: %d recorded, %d already in the ledger; %.1fs, %.0f events/s",
+		st.sent, st.lines, st.sent-st.dups, st.dups, elapsed.Seconds(), rate)
+	if err != nil {
+		fmt.Fprintf(stderr, "import stopped: %v\n", err)
+		fmt.Fprintf(stderr, "before it: %s\n", summary)
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintln(stderr, "cancelled: run the same command again to continue; events already recorded are skipped by their ids")
+		}
+		return errReported
+	}
+	fmt.Fprintln(stdout, "imported "+summary)
+	return nil
+}
+
+type importStats struct {
+	lines, sent, dups int
+}
+
+// importLines reads JSON Lines and sends them in atomic batches. A line that
+// cannot be decoded stops the import before its batch is sent; a batch the
+// ledger refuses names the line that caused it. Lines without an id get one
+// derived from their content, so that re-running an import is safe.
+func importLines(ctx context.Context, in io.Reader, batchSize int, send importer, progress func(int64)) (importStats, error) {
+	var st importStats
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 64<<10), events.MaxEventBytes+1)
+	var cmds []ledger.Command
+	var lines []int
+	var pendingBytes int64
+	flush := func() error {
+		if len(cmds) == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rs, err := send(ctx, cmds)
+		if err != nil {
+			var e *events.Error
+			if errors.As(err, &e) && e.Index > 0 && e.Index <= len(lines) {
+				return fmt.Errorf("line %d: %s; nothing of lines %d-%d was written (fix the line and run the import again)",
+					lines[e.Index-1], stripPosition(e.Message), lines[0], lines[len(lines)-1])
+			}
+			return fmt.Errorf("lines %d-%d: %w; nothing of them was written", lines[0], lines[len(lines)-1], err)
+		}
+		for _, r := range rs {
+			if r.Duplicate {
+				st.dups++
+			}
+		}
+		st.sent += len(cmds)
+		progress(pendingBytes)
+		cmds, lines, pendingBytes = cmds[:0], lines[:0], 0
+		return nil
+	}
+	for sc.Scan() {
+		st.lines++
+		raw := sc.Bytes()
+		pendingBytes += int64(len(raw) + 1)
+		line := bytes.TrimSpace(raw)
+		if len(line) == 0 {
+			continue
+		}
+		e, err := events.Decode(line)
+		if err == nil {
+			err = e.CheckNew()
+		}
+		if err == nil && e.ID.IsZero() {
+			e.ID = derivedID(line, e.Date)
+		}
+		if err == nil {
+			e.Schema = events.SchemaVersion
+			err = e.Validate()
+		}
+		if err != nil {
+			first := st.lines
+			if len(lines) > 0 {
+				first = lines[0]
+			}
+			return st, fmt.Errorf("line %d: %s; nothing of lines %d-%d was written (fix the line and run the import again)", st.lines, err, first, st.lines)
+		}
+		cmds = append(cmds, ledger.Command{Event: e})
+		lines = append(lines, st.lines)
+		if len(cmds) == batchSize {
+			if err := flush(); err != nil {
+				return st, err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return st, fmt.Errorf("line %d is longer than %d bytes: record long texts in several events", st.lines+1, events.MaxEventBytes)
+		}
+		return st, err
+	}
+	return st, flush()
+}
+
+// stripPosition removes the "event i of n: " prefix that the ledger puts on
+// batch errors, since the import names the line instead.
+func stripPosition(msg string) string {
+	if strings.HasPrefix(msg, "event ") {
+		if _, rest, ok := strings.Cut(msg, ": "); ok {
+			return rest
+		}
+	}
+	return msg
+}
+
+// derivedID returns a ULID determined by a line's content: its time part is
+// the legal date (so derived ids sort by it), its random part a hash of the
+// line.
+func derivedID(line []byte, d events.Date) events.ID {
+	sum := sha256.Sum256(line)
+	var ms uint64
+	if t := time.Date(d.Year, max(d.Month, 1), max(d.Day, 1), 0, 0, 0, 0, time.UTC); t.After(time.Unix(0, 0)) {
+		ms = uint64(t.UnixMilli())
+	}
+	var u ulid.ULID
+	_ = u.SetTime(ms)
+	_ = u.SetEntropy(sum[:10])
+	return events.ID(u)
+}
+
+func encodeBatch(cmds []ledger.Command) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i, c := range cmds {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		b, err := ledger.EncodeCommand(c)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(b)
+	}
+	buf.WriteByte(']')
+	return buf.Bytes(), nil
+}
+
+func hostUser() string {
+	host, _ := os.Hostname()
+	user := os.Getenv("USER")
+	if user == "" {
+		user = "unknown"
+	}
+	return user + "@" + host
+}

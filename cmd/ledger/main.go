@@ -1,0 +1,95 @@
+// Command ledger is the clerks' service and command line: it serves the
+// ledger over HTTP and NATS (serve), records events (record, import) and
+// reads an act's history (history).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `ledger records the life of legal acts in an event-sourced ledger on NATS JetStream.
+
+Usage:
+  ledger serve    [flags]          run the clerks' service (embedded JetStream by default)
+  ledger record   [flags]          record one event
+  ledger import   [flags] FILE     record the events of a JSON Lines file, in atomic batches
+  ledger history  [flags] ACT      show an act's events
+
+Run 'ledger COMMAND --help' for the flags of a command.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(os.Stderr, "ledger:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// errReported is returned when the message was already written.
+var errReported = errors.New("reported")
+
+// run is the whole program, callable from tests.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr)
+	case "record":
+		return runRecord(ctx, rest, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest, stdin, stdout, stderr)
+	case "history":
+		return runHistory(ctx, rest, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// newFlags returns a flag set that prints its usage with a synopsis.
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args; --help prints usage and reports done.
+func parse(fs *flag.FlagSet, args []string) (done bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return true, nil
+		}
+		return true, errReported
+	}
+	return false, nil
+}
+
+// envOr returns the environment variable's value, or def.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/lexledger/lexledger/httpapi"
+	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/natsjs"
+	"github.com/nats-io/nats.go"
+)
+
+// Defaults of ledger serve.
+const (
+	defaultData     = "./data"
+	defaultHTTP     = "127.0.0.1:8080"
+	defaultNATSPort = 4222
+	shutdownGrace   = 15 * time.Second
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "ledger serve [flags]", stderr)
+	data := fs.String("data", envOr("LEDGER_DATA", defaultData), "directory of the embedded JetStream store ($LEDGER_DATA)")
+	httpAddr := fs.String("http", envOr("LEDGER_HTTP", defaultHTTP), "address of the clerks' HTTP API ($LEDGER_HTTP)")
+	natsURL := fs.String("nats-url", envOr("LEDGER_NATS_URL", ""), "connect to this NATS server or cluster (comma-separated URLs) instead of embedding one ($LEDGER_NATS_URL)")
+	natsPort := fs.Int("nats-port", defaultNATSPort, "client port of the embedded NATS server on 127.0.0.1 (0 picks a free one)")
+	syncMode := fs.String("sync", "always", "embedded server durability: 'always' fsyncs every write before acknowledging it; 'interval' lets the server fsync every 2 minutes (faster; a power loss can lose the last acknowledged writes)")
+	replicas := fs.Int("replicas", 1, "stream replicas when the stream is created (3 on a cluster)")
+	stream := fs.String("stream", natsjs.DefaultStream, "JetStream stream name")
+	logFormat := fs.String("log", "text", "log format: text or json")
+	if done, err := parse(fs, args); done {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	if *syncMode != "always" && *syncMode != "interval" {
+		return fmt.Errorf("--sync must be 'always' or 'interval', not %q", *syncMode)
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if *logFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	log := slog.New(handler)
+
+	url := *natsURL
+	if url == "" {
+		dir, _ := filepath.Abs(*data)
+		srv, err := natsjs.StartEmbedded(natsjs.EmbeddedOptions{Dir: dir, Port: *natsPort, SyncAlways: *syncMode == "always"})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			srv.Shutdown()
+			srv.WaitForShutdown()
+			log.Info("embedded NATS server stopped")
+		}()
+		url = srv.ClientURL()
+		log.Info("embedded NATS server started", "url", url, "data", dir, "sync", *syncMode)
+	}
+	nc, err := nats.Connect(url, nats.Name("lexledger-serve"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false))
+	if err != nil {
+		return fmt.Errorf("connect to NATS at %s: %w (is the server running? without --nats-url the ledger embeds one)", url, err)
+	}
+	defer nc.Close()
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	store, err := natsjs.Open(openCtx, nc, natsjs.Config{Stream: *stream, Replicas: *replicas})
+	cancel()
+	if err != nil {
+		return err
+	}
+	led := ledger.New(store, ledger.Options{Logger: log})
+	svc, err := natsjs.Serve(nc, led, "anonymous@nats")
+	if err != nil {
+		led.Close()
+		return fmt.Errorf("NATS service: %w", err)
+	}
+	api := &httpapi.Server{Ledger: led, Log: log, Health: func(ctx context.Context) error {
+		_, err := store.LastSeq(ctx)
+		return err
+	}}
+	ln, err := net.Listen("tcp", *httpAddr)
+	if err != nil {
+		svc.Stop()
+		led.Close()
+		return fmt.Errorf("cannot listen on %s for HTTP (is another ledger running? choose another address with --http): %w", *httpAddr, err)
+	}
+	hs := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	log.Info("ledger ready", "http", "http://"+ln.Addr().String(), "nats", url, "record_subject", natsjs.SubjectRecord, "stream", *stream)
+	fmt.Fprintf(stdout, "ledger: serving HTTP on http://%s and NATS requests on %s (%s)\n", ln.Addr(), natsjs.SubjectRecord, url)
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: finishing in-flight appends")
+	case err := <-served:
+		log.Error("HTTP server stopped", "err", err)
+	}
+	// Stop taking requests; let those in flight finish (each batch is
+	// atomic, so nothing is half-written); then stop the sequencer.
+	sctx, scancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer scancel()
+	herr := hs.Shutdown(sctx)
+	svc.Stop()
+	led.Close()
+	if err := nc.Drain(); err != nil {
+		log.Warn("drain NATS connection", "err", err)
+	}
+	if herr != nil && !errors.Is(herr, http.ErrServerClosed) {
+		return fmt.Errorf("HTTP shutdown: %w", herr)
+	}
+	log.Info("ledger stopped")
+	return nil
+}

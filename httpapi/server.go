@@ -1,0 +1,151 @@
+package httpapi
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/ledger"
+)
+
+//go:embed openapi.yaml
+var openAPI []byte
+
+// OpenAPI returns the API's OpenAPI 3 document.
+func OpenAPI() []byte { return openAPI }
+
+// MaxBodyBytes bounds a request body: a full batch of ordinary events fits.
+const MaxBodyBytes = 16 << 20
+
+// Recorder is the part of the ledger that the API serves.
+type Recorder interface {
+	AppendAtomic(ctx context.Context, identity string, cmds []ledger.Command) ([]ledger.Receipt, error)
+	History(ctx context.Context, act events.ActID) ([]events.Recorded, error)
+}
+
+var _ Recorder = (*ledger.Ledger)(nil)
+
+// Health reports whether the engine answers; nil when it does.
+type Health func(ctx context.Context) error
+
+// Server is the HTTP API. Mount it with Handler.
+type Server struct {
+	Ledger Recorder
+	Health Health
+	Log    *slog.Logger
+	// Identify returns the recording identity of a request. Until
+	// authentication is configured it is "anonymous@http".
+	Identify func(r *http.Request) (string, error)
+}
+
+// Handler returns the API's routes.
+func (s *Server) Handler() http.Handler {
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/events", s.record)
+	mux.HandleFunc("GET /v1/history/{act...}", s.history)
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		w.Write(openAPI)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, events.Errorf(events.CodeNotFound, "no such endpoint: %s %s; the API is described at /openapi.yaml", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+func (s *Server) identify(r *http.Request) (string, error) {
+	if s.Identify != nil {
+		return s.Identify(r)
+	}
+	return "anonymous@http", nil
+}
+
+// record handles POST /v1/events: one command, or an array recorded
+// atomically.
+func (s *Server) record(w http.ResponseWriter, r *http.Request) {
+	// The body is parsed as JSON whatever its Content-Type says, so that
+	// curl -d works as typed; strict decoding rejects anything else.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.fail(w, r, events.Errorf(events.CodeTooLarge, "the request body exceeds %d bytes: split it into several batches", MaxBodyBytes))
+			return
+		}
+		s.fail(w, r, events.Errorf(events.CodeInvalid, "reading the request body: %v", err))
+		return
+	}
+	cmds, batch, err := ledger.DecodeCommands(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	who, err := s.identify(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	receipts, err := s.Ledger.AppendAtomic(r.Context(), who, cmds)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if batch {
+		writeJSON(w, http.StatusCreated, receipts)
+		return
+	}
+	writeJSON(w, http.StatusCreated, receipts[0])
+}
+
+// history handles GET /v1/history/akn/...: an act's events in order.
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	act, err := events.ParseActID("/" + r.PathValue("act"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	recs, err := s.Ledger.History(r.Context(), act)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ledger.NewHistoryJSON(act, recs))
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if s.Health != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.Health(ctx); err != nil {
+			s.fail(w, r, &events.Error{Code: events.CodeUnavailable, Message: "the event store does not answer: " + err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := ledger.DescribeError(err)
+	if status >= 500 {
+		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}

@@ -1,0 +1,166 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/lexledger/lexledger/events"
+)
+
+// The wire format of commands, shared by every transport (HTTP, NATS):
+//
+//	{"event": {...}, "expected_version": 3}        one event
+//	[{"event": {...}}, {"event": {...}}, ...]      an atomic batch
+//
+// expected_version is optional. The event is in the encoding of package
+// events, without recorded_at and recorded_by.
+type commandJSON struct {
+	Event           json.RawMessage `json:"event"`
+	ExpectedVersion *uint64         `json:"expected_version,omitempty"`
+}
+
+// DecodeCommands parses one command or an array of commands. batch reports
+// whether the input was an array. Errors are *events.Error with CodeInvalid
+// or CodeTooLarge, naming the position of the bad command in an array.
+func DecodeCommands(data []byte) (cmds []Command, batch bool, err error) {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var raws []json.RawMessage
+		if err := events.StrictUnmarshal(data, &raws); err != nil {
+			return nil, true, err
+		}
+		if len(raws) == 0 {
+			return nil, true, events.Errorf(events.CodeInvalid, "the array is empty: send at least one command")
+		}
+		cmds = make([]Command, len(raws))
+		for i, raw := range raws {
+			c, err := decodeCommand(raw)
+			if err != nil {
+				return nil, true, at(i, len(raws), err)
+			}
+			cmds[i] = c
+		}
+		return cmds, true, nil
+	}
+	c, err := decodeCommand(data)
+	if err != nil {
+		return nil, false, err
+	}
+	return []Command{c}, false, nil
+}
+
+func decodeCommand(data []byte) (Command, error) {
+	var cj commandJSON
+	if err := events.StrictUnmarshal(data, &cj); err != nil {
+		return Command{}, err
+	}
+	if len(cj.Event) == 0 || string(cj.Event) == "null" {
+		return Command{}, events.Errorf(events.CodeInvalid, "the command has no \"event\": send {\"event\": {...}, \"expected_version\": N}")
+	}
+	e, err := events.Decode(cj.Event)
+	if err != nil {
+		return Command{}, err
+	}
+	return Command{Event: e, ExpectedVersion: cj.ExpectedVersion}, nil
+}
+
+// EncodeCommand returns the wire form of one command.
+func EncodeCommand(c Command) ([]byte, error) {
+	ev, err := events.Encode(&c.Event)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(commandJSON{Event: ev, ExpectedVersion: c.ExpectedVersion})
+}
+
+// ErrorJSON is the wire form of an error: {"error": {...}}.
+type ErrorJSON struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail says what went wrong: a stable code, the rule broken if any,
+// and a message that says what to do.
+type ErrorDetail struct {
+	Code           events.Code  `json:"code"`
+	Rule           events.Rule  `json:"rule,omitempty"`
+	Message        string       `json:"message"`
+	Act            events.ActID `json:"act,omitempty"`
+	CurrentVersion *uint64      `json:"current_version,omitempty"`
+	Index          int          `json:"index,omitempty"`
+}
+
+// Err turns the wire form back into an *events.Error.
+func (d ErrorDetail) Err() *events.Error {
+	e := &events.Error{Code: d.Code, Rule: d.Rule, Message: d.Message, Act: d.Act, Index: d.Index}
+	if d.CurrentVersion != nil {
+		e.Current = *d.CurrentVersion
+	}
+	return e
+}
+
+// Status maps an error code onto an HTTP status; the NATS service uses the
+// same numbers. This is the one place where the mapping is made.
+func Status(c events.Code) int {
+	switch c {
+	case events.CodeInvalid:
+		return http.StatusBadRequest
+	case events.CodeConflict:
+		return http.StatusConflict
+	case events.CodeRule:
+		return http.StatusUnprocessableEntity
+	case events.CodeNotFound:
+		return http.StatusNotFound
+	case events.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case events.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// DescribeError returns the status and wire form of any error a command
+// can end with.
+func DescribeError(err error) (int, ErrorJSON) {
+	var e *events.Error
+	switch {
+	case errors.As(err, &e):
+	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrClosed),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		e = &events.Error{Code: events.CodeUnavailable, Message: fmt.Sprintf("the event store did not answer (%v): the outcome is unknown; retry with the same event ids, which is safe", err)}
+	default:
+		e = &events.Error{Code: events.CodeInternal, Message: fmt.Sprintf("internal error: %v; the event may or may not be recorded: retry with the same event id, which is safe", err)}
+	}
+	d := ErrorDetail{Code: e.Code, Rule: e.Rule, Message: e.Message, Act: e.Act, Index: e.Index}
+	if e.Code == events.CodeConflict {
+		v := e.Current
+		d.CurrentVersion = &v
+	}
+	return Status(e.Code), ErrorJSON{Error: d}
+}
+
+// HistoryJSON is the wire form of an act's history.
+type HistoryJSON struct {
+	Act     events.ActID   `json:"act"`
+	Version uint64         `json:"version"`
+	Events  []RecordedJSON `json:"events"`
+}
+
+// RecordedJSON is one recorded event with its place in the ledger.
+type RecordedJSON struct {
+	Version uint64       `json:"version"`
+	Seq     uint64       `json:"sequence"`
+	Event   events.Event `json:"event"`
+}
+
+// NewHistoryJSON returns the wire form of an act's history.
+func NewHistoryJSON(act events.ActID, recs []events.Recorded) HistoryJSON {
+	out := HistoryJSON{Act: act, Version: uint64(len(recs)), Events: make([]RecordedJSON, len(recs))}
+	for i, rec := range recs {
+		out.Events[i] = RecordedJSON{Version: rec.Version, Seq: rec.Seq, Event: rec.Event}
+	}
+	return out
+}
