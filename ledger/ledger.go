@@ -15,7 +15,6 @@ import (
 const (
 	DefaultMaxBatch   = 1000 // JetStream's limit of an atomic batch
 	DefaultMaxRetries = 8
-	DefaultQueue      = 4096
 )
 
 // Options configure a Ledger. The zero value is usable.
@@ -57,18 +56,21 @@ type Ledger struct {
 	store Store
 	opts  Options
 	log   *slog.Logger
-	queue chan *unit
 
-	closeOnce sync.Once
-	closing   chan struct{}
-	done      chan struct{}
+	// mu guards the queue of units and the sequencer's baton. The
+	// goroutine that holds the baton (busy) owns everything below.
+	mu      sync.Mutex
+	idle    *sync.Cond // signalled when busy turns false
+	pending []*unit
+	busy    bool
+	closed  bool
 
-	// Owned by the sequencer goroutine.
+	// Owned by the baton holder.
 	acts     map[events.ActID]*act
 	lastTime time.Time
 }
 
-// New returns a Ledger writing to store and starts its sequencer.
+// New returns a Ledger writing to store.
 func New(store Store, opts Options) *Ledger {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = DefaultMaxBatch
@@ -83,24 +85,25 @@ func New(store Store, opts Options) *Ledger {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	l := &Ledger{
-		store:   store,
-		opts:    opts,
-		log:     opts.Logger.With("component", "ledger"),
-		queue:   make(chan *unit, DefaultQueue),
-		closing: make(chan struct{}),
-		done:    make(chan struct{}),
-		acts:    make(map[events.ActID]*act),
+		store: store,
+		opts:  opts,
+		log:   opts.Logger.With("component", "ledger"),
+		acts:  make(map[events.ActID]*act),
 	}
-	go l.sequence()
+	l.idle = sync.NewCond(&l.mu)
 	return l
 }
 
 // Close stops accepting commands, lets those already taken finish, and
-// returns when the sequencer has stopped. Commands still queued fail with
-// ErrClosed; none is half-written, since each batch is atomic.
+// returns when no batch is being written. None is half-written, since each
+// batch is atomic.
 func (l *Ledger) Close() error {
-	l.closeOnce.Do(func() { close(l.closing) })
-	<-l.done
+	l.mu.Lock()
+	l.closed = true
+	for l.busy {
+		l.idle.Wait()
+	}
+	l.mu.Unlock()
 	return nil
 }
 
@@ -130,7 +133,7 @@ func (l *Ledger) AppendAtomic(ctx context.Context, identity string, cmds []Comma
 	if identity == "" {
 		return nil, events.Errorf(events.CodeInternal, "no recording identity")
 	}
-	u := &unit{ctx: ctx, identity: identity, cmds: make([]Command, len(cmds)), done: make(chan struct{})}
+	u := &unit{ctx: ctx, identity: identity, cmds: make([]Command, len(cmds)), done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	seen := make(map[events.ID]int, len(cmds))
 	for i, c := range cmds {
 		e := &c.Event
@@ -150,26 +153,7 @@ func (l *Ledger) AppendAtomic(ctx context.Context, identity string, cmds []Comma
 		}
 		u.cmds[i] = c
 	}
-	select {
-	case <-l.closing:
-		return nil, ErrClosed
-	default:
-	}
-	select {
-	case l.queue <- u:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-l.closing:
-		return nil, ErrClosed
-	}
-	select {
-	case <-u.done:
-		return u.receipts, u.err
-	case <-ctx.Done():
-		// The sequencer may still write the batch; a retry with the same
-		// ids is answered from the first write.
-		return nil, ctx.Err()
-	}
+	return l.submit(u)
 }
 
 // at prefixes err with the position of the event in a batch of n.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lexledger/lexledger/events"
@@ -21,6 +22,8 @@ type unit struct {
 	done     chan struct{}
 	receipts []Receipt
 	err      error
+	wake     chan struct{} // the baton: lead, then wait again
+	leader   bool          // set under Ledger.mu with the baton
 	// fresh lists the acts loaded from the store while deciding this unit:
 	// a rule or expectation that fails on them is final.
 	fresh map[events.ActID]bool
@@ -97,51 +100,84 @@ func newBatch() *batch {
 	return &batch{stages: map[events.ActID]*stage{}, plans: map[*unit][]plan{}}
 }
 
-// sequence is the sequencer goroutine.
-func (l *Ledger) sequence() {
-	defer close(l.done)
-	var carry *unit
+// submit queues u and waits for its answer. Commands are decided by
+// whichever caller holds the baton: the first to arrive when none does. It
+// takes every unit waiting (up to MaxBatch events) into one batch, and when
+// done passes the baton to the first unit still waiting, which was about to
+// wake for its own answer anyway. A lone clerk thus never waits for another
+// goroutine, and concurrent clerks share batches (and their disk syncs).
+func (l *Ledger) submit(u *unit) ([]Receipt, error) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil, ErrClosed
+	}
+	l.pending = append(l.pending, u)
+	if !l.busy {
+		l.busy = true
+		l.mu.Unlock()
+		l.lead()
+	} else {
+		l.mu.Unlock()
+	}
 	for {
-		var first *unit
-		if carry != nil {
-			first, carry = carry, nil
-		} else {
-			select {
-			case first = <-l.queue:
-			case <-l.closing:
-				l.drainClosed()
-				return
+		select {
+		case <-u.done:
+			return u.receipts, u.err
+		case <-u.wake:
+			l.mu.Lock()
+			u.leader = false
+			l.mu.Unlock()
+			l.lead()
+		case <-u.ctx.Done():
+			l.mu.Lock()
+			if u.leader {
+				// Chosen to lead just now: lead, then leave.
+				u.leader = false
+				l.mu.Unlock()
+				l.lead()
+			} else if i := slices.Index(l.pending, u); i >= 0 {
+				l.pending = slices.Delete(l.pending, i, i+1)
+				l.mu.Unlock()
+			} else {
+				// In a batch being written: its outcome is unknown to the
+				// caller; a retry with the same ids is answered from it.
+				l.mu.Unlock()
 			}
+			return nil, u.ctx.Err()
 		}
-		group := []*unit{first}
-		n := len(first.cmds)
-	gather:
-		for n < l.opts.MaxBatch {
-			select {
-			case u := <-l.queue:
-				if n+len(u.cmds) > l.opts.MaxBatch {
-					carry = u
-					break gather
-				}
-				group = append(group, u)
-				n += len(u.cmds)
-			default:
-				break gather
-			}
-		}
-		l.process(group)
 	}
 }
 
-func (l *Ledger) drainClosed() {
-	for {
-		select {
-		case u := <-l.queue:
-			u.finish(nil, ErrClosed)
-		default:
-			return
+// lead takes the waiting units (up to MaxBatch events), decides and writes
+// them, and passes the baton on, or drops it when nobody waits.
+func (l *Ledger) lead() {
+	l.mu.Lock()
+	var group []*unit
+	n := 0
+	for len(l.pending) > 0 {
+		u := l.pending[0]
+		if len(group) > 0 && n+len(u.cmds) > l.opts.MaxBatch {
+			break
 		}
+		group = append(group, u)
+		n += len(u.cmds)
+		l.pending = l.pending[1:]
 	}
+	l.mu.Unlock()
+
+	l.process(group)
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.pending) == 0 {
+		l.busy = false
+		l.idle.Broadcast()
+		return
+	}
+	next := l.pending[0]
+	next.leader = true
+	next.wake <- struct{}{}
 }
 
 type outcome int

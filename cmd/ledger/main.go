@@ -21,6 +21,8 @@ Usage:
   ledger record   [flags]          record one event
   ledger import   [flags] FILE     record the events of a JSON Lines file, in atomic batches
   ledger history  [flags] ACT      show an act's events
+  ledger bench    [flags]          measure the ledger against the raw engine (writes Markdown)
+  ledger gen      N                write N generated events as JSON Lines (a load for import)
 
 Run 'ledger COMMAND --help' for the flags of a command.
 `
@@ -56,6 +58,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runImport(ctx, rest, stdin, stdout, stderr)
 	case "history":
 		return runHistory(ctx, rest, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, stdout, stderr)
+	case "gen":
+		return runGen(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
