@@ -94,11 +94,15 @@ func jsonTypeName(goType string) string {
 	return "a string"
 }
 
-// Encode returns the JSON encoding of e. Decode(Encode(e)) == e for every
-// valid event.
+// Encode returns the JSON encoding of e, the same bytes as
+// encoding/json.Marshal(e). Decode(Encode(e)) == e for every valid event.
 func Encode(e *Event) ([]byte, error) {
-	return json.Marshal(e)
+	return appendEvent(make([]byte, 0, 512), e)
 }
+
+// MarshalJSON encodes e with Encode, so that an Event inside other values
+// is encoded the same way.
+func (e Event) MarshalJSON() ([]byte, error) { return Encode(&e) }
 
 // Validate checks the shape of e on its own, without its act's history:
 // a known type, a legal date, the fields its type requires and no others,
@@ -164,10 +168,11 @@ func (e *Event) Validate() error {
 			return Errorf(CodeInvalid, "texts: %q is not an Akoma Ntoso eId such as art_18", clip(eid))
 		}
 	}
-	for name, s := range map[string]string{"title": e.Body.Title, "summary": e.Body.Summary,
-		"drafting_body": e.Body.DraftingBody, "chamber": e.Body.Chamber, "reading": e.Body.Reading,
-		"signatory": e.Body.Signatory, "gazette": e.Body.Gazette, "reason": e.Body.Reason, "note": e.Body.Note,
-		"eli": e.Body.ELI, "recorded_by": e.RecordedBy} {
+	for _, f := range [...]struct{ name, s string }{{"title", e.Body.Title}, {"summary", e.Body.Summary},
+		{"drafting_body", e.Body.DraftingBody}, {"chamber", e.Body.Chamber}, {"reading", e.Body.Reading},
+		{"signatory", e.Body.Signatory}, {"gazette", e.Body.Gazette}, {"reason", e.Body.Reason}, {"note", e.Body.Note},
+		{"eli", e.Body.ELI}, {"recorded_by", e.RecordedBy}} {
+		name, s := f.name, f.s
 		if len(s) > maxStringBytes {
 			return Errorf(CodeTooLarge, "%s is %d bytes, more than %d", name, len(s), maxStringBytes)
 		}

@@ -68,6 +68,7 @@ type Ledger struct {
 	// Owned by the baton holder.
 	acts     map[events.ActID]*act
 	lastTime time.Time
+	cost     costModel
 }
 
 // New returns a Ledger writing to store.
@@ -89,6 +90,7 @@ func New(store Store, opts Options) *Ledger {
 		opts:  opts,
 		log:   opts.Logger.With("component", "ledger"),
 		acts:  make(map[events.ActID]*act),
+		cost:  newCostModel(),
 	}
 	l.idle = sync.NewCond(&l.mu)
 	return l

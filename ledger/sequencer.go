@@ -36,11 +36,10 @@ func (u *unit) finish(rs []Receipt, err error) {
 
 // act is the sequencer's cache of one act.
 type act struct {
-	state  events.State
-	log    []entry              // one per version: where each event is
-	ids    map[events.ID]idInfo // the version of each event id
-	loaded bool                 // read from, or confirmed by, the store at least once
-	stale  bool                 // the store may hold more than the cache: reload first
+	state events.State
+	log   []entry              // one per version: where each event is
+	ids   map[events.ID]idInfo // the version of each event id
+	stale bool                 // the store may hold more than the cache: reload first
 }
 
 type entry struct {
@@ -209,10 +208,8 @@ func (l *Ledger) process(units []*unit) {
 				b.units = append(b.units, u)
 			}
 		}
-		if err := l.flush(b); errors.Is(err, ErrConflict) {
-			for _, u := range b.units {
-				l.processAlone(u)
-			}
+		for _, u := range l.flush(b) {
+			l.processAlone(u)
 		}
 		if i == len(units) {
 			return
@@ -256,8 +253,7 @@ func (l *Ledger) processAlone(u *unit) {
 			continue
 		}
 		b.units = []*unit{u}
-		err := l.flush(b)
-		if !errors.Is(err, ErrConflict) {
+		if len(l.flush(b)) == 0 {
 			return
 		}
 		if attempt >= l.opts.MaxRetries {
@@ -423,15 +419,25 @@ func (l *Ledger) checkRecord(st *stage, e *events.Event) error {
 	return events.Validate(hist, *e)
 }
 
-// flush writes b and answers its units. It returns ErrConflict, untouched,
-// when the store refused the batch, leaving the units unanswered for the
-// caller to decide again.
-func (l *Ledger) flush(b *batch) error {
+// flush writes b and answers its units, but for those whose acts changed
+// under them, which it returns undecided for the caller to decide again
+// (processAlone).
+//
+// A batch is written either as one atomic batch, or, when it holds only
+// single-event commands on distinct acts, as independent pipelined appends,
+// whichever the cost model expects to be faster: on a single file-backed
+// server an atomic batch costs milliseconds to set up, so a few events go
+// faster one by one; many events go faster together.
+func (l *Ledger) flush(b *batch) (retry []*unit) {
 	if len(b.msgs) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
+	if l.independent(b) && !l.cost.preferAtomic(len(b.msgs)) {
+		return l.flushEach(ctx, b)
+	}
+	start := time.Now()
 	stored, err := l.store.Append(ctx, b.msgs)
 	if err != nil {
 		// Whatever happened, the store may hold more than the cache knows.
@@ -439,37 +445,86 @@ func (l *Ledger) flush(b *batch) error {
 			l.acts[id].stale = true
 		}
 		if errors.Is(err, ErrConflict) {
-			return err
+			return b.units
 		}
-		l.log.Warn("append failed", "events", len(b.msgs), "err", err)
-		if !errors.Is(err, ErrUnavailable) {
-			err = fmt.Errorf("%w: %v", ErrUnavailable, err)
-		}
-		for _, u := range b.units {
-			u.finish(nil, err)
-		}
-		return err
+		l.failUnits(b.units, len(b.msgs), err)
+		return nil
 	}
+	l.cost.observeAtomic(len(b.msgs), time.Since(start))
 	for _, id := range b.order {
-		st := b.stages[id]
-		a := st.a
-		if len(st.staged) == 0 {
-			continue
-		}
-		a.state = st.state
-		for _, s := range st.staged {
-			a.log = append(a.log, entry{seq: stored[s.msg].Seq, at: s.event.RecordedAt.UnixNano()})
-			a.ids[s.event.ID] = idInfo{version: uint32(len(a.log)), typ: s.event.Type}
-		}
-		a.loaded = true
-		if a.state.Stale {
-			a.stale = true // a correction or retraction: fold again from the store
-		}
+		l.commitStage(b.stages[id], stored)
 	}
 	for _, u := range b.units {
 		l.answer(b, u, stored)
 	}
 	return nil
+}
+
+// independent reports whether b's units can land independently: one event
+// each, on distinct acts, none waiting on another's event.
+func (l *Ledger) independent(b *batch) bool {
+	if len(b.msgs) != len(b.units) || len(b.order) != len(b.msgs) {
+		return false
+	}
+	for _, u := range b.units {
+		if len(u.cmds) != 1 || b.plans[u][0].alias >= 0 || b.plans[u][0].dup != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// flushEach writes b's messages as independent appends.
+func (l *Ledger) flushEach(ctx context.Context, b *batch) (retry []*unit) {
+	start := time.Now()
+	results := l.store.AppendEach(ctx, b.msgs)
+	l.cost.observeEach(len(b.msgs), time.Since(start))
+	stored := make([]Stored, len(b.msgs))
+	for i, r := range results {
+		stored[i] = r.Stored
+	}
+	for _, u := range b.units {
+		p := b.plans[u][0]
+		act := b.msgs[p.msg].Event.Act
+		if err := results[p.msg].Err; err != nil {
+			l.acts[act].stale = true
+			if errors.Is(err, ErrConflict) {
+				retry = append(retry, u)
+			} else {
+				l.failUnits([]*unit{u}, 1, err)
+			}
+			continue
+		}
+		l.commitStage(b.stages[act], stored)
+		l.answer(b, u, stored)
+	}
+	return retry
+}
+
+func (l *Ledger) failUnits(units []*unit, events int, err error) {
+	l.log.Warn("append failed", "events", events, "err", err)
+	if !errors.Is(err, ErrUnavailable) {
+		err = fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	for _, u := range units {
+		u.finish(nil, err)
+	}
+}
+
+// commitStage makes a written stage the act's cached state.
+func (l *Ledger) commitStage(st *stage, stored []Stored) {
+	if len(st.staged) == 0 {
+		return
+	}
+	a := st.a
+	a.state = st.state
+	for _, s := range st.staged {
+		a.log = append(a.log, entry{seq: stored[s.msg].Seq, at: s.event.RecordedAt.UnixNano()})
+		a.ids[s.event.ID] = idInfo{version: uint32(len(a.log)), typ: s.event.Type}
+	}
+	if a.state.Stale {
+		a.stale = true // a correction or retraction: fold again from the store
+	}
 }
 
 // answer settles u from its plans.
@@ -502,7 +557,7 @@ func (l *Ledger) load(id events.ActID) error {
 		return fmt.Errorf("read %s: %w", id, err)
 	}
 	hist := make([]events.Event, len(stored))
-	a := &act{ids: make(map[events.ID]idInfo, len(stored)), log: make([]entry, len(stored)), loaded: true}
+	a := &act{ids: make(map[events.ID]idInfo, len(stored)), log: make([]entry, len(stored))}
 	for i, s := range stored {
 		hist[i] = s.Event
 		a.log[i] = entry{seq: s.Seq, at: s.Event.RecordedAt.UnixNano()}

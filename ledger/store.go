@@ -20,6 +20,9 @@ type Store interface {
 	// duplicate window), ErrUnavailable, or another error whose outcome is
 	// unknown.
 	Append(ctx context.Context, msgs []Message) ([]Stored, error)
+	// AppendEach writes msgs independently, pipelined: each lands or fails
+	// on its own, with the errors of Append.
+	AppendEach(ctx context.Context, msgs []Message) []Result
 	// Load returns the act's events with stream sequence greater than after,
 	// in order.
 	Load(ctx context.Context, act events.ActID, after uint64) ([]Stored, error)
@@ -31,6 +34,12 @@ type Message struct {
 	Data      []byte // the event's encoding
 	Expect    bool   // check ExpectSeq
 	ExpectSeq uint64 // the act's last stream sequence, 0 for none
+}
+
+// Result is the outcome of one message of AppendEach.
+type Result struct {
+	Stored Stored
+	Err    error
 }
 
 // Stored is an event as the store holds it.

@@ -118,6 +118,39 @@ func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Sto
 	return out, nil
 }
 
+// AppendEach publishes msgs asynchronously, each with its own expectation,
+// and waits for every acknowledgement.
+func (s *Store) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.Result {
+	out := make([]ledger.Result, len(msgs))
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	for i := range msgs {
+		f, err := s.js.PublishMsgAsync(s.message(&msgs[i]))
+		if err != nil {
+			out[i].Err = mapError(err)
+			continue
+		}
+		futures[i] = f
+	}
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		select {
+		case ack := <-f.Ok():
+			if ack.Duplicate {
+				out[i].Err = fmt.Errorf("%w: event %s is already stored at sequence %d", ledger.ErrConflict, msgs[i].Event.ID, ack.Sequence)
+				continue
+			}
+			out[i].Stored = ledger.Stored{Seq: ack.Sequence, Event: *msgs[i].Event}
+		case err := <-f.Err():
+			out[i].Err = mapError(err)
+		case <-ctx.Done():
+			out[i].Err = mapError(ctx.Err())
+		}
+	}
+	return out
+}
+
 // mapError turns NATS errors into the ledger's, keeping the original.
 func mapError(err error) error {
 	var apiErr *jetstream.APIError
