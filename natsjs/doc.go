@@ -16,9 +16,9 @@
 // so that lex.events.kz.> follows a country and lex.events.kz.act.> its acts.
 // Every message carries the event's JSON as its payload and the headers
 //
-//	Nats-Msg-Id     the event id (JetStream deduplication)
-//	Lex-Event-Id    the event id
+//	Lex-Event-Id    the event id (a ULID), as in the payload
 //	Lex-Event-Type  the event type, as in the payload
-//	Lex-Act         the act identifier, as in the payload
 //	Lex-Schema      the payload's schema version
+//
+// and the act is the subject's tokens after the prefix (Store.ActOfSubject).
 package natsjs

@@ -25,7 +25,6 @@ const (
 const (
 	HeaderEventID   = "Lex-Event-Id"
 	HeaderEventType = "Lex-Event-Type"
-	HeaderAct       = "Lex-Act"
 	HeaderSchema    = "Lex-Schema"
 )
 

@@ -121,47 +121,77 @@ type importStats struct {
 	lines, sent, dups int
 }
 
+// importBatch is one batch of parsed lines, or the error that stopped the
+// parsing.
+type importBatch struct {
+	cmds  []ledger.Command
+	lines []int // the line number of each command
+	bytes int64 // input bytes consumed, for the progress bar
+	total int   // lines read so far
+	err   error
+}
+
 // importLines reads JSON Lines and sends them in atomic batches. A line that
 // cannot be decoded stops the import before its batch is sent; a batch the
 // ledger refuses names the line that caused it. Lines without an id get one
-// derived from their content, so that re-running an import is safe.
+// derived from their content, so that re-running an import is safe. Parsing
+// runs one batch ahead of sending, on another goroutine, so that decoding
+// and the store's work overlap.
 func importLines(ctx context.Context, in io.Reader, batchSize int, send importer, progress func(int64)) (importStats, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan importBatch, 1)
+	go parseBatches(ctx, in, batchSize, batches)
 	var st importStats
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 0, 64<<10), events.MaxEventBytes+1)
-	var cmds []ledger.Command
-	var lines []int
-	var pendingBytes int64
-	flush := func() error {
-		if len(cmds) == 0 {
-			return nil
+	for b := range batches {
+		st.lines = b.total
+		if b.err != nil {
+			return st, b.err
 		}
 		if err := ctx.Err(); err != nil {
-			return err
+			return st, err
 		}
-		rs, err := send(ctx, cmds)
+		rs, err := send(ctx, b.cmds)
 		if err != nil {
 			var e *events.Error
-			if errors.As(err, &e) && e.Index > 0 && e.Index <= len(lines) {
-				return fmt.Errorf("line %d: %s; nothing of lines %d-%d was written (fix the line and run the import again)",
-					lines[e.Index-1], stripPosition(e.Message), lines[0], lines[len(lines)-1])
+			if errors.As(err, &e) && e.Index > 0 && e.Index <= len(b.lines) {
+				return st, fmt.Errorf("line %d: %s; nothing of lines %d-%d was written (fix the line and run the import again)",
+					b.lines[e.Index-1], stripPosition(e.Message), b.lines[0], b.lines[len(b.lines)-1])
 			}
-			return fmt.Errorf("lines %d-%d: %w; nothing of them was written", lines[0], lines[len(lines)-1], err)
+			return st, fmt.Errorf("lines %d-%d: %w; nothing of them was written", b.lines[0], b.lines[len(b.lines)-1], err)
 		}
 		for _, r := range rs {
 			if r.Duplicate {
 				st.dups++
 			}
 		}
-		st.sent += len(cmds)
-		progress(pendingBytes)
-		cmds, lines, pendingBytes = cmds[:0], lines[:0], 0
-		return nil
+		st.sent += len(b.cmds)
+		progress(b.bytes)
 	}
+	return st, ctx.Err()
+}
+
+// parseBatches decodes lines into batches of batchSize commands and sends
+// them on out, which it closes at the end of the input or at the first
+// error (sent as a batch with err).
+func parseBatches(ctx context.Context, in io.Reader, batchSize int, out chan<- importBatch) {
+	defer close(out)
+	emit := func(b importBatch) bool {
+		select {
+		case out <- b:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 64<<10), events.MaxEventBytes+1)
+	var cur importBatch
+	n := 0
 	for sc.Scan() {
-		st.lines++
+		n++
 		raw := sc.Bytes()
-		pendingBytes += int64(len(raw) + 1)
+		cur.bytes += int64(len(raw) + 1)
 		line := bytes.TrimSpace(raw)
 		if len(line) == 0 {
 			continue
@@ -178,27 +208,34 @@ func importLines(ctx context.Context, in io.Reader, batchSize int, send importer
 			err = e.Validate()
 		}
 		if err != nil {
-			first := st.lines
-			if len(lines) > 0 {
-				first = lines[0]
+			first := n
+			if len(cur.lines) > 0 {
+				first = cur.lines[0]
 			}
-			return st, fmt.Errorf("line %d: %s; nothing of lines %d-%d was written (fix the line and run the import again)", st.lines, err, first, st.lines)
+			emit(importBatch{total: n, err: fmt.Errorf("line %d: %s; nothing of lines %d-%d was written (fix the line and run the import again)", n, err, first, n)})
+			return
 		}
-		cmds = append(cmds, ledger.Command{Event: e})
-		lines = append(lines, st.lines)
-		if len(cmds) == batchSize {
-			if err := flush(); err != nil {
-				return st, err
+		cur.cmds = append(cur.cmds, ledger.Command{Event: e})
+		cur.lines = append(cur.lines, n)
+		if len(cur.cmds) == batchSize {
+			cur.total = n
+			if !emit(cur) {
+				return
 			}
+			cur = importBatch{}
 		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return st, fmt.Errorf("line %d is longer than %d bytes: record long texts in several events", st.lines+1, events.MaxEventBytes)
+			err = fmt.Errorf("line %d is longer than %d bytes: record long texts in several events", n+1, events.MaxEventBytes)
 		}
-		return st, err
+		emit(importBatch{total: n, err: err})
+		return
 	}
-	return st, flush()
+	if len(cur.cmds) > 0 {
+		cur.total = n
+		emit(cur)
+	}
 }
 
 // stripPosition removes the "event i of n: " prefix that the ledger puts on
