@@ -2,6 +2,7 @@ package events
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // ActID identifies a legal act (an Akoma Ntoso work) with the shape of an
@@ -146,7 +147,11 @@ func quote(s string) string { return "\"" + clip(s) + "\"" }
 func clip(s string) string {
 	const max = 80
 	if len(s) > max {
-		return s[:max] + "..."
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
 	}
 	return strings.ToValidUTF8(s, "?")
 }

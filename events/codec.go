@@ -27,8 +27,21 @@ func Decode(data []byte) (Event, error) {
 	if len(data) > MaxEventBytes {
 		return e, Errorf(CodeTooLarge, "the event is %d bytes, more than the limit of %d: record long texts in several events, one per provision", len(data), MaxEventBytes)
 	}
+	if err := checkKeys(data); err != nil {
+		return e, err
+	}
 	if err := StrictUnmarshal(data, &e); err != nil {
 		return e, err
+	}
+	// One encoding per event: empty lists and maps are absent.
+	if len(e.Provisions) == 0 {
+		e.Provisions = nil
+	}
+	if len(e.Body.Texts) == 0 {
+		e.Body.Texts = nil
+	}
+	if len(e.Body.Correction) == 0 {
+		e.Body.Correction = nil
 	}
 	return e, nil
 }
@@ -95,14 +108,16 @@ func jsonTypeName(goType string) string {
 }
 
 // Encode returns the JSON encoding of e, the same bytes as
-// encoding/json.Marshal(e). Decode(Encode(e)) == e for every valid event.
+// encoding/json.Marshal(e) for a decoded event. Decode(Encode(e)) == e for
+// every valid event. An encoding larger than MaxEventBytes is a CodeTooLarge
+// error, since Decode would refuse it.
 func Encode(e *Event) ([]byte, error) {
-	return appendEvent(make([]byte, 0, 512), e)
+	b, err := appendEvent(make([]byte, 0, 512), e)
+	if err == nil && len(b) > MaxEventBytes {
+		return nil, Errorf(CodeTooLarge, "the event is %d bytes once encoded, more than the limit of %d: record long texts in several events, one per provision", len(b), MaxEventBytes)
+	}
+	return b, err
 }
-
-// MarshalJSON encodes e with Encode, so that an Event inside other values
-// is encoded the same way.
-func (e Event) MarshalJSON() ([]byte, error) { return Encode(&e) }
 
 // Validate checks the shape of e on its own, without its act's history:
 // a known type, a legal date, the fields its type requires and no others,
@@ -125,6 +140,22 @@ func (e *Event) Validate() error {
 	if e.Act == "" {
 		return Errorf(CodeInvalid, "the event has no act: set \"act\" to the act's identifier, such as /akn/kz/act/2009-12-04/216")
 	}
+	if _, err := ParseActID(string(e.Act)); err != nil {
+		return err
+	}
+	if e.Instrument != "" {
+		if _, err := ParseActID(string(e.Instrument)); err != nil {
+			return err
+		}
+	}
+	for _, d := range [...]Date{e.Date, e.EffectiveFrom, e.EffectiveTo} {
+		if d.IsZero() {
+			continue
+		}
+		if back, err := ParseDate(d.String()); err != nil || back != d {
+			return Errorf(CodeInvalid, "date %04d-%02d-%02d is not a calendar date", d.Year, int(d.Month), d.Day)
+		}
+	}
 	if e.Date.IsZero() {
 		return Errorf(CodeInvalid, "the %s event has no date: set \"date\" to the legal date of the step (YYYY-MM-DD, or YYYY-MM or YYYY when only that is known)", e.Type)
 	}
@@ -145,7 +176,7 @@ func (e *Event) Validate() error {
 		return Errorf(CodeInvalid, "effect %q is not known: use insertion, substitution, repeal or renumbering", clip(string(e.Body.Effect)))
 	}
 	if !e.EffectiveTo.IsZero() && e.EffectiveTo.Earliest() <= e.EffectiveFrom.Latest() {
-		return ruleError(RuleValidTimeOrder, e.Act, "effective_to %s must be after effective_from %s: valid time is the half-open interval [effective_from, effective_to)", e.EffectiveTo, e.EffectiveFrom)
+		return ruleError(RuleValidTimeOrder, e.Act, "cannot record '%s' for %s: effective_to %s must be after effective_from %s (valid time is the half-open interval [effective_from, effective_to))", e.Type, e.Act, e.EffectiveTo, e.EffectiveFrom)
 	}
 	if e.Instrument != "" && e.Instrument == e.Act {
 		return Errorf(CodeInvalid, "the instrument of an event on %s cannot be the act itself: name the amending or repealing act", e.Act)

@@ -181,7 +181,8 @@ type DayNum int32
 var epoch = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 func dayNumber(y int, m time.Month, d int) DayNum {
-	return DayNum(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Sub(epoch).Hours() / 24)
+	// Not Time.Sub: a Duration saturates at about 292 years.
+	return DayNum((time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() - epoch.Unix()) / 86400)
 }
 
 // Date returns the day as a Date of day precision.

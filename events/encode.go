@@ -9,7 +9,9 @@ import (
 
 // appendEvent appends the JSON encoding of e to dst: byte for byte what
 // encoding/json.Marshal produces for an Event (field order, omitempty and
-// omitzero, HTML-safe string escaping), without reflection. Encoding is on
+// omitzero, HTML-safe string escaping), without reflection; but an empty
+// map or list is always left out, as Decode leaves it out, so that each
+// event has one encoding. Encoding is on
 // the append path of every event, so it is worth a few dozen lines; a test
 // holds it to encoding/json on every fixture and in a fuzz target.
 func appendEvent(dst []byte, e *Event) ([]byte, error) {
@@ -77,8 +79,8 @@ func appendEvent(dst []byte, e *Event) ([]byte, error) {
 func (b *Body) isZero() bool {
 	return b.Title == "" && b.Kind == "" && b.Summary == "" && b.DraftingBody == "" &&
 		b.Chamber == "" && b.Reading == "" && b.Signatory == "" && b.Gazette == "" &&
-		b.Effect == "" && b.Texts == nil && b.Reason == "" && b.Note == "" && b.ELI == "" &&
-		b.Corrects.IsZero() && b.Correction == nil && b.Retracts.IsZero()
+		b.Effect == "" && len(b.Texts) == 0 && b.Reason == "" && b.Note == "" && b.ELI == "" &&
+		b.Corrects.IsZero() && len(b.Correction) == 0 && b.Retracts.IsZero()
 }
 
 func appendBody(dst []byte, b *Body) ([]byte, error) {

@@ -32,8 +32,6 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 			RecordedAt: time.Date(2026, 11, 25, 21, 0, 0, 123456789, time.UTC), RecordedBy: "clerk@http"},
 		{Schema: 1, ID: id, Act: "/akn/kz/act/2009-12-04/216", Type: RecordCorrected, Date: MustDate("2010"),
 			Body: Body{Corrects: id, Correction: json.RawMessage(`{ "date" : "2009-12-05", "body": {"title": "<b>"} }`), Reason: "typo"}},
-		{Schema: 1, ID: id, Act: "/akn/kz/act/2009-12-04/216", Type: Amended, Date: MustDate("2009-12-10"),
-			Body: Body{Texts: map[string]string{}}},
 		{Schema: 1, ID: id, Act: "/akn/kz/act/2009-12-04/216", Type: RecordRetracted, Date: MustDate("2009"),
 			Body: Body{Retracts: id, Note: "invalid \xff utf8"}},
 	}

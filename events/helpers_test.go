@@ -2,7 +2,6 @@ package events_test
 
 import (
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,38 +21,6 @@ const (
 	other      events.ActID = "/akn/kz/act/2009-12-04/216"           // the Law on Refugees
 	unknownAct events.ActID = "/akn/kz/act/2099-01-01/not-in-ledger" // never recorded
 )
-
-// skipBug skips a test that shows a known defect of package events, unless
-// EVENTS_RUN_BUGS is set: run `EVENTS_RUN_BUGS=1 go test ./events` to watch
-// them fail. The message starts with "BUG:" and says what to fix.
-func skipBug(tb testing.TB, msg string) {
-	tb.Helper()
-	if os.Getenv("EVENTS_RUN_BUGS") == "" {
-		tb.Skip(msg)
-	}
-}
-
-// dayNumbersBroken reports whether Date.Earliest and Date.Latest still
-// return the same day number for every date (the defect of dayNumber, which
-// measures days with time.Time.Sub, whose time.Duration saturates at about
-// 292 years).
-func dayNumbersBroken() bool {
-	return events.MustDate("2009-01-01").Earliest() == events.MustDate("2010-06-01").Earliest()
-}
-
-const dayNumberBug = "BUG: date.go dayNumber computes time.Date(...).Sub(epoch).Hours()/24, but a time.Duration " +
-	"saturates at about 292 years, so every date from 1000 to 2999 gets the same DayNum (106751): " +
-	"Date.Before is always false and every effective_to is rejected. Fix: " +
-	"return DayNum((time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() - epoch.Unix()) / 86400)"
-
-// needsDayNumbers skips a test whose verdict depends on comparing dates
-// while the day-number defect is present.
-func needsDayNumbers(tb testing.TB) {
-	tb.Helper()
-	if dayNumbersBroken() {
-		skipBug(tb, dayNumberBug)
-	}
-}
 
 // option sets a field of an event built by newEvent.
 type option func(*events.Event)

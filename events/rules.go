@@ -43,6 +43,7 @@ type State struct {
 	Published *Step
 	Ratified  *Step // ratified or acceded
 	Veto      *Step // an unreversed veto
+	Overrode  *Step // the veto overridden: law without assent
 	Terminal  *Step // withdrawn, rejected or lapsed
 	Ended     *Ending
 
@@ -97,10 +98,13 @@ func (s *State) Check(e *Event) error {
 		if (e.Type == Ratified || e.Type == Acceded) && e.Body.Kind != Treaty {
 			return no(RuleWrongKind, "only a treaty is ratified or acceded to, and its kind is %q", e.Body.Kind)
 		}
-		if e.Type == Introduced || e.Type == Drafted {
-			// fine for every kind: decrees are drafted too
+		if e.Type == Introduced && !HasPassage(e.Body.Kind) {
+			return no(RuleWrongKind, "a %s has no legislative passage; record 'drafted', or 'adopted' when it is issued", e.Body.Kind)
 		}
 		return nil
+	}
+	if e.Type == Drafted {
+		return no(RuleActExists, "the act is already in the ledger since %s (%s)", s.Created.Date, s.Created.Type)
 	}
 	if e.Body.Title != "" || e.Body.Kind != "" {
 		return no(RuleFirstEvent, "title and kind were set by its first event (%s on %s); correct that event with record_corrected to change them", s.Created.Type, s.Created.Date)
@@ -174,7 +178,7 @@ func (s *State) checkProcedure(e *Event, no func(Rule, string, ...any) error) er
 		if s.Published != nil {
 			return no(RuleDuplicateStep, "it was already published on %s (%s); record a corrigendum for a corrected republication", s.Published.Date, "see its history")
 		}
-		if passage && s.Signed == nil {
+		if passage && s.Signed == nil && s.Overrode == nil {
 			return no(RulePublishedBeforeSigned, "it has not been signed; record 'signed' first")
 		}
 		if prev := s.lastStep(); prev != nil && e.Date.Before(prev.Date) {
@@ -191,10 +195,13 @@ func (s *State) checkProcedure(e *Event, no func(Rule, string, ...any) error) er
 	return nil
 }
 
-// lastStep returns the latest of signing and adoption.
+// lastStep returns the latest of signing, veto override and adoption.
 func (s *State) lastStep() *Step {
-	if s.Signed != nil {
+	switch {
+	case s.Signed != nil:
 		return s.Signed
+	case s.Overrode != nil:
+		return s.Overrode
 	}
 	return s.Adopted
 }
@@ -294,9 +301,7 @@ func (s *State) Apply(e *Event) {
 		s.Veto = step
 	case VetoOverridden:
 		s.Veto = nil
-		if s.Signed == nil {
-			s.Signed = step
-		}
+		s.Overrode = step
 	case Rejected, Withdrawn, Lapsed:
 		s.Terminal = step
 	case Repealed, Expired, Annulled:
@@ -457,7 +462,18 @@ func checkRecord(prior []Event, e Event) error {
 		return no(RuleRecordImmutable, "event %s is a retraction; a retraction is final", target)
 	}
 	if e.Type == RecordCorrected {
-		if _, err := ApplyCorrection(*found, e.Body.Correction); err != nil {
+		// Correct the event as it stands, earlier corrections applied.
+		eff, err := Effective(prior)
+		if err != nil {
+			return err
+		}
+		current := *found
+		for i := range eff {
+			if eff[i].ID == target {
+				current = eff[i]
+			}
+		}
+		if _, err := ApplyCorrection(current, e.Body.Correction); err != nil {
 			return err
 		}
 	}

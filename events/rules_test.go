@@ -22,7 +22,6 @@ func runRuleCases(t *testing.T, cases []ruleCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.dates {
-				needsDayNumbers(t)
 			}
 			checkValidate(t, tc.prior, tc.event, tc.want)
 		})
@@ -536,14 +535,12 @@ func TestValidateFoldsRecordEvents(t *testing.T) {
 		checkValidate(t, h, newEvent(law, events.Signed, "2009-12-10"), rejected(events.RuleSignedBeforeAdopted, "has not been adopted"))
 	})
 	t.Run("a retracted correction restores the original", func(t *testing.T) {
-		needsDayNumbers(t)
 		h := adoptedLaw()
 		c := newEvent(law, events.RecordCorrected, "2009-12-05", corrects(h[1].ID, `{"date":"2009-12-20"}`))
 		h = history(h, c, newEvent(law, events.RecordRetracted, "2009-12-06", retracts(c.ID)))
 		checkValidate(t, h, newEvent(law, events.Signed, "2009-12-10"), accepted())
 	})
 	t.Run("a corrected adoption date is the one the rules compare", func(t *testing.T) {
-		needsDayNumbers(t)
 		h := adoptedLaw()
 		h = history(h, newEvent(law, events.RecordCorrected, "2009-12-05", corrects(h[1].ID, `{"date":"2009-12-20"}`)))
 		checkValidate(t, h, newEvent(law, events.Signed, "2009-12-10"),
@@ -659,42 +656,22 @@ func TestEffective(t *testing.T) {
 // each skip message says what to fix.
 
 func TestSigningAfterAnOverriddenVetoIsAccepted(t *testing.T) {
-	skipBug(t, "BUG: rules.go Apply records veto_overridden as the signature (s.Signed = step), so a 'signed' "+
-		"after an override is refused as duplicate_step; DOMAIN rule 1 only forbids signing after an UNREVERSED veto "+
-		"(and in Kazakhstan the President signs a law whose veto was overridden). Fix: in checkProcedure case Signed, "+
-		"refuse a duplicate only when s.Signed != nil && s.Signed.Type == Signed (Apply then replaces the override step "+
-		"with the signature)")
 	prior := history(vetoedLaw(), newEvent(law, events.VetoOverridden, "2009-12-20", chamber("Parliament")))
 	checkValidate(t, prior, newEvent(law, events.Signed, "2009-12-25"), accepted())
 }
 
 func TestDraftingAnActAlreadyInTheLedgerSaysItExists(t *testing.T) {
-	skipBug(t, "BUG: rules.go Check tests title and kind (RuleFirstEvent) before the procedure rules, so a second "+
-		"'drafted' with its title and kind, the only way a creation is sent, is told to correct the first event "+
-		"(first_event) instead of act_exists, which is then reachable only by a drafted event without title. Fix: in "+
-		"Check, when the act exists and e.Type == Drafted (and no terminal step), return RuleActExists before the "+
-		"title/kind test")
 	prior := adoptedLaw()
 	checkValidate(t, prior, newEvent(law, events.Drafted, "2010-01-01", titled("Law amending three codes", events.Law)),
 		rejected(events.RuleActExists, "the act is already in the ledger"))
 }
 
 func TestIntroducingADecreeAsItsFirstEventIsTheWrongKind(t *testing.T) {
-	skipBug(t, "BUG (inconsistency): rules.go Check accepts 'introduced' as the first event of a decree (or any "+
-		"kind without passage), but refuses the same step later with wrong_kind ('a decree has no legislative "+
-		"passage'). Fix: in Check's creation branch, return RuleWrongKind when e.Type == Introduced && "+
-		"!HasPassage(e.Body.Kind), and drop the empty 'if e.Type == Introduced || e.Type == Drafted {}' branch")
 	checkValidate(t, nil, newEvent(decree, events.Introduced, "2010-08-01", chamber("Mazhilis"), titled("Decree", events.Decree)),
 		rejected(events.RuleWrongKind, "has no legislative passage"))
 }
 
 func TestASecondCorrectionIsCheckedAgainstTheCorrectedEvent(t *testing.T) {
-	needsDayNumbers(t)
-	skipBug(t, "BUG: rules.go checkRecord validates a correction with ApplyCorrection(*found, ...) on the event as "+
-		"first recorded, while Effective applies corrections cumulatively; so a second correction that is valid on the "+
-		"corrected event (here: effective_from moved inside an interval whose end an earlier correction moved) is "+
-		"refused as invalid. Fix: in checkRecord, apply the correction to the target as it stands in Effective(prior) "+
-		"(find the target's id there), or rely on foldChecked(next) alone, which already applies corrections in order")
 	h := history(adoptedLaw(), newEvent(law, events.Suspended, "2010-01-01", from("2010-01-01"), until("2010-03-01")))
 	s := h[len(h)-1]
 	h = history(h, newEvent(law, events.RecordCorrected, "2010-02-01", corrects(s.ID, `{"effective_to":"2011-01-01"}`)))
@@ -702,9 +679,6 @@ func TestASecondCorrectionIsCheckedAgainstTheCorrectedEvent(t *testing.T) {
 }
 
 func TestValidTimeOrderMessageNamesTheAct(t *testing.T) {
-	skipBug(t, "BUG (minor): codec.go Validate's valid_time_order message (\"effective_to ... must be after "+
-		"effective_from ...\") does not name the act or the event type, unlike every other rule message. Fix: "+
-		"\"the %s event on %s: effective_to %s must be after effective_from %s: ...\" with e.Type, e.Act")
 	e := newEvent(law, events.Suspended, "2010-01-01", from("2010-06-01"), until("2010-01-01"))
 	checkValidate(t, adoptedLaw(), e, rejected(events.RuleValidTimeOrder, "must be after effective_from"))
 }
