@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"iter"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/lexledger/lexledger/events"
@@ -31,12 +33,18 @@ type Recorder interface {
 
 var _ Recorder = (*ledger.Ledger)(nil)
 
+// StreamReader replays the whole stream from a position, in order.
+type StreamReader interface {
+	Read(ctx context.Context, pos ledger.Position) iter.Seq2[ledger.Stored, error]
+}
+
 // Health reports whether the engine answers; nil when it does.
 type Health func(ctx context.Context) error
 
 // Server is the HTTP API. Mount it with Handler.
 type Server struct {
 	Ledger Recorder
+	Stream StreamReader // serves GET /v1/events when set
 	Health Health
 	Log    *slog.Logger
 	// Identify returns the recording identity of a request. Until
@@ -52,6 +60,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/events", s.record)
 	mux.HandleFunc("GET /v1/history/{act...}", s.history)
+	mux.HandleFunc("GET /v1/events", s.events)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
@@ -120,6 +129,86 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ledger.NewHistoryJSON(act, recs))
+}
+
+// Limits of GET /v1/events.
+const (
+	DefaultReadLimit = 1000
+	MaxReadLimit     = 100000
+)
+
+// events handles GET /v1/events?from_seq=N|from_time=T&limit=L: the whole
+// stream in order, as JSON Lines.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	if s.Stream == nil {
+		s.fail(w, r, events.Errorf(events.CodeNotFound, "this server does not serve the stream"))
+		return
+	}
+	q := r.URL.Query()
+	var pos ledger.Position
+	if v := q.Get("from_seq"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 {
+			s.fail(w, r, events.Errorf(events.CodeInvalid, "from_seq %q is not a stream sequence: give a whole number from 1", v))
+			return
+		}
+		pos.Seq = n
+	}
+	if v := q.Get("from_time"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			s.fail(w, r, events.Errorf(events.CodeInvalid, "from_time %q is not an RFC 3339 time such as 2009-12-04T00:00:00Z", v))
+			return
+		}
+		if pos.Seq != 0 {
+			s.fail(w, r, events.Errorf(events.CodeInvalid, "give from_seq or from_time, not both"))
+			return
+		}
+		pos.Time = t
+	}
+	limit := DefaultReadLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxReadLimit {
+			s.fail(w, r, events.Errorf(events.CodeInvalid, "limit %q must be a number from 1 to %d", v, MaxReadLimit))
+			return
+		}
+		limit = n
+	}
+	n := 0
+	started := false
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for st, err := range s.Stream.Read(r.Context(), pos) {
+		if err != nil {
+			if !started {
+				s.fail(w, r, err)
+				return
+			}
+			s.Log.Error("stream read failed mid-answer", "err", err)
+			return
+		}
+		if !started {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			w.WriteHeader(http.StatusOK)
+			started = true
+		}
+		enc.Encode(StreamEvent{Seq: st.Seq, StoredAt: st.Time, Event: st.Event})
+		if n++; n == limit {
+			break
+		}
+	}
+	if !started {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// StreamEvent is one line of GET /v1/events.
+type StreamEvent struct {
+	Seq      uint64       `json:"sequence"`
+	StoredAt time.Time    `json:"stored_at"`
+	Event    events.Event `json:"event"`
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

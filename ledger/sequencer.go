@@ -11,7 +11,7 @@ import (
 )
 
 // storeTimeout bounds one store operation of the sequencer.
-const storeTimeout = 30 * time.Second
+const storeTimeout = 10 * time.Second
 
 // unit is one command or one atomic batch of commands, waiting for the
 // sequencer.

@@ -49,6 +49,13 @@ type Stored struct {
 	Event events.Event
 }
 
+// Position is where a replay of the whole stream starts: a stream sequence
+// or a record time.
+type Position struct {
+	Seq  uint64    // the first sequence to read; 0 or 1 for the beginning
+	Time time.Time // when set, the first event stored at or after it
+}
+
 // Errors a Store returns, to be matched with errors.Is.
 var (
 	ErrConflict    = errors.New("the act changed since it was read")

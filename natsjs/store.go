@@ -7,7 +7,6 @@ import (
 	"iter"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
@@ -88,6 +87,9 @@ func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Sto
 	if len(msgs) == 0 {
 		return nil, nil
 	}
+	if !s.nc.IsConnected() {
+		return nil, fmt.Errorf("%w: not connected to NATS (%s)", ledger.ErrUnavailable, s.nc.Status())
+	}
 	out := make([]ledger.Stored, len(msgs))
 	if len(msgs) == 1 {
 		ack, err := s.js.PublishMsg(ctx, s.message(&msgs[0]))
@@ -124,6 +126,12 @@ func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Sto
 // and waits for every acknowledgement.
 func (s *Store) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.Result {
 	out := make([]ledger.Result, len(msgs))
+	if !s.nc.IsConnected() {
+		for i := range out {
+			out[i].Err = fmt.Errorf("%w: not connected to NATS (%s)", ledger.ErrUnavailable, s.nc.Status())
+		}
+		return out
+	}
 	futures := make([]jetstream.PubAckFuture, len(msgs))
 	for i := range msgs {
 		f, err := s.js.PublishMsgAsync(s.message(&msgs[i]))
@@ -221,10 +229,7 @@ func (s *Store) decode(m *jetstream.RawStreamMsg) (ledger.Stored, error) {
 }
 
 // Position is where a replay starts: a stream sequence or a record time.
-type Position struct {
-	Seq  uint64    // the first sequence to read; 0 or 1 for the beginning
-	Time time.Time // when set, the first event stored at or after it
-}
+type Position = ledger.Position
 
 // LastSeq returns the stream's last sequence, 0 when it is empty.
 func (s *Store) LastSeq(ctx context.Context) (uint64, error) {

@@ -82,7 +82,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		led.Close()
 		return fmt.Errorf("NATS service: %w", err)
 	}
-	api := &httpapi.Server{Ledger: led, Log: log, Health: func(ctx context.Context) error {
+	api := &httpapi.Server{Ledger: led, Stream: store, Log: log, Health: func(ctx context.Context) error {
 		_, err := store.LastSeq(ctx)
 		return err
 	}}
