@@ -59,7 +59,8 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/events", s.record)
-	mux.HandleFunc("GET /v1/history/{act...}", s.history)
+	mux.HandleFunc("GET /v1/history", s.history)
+	mux.HandleFunc("GET /v1/history/{act...}", s.history) // the act as a path, for people typing URLs
 	mux.HandleFunc("GET /v1/events", s.events)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
@@ -116,9 +117,18 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, receipts[0])
 }
 
-// history handles GET /v1/history/akn/...: an act's events in order.
+// history handles GET /v1/history?act=/akn/... (or /v1/history/akn/...):
+// an act's events in order.
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
-	act, err := events.ParseActID("/" + r.PathValue("act"))
+	raw := r.URL.Query().Get("act")
+	if p := r.PathValue("act"); p != "" {
+		raw = "/" + p
+	}
+	if raw == "" {
+		s.fail(w, r, events.Errorf(events.CodeInvalid, "name the act: GET /v1/history?act=/akn/kz/act/2009-12-04/216"))
+		return
+	}
+	act, err := events.ParseActID(raw)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -60,5 +61,5 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, out a
 
 // historyPath is the API path of an act's history.
 func historyPath(act events.ActID) string {
-	return "/v1/history" + string(act)
+	return "/v1/history?act=" + url.QueryEscape(string(act))
 }
