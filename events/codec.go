@@ -152,7 +152,7 @@ func (e *Event) Validate() error {
 		if d.IsZero() {
 			continue
 		}
-		if back, err := ParseDate(d.String()); err != nil || back != d {
+		if !d.valid() {
 			return Errorf(CodeInvalid, "date %04d-%02d-%02d is not a calendar date", d.Year, int(d.Month), d.Day)
 		}
 	}

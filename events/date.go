@@ -150,15 +150,37 @@ func (d Date) Before(e Date) bool { return d.Latest() < e.Earliest() }
 
 // String returns the date in its JSON form, or "" for the zero Date.
 func (d Date) String() string {
-	switch {
-	case d.IsZero():
+	if d.IsZero() {
 		return ""
-	case d.Month == 0:
-		return fmt.Sprintf("%04d", d.Year)
-	case d.Day == 0:
-		return fmt.Sprintf("%04d-%02d", d.Year, int(d.Month))
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+	var b [10]byte
+	return string(d.appendTo(b[:0]))
+}
+
+// appendTo appends YYYY, YYYY-MM or YYYY-MM-DD (years of four digits).
+func (d Date) appendTo(b []byte) []byte {
+	two := func(b []byte, n int) []byte { return append(b, byte('0'+n/10%10), byte('0'+n%10)) }
+	b = two(two(b, d.Year/100), d.Year%100)
+	if d.Month == 0 {
+		return b
+	}
+	b = two(append(b, '-'), int(d.Month))
+	if d.Day == 0 {
+		return b
+	}
+	return two(append(b, '-'), d.Day)
+}
+
+// valid reports whether d is a real date of a valid precision: what
+// ParseDate would accept.
+func (d Date) valid() bool {
+	switch {
+	case d.Year < MinYear || d.Year > MaxYear || d.Month < 0 || d.Month > 12 || d.Day < 0:
+		return false
+	case d.Month == 0:
+		return d.Day == 0
+	}
+	return d.Day <= daysIn(d.Year, d.Month)
 }
 
 // MarshalText encodes d as YYYY-MM-DD, YYYY-MM or YYYY.

@@ -24,17 +24,17 @@ func appendEvent(dst []byte, e *Event) ([]byte, error) {
 	dst = append(dst, `,"type":`...)
 	dst = appendString(dst, string(e.Type))
 	dst = append(dst, `,"date":"`...)
-	dst = append(dst, e.Date.String()...)
+	if !e.Date.IsZero() {
+		dst = e.Date.appendTo(dst)
+	}
 	dst = append(dst, '"')
 	if !e.EffectiveFrom.IsZero() {
 		dst = append(dst, `,"effective_from":"`...)
-		dst = append(dst, e.EffectiveFrom.String()...)
-		dst = append(dst, '"')
+		dst = append(e.EffectiveFrom.appendTo(dst), '"')
 	}
 	if !e.EffectiveTo.IsZero() {
 		dst = append(dst, `,"effective_to":"`...)
-		dst = append(dst, e.EffectiveTo.String()...)
-		dst = append(dst, '"')
+		dst = append(e.EffectiveTo.appendTo(dst), '"')
 	}
 	if e.Retroactive {
 		dst = append(dst, `,"retroactive":true`...)

@@ -434,7 +434,7 @@ func (l *Ledger) flush(b *batch) (retry []*unit) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	if l.independent(b) && !l.cost.preferAtomic(len(b.msgs)) {
+	if len(b.msgs) > 1 && l.independent(b) && !l.cost.preferAtomic(len(b.msgs)) {
 		return l.flushEach(ctx, b)
 	}
 	start := time.Now()

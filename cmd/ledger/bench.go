@@ -194,6 +194,17 @@ func setupAct(ctx context.Context, l *ledger.Ledger, act string) (func() ledger.
 	}, nil
 }
 
+// benchRounds is how many alternating rounds of raw and ledger work a
+// measurement takes; the median round is reported, so that a burst of
+// other work on the machine does not decide a ratio.
+const benchRounds = 5
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
 func benchSingle(ctx context.Context, n int, always bool) (raw, led float64, err error) {
 	env, err := newBenchEnv(always)
 	if err != nil {
@@ -203,17 +214,6 @@ func benchSingle(ctx context.Context, n int, always bool) (raw, led float64, err
 	if err := env.rawStream(ctx); err != nil {
 		return 0, 0, err
 	}
-	var last uint64
-	start := time.Now()
-	for i := 0; i < n; i++ {
-		ack, err := env.js.Publish(ctx, "raw.a", payload400, jetstream.WithExpectLastSequencePerSubject(last))
-		if err != nil {
-			return 0, 0, err
-		}
-		last = ack.Sequence
-	}
-	raw = float64(n) / time.Since(start).Seconds()
-
 	store, err := natsjs.Open(ctx, env.nc, natsjs.Config{})
 	if err != nil {
 		return 0, 0, err
@@ -224,14 +224,28 @@ func benchSingle(ctx context.Context, n int, always bool) (raw, led float64, err
 	if err != nil {
 		return 0, 0, err
 	}
-	start = time.Now()
-	for i := 0; i < n; i++ {
-		if _, err := l.Append(ctx, "bench", next()); err != nil {
-			return 0, 0, err
+	per := max(n/benchRounds, 1)
+	var raws, leds []float64
+	var last uint64
+	for r := 0; r < benchRounds; r++ {
+		start := time.Now()
+		for i := 0; i < per; i++ {
+			ack, err := env.js.Publish(ctx, "raw.a", payload400, jetstream.WithExpectLastSequencePerSubject(last))
+			if err != nil {
+				return 0, 0, err
+			}
+			last = ack.Sequence
 		}
+		raws = append(raws, float64(per)/time.Since(start).Seconds())
+		start = time.Now()
+		for i := 0; i < per; i++ {
+			if _, err := l.Append(ctx, "bench", next()); err != nil {
+				return 0, 0, err
+			}
+		}
+		leds = append(leds, float64(per)/time.Since(start).Seconds())
 	}
-	led = float64(n) / time.Since(start).Seconds()
-	return raw, led, nil
+	return median(raws), median(leds), nil
 }
 
 func benchBulk(ctx context.Context, n int) (raw, led float64, err error) {

@@ -1,0 +1,80 @@
+package ledger_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/ledger"
+)
+
+// memStore is an in-memory ledger.Store, only to measure the ledger's own
+// CPU cost per append apart from the engine's (BenchmarkLedgerOverhead).
+// Every behavioural test runs against real JetStream.
+type memStore struct {
+	mu   sync.Mutex
+	seq  uint64
+	last map[events.ActID]uint64
+}
+
+func (m *memStore) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Stored, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]ledger.Stored, len(msgs))
+	for _, msg := range msgs {
+		if msg.Expect && m.last[msg.Event.Act] != msg.ExpectSeq {
+			return nil, ledger.ErrConflict
+		}
+	}
+	for i, msg := range msgs {
+		m.seq++
+		m.last[msg.Event.Act] = m.seq
+		out[i] = ledger.Stored{Seq: m.seq, Time: time.Now(), Event: *msg.Event}
+	}
+	return out, nil
+}
+
+func (m *memStore) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.Result {
+	out := make([]ledger.Result, len(msgs))
+	for i := range msgs {
+		st, err := m.Append(ctx, msgs[i:i+1])
+		if err == nil {
+			out[i].Stored = st[0]
+		}
+		out[i].Err = err
+	}
+	return out
+}
+
+func (m *memStore) Load(ctx context.Context, act events.ActID, after uint64) ([]ledger.Stored, error) {
+	return nil, nil
+}
+
+func BenchmarkLedgerOverhead(b *testing.B) {
+	ctx := context.Background()
+	l := ledger.New(&memStore{last: map[events.ActID]uint64{}}, ledger.Options{})
+	defer l.Close()
+	act := "/akn/kz/act/2001-01-10/1"
+	for _, s := range []string{
+		`{"act":"` + act + `","type":"drafted","date":"2001-01-10","body":{"title":"Benchmark law","kind":"law"}}`,
+		`{"act":"` + act + `","type":"adopted","date":"2001-03-01"}`,
+	} {
+		e, _ := events.Decode([]byte(s))
+		if _, err := l.Append(ctx, "bench", ledger.Command{Event: e}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tmpl, err := events.Decode([]byte(`{"act":"` + act + `","type":"amended","date":"2005-06-10","effective_from":"2005-07-01","instrument":"/akn/kz/act/2005-06-01/1","provisions":["art_7"],"body":{"effect":"substitution","texts":{"art_7":"Article 7 as amended: the court shall hear the case within a reasonable time, and the parties shall be heard."}}}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		e := tmpl
+		if _, err := l.Append(ctx, "bench", ledger.Command{Event: e}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
