@@ -69,3 +69,11 @@ func overlaps(a, b []string) bool {
 	}
 	return false
 }
+
+// Covers reports whether a list of provisions covers eid: an empty list is
+// the whole act; otherwise eid or one of its ancestors must be listed.
+func Covers(list []string, eid string) bool { return covers(list, eid) }
+
+// Overlaps reports whether two lists of provisions share a provision, an
+// empty list being the whole act.
+func Overlaps(a, b []string) bool { return overlaps(a, b) }

@@ -1,0 +1,365 @@
+package projections
+
+import (
+	"slices"
+	"sort"
+
+	"github.com/lexledger/lexledger/events"
+)
+
+// Status is the force status of an act on a day. The names are stored in
+// snapshots and sent to subscribers: append-only.
+type Status string
+
+// The statuses.
+const (
+	NotAdopted        Status = "not_adopted"          // a bill or draft, possibly withdrawn, rejected or lapsed
+	AdoptedNotInForce Status = "adopted_not_in_force" // law, not (yet) commenced
+	PartiallyInForce  Status = "partially_in_force"   // some provisions commenced, not the whole act
+	InForce           Status = "in_force"
+	Suspended         Status = "in_force_suspended" // in force, but not applied
+	Repealed          Status = "repealed"
+	Expired           Status = "expired"
+	Annulled          Status = "annulled"
+)
+
+// Statuses lists the statuses, for validating filters.
+var Statuses = []Status{NotAdopted, AdoptedNotInForce, PartiallyInForce, InForce, Suspended, Repealed, Expired, Annulled}
+
+// InForceOn reports whether the status counts as in force: in force,
+// partially, or in force but suspended.
+func (s Status) InForceOn() bool {
+	return s == InForce || s == PartiallyInForce || s == Suspended
+}
+
+// forever is the day after every day: the end of an open interval.
+const forever = events.DayNum(1 << 30)
+
+// rule is an effect on valid time: a commencement, an ending, a suspension.
+type rule struct {
+	id         events.ID
+	typ        events.Type
+	provisions []string // none: the whole act
+	from       events.Date
+	to         events.Date // suspensions: zero when open-ended
+	lifted     events.Date // suspensions: the day a lift takes effect
+}
+
+func (r *rule) fromDay() events.DayNum { return r.from.Earliest() }
+
+// toDay is the first day a suspension no longer applies.
+func (r *rule) toDay() events.DayNum {
+	end := forever
+	if !r.to.IsZero() {
+		end = r.to.Earliest()
+	}
+	if !r.lifted.IsZero() && r.lifted.Earliest() < end {
+		end = r.lifted.Earliest()
+	}
+	return end
+}
+
+// textVersion is one recorded text of a provision.
+type textVersion struct {
+	from events.Date
+	text string
+	id   events.ID
+}
+
+// model is everything known of one act from its effective events: the
+// input of every answer about it.
+type model struct {
+	act   events.ActID
+	title string
+	kind  events.Kind
+
+	stage     events.Type // the last procedural step
+	stageDate events.Date
+	terminal  *events.Event // withdrawn, rejected, lapsed
+	law       events.Date   // adopted, ratified, or issued (signed): zero if never
+	lawType   events.Type
+	dates     map[string]events.Date // adopted, signed, published, ratified
+
+	commencements []rule
+	endings       []rule // repealed, expired, annulled (whole or provisions); amended with effect repeal
+	reenactments  []rule
+	suspensions   []rule
+	amendments    []Amendment
+	texts         map[string][]textVersion
+	provisions    map[string]bool // every eId the record names
+	events        []events.ID     // the effective events, in order
+}
+
+// Amendment is a change made to an act by another.
+type Amendment struct {
+	Event         events.ID              `json:"event"`
+	Instrument    events.ActID           `json:"instrument"`
+	Effect        events.AmendmentEffect `json:"effect"`
+	Provisions    []string               `json:"provisions,omitempty"`
+	EffectiveFrom events.Date            `json:"effective_from"`
+	Retroactive   bool                   `json:"retroactive,omitempty"`
+}
+
+// build folds an act's effective events (corrections applied, retractions
+// and record events left out; see events.Effective) into a model.
+func build(act events.ActID, eff []events.Event) *model {
+	m := &model{act: act, dates: map[string]events.Date{}, texts: map[string][]textVersion{}, provisions: map[string]bool{}}
+	for i := range eff {
+		e := &eff[i]
+		m.events = append(m.events, e.ID)
+		for _, p := range e.Provisions {
+			m.provisions[p] = true
+		}
+		if i == 0 {
+			m.title, m.kind = e.Body.Title, e.Body.Kind
+		}
+		spec, _ := events.SpecOf(e.Type)
+		if spec != nil && spec.Group == events.Procedure {
+			m.stage, m.stageDate = e.Type, e.Date
+		}
+		addTexts := func(from events.Date) {
+			for eid, text := range e.Body.Texts {
+				m.provisions[eid] = true
+				m.texts[eid] = append(m.texts[eid], textVersion{from: from, text: text, id: e.ID})
+			}
+		}
+		switch e.Type {
+		case events.Drafted, events.Introduced:
+			addTexts(e.Date)
+		case events.Adopted:
+			m.dates["adopted"] = e.Date
+			if m.law.IsZero() {
+				m.law, m.lawType = e.Date, e.Type
+			}
+			addTexts(e.Date)
+		case events.Ratified, events.Acceded:
+			m.dates[string(e.Type)] = e.Date
+			if m.law.IsZero() {
+				m.law, m.lawType = e.Date, e.Type
+			}
+		case events.Signed:
+			m.dates["signed"] = e.Date
+			if m.law.IsZero() && !events.HasPassage(m.kind) {
+				m.law, m.lawType = e.Date, e.Type
+			}
+		case events.VetoOverridden:
+			m.dates["veto_overridden"] = e.Date
+		case events.Published:
+			m.dates["published"] = e.Date
+		case events.Withdrawn, events.Rejected, events.Lapsed:
+			m.terminal = e
+		case events.Commenced:
+			m.commencements = append(m.commencements, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom})
+		case events.CommencementPostponed:
+			kept := m.commencements[:0:0]
+			for _, c := range m.commencements {
+				if !events.Overlaps(c.provisions, e.Provisions) {
+					kept = append(kept, c)
+				}
+			}
+			m.commencements = kept
+			if !e.EffectiveFrom.IsZero() {
+				m.commencements = append(m.commencements, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom})
+			}
+		case events.Amended:
+			m.amendments = append(m.amendments, Amendment{Event: e.ID, Instrument: e.Instrument, Effect: e.Body.Effect,
+				Provisions: e.Provisions, EffectiveFrom: e.EffectiveFrom, Retroactive: e.Retroactive})
+			if e.Body.Effect == events.Repeal {
+				m.endings = append(m.endings, rule{id: e.ID, typ: events.Repealed, provisions: e.Provisions, from: e.EffectiveFrom})
+			}
+			addTexts(e.EffectiveFrom)
+		case events.Corrigendum:
+			addTexts(e.Date)
+		case events.Repealed, events.Expired, events.Annulled:
+			m.endings = append(m.endings, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom})
+		case events.Reenacted:
+			m.reenactments = append(m.reenactments, rule{id: e.ID, typ: e.Type, from: e.EffectiveFrom})
+		case events.Suspended:
+			m.suspensions = append(m.suspensions, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom, to: e.EffectiveTo})
+		case events.SuspensionLifted:
+			for k := len(m.suspensions) - 1; k >= 0; k-- {
+				s := &m.suspensions[k]
+				if s.lifted.IsZero() && events.Overlaps(s.provisions, e.Provisions) && !e.EffectiveFrom.Before(s.from) {
+					s.lifted = e.EffectiveFrom
+					break
+				}
+			}
+		}
+	}
+	return m
+}
+
+// verdict is the status of the act on one day, with the events that decide it.
+type verdict struct {
+	status Status
+	reason string
+	by     []events.ID
+}
+
+// wholeEnding returns the whole-act ending in effect on day d, if any: the
+// latest one that started on or before d and was not undone by a
+// re-enactment on or before d.
+func (m *model) wholeEnding(d events.DayNum) *rule {
+	var end *rule
+	for i := range m.endings {
+		r := &m.endings[i]
+		if len(r.provisions) == 0 && r.fromDay() <= d && (end == nil || r.fromDay() >= end.fromDay()) {
+			end = r
+		}
+	}
+	if end == nil {
+		return nil
+	}
+	for _, re := range m.reenactments {
+		if re.fromDay() > end.fromDay() && re.fromDay() <= d {
+			return nil
+		}
+	}
+	return end
+}
+
+// statusOn decides the act's status on day d.
+func (m *model) statusOn(d events.DayNum) verdict {
+	if m.law.IsZero() || d < m.law.Earliest() {
+		if m.terminal != nil {
+			return verdict{NotAdopted, string(m.terminal.Type) + " on " + m.terminal.Date.String(), []events.ID{m.terminal.ID}}
+		}
+		if !m.law.IsZero() {
+			return verdict{NotAdopted, "adopted later, on " + m.law.String(), nil}
+		}
+		return verdict{NotAdopted, "not adopted; last step: " + string(m.stage) + " " + m.stageDate.String(), nil}
+	}
+	if end := m.wholeEnding(d); end != nil {
+		st := map[events.Type]Status{events.Repealed: Repealed, events.Expired: Expired, events.Annulled: Annulled}[end.typ]
+		return verdict{st, string(end.typ) + " with effect from " + end.from.String(), []events.ID{end.id}}
+	}
+	var whole, part *rule
+	for i := range m.commencements {
+		c := &m.commencements[i]
+		if c.fromDay() > d {
+			continue
+		}
+		if len(c.provisions) == 0 {
+			whole = c
+		} else if part == nil {
+			part = c
+		}
+	}
+	var v verdict
+	switch {
+	case whole != nil:
+		v = verdict{InForce, "in force from " + whole.from.String(), []events.ID{whole.id}}
+	case part != nil:
+		v = verdict{PartiallyInForce, "provisions in force from " + part.from.String(), []events.ID{part.id}}
+	default:
+		return verdict{AdoptedNotInForce, string(m.lawType) + " on " + m.law.String() + ", not commenced", nil}
+	}
+	for i := range m.suspensions {
+		s := &m.suspensions[i]
+		if len(s.provisions) == 0 && s.fromDay() <= d && d < s.toDay() {
+			v = verdict{Suspended, "suspended from " + s.from.String(), append(v.by, s.id)}
+		}
+	}
+	return v
+}
+
+// boundaries returns every day on which the act's status may change, with
+// the date as recorded (for its precision), sorted and unique by day.
+func (m *model) boundaries() []events.Date {
+	var ds []events.Date
+	add := func(d events.Date) {
+		if !d.IsZero() {
+			ds = append(ds, d)
+		}
+	}
+	add(m.law)
+	for _, list := range [][]rule{m.commencements, m.endings, m.reenactments, m.suspensions} {
+		for _, r := range list {
+			add(r.from)
+			add(r.to)
+			add(r.lifted)
+		}
+	}
+	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Earliest() < ds[j].Earliest() })
+	out := ds[:0]
+	for _, d := range ds {
+		if len(out) > 0 && out[len(out)-1].Earliest() == d.Earliest() {
+			// Keep the less precise date: its uncertainty must be told.
+			if d.Precision() > out[len(out)-1].Precision() {
+				out[len(out)-1] = d
+			}
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// uncertainOn returns the recorded boundaries whose uncertainty covers day
+// d: dates of month or year precision whose span includes d.
+func (m *model) uncertainOn(d events.DayNum) []events.Date {
+	var out []events.Date
+	for _, b := range m.boundaries() {
+		if b.Precision() != events.Day && b.Earliest() <= d && d <= b.Latest() {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// provisionOn reports a provision's state on day d.
+func (m *model) provisionOn(eid string, d events.DayNum) (inForce, suspended bool, text *textVersion) {
+	if !m.law.IsZero() && d >= m.law.Earliest() && m.wholeEnding(d) == nil {
+		for _, c := range m.commencements {
+			if c.fromDay() <= d && events.Covers(c.provisions, eid) {
+				inForce = true
+			}
+		}
+		for _, e := range m.endings {
+			if len(e.provisions) > 0 && e.fromDay() <= d && events.Covers(e.provisions, eid) {
+				inForce = false
+			}
+		}
+		for _, s := range m.suspensions {
+			if inForce && s.fromDay() <= d && d < s.toDay() && events.Covers(s.provisions, eid) {
+				suspended = true
+			}
+		}
+	}
+	versions := m.texts[eid]
+	for i := range versions {
+		if versions[i].from.Earliest() <= d {
+			text = &versions[i]
+		}
+	}
+	return inForce, suspended, text
+}
+
+// Provision statuses, as ProvisionState.Status and in provision timelines.
+const (
+	ProvisionInForce    = "in_force"
+	ProvisionSuspended  = "suspended"
+	ProvisionNotInForce = "not_in_force"
+)
+
+// provisionStatus names a provision's state on day d.
+func (m *model) provisionStatus(eid string, d events.DayNum) string {
+	in, sus, _ := m.provisionOn(eid, d)
+	switch {
+	case sus:
+		return ProvisionSuspended
+	case in:
+		return ProvisionInForce
+	}
+	return ProvisionNotInForce
+}
+
+// sortedProvisions returns the eIds the record names, sorted.
+func (m *model) sortedProvisions() []string {
+	out := make([]string, 0, len(m.provisions))
+	for p := range m.provisions {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}

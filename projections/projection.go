@@ -1,0 +1,178 @@
+package projections
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+)
+
+// Entry is one event as the stream holds it: the input of a projection.
+type Entry struct {
+	Seq   uint64       `json:"seq"`
+	Event events.Event `json:"event"`
+}
+
+// actRec is everything the projection keeps of one act.
+type actRec struct {
+	entries []Entry
+	// knownFrom[i] is the record time from which entries[:i+1] are known:
+	// the running maximum of their record times, so that "known at T" is
+	// always a prefix of the act's events in ledger order.
+	knownFrom []time.Time
+	current   *model
+}
+
+// Projection is the set of views over a stream, kept up to date by Apply.
+// It is not safe for concurrent use: a projector guards it with a lock
+// (reads may run together; Apply excludes them).
+type Projection struct {
+	acts      map[events.ActID]*actRec
+	byCountry map[string][]events.ActID       // sorted
+	madeBy    map[events.ActID][]events.ActID // instrument -> acts it changed, sorted
+	lastSeq   uint64
+	events    uint64
+
+	cacheMu sync.Mutex
+	past    map[pastKey]*model // models as known before their latest event
+}
+
+type pastKey struct {
+	act events.ActID
+	n   int
+}
+
+const pastCacheMax = 4096
+
+// New returns an empty projection.
+func New() *Projection {
+	return &Projection{
+		acts:      map[events.ActID]*actRec{},
+		byCountry: map[string][]events.ActID{},
+		madeBy:    map[events.ActID][]events.ActID{},
+		past:      map[pastKey]*model{},
+	}
+}
+
+// LastSeq returns the stream sequence of the last event applied: the
+// projection's checkpoint.
+func (p *Projection) LastSeq() uint64 { return p.lastSeq }
+
+// Events returns the number of events applied.
+func (p *Projection) Events() uint64 { return p.events }
+
+// Apply folds one event into the projection. Events must come in stream
+// order, each once: an event at or before LastSeq is an error, and nothing
+// changes. It returns the acts whose current state changed: the event's
+// act, and its instrument if the event records a change the instrument made.
+func (p *Projection) Apply(e Entry) ([]events.ActID, error) {
+	if e.Seq <= p.lastSeq {
+		return nil, fmt.Errorf("event at sequence %d applied after sequence %d: events must come in order, each once", e.Seq, p.lastSeq)
+	}
+	id := e.Event.Act
+	r := p.acts[id]
+	if r == nil {
+		r = &actRec{}
+		p.acts[id] = r
+		country := id.Country()
+		list := p.byCountry[country]
+		i, _ := slices.BinarySearch(list, id)
+		p.byCountry[country] = slices.Insert(list, i, id)
+	}
+	known := e.Event.RecordedAt
+	if n := len(r.knownFrom); n > 0 && r.knownFrom[n-1].After(known) {
+		known = r.knownFrom[n-1]
+	}
+	r.entries = append(r.entries, e)
+	r.knownFrom = append(r.knownFrom, known)
+	r.current = buildFrom(id, r.entries)
+	p.lastSeq = e.Seq
+	p.events++
+	changed := []events.ActID{id}
+	if inst := e.Event.Instrument; inst != "" && e.Event.Type == events.Amended {
+		list := p.madeBy[inst]
+		if i, found := slices.BinarySearch(list, id); !found {
+			p.madeBy[inst] = slices.Insert(list, i, id)
+		}
+		if _, ok := p.acts[inst]; ok {
+			changed = append(changed, inst)
+		}
+	}
+	return changed, nil
+}
+
+// buildFrom folds entries into a model, corrections and retractions
+// applied.
+func buildFrom(id events.ActID, entries []Entry) *model {
+	evs := make([]events.Event, len(entries))
+	for i := range entries {
+		evs[i] = entries[i].Event
+	}
+	eff, err := events.Effective(evs)
+	if err != nil {
+		// A correction that cannot be applied was refused by the ledger;
+		// if one is in the stream anyway, fold without any corrections.
+		eff = withoutRecordEvents(evs)
+	}
+	return build(id, eff)
+}
+
+func withoutRecordEvents(evs []events.Event) []events.Event {
+	var out []events.Event
+	for _, e := range evs {
+		if spec, ok := events.SpecOf(e.Type); ok && spec.Group != events.Record {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// modelAt returns the act's model as known at t (nil t: now), and how
+// many of its events were known then; nil when none was.
+func (p *Projection) modelAt(id events.ActID, t *time.Time) (*model, int) {
+	r := p.acts[id]
+	if r == nil {
+		return nil, 0
+	}
+	if t == nil {
+		return r.current, len(r.entries)
+	}
+	n := sort.Search(len(r.knownFrom), func(i int) bool { return r.knownFrom[i].After(*t) })
+	switch n {
+	case 0:
+		return nil, 0
+	case len(r.entries):
+		return r.current, n
+	}
+	key := pastKey{id, n}
+	p.cacheMu.Lock()
+	m := p.past[key]
+	p.cacheMu.Unlock()
+	if m != nil {
+		return m, n
+	}
+	m = buildFrom(id, r.entries[:n])
+	p.cacheMu.Lock()
+	if len(p.past) >= pastCacheMax {
+		clear(p.past)
+	}
+	p.past[key] = m
+	p.cacheMu.Unlock()
+	return m, n
+}
+
+// FirstRecord returns the record time of the first event applied, and
+// false when there is none.
+func (p *Projection) FirstRecord() (time.Time, bool) {
+	var first time.Time
+	found := false
+	for _, r := range p.acts {
+		if t := r.knownFrom[0]; !found || t.Before(first) {
+			first, found = t, true
+		}
+	}
+	return first, found
+}

@@ -1,0 +1,326 @@
+package projections
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+)
+
+// Query says which day and which state of the record an answer is about.
+type Query struct {
+	AsOf    events.Date // the valid date, to the day
+	KnownAt *time.Time  // the record time; nil: everything recorded so far
+}
+
+func (q Query) check() error {
+	if q.AsOf.IsZero() || q.AsOf.Precision() != events.Day {
+		return events.Errorf(events.CodeInvalid, "as_of must be a day, YYYY-MM-DD")
+	}
+	return nil
+}
+
+// ActState is the state of one act on a day, as the record stood at a time.
+type ActState struct {
+	Act     events.ActID `json:"act"`
+	Title   string       `json:"title"`
+	Kind    events.Kind  `json:"kind"`
+	Country string       `json:"country"`
+	AsOf    events.Date  `json:"as_of"`
+	KnownAt *time.Time   `json:"known_at,omitempty"`
+
+	Status  Status      `json:"status"`
+	Reason  string      `json:"reason"`
+	Because []events.ID `json:"because,omitempty"` // the events that decide the status
+	// Uncertain lists the boundaries known only to the month or year whose
+	// span includes as_of: the status on that day may differ.
+	Uncertain []events.Date `json:"uncertain,omitempty"`
+
+	Stage     events.Type            `json:"stage"` // the last procedural step
+	StageDate events.Date            `json:"stage_date"`
+	Dates     map[string]events.Date `json:"dates"` // adopted, signed, published, first_in_force, no_longer_in_force
+
+	AmendmentsReceived []Amendment      `json:"amendments_received,omitempty"` // in effect on as_of
+	AmendmentsMade     []MadeAmendment  `json:"amendments_made,omitempty"`     // in effect on as_of
+	Provisions         []ProvisionState `json:"provisions,omitempty"`
+
+	Version uint64 `json:"version"` // the act's events known at known_at
+}
+
+// MadeAmendment is a change this act made to another.
+type MadeAmendment struct {
+	Target events.ActID `json:"target"`
+	Amendment
+}
+
+// ProvisionState is one provision on the day.
+type ProvisionState struct {
+	EID       string      `json:"eid"`
+	Status    string      `json:"status"` // in_force, suspended, not_in_force
+	InForce   bool        `json:"in_force"`
+	Suspended bool        `json:"suspended,omitempty"`
+	Text      string      `json:"text,omitempty"`
+	TextFrom  events.Date `json:"text_from,omitzero"`
+	TextEvent events.ID   `json:"text_event,omitzero"`
+}
+
+// State answers "what was the state of act id on q.AsOf, as known at
+// q.KnownAt". An act not recorded by then is a CodeNotFound error.
+func (p *Projection) State(id events.ActID, q Query) (ActState, error) {
+	if err := q.check(); err != nil {
+		return ActState{}, err
+	}
+	m, n := p.modelAt(id, q.KnownAt)
+	if m == nil {
+		if q.KnownAt != nil && p.acts[id] != nil {
+			return ActState{}, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s was not yet recorded at %s: its first event was recorded at %s", id, q.KnownAt.Format(time.RFC3339), p.acts[id].knownFrom[0].Format(time.RFC3339))}
+		}
+		return ActState{}, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s is not in the ledger: check the identifier", id)}
+	}
+	return p.stateOf(id, m, n, q, true), nil
+}
+
+// stateOf renders a model's answer; full adds provisions and amendments.
+func (p *Projection) stateOf(id events.ActID, m *model, n int, q Query, full bool) ActState {
+	d := q.AsOf.Earliest()
+	v := m.statusOn(d)
+	s := ActState{
+		Act: id, Title: m.title, Kind: m.kind, Country: id.Country(), AsOf: q.AsOf, KnownAt: q.KnownAt,
+		Status: v.status, Reason: v.reason, Because: v.by, Uncertain: m.uncertainOn(d),
+		Stage: m.stage, StageDate: m.stageDate, Dates: m.keyDates(), Version: uint64(n),
+	}
+	if !full {
+		return s
+	}
+	for _, a := range m.amendments {
+		if a.EffectiveFrom.Earliest() <= d {
+			s.AmendmentsReceived = append(s.AmendmentsReceived, a)
+		}
+	}
+	for _, target := range p.madeBy[id] {
+		tm, _ := p.modelAt(target, q.KnownAt)
+		if tm == nil {
+			continue
+		}
+		for _, a := range tm.amendments {
+			if a.Instrument == id && a.EffectiveFrom.Earliest() <= d {
+				s.AmendmentsMade = append(s.AmendmentsMade, MadeAmendment{Target: target, Amendment: a})
+			}
+		}
+	}
+	for _, eid := range m.sortedProvisions() {
+		in, sus, text := m.provisionOn(eid, d)
+		ps := ProvisionState{EID: eid, Status: m.provisionStatus(eid, d), InForce: in, Suspended: sus}
+		if text != nil {
+			ps.Text, ps.TextFrom, ps.TextEvent = text.text, text.from, text.id
+		}
+		s.Provisions = append(s.Provisions, ps)
+	}
+	return s
+}
+
+// keyDates returns the act's dates in ELI's terms.
+func (m *model) keyDates() map[string]events.Date {
+	out := make(map[string]events.Date, len(m.dates)+2)
+	for k, v := range m.dates {
+		out[k] = v
+	}
+	var first events.Date
+	for _, c := range m.commencements {
+		if first.IsZero() || c.fromDay() < first.Earliest() {
+			first = c.from
+		}
+	}
+	if !first.IsZero() {
+		out["first_in_force"] = first
+	}
+	var last *rule
+	for i := range m.endings {
+		if e := &m.endings[i]; len(e.provisions) == 0 && (last == nil || e.fromDay() > last.fromDay()) {
+			last = e
+		}
+	}
+	if last != nil && m.wholeEnding(forever-1) != nil {
+		out["no_longer_in_force"] = last.from
+	}
+	return out
+}
+
+// Filter selects acts.
+type Filter struct {
+	Country string      // "" for every jurisdiction
+	Kind    events.Kind // "" for every kind
+	Status  Status      // "" for every status
+}
+
+// List answers "which acts of the filter, on q.AsOf, as known at
+// q.KnownAt", in identifier order, without provisions. It reads each act's
+// current model (or its cached past model) and decides the day on it: no
+// event is folded again for an answer about the present record.
+func (p *Projection) List(f Filter, q Query) ([]ActState, error) {
+	if err := q.check(); err != nil {
+		return nil, err
+	}
+	out := []ActState{}
+	p.eachAct(f.Country, func(id events.ActID) {
+		m, n := p.modelAt(id, q.KnownAt)
+		if m == nil || (f.Kind != "" && m.kind != f.Kind) {
+			return
+		}
+		s := p.stateOf(id, m, n, q, false)
+		if f.Status != "" && s.Status != f.Status {
+			return
+		}
+		out = append(out, s)
+	})
+	return out, nil
+}
+
+// eachAct calls fn for every act of a country ("" for all), in order.
+func (p *Projection) eachAct(country string, fn func(events.ActID)) {
+	if country != "" {
+		for _, id := range p.byCountry[country] {
+			fn(id)
+		}
+		return
+	}
+	var countries []string
+	for c := range p.byCountry {
+		countries = append(countries, c)
+	}
+	slices.Sort(countries)
+	for _, c := range countries {
+		for _, id := range p.byCountry[c] {
+			fn(id)
+		}
+	}
+}
+
+// Interval is a stretch of valid time with one status: [From, To).
+type Interval struct {
+	From   events.Date `json:"from,omitzero"` // zero: since ever
+	To     events.Date `json:"to,omitzero"`   // zero: open
+	Status Status      `json:"status"`
+	Reason string      `json:"reason"`
+	// Opened and Closed name the events whose dates open and close it.
+	Opened []events.ID `json:"opened_by,omitempty"`
+	Closed []events.ID `json:"closed_by,omitempty"`
+}
+
+// TimelineEvent is one event of an act's record.
+type TimelineEvent struct {
+	Seq        uint64      `json:"sequence"`
+	ID         events.ID   `json:"id"`
+	Type       events.Type `json:"type"`
+	Date       events.Date `json:"date"`
+	Effective  bool        `json:"effective"` // false when retracted or a record event
+	RecordedAt time.Time   `json:"recorded_at"`
+	RecordedBy string      `json:"recorded_by"`
+}
+
+// Timeline is the life of an act: its status intervals in valid time and
+// its events in record order.
+type Timeline struct {
+	Act       events.ActID `json:"act"`
+	Title     string       `json:"title"`
+	KnownAt   *time.Time   `json:"known_at,omitempty"`
+	Intervals []Interval   `json:"intervals"`
+	// Provisions holds each provision's own intervals: in_force,
+	// suspended, not_in_force.
+	Provisions map[string][]ProvisionInterval `json:"provisions,omitempty"`
+	Events     []TimelineEvent                `json:"events"`
+}
+
+// ProvisionInterval is a stretch of valid time in which a provision has one
+// status: [From, To).
+type ProvisionInterval struct {
+	From   events.Date `json:"from,omitzero"`
+	To     events.Date `json:"to,omitzero"`
+	Status string      `json:"status"`
+}
+
+// Timeline returns an act's intervals and events as known at knownAt (nil:
+// now).
+func (p *Projection) Timeline(id events.ActID, knownAt *time.Time) (Timeline, error) {
+	m, n := p.modelAt(id, knownAt)
+	if m == nil {
+		_, err := p.State(id, Query{AsOf: events.MustDate("2000-01-01"), KnownAt: knownAt})
+		return Timeline{}, err
+	}
+	t := Timeline{Act: id, Title: m.title, KnownAt: knownAt}
+	effective := map[events.ID]bool{}
+	for _, e := range m.events {
+		effective[e] = true
+	}
+	for _, e := range p.acts[id].entries[:n] {
+		ev := e.Event
+		t.Events = append(t.Events, TimelineEvent{Seq: e.Seq, ID: ev.ID, Type: ev.Type, Date: ev.Date,
+			Effective: effective[ev.ID], RecordedAt: ev.RecordedAt, RecordedBy: ev.RecordedBy})
+	}
+	bounds := m.boundaries()
+	// The status before the first boundary, then at each.
+	first := m.statusOn(0)
+	t.Intervals = append(t.Intervals, Interval{Status: first.status, Reason: first.reason})
+	for _, b := range bounds {
+		v := m.statusOn(b.Earliest())
+		last := &t.Intervals[len(t.Intervals)-1]
+		if v.status == last.Status && v.reason == last.Reason {
+			continue
+		}
+		last.To, last.Closed = b, v.by
+		t.Intervals = append(t.Intervals, Interval{From: b, Status: v.status, Reason: v.reason, Opened: v.by})
+	}
+	for _, eid := range m.sortedProvisions() {
+		if t.Provisions == nil {
+			t.Provisions = map[string][]ProvisionInterval{}
+		}
+		ivs := []ProvisionInterval{{Status: m.provisionStatus(eid, 0)}}
+		for _, b := range bounds {
+			st := m.provisionStatus(eid, b.Earliest())
+			if last := &ivs[len(ivs)-1]; st != last.Status {
+				last.To = b
+				ivs = append(ivs, ProvisionInterval{From: b, Status: st})
+			}
+		}
+		t.Provisions[eid] = ivs
+	}
+	return t, nil
+}
+
+// Change is an act whose status differs between two days.
+type Change struct {
+	Act    events.ActID `json:"act"`
+	Title  string       `json:"title"`
+	Before Status       `json:"before"`
+	After  Status       `json:"after"`
+	// EnteredForce and LeftForce say whether the act came into force or
+	// ceased to be in force between the two days.
+	EnteredForce bool `json:"entered_force,omitempty"`
+	LeftForce    bool `json:"left_force,omitempty"`
+}
+
+// Diff answers "what changed between d1 and d2" for the acts of a filter
+// (Filter.Status is ignored), as known at knownAt.
+func (p *Projection) Diff(d1, d2 events.Date, f Filter, knownAt *time.Time) ([]Change, error) {
+	for _, d := range []events.Date{d1, d2} {
+		if err := (Query{AsOf: d}).check(); err != nil {
+			return nil, err
+		}
+	}
+	out := []Change{}
+	p.eachAct(f.Country, func(id events.ActID) {
+		m, _ := p.modelAt(id, knownAt)
+		if m == nil || (f.Kind != "" && m.kind != f.Kind) {
+			return
+		}
+		a, b := m.statusOn(d1.Earliest()), m.statusOn(d2.Earliest())
+		if a.status == b.status {
+			return
+		}
+		out = append(out, Change{Act: id, Title: m.title, Before: a.status, After: b.status,
+			EnteredForce: !a.status.InForceOn() && b.status.InForceOn(),
+			LeftForce:    a.status.InForceOn() && !b.status.InForceOn()})
+	})
+	return out, nil
+}
