@@ -52,12 +52,26 @@ type Server struct {
 	Identify func(r *http.Request) (string, error)
 }
 
-// Handler returns the API's routes.
+// Handler returns the API's routes, and a JSON 404 for every other path.
 func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.Routes(mux)
+	mux.HandleFunc("/", NotFound)
+	return mux
+}
+
+// NotFound answers a JSON 404 that points at the API's description.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	_, body := ledger.DescribeError(events.Errorf(events.CodeNotFound, "no such endpoint: %s %s; the API is described at /openapi.yaml", r.Method, r.URL.Path))
+	writeJSON(w, http.StatusNotFound, body)
+}
+
+// Routes mounts the API on mux, for a server that serves more (the
+// projector's queries) on the same address.
+func (s *Server) Routes(mux *http.ServeMux) {
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
-	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/events", s.record)
 	mux.HandleFunc("GET /v1/history", s.history)
 	mux.HandleFunc("GET /v1/history/{act...}", s.history) // the act as a path, for people typing URLs
@@ -67,10 +81,6 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/yaml")
 		w.Write(openAPI)
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, events.Errorf(events.CodeNotFound, "no such endpoint: %s %s; the API is described at /openapi.yaml", r.Method, r.URL.Path))
-	})
-	return mux
 }
 
 func (s *Server) identify(r *http.Request) (string, error) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/httpapi"
+	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/nats-io/nats-server/v2/server"
@@ -31,7 +32,7 @@ import (
 // embedded server in the same run, and prints Markdown tables of figures and
 // ratios.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "ledger bench [flags]", stderr)
+	fs := cli.NewFlags("bench", "ledger bench [flags]", stderr)
 	single := fs.Int("single", 5000, "sequential single appends per measurement (sync interval; a fifth with sync always)")
 	bulk := fs.Int("bulk", 200000, "events of the bulk import")
 	clients := fs.String("clients", "1,8,32,128", "concurrent HTTP clients")
@@ -39,7 +40,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	memEvents := fs.Int("memory", 1000000, "events imported into a real `ledger serve` to measure its memory (0 skips)")
 	only := fs.String("only", "single,bulk,http,memory", "which measurements to run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
-	if done, err := parse(fs, args); done {
+	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
 	var cs []int
@@ -436,7 +437,7 @@ func benchMemory(ctx context.Context, n int) (rest, after, rate float64, err err
 	rest = rssMiB(cmd.Process.Pid)
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(genCorpus(pw, n)) }()
-	c := newClient(base)
+	c := cli.NewClient(base)
 	start := time.Now()
 	st, err := importLines(ctx, pr, ledger.DefaultMaxBatch, func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
 		body, err := encodeBatch(cmds)
@@ -444,7 +445,7 @@ func benchMemory(ctx context.Context, n int) (rest, after, rate float64, err err
 			return nil, err
 		}
 		var rs []ledger.Receipt
-		return rs, c.do(ctx, "POST", "/v1/events", body, &rs)
+		return rs, c.Do(ctx, "POST", "/v1/events", body, &rs)
 	}, func(int64) {})
 	if err != nil {
 		return 0, 0, 0, err

@@ -7,11 +7,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/lexledger/lexledger/internal/cli"
 )
 
 func runGen(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("gen", "ledger gen N   (N generated events as JSON Lines on standard output)", stderr)
-	if done, err := parse(fs, args); done {
+	fs := cli.NewFlags("gen", "ledger gen N   (N generated events as JSON Lines on standard output)", stderr)
+	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
 	n, err := strconv.Atoi(fs.Arg(0))

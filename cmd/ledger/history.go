@@ -5,18 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/ledger"
 )
 
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("history", "ledger history [flags] ACT", stderr)
-	server := fs.String("server", envOr("LEDGER_SERVER", defaultServer), "the ledger's HTTP address ($LEDGER_SERVER)")
+	fs := cli.NewFlags("history", "ledger history [flags] ACT", stderr)
+	server := fs.String("server", cli.EnvOr("LEDGER_SERVER", cli.DefaultServer), "the ledger's HTTP address ($LEDGER_SERVER)")
 	asJSON := fs.Bool("json", false, "print the history as JSON")
-	if done, err := parse(fs, args); done {
+	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -28,7 +30,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	var h ledger.HistoryJSON
-	if err := newClient(*server).do(ctx, "GET", historyPath(act), nil, &h); err != nil {
+	if err := cli.NewClient(*server).Do(ctx, "GET", historyPath(act), nil, &h); err != nil {
 		return err
 	}
 	if *asJSON {
@@ -92,4 +94,9 @@ func details(e events.Event) string {
 		s = s[:67] + "..."
 	}
 	return s
+}
+
+// historyPath is the API path of an act's history.
+func historyPath(act events.ActID) string {
+	return "/v1/history?act=" + url.QueryEscape(string(act))
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/nats-io/nats.go"
@@ -24,13 +25,13 @@ import (
 type importer func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error)
 
 func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("import", "ledger import [flags] FILE   (FILE is JSON Lines, one event per line; - reads standard input)", stderr)
-	server := fs.String("server", envOr("LEDGER_SERVER", defaultServer), "the ledger's HTTP address ($LEDGER_SERVER)")
+	fs := cli.NewFlags("import", "ledger import [flags] FILE   (FILE is JSON Lines, one event per line; - reads standard input)", stderr)
+	server := fs.String("server", cli.EnvOr("LEDGER_SERVER", cli.DefaultServer), "the ledger's HTTP address ($LEDGER_SERVER)")
 	natsURL := fs.String("nats-url", "", "write straight to the stream on this NATS server instead of through the HTTP API")
 	stream := fs.String("stream", natsjs.DefaultStream, "stream name, with --nats-url")
 	batchSize := fs.Int("batch", ledger.DefaultMaxBatch, "events per atomic batch (at most 1000)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	if done, err := parse(fs, args); done {
+	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -71,14 +72,14 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			return led.AppendAtomic(ctx, who, cmds)
 		}
 	} else {
-		c := newClient(*server)
+		c := cli.NewClient(*server)
 		send = func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
 			body, err := encodeBatch(cmds)
 			if err != nil {
 				return nil, err
 			}
 			var rs []ledger.Receipt
-			return rs, c.do(ctx, "POST", "/v1/events", body, &rs)
+			return rs, c.Do(ctx, "POST", "/v1/events", body, &rs)
 		}
 	}
 
@@ -111,7 +112,7 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(stderr, "cancelled: run the same command again to continue; events already recorded are skipped by their ids")
 		}
-		return errReported
+		return cli.ErrReported
 	}
 	fmt.Fprintln(stdout, "imported "+summary)
 	return nil

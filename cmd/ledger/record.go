@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/ledger"
 )
 
@@ -18,8 +19,8 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("record", "ledger record --act ACT --type TYPE --date DATE [flags]", stderr)
-	server := fs.String("server", envOr("LEDGER_SERVER", defaultServer), "the ledger's HTTP address ($LEDGER_SERVER)")
+	fs := cli.NewFlags("record", "ledger record --act ACT --type TYPE --date DATE [flags]", stderr)
+	server := fs.String("server", cli.EnvOr("LEDGER_SERVER", cli.DefaultServer), "the ledger's HTTP address ($LEDGER_SERVER)")
 	act := fs.String("act", "", "the act: /akn/{country}/{type}[/{subtype}]/{date}/{number}")
 	typ := fs.String("type", "", "event type: "+strings.Join(events.TypeNames(), ", "))
 	date := fs.String("date", "", "legal date of the step: YYYY-MM-DD, or YYYY-MM or YYYY when only that is known")
@@ -48,7 +49,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	id := fs.String("id", "", "the event id (a ULID); given by the ledger when empty. Reuse it to retry safely")
 	expect := fs.Int64("expect-version", -1, "refuse unless the act is at this version (0: the act must be new)")
 	asJSON := fs.Bool("json", false, "print the receipt as JSON")
-	if done, err := parse(fs, args); done {
+	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -118,7 +119,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	var r ledger.Receipt
-	if err := newClient(*server).do(ctx, "POST", "/v1/events", data, &r); err != nil {
+	if err := cli.NewClient(*server).Do(ctx, "POST", "/v1/events", data, &r); err != nil {
 		return err
 	}
 	if *asJSON {

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/httpapi"
+	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
+	"github.com/lexledger/lexledger/projector"
 	"github.com/nats-io/nats.go"
 )
 
@@ -26,16 +28,17 @@ const (
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "ledger serve [flags]", stderr)
-	data := fs.String("data", envOr("LEDGER_DATA", defaultData), "directory of the embedded JetStream store ($LEDGER_DATA)")
-	httpAddr := fs.String("http", envOr("LEDGER_HTTP", defaultHTTP), "address of the clerks' HTTP API ($LEDGER_HTTP)")
-	natsURL := fs.String("nats-url", envOr("LEDGER_NATS_URL", ""), "connect to this NATS server or cluster (comma-separated URLs) instead of embedding one ($LEDGER_NATS_URL)")
+	fs := cli.NewFlags("serve", "ledger serve [flags]", stderr)
+	data := fs.String("data", cli.EnvOr("LEDGER_DATA", defaultData), "directory of the embedded JetStream store ($LEDGER_DATA)")
+	httpAddr := fs.String("http", cli.EnvOr("LEDGER_HTTP", defaultHTTP), "address of the clerks' HTTP API ($LEDGER_HTTP)")
+	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", ""), "connect to this NATS server or cluster (comma-separated URLs) instead of embedding one ($LEDGER_NATS_URL)")
 	natsPort := fs.Int("nats-port", defaultNATSPort, "client port of the embedded NATS server on 127.0.0.1 (0 picks a free one)")
 	syncMode := fs.String("sync", "always", "embedded server durability: 'always' fsyncs every write before acknowledging it; 'interval' lets the server fsync every 2 minutes (faster; a power loss can lose the last acknowledged writes)")
 	replicas := fs.Int("replicas", 1, "stream replicas when the stream is created (3 on a cluster)")
 	stream := fs.String("stream", natsjs.DefaultStream, "JetStream stream name")
 	logFormat := fs.String("log", "text", "log format: text or json")
-	if done, err := parse(fs, args); done {
+	withProjector := fs.Bool("projector", true, "also run a projector in process and serve its queries on the same address")
+	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -86,13 +89,37 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		_, err := store.LastSeq(ctx)
 		return err
 	}}
+	mux := http.NewServeMux()
+	api.Routes(mux)
+	projDone := make(chan error, 1)
+	projCtx, stopProj := context.WithCancel(context.Background())
+	defer stopProj()
+	if *withProjector {
+		views, err := natsjs.OpenViews(ctx, nc, *replicas)
+		if err != nil {
+			svc.Stop()
+			led.Close()
+			return err
+		}
+		proj := projector.New(store, views, projector.Options{Feed: true, Logger: log})
+		if err := proj.Restore(ctx); err != nil {
+			svc.Stop()
+			led.Close()
+			return err
+		}
+		proj.Routes(mux, log)
+		go func() { projDone <- proj.Run(projCtx) }()
+	} else {
+		projDone <- nil
+	}
+	mux.HandleFunc("/", httpapi.NotFound)
 	ln, err := net.Listen("tcp", *httpAddr)
 	if err != nil {
 		svc.Stop()
 		led.Close()
 		return fmt.Errorf("cannot listen on %s for HTTP (is another ledger running? choose another address with --http): %w", *httpAddr, err)
 	}
-	hs := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	log.Info("ledger ready", "http", "http://"+ln.Addr().String(), "nats", url, "record_subject", natsjs.SubjectRecord, "stream", *stream)
@@ -111,6 +138,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	herr := hs.Shutdown(sctx)
 	svc.Stop()
 	led.Close()
+	stopProj()
+	if err := <-projDone; err != nil && !errors.Is(err, context.Canceled) {
+		log.Warn("projector stopped", "err", err)
+	}
 	if err := nc.Drain(); err != nil {
 		log.Warn("drain NATS connection", "err", err)
 	}

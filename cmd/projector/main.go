@@ -1,0 +1,70 @@
+// Command projector runs the projector service (serve), rebuilds a
+// projection from the start of the stream (rebuild), and answers auditors'
+// questions from a running projector (asof, show, timeline, diff).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/lexledger/lexledger/internal/cli"
+)
+
+const usage = `projector folds the ledger's stream into bitemporal views and answers auditors.
+
+Usage:
+  projector serve    [flags]          follow the stream and serve queries over HTTP
+  projector rebuild  [flags]          replay the stream from the start into a new snapshot
+  projector asof     [flags] DATE     the acts and their status on DATE
+  projector show     [flags] ACT      one act on a date: status, provisions, amendments
+  projector timeline [flags] ACT      an act's life: intervals and events
+  projector diff     [flags] D1 D2    what changed between two dates
+
+The query commands ask a running projector: 'ledger serve' runs one (the default
+--server), or 'projector serve'. Run 'projector COMMAND --help' for the flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, cli.ErrReported) {
+			fmt.Fprintln(os.Stderr, "projector:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, callable from tests.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr)
+	case "rebuild":
+		return runRebuild(ctx, rest, stdout, stderr)
+	case "asof":
+		return runAsOf(ctx, rest, stdout, stderr)
+	case "show":
+		return runShow(ctx, rest, stdout, stderr)
+	case "timeline":
+		return runTimeline(ctx, rest, stdout, stderr)
+	case "diff":
+		return runDiff(ctx, rest, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/lexledger/lexledger/internal/cli"
+	"github.com/lexledger/lexledger/projections"
+)
+
+// queryFlags are the flags every query command takes.
+type queryFlags struct {
+	server, knownAt, country, kind, status *string
+	asJSON                                 *bool
+}
+
+func addQueryFlags(fs *flag.FlagSet, filters bool) queryFlags {
+	q := queryFlags{
+		server:  fs.String("server", cli.EnvOr("LEDGER_SERVER", cli.DefaultServer), "the projector's HTTP address: 'ledger serve' or 'projector serve' ($LEDGER_SERVER)"),
+		knownAt: fs.String("known-at", "", "as the record stood at this time (RFC 3339), or at the end of this day (YYYY-MM-DD); default: now"),
+		asJSON:  fs.Bool("json", false, "print JSON for scripts"),
+	}
+	if filters {
+		q.country = fs.String("jurisdiction", "", "only acts of this country code, such as kz")
+		q.kind = fs.String("kind", "", "only acts of this kind, such as law or code")
+		q.status = fs.String("status", "", "only acts with this status, such as in_force")
+	}
+	return q
+}
+
+func (q queryFlags) values() url.Values {
+	v := url.Values{}
+	set := func(k string, p *string) {
+		if p != nil && *p != "" {
+			v.Set(k, *p)
+		}
+	}
+	set("known_at", q.knownAt)
+	set("country", q.country)
+	set("kind", q.kind)
+	set("status", q.status)
+	return v
+}
+
+func get(ctx context.Context, q queryFlags, path string, v url.Values, out any) error {
+	return cli.NewClient(*q.server).Do(ctx, "GET", path+"?"+v.Encode(), nil, out)
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func runAsOf(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("asof", "projector asof [flags] DATE", stderr)
+	q := addQueryFlags(fs, true)
+	if done, err := cli.Parse(fs, args); done {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("asof needs one date, YYYY-MM-DD")
+	}
+	v := q.values()
+	v.Set("as_of", fs.Arg(0))
+	var out struct {
+		Acts []projections.ActState `json:"acts"`
+	}
+	if err := get(ctx, q, "/v1/acts", v, &out); err != nil {
+		return err
+	}
+	if *q.asJSON {
+		return printJSON(stdout, out)
+	}
+	known := "now"
+	if *q.knownAt != "" {
+		known = *q.knownAt
+	}
+	fmt.Fprintf(stdout, "%d acts on %s, as the record stood %s\n\n", len(out.Acts), fs.Arg(0), known)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATUS\tKIND\tACT\tTITLE\tREASON")
+	for _, a := range out.Acts {
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\n", a.Status, uncertain(a), a.Kind, a.Act, clip(a.Title, 50), a.Reason)
+	}
+	return tw.Flush()
+}
+
+func uncertain(a projections.ActState) string {
+	if len(a.Uncertain) > 0 {
+		return " (?)"
+	}
+	return ""
+}
+
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("show", "projector show [flags] ACT", stderr)
+	q := addQueryFlags(fs, false)
+	asOf := fs.String("as-of", "", "the day (YYYY-MM-DD); default: today")
+	if done, err := cli.Parse(fs, args); done {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("show needs one act identifier, such as /akn/kz/act/2009-12-04/216")
+	}
+	v := q.values()
+	v.Set("act", fs.Arg(0))
+	if *asOf != "" {
+		v.Set("as_of", *asOf)
+	}
+	var s projections.ActState
+	if err := get(ctx, q, "/v1/act", v, &s); err != nil {
+		return err
+	}
+	if *q.asJSON {
+		return printJSON(stdout, s)
+	}
+	fmt.Fprintf(stdout, "%s\n%s (%s)\n\n", s.Act, s.Title, s.Kind)
+	fmt.Fprintf(stdout, "on %s: %s — %s\n", s.AsOf, s.Status, s.Reason)
+	for _, u := range s.Uncertain {
+		fmt.Fprintf(stdout, "  uncertain: the boundary %s is known only to the %s\n", u, u.Precision())
+	}
+	fmt.Fprintf(stdout, "procedure: last step %s %s\n", s.Stage, s.StageDate)
+	var dates []string
+	for _, k := range []string{"adopted", "signed", "published", "ratified", "acceded", "first_in_force", "no_longer_in_force"} {
+		if d, ok := s.Dates[k]; ok {
+			dates = append(dates, k+" "+d.String())
+		}
+	}
+	if len(dates) > 0 {
+		fmt.Fprintf(stdout, "dates: %s\n", strings.Join(dates, ", "))
+	}
+	if len(s.Provisions) > 0 {
+		fmt.Fprintln(stdout, "\nprovisions:")
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		for _, p := range s.Provisions {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", p.EID, p.Status, clip(p.Text, 80))
+		}
+		tw.Flush()
+	}
+	if len(s.AmendmentsReceived) > 0 {
+		fmt.Fprintln(stdout, "\namended by:")
+		for _, a := range s.AmendmentsReceived {
+			fmt.Fprintf(stdout, "  %s  %s of %s from %s\n", a.Instrument, a.Effect, provisionList(a.Provisions), a.EffectiveFrom)
+		}
+	}
+	if len(s.AmendmentsMade) > 0 {
+		fmt.Fprintln(stdout, "\namends:")
+		for _, a := range s.AmendmentsMade {
+			fmt.Fprintf(stdout, "  %s  %s of %s from %s\n", a.Target, a.Effect, provisionList(a.Provisions), a.EffectiveFrom)
+		}
+	}
+	return nil
+}
+
+func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("timeline", "projector timeline [flags] ACT", stderr)
+	q := addQueryFlags(fs, false)
+	if done, err := cli.Parse(fs, args); done {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("timeline needs one act identifier")
+	}
+	v := q.values()
+	v.Set("act", fs.Arg(0))
+	var t projections.Timeline
+	if err := get(ctx, q, "/v1/timeline", v, &t); err != nil {
+		return err
+	}
+	if *q.asJSON {
+		return printJSON(stdout, t)
+	}
+	fmt.Fprintf(stdout, "%s — %s\n\nvalid time:\n", t.Act, t.Title)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, iv := range t.Intervals {
+		from, to := iv.From.String(), iv.To.String()
+		if from == "" {
+			from = "…"
+		}
+		if to == "" {
+			to = "…"
+		}
+		fmt.Fprintf(tw, "  [%s, %s)\t%s\t%s\n", from, to, iv.Status, iv.Reason)
+	}
+	tw.Flush()
+	for eid, ivs := range t.Provisions {
+		fmt.Fprintf(stdout, "  %s:", eid)
+		for _, iv := range ivs {
+			fmt.Fprintf(stdout, " [%s, %s) %s;", orDots(iv.From.String()), orDots(iv.To.String()), iv.Status)
+		}
+		fmt.Fprintln(stdout)
+	}
+	fmt.Fprintln(stdout, "\nrecord:")
+	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, e := range t.Events {
+		eff := ""
+		if !e.Effective {
+			eff = "(not in effect)"
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Date, e.Type, e.RecordedAt.Format("2006-01-02 15:04:05"), e.RecordedBy, eff)
+	}
+	return tw.Flush()
+}
+
+func orDots(s string) string {
+	if s == "" {
+		return "…"
+	}
+	return s
+}
+
+func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("diff", "projector diff [flags] D1 D2", stderr)
+	q := addQueryFlags(fs, true)
+	if done, err := cli.Parse(fs, args); done {
+		return err
+	}
+	if fs.NArg() != 2 {
+		fs.Usage()
+		return errors.New("diff needs two dates, YYYY-MM-DD")
+	}
+	v := q.values()
+	v.Set("from", fs.Arg(0))
+	v.Set("to", fs.Arg(1))
+	var out struct {
+		Changes []projections.Change `json:"changes"`
+	}
+	if err := get(ctx, q, "/v1/diff", v, &out); err != nil {
+		return err
+	}
+	if *q.asJSON {
+		return printJSON(stdout, out)
+	}
+	fmt.Fprintf(stdout, "%d acts changed status between %s and %s\n\n", len(out.Changes), fs.Arg(0), fs.Arg(1))
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACT\tBEFORE\tAFTER\tTITLE")
+	for _, c := range out.Changes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Act, c.Before, c.After, clip(c.Title, 50))
+	}
+	return tw.Flush()
+}
+
+func provisionList(p []string) string {
+	if len(p) == 0 {
+		return "the whole act"
+	}
+	return strings.Join(p, ", ")
+}

@@ -1,0 +1,143 @@
+package natsjs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The projector's JetStream resources, a stable contract for downstream
+// services:
+//
+//	KV bucket LEX_STATE      key {act tokens joined by '.'}: the act's current state (JSON)
+//	subject   lex.changes.{act tokens}            a notice of each change of an act's state
+//	stream    LEX_NOTICES    lex.notices.{what}.{act tokens}: on the day an act enters
+//	                         into force, is suspended, or ceases to be in force; each
+//	                         notice once, whatever the number of projectors
+//	object store LEX_PROJECTIONS: the projectors' snapshots
+const (
+	StateBucket     = "LEX_STATE"
+	SnapshotBucket  = "LEX_PROJECTIONS"
+	NoticesStream   = "LEX_NOTICES"
+	ChangesPrefix   = "lex.changes"
+	NoticesPrefix   = "lex.notices"
+	noticesDupe     = 48 * time.Hour
+	snapshotHeaderS = "Lex-Last-Seq"
+)
+
+// Views gives the projector its JetStream resources: the snapshot object
+// store, the state KV bucket, change and day notices.
+type Views struct {
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	kv      jetstream.KeyValue
+	obs     jetstream.ObjectStore
+	replica int
+}
+
+// OpenViews creates (or opens) the projector's bucket, object store and
+// notices stream.
+func OpenViews(ctx context.Context, nc *nats.Conn, replicas int) (*Views, error) {
+	if replicas <= 0 {
+		replicas = 1
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: StateBucket, Description: "Lex Ledger: each act's current state", History: 1, Storage: jetstream.FileStorage, Replicas: replicas})
+	if err != nil {
+		return nil, fmt.Errorf("state bucket %s: %w", StateBucket, err)
+	}
+	obs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: SnapshotBucket, Description: "Lex Ledger: projection snapshots", Storage: jetstream.FileStorage, Replicas: replicas})
+	if err != nil {
+		return nil, fmt.Errorf("snapshot store %s: %w", SnapshotBucket, err)
+	}
+	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: NoticesStream, Description: "Lex Ledger: notices of the day an act enters into force, is suspended or ends",
+		Subjects: []string{NoticesPrefix + ".>"}, Storage: jetstream.FileStorage, Duplicates: noticesDupe, Replicas: replicas, AllowDirect: true})
+	if err != nil {
+		return nil, fmt.Errorf("notices stream %s: %w", NoticesStream, err)
+	}
+	return &Views{nc: nc, js: js, kv: kv, obs: obs, replica: replicas}, nil
+}
+
+func actKey(act events.ActID) string { return strings.Join(act.Tokens(), ".") }
+
+// PutState writes an act's current state into the state bucket.
+func (v *Views) PutState(ctx context.Context, act events.ActID, state []byte) error {
+	_, err := v.kv.Put(ctx, actKey(act), state)
+	return mapError(err)
+}
+
+// State reads an act's current state from the state bucket.
+func (v *Views) State(ctx context.Context, act events.ActID) ([]byte, error) {
+	e, err := v.kv.Get(ctx, actKey(act))
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return e.Value(), nil
+}
+
+// PublishChange publishes a change notice of an act on lex.changes.{tokens}.
+func (v *Views) PublishChange(act events.ActID, data []byte) error {
+	return v.nc.Publish(ChangesPrefix+"."+actKey(act), data)
+}
+
+// PublishNotice appends a day notice to the notices stream, once: id is
+// its deduplication key (the act, what happened and the day), so that
+// several projectors publishing the same notice store it once.
+func (v *Views) PublishNotice(ctx context.Context, what string, act events.ActID, id string, data []byte) (stored bool, err error) {
+	msg := nats.NewMsg(NoticesPrefix + "." + what + "." + actKey(act))
+	msg.Data = data
+	msg.Header.Set(jetstream.MsgIDHeader, id)
+	ack, err := v.js.PublishMsg(ctx, msg)
+	if err != nil {
+		return false, mapError(err)
+	}
+	return !ack.Duplicate, nil
+}
+
+// ErrNoSnapshot is returned by LoadSnapshot when there is none.
+var ErrNoSnapshot = errors.New("no snapshot")
+
+// SaveSnapshot stores a snapshot under name, replacing the previous one
+// only once the new one is whole.
+func (v *Views) SaveSnapshot(ctx context.Context, name string, lastSeq uint64, write func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return err
+	}
+	meta := jetstream.ObjectMeta{Name: name, Headers: nats.Header{snapshotHeaderS: []string{strconv.FormatUint(lastSeq, 10)}}}
+	_, err := v.obs.Put(ctx, meta, &buf)
+	return mapError(err)
+}
+
+// LoadSnapshot returns the snapshot stored under name, or ErrNoSnapshot.
+func (v *Views) LoadSnapshot(ctx context.Context, name string) (io.ReadCloser, error) {
+	r, err := v.obs.Get(ctx, name)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, ErrNoSnapshot
+	}
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return r, nil
+}
+
+// DeleteSnapshot removes the snapshot stored under name, if any.
+func (v *Views) DeleteSnapshot(ctx context.Context, name string) error {
+	err := v.obs.Delete(ctx, name)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil
+	}
+	return mapError(err)
+}

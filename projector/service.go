@@ -1,0 +1,350 @@
+// Package projector runs a projection over the ledger's stream: it follows
+// the stream from its checkpoint, applies each event once and in order,
+// snapshots its state with the checkpoint it describes, publishes each
+// change of an act's state (to a KV bucket and a notice subject), publishes
+// day notices (an act entering into force, suspended, ending) once across
+// all projectors, and answers auditors' queries over HTTP.
+//
+// Every projector is a full read replica of the stream; several may run on
+// one stream and give identical answers once they have applied the same
+// sequence (docs/PROJECTIONS.md states the consistency of each answer).
+package projector
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/projections"
+)
+
+// Source is the stream the projector follows.
+type Source interface {
+	// Follow delivers events from sequence from and keeps delivering new
+	// ones until ctx ends.
+	Follow(ctx context.Context, from uint64) iter.Seq2[ledger.Stored, error]
+	// LastSeq is the stream's last sequence now.
+	LastSeq(ctx context.Context) (uint64, error)
+}
+
+// Sink is where the projector keeps snapshots and publishes its feed.
+// natsjs.Views implements it.
+type Sink interface {
+	SaveSnapshot(ctx context.Context, name string, lastSeq uint64, write func(io.Writer) error) error
+	LoadSnapshot(ctx context.Context, name string) (io.ReadCloser, error)
+	PutState(ctx context.Context, act events.ActID, state []byte) error
+	PublishChange(act events.ActID, data []byte) error
+	PublishNotice(ctx context.Context, what string, act events.ActID, id string, data []byte) (bool, error)
+}
+
+// Options configure a Service.
+type Options struct {
+	// SnapshotEvery and SnapshotInterval say how often the state is saved:
+	// after so many events or so much time with new events, whichever first.
+	SnapshotEvery    int
+	SnapshotInterval time.Duration
+	// Feed publishes state changes and day notices; off for rebuilds.
+	Feed bool
+	// Clock gives "today" for day notices; time.Now when nil.
+	Clock    func() time.Time
+	Logger   *slog.Logger
+	Progress func(applied, total uint64) // called while catching up, if set
+}
+
+// SnapshotName is the object under which snapshots of this projection
+// version are kept; a snapshot of another version is never read.
+var SnapshotName = fmt.Sprintf("projection-v%d", projections.Version)
+
+// Service keeps a projection up to date.
+type Service struct {
+	src  Source
+	sink Sink
+	opts Options
+	log  *slog.Logger
+
+	mu   sync.RWMutex
+	proj *projections.Projection
+	// caught is closed and replaced each time the projection advances, so
+	// that readers can wait for a sequence.
+	caught    chan struct{}
+	lastApply time.Time // record time of the last event applied
+	ready     bool      // caught up with the stream at least once
+}
+
+// New returns a Service over src and sink with an empty projection.
+func New(src Source, sink Sink, opts Options) *Service {
+	if opts.SnapshotEvery <= 0 {
+		opts.SnapshotEvery = 50000
+	}
+	if opts.SnapshotInterval <= 0 {
+		opts.SnapshotInterval = 30 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{src: src, sink: sink, opts: opts, log: opts.Logger.With("component", "projector"),
+		proj: projections.New(), caught: make(chan struct{})}
+}
+
+// Read runs fn with the projection, under a read lock: fn must not keep it.
+func (s *Service) Read(fn func(p *projections.Projection)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	fn(s.proj)
+}
+
+// Ready reports whether the projector has caught up with the stream once.
+func (s *Service) Ready() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.ready
+}
+
+// WaitFor waits until the projection has applied sequence seq, or ctx
+// ends; it returns the sequence applied.
+func (s *Service) WaitFor(ctx context.Context, seq uint64) (uint64, error) {
+	for {
+		s.mu.RLock()
+		last, ch := s.proj.LastSeq(), s.caught
+		s.mu.RUnlock()
+		if last >= seq {
+			return last, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return last, ctx.Err()
+		}
+	}
+}
+
+// Restore loads the latest snapshot of this projection version, if any.
+// A missing, unreadable or other-version snapshot leaves the projection
+// empty, to be rebuilt from the stream.
+func (s *Service) Restore(ctx context.Context) error {
+	r, err := s.sink.LoadSnapshot(ctx, SnapshotName)
+	if err != nil {
+		s.log.Info("no snapshot restored; replaying the stream from the start", "reason", err)
+		return nil
+	}
+	defer r.Close()
+	p, err := projections.ReadSnapshot(r)
+	if err != nil {
+		s.log.Warn("snapshot not restored; replaying the stream from the start", "err", err)
+		return nil
+	}
+	s.mu.Lock()
+	s.proj = p
+	s.mu.Unlock()
+	s.log.Info("snapshot restored", "last_seq", p.LastSeq(), "events", p.Events())
+	return nil
+}
+
+// Run follows the stream from the projection's checkpoint and applies
+// events until ctx ends. It saves a snapshot as it goes and when it stops.
+func (s *Service) Run(ctx context.Context) error {
+	var from uint64
+	s.Read(func(p *projections.Projection) { from = p.LastSeq() + 1 })
+	total, err := s.src.LastSeq(ctx)
+	if err != nil {
+		return fmt.Errorf("read the stream's last sequence: %w", err)
+	}
+	if from > total {
+		s.markReady()
+	}
+	lastSnap, sinceSnap := time.Now(), 0
+	defer func() {
+		if sinceSnap > 0 {
+			sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := s.snapshot(sctx); err != nil {
+				s.log.Warn("final snapshot failed", "err", err)
+			}
+		}
+	}()
+	if s.opts.Feed {
+		go s.dayNotices(ctx)
+	}
+	for st, err := range s.src.Follow(ctx, from) {
+		if err != nil {
+			return fmt.Errorf("follow the stream: %w", err)
+		}
+		if err := s.apply(ctx, st); err != nil {
+			return err
+		}
+		sinceSnap++
+		if st.Seq >= total && !s.Ready() {
+			s.markReady()
+			s.log.Info("caught up", "last_seq", st.Seq)
+		}
+		if s.opts.Progress != nil && st.Seq <= total {
+			s.opts.Progress(st.Seq, total)
+		}
+		if sinceSnap >= s.opts.SnapshotEvery || (sinceSnap > 0 && time.Since(lastSnap) > s.opts.SnapshotInterval) {
+			if err := s.snapshot(ctx); err != nil {
+				s.log.Warn("snapshot failed", "err", err)
+			} else {
+				lastSnap, sinceSnap = time.Now(), 0
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+// dayNotices publishes the notices of each new day, once the projector has
+// caught up, checking the date every minute.
+func (s *Service) dayNotices(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	done := ""
+	for {
+		if today := s.opts.Clock().UTC().Format(time.DateOnly); today != done && s.Ready() {
+			s.notices(ctx, today)
+			done = today
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) markReady() {
+	s.mu.Lock()
+	s.ready = true
+	s.mu.Unlock()
+}
+
+// apply folds one event and publishes what changed.
+func (s *Service) apply(ctx context.Context, st ledger.Stored) error {
+	s.mu.Lock()
+	changed, err := s.proj.Apply(projections.Entry{Seq: st.Seq, Event: st.Event})
+	ch := s.caught
+	s.caught = make(chan struct{})
+	s.lastApply = st.Event.RecordedAt
+	var states [][]byte
+	if err == nil && s.opts.Feed && s.ready {
+		for _, act := range changed {
+			states = append(states, s.currentState(act))
+		}
+	}
+	s.mu.Unlock()
+	close(ch)
+	if err != nil {
+		return fmt.Errorf("apply sequence %d: %w", st.Seq, err)
+	}
+	for i, act := range changed {
+		if i >= len(states) || states[i] == nil {
+			continue
+		}
+		if err := s.sink.PutState(ctx, act, states[i]); err != nil {
+			s.log.Warn("state bucket write failed", "act", act, "err", err)
+		}
+		if err := s.sink.PublishChange(act, states[i]); err != nil {
+			s.log.Warn("change notice failed", "act", act, "err", err)
+		}
+	}
+	return nil
+}
+
+// currentState renders an act's state today, as now known, for the feed.
+// The caller holds the lock.
+func (s *Service) currentState(act events.ActID) []byte {
+	today := events.MustDate(s.opts.Clock().UTC().Format(time.DateOnly))
+	st, err := s.proj.State(act, projections.Query{AsOf: today})
+	if err != nil {
+		return nil
+	}
+	data, _ := json.Marshal(ChangeNotice{Seq: s.proj.LastSeq(), State: st})
+	return data
+}
+
+// ChangeNotice is the payload of lex.changes.{act} and of the state bucket:
+// the act's state today, as of stream sequence Seq.
+type ChangeNotice struct {
+	Seq   uint64               `json:"sequence"`
+	State projections.ActState `json:"state"`
+}
+
+// DayNotice is the payload of lex.notices.{what}.{act}.
+type DayNotice struct {
+	What   string             `json:"what"` // in_force, suspended, ended
+	Day    events.Date        `json:"day"`
+	Act    events.ActID       `json:"act"`
+	Title  string             `json:"title"`
+	Before projections.Status `json:"before"`
+	After  projections.Status `json:"after"`
+}
+
+// notices publishes the day notices of today: acts whose status changes
+// between yesterday and today. The notices stream deduplicates them by
+// act, kind and day, so that several projectors publish each once.
+func (s *Service) notices(ctx context.Context, today string) {
+	d := events.MustDate(today)
+	y := (d.Earliest() - 1).Date()
+	var changes []projections.Change
+	s.Read(func(p *projections.Projection) {
+		changes, _ = p.Diff(y, d, projections.Filter{}, nil)
+	})
+	for _, c := range changes {
+		what := ""
+		switch {
+		case c.After == projections.Suspended:
+			what = "suspended"
+		case c.EnteredForce || (c.After == projections.InForce && c.Before == projections.Suspended):
+			what = "in_force"
+		case c.LeftForce:
+			what = "ended"
+		default:
+			continue
+		}
+		data, _ := json.Marshal(DayNotice{What: what, Day: d, Act: c.Act, Title: c.Title, Before: c.Before, After: c.After})
+		id := what + ":" + string(c.Act) + ":" + today
+		if _, err := s.sink.PublishNotice(ctx, what, c.Act, id, data); err != nil {
+			s.log.Warn("day notice failed", "act", c.Act, "what", what, "err", err)
+		}
+	}
+}
+
+// snapshot saves the projection under its checkpoint.
+func (s *Service) snapshot(ctx context.Context) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	last := s.proj.LastSeq()
+	if last == 0 {
+		return nil
+	}
+	start := time.Now()
+	err := s.sink.SaveSnapshot(ctx, SnapshotName, last, s.proj.WriteSnapshot)
+	if err == nil {
+		s.log.Info("snapshot saved", "last_seq", last, "took", time.Since(start).Round(time.Millisecond))
+	}
+	return err
+}
+
+// Lag returns how far the projection is behind the stream: events, and the
+// age of the last event applied.
+func (s *Service) Lag(ctx context.Context) (behind uint64, last uint64, err error) {
+	total, err := s.src.LastSeq(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	s.mu.RLock()
+	last = s.proj.LastSeq()
+	s.mu.RUnlock()
+	if total > last {
+		behind = total - last
+	}
+	return behind, last, nil
+}
