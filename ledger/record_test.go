@@ -1,0 +1,112 @@
+package ledger_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/natsjs/natstest"
+)
+
+func corrects(target events.ID, correction, reason string) option {
+	return func(e *events.Event) {
+		e.Body.Corrects, e.Body.Correction, e.Body.Reason = target, json.RawMessage(correction), reason
+	}
+}
+
+func retracts(target events.ID, reason string) option {
+	return func(e *events.Event) { e.Body.Retracts, e.Body.Reason = target, reason }
+}
+
+// A correction and a retraction recorded through the ledger are in the
+// history as events of their own, the originals untouched, and the rules
+// afterwards follow the corrected record.
+func TestCorrectionsAndRetractions(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	l := mustLedger(t, env.Store)
+	ctx := context.Background()
+
+	rs := mustAppend(t, l,
+		event(refugees, events.Drafted, "2009-06-01", titled("Law on Refugees", events.Law)),
+		event(refugees, events.Adopted, "2009-11-02", chamber("Parliament")),
+		event(refugees, events.Signed, "2009-12-04"),
+		event(refugees, events.Published, "2009-12-10", gazette("Kazakhstanskaya Pravda No. 277")),
+	)
+	adopted, published := rs[1], rs[3]
+
+	// The adoption's date was typed wrongly.
+	fix := event(refugees, events.RecordCorrected, "2009-12-15",
+		corrects(adopted.ID, `{"date":"2009-11-20"}`, "the date was mistyped from the gazette"))
+	rc := mustAppend(t, l, fix)[0]
+	if rc.Version != 5 || rc.Type != events.RecordCorrected {
+		t.Errorf("correction receipt %+v, want version 5", rc)
+	}
+
+	// The publication was recorded for the wrong act.
+	undo := event(refugees, events.RecordRetracted, "2009-12-15", retracts(published.ID, "recorded for the wrong act"))
+	rr := mustAppend(t, l, undo)[0]
+	if rr.Version != 6 {
+		t.Errorf("retraction receipt %+v, want version 6", rr)
+	}
+
+	h := mustHistory(t, l, refugees)
+	if len(h) != 6 {
+		t.Fatalf("the history has %d events, want 6", len(h))
+	}
+	if got := h[1]; got.ID != adopted.ID || got.Date.String() != "2009-11-02" {
+		t.Errorf("the corrected event changed in the history: %s dated %s", got.Type, got.Date)
+	}
+	if got := h[4]; got.Type != events.RecordCorrected || got.Body.Corrects != adopted.ID ||
+		string(got.Body.Correction) != `{"date":"2009-11-20"}` || got.Body.Reason == "" {
+		t.Errorf("the correction in the history: %+v", got.Event)
+	}
+	if got := h[5]; got.Type != events.RecordRetracted || got.Body.Retracts != published.ID {
+		t.Errorf("the retraction in the history: %+v", got.Event)
+	}
+	eff, err := events.Effective(eventsOf(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(eff) != 3 || eff[1].Date.String() != "2009-11-20" {
+		t.Errorf("the effective record is %d events with adoption on %s; want 3 with adoption on 2009-11-20", len(eff), eff[1].Date)
+	}
+
+	// The publication no longer counts: recording it again is not a
+	// duplicate step, for this ledger and for a new one.
+	if _, err := l.Append(ctx, "clerk@test", cmd(event(refugees, events.Published, "2009-12-11", gazette("Kazakhstanskaya Pravda No. 278")))); err != nil {
+		t.Errorf("publication after the retraction of the first one: %v", err)
+	}
+	_, err = mustLedger(t, env.Store).Append(ctx, "clerk@test", cmd(event(refugees, events.Published, "2009-12-12", gazette("Egemen Qazaqstan"))))
+	if e := wantError(t, err, events.CodeRule); e.Rule != events.RuleDuplicateStep {
+		t.Errorf("a second live publication: rule %s, want %s", e.Rule, events.RuleDuplicateStep)
+	}
+
+	before := msgCount(t, env)
+	for name, e := range map[string]events.Event{
+		"correction of an unknown event": event(refugees, events.RecordCorrected, "2009-12-15",
+			corrects(events.NewID(), `{"date":"2009-11-21"}`, "no such event")),
+		"retraction of a retraction": event(refugees, events.RecordRetracted, "2009-12-15",
+			retracts(rr.ID, "undo the undo")),
+		"second retraction": event(refugees, events.RecordRetracted, "2009-12-15",
+			retracts(published.ID, "again")),
+	} {
+		_, err := l.Append(ctx, "clerk@test", cmd(e))
+		if err == nil {
+			t.Errorf("%s was recorded", name)
+			continue
+		}
+		wantError(t, err, events.CodeRule)
+	}
+	if got := msgCount(t, env); got != before {
+		t.Errorf("refused record events changed the stream from %d to %d", before, got)
+	}
+}
+
+func eventsOf(h []events.Recorded) []events.Event {
+	out := make([]events.Event, len(h))
+	for i := range h {
+		out[i] = h[i].Event
+	}
+	return out
+}
