@@ -137,6 +137,9 @@ func (e *Event) Validate() error {
 	if e.ID.IsZero() {
 		return Errorf(CodeInvalid, "the event has no id")
 	}
+	if e.Schema < 2 && (!e.PrevHash.IsZero() || !e.Hash.IsZero()) {
+		return Errorf(CodeInvalid, "an event of schema %d has no prev_hash or hash: those came with schema 2", e.Schema)
+	}
 	if e.Act == "" {
 		return Errorf(CodeInvalid, "the event has no act: set \"act\" to the act's identifier, such as /akn/kz/act/2009-12-04/216")
 	}
@@ -222,8 +225,8 @@ func (e *Event) Validate() error {
 // CheckNew checks what a client may not set: the record time and the
 // recording identity belong to the ledger.
 func (e *Event) CheckNew() error {
-	if !e.RecordedAt.IsZero() || e.RecordedBy != "" {
-		return ruleError(RuleRecordImmutable, e.Act, "recorded_at and recorded_by are set by the ledger, never by the client: remove them")
+	if !e.RecordedAt.IsZero() || e.RecordedBy != "" || !e.PrevHash.IsZero() || !e.Hash.IsZero() {
+		return ruleError(RuleRecordImmutable, e.Act, "recorded_at, recorded_by, prev_hash and hash are set by the ledger, never by the client: remove them")
 	}
 	if e.Schema != 0 && e.Schema != SchemaVersion {
 		return Errorf(CodeInvalid, "schema %d cannot be written: omit \"schema\" or set it to %d", e.Schema, SchemaVersion)

@@ -487,8 +487,8 @@ func TestValidateRejectsMissingRequiredFields(t *testing.T) {
 		{"an event of an unknown type", func(e *events.Event) { e.Type = "promulgated" }, `unknown event type "promulgated"`},
 		{"an event without an id", func(e *events.Event) { e.ID = events.ID{} }, "the event has no id"},
 		{"an event without an act", func(e *events.Event) { e.Act = "" }, "the event has no act"},
-		{"an event of schema 0", func(e *events.Event) { e.Schema = 0 }, "schema version 0 is not known to this ledger (it reads 1 to 1)"},
-		{"an event of schema 2", func(e *events.Event) { e.Schema = 2 }, "schema version 2 is not known"},
+		{"an event of schema 0", func(e *events.Event) { e.Schema = 0 }, "schema version 0 is not known to this ledger (it reads 1 to 2)"},
+		{"an event of schema 3", func(e *events.Event) { e.Schema = 3 }, "schema version 3 is not known"},
 	}
 	for _, c := range common {
 		t.Run(c.name, func(t *testing.T) {
@@ -645,13 +645,13 @@ func TestCheckNew(t *testing.T) {
 			e := newEvent(law, events.Signed, "2009-12-10")
 			c.change(&e)
 			assertVerdict(t, "CheckNew", e.Act, e.CheckNew(), verdict{rule: events.RuleRecordImmutable, actNotNamed: true,
-				reason: "recorded_at and recorded_by are set by the ledger, never by the client: remove them"})
+				reason: "recorded_at, recorded_by, prev_hash and hash are set by the ledger, never by the client: remove them"})
 		})
 	}
 	t.Run("a schema this ledger does not write is refused", func(t *testing.T) {
 		e := newEvent(law, events.Signed, "2009-12-10")
-		e.Schema = 2
-		mustCode(t, "CheckNew", e.CheckNew(), events.CodeInvalid, `schema 2 cannot be written: omit "schema" or set it to 1`)
+		e.Schema = 3
+		mustCode(t, "CheckNew", e.CheckNew(), events.CodeInvalid, `schema 3 cannot be written: omit "schema" or set it to 2`)
 	})
 }
 

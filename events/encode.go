@@ -1,6 +1,7 @@
 package events
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -71,6 +72,16 @@ func appendEvent(dst []byte, e *Event) ([]byte, error) {
 	if e.RecordedBy != "" {
 		dst = append(dst, `,"recorded_by":`...)
 		dst = appendString(dst, e.RecordedBy)
+	}
+	if !e.PrevHash.IsZero() {
+		dst = append(dst, `,"prev_hash":"`...)
+		dst = hex.AppendEncode(dst, e.PrevHash[:])
+		dst = append(dst, '"')
+	}
+	if !e.Hash.IsZero() {
+		dst = append(dst, `,"hash":"`...)
+		dst = hex.AppendEncode(dst, e.Hash[:])
+		dst = append(dst, '"')
 	}
 	return append(dst, '}'), nil
 }

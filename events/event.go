@@ -10,9 +10,12 @@ import (
 )
 
 // SchemaVersion is the version of the event encoding that this code writes.
-// Every version ever written stays readable: testdata/v1 holds recorded
-// events that Decode must keep accepting.
-const SchemaVersion = 1
+// Every version ever written stays readable: testdata/v1 and testdata/v2
+// hold recorded events that Decode must keep accepting.
+//
+//	1  the first encoding
+//	2  adds prev_hash and hash: each event chained to its act's previous one
+const SchemaVersion = 2
 
 // Event is one immutable step in the life of an act. The JSON names are
 // append-only.
@@ -37,6 +40,12 @@ type Event struct {
 	// Set by the ledger, never by the client.
 	RecordedAt time.Time `json:"recorded_at,omitzero"`
 	RecordedBy string    `json:"recorded_by,omitempty"`
+	// The act's hash chain (schema 2), set by the ledger: PrevHash is the
+	// hash of the act's previous event (zero for its first), Hash this
+	// event's hash (see Event.ComputeHash). Hash is the last field, so that
+	// the encoding with it is the encoding without it plus the field.
+	PrevHash Digest `json:"prev_hash,omitzero"`
+	Hash     Digest `json:"hash,omitzero"`
 }
 
 // Body holds the type-specific fields. Which ones a type requires or allows

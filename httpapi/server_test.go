@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -405,11 +404,6 @@ func TestEngineUnreachableIs503(t *testing.T) {
 	// After that failure the ledger reads the act again before deciding:
 	// the read must fail too, not find the act empty.
 	t.Run("ReadsDuringTheOutage", func(t *testing.T) {
-		skipBug(t, "BUG: while NATS is unreachable, natsjs.Store.Load returns an empty history with no error "+
-			"(see natsjs TestLoadFailsWhenTheServerIsGone for the fix), so GET /v1/history of an existing act "+
-			"answers 404 \"no events in the ledger\", and an append to an act that must be read again (after a "+
-			"failed write) is decided against an empty act: 400 \"it is the act's first event\" after 10s, "+
-			"instead of 503")
 		status, data := a.post(t, fmt.Sprintf(`[{"event":{"act":%q,"type":"adopted","date":"2009-11-20"}},{"event":{"act":%q,"type":"signed","date":"2009-12-04"}}]`, refugees, refugees))
 		wantError(t, status, data, http.StatusServiceUnavailable, events.CodeUnavailable)
 		status, data, _ = a.do(t, "GET", "/v1/history"+string(refugees), nil)
@@ -419,15 +413,6 @@ func TestEngineUnreachableIs503(t *testing.T) {
 	env := natstest.MustStart(t, natstest.Options{Dir: a.env.Dir})
 	if got, err := env.Store.Msgs(context.Background()); err != nil || got != before {
 		t.Errorf("after the outage the stream holds %d messages (%v), want %d", got, err, before)
-	}
-}
-
-// skipBug skips a test that shows a known defect, unless LEX_RUN_BUGS is
-// set. The message starts with "BUG:" and says what to fix.
-func skipBug(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("LEX_RUN_BUGS") == "" {
-		t.Skip(msg)
 	}
 }
 

@@ -39,6 +39,7 @@ type act struct {
 	state events.State
 	log   []entry              // one per version: where each event is
 	ids   map[events.ID]idInfo // the version of each event id
+	last  events.Digest        // the hash of the act's last event: the next one's prev_hash
 	stale bool                 // the store may hold more than the cache: reload first
 }
 
@@ -68,6 +69,7 @@ type stage struct {
 	version    uint64
 	expectSeq  uint64
 	expectSent bool
+	lastHash   events.Digest
 	staged     []staged // events of this act in the batch
 }
 
@@ -304,7 +306,7 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 			if st != nil {
 				touched[e.Act] = saved{st: st, copy: *st, exists: true}
 			} else {
-				st = &stage{a: a, state: a.state, version: a.version(), expectSeq: a.lastSeq()}
+				st = &stage{a: a, state: a.state, version: a.version(), expectSeq: a.lastSeq(), lastHash: a.last}
 				b.stages[e.Act] = st
 				b.order = append(b.order, e.Act)
 				touched[e.Act] = saved{st: st}
@@ -366,10 +368,8 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 		// Stage it.
 		e.RecordedAt = l.now()
 		e.RecordedBy = u.identity
-		data, err := events.Encode(e)
-		if err == nil && len(data) > events.MaxEventBytes {
-			err = events.Errorf(events.CodeTooLarge, "the event is %d bytes once recorded, more than the limit of %d: record long texts in several events", len(data), events.MaxEventBytes)
-		}
+		e.PrevHash = st.lastHash
+		data, err := e.Seal()
 		if err != nil {
 			undo()
 			u.finish(nil, at(i, n, err))
@@ -377,6 +377,7 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 		}
 		b.msgs = append(b.msgs, Message{Event: e, Data: data, Expect: !st.expectSent, ExpectSeq: st.expectSeq})
 		st.expectSent = true
+		st.lastHash = e.Hash
 		st.state.Apply(e)
 		st.version++
 		st.staged = append(st.staged[:len(st.staged):len(st.staged)], staged{event: e, msg: len(b.msgs) - 1})
@@ -522,6 +523,7 @@ func (l *Ledger) commitStage(st *stage, stored []Stored) {
 		a.log = append(a.log, entry{seq: stored[s.msg].Seq, at: s.event.RecordedAt.UnixNano()})
 		a.ids[s.event.ID] = idInfo{version: uint32(len(a.log)), typ: s.event.Type}
 	}
+	a.last = st.lastHash
 	if a.state.Stale {
 		a.stale = true // a correction or retraction: fold again from the store
 	}
@@ -566,6 +568,14 @@ func (l *Ledger) load(id events.ActID) error {
 	st, err := events.Fold(hist)
 	if err != nil {
 		return fmt.Errorf("fold %s: %w", id, err)
+	}
+	if n := len(hist); n > 0 {
+		if a.last = hist[n-1].Hash; a.last.IsZero() {
+			// An event of schema 1, before chains: its hash is computed.
+			if a.last, err = hist[n-1].ComputeHash(); err != nil {
+				return fmt.Errorf("hash %s: %w", id, err)
+			}
+		}
 	}
 	a.state = *st
 	a.state.Act = id

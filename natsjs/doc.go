@@ -13,8 +13,12 @@
 //
 //	lex.events.{country}.{type}[.{subtype}].{date}.{number}
 //
-// so that lex.events.kz.> follows a country and lex.events.kz.act.> its acts.
-// Every message carries the event's JSON as its payload and the headers
+// so that a JetStream consumer filtered on lex.events.kz.> follows a
+// country and lex.events.kz.act.> its acts. Live subscribers without
+// JetStream subscribe to lex.recorded.> instead: the stream republishes
+// there each event once stored (a core subscription on lex.events.> would
+// also see writes that JetStream refused). Every message carries the
+// event's JSON as its payload and the headers
 //
 //	Lex-Event-Id    the event id (a ULID), as in the payload
 //	Lex-Event-Type  the event type, as in the payload

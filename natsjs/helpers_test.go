@@ -2,7 +2,6 @@ package natsjs_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -81,14 +80,4 @@ func stream(t *testing.T, env *natstest.Env) (jetstream.JetStream, jetstream.Str
 		t.Fatal(err)
 	}
 	return js, s
-}
-
-// skipBug skips a test that shows a known defect, unless LEX_RUN_BUGS is
-// set: run `LEX_RUN_BUGS=1 go test ./natsjs` to watch them fail. The
-// message starts with "BUG:" and says what to fix.
-func skipBug(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("LEX_RUN_BUGS") == "" {
-		t.Skip(msg)
-	}
 }

@@ -58,20 +58,8 @@ func TestLoadReadsAnActWhole(t *testing.T) {
 	}
 }
 
-const loadBug = "BUG: natsjs.Store.Load returns a partial or empty history with no error when the direct-get " +
-	"answer does not come in full: jetstreamext.GetBatch (natsext.RequestMany) ends its iterator silently on a " +
-	"timeout (the context's, or nc.Opts.Timeout = 2s when the context has none) and on messages dropped by the " +
-	"client (a page is up to 64 MB, the subscription's default pending limit), and Load takes 'fewer than 1000' " +
-	"for 'the end'. History then answers 404 or a truncated history, and a cold ledger, whose cache is loaded " +
-	"short, can never append to a large act again (every write conflicts). Fix in Load: ask for pages of at most " +
-	"8 MB (jetstreamext.GetBatchMaxBytes(8<<20)); after each page, read the last message's Nats-Num-Pending " +
-	"header: \"0\" means done, a number means read on from next, and no message at all (no ErrNoMessages " +
-	"either) means the server did not answer: return ledger.ErrUnavailable; also require each message's " +
-	"Nats-Num-Pending to be the previous one's minus 1, else a message was dropped: read the page again from next"
-
 // With the server gone, reading an act must fail, not return "no events".
 func TestLoadFailsWhenTheServerIsGone(t *testing.T) {
-	skipBug(t, loadBug)
 	env := natstest.MustStart(t, natstest.Options{})
 	l := mustLedger(t, env.Store)
 	mustAppend(t, l, created(refugees, "Law on Refugees", events.Law), signed(refugees))
@@ -93,7 +81,6 @@ func TestLoadFailsWhenTheServerIsGone(t *testing.T) {
 // An act whose events are larger than one direct-get answer can carry must
 // come back whole, or not at all.
 func TestLoadIsNeverPartial(t *testing.T) {
-	skipBug(t, loadBug)
 	if testing.Short() {
 		t.Skip("writes 75 MB")
 	}

@@ -92,16 +92,13 @@ func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Sto
 	}
 	out := make([]ledger.Stored, len(msgs))
 	if len(msgs) == 1 {
-		ack, err := s.js.PublishMsg(ctx, s.message(&msgs[0]))
-		if err != nil {
-			return nil, mapError(err)
+		// Asynchronously, so that a disconnection fails the future at once
+		// rather than after the whole timeout.
+		r := s.AppendEach(ctx, msgs)[0]
+		if r.Err != nil {
+			return nil, r.Err
 		}
-		if ack.Duplicate {
-			// Stored before, within the duplicate window: the ledger reads
-			// the act again and answers from the first write.
-			return nil, fmt.Errorf("%w: event %s is already stored at sequence %d", ledger.ErrConflict, msgs[0].Event.ID, ack.Sequence)
-		}
-		out[0] = ledger.Stored{Seq: ack.Sequence, Event: *msgs[0].Event}
+		out[0] = r.Stored
 		return out, nil
 	}
 	batch := make([]*nats.Msg, len(msgs))
@@ -183,39 +180,59 @@ func mapError(err error) error {
 	return err
 }
 
-// loadBatch is how many messages one direct-get request asks for.
-const loadBatch = 1000
+// Paging of per-act reads: at most this many messages, and bytes, a page.
+const (
+	loadBatch    = 1000
+	loadMaxBytes = 8 << 20
+)
 
 // Load returns the act's events with stream sequence greater than after,
-// read with batched direct gets.
+// read with batched direct gets. It returns the whole rest of the act or an
+// error, never part of it: each page says how many matching messages remain
+// (Nats-Num-Pending), so a page cut short by size, a dropped message or a
+// timeout is read on or reported, not taken for the end.
 func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]ledger.Stored, error) {
 	subject := s.Subject(act)
 	var out []ledger.Stored
 	next := after + 1
 	for {
 		msgs, err := jetstreamext.GetBatch(ctx, s.js, s.cfg.Stream, loadBatch,
-			jetstreamext.GetBatchSubject(subject), jetstreamext.GetBatchSeq(next))
+			jetstreamext.GetBatchSubject(subject), jetstreamext.GetBatchSeq(next), jetstreamext.GetBatchMaxBytes(loadMaxBytes))
 		if err != nil {
 			return nil, mapError(err)
 		}
-		n := 0
+		got, pending, none := 0, int64(-1), false
 		for m, err := range msgs {
 			if err != nil {
 				if errors.Is(err, jetstreamext.ErrNoMessages) {
+					none = true
 					break
 				}
 				return nil, mapError(err)
+			}
+			np, perr := strconv.ParseInt(m.Header.Get("Nats-Num-Pending"), 10, 64)
+			if perr != nil || (pending >= 0 && np != pending-1) {
+				break // a message of this page went missing: read on from next
 			}
 			st, err := s.decode(m)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, st)
-			next = m.Sequence + 1
-			n++
+			next, pending = m.Sequence+1, np
+			got++
+			if np == 0 {
+				return out, nil
+			}
 		}
-		if n < loadBatch {
-			return out, nil
+		switch {
+		case none && got == 0:
+			return out, nil // nothing at or after next
+		case got == 0:
+			if err := ctx.Err(); err != nil {
+				return nil, mapError(err)
+			}
+			return nil, fmt.Errorf("%w: reading %s from sequence %d: no answer from the stream", ledger.ErrUnavailable, act, next)
 		}
 	}
 }

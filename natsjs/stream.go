@@ -21,6 +21,11 @@ const (
 	MaxMsgSize = events.MaxEventBytes + 4096
 )
 
+// RecordedPrefix is where the stream republishes every event it stored,
+// for core NATS subscribers: lex.recorded.{act tokens}, with the
+// headers Nats-Stream, Nats-Subject, Nats-Sequence and Nats-Last-Sequence.
+const RecordedPrefix = "lex.recorded"
+
 // Header names.
 const (
 	HeaderEventID   = "Lex-Event-Id"
@@ -75,6 +80,9 @@ func (c Config) StreamConfig() jetstream.StreamConfig {
 		AllowRollup:        false,
 		AllowDirect:        true,
 		AllowAtomicPublish: true,
+		// Core NATS subscribers on the event subjects would also see writes
+		// that JetStream refused; the stream republishes what it stored.
+		RePublish: &jetstream.RePublish{Source: c.Prefix + ".>", Destination: RecordedPrefix + ".>"},
 	}
 }
 

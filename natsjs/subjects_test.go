@@ -196,29 +196,29 @@ func equalIDs(a, b []events.ID) bool {
 	return true
 }
 
-// A core NATS subscriber on the event subjects must see only recorded
-// events. It also sees every publish that JetStream refused, since the
-// ledger publishes on the very subjects it documents for downstream
-// services.
+// A core NATS subscriber on lex.recorded.> sees every event the stream
+// stored, and none that JetStream refused (a subscriber on the event
+// subjects themselves would see every publish, stored or not).
 func TestCoreSubscribersSeeOnlyRecordedEvents(t *testing.T) {
-	skipBug(t, "BUG (contract): doc.go offers lex.events.kz.> to downstream services, but a core NATS "+
-		"subscriber there also receives every write that JetStream refused (a stale expectation, a failed "+
-		"atomic batch), as if recorded. Fix: in Config.StreamConfig add "+
-		"RePublish: &jetstream.RePublish{Source: c.Prefix + \".>\", Destination: \"lex.recorded.>\"} "+
-		"(only stored messages are republished, with Nats-Sequence), say in doc.go that live subscribers use "+
-		"lex.recorded.> or a JetStream consumer, and deny subscribe on lex.events.> to everyone but the ledger")
 	env := natstest.MustStart(t, natstest.Options{})
 	l := mustLedger(t, env.Store)
-	mustAppend(t, l, created(refugees, "Law on Refugees", events.Law))
-
 	nc := env.Connect(t)
-	sub, err := nc.SubscribeSync("lex.events.kz.>")
+	sub, err := nc.SubscribeSync(natsjs.RecordedPrefix + ".kz.>")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	mustAppend(t, l, created(refugees, "Law on Refugees", events.Law))
+	m, err := sub.NextMsg(2 * time.Second)
+	if err != nil {
+		t.Fatalf("the recorded event was not republished on %s.kz.>: %v", natsjs.RecordedPrefix, err)
+	}
+	if m.Header.Get("Nats-Sequence") != "1" || m.Header.Get(natsjs.HeaderEventType) != string(events.Adopted) {
+		t.Errorf("republished message has sequence %q and type %q, want 1 and adopted", m.Header.Get("Nats-Sequence"), m.Header.Get(natsjs.HeaderEventType))
+	}
+
 	// A write that the engine refuses: the act is not new.
 	e := signed(refugees)
 	e.Schema = events.SchemaVersion
@@ -231,6 +231,6 @@ func TestCoreSubscribersSeeOnlyRecordedEvents(t *testing.T) {
 		t.Fatalf("the stale write: %v, want a conflict", err)
 	}
 	if m, err := sub.NextMsg(500 * time.Millisecond); err == nil {
-		t.Errorf("a subscriber on lex.events.kz.> received event %s, which the ledger refused", m.Header.Get(natsjs.HeaderEventID))
+		t.Errorf("a subscriber on lex.recorded.kz.> received event %s, which the engine refused", m.Header.Get(natsjs.HeaderEventID))
 	}
 }
