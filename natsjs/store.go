@@ -341,3 +341,56 @@ func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[ledger.Stored,
 		}
 	}
 }
+
+// Raw is a stored message as it is, for verification.
+type Raw struct {
+	Seq     uint64
+	Act     events.ActID
+	Subject string
+	Data    []byte
+	Err     error // the subject is not an act's
+}
+
+// ReadRaw replays the stream from sequence 1 to its last sequence at the
+// time of the call, without decoding the events.
+func (s *Store) ReadRaw(ctx context.Context) iter.Seq2[Raw, error] {
+	return func(yield func(Raw, error) bool) {
+		last, err := s.LastSeq(ctx)
+		if err != nil || last == 0 {
+			if err != nil {
+				yield(Raw{}, err)
+			}
+			return
+		}
+		cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
+		if err != nil {
+			yield(Raw{}, mapError(err))
+			return
+		}
+		it, err := cons.Messages(jetstream.PullMaxMessages(4000))
+		if err != nil {
+			yield(Raw{}, mapError(err))
+			return
+		}
+		defer it.Stop()
+		for {
+			m, err := it.Next(jetstream.NextContext(ctx))
+			if err != nil {
+				yield(Raw{}, mapError(err))
+				return
+			}
+			md, err := m.Metadata()
+			if err != nil {
+				yield(Raw{}, err)
+				return
+			}
+			act, aerr := s.ActOfSubject(m.Subject())
+			if !yield(Raw{Seq: md.Sequence.Stream, Act: act, Subject: m.Subject(), Data: m.Data(), Err: aerr}, nil) {
+				return
+			}
+			if md.Sequence.Stream >= last {
+				return
+			}
+		}
+	}
+}

@@ -24,7 +24,10 @@ import (
 //	                         into force, is suspended, or ceases to be in force; each
 //	                         notice once, whatever the number of projectors
 //	object store LEX_PROJECTIONS: the projectors' snapshots
+//	stream    LEX_CHECKPOINTS  lex.checkpoints: signed checkpoints of the stream's Merkle tree
 const (
+	CheckpointsStream  = "LEX_CHECKPOINTS"
+	CheckpointsSubject = "lex.checkpoints"
 	StateBucket     = "LEX_STATE"
 	SnapshotBucket  = "LEX_PROJECTIONS"
 	NoticesStream   = "LEX_NOTICES"
@@ -66,6 +69,12 @@ func OpenViews(ctx context.Context, nc *nats.Conn, replicas int) (*Views, error)
 		Subjects: []string{NoticesPrefix + ".>"}, Storage: jetstream.FileStorage, Duplicates: noticesDupe, Replicas: replicas, AllowDirect: true})
 	if err != nil {
 		return nil, fmt.Errorf("notices stream %s: %w", NoticesStream, err)
+	}
+	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: CheckpointsStream, Description: "Lex Ledger: signed checkpoints of the stream's Merkle tree",
+		Subjects: []string{CheckpointsSubject}, Storage: jetstream.FileStorage, Replicas: replicas, AllowDirect: true,
+		DenyDelete: true, DenyPurge: true, Duplicates: time.Hour})
+	if err != nil {
+		return nil, fmt.Errorf("checkpoints stream %s: %w", CheckpointsStream, err)
 	}
 	return &Views{nc: nc, js: js, kv: kv, obs: obs, replica: replicas}, nil
 }
@@ -140,4 +149,38 @@ func (v *Views) DeleteSnapshot(ctx context.Context, name string) error {
 		return nil
 	}
 	return mapError(err)
+}
+
+// PublishCheckpoint appends a signed checkpoint (JSON) to the checkpoints
+// stream; id deduplicates a checkpoint published twice.
+func (v *Views) PublishCheckpoint(ctx context.Context, id string, data []byte) error {
+	msg := nats.NewMsg(CheckpointsSubject)
+	msg.Data = data
+	msg.Header.Set(jetstream.MsgIDHeader, id)
+	_, err := v.js.PublishMsg(ctx, msg)
+	return mapError(err)
+}
+
+// Checkpoints returns every checkpoint stored, in order, as JSON.
+func (v *Views) Checkpoints(ctx context.Context) ([][]byte, error) {
+	s, err := v.js.Stream(ctx, CheckpointsStream)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	var out [][]byte
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, mapError(err)
+		}
+		out = append(out, m.Data)
+	}
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -175,4 +176,30 @@ func (p *Projection) FirstRecord() (time.Time, bool) {
 		}
 	}
 	return first, found
+}
+
+// EachBySeq calls fn with every event applied, in stream order.
+func (p *Projection) EachBySeq(fn func(e *Entry)) {
+	all := make([]*Entry, 0, p.events)
+	for _, r := range p.acts {
+		for i := range r.entries {
+			all = append(all, &r.entries[i])
+		}
+	}
+	slices.SortFunc(all, func(a, b *Entry) int { return cmp.Compare(a.Seq, b.Seq) })
+	for _, e := range all {
+		fn(e)
+	}
+}
+
+// Find returns the applied event id of act, or false.
+func (p *Projection) Find(act events.ActID, id events.ID) (Entry, bool) {
+	if r := p.acts[act]; r != nil {
+		for _, e := range r.entries {
+			if e.Event.ID == id {
+				return e, true
+			}
+		}
+	}
+	return Entry{}, false
 }

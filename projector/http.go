@@ -45,6 +45,50 @@ func (s *Service) Routes(mux *http.ServeMux, log *slog.Logger) {
 	mux.HandleFunc("GET /v1/timeline", h.timeline)
 	mux.HandleFunc("GET /v1/diff", h.diff)
 	mux.HandleFunc("GET /v1/projection", h.position)
+	mux.HandleFunc("GET /v1/checkpoint", h.checkpoint)
+	mux.HandleFunc("POST /v1/checkpoints", h.newCheckpoint)
+	mux.HandleFunc("GET /v1/proof", h.proof)
+	mux.HandleFunc("GET /v1/consistency", h.consistency)
+	mux.HandleFunc("GET /v1/audit", h.auditReport)
+}
+
+func (h *handler) checkpoint(w http.ResponseWriter, r *http.Request) {
+	c, ok := h.s.LatestCheckpoint()
+	if !ok {
+		h.fail(w, r, events.Errorf(events.CodeNotFound, "no checkpoint signed yet: POST /v1/checkpoints asks for one"))
+		return
+	}
+	h.answer(w, r, c.StreamSeq, c, nil)
+}
+
+func (h *handler) newCheckpoint(w http.ResponseWriter, r *http.Request) {
+	c, err := h.s.Checkpoint(r.Context())
+	h.answer(w, r, c.StreamSeq, c, err)
+}
+
+func (h *handler) proof(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.prepare(w, r); !ok {
+		return
+	}
+	id, err := events.ParseID(r.URL.Query().Get("event"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p, err := h.s.Prove(r.Context(), id)
+	h.answer(w, r, p.Checkpoint.StreamSeq, p, err)
+}
+
+func (h *handler) consistency(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	from, err1 := strconv.ParseUint(q.Get("from"), 10, 64)
+	to, err2 := strconv.ParseUint(q.Get("to"), 10, 64)
+	if err1 != nil || err2 != nil {
+		h.fail(w, r, events.Errorf(events.CodeInvalid, "give two tree sizes: from=N&to=M (the tree_size of two checkpoints)"))
+		return
+	}
+	c, err := h.s.Consistent(from, to)
+	h.answer(w, r, to, c, err)
 }
 
 type handler struct {

@@ -23,6 +23,7 @@ import (
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/projections"
+	"github.com/nats-io/nkeys"
 )
 
 // Source is the stream the projector follows.
@@ -42,6 +43,7 @@ type Sink interface {
 	PutState(ctx context.Context, act events.ActID, state []byte) error
 	PublishChange(act events.ActID, data []byte) error
 	PublishNotice(ctx context.Context, what string, act events.ActID, id string, data []byte) (bool, error)
+	PublishCheckpoint(ctx context.Context, id string, data []byte) error
 }
 
 // Options configure a Service.
@@ -56,6 +58,11 @@ type Options struct {
 	Clock    func() time.Time
 	Logger   *slog.Logger
 	Progress func(applied, total uint64) // called while catching up, if set
+	// Signer signs checkpoints of the stream's Merkle tree, every
+	// CheckpointInterval (default a minute) in which it grew, and on demand;
+	// nil: this projector signs none.
+	Signer             nkeys.KeyPair
+	CheckpointInterval time.Duration
 }
 
 // SnapshotName is the object under which snapshots of this projection
@@ -76,6 +83,7 @@ type Service struct {
 	caught    chan struct{}
 	lastApply time.Time // record time of the last event applied
 	ready     bool      // caught up with the stream at least once
+	audit     auditState
 }
 
 // New returns a Service over src and sink with an empty projection.
@@ -88,6 +96,9 @@ func New(src Source, sink Sink, opts Options) *Service {
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
+	}
+	if opts.CheckpointInterval <= 0 {
+		opts.CheckpointInterval = time.Minute
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -145,6 +156,7 @@ func (s *Service) Restore(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.proj = p
+	s.rebuildTree()
 	s.mu.Unlock()
 	s.log.Info("snapshot restored", "last_seq", p.LastSeq(), "events", p.Events())
 	return nil
@@ -174,6 +186,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}()
 	if s.opts.Feed {
 		go s.dayNotices(ctx)
+	}
+	if s.opts.Signer != nil {
+		go s.checkpoints(ctx)
 	}
 	for st, err := range s.src.Follow(ctx, from) {
 		if err != nil {
@@ -230,6 +245,9 @@ func (s *Service) markReady() {
 func (s *Service) apply(ctx context.Context, st ledger.Stored) error {
 	s.mu.Lock()
 	changed, err := s.proj.Apply(projections.Entry{Seq: st.Seq, Event: st.Event})
+	if err == nil {
+		s.addLeaf(&st.Event)
+	}
 	ch := s.caught
 	s.caught = make(chan struct{})
 	s.lastApply = st.Event.RecordedAt

@@ -38,6 +38,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stream := fs.String("stream", natsjs.DefaultStream, "JetStream stream name")
 	logFormat := fs.String("log", "text", "log format: text or json")
 	withProjector := fs.Bool("projector", true, "also run a projector in process and serve its queries on the same address")
+	keyFile := fs.String("checkpoint-key", "", "the projector signs checkpoints with the nkey seed in this file (created if missing); default: DATA/checkpoint.nk when the server is embedded, none otherwise")
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
@@ -101,7 +102,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			led.Close()
 			return err
 		}
-		proj := projector.New(store, views, projector.Options{Feed: true, Logger: log})
+		popts := projector.Options{Feed: true, Logger: log}
+		if *keyFile == "" && *natsURL == "" {
+			*keyFile = filepath.Join(*data, "checkpoint.nk")
+		}
+		if *keyFile != "" {
+			kp, pub, err := projector.LoadOrCreateKey(*keyFile)
+			if err != nil {
+				svc.Stop()
+				led.Close()
+				return err
+			}
+			popts.Signer = kp
+			log.Info("signing checkpoints", "public_key", pub, "key_file", *keyFile)
+		}
+		proj := projector.New(store, views, popts)
 		if err := proj.Restore(ctx); err != nil {
 			svc.Stop()
 			led.Close()

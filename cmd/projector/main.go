@@ -24,6 +24,10 @@ Usage:
   projector show     [flags] ACT      one act on a date: status, provisions, amendments
   projector timeline [flags] ACT      an act's life: intervals and events
   projector diff     [flags] D1 D2    what changed between two dates
+  projector verify   [flags]          replay the stream: hash chains, Merkle tree, signed checkpoints
+  projector proof    [flags] EVENT    an inclusion proof of an event in a signed checkpoint
+  projector check-proof --key K FILE  check a proof offline
+  projector keygen   FILE             a new checkpoint signing key
 
 The query commands ask a running projector: 'ledger serve' runs one (the default
 --server), or 'projector serve'. Run 'projector COMMAND --help' for the flags.
@@ -61,6 +65,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runTimeline(ctx, rest, stdout, stderr)
 	case "diff":
 		return runDiff(ctx, rest, stdout, stderr)
+	case "verify":
+		return runVerify(ctx, rest, stdout, stderr)
+	case "proof":
+		return runProof(ctx, rest, stdout, stderr)
+	case "check-proof":
+		return runCheckProof(ctx, rest, stdout, stderr)
+	case "keygen":
+		return runKeygen(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

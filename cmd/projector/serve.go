@@ -26,6 +26,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stream := fs.String("stream", natsjs.DefaultStream, "the ledger's stream")
 	replicas := fs.Int("replicas", 1, "replicas of the projector's buckets when they are created")
 	feed := fs.Bool("feed", true, "publish state changes and day notices")
+	keyFile := fs.String("checkpoint-key", "", "sign checkpoints of the stream's Merkle tree with the nkey seed in this file (created if missing); none: sign no checkpoints")
+	interval := fs.Duration("checkpoint-interval", time.Minute, "how often to sign a checkpoint when the stream grew")
 	logFormat := fs.String("log", "text", "log format: text or json")
 	if done, err := cli.Parse(fs, args); done {
 		return err
@@ -36,7 +38,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("connect to NATS at %s: %w (is 'ledger serve' or nats-server running?)", *natsURL, err)
 	}
 	defer nc.Close()
-	svc, err := openService(ctx, nc, *stream, *replicas, projector.Options{Feed: *feed, Logger: log})
+	opts := projector.Options{Feed: *feed, Logger: log, CheckpointInterval: *interval}
+	if *keyFile != "" {
+		kp, pub, err := projector.LoadOrCreateKey(*keyFile)
+		if err != nil {
+			return err
+		}
+		opts.Signer = kp
+		log.Info("signing checkpoints", "public_key", pub, "key_file", *keyFile)
+	}
+	svc, err := openService(ctx, nc, *stream, *replicas, opts)
 	if err != nil {
 		return err
 	}

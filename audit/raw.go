@@ -1,0 +1,77 @@
+package audit
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/lexledger/lexledger/events"
+)
+
+// The tail of every event of schema 2 as the ledger encodes it:
+// ...,"prev_hash":"<64 hex>","hash":"<64 hex>"} (prev_hash absent for an
+// act's first event). See events.Event.Seal.
+const (
+	hashTail = len(`,"hash":"`) + 64 + len(`"}`)
+	prevTail = len(`,"prev_hash":"`) + 64 + len(`"`)
+)
+
+// AddRaw checks an event from its stored bytes, without decoding it when
+// it has the ledger's own encoding: its hash is SHA-256 of the bytes
+// without the hash field. Anything else (schema 1, or bytes that do not
+// end as the ledger writes them) is decoded and checked by Add.
+func (v *Verifier) AddRaw(seq uint64, act events.ActID, data []byte) {
+	hash, prev, canonicalLen, ok := splitTail(data)
+	if !ok {
+		e, err := events.Decode(data)
+		if err != nil {
+			v.Bad(seq, string(act), err)
+			return
+		}
+		v.Add(seq, &e)
+		return
+	}
+	h := sha256.New()
+	h.Write(data[:canonicalLen])
+	h.Write([]byte{'}'})
+	var got events.Digest
+	h.Sum(got[:0])
+	if got != hash {
+		// Altered: decode for a precise message (or report it unreadable).
+		e, err := events.Decode(data)
+		if err != nil {
+			v.Bad(seq, string(act), err)
+			return
+		}
+		v.Add(seq, &e)
+		return
+	}
+	if seq != v.lastSeq+1 {
+		v.fail(Failure{Seq: seq, Act: act, Kind: "gap", Message: gapMessage(seq, v.lastSeq)})
+	}
+	v.lastSeq = seq
+	v.events++
+	if last := v.last[act]; prev != last {
+		v.fail(Failure{Seq: seq, Act: act, Kind: "chain", Message: chainMessage(seq, act, prev, last)})
+	}
+	v.last[act] = hash
+	v.tree.Append(leafOfDigest(hash))
+}
+
+// splitTail finds the hash and prev_hash at the end of an encoded event.
+func splitTail(data []byte) (hash, prev events.Digest, canonicalLen int, ok bool) {
+	n := len(data)
+	if n < hashTail+2 || !bytes.Equal(data[n-hashTail:n-hashTail+9], []byte(`,"hash":"`)) || !bytes.Equal(data[n-2:], []byte(`"}`)) {
+		return hash, prev, 0, false
+	}
+	if _, err := hex.Decode(hash[:], data[n-hashTail+9:n-2]); err != nil {
+		return hash, prev, 0, false
+	}
+	canonicalLen = n - hashTail
+	if p := canonicalLen - prevTail; p > 0 && bytes.Equal(data[p:p+14], []byte(`,"prev_hash":"`)) && data[canonicalLen-1] == '"' {
+		if _, err := hex.Decode(prev[:], data[p+14:canonicalLen-1]); err != nil {
+			return hash, prev, 0, false
+		}
+	}
+	return hash, prev, canonicalLen, true
+}

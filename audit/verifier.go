@@ -1,0 +1,156 @@
+package audit
+
+import (
+	"fmt"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/merkle"
+)
+
+// Failure is one place where the record does not prove itself.
+type Failure struct {
+	Seq     uint64       `json:"sequence,omitempty"`
+	Act     events.ActID `json:"act,omitempty"`
+	Kind    string       `json:"kind"` // gap, hash, chain, decode, checkpoint_signature, checkpoint_root, checkpoint_size
+	Message string       `json:"message"`
+}
+
+// Verifier replays the stream in sequence order and checks it: the stream
+// has no gap, each event's hash is the hash of its canonical encoding, each
+// event's prev_hash is the hash of its act's previous event, and each
+// checkpoint is signed by a trusted key over the root the replay computes.
+type Verifier struct {
+	tree    *merkle.Tree
+	last    map[events.ActID]events.Digest
+	lastSeq uint64
+	events  uint64
+	trusted []string
+	// Failures found so far, in the order found.
+	Failures []Failure
+	checked  int
+}
+
+// NewVerifier returns a Verifier that trusts the given public keys for
+// checkpoints (none: any key that signs validly, reported as unpinned).
+func NewVerifier(trusted []string) *Verifier {
+	return &Verifier{tree: &merkle.Tree{}, last: map[events.ActID]events.Digest{}, trusted: trusted}
+}
+
+func (v *Verifier) fail(f Failure) { v.Failures = append(v.Failures, f) }
+
+// LeafOf returns the Merkle leaf hash of an event: LeafHash of its 32-byte
+// event hash (for events of schema 1, the hash computed from its canonical
+// encoding).
+func LeafOf(e *events.Event) (merkle.Hash, events.Digest, error) {
+	h := e.Hash
+	if h.IsZero() {
+		var err error
+		if h, err = e.ComputeHash(); err != nil {
+			return merkle.Hash{}, h, err
+		}
+	}
+	return leafOfDigest(h), h, nil
+}
+
+func leafOfDigest(h events.Digest) merkle.Hash { return merkle.LeafHash(h[:]) }
+
+func gapMessage(seq, last uint64) string {
+	return fmt.Sprintf("sequence %d follows %d: events %d to %d are missing from the stream", seq, last, last+1, seq-1)
+}
+
+func chainMessage(seq uint64, act events.ActID, named, actual events.Digest) string {
+	return fmt.Sprintf("the event at sequence %d names %s as the previous event of %s, but that act's previous event in the stream hashes to %s: an event of this act was altered, removed or moved", seq, short(named), act, short(actual))
+}
+
+// Add checks the event at stream sequence seq and adds it to the tree.
+func (v *Verifier) Add(seq uint64, e *events.Event) {
+	if seq != v.lastSeq+1 {
+		v.fail(Failure{Seq: seq, Act: e.Act, Kind: "gap", Message: gapMessage(seq, v.lastSeq)})
+	}
+	v.lastSeq = seq
+	v.events++
+	leaf, h, err := LeafOf(e)
+	if err != nil {
+		v.fail(Failure{Seq: seq, Act: e.Act, Kind: "decode", Message: err.Error()})
+	}
+	if !e.Hash.IsZero() {
+		if want, err := e.ComputeHash(); err == nil && want != e.Hash {
+			v.fail(Failure{Seq: seq, Act: e.Act, Kind: "hash", Message: fmt.Sprintf("event %s at sequence %d says its hash is %s, but its content hashes to %s: it was altered", e.ID, seq, e.Hash, want)})
+		}
+	}
+	if e.Schema >= 2 {
+		if prev := v.last[e.Act]; e.PrevHash != prev {
+			v.fail(Failure{Seq: seq, Act: e.Act, Kind: "chain", Message: chainMessage(seq, e.Act, e.PrevHash, prev)})
+		}
+	}
+	v.last[e.Act] = h
+	v.tree.Append(leaf)
+}
+
+// Bad records an event that could not be read at all.
+func (v *Verifier) Bad(seq uint64, subject string, err error) {
+	if seq != v.lastSeq+1 {
+		v.fail(Failure{Seq: seq, Kind: "gap", Message: gapMessage(seq, v.lastSeq)})
+	}
+	v.lastSeq = seq
+	v.events++
+	v.fail(Failure{Seq: seq, Kind: "decode", Message: fmt.Sprintf("sequence %d on %s does not hold a readable event: %v", seq, subject, err)})
+	// Keep the tree aligned with the stream: a leaf that no honest
+	// checkpoint can have signed.
+	v.tree.Append(merkle.LeafHash([]byte("unreadable")))
+}
+
+// Check verifies a checkpoint against the replay so far. A checkpoint of a
+// tree larger than the replay is checked later, by CheckPending.
+func (v *Verifier) Check(c Checkpoint) {
+	v.checked++
+	if err := c.Verify(v.trusted); err != nil {
+		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_signature", Message: err.Error()})
+		return
+	}
+	if c.TreeSize > v.tree.Size() {
+		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_size", Message: fmt.Sprintf("checkpoint signs a tree of %d events, but the stream holds %d: events were removed", c.TreeSize, v.tree.Size())})
+		return
+	}
+	root, err := v.tree.RootAt(c.TreeSize)
+	if err != nil {
+		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_root", Message: err.Error()})
+		return
+	}
+	if root != c.Root {
+		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_root", Message: fmt.Sprintf("checkpoint signed at %s says the first %d events have root %s, but the stream's first %d events have root %s: an event up to sequence %d was altered, removed, added or moved", c.Time.Format("2006-01-02T15:04:05Z07:00"), c.TreeSize, c.Root, c.TreeSize, root, c.StreamSeq)})
+	}
+}
+
+// Report is the outcome of a verification, to keep.
+type Report struct {
+	OK          bool        `json:"ok"`
+	Events      uint64      `json:"events"`
+	Acts        int         `json:"acts"`
+	LastSeq     uint64      `json:"last_seq"`
+	TreeSize    uint64      `json:"tree_size"`
+	Root        merkle.Hash `json:"root"`
+	Checkpoints int         `json:"checkpoints_checked"`
+	TrustedKeys []string    `json:"trusted_keys,omitempty"`
+	Failures    []Failure   `json:"failures"`
+}
+
+// Report returns the outcome so far.
+func (v *Verifier) Report() Report {
+	f := v.Failures
+	if f == nil {
+		f = []Failure{}
+	}
+	return Report{OK: len(f) == 0, Events: v.events, Acts: len(v.last), LastSeq: v.lastSeq, TreeSize: v.tree.Size(),
+		Root: v.tree.Root(), Checkpoints: v.checked, TrustedKeys: v.trusted, Failures: f}
+}
+
+// Tree returns the verifier's Merkle tree.
+func (v *Verifier) Tree() *merkle.Tree { return v.tree }
+
+func short(d events.Digest) string {
+	if d.IsZero() {
+		return "none (the act's first event)"
+	}
+	return d.String()[:16] + "…"
+}

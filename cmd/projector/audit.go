@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/lexledger/lexledger/audit"
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/internal/cli"
+	"github.com/lexledger/lexledger/merkle"
+	"github.com/lexledger/lexledger/natsjs"
+	"github.com/lexledger/lexledger/projector"
+	"github.com/nats-io/nats.go"
+	"github.com/schollz/progressbar/v3"
+)
+
+// runVerify replays the stream and its checkpoints and reports the first
+// divergence; it exits non-zero on any failure.
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("verify", "projector verify --nats-url URL [--key PUBKEY]... [--report FILE]", stderr)
+	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", "nats://127.0.0.1:4222"), "the NATS server of the ledger ($LEDGER_NATS_URL)")
+	stream := fs.String("stream", natsjs.DefaultStream, "the ledger's stream")
+	var keys stringList
+	fs.Var(&keys, "key", "a trusted public key of checkpoint signers (repeatable; none: any valid signature, reported as unpinned)")
+	report := fs.String("report", "", "write the JSON report to this file")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if done, err := cli.Parse(fs, args); done {
+		return err
+	}
+	nc, err := nats.Connect(*natsURL, nats.Name("lexledger-verify"))
+	if err != nil {
+		return fmt.Errorf("connect to NATS at %s: %w", *natsURL, err)
+	}
+	defer nc.Close()
+	store, err := natsjs.Open(ctx, nc, natsjs.Config{Stream: *stream})
+	if err != nil {
+		return err
+	}
+	views, err := natsjs.OpenViews(ctx, nc, 1)
+	if err != nil {
+		return err
+	}
+	rep, took, err := verifyStream(ctx, store, views, keys, *quiet, stderr)
+	if err != nil {
+		return err
+	}
+	if *report != "" {
+		data, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(*report, append(data, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	rate := float64(rep.Events) / took.Seconds()
+	if rep.OK {
+		fmt.Fprintf(stdout, "verified: %d events of %d acts, %d checkpoints; root %s at tree size %d; %.1fs (%.0f events/s)\n",
+			rep.Events, rep.Acts, rep.Checkpoints, rep.Root, rep.TreeSize, took.Seconds(), rate)
+		if len(keys) == 0 && rep.Checkpoints > 0 {
+			fmt.Fprintln(stdout, "note: no --key given: checkpoint signatures were checked against the keys they name, which were not pinned")
+		}
+		return nil
+	}
+	f := rep.Failures[0]
+	fmt.Fprintf(stderr, "verification FAILED: %d problems; the first at sequence %d", len(rep.Failures), f.Seq)
+	if f.Act != "" {
+		fmt.Fprintf(stderr, " (act %s)", f.Act)
+	}
+	fmt.Fprintf(stderr, ": %s: %s\n", f.Kind, f.Message)
+	for _, g := range rep.Failures[1:min(len(rep.Failures), 10)] {
+		fmt.Fprintf(stderr, "  then sequence %d: %s: %s\n", g.Seq, g.Kind, g.Message)
+	}
+	return cli.ErrReported
+}
+
+// verifyStream replays the stream into a Verifier, then checks every
+// checkpoint.
+func verifyStream(ctx context.Context, store *natsjs.Store, views *natsjs.Views, keys []string, quiet bool, stderr io.Writer) (audit.Report, time.Duration, error) {
+	last, err := store.LastSeq(ctx)
+	if err != nil {
+		return audit.Report{}, 0, err
+	}
+	var bar *progressbar.ProgressBar
+	if !quiet {
+		bar = progressbar.NewOptions64(int64(last), progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("verifying"),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))
+	}
+	start := time.Now()
+	v := audit.NewVerifier(keys)
+	for raw, err := range store.ReadRaw(ctx) {
+		if err != nil {
+			return audit.Report{}, 0, fmt.Errorf("replay stopped after sequence %d: %w", v.Report().LastSeq, err)
+		}
+		if raw.Err != nil {
+			v.Bad(raw.Seq, raw.Subject, raw.Err)
+		} else {
+			v.AddRaw(raw.Seq, raw.Act, raw.Data)
+		}
+		if bar != nil && raw.Seq%4096 == 0 {
+			bar.Set64(int64(raw.Seq))
+		}
+	}
+	if bar != nil {
+		bar.Set64(int64(last))
+		bar.Finish()
+	}
+	if err := ctx.Err(); err != nil {
+		return audit.Report{}, 0, fmt.Errorf("verification cancelled: %w", err)
+	}
+	cps, err := views.Checkpoints(ctx)
+	if err != nil {
+		return audit.Report{}, 0, fmt.Errorf("read checkpoints: %w", err)
+	}
+	for _, data := range cps {
+		c, err := audit.UnmarshalCheckpoint(data)
+		if err != nil {
+			v.Failures = append(v.Failures, audit.Failure{Kind: "checkpoint_signature", Message: "a checkpoint is not readable: " + err.Error()})
+			continue
+		}
+		v.Check(c)
+	}
+	return v.Report(), time.Since(start), nil
+}
+
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+// runProof fetches the inclusion proof of an event from a running projector.
+func runProof(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("proof", "projector proof [--server URL] EVENT-ID > proof.json", stderr)
+	server := fs.String("server", cli.EnvOr("LEDGER_SERVER", cli.DefaultServer), "the projector's HTTP address ($LEDGER_SERVER)")
+	if done, err := cli.Parse(fs, args); done {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("proof needs one event id (a ULID from a receipt or a history)")
+	}
+	if _, err := events.ParseID(fs.Arg(0)); err != nil {
+		return err
+	}
+	var p projector.Proof
+	if err := cli.NewClient(*server).Do(ctx, "GET", "/v1/proof?event="+fs.Arg(0), nil, &p); err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p)
+}
+
+// runCheckProof checks an inclusion proof offline: no ledger, no network.
+func runCheckProof(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("check-proof", "projector check-proof --key PUBKEY proof.json", stderr)
+	var keys stringList
+	fs.Var(&keys, "key", "the trusted public key of the checkpoint signer (repeatable)")
+	if done, err := cli.Parse(fs, args); done {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("check-proof needs the proof file written by 'projector proof'")
+	}
+	data, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if err := checkProof(data, keys); err != nil {
+		return fmt.Errorf("the proof does NOT hold: %w", err)
+	}
+	var p projector.Proof
+	json.Unmarshal(data, &p)
+	fmt.Fprintf(stdout, "the proof holds: event at sequence %d is leaf %d of the tree of %d events with root %s, signed by %s at %s\n",
+		p.Sequence, p.LeafIndex, p.TreeSize, p.Root, p.Checkpoint.Key, p.Checkpoint.Time.Format(time.RFC3339))
+	if len(keys) == 0 {
+		fmt.Fprintln(stdout, "note: no --key given: the signature was checked against the key the checkpoint names; pin it with --key")
+	}
+	return nil
+}
+
+// checkProof is the offline check of docs/VERIFY.md: the event hashes to
+// its hash, its leaf is in the tree by the path, and the tree's root is the
+// one a trusted key signed.
+func checkProof(data []byte, keys []string) error {
+	var p projector.Proof
+	if err := json.Unmarshal(data, &p); err != nil {
+		return fmt.Errorf("not a proof file: %w", err)
+	}
+	e, err := events.Decode(p.Event)
+	if err != nil {
+		return fmt.Errorf("the event: %w", err)
+	}
+	h, err := e.ComputeHash()
+	if err != nil {
+		return err
+	}
+	if !e.Hash.IsZero() && h != e.Hash {
+		return fmt.Errorf("the event's content hashes to %s, not to its recorded hash %s", h, e.Hash)
+	}
+	leaf := merkle.LeafHash(h[:])
+	if leaf != p.LeafHash {
+		return fmt.Errorf("the event's leaf hash is %s, the proof says %s", leaf, p.LeafHash)
+	}
+	if err := merkle.VerifyInclusion(leaf, p.LeafIndex, p.TreeSize, p.Path, p.Root); err != nil {
+		return fmt.Errorf("inclusion: %w", err)
+	}
+	c := p.Checkpoint
+	if c.TreeSize != p.TreeSize || c.Root != p.Root {
+		return fmt.Errorf("the checkpoint signs tree size %d root %s, the proof is for size %d root %s", c.TreeSize, c.Root, p.TreeSize, p.Root)
+	}
+	return c.Verify(keys)
+}
+
+// runKeygen writes a new checkpoint signing key.
+func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("keygen", "projector keygen FILE   (writes the secret seed to FILE, prints the public key)", stderr)
+	if done, err := cli.Parse(fs, args); done {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("keygen needs the file to write the secret seed to")
+	}
+	_, pub, err := projector.LoadOrCreateKey(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, pub)
+	return nil
+}

@@ -1,0 +1,196 @@
+package projector
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/lexledger/lexledger/audit"
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/merkle"
+	"github.com/lexledger/lexledger/projections"
+)
+
+// auditState is the projector's evidence: a Merkle tree over every event
+// applied, in stream order, and the checkpoints it signed. Guarded by
+// Service.mu.
+type auditState struct {
+	tree  merkle.Tree
+	index map[events.ID]leafRef // where each event is
+	last  *audit.Checkpoint     // the latest checkpoint signed here
+}
+
+type leafRef struct {
+	index uint64
+	act   events.ActID
+}
+
+// addLeaf appends an applied event to the tree. The caller holds s.mu.
+func (s *Service) addLeaf(e *events.Event) {
+	leaf, _, err := audit.LeafOf(e)
+	if err != nil {
+		leaf = merkle.LeafHash([]byte("unhashable"))
+	}
+	if s.audit.index == nil {
+		s.audit.index = map[events.ID]leafRef{}
+	}
+	s.audit.index[e.ID] = leafRef{s.audit.tree.Size(), e.Act}
+	s.audit.tree.Append(leaf)
+}
+
+// rebuildTree rebuilds the tree from a restored projection. The caller
+// holds s.mu.
+func (s *Service) rebuildTree() {
+	s.audit = auditState{index: make(map[events.ID]leafRef, s.proj.Events())}
+	s.proj.EachBySeq(func(e *projections.Entry) { s.addLeaf(&e.Event) })
+}
+
+// ErrNoSigner is returned when checkpoints are asked of a projector
+// without a signing key.
+var ErrNoSigner = events.Errorf(events.CodeNotFound, "this projector has no checkpoint signing key: start it with one (--checkpoint-key), or ask the projector that signs")
+
+// Checkpoint signs a checkpoint of the tree as it stands, publishes it on
+// the checkpoints stream, and returns it. A tree that has not grown since
+// the last checkpoint returns that one.
+func (s *Service) Checkpoint(ctx context.Context) (audit.Checkpoint, error) {
+	if s.opts.Signer == nil {
+		return audit.Checkpoint{}, ErrNoSigner
+	}
+	s.mu.RLock()
+	size, root, seq, last := s.audit.tree.Size(), s.audit.tree.Root(), s.proj.LastSeq(), s.audit.last
+	s.mu.RUnlock()
+	if last != nil && last.TreeSize == size {
+		return *last, nil
+	}
+	if size == 0 {
+		return audit.Checkpoint{}, events.Errorf(events.CodeNotFound, "the stream is empty: there is nothing to sign yet")
+	}
+	c := audit.Checkpoint{TreeSize: size, Root: root, StreamSeq: seq, Time: s.opts.Clock().UTC()}
+	if err := c.Sign(s.opts.Signer); err != nil {
+		return c, err
+	}
+	data, err := audit.MarshalCheckpoint(c)
+	if err != nil {
+		return c, err
+	}
+	if err := s.sink.PublishCheckpoint(ctx, fmt.Sprintf("%s:%d", c.Key, c.TreeSize), data); err != nil {
+		return c, fmt.Errorf("publish checkpoint: %w", err)
+	}
+	s.mu.Lock()
+	s.audit.last = &c
+	s.mu.Unlock()
+	s.log.Info("checkpoint signed", "tree_size", c.TreeSize, "root", c.Root.String(), "key", c.Key)
+	return c, nil
+}
+
+// checkpoints signs a checkpoint at each interval in which the tree grew.
+func (s *Service) checkpoints(ctx context.Context) {
+	t := time.NewTicker(s.opts.CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !s.Ready() {
+			continue
+		}
+		if _, err := s.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("checkpoint failed", "err", err)
+		}
+	}
+}
+
+// LatestCheckpoint returns the latest checkpoint this projector signed.
+func (s *Service) LatestCheckpoint() (audit.Checkpoint, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.audit.last == nil {
+		return audit.Checkpoint{}, false
+	}
+	return *s.audit.last, true
+}
+
+// Proof is an inclusion proof of one event in a signed tree, for a third
+// party to check offline (docs/VERIFY.md, `projector check-proof`).
+type Proof struct {
+	Event      json.RawMessage  `json:"event"` // the event as stored
+	Sequence   uint64           `json:"sequence"`
+	LeafIndex  uint64           `json:"leaf_index"`
+	LeafHash   merkle.Hash      `json:"leaf_hash"`
+	TreeSize   uint64           `json:"tree_size"`
+	Root       merkle.Hash      `json:"root"`
+	Path       []merkle.Hash    `json:"path"`
+	Checkpoint audit.Checkpoint `json:"checkpoint"`
+}
+
+// Prove returns the inclusion proof of event id in the latest checkpoint,
+// signing a new checkpoint first if the event is not yet covered.
+func (s *Service) Prove(ctx context.Context, id events.ID) (Proof, error) {
+	s.mu.RLock()
+	ref, ok := s.audit.index[id]
+	index := ref.index
+	last := s.audit.last
+	s.mu.RUnlock()
+	if !ok {
+		return Proof{}, events.Errorf(events.CodeNotFound, "event %s is not in the stream this projector has applied: check the id, or retry with min_seq once it is recorded", id)
+	}
+	if last == nil || last.TreeSize <= index {
+		c, err := s.Checkpoint(ctx)
+		if err != nil {
+			return Proof{}, err
+		}
+		last = &c
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	path, err := s.audit.tree.InclusionProof(index, last.TreeSize)
+	if err != nil {
+		return Proof{}, err
+	}
+	found, ok := s.proj.Find(ref.act, id)
+	if !ok {
+		return Proof{}, events.Errorf(events.CodeNotFound, "event %s is not in the projection", id)
+	}
+	data, err := events.Encode(&found.Event)
+	if err != nil {
+		return Proof{}, err
+	}
+	leaf, _, _ := audit.LeafOf(&found.Event)
+	return Proof{Event: data, Sequence: found.Seq, LeafIndex: index, LeafHash: leaf, TreeSize: last.TreeSize,
+		Root: last.Root, Path: path, Checkpoint: *last}, nil
+}
+
+// Consistency is a proof that the tree of OldSize leaves is a prefix of the
+// tree of NewSize leaves.
+type Consistency struct {
+	OldSize uint64        `json:"old_size"`
+	NewSize uint64        `json:"new_size"`
+	OldRoot merkle.Hash   `json:"old_root"`
+	NewRoot merkle.Hash   `json:"new_root"`
+	Path    []merkle.Hash `json:"path"`
+}
+
+// Consistent returns the consistency proof between two tree sizes.
+func (s *Service) Consistent(oldSize, newSize uint64) (Consistency, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if newSize > s.audit.tree.Size() || oldSize > newSize {
+		return Consistency{}, events.Errorf(events.CodeInvalid, "sizes %d and %d: give 0 < from <= to <= %d (the events applied)", oldSize, newSize, s.audit.tree.Size())
+	}
+	path, err := s.audit.tree.ConsistencyProof(oldSize, newSize)
+	if err != nil {
+		return Consistency{}, err
+	}
+	oldRoot, err := s.audit.tree.RootAt(oldSize)
+	if err != nil {
+		return Consistency{}, err
+	}
+	newRoot, err := s.audit.tree.RootAt(newSize)
+	if err != nil {
+		return Consistency{}, err
+	}
+	return Consistency{OldSize: oldSize, NewSize: newSize, OldRoot: oldRoot, NewRoot: newRoot, Path: path}, nil
+}

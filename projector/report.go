@@ -1,0 +1,147 @@
+package projector
+
+import (
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/projections"
+)
+
+// AuditReport is the record of one act for an auditor: every event, who
+// recorded it and when, which events corrected or retracted which, and
+// whether the act's hash chain and the latest checkpoint vouch for it.
+type AuditReport struct {
+	Act         events.ActID  `json:"act"`
+	Title       string        `json:"title"`
+	Events      []AuditEvent  `json:"events"`
+	ChainOK     bool          `json:"chain_ok"`
+	ChainIssues []string      `json:"chain_issues,omitempty"`
+	Checkpoint  *CheckpointAt `json:"checkpoint,omitempty"`
+}
+
+// AuditEvent is one line of an audit report.
+type AuditEvent struct {
+	Seq         uint64       `json:"sequence"`
+	ID          events.ID    `json:"id"`
+	Type        events.Type  `json:"type"`
+	Date        events.Date  `json:"date"`
+	RecordedAt  time.Time    `json:"recorded_at"`
+	RecordedBy  string       `json:"recorded_by"`
+	Hash        string       `json:"hash"`
+	Effective   bool         `json:"effective"`
+	CorrectedBy []events.ID  `json:"corrected_by,omitempty"`
+	RetractedBy events.ID    `json:"retracted_by,omitzero"`
+	Target      events.ID    `json:"target,omitzero"` // what a correction or retraction concerns
+	Instrument  events.ActID `json:"instrument,omitempty"`
+}
+
+// CheckpointAt says which signed checkpoint covers the act's events.
+type CheckpointAt struct {
+	TreeSize  uint64 `json:"tree_size"`
+	Root      string `json:"root"`
+	Key       string `json:"key"`
+	CoversAll bool   `json:"covers_all"` // every event of the act is in the signed tree
+}
+
+// Report builds the audit report of an act as now known.
+func (s *Service) Report(act events.ActID) (AuditReport, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	tl, err := s.proj.Timeline(act, nil)
+	if err != nil {
+		return AuditReport{}, err
+	}
+	rep := AuditReport{Act: act, Title: tl.Title, ChainOK: true}
+	pos := map[events.ID]int{}
+	var prev events.Digest
+	maxLeaf := uint64(0)
+	for _, te := range tl.Events {
+		e, _ := s.proj.Find(act, te.ID)
+		ev := e.Event
+		h, err := ev.ComputeHash()
+		if err != nil {
+			rep.ChainOK = false
+			rep.ChainIssues = append(rep.ChainIssues, "sequence "+strconv.FormatUint(e.Seq, 10)+": "+err.Error())
+		}
+		if !ev.Hash.IsZero() && h != ev.Hash {
+			rep.ChainOK = false
+			rep.ChainIssues = append(rep.ChainIssues, "sequence "+strconv.FormatUint(e.Seq, 10)+": the content does not hash to the recorded hash")
+		}
+		if ev.Schema >= 2 && ev.PrevHash != prev {
+			rep.ChainOK = false
+			rep.ChainIssues = append(rep.ChainIssues, "sequence "+strconv.FormatUint(e.Seq, 10)+": prev_hash does not name the act's previous event")
+		}
+		prev = h
+		if ref, ok := s.audit.index[ev.ID]; ok && ref.index+1 > maxLeaf {
+			maxLeaf = ref.index + 1
+		}
+		ae := AuditEvent{Seq: e.Seq, ID: ev.ID, Type: ev.Type, Date: ev.Date, RecordedAt: ev.RecordedAt, RecordedBy: ev.RecordedBy,
+			Hash: h.String(), Effective: te.Effective, Instrument: ev.Instrument}
+		switch ev.Type {
+		case events.RecordCorrected:
+			ae.Target = ev.Body.Corrects
+			if i, ok := pos[ev.Body.Corrects]; ok {
+				rep.Events[i].CorrectedBy = append(rep.Events[i].CorrectedBy, ev.ID)
+			}
+		case events.RecordRetracted:
+			ae.Target = ev.Body.Retracts
+			if i, ok := pos[ev.Body.Retracts]; ok {
+				rep.Events[i].RetractedBy = ev.ID
+			}
+		}
+		pos[ev.ID] = len(rep.Events)
+		rep.Events = append(rep.Events, ae)
+	}
+	if c := s.audit.last; c != nil {
+		rep.Checkpoint = &CheckpointAt{TreeSize: c.TreeSize, Root: c.Root.String(), Key: c.Key, CoversAll: c.TreeSize >= maxLeaf}
+	}
+	return rep, nil
+}
+
+func (h *handler) auditReport(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.prepare(w, r); !ok {
+		return
+	}
+	id, err := actParam(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rep, err := h.s.Report(id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var seq uint64
+	h.s.Read(func(p *projections.Projection) { seq = p.LastSeq() })
+	if r.URL.Query().Get("format") != "csv" {
+		h.answer(w, r, seq, rep, nil)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv")
+	w.Header().Set(HeaderSeq, strconv.FormatUint(seq, 10))
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"sequence", "id", "type", "date", "recorded_at", "recorded_by", "hash", "effective", "corrected_by", "retracted_by", "target", "instrument"})
+	for _, e := range rep.Events {
+		var corr string
+		for i, c := range e.CorrectedBy {
+			if i > 0 {
+				corr += " "
+			}
+			corr += c.String()
+		}
+		ret, tgt := "", ""
+		if !e.RetractedBy.IsZero() {
+			ret = e.RetractedBy.String()
+		}
+		if !e.Target.IsZero() {
+			tgt = e.Target.String()
+		}
+		cw.Write([]string{strconv.FormatUint(e.Seq, 10), e.ID.String(), string(e.Type), e.Date.String(), e.RecordedAt.Format(time.RFC3339Nano),
+			e.RecordedBy, e.Hash, strconv.FormatBool(e.Effective), corr, ret, tgt, string(e.Instrument)})
+	}
+	cw.Flush()
+}
