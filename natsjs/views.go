@@ -28,13 +28,13 @@ import (
 const (
 	CheckpointsStream  = "LEX_CHECKPOINTS"
 	CheckpointsSubject = "lex.checkpoints"
-	StateBucket     = "LEX_STATE"
-	SnapshotBucket  = "LEX_PROJECTIONS"
-	NoticesStream   = "LEX_NOTICES"
-	ChangesPrefix   = "lex.changes"
-	NoticesPrefix   = "lex.notices"
-	noticesDupe     = 48 * time.Hour
-	snapshotHeaderS = "Lex-Last-Seq"
+	StateBucket        = "LEX_STATE"
+	SnapshotBucket     = "LEX_PROJECTIONS"
+	NoticesStream      = "LEX_NOTICES"
+	ChangesPrefix      = "lex.changes"
+	NoticesPrefix      = "lex.notices"
+	noticesDupe        = 48 * time.Hour
+	snapshotHeaderS    = "Lex-Last-Seq"
 )
 
 // Views gives the projector its JetStream resources: the snapshot object
