@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lexledger/lexledger/audit"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/internal/cli"
@@ -38,7 +39,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	clients := fs.String("clients", "1,8,32,128", "concurrent HTTP clients")
 	seconds := fs.Float64("seconds", 5, "seconds per HTTP measurement")
 	memEvents := fs.Int("memory", 1000000, "events imported into a real `ledger serve` to measure its memory (0 skips)")
-	only := fs.String("only", "single,bulk,http,memory", "which measurements to run")
+	verifyN := fs.Int("verify", 1000000, "events replayed by the verification measurement (0 skips)")
+	only := fs.String("only", "single,bulk,http,memory,verify,hash", "which measurements to run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if done, err := cli.Parse(fs, args); done {
 		return err
@@ -104,6 +106,27 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "| %d | %.0f | %s | %s | %.0f | %s | %s | %.2f |\n", c, raw.rate, ms(raw.p50), ms(raw.p99), led.rate, ms(led.p50), ms(led.p99), led.rate/raw.rate)
 		}
 		fmt.Fprintln(stdout)
+	}
+	if run("hash") {
+		seal, enc, led, err := benchHash(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "### Cost of the hash chain (sealing an event: canonical encoding + SHA-256, against encoding alone)")
+		fmt.Fprintln(stdout)
+		fmt.Fprintln(stdout, "| encode µs | seal µs | hashing µs | ledger append µs (sync interval) | hashing share of an append |")
+		fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|")
+		fmt.Fprintf(stdout, "| %.2f | %.2f | %.2f | %.1f | %.1f%% |\n\n", enc, seal, seal-enc, led, 100*(seal-enc)/led)
+	}
+	if run("verify") && *verifyN > 0 {
+		raw, ver, err := benchVerify(ctx, *verifyN)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "### Verification of %d events (hash chains and Merkle tree) against a raw replay of the same stream\n\n", *verifyN)
+		fmt.Fprintln(stdout, "| raw replay events/s | verify events/s | ratio |")
+		fmt.Fprintln(stdout, "|---:|---:|---:|")
+		fmt.Fprintf(stdout, "| %.0f | %.0f | %.2f |\n\n", raw, ver, ver/raw)
 	}
 	if run("memory") && *memEvents > 0 {
 		rest, after, rate, err := benchMemory(ctx, *memEvents)
@@ -476,4 +499,82 @@ func freePort() int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// benchHash measures sealing (canonical encoding and SHA-256) against
+// encoding alone, and a single append through the ledger, in one run.
+func benchHash(ctx context.Context) (sealUS, encUS, appendUS float64, err error) {
+	var corpus bytes.Buffer
+	genCorpus(&corpus, 10)
+	line, _ := corpus.ReadBytes('\n')
+	e, err := events.Decode(bytes.TrimSpace(line))
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	e.Schema, e.RecordedBy, e.RecordedAt = events.SchemaVersion, "bench", time.Now()
+	const n = 200000
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		events.Encode(&e)
+	}
+	encUS = float64(time.Since(start).Microseconds()) / n
+	start = time.Now()
+	for i := 0; i < n; i++ {
+		c := e
+		c.Seal()
+	}
+	sealUS = float64(time.Since(start).Microseconds()) / n
+	_, led, err := benchSingle(ctx, 5000, false)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return sealUS, encUS, 1e6 / led, nil
+}
+
+// benchVerify imports n generated events, then replays the stream raw and
+// with verification, alternately, and reports the median rates.
+func benchVerify(ctx context.Context, n int) (raw, ver float64, err error) {
+	env, err := newBenchEnv(false)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer env.close()
+	store, err := natsjs.Open(ctx, env.nc, natsjs.Config{})
+	if err != nil {
+		return 0, 0, err
+	}
+	l := ledger.New(store, ledger.Options{})
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(genCorpus(pw, n)) }()
+	if _, err := importLines(ctx, pr, ledger.DefaultMaxBatch, func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
+		return l.AppendAtomic(ctx, "bench", cmds)
+	}, func(int64) {}); err != nil {
+		return 0, 0, err
+	}
+	l.Close()
+	var raws, vers []float64
+	for r := 0; r < 3; r++ {
+		start := time.Now()
+		count := 0
+		for _, err := range store.ReadRaw(ctx) {
+			if err != nil {
+				return 0, 0, err
+			}
+			count++
+		}
+		raws = append(raws, float64(count)/time.Since(start).Seconds())
+		start = time.Now()
+		v := audit.NewVerifier(nil)
+		for m, err := range store.ReadRaw(ctx) {
+			if err != nil {
+				return 0, 0, err
+			}
+			v.AddRaw(m.Seq, m.Act, m.Data)
+		}
+		if rep := v.Report(); !rep.OK || rep.Events != uint64(n) {
+			return 0, 0, fmt.Errorf("verification of the benchmark's stream failed: %+v", rep.Failures[:min(3, len(rep.Failures))])
+		}
+		vers = append(vers, float64(n)/time.Since(start).Seconds())
+	}
+	return median(raws), median(vers), nil
 }
