@@ -22,6 +22,9 @@ type Store struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	cfg    Config
+	// readOnly stores come from OpenForReading: their stream was not
+	// checked, so nothing is written through them.
+	readOnly bool
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -39,6 +42,23 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	return &Store{nc: nc, js: js, stream: s, cfg: cfg}, nil
+}
+
+// OpenForReading connects to an existing stream without checking its
+// configuration and without creating it: for verification and replays,
+// which must read a stream even when its guarantees were weakened (that is
+// what they look for). Appending to such a store is refused.
+func OpenForReading(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
+	cfg = cfg.withDefaults()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	s, err := js.Stream(ctx, cfg.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", cfg.Stream, mapError(err))
+	}
+	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: true}, nil
 }
 
 // Config returns the store's configuration, defaults filled in.
@@ -87,6 +107,9 @@ func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Sto
 	if len(msgs) == 0 {
 		return nil, nil
 	}
+	if s.readOnly {
+		return nil, fmt.Errorf("stream %s was opened for reading only", s.cfg.Stream)
+	}
 	if !s.nc.IsConnected() {
 		return nil, fmt.Errorf("%w: not connected to NATS (%s)", ledger.ErrUnavailable, s.nc.Status())
 	}
@@ -123,6 +146,12 @@ func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Sto
 // and waits for every acknowledgement.
 func (s *Store) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.Result {
 	out := make([]ledger.Result, len(msgs))
+	if s.readOnly {
+		for i := range out {
+			out[i].Err = fmt.Errorf("stream %s was opened for reading only", s.cfg.Stream)
+		}
+		return out
+	}
 	if !s.nc.IsConnected() {
 		for i := range out {
 			out[i].Err = fmt.Errorf("%w: not connected to NATS (%s)", ledger.ErrUnavailable, s.nc.Status())

@@ -25,7 +25,8 @@ import (
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("verify", "projector verify --nats-url URL [--key PUBKEY]... [--report FILE]", stderr)
 	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", "nats://127.0.0.1:4222"), "the NATS server of the ledger ($LEDGER_NATS_URL)")
-	stream := fs.String("stream", natsjs.DefaultStream, "the ledger's stream")
+	stream := fs.String("stream", natsjs.DefaultStream, "the stream to verify (any copy of the ledger's stream)")
+	prefix := fs.String("prefix", natsjs.DefaultPrefix, "the subject prefix of that stream's events")
 	var keys stringList
 	fs.Var(&keys, "key", "a trusted public key of checkpoint signers (repeatable; none: any valid signature, reported as unpinned)")
 	report := fs.String("report", "", "write the JSON report to this file")
@@ -38,7 +39,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("connect to NATS at %s: %w", *natsURL, err)
 	}
 	defer nc.Close()
-	store, err := natsjs.Open(ctx, nc, natsjs.Config{Stream: *stream})
+	store, err := natsjs.OpenForReading(ctx, nc, natsjs.Config{Stream: *stream, Prefix: *prefix})
 	if err != nil {
 		return err
 	}
