@@ -87,6 +87,32 @@ func (v *Views) PutState(ctx context.Context, act events.ActID, state []byte) er
 	return mapError(err)
 }
 
+// PutStates writes several acts' states into the state bucket at once,
+// pipelined, and waits for every acknowledgement.
+func (v *Views) PutStates(ctx context.Context, states map[events.ActID][]byte) error {
+	futures := make([]jetstream.PubAckFuture, 0, len(states))
+	for act, data := range states {
+		f, err := v.js.PublishAsync("$KV."+StateBucket+"."+actKey(act), data)
+		if err != nil {
+			return mapError(err)
+		}
+		futures = append(futures, f)
+	}
+	var first error
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			if first == nil {
+				first = mapError(err)
+			}
+		case <-ctx.Done():
+			return mapError(ctx.Err())
+		}
+	}
+	return first
+}
+
 // State reads an act's current state from the state bucket.
 func (v *Views) State(ctx context.Context, act events.ActID) ([]byte, error) {
 	e, err := v.kv.Get(ctx, actKey(act))

@@ -40,7 +40,7 @@ type Source interface {
 type Sink interface {
 	SaveSnapshot(ctx context.Context, name string, lastSeq uint64, write func(io.Writer) error) error
 	LoadSnapshot(ctx context.Context, name string) (io.ReadCloser, error)
-	PutState(ctx context.Context, act events.ActID, state []byte) error
+	PutStates(ctx context.Context, states map[events.ActID][]byte) error
 	PublishChange(act events.ActID, data []byte) error
 	PublishNotice(ctx context.Context, what string, act events.ActID, id string, data []byte) (bool, error)
 	PublishCheckpoint(ctx context.Context, id string, data []byte) error
@@ -84,6 +84,7 @@ type Service struct {
 	lastApply time.Time // record time of the last event applied
 	ready     bool      // caught up with the stream at least once
 	audit     auditState
+	dirty     map[events.ActID]bool // acts changed since the feed last published
 }
 
 // New returns a Service over src and sink with an empty projection.
@@ -186,6 +187,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}()
 	if s.opts.Feed {
 		go s.dayNotices(ctx)
+		go s.feed(ctx)
 	}
 	if s.opts.Signer != nil {
 		go s.checkpoints(ctx)
@@ -251,10 +253,12 @@ func (s *Service) apply(ctx context.Context, st ledger.Stored) error {
 	ch := s.caught
 	s.caught = make(chan struct{})
 	s.lastApply = st.Event.RecordedAt
-	var states [][]byte
 	if err == nil && s.opts.Feed && s.ready {
+		if s.dirty == nil {
+			s.dirty = map[events.ActID]bool{}
+		}
 		for _, act := range changed {
-			states = append(states, s.currentState(act))
+			s.dirty[act] = true
 		}
 	}
 	s.mu.Unlock()
@@ -262,18 +266,48 @@ func (s *Service) apply(ctx context.Context, st ledger.Stored) error {
 	if err != nil {
 		return fmt.Errorf("apply sequence %d: %w", st.Seq, err)
 	}
-	for i, act := range changed {
-		if i >= len(states) || states[i] == nil {
+	return nil
+}
+
+// feedInterval is how often the feed publishes the acts that changed:
+// states are coalesced per act, so a burst of events costs one write per
+// act, not one per event.
+const feedInterval = 200 * time.Millisecond
+
+// feed publishes, at each interval, the current state of every act that
+// changed since the last one: into the state bucket, and as a change
+// notice.
+func (s *Service) feed(ctx context.Context) {
+	t := time.NewTicker(feedInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		dirty := s.dirty
+		s.dirty = nil
+		states := make(map[events.ActID][]byte, len(dirty))
+		for act := range dirty {
+			if data := s.currentState(act); data != nil {
+				states[act] = data
+			}
+		}
+		s.mu.Unlock()
+		if len(states) == 0 {
 			continue
 		}
-		if err := s.sink.PutState(ctx, act, states[i]); err != nil {
-			s.log.Warn("state bucket write failed", "act", act, "err", err)
+		if err := s.sink.PutStates(ctx, states); err != nil && ctx.Err() == nil {
+			s.log.Warn("state bucket write failed", "acts", len(states), "err", err)
 		}
-		if err := s.sink.PublishChange(act, states[i]); err != nil {
-			s.log.Warn("change notice failed", "act", act, "err", err)
+		for act, data := range states {
+			if err := s.sink.PublishChange(act, data); err != nil && ctx.Err() == nil {
+				s.log.Warn("change notice failed", "act", act, "err", err)
+			}
 		}
 	}
-	return nil
 }
 
 // currentState renders an act's state today, as now known, for the feed.
