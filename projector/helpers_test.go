@@ -1,0 +1,280 @@
+package projector_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/natsjs"
+	"github.com/lexledger/lexledger/natsjs/natstest"
+	"github.com/lexledger/lexledger/projections"
+	"github.com/lexledger/lexledger/projector"
+	"github.com/nats-io/nats.go"
+)
+
+// Acts of the seed (examples/seed.jsonl).
+const (
+	criminalCode events.ActID = "/akn/kz/act/code/1997-07-16/167" // the Criminal Code
+	refugees     events.ActID = "/akn/kz/act/2009-12-04/216"      // the Law on Refugees
+	judicialLaw  events.ActID = "/akn/kz/act/2009-12-10/judicial-system-improvement"
+	seedEvents                = 44
+)
+
+// testContext is bounded, so that a stuck projector fails the test instead
+// of hanging it.
+func testContext(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// readSeed decodes examples/seed.jsonl as the importer does.
+func readSeed(t *testing.T) []events.Event {
+	t.Helper()
+	data, err := os.ReadFile("../examples/seed.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []events.Event
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), events.MaxEventBytes+1)
+	for n := 1; sc.Scan(); n++ {
+		raw := bytes.TrimSpace(sc.Bytes())
+		if len(raw) == 0 {
+			continue
+		}
+		e, err := events.Decode(raw)
+		if err != nil {
+			t.Fatalf("seed line %d: %v", n, err)
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != seedEvents {
+		t.Fatalf("the seed holds %d events, want %d", len(out), seedEvents)
+	}
+	return out
+}
+
+// mustLedger returns a ledger over the env's store, closed when the test ends.
+func mustLedger(t *testing.T, env *natstest.Env) *ledger.Ledger {
+	t.Helper()
+	l := ledger.New(env.Store, ledger.Options{})
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// loadSeed records the seed through a ledger in atomic batches of up to 8
+// events and returns the receipts, in order.
+func loadSeed(t *testing.T, l *ledger.Ledger) []ledger.Receipt {
+	t.Helper()
+	evs := readSeed(t)
+	var rs []ledger.Receipt
+	for i := 0; i < len(evs); i += 8 {
+		var cmds []ledger.Command
+		for _, e := range evs[i:min(i+8, len(evs))] {
+			cmds = append(cmds, ledger.Command{Event: e})
+		}
+		got, err := l.AppendAtomic(context.Background(), "seed@test", cmds)
+		if err != nil {
+			t.Fatalf("record seed events %d to %d: %v", i+1, i+len(cmds), err)
+		}
+		rs = append(rs, got...)
+	}
+	return rs
+}
+
+// amendment returns a fresh substitution of the Criminal Code's art_49.
+func amendment(n int) events.Event {
+	return events.Event{ID: events.NewID(), Act: criminalCode, Type: events.Amended, Date: events.MustDate("2011-01-01"),
+		EffectiveFrom: events.MustDate("2011-02-01"), Instrument: events.ActID(fmt.Sprintf("/akn/kz/act/2011-01-01/t%d", n)),
+		Provisions: []string{"art_49"},
+		Body:       events.Body{Effect: "substitution", Texts: map[string]string{"art_49": fmt.Sprintf("Article 49, version %d.", n)}}}
+}
+
+func mustAppend(t *testing.T, l *ledger.Ledger, e events.Event) ledger.Receipt {
+	t.Helper()
+	r, err := l.Append(context.Background(), "clerk@test", ledger.Command{Event: e})
+	if err != nil {
+		t.Fatalf("append %s to %s: %v", e.Type, e.Act, err)
+	}
+	return r
+}
+
+// running is a projector.Service whose Run is going, with its query API on
+// a real HTTP server.
+type running struct {
+	svc   *projector.Service
+	views *natsjs.Views
+	url   string
+	stop  func() error // cancels Run and returns what it returned
+}
+
+// startService opens the views on nc, builds a Service over src, restores
+// its snapshot if restore is set, and runs it until the test ends (or stop).
+func startService(t *testing.T, src *natsjs.Store, nc *nats.Conn, opts projector.Options, restore bool) *running {
+	t.Helper()
+	ctx := testContext(t, time.Minute)
+	views, err := natsjs.OpenViews(ctx, nc, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := projector.New(src, views, opts)
+	if restore {
+		if err := svc.Restore(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(runCtx) }()
+	mux := http.NewServeMux()
+	svc.Routes(mux, nil)
+	hs := httptest.NewServer(mux)
+	stopped := false
+	var runErr error
+	r := &running{svc: svc, views: views, url: hs.URL}
+	r.stop = func() error {
+		if stopped {
+			return runErr
+		}
+		stopped = true
+		cancel()
+		select {
+		case runErr = <-done:
+		case <-time.After(30 * time.Second):
+			t.Errorf("Run did not return within 30s of its cancellation")
+		}
+		hs.Close()
+		return runErr
+	}
+	t.Cleanup(func() { r.stop() })
+	return r
+}
+
+// waitFor waits, bounded, until the service has applied seq.
+func (r *running) waitFor(t *testing.T, seq uint64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if got, err := r.svc.WaitFor(ctx, seq); err != nil {
+		t.Fatalf("the projector reached sequence %d, not %d, within 30s: %v", got, seq, err)
+	}
+}
+
+func (r *running) digest() string {
+	var d string
+	r.svc.Read(func(p *projections.Projection) { d = p.Digest() })
+	return d
+}
+
+func (r *running) position() (last, evs uint64) {
+	r.svc.Read(func(p *projections.Projection) { last, evs = p.LastSeq(), p.Events() })
+	return last, evs
+}
+
+// answer is an HTTP answer.
+type answer struct {
+	status int
+	seq    string // the Lex-Projection-Seq header
+	body   []byte
+}
+
+func (a answer) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(a.body, v); err != nil {
+		t.Fatalf("decode %s: %v", a.body, err)
+	}
+}
+
+// errorBody is the body of an error answer.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+var httpClient = &http.Client{Timeout: 30 * time.Second}
+
+// get asks base+path with the query parameters kv (name, value, ...).
+func get(t *testing.T, base, path string, kv ...string) answer {
+	t.Helper()
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	u := base + path
+	if len(v) > 0 {
+		u += "?" + v.Encode()
+	}
+	resp, err := httpClient.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer{status: resp.StatusCode, seq: resp.Header.Get(projector.HeaderSeq), body: body}
+}
+
+// mustGet is get that expects 200 and returns the answer.
+func mustGet(t *testing.T, base, path string, kv ...string) answer {
+	t.Helper()
+	a := get(t, base, path, kv...)
+	if a.status != http.StatusOK {
+		t.Fatalf("GET %s %v: %d %s", path, kv, a.status, a.body)
+	}
+	return a
+}
+
+func seqString(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// created returns the first event of a new law: adopted, with its title.
+func created(act events.ActID, title string) events.Event {
+	return events.Event{ID: events.NewID(), Act: act, Type: events.Adopted, Date: events.MustDate("2011-05-01"),
+		Body: events.Body{Title: title, Kind: events.Kind("law")}}
+}
+
+// contextWithCancel is a context for Run, cancelled by the test.
+func contextWithCancel() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}
+
+// drain returns Run's result if it has returned, for a failure message.
+func drain(done <-chan error) any {
+	select {
+	case err := <-done:
+		return err
+	default:
+		return "still running"
+	}
+}
+
+// skipBug skips a test that shows a known defect, unless LEX_RUN_BUGS is
+// set: run `LEX_RUN_BUGS=1 go test ./projector` to watch them fail. The
+// message starts with "BUG:" and says what to fix.
+func skipBug(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv("LEX_RUN_BUGS") == "" {
+		t.Skip(msg)
+	}
+	t.Fatal(msg)
+}

@@ -1,0 +1,335 @@
+package projector_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/natsjs/natstest"
+	"github.com/lexledger/lexledger/projections"
+	"github.com/lexledger/lexledger/projector"
+)
+
+// seeded starts a server, records the seed, and runs a projector with its
+// feed on until it has applied the seed's last event.
+func seeded(t *testing.T) (*natstest.Env, *running, uint64) {
+	t.Helper()
+	env := natstest.MustStart(t, natstest.Options{})
+	rs := loadSeed(t, mustLedger(t, env))
+	last := rs[len(rs)-1].Seq
+	r := startService(t, env.Store, env.Conn, projector.Options{Feed: true}, false)
+	r.waitFor(t, last)
+	return env, r, last
+}
+
+func findAct(list []projections.ActState, act string) *projections.ActState {
+	for i := range list {
+		if string(list[i].Act) == act {
+			return &list[i]
+		}
+	}
+	return nil
+}
+
+func provision(s projections.ActState, eid string) *projections.ProvisionState {
+	for i := range s.Provisions {
+		if s.Provisions[i].EID == eid {
+			return &s.Provisions[i]
+		}
+	}
+	return nil
+}
+
+// The seed answers the auditors' questions through the HTTP routes, and
+// every answer names the sequence it is the fold of.
+func TestQueriesOverTheSeed(t *testing.T) {
+	_, r, last := seeded(t)
+	if last != seedEvents {
+		t.Fatalf("the seed ends at sequence %d, want %d on a fresh stream", last, seedEvents)
+	}
+	want := seqString(last)
+	check := func(a answer, what string) {
+		t.Helper()
+		if a.seq != want {
+			t.Errorf("%s: %s is %q, want the last sequence %s", what, projector.HeaderSeq, a.seq, want)
+		}
+	}
+
+	t.Run("ActsIn2005", func(t *testing.T) {
+		a := mustGet(t, r.url, "/v1/acts", "as_of", "2005-01-01", "country", "kz")
+		check(a, "acts")
+		var out struct {
+			Acts []projections.ActState `json:"acts"`
+		}
+		a.decode(t, &out)
+		cc := findAct(out.Acts, string(criminalCode))
+		if cc == nil {
+			t.Fatalf("the Criminal Code is not among the %d acts of 2005-01-01", len(out.Acts))
+		}
+		if cc.Status != projections.InForce {
+			t.Errorf("the Criminal Code on 2005-01-01 is %s (%s), want in_force", cc.Status, cc.Reason)
+		}
+		if findAct(out.Acts, string(refugees)) == nil {
+			t.Errorf("the Law on Refugees is not listed on 2005-01-01; it should be listed as not_adopted")
+		}
+		for _, s := range out.Acts {
+			if s.Country != "kz" {
+				t.Errorf("country=kz lists %s of %s", s.Act, s.Country)
+			}
+		}
+	})
+
+	t.Run("DeathPenaltyArticle", func(t *testing.T) {
+		for _, c := range []struct{ day, want string }{
+			{"2009-06-30", "suspended"}, // the moratorium of 2003-12 runs
+			{"2009-08-01", "in_force"},  // lifted in 2009-07, and amended
+		} {
+			a := mustGet(t, r.url, "/v1/act", "act", string(criminalCode), "as_of", c.day)
+			check(a, "act")
+			var s projections.ActState
+			a.decode(t, &s)
+			p := provision(s, "art_49")
+			if p == nil {
+				t.Fatalf("the Criminal Code on %s has no art_49 among %d provisions", c.day, len(s.Provisions))
+			}
+			if p.Status != c.want {
+				t.Errorf("art_49 on %s is %q, want %q", c.day, p.Status, c.want)
+			}
+		}
+	})
+
+	t.Run("AmendmentsMade", func(t *testing.T) {
+		a := mustGet(t, r.url, "/v1/act", "act", string(judicialLaw), "as_of", "2010-01-01")
+		check(a, "act")
+		var s projections.ActState
+		a.decode(t, &s)
+		targets := map[string]bool{}
+		for _, m := range s.AmendmentsMade {
+			targets[string(m.Target)] = true
+		}
+		if len(s.AmendmentsMade) != 3 || len(targets) != 3 {
+			t.Errorf("the law of 2009-12-10 made %d amendments (%v), want 3 of three codes", len(s.AmendmentsMade), targets)
+		}
+		for _, code := range []string{string(criminalCode), "/akn/kz/act/code/1997-12-13/206", "/akn/kz/act/code/1999-07-13/411"} {
+			if !targets[code] {
+				t.Errorf("the law of 2009-12-10 does not list its amendment of %s", code)
+			}
+		}
+	})
+
+	t.Run("Diff", func(t *testing.T) {
+		a := mustGet(t, r.url, "/v1/diff", "from", "2008-06-01", "to", "2010-01-01")
+		check(a, "diff")
+		var out struct {
+			Changes []projections.Change `json:"changes"`
+		}
+		a.decode(t, &out)
+		var found *projections.Change
+		for i := range out.Changes {
+			if out.Changes[i].Act == refugees {
+				found = &out.Changes[i]
+			}
+		}
+		switch {
+		case found == nil:
+			t.Errorf("the diff from 2008-06-01 to 2010-01-01 does not hold the Law on Refugees: %s", a.body)
+		case !found.EnteredForce || found.LeftForce:
+			t.Errorf("the Law on Refugees: %+v, want entered_force", *found)
+		}
+	})
+
+	t.Run("Timeline", func(t *testing.T) {
+		a := mustGet(t, r.url, "/v1/timeline", "act", string(criminalCode))
+		check(a, "timeline")
+		var tl projections.Timeline
+		a.decode(t, &tl)
+		if tl.Act != criminalCode || len(tl.Events) != 7 {
+			t.Errorf("timeline of %s has %d events, want the Criminal Code's 7", tl.Act, len(tl.Events))
+		}
+		for i := 1; i < len(tl.Events); i++ {
+			if tl.Events[i].Seq <= tl.Events[i-1].Seq {
+				t.Errorf("timeline events out of record order: %d after %d", tl.Events[i].Seq, tl.Events[i-1].Seq)
+			}
+		}
+		if len(tl.Intervals) < 2 || tl.Intervals[len(tl.Intervals)-1].Status != projections.InForce {
+			t.Errorf("timeline intervals %+v: want the act in force at the end", tl.Intervals)
+		}
+		if _, ok := tl.Provisions["art_49"]; !ok {
+			t.Errorf("the timeline has no intervals of art_49")
+		}
+	})
+
+	t.Run("Position", func(t *testing.T) {
+		a := mustGet(t, r.url, "/v1/projection", "digest", "1")
+		check(a, "projection")
+		var pos projector.Position
+		a.decode(t, &pos)
+		if pos.LastSeq != last || pos.Events != seedEvents || pos.Behind != 0 || !pos.Ready || pos.Digest != r.digest() {
+			t.Errorf("position %+v; want last_seq %d, %d events, not behind, ready, digest %s", pos, last, seedEvents, r.digest())
+		}
+	})
+}
+
+// Bad queries are refused with a code and a message that says what to do.
+func TestQueriesRefused(t *testing.T) {
+	_, r, last := seeded(t)
+	var first time.Time
+	r.svc.Read(func(p *projections.Projection) { first, _ = p.FirstRecord() })
+	before := first.Add(-time.Hour).UTC().Format(time.RFC3339)
+	cc := string(criminalCode)
+
+	for _, c := range []struct {
+		name     string
+		path     string
+		kv       []string
+		status   int
+		code     string
+		contains string
+	}{
+		{"ImpossibleDay", "/v1/acts", []string{"as_of", "2008-13-01"}, 400, "invalid", "YYYY-MM-DD"},
+		{"MonthPrecision", "/v1/acts", []string{"as_of", "2008-06"}, 400, "invalid", "YYYY-MM-DD"},
+		{"UnknownStatus", "/v1/acts", []string{"status", "bogus"}, 400, "invalid", "in_force"},
+		{"UnknownKind", "/v1/acts", []string{"kind", "bogus"}, 400, "invalid", "kind"},
+		{"GarbageKnownAt", "/v1/acts", []string{"known_at", "garbage"}, 400, "invalid", "known_at"},
+		{"KnownAtBeforeTheLedger", "/v1/act", []string{"act", cc, "known_at", before}, 400, "invalid", "before the ledger began"},
+		{"UnknownAct", "/v1/act", []string{"act", "/akn/kz/act/2099-01-01/none"}, 404, "not_found", "not in the ledger"},
+		{"UnknownActTimeline", "/v1/timeline", []string{"act", "/akn/kz/act/2099-01-01/none"}, 404, "not_found", ""},
+		{"MissingAct", "/v1/act", nil, 400, "invalid", "act="},
+		{"MissingActTimeline", "/v1/timeline", nil, 400, "invalid", "act="},
+		{"DiffWithoutTo", "/v1/diff", []string{"from", "2008-06-01"}, 400, "invalid", "to="},
+		{"DiffBadDay", "/v1/diff", []string{"from", "2008-06-01", "to", "2010-02-30"}, 400, "invalid", "to="},
+		{"BadMinSeq", "/v1/acts", []string{"min_seq", "x"}, 400, "invalid", "min_seq"},
+		{"WaitTooLong", "/v1/acts", []string{"min_seq", "1", "wait", "1h"}, 400, "invalid", "wait"},
+		{"NotYet", "/v1/acts", []string{"as_of", "2009-01-01", "min_seq", seqString(last + 100), "wait", "200ms"}, 503, "unavailable", seqString(last)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			start := time.Now()
+			a := get(t, r.url, c.path, c.kv...)
+			if a.status != c.status {
+				t.Fatalf("GET %s %v answered %d, want %d: %s", c.path, c.kv, a.status, c.status, a.body)
+			}
+			var e errorBody
+			a.decode(t, &e)
+			if e.Error.Code != c.code {
+				t.Errorf("error code %q, want %q: %s", e.Error.Code, c.code, a.body)
+			}
+			if e.Error.Message == "" || !strings.Contains(e.Error.Message, c.contains) {
+				t.Errorf("message %q does not mention %q", e.Error.Message, c.contains)
+			}
+			if c.status == http.StatusServiceUnavailable {
+				if took := time.Since(start); took < 150*time.Millisecond || took > 5*time.Second {
+					t.Errorf("the refusal came after %s, want about the 200ms asked", took)
+				}
+			}
+		})
+	}
+}
+
+// A clerk who sends the receipt's sequence as min_seq reads the event just
+// recorded, every time.
+func TestReadYourWrites(t *testing.T) {
+	env, r, _ := seeded(t)
+	l := mustLedger(t, env)
+	for i := 1; i <= 20; i++ {
+		rc := mustAppend(t, l, amendment(i))
+		a := mustGet(t, r.url, "/v1/act", "act", string(criminalCode), "as_of", "2011-03-01", "min_seq", seqString(rc.Seq), "wait", "10s")
+		var s projections.ActState
+		a.decode(t, &s)
+		if s.Version != rc.Version {
+			t.Fatalf("append %d: the answer with min_seq=%d holds version %d, want the receipt's %d", i, rc.Seq, s.Version, rc.Version)
+		}
+		if p := provision(s, "art_49"); p == nil || !strings.Contains(p.Text, "version "+seqString(uint64(i))+".") {
+			t.Fatalf("append %d: art_49 on 2011-03-01 reads %+v, want the text just recorded", i, p)
+		}
+		seq, err := strconv.ParseUint(a.seq, 10, 64)
+		if err != nil {
+			t.Fatalf("append %d: %s is %q: %v", i, projector.HeaderSeq, a.seq, err)
+		}
+		if seq < rc.Seq {
+			t.Fatalf("append %d: %s is %d, before min_seq %d", i, projector.HeaderSeq, seq, rc.Seq)
+		}
+	}
+}
+
+// "Every answer carries Lex-Projection-Seq" (docs/PROJECTIONS.md): an act
+// not found is an answer about the fold up to a sequence too, and a client
+// that reads its own writes needs to know which.
+func TestNotFoundCarriesTheSequence(t *testing.T) {
+	_, r, last := seeded(t)
+	a := get(t, r.url, "/v1/act", "act", "/akn/kz/act/2099-01-01/none")
+	if a.status != http.StatusNotFound {
+		t.Fatalf("unknown act: %d %s", a.status, a.body)
+	}
+	if a.seq != seqString(last) {
+		skipBug(t, "BUG: a 404 for an act not in the projection has no "+projector.HeaderSeq+" header, although docs/PROJECTIONS.md says every answer carries it and the answer depends on the sequence applied (the act may be recorded at the next one). "+
+			"Fix in projector/http.go handler.answer: set the header before the error check — `w.Header().Set(HeaderSeq, strconv.FormatUint(seq, 10))` first, then `if err != nil { h.fail(w, r, err); return }`.")
+	}
+}
+
+// Queries answered while the projector applies new events are each the
+// fold of one sequence, and a client never sees the sequence go back.
+func TestQueriesWhileApplying(t *testing.T) {
+	env, r, _ := seeded(t)
+	l := mustLedger(t, env)
+	var known string
+	r.svc.Read(func(p *projections.Projection) {
+		first, _ := p.FirstRecord()
+		known = first.Add(time.Millisecond).Format(time.RFC3339Nano)
+	})
+	stop := make(chan struct{})
+	errs := make(chan string, 100)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var prev uint64
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v := url.Values{"act": {string(criminalCode)}, "as_of": {"2011-03-01"}}
+				if (g+i)%2 == 0 {
+					v.Set("known_at", known)
+				}
+				resp, err := httpClient.Get(r.url + "/v1/act?" + v.Encode())
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				seq, _ := strconv.ParseUint(resp.Header.Get(projector.HeaderSeq), 10, 64)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || seq < prev {
+					errs <- fmt.Sprintf("reader %d: %d at sequence %d after %d", g, resp.StatusCode, seq, prev)
+					return
+				}
+				prev = seq
+			}
+		}()
+	}
+	var last ledger.Receipt
+	for i := 1; i <= 100; i++ {
+		last = mustAppend(t, l, amendment(i))
+	}
+	r.waitFor(t, last.Seq)
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	a := mustGet(t, r.url, "/v1/act", "act", string(criminalCode), "as_of", "2011-03-01")
+	var s projections.ActState
+	a.decode(t, &s)
+	if s.Version != last.Version {
+		t.Errorf("after 100 amendments the Criminal Code is at version %d, want %d", s.Version, last.Version)
+	}
+}

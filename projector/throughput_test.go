@@ -1,0 +1,85 @@
+package projector_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/natsjs/natstest"
+	"github.com/lexledger/lexledger/projector"
+)
+
+// recordLoad records n amendments spread over acts of perAct events each
+// (a first adoption, then amendments), in atomic batches; it returns the
+// last sequence.
+func recordLoad(t *testing.T, env *natstest.Env, n, perAct int) uint64 {
+	t.Helper()
+	l := mustLedger(t, env)
+	var cmds []ledger.Command
+	var last uint64
+	flush := func() {
+		if len(cmds) == 0 {
+			return
+		}
+		rs, err := l.AppendAtomic(context.Background(), "load@test", cmds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, cmds = rs[len(rs)-1].Seq, cmds[:0]
+	}
+	for i := 0; i < n; i++ {
+		act := events.ActID(fmt.Sprintf("/akn/kz/act/code/2000-01-01/c%d", i/perAct))
+		e := amendment(i)
+		e.Act = act
+		if i%perAct == 0 {
+			e = created(act, fmt.Sprintf("Code %d", i/perAct))
+			e.Body.Kind = "code"
+			e.Date = events.MustDate("2000-01-01")
+		}
+		cmds = append(cmds, ledger.Command{Event: e})
+		if len(cmds) == 500 {
+			flush()
+		}
+	}
+	flush()
+	return last
+}
+
+// replayTime runs a fresh projector over the stream until it has applied
+// last, or budget has passed; ok is false in that case.
+func replayTime(t *testing.T, env *natstest.Env, last uint64, budget time.Duration) (time.Duration, bool) {
+	t.Helper()
+	r := startService(t, env.Store, env.Connect(t), projector.Options{}, false)
+	defer r.stop()
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	start := time.Now()
+	_, err := r.svc.WaitFor(ctx, last)
+	return time.Since(start), err == nil
+}
+
+// An act with thousands of events (a code amended over decades) replays at
+// about the rate of many small acts: applying an event does not fold the
+// act's whole history again.
+func TestReplayOfALongHistory(t *testing.T) {
+	const n = 3000
+	spread := natstest.MustStart(t, natstest.Options{})
+	base, ok := replayTime(t, spread, recordLoad(t, spread, n, 10), time.Minute)
+	if !ok {
+		t.Fatalf("%d events over %d acts were not replayed within a minute", n, n/10)
+	}
+	long := natstest.MustStart(t, natstest.Options{})
+	last := recordLoad(t, long, n, n)
+	budget := min(max(20*base, 2*time.Second), 5*time.Second)
+	took, ok := replayTime(t, long, last, budget)
+	t.Logf("%d events: over %d acts replayed in %s; on one act in %s (budget %s, done: %v)", n, n/10, base, took, budget, ok)
+	if !ok {
+		skipBug(t, fmt.Sprintf("BUG: replaying %d events of one act takes more than %s, against %s for %d events over %d acts: "+
+			"projections.Projection.Apply refolds the act's whole history (buildFrom(id, r.entries)) for every event, so an act's replay is quadratic in its events (1,000 events: ~1s, 4,000: ~18s). "+
+			"Fix in projections/derive.go and projection.go: move the body of build's loop into a method (m *model) add(e *events.Event) that build calls for each event (the first is the one with len(m.events) == 0); in Apply, when the new event's spec group is not events.Record and r.current != nil, call r.current.add on a copy of the event instead of r.current = buildFrom(id, r.entries), and refold with buildFrom only for record_corrected and record_retracted (a new non-record event is appended as is by events.Effective).",
+			n, budget, base, n, n/10))
+	}
+}
