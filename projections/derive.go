@@ -105,88 +105,95 @@ type Amendment struct {
 func build(act events.ActID, eff []events.Event) *model {
 	m := &model{act: act, dates: map[string]events.Date{}, texts: map[string][]textVersion{}, provisions: map[string]bool{}}
 	for i := range eff {
-		e := &eff[i]
-		m.events = append(m.events, e.ID)
-		for _, p := range e.Provisions {
-			m.provisions[p] = true
+		m.add(&eff[i])
+	}
+	return m
+}
+
+// add folds one more effective event into m: what build does for each.
+// Events that change the meaning of earlier ones (corrections,
+// retractions) need a new build instead.
+func (m *model) add(e *events.Event) {
+	first := len(m.events) == 0
+	m.events = append(m.events, e.ID)
+	for _, p := range e.Provisions {
+		m.provisions[p] = true
+	}
+	if first {
+		m.title, m.kind = e.Body.Title, e.Body.Kind
+	}
+	spec, _ := events.SpecOf(e.Type)
+	if spec != nil && spec.Group == events.Procedure {
+		m.stage, m.stageDate = e.Type, e.Date
+	}
+	addTexts := func(from events.Date) {
+		for eid, text := range e.Body.Texts {
+			m.provisions[eid] = true
+			m.texts[eid] = append(m.texts[eid], textVersion{from: from, text: text, id: e.ID})
 		}
-		if i == 0 {
-			m.title, m.kind = e.Body.Title, e.Body.Kind
+	}
+	switch e.Type {
+	case events.Drafted, events.Introduced:
+		addTexts(e.Date)
+	case events.Adopted:
+		m.dates["adopted"] = e.Date
+		if m.law.IsZero() {
+			m.law, m.lawType = e.Date, e.Type
 		}
-		spec, _ := events.SpecOf(e.Type)
-		if spec != nil && spec.Group == events.Procedure {
-			m.stage, m.stageDate = e.Type, e.Date
+		addTexts(e.Date)
+	case events.Ratified, events.Acceded:
+		m.dates[string(e.Type)] = e.Date
+		if m.law.IsZero() {
+			m.law, m.lawType = e.Date, e.Type
 		}
-		addTexts := func(from events.Date) {
-			for eid, text := range e.Body.Texts {
-				m.provisions[eid] = true
-				m.texts[eid] = append(m.texts[eid], textVersion{from: from, text: text, id: e.ID})
+	case events.Signed:
+		m.dates["signed"] = e.Date
+		if m.law.IsZero() && !events.HasPassage(m.kind) {
+			m.law, m.lawType = e.Date, e.Type
+		}
+	case events.VetoOverridden:
+		m.dates["veto_overridden"] = e.Date
+	case events.Published:
+		m.dates["published"] = e.Date
+	case events.Withdrawn, events.Rejected, events.Lapsed:
+		m.terminal = e
+	case events.Commenced:
+		m.commencements = append(m.commencements, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom})
+	case events.CommencementPostponed:
+		kept := m.commencements[:0:0]
+		for _, c := range m.commencements {
+			if !events.Overlaps(c.provisions, e.Provisions) {
+				kept = append(kept, c)
 			}
 		}
-		switch e.Type {
-		case events.Drafted, events.Introduced:
-			addTexts(e.Date)
-		case events.Adopted:
-			m.dates["adopted"] = e.Date
-			if m.law.IsZero() {
-				m.law, m.lawType = e.Date, e.Type
-			}
-			addTexts(e.Date)
-		case events.Ratified, events.Acceded:
-			m.dates[string(e.Type)] = e.Date
-			if m.law.IsZero() {
-				m.law, m.lawType = e.Date, e.Type
-			}
-		case events.Signed:
-			m.dates["signed"] = e.Date
-			if m.law.IsZero() && !events.HasPassage(m.kind) {
-				m.law, m.lawType = e.Date, e.Type
-			}
-		case events.VetoOverridden:
-			m.dates["veto_overridden"] = e.Date
-		case events.Published:
-			m.dates["published"] = e.Date
-		case events.Withdrawn, events.Rejected, events.Lapsed:
-			m.terminal = e
-		case events.Commenced:
+		m.commencements = kept
+		if !e.EffectiveFrom.IsZero() {
 			m.commencements = append(m.commencements, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom})
-		case events.CommencementPostponed:
-			kept := m.commencements[:0:0]
-			for _, c := range m.commencements {
-				if !events.Overlaps(c.provisions, e.Provisions) {
-					kept = append(kept, c)
-				}
-			}
-			m.commencements = kept
-			if !e.EffectiveFrom.IsZero() {
-				m.commencements = append(m.commencements, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom})
-			}
-		case events.Amended:
-			m.amendments = append(m.amendments, Amendment{Event: e.ID, Instrument: e.Instrument, Effect: e.Body.Effect,
-				Provisions: e.Provisions, EffectiveFrom: e.EffectiveFrom, Retroactive: e.Retroactive})
-			if e.Body.Effect == events.Repeal {
-				m.endings = append(m.endings, rule{id: e.ID, typ: events.Repealed, provisions: e.Provisions, from: e.EffectiveFrom})
-			}
-			addTexts(e.EffectiveFrom)
-		case events.Corrigendum:
-			addTexts(e.Date)
-		case events.Repealed, events.Expired, events.Annulled:
-			m.endings = append(m.endings, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom})
-		case events.Reenacted:
-			m.reenactments = append(m.reenactments, rule{id: e.ID, typ: e.Type, from: e.EffectiveFrom})
-		case events.Suspended:
-			m.suspensions = append(m.suspensions, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom, to: e.EffectiveTo})
-		case events.SuspensionLifted:
-			for k := len(m.suspensions) - 1; k >= 0; k-- {
-				s := &m.suspensions[k]
-				if s.lifted.IsZero() && events.Overlaps(s.provisions, e.Provisions) && !e.EffectiveFrom.Before(s.from) {
-					s.lifted = e.EffectiveFrom
-					break
-				}
+		}
+	case events.Amended:
+		m.amendments = append(m.amendments, Amendment{Event: e.ID, Instrument: e.Instrument, Effect: e.Body.Effect,
+			Provisions: e.Provisions, EffectiveFrom: e.EffectiveFrom, Retroactive: e.Retroactive})
+		if e.Body.Effect == events.Repeal {
+			m.endings = append(m.endings, rule{id: e.ID, typ: events.Repealed, provisions: e.Provisions, from: e.EffectiveFrom})
+		}
+		addTexts(e.EffectiveFrom)
+	case events.Corrigendum:
+		addTexts(e.Date)
+	case events.Repealed, events.Expired, events.Annulled:
+		m.endings = append(m.endings, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom})
+	case events.Reenacted:
+		m.reenactments = append(m.reenactments, rule{id: e.ID, typ: e.Type, from: e.EffectiveFrom})
+	case events.Suspended:
+		m.suspensions = append(m.suspensions, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom, to: e.EffectiveTo})
+	case events.SuspensionLifted:
+		for k := len(m.suspensions) - 1; k >= 0; k-- {
+			s := &m.suspensions[k]
+			if s.lifted.IsZero() && events.Overlaps(s.provisions, e.Provisions) && !e.EffectiveFrom.Before(s.from) {
+				s.lifted = e.EffectiveFrom
+				break
 			}
 		}
 	}
-	return m
 }
 
 // verdict is the status of the act on one day, with the events that decide it.

@@ -231,8 +231,6 @@ func TestDayNoticeAfterReplay(t *testing.T) {
 	subject := natsjs.NoticesPrefix + ".in_force." + actKey(refugees)
 	n := waitNotice(t, js, subject, 5*time.Second)
 	if n == 0 {
-		skipBug(t, "BUG: projector.Service.dayNotices looks at the day once when Run starts and then only every minute, so a projector that replays the stream publishes the day's notices up to a minute after it caught up (never within the test's 5s). "+
-			"Fix in projector/service.go: give Service a channel readyCh (made in New) that markReady closes once (guard with `if !s.ready`), and in dayNotices wait on it too: `select { case <-ctx.Done(): return; case <-t.C: case <-readyCh: readyCh = nil }`, so the notices of today go out as soon as the projector is ready.")
 	}
 	if n != 1 {
 		t.Fatalf("the notices stream holds %d messages on %s, want exactly 1", n, subject)

@@ -267,14 +267,3 @@ func drain(done <-chan error) any {
 		return "still running"
 	}
 }
-
-// skipBug skips a test that shows a known defect, unless LEX_RUN_BUGS is
-// set: run `LEX_RUN_BUGS=1 go test ./projector` to watch them fail. The
-// message starts with "BUG:" and says what to fix.
-func skipBug(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("LEX_RUN_BUGS") == "" {
-		t.Skip(msg)
-	}
-	t.Fatal(msg)
-}

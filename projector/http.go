@@ -317,6 +317,7 @@ func (h *handler) position(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) answer(w http.ResponseWriter, r *http.Request, seq uint64, v any, err error) {
+	w.Header().Set(HeaderSeq, strconv.FormatUint(seq, 10))
 	if err != nil {
 		h.fail(w, r, err)
 		return

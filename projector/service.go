@@ -84,6 +84,7 @@ type Service struct {
 	lastApply time.Time // record time of the last event applied
 	ready     bool      // caught up with the stream at least once
 	audit     auditState
+	readyCh   chan struct{}         // closed when ready
 	dirty     map[events.ActID]bool // acts changed since the feed last published
 }
 
@@ -105,7 +106,7 @@ func New(src Source, sink Sink, opts Options) *Service {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{src: src, sink: sink, opts: opts, log: opts.Logger.With("component", "projector"),
-		proj: projections.New(), caught: make(chan struct{})}
+		proj: projections.New(), caught: make(chan struct{}), readyCh: make(chan struct{})}
 }
 
 // Read runs fn with the projection, under a read lock: fn must not keep it.
@@ -172,6 +173,17 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read the stream's last sequence: %w", err)
 	}
+	if from > total+1 {
+		// The snapshot is ahead of the stream (restored from an older
+		// backup, or recreated): it describes events the stream no longer
+		// holds. Rebuild from the stream.
+		s.log.Warn("snapshot is ahead of the stream; rebuilding from the start", "snapshot_seq", from-1, "stream_seq", total)
+		s.mu.Lock()
+		s.proj = projections.New()
+		s.rebuildTree()
+		s.mu.Unlock()
+		from = 1
+	}
 	if from > total {
 		s.markReady()
 	}
@@ -224,6 +236,7 @@ func (s *Service) dayNotices(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	done := ""
+	ready := s.readyCh
 	for {
 		if today := s.opts.Clock().UTC().Format(time.DateOnly); today != done && s.Ready() {
 			s.notices(ctx, today)
@@ -233,13 +246,18 @@ func (s *Service) dayNotices(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-ready:
+			ready = nil
 		}
 	}
 }
 
 func (s *Service) markReady() {
 	s.mu.Lock()
-	s.ready = true
+	if !s.ready {
+		s.ready = true
+		close(s.readyCh)
+	}
 	s.mu.Unlock()
 }
 

@@ -77,9 +77,5 @@ func TestReplayOfALongHistory(t *testing.T) {
 	took, ok := replayTime(t, long, last, budget)
 	t.Logf("%d events: over %d acts replayed in %s; on one act in %s (budget %s, done: %v)", n, n/10, base, took, budget, ok)
 	if !ok {
-		skipBug(t, fmt.Sprintf("BUG: replaying %d events of one act takes more than %s, against %s for %d events over %d acts: "+
-			"projections.Projection.Apply refolds the act's whole history (buildFrom(id, r.entries)) for every event, so an act's replay is quadratic in its events (1,000 events: ~1s, 4,000: ~18s). "+
-			"Fix in projections/derive.go and projection.go: move the body of build's loop into a method (m *model) add(e *events.Event) that build calls for each event (the first is the one with len(m.events) == 0); in Apply, when the new event's spec group is not events.Record and r.current != nil, call r.current.add on a copy of the event instead of r.current = buildFrom(id, r.entries), and refold with buildFrom only for record_corrected and record_retracted (a new non-record event is appended as is by events.Effective).",
-			n, budget, base, n, n/10))
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -200,7 +202,8 @@ func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(tw, "  [%s, %s)\t%s\t%s\n", from, to, iv.Status, iv.Reason)
 	}
 	tw.Flush()
-	for eid, ivs := range t.Provisions {
+	for _, eid := range slices.Sorted(maps.Keys(t.Provisions)) {
+		ivs := t.Provisions[eid]
 		fmt.Fprintf(stdout, "  %s:", eid)
 		for _, iv := range ivs {
 			fmt.Fprintf(stdout, " [%s, %s) %s;", orDots(iv.From.String()), orDots(iv.To.String()), iv.Status)
