@@ -1,9 +1,6 @@
 package akn
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/lexledger/lexledger/events"
@@ -13,88 +10,13 @@ import (
 // The document needs more of each event than the projection's answers
 // carry: effective dates of every effect, instruments of commencements and
 // repeals, provisions of each event, end dates of suspensions, agents of
-// procedural steps. The projection exposes its events only through its
-// snapshot (WriteSnapshot: a header line, then every event, act by act in
-// identifier order, each act's in stream order), so history reads the
-// act's lines from it and stops writing once past them. That costs a walk
-// over the acts sorted before this one; an accessor of one act's events on
-// Projection would make it a lookup.
-
-// errPast stops WriteSnapshot once the act's events have all been read.
-var errPast = errors.New("past the act's events")
+// procedural steps. history takes them from the projection's own copy of
+// the act's events.
 
 // history returns the act's events as the projection holds them, in stream
 // order, record events included.
 func history(p *projections.Projection, act events.ActID) ([]events.Event, error) {
-	f := &actLines{key: []byte(`"act":"` + string(act) + `"`), act: act}
-	err := p.WriteSnapshot(f)
-	if err != nil && !errors.Is(err, errPast) {
-		return nil, fmt.Errorf("read the projection's events: %w", err)
-	}
-	if f.err != nil {
-		return nil, f.err
-	}
-	if !errors.Is(err, errPast) && len(f.line) > 0 {
-		if err := f.handle(f.line); err != nil && !errors.Is(err, errPast) {
-			return nil, err
-		}
-	}
-	return f.out, nil
-}
-
-// actLines is the io.Writer that history hands to WriteSnapshot: it splits
-// the snapshot into lines and decodes those of one act.
-type actLines struct {
-	key    []byte // `"act":"<id>"`: only the act field of an event has it unescaped
-	act    events.ActID
-	header bool // the header line was read
-	line   []byte
-	out    []events.Event
-	err    error
-}
-
-func (f *actLines) Write(b []byte) (int, error) {
-	n := len(b)
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			f.line = append(f.line, b...)
-			break
-		}
-		f.line = append(f.line, b[:i]...)
-		b = b[i+1:]
-		if err := f.handle(f.line); err != nil {
-			return 0, err
-		}
-		f.line = f.line[:0]
-	}
-	return n, nil
-}
-
-func (f *actLines) handle(line []byte) error {
-	if !f.header {
-		f.header = true
-		return nil
-	}
-	if !bytes.Contains(line, f.key) {
-		if len(f.out) > 0 {
-			return errPast
-		}
-		return nil
-	}
-	var e projections.Entry
-	if err := json.Unmarshal(line, &e); err != nil {
-		f.err = fmt.Errorf("decode an event of %s from the projection's snapshot: %w", f.act, err)
-		return f.err
-	}
-	if e.Event.Act != f.act {
-		if len(f.out) > 0 {
-			return errPast
-		}
-		return nil
-	}
-	f.out = append(f.out, e.Event)
-	return nil
+	return p.History(act), nil
 }
 
 // known returns the effective events of the act as known at the timeline's

@@ -209,3 +209,18 @@ func (p *Projection) Find(act events.ActID, id events.ID) (Entry, bool) {
 	}
 	return Entry{}, false
 }
+
+// History returns the events of an act as the projection holds them, in
+// stream order, record events included: a copy, for exporters that need
+// more of each event than the answers carry.
+func (p *Projection) History(act events.ActID) []events.Event {
+	r := p.acts[act]
+	if r == nil {
+		return nil
+	}
+	out := make([]events.Event, len(r.entries))
+	for i := range r.entries {
+		out[i] = r.entries[i].Event
+	}
+	return out
+}

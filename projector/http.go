@@ -50,6 +50,7 @@ func (s *Service) Routes(mux *http.ServeMux, log *slog.Logger) {
 	mux.HandleFunc("GET /v1/proof", h.proof)
 	mux.HandleFunc("GET /v1/consistency", h.consistency)
 	mux.HandleFunc("GET /v1/audit", h.auditReport)
+	mux.HandleFunc("GET /v1/export", h.export)
 }
 
 func (h *handler) checkpoint(w http.ResponseWriter, r *http.Request) {

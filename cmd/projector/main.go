@@ -28,6 +28,8 @@ Usage:
   projector proof    [flags] EVENT    an inclusion proof of an event in a signed checkpoint
   projector check-proof --key K FILE  check a proof offline
   projector keygen   FILE             a new checkpoint signing key
+  projector export   [flags] ACT      the act as of a date, as Akoma Ntoso 3.0 XML
+  projector audit    [flags] ACT      the act's audit report (JSON, or --csv)
 
 The query commands ask a running projector: 'ledger serve' runs one (the default
 --server), or 'projector serve'. Run 'projector COMMAND --help' for the flags.
@@ -73,6 +75,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCheckProof(ctx, rest, stdout, stderr)
 	case "keygen":
 		return runKeygen(ctx, rest, stdout, stderr)
+	case "export":
+		return runExport(ctx, rest, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

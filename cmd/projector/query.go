@@ -266,3 +266,42 @@ func provisionList(p []string) string {
 	}
 	return strings.Join(p, ", ")
 }
+
+// runExport writes an act as of a date as Akoma Ntoso 3.0 XML.
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("export", "projector export [flags] ACT > act.xml", stderr)
+	q := addQueryFlags(fs, false)
+	asOf := fs.String("as-of", "", "the day (YYYY-MM-DD); default: today")
+	if done, err := cli.Parse(fs, args); done {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("export needs one act identifier")
+	}
+	v := q.values()
+	v.Set("act", fs.Arg(0))
+	if *asOf != "" {
+		v.Set("as_of", *asOf)
+	}
+	return cli.NewClient(*q.server).Raw(ctx, "/v1/export?"+v.Encode(), stdout)
+}
+
+// runAudit prints an act's audit report.
+func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("audit", "projector audit [flags] ACT", stderr)
+	q := addQueryFlags(fs, false)
+	asCSV := fs.Bool("csv", false, "CSV instead of JSON")
+	if done, err := cli.Parse(fs, args); done {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("audit needs one act identifier")
+	}
+	v := url.Values{"act": {fs.Arg(0)}}
+	if *asCSV {
+		v.Set("format", "csv")
+	}
+	return cli.NewClient(*q.server).Raw(ctx, "/v1/audit?"+v.Encode(), stdout)
+}

@@ -112,3 +112,27 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte, out a
 	}
 	return nil
 }
+
+// Raw GETs path and copies a 2xx answer's body to w as it is; an error
+// answer comes back as *events.Error.
+func (c *Client) Raw(ctx context.Context, path string, w io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach %s (is 'ledger serve' running? set --server): %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		data, _ := io.ReadAll(resp.Body)
+		var ej ledger.ErrorJSON
+		if json.Unmarshal(data, &ej) == nil && ej.Error.Message != "" {
+			return ej.Error.Err()
+		}
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
+}
