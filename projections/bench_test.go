@@ -1,0 +1,126 @@
+package projections_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/projections"
+)
+
+// benchStream is a stream of 100,000 events over 10,000 acts: each act's
+// life of ten events (adopted, signed, published, commenced, amended twice,
+// suspended, lifted, a correction, repealed for some or corrigendum),
+// interleaved act by act as a ledger receives them. Every event passes
+// events.Validate against its act's prior events.
+var benchStream = sync.OnceValue(func() []projections.Entry {
+	const acts = 10000
+	countries := []string{"kz", "kz", "kz", "kz", "uz", "za", "kg", "tj"}
+	type life struct {
+		id   events.ActID
+		hist []events.Event
+	}
+	lives := make([]*life, acts)
+	for i := range lives {
+		lives[i] = &life{id: events.ActID(fmt.Sprintf("/akn/%s/act/%d/%d", countries[i%len(countries)], 1990+i%20, i))}
+	}
+	step := func(l *life, k, i int) events.Event {
+		y := 1995 + i%15
+		date := func(dy int, md string) events.Date { return events.MustDate(fmt.Sprintf("%d-%s", y+dy, md)) }
+		e := events.Event{Schema: 1, ID: events.NewID(), Act: l.id, Date: date(0, "03-01")}
+		switch k {
+		case 0:
+			e.Type, e.Body.Title, e.Body.Kind = events.Adopted, fmt.Sprintf("Law %d", i), events.Law
+			e.Body.Texts = map[string]string{"art_1": "one", "art_2": "two"}
+		case 1:
+			e.Type, e.Date = events.Signed, date(0, "03-05")
+		case 2:
+			e.Type, e.Date, e.Body.Gazette = events.Published, date(0, "03-10"), "Gazette"
+		case 3:
+			e.Type, e.EffectiveFrom = events.Commenced, date(1, "01-01")
+		case 4, 5:
+			e.Type, e.EffectiveFrom, e.Instrument = events.Amended, date(k-2, "07-01"), lives[(i+1)%acts].id
+			e.Provisions, e.Body.Effect = []string{fmt.Sprintf("art_%d", k-3)}, events.Substitution
+			e.Body.Texts = map[string]string{fmt.Sprintf("art_%d", k-3): fmt.Sprintf("text %d", k)}
+		case 6:
+			e.Type, e.EffectiveFrom = events.Suspended, date(4, "01")
+		case 7:
+			e.Type, e.EffectiveFrom = events.SuspensionLifted, date(5, "01-01")
+		case 8:
+			e.Type, e.Body.Corrects, e.Body.Reason = events.RecordCorrected, l.hist[3].ID, "wrong day"
+			e.Body.Correction = []byte(`{"effective_from":"` + date(1, "02-01").String() + `"}`)
+		case 9:
+			if i%3 == 0 {
+				e.Type, e.EffectiveFrom = events.Repealed, date(8, "01-01")
+			} else {
+				e.Type, e.Body.Texts = events.Corrigendum, map[string]string{"art_1": "one, corrected"}
+			}
+		}
+		return e
+	}
+	var out []projections.Entry
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for k := 0; k < 10; k++ {
+		for i, l := range lives {
+			e := step(l, k, i)
+			if err := events.Validate(l.hist, e); err != nil {
+				panic(fmt.Sprintf("benchmark stream: %s %s: %v", e.Act, e.Type, err))
+			}
+			clock = clock.Add(time.Millisecond)
+			e.RecordedAt, e.RecordedBy = clock, "bench"
+			l.hist = append(l.hist, e)
+			out = append(out, projections.Entry{Seq: uint64(len(out) + 1), Event: e})
+		}
+	}
+	return out
+})
+
+// BenchmarkApply applies the 100,000 events of benchStream to a new
+// projection; an op is the whole stream.
+func BenchmarkApply(b *testing.B) {
+	stream := benchStream()
+	b.ResetTimer()
+	for b.Loop() {
+		p := projections.New()
+		for _, e := range stream {
+			if _, err := p.Apply(e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(stream)), "ns/event")
+}
+
+// BenchmarkListInForce lists the acts in force in one country on a day,
+// over 10,000 acts (5,000 of them in kz), now and as known at a past time.
+func BenchmarkListInForce(b *testing.B) {
+	stream := benchStream()
+	p := projections.New()
+	for _, e := range stream {
+		if _, err := p.Apply(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	past := stream[len(stream)/2].Event.RecordedAt
+	for _, c := range []struct {
+		name  string
+		known *time.Time
+	}{{"now", nil}, {"known_at", &past}} {
+		b.Run(c.name, func(b *testing.B) {
+			q := projections.Query{AsOf: events.MustDate("2006-06-01"), KnownAt: c.known}
+			f := projections.Filter{Country: "kz", Status: projections.InForce}
+			list, err := p.List(f, q)
+			if err != nil || len(list) == 0 {
+				b.Fatalf("List = %d acts, %v", len(list), err)
+			}
+			for b.Loop() {
+				if _, err := p.List(f, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(list)), "acts_listed")
+		})
+	}
+}
