@@ -1,7 +1,6 @@
 package projections_test
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -10,25 +9,10 @@ import (
 	"github.com/lexledger/lexledger/projections"
 )
 
-// Tests of defects found while writing these tests. Each is skipped with
-// "BUG: what, and the fix" until the fix lands; PROJECTIONS_BUGS=1 runs
-// them anyway (they fail until fixed).
-
-func skipBug(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("PROJECTIONS_BUGS") == "" {
-		t.Skip("BUG: " + msg)
-	}
-}
-
 // Same-day events order by their position in the ledger (DOMAIN.md): a
 // re-enactment recorded after a repeal and taking effect the same day
 // restores the act from that day.
 func TestBugSameDayReenactment(t *testing.T) {
-	skipBug(t, "a reenacted with the same effective_from as the repeal it follows is ignored: model.wholeEnding "+
-		"only lets a re-enactment with re.fromDay() > end.fromDay() undo the ending, so the act stays repealed forever. "+
-		"Fix (derive.go): give rule a ledger position (pos int, the index in eff) and undo the ending when "+
-		"re.fromDay() > end.fromDay() || (re.fromDay() == end.fromDay() && re.pos > end.pos)")
 	l := newLedger(t)
 	l.adoptLaw(law2009, events.Law, "2009-12-10")
 	l.add(law2009, `{"type":"commenced","date":"2009-12-10","effective_from":"2010-01-01"}`)
@@ -47,13 +31,6 @@ func TestBugSameDayReenactment(t *testing.T) {
 // names" (docs/PROJECTIONS.md): postponing art_1 must not un-commence the
 // rest of the act.
 func TestBugPostponementOfSomeProvisions(t *testing.T) {
-	skipBug(t, "commencement_postponed of some provisions drops every commencement that overlaps them, "+
-		"including a whole-act commencement or one naming other provisions too: postponing art_1 of an act "+
-		"in force from 2008-01-01 leaves it adopted_not_in_force until the new date. Fix (derive.go, build): "+
-		"for an overlapping commencement not entirely covered by the postponed provisions, keep it and add the "+
-		"postponed provisions to a new rule.except list; provisionOn skips a commencement whose except covers "+
-		"the eid, and statusOn counts a whole-act commencement with a non-empty except as partial (in force "+
-		"once every excepted provision has its own commencement in effect)")
 	l := newLedger(t)
 	l.adoptLaw(law2009, events.Law, "2007-12-10")
 	l.add(law2009, `{"type":"commenced","date":"2007-12-10","effective_from":"2008-01-01"}`)
@@ -86,10 +63,6 @@ func TestBugPostponementOfSomeProvisions(t *testing.T) {
 // active on that day (events.State.activeSuspension), not a later one that
 // had already run out.
 func TestBugLiftOfAnEndedSuspension(t *testing.T) {
-	skipBug(t, "suspension_lifted is attached to the latest unlifted overlapping suspension that started on "+
-		"or before it, even one whose effective_to has already passed; the open suspension the validator "+
-		"lifted stays in force for ever. Fix (derive.go, build, case SuspensionLifted): also skip a "+
-		"suspension with !s.to.IsZero() && !e.EffectiveFrom.Before(s.to), as events.State.activeSuspension does")
 	l := newLedger(t)
 	l.adoptLaw(criminalCode, events.CodeKind, "1997-07-16")
 	l.add(criminalCode, `{"type":"commenced","date":"1997-07-16","effective_from":"1998-01-01"}`)
@@ -104,10 +77,6 @@ func TestBugLiftOfAnEndedSuspension(t *testing.T) {
 // The text of a provision on a day is "the latest version dated <= D"
 // (DOMAIN.md), not the one recorded last.
 func TestBugTextVersionsByDate(t *testing.T) {
-	skipBug(t, "provisionOn takes the last text in record order whose date has come, so an amendment recorded "+
-		"late with an earlier effective_from hides a later version. Fix (derive.go, provisionOn): pick the "+
-		"version with the greatest from.Earliest() <= d, the later in the record on a tie "+
-		"(if text == nil || versions[i].from.Earliest() >= text.from.Earliest())")
 	l := newLedger(t)
 	l.add(criminalCode, `{"type":"adopted","date":"1997-07-16","body":{"title":"Criminal Code","kind":"code","texts":{"art_1":"1997"}}}`)
 	l.add(criminalCode, `{"type":"commenced","date":"1997-07-16","effective_from":"1998-01-01"}`)
@@ -123,9 +92,6 @@ func TestBugTextVersionsByDate(t *testing.T) {
 // An act repealed before its commencement never entered into force: it has
 // no first_in_force (ELI's first_date_entry_in_force).
 func TestBugFirstInForceOfAnActNeverInForce(t *testing.T) {
-	skipBug(t, "keyDates reports first_in_force = the earliest commencement even when the act was already "+
-		"ended (repealed, expired, annulled) on that day and so never entered into force. Fix (query.go, "+
-		"keyDates): consider only commencements c with m.wholeEnding(c.fromDay()) == nil")
 	l := newLedger(t)
 	l.adoptLaw(juryLaw, events.Law, "2005-03-01")
 	l.add(juryLaw, `{"type":"commenced","date":"2005-03-01","effective_from":"2010-01-01"}`)
@@ -138,10 +104,6 @@ func TestBugFirstInForceOfAnActNeverInForce(t *testing.T) {
 // List documents "in identifier order"; with every jurisdiction it orders by
 // country first, and "/akn/za-cpt/..." sorts before "/akn/za/...".
 func TestBugListOrderAcrossSubdivisions(t *testing.T) {
-	skipBug(t, "List and Diff with Filter.Country \"\" order acts by country, then identifier, which is not "+
-		"identifier order when a country has subdivisions (za < za-cpt as countries, but /akn/za-cpt/... < "+
-		"/akn/za/... as identifiers). Fix (query.go, eachAct): for \"\" iterate every act in identifier "+
-		"order (keep a sorted slice of all ids, or sort the collected ids), or document the order as by country")
 	l := newLedger(t)
 	za, cpt := events.ActID("/akn/za/act/1996-12-10/108"), events.ActID("/akn/za-cpt/act/2009-01-01/1")
 	l.adoptLaw(za, events.Constitution, "1996-12-10")
@@ -162,11 +124,6 @@ func TestBugListOrderAcrossSubdivisions(t *testing.T) {
 // An amendment whose instrument is corrected by record_corrected belongs to
 // the corrected instrument's AmendmentsMade.
 func TestBugAmendmentsMadeAfterInstrumentCorrection(t *testing.T) {
-	skipBug(t, "Apply indexes madeBy (instrument -> targets) only from the instrument of an 'amended' event as "+
-		"recorded; a record_corrected that changes the instrument leaves the new instrument without the target, "+
-		"so its AmendmentsMade misses the amendment. Fix (projection.go, Apply and ReadSnapshot): after "+
-		"building the act's model, add the act to madeBy[a.Instrument] for every a in r.current.amendments "+
-		"(a union, never removed: past models may still name an older instrument)")
 	l := newLedger(t)
 	l.adoptLaw(law2009, events.Law, "2009-12-10")
 	l.adoptLaw(refugees, events.Law, "2009-12-04")
@@ -187,12 +144,6 @@ func TestBugAmendmentsMadeAfterInstrumentCorrection(t *testing.T) {
 // validator's rule 4 (retroactive_unflagged) counts. The projection takes
 // whichever of them was recorded first.
 func TestBugLawDateByRecordOrder(t *testing.T) {
-	skipBug(t, "build sets the law date from the first recorded of adopted, ratified/acceded and signed "+
-		"(no-passage kinds), while the validator (events.State.lawDate) takes adopted, else ratified/acceded, "+
-		"else signed: a treaty signed in 2003 and ratified in 2005 is adopted_not_in_force from its signature, "+
-		"and a decree signed on 08-20 but recorded adopted on 08-17 is not_adopted on 08-18. Fix (derive.go, "+
-		"build): choose m.law after the loop by that priority (adopted, then ratified/acceded, then signed for a "+
-		"kind without passage), as lawDate does")
 	l := newLedger(t)
 	l.add(catTreaty, `{"type":"drafted","date":"1984-12-10","body":{"title":"Convention against Torture","kind":"treaty"}}`)
 	l.add(catTreaty, `{"type":"signed","date":"2003-12-02"}`)
@@ -215,10 +166,6 @@ func TestBugLawDateByRecordOrder(t *testing.T) {
 // span includes as_of": two such boundaries that start on the same day are
 // both uncertain.
 func TestBugUncertainBoundariesOfOneFirstDay(t *testing.T) {
-	skipBug(t, "uncertainOn reads boundaries(), which keeps one date per first day (the less precise), so of "+
-		"'2010' and '2010-01' only '2010' is told on 2010-01-15. Fix (derive.go, uncertainOn): collect every "+
-		"recorded boundary date of month or year precision whose span includes d, unique by value, instead of "+
-		"the per-day deduplicated boundaries()")
 	l := newLedger(t)
 	l.adoptLaw(law2009, events.Law, "2009-06-01")
 	l.add(law2009, `{"type":"commenced","date":"2009-06-01","effective_from":"2010"}`)
@@ -234,11 +181,6 @@ func TestBugUncertainBoundariesOfOneFirstDay(t *testing.T) {
 // A damaged snapshot is refused with an error (the projector then rebuilds
 // from the stream), never a panic.
 func TestBugReadSnapshotOfADamagedLine(t *testing.T) {
-	skipBug(t, "ReadSnapshot panics (nil *actRec) on a line whose event has no act, such as {\"seq\":1,\"event\":{}}: "+
-		"e.Event.Act == curID == \"\" skips the new-act branch; and an act whose lines are not contiguous silently "+
-		"replaces its earlier events. Fix (snapshot.go, ReadSnapshot): refuse a line whose event does not pass "+
-		"e.Event.Validate() (or at least has no act), and refuse an act met again after another "+
-		"(if _, seen := p.acts[e.Event.Act]; seen)")
 	l, _ := listLedger(t)
 	data := writeSnapshot(t, l.p)
 	header, rest, _ := strings.Cut(string(data), "\n")

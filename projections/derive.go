@@ -43,6 +43,8 @@ type rule struct {
 	from       events.Date
 	to         events.Date // suspensions: zero when open-ended
 	lifted     events.Date // suspensions: the day a lift takes effect
+	pos        int         // the event's position among the act's effective events
+	except     []string    // commencements: provisions postponed out of it
 }
 
 func (r *rule) fromDay() events.DayNum { return r.from.Earliest() }
@@ -114,7 +116,7 @@ func build(act events.ActID, eff []events.Event) *model {
 // Events that change the meaning of earlier ones (corrections,
 // retractions) need a new build instead.
 func (m *model) add(e *events.Event) {
-	first := len(m.events) == 0
+	first, pos := len(m.events) == 0, len(m.events)
 	m.events = append(m.events, e.ID)
 	for _, p := range e.Provisions {
 		m.provisions[p] = true
@@ -136,14 +138,15 @@ func (m *model) add(e *events.Event) {
 	case events.Drafted, events.Introduced:
 		addTexts(e.Date)
 	case events.Adopted:
+		// The day an act becomes law, by the validator's priority:
+		// adopted, then ratified or acceded, then (for acts adopted when
+		// issued) signed — whatever the order they were recorded in.
 		m.dates["adopted"] = e.Date
-		if m.law.IsZero() {
-			m.law, m.lawType = e.Date, e.Type
-		}
+		m.law, m.lawType = e.Date, e.Type
 		addTexts(e.Date)
 	case events.Ratified, events.Acceded:
 		m.dates[string(e.Type)] = e.Date
-		if m.law.IsZero() {
+		if m.lawType != events.Adopted {
 			m.law, m.lawType = e.Date, e.Type
 		}
 	case events.Signed:
@@ -158,37 +161,62 @@ func (m *model) add(e *events.Event) {
 	case events.Withdrawn, events.Rejected, events.Lapsed:
 		m.terminal = e
 	case events.Commenced:
-		m.commencements = append(m.commencements, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom})
+		m.commencements = append(m.commencements, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom, pos: pos})
 	case events.CommencementPostponed:
 		kept := m.commencements[:0:0]
 		for _, c := range m.commencements {
-			if !events.Overlaps(c.provisions, e.Provisions) {
+			switch {
+			case len(c.provisions) == 0 && len(e.Provisions) > 0:
+				// Some provisions of a whole-act commencement are put off:
+				// the rest still commence.
+				c.except = append(slices.Clip(c.except), e.Provisions...)
 				kept = append(kept, c)
+			case !events.Overlaps(c.provisions, e.Provisions):
+				kept = append(kept, c)
+			case len(e.Provisions) > 0:
+				// Keep the provisions of c that are not put off.
+				var rest []string
+				for _, p := range c.provisions {
+					if !events.Covers(e.Provisions, p) {
+						rest = append(rest, p)
+					}
+				}
+				if len(rest) > 0 {
+					c.provisions = rest
+					// Parts put off of a provision that still commences.
+					for _, q := range e.Provisions {
+						if events.Covers(rest, q) {
+							c.except = append(slices.Clip(c.except), q)
+						}
+					}
+					kept = append(kept, c)
+				}
 			}
 		}
 		m.commencements = kept
 		if !e.EffectiveFrom.IsZero() {
-			m.commencements = append(m.commencements, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom})
+			m.commencements = append(m.commencements, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom, pos: pos})
 		}
 	case events.Amended:
 		m.amendments = append(m.amendments, Amendment{Event: e.ID, Instrument: e.Instrument, Effect: e.Body.Effect,
 			Provisions: e.Provisions, EffectiveFrom: e.EffectiveFrom, Retroactive: e.Retroactive})
 		if e.Body.Effect == events.Repeal {
-			m.endings = append(m.endings, rule{id: e.ID, typ: events.Repealed, provisions: e.Provisions, from: e.EffectiveFrom})
+			m.endings = append(m.endings, rule{id: e.ID, typ: events.Repealed, provisions: e.Provisions, from: e.EffectiveFrom, pos: pos})
 		}
 		addTexts(e.EffectiveFrom)
 	case events.Corrigendum:
 		addTexts(e.Date)
 	case events.Repealed, events.Expired, events.Annulled:
-		m.endings = append(m.endings, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom})
+		m.endings = append(m.endings, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom, pos: pos})
 	case events.Reenacted:
-		m.reenactments = append(m.reenactments, rule{id: e.ID, typ: e.Type, from: e.EffectiveFrom})
+		m.reenactments = append(m.reenactments, rule{id: e.ID, typ: e.Type, from: e.EffectiveFrom, pos: pos})
 	case events.Suspended:
-		m.suspensions = append(m.suspensions, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom, to: e.EffectiveTo})
+		m.suspensions = append(m.suspensions, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom, to: e.EffectiveTo, pos: pos})
 	case events.SuspensionLifted:
 		for k := len(m.suspensions) - 1; k >= 0; k-- {
 			s := &m.suspensions[k]
-			if s.lifted.IsZero() && events.Overlaps(s.provisions, e.Provisions) && !e.EffectiveFrom.Before(s.from) {
+			ended := !s.to.IsZero() && !e.EffectiveFrom.Before(s.to)
+			if s.lifted.IsZero() && !ended && events.Overlaps(s.provisions, e.Provisions) && !e.EffectiveFrom.Before(s.from) {
 				s.lifted = e.EffectiveFrom
 				break
 			}
@@ -218,7 +246,8 @@ func (m *model) wholeEnding(d events.DayNum) *rule {
 		return nil
 	}
 	for _, re := range m.reenactments {
-		if re.fromDay() > end.fromDay() && re.fromDay() <= d {
+		after := re.fromDay() > end.fromDay() || (re.fromDay() == end.fromDay() && re.pos > end.pos)
+		if after && re.fromDay() <= d {
 			return nil
 		}
 	}
@@ -246,7 +275,7 @@ func (m *model) statusOn(d events.DayNum) verdict {
 		if c.fromDay() > d {
 			continue
 		}
-		if len(c.provisions) == 0 {
+		if len(c.provisions) == 0 && m.exceptionsCommenced(c, d) {
 			whole = c
 		} else if part == nil {
 			part = c
@@ -270,23 +299,30 @@ func (m *model) statusOn(d events.DayNum) verdict {
 	return v
 }
 
+// exceptionsCommenced reports whether every provision put off from the
+// whole-act commencement c has commenced by day d some other way.
+func (m *model) exceptionsCommenced(c *rule, d events.DayNum) bool {
+	for _, p := range c.except {
+		ok := false
+		for i := range m.commencements {
+			o := &m.commencements[i]
+			if o != c && o.fromDay() <= d && len(o.provisions) > 0 && events.Covers(o.provisions, p) && !touches(o.except, p) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // boundaries returns every day on which the act's status may change, with
 // the date as recorded (for its precision), sorted and unique by day.
 func (m *model) boundaries() []events.Date {
 	var ds []events.Date
-	add := func(d events.Date) {
-		if !d.IsZero() {
-			ds = append(ds, d)
-		}
-	}
-	add(m.law)
-	for _, list := range [][]rule{m.commencements, m.endings, m.reenactments, m.suspensions} {
-		for _, r := range list {
-			add(r.from)
-			add(r.to)
-			add(r.lifted)
-		}
-	}
+	m.eachBoundary(func(d events.Date) { ds = append(ds, d) })
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Earliest() < ds[j].Earliest() })
 	out := ds[:0]
 	for _, d := range ds {
@@ -302,15 +338,34 @@ func (m *model) boundaries() []events.Date {
 	return out
 }
 
+// eachBoundary calls fn with every date on which the act's status may
+// change, as recorded, in no order, possibly repeated.
+func (m *model) eachBoundary(fn func(events.Date)) {
+	add := func(d events.Date) {
+		if !d.IsZero() {
+			fn(d)
+		}
+	}
+	add(m.law)
+	for _, list := range [][]rule{m.commencements, m.endings, m.reenactments, m.suspensions} {
+		for _, r := range list {
+			add(r.from)
+			add(r.to)
+			add(r.lifted)
+		}
+	}
+}
+
 // uncertainOn returns the recorded boundaries whose uncertainty covers day
 // d: dates of month or year precision whose span includes d.
 func (m *model) uncertainOn(d events.DayNum) []events.Date {
 	var out []events.Date
-	for _, b := range m.boundaries() {
-		if b.Precision() != events.Day && b.Earliest() <= d && d <= b.Latest() {
+	m.eachBoundary(func(b events.Date) {
+		if b.Precision() != events.Day && b.Earliest() <= d && d <= b.Latest() && !slices.Contains(out, b) {
 			out = append(out, b)
 		}
-	}
+	})
+	slices.SortFunc(out, func(a, b events.Date) int { return int(a.Earliest()-b.Earliest()) + int(b.Precision()-a.Precision()) })
 	return out
 }
 
@@ -318,7 +373,7 @@ func (m *model) uncertainOn(d events.DayNum) []events.Date {
 func (m *model) provisionOn(eid string, d events.DayNum) (inForce, suspended bool, text *textVersion) {
 	if !m.law.IsZero() && d >= m.law.Earliest() && m.wholeEnding(d) == nil {
 		for _, c := range m.commencements {
-			if c.fromDay() <= d && events.Covers(c.provisions, eid) {
+			if c.fromDay() <= d && events.Covers(c.provisions, eid) && !(len(c.except) > 0 && events.Covers(c.except, eid)) {
 				inForce = true
 			}
 		}
@@ -333,9 +388,11 @@ func (m *model) provisionOn(eid string, d events.DayNum) (inForce, suspended boo
 			}
 		}
 	}
+	// The latest version dated on or before d; of versions of one day,
+	// the one recorded last.
 	versions := m.texts[eid]
 	for i := range versions {
-		if versions[i].from.Earliest() <= d {
+		if f := versions[i].from.Earliest(); f <= d && (text == nil || f >= text.from.Earliest()) {
 			text = &versions[i]
 		}
 	}
@@ -369,4 +426,15 @@ func (m *model) sortedProvisions() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// touches reports whether any provision of list is p, inside p, or
+// contains p.
+func touches(list []string, p string) bool {
+	for _, q := range list {
+		if events.Covers([]string{p}, q) || events.Covers([]string{q}, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -100,14 +100,11 @@ func (p *Projection) Apply(e Entry) ([]events.ActID, error) {
 	p.events++
 	changed := []events.ActID{id}
 	if inst := e.Event.Instrument; inst != "" && e.Event.Type == events.Amended {
-		list := p.madeBy[inst]
-		if i, found := slices.BinarySearch(list, id); !found {
-			p.madeBy[inst] = slices.Insert(list, i, id)
-		}
 		if _, ok := p.acts[inst]; ok {
 			changed = append(changed, inst)
 		}
 	}
+	p.indexInstruments(id, r.current)
 	return changed, nil
 }
 
@@ -223,4 +220,19 @@ func (p *Projection) History(act events.ActID) []events.Event {
 		out[i] = r.entries[i].Event
 	}
 	return out
+}
+
+// indexInstruments notes id under every act its current model says amended
+// it, as recorded or as corrected. Entries are never removed: an answer
+// checks the target's model as known at its time.
+func (p *Projection) indexInstruments(id events.ActID, m *model) {
+	for _, a := range m.amendments {
+		if a.Instrument == "" {
+			continue
+		}
+		list := p.madeBy[a.Instrument]
+		if i, found := slices.BinarySearch(list, id); !found {
+			p.madeBy[a.Instrument] = slices.Insert(list, i, id)
+		}
+	}
 }

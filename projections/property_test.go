@@ -28,8 +28,6 @@ func TestProperty(t *testing.T) { runProperty(t, false) }
 
 // TestPropertyStrict is TestProperty without the known defects' allowance.
 func TestPropertyStrict(t *testing.T) {
-	skipBug(t, "the property test finds the defects of bugs_test.go in random histories; "+
-		"this variant fails on any of them (TestProperty lets the known ones pass and counts them)")
 	runProperty(t, true)
 }
 

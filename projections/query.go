@@ -128,6 +128,9 @@ func (m *model) keyDates() map[string]events.Date {
 	}
 	var first events.Date
 	for _, c := range m.commencements {
+		if m.wholeEnding(c.fromDay()) != nil {
+			continue // commenced while repealed: never in force from it
+		}
 		if first.IsZero() || c.fromDay() < first.Earliest() {
 			first = c.from
 		}
@@ -185,15 +188,13 @@ func (p *Projection) eachAct(country string, fn func(events.ActID)) {
 		}
 		return
 	}
-	var countries []string
-	for c := range p.byCountry {
-		countries = append(countries, c)
+	ids := make([]events.ActID, 0, len(p.acts))
+	for id := range p.acts {
+		ids = append(ids, id)
 	}
-	slices.Sort(countries)
-	for _, c := range countries {
-		for _, id := range p.byCountry[c] {
-			fn(id)
-		}
+	slices.Sort(ids)
+	for _, id := range ids {
+		fn(id)
 	}
 }
 

@@ -77,11 +77,13 @@ func ReadSnapshot(r io.Reader) (*Projection, error) {
 		return nil, fmt.Errorf("%w: %d, this is %d", ErrOtherVersion, h.Projection, Version)
 	}
 	p := New()
+	seen := map[events.ActID]bool{}
 	var cur *actRec
 	var curID events.ActID
 	flush := func() {
 		if cur != nil {
 			cur.current = buildFrom(curID, cur.entries)
+			p.indexInstruments(curID, cur.current)
 		}
 	}
 	for sc.Scan() {
@@ -89,7 +91,13 @@ func ReadSnapshot(r io.Reader) (*Projection, error) {
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			return nil, fmt.Errorf("snapshot line: %w", err)
 		}
+		if err := e.Event.Validate(); err != nil {
+			return nil, fmt.Errorf("snapshot event at sequence %d: %w", e.Seq, err)
+		}
 		if e.Event.Act != curID {
+			if seen[e.Event.Act] {
+				return nil, fmt.Errorf("snapshot lists the events of %s in two places: it is damaged", e.Event.Act)
+			}
 			flush()
 			curID = e.Event.Act
 			cur = &actRec{}
@@ -109,6 +117,7 @@ func ReadSnapshot(r io.Reader) (*Projection, error) {
 				p.madeBy[inst] = slices.Insert(list, i, curID)
 			}
 		}
+		seen[curID] = true
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
