@@ -40,7 +40,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	seconds := fs.Float64("seconds", 5, "seconds per HTTP measurement")
 	memEvents := fs.Int("memory", 1000000, "events imported into a real `ledger serve` to measure its memory (0 skips)")
 	verifyN := fs.Int("verify", 1000000, "events replayed by the verification measurement (0 skips)")
-	only := fs.String("only", "single,bulk,http,memory,verify,hash", "which measurements to run")
+	only := fs.String("only", "single,bulk,http,batch,hash,verify,memory", "which measurements to run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if done, err := cli.Parse(fs, args); done {
 		return err
@@ -65,7 +65,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer pprof.StopCPUProfile()
 	}
 	run := func(name string) bool { return strings.Contains(*only, name) }
-	fmt.Fprintf(stdout, "Machine: %s/%s, %d CPUs, %s. Payloads about 400 bytes. Each figure is one run.\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+	fmt.Fprintf(stdout, "Machine: %s/%s, %d CPUs, %s. Payloads about 400 bytes. Single appends: the median of %d alternating rounds; other rows: one run.\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), benchRounds)
 	if run("single") {
 		fmt.Fprintln(stdout, "### Single appends, one writer, one act (Go API vs raw Publish with expected per-subject sequence)")
 		fmt.Fprintln(stdout)
@@ -104,6 +104,20 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				return err
 			}
 			fmt.Fprintf(stdout, "| %d | %.0f | %s | %s | %.0f | %s | %s | %.2f |\n", c, raw.rate, ms(raw.p50), ms(raw.p99), led.rate, ms(led.p50), ms(led.p99), led.rate/raw.rate)
+		}
+		fmt.Fprintln(stdout)
+	}
+	if run("batch") {
+		fmt.Fprintln(stdout, "### The raw engine's cost of a write, sync always: plain publish against atomic batches of growing size")
+		fmt.Fprintln(stdout)
+		fmt.Fprintln(stdout, "| messages per write | ms per write | events/s |")
+		fmt.Fprintln(stdout, "|---:|---:|---:|")
+		for _, size := range []int{1, 8, 64, 1000} {
+			ms, rate, err := benchBatchSize(ctx, size)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "| %d | %.2f | %.0f |\n", size, ms, rate)
 		}
 		fmt.Fprintln(stdout)
 	}
@@ -577,4 +591,37 @@ func benchVerify(ctx context.Context, n int) (raw, ver float64, err error) {
 		vers = append(vers, float64(n)/time.Since(start).Seconds())
 	}
 	return median(raws), median(vers), nil
+}
+
+// benchBatchSize measures the raw engine writing batches of size messages
+// (1: a plain publish) with sync always.
+func benchBatchSize(ctx context.Context, size int) (msPerWrite, rate float64, err error) {
+	env, err := newBenchEnv(true)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer env.close()
+	if err := env.rawStream(ctx); err != nil {
+		return 0, 0, err
+	}
+	writes := max(20, 4000/size)
+	start := time.Now()
+	for w := 0; w < writes; w++ {
+		if size == 1 {
+			if _, err := env.js.Publish(ctx, "raw.one", payload400); err != nil {
+				return 0, 0, err
+			}
+			continue
+		}
+		msgs := make([]*nats.Msg, size)
+		for i := range msgs {
+			msgs[i] = nats.NewMsg("raw." + strconv.Itoa(i))
+			msgs[i].Data = payload400
+		}
+		if _, err := jetstreamext.PublishMsgBatch(ctx, env.js, msgs, jetstreamext.BatchFlowControl{AckFirst: false}); err != nil {
+			return 0, 0, err
+		}
+	}
+	el := time.Since(start)
+	return float64(el.Microseconds()) / 1000 / float64(writes), float64(writes*size) / el.Seconds(), nil
 }
