@@ -86,6 +86,7 @@ type Service struct {
 	audit     auditState
 	readyCh   chan struct{}         // closed when ready
 	dirty     map[events.ActID]bool // acts changed since the feed last published
+	subs      subscribers           // receivers of applied events (subscribe.go)
 }
 
 // New returns a Service over src and sink with an empty projection.
@@ -267,6 +268,7 @@ func (s *Service) apply(ctx context.Context, st ledger.Stored) error {
 	changed, err := s.proj.Apply(projections.Entry{Seq: st.Seq, Event: st.Event})
 	if err == nil {
 		s.addLeaf(&st.Event)
+		s.subs.notify(projections.Entry{Seq: st.Seq, Event: st.Event})
 	}
 	ch := s.caught
 	s.caught = make(chan struct{})

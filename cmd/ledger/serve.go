@@ -16,6 +16,7 @@ import (
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/projector"
+	"github.com/lexledger/lexledger/web"
 	"github.com/nats-io/nats.go"
 )
 
@@ -95,6 +96,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	projDone := make(chan error, 1)
 	projCtx, stopProj := context.WithCancel(context.Background())
 	defer stopProj()
+	var ui *web.Server // the auditors' web interface, with the projector
 	if *withProjector {
 		views, err := natsjs.OpenViews(ctx, nc, *replicas)
 		if err != nil {
@@ -123,6 +125,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		proj.Routes(mux, log)
+		ui = web.New(proj, web.Options{Logger: log})
+		ui.Routes(mux)
 		go func() { projDone <- proj.Run(projCtx) }()
 	} else {
 		projDone <- nil
@@ -135,6 +139,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("cannot listen on %s for HTTP (is another ledger running? choose another address with --http): %w", *httpAddr, err)
 	}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if ui != nil {
+		hs.RegisterOnShutdown(ui.Close) // live streams end, so as not to hold the shutdown
+	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	log.Info("ledger ready", "http", "http://"+ln.Addr().String(), "nats", url, "record_subject", natsjs.SubjectRecord, "stream", *stream)

@@ -15,6 +15,7 @@ import (
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/projections"
 	"github.com/lexledger/lexledger/projector"
+	"github.com/lexledger/lexledger/web"
 	"github.com/nats-io/nats.go"
 	"github.com/schollz/progressbar/v3"
 )
@@ -53,12 +54,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	mux := http.NewServeMux()
 	svc.Routes(mux, log)
+	ui := web.New(svc, web.Options{Logger: log})
+	ui.Routes(mux)
 	mux.HandleFunc("/", httpapi.NotFound)
 	ln, err := net.Listen("tcp", *httpAddr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (choose another address with --http): %w", *httpAddr, err)
 	}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hs.RegisterOnShutdown(ui.Close) // live streams end, so as not to hold the shutdown
 	go hs.Serve(ln)
 	fmt.Fprintf(stdout, "projector: serving queries on http://%s, following stream %s at %s\n", ln.Addr(), *stream, *natsURL)
 	err = svc.Run(ctx)

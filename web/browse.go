@@ -1,0 +1,263 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/projections"
+)
+
+// pageSize is how many acts a page lists.
+const pageSize = 100
+
+// option is one choice of a select.
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// browsePage is the home page: acts of a filter on a day.
+type browsePage struct {
+	page
+	Q, AsOf, KnownAt          string
+	Countries, Kinds, Status  []option
+	Acts                      []actRow
+	Total, From, To, PageNo   int
+	Prev, Next                string
+	Jurisdictions             []jurisdictionLink
+	Empty                     bool // nothing recorded yet
+	Filtered                  bool
+	Country, Kind, StatusWant string
+}
+
+type actRow struct {
+	Act     events.ActID
+	URL     string
+	Title   string
+	Kind    string
+	Country string
+	Status  string
+	Label   string
+	Reason  string
+	Unsure  bool
+}
+
+type jurisdictionLink struct {
+	Country string
+	URL     string
+	Acts    int
+}
+
+func (s *Server) browse(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	asOf, err := parseDay("as_of", q.Get("as_of"), s.today())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	knownAt, err := parseKnownAt(q.Get("known_at"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := projections.Filter{Country: q.Get("country"), Kind: events.Kind(q.Get("kind")), Status: projections.Status(q.Get("status"))}
+	if f.Kind != "" && !events.ValidKind(f.Kind) {
+		s.fail(w, r, badParam("kind", string(f.Kind), "choose a kind from the list"))
+		return
+	}
+	if f.Status != "" && !slices.Contains(projections.Statuses, f.Status) {
+		s.fail(w, r, badParam("status", string(f.Status), "choose a status from the list"))
+		return
+	}
+	pageNo := 1
+	if v := q.Get("page"); v != "" {
+		if pageNo, err = strconv.Atoi(v); err != nil || pageNo < 1 {
+			s.fail(w, r, badParam("page", v, "give a page number from 1"))
+			return
+		}
+	}
+	var (
+		all []projections.ActState
+		seq uint64
+	)
+	s.p.Read(func(p *projections.Projection) {
+		seq = p.LastSeq()
+		if err = checkKnownAt(p, knownAt); err != nil {
+			return
+		}
+		all, err = p.List(projections.Filter{}, projections.Query{AsOf: asOf, KnownAt: knownAt})
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := browsePage{page: s.page(r, "Acts as of "+asOf.String(), "acts"), Q: q.Get("q"), AsOf: asOf.String(),
+		KnownAt: knownAtValue(q.Get("known_at"), knownAt), Empty: len(all) == 0,
+		Country: f.Country, Kind: string(f.Kind), StatusWant: string(f.Status)}
+	v.Seq, v.Live = seq, "/ui/events"
+	v.Filtered = v.Q != "" || f.Country != "" || f.Kind != "" || f.Status != ""
+	counts := map[string]int{}
+	needle := strings.ToLower(strings.TrimSpace(v.Q))
+	var rows []actRow
+	for _, a := range all {
+		counts[a.Country]++
+		if (f.Country != "" && a.Country != f.Country) || (f.Kind != "" && a.Kind != f.Kind) || (f.Status != "" && a.Status != f.Status) {
+			continue
+		}
+		if needle != "" && !strings.Contains(strings.ToLower(a.Title), needle) && !strings.Contains(string(a.Act), needle) {
+			continue
+		}
+		rows = append(rows, actRow{Act: a.Act, URL: link("/ui/act", "act", string(a.Act), "as_of", v.AsOf, "known_at", v.KnownAt),
+			Title: a.Title, Kind: words(string(a.Kind)), Country: a.Country, Status: string(a.Status), Label: statusLabel(a.Status),
+			Reason: a.Reason, Unsure: len(a.Uncertain) > 0})
+	}
+	v.Total = len(rows)
+	v.PageNo = pageNo
+	v.From = min((pageNo-1)*pageSize, len(rows))
+	v.To = min(v.From+pageSize, len(rows))
+	v.Acts = rows[v.From:v.To]
+	v.From++
+	args := []string{"q", v.Q, "country", f.Country, "kind", string(f.Kind), "status", string(f.Status), "as_of", v.AsOf, "known_at", v.KnownAt}
+	if pageNo > 1 {
+		v.Prev = link("/", append(args, "page", strconv.Itoa(pageNo-1))...)
+	}
+	if v.To < len(rows) {
+		v.Next = link("/", append(args, "page", strconv.Itoa(pageNo+1))...)
+	}
+	v.Countries = []option{{Value: "", Label: "every jurisdiction"}}
+	for _, c := range sortedKeys(counts) {
+		v.Countries = append(v.Countries, option{Value: c, Label: c, Selected: c == f.Country})
+		v.Jurisdictions = append(v.Jurisdictions, jurisdictionLink{Country: c, Acts: counts[c],
+			URL: link("/ui/jurisdiction", "country", c, "as_of", v.AsOf, "known_at", v.KnownAt)})
+	}
+	if f.Country != "" && counts[f.Country] == 0 {
+		v.Countries = append(v.Countries, option{Value: f.Country, Label: f.Country, Selected: true})
+	}
+	v.Kinds = []option{{Value: "", Label: "every kind"}}
+	for _, k := range events.Kinds {
+		v.Kinds = append(v.Kinds, option{Value: string(k.Kind), Label: words(string(k.Kind)), Selected: k.Kind == f.Kind})
+	}
+	v.Status = []option{{Value: "", Label: "any status"}}
+	for _, st := range projections.Statuses {
+		v.Status = append(v.Status, option{Value: string(st), Label: statusLabel(st), Selected: st == f.Status})
+	}
+	s.render(w, r, http.StatusOK, "browse", v, seq)
+}
+
+// jurisdictionPage is a jurisdiction's acts in force on a day, and what
+// changed between two days.
+type jurisdictionPage struct {
+	page
+	Country, AsOf, From, To, KnownAt, Kind string
+	Kinds                                  []option
+	InForce                                []actRow
+	Changes                                []changeRow
+	Entered, Left                          int
+}
+
+type changeRow struct {
+	Act                  events.ActID
+	URL                  string
+	Title                string
+	Before, After        string
+	BeforeSt, AfterSt    string
+	Entered, Left, Other bool
+}
+
+func (s *Server) jurisdiction(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	country := q.Get("country")
+	if country == "" {
+		s.fail(w, r, events.Errorf(events.CodeInvalid, "name the jurisdiction with country=, such as country=kz; the home page lists them"))
+		return
+	}
+	if len(country) > 16 || strings.Trim(country, "abcdefghijklmnopqrstuvwxyz-") != "" {
+		s.fail(w, r, badParam("country", country, "give a jurisdiction code such as kz or za-cpt"))
+		return
+	}
+	asOf, err := parseDay("as_of", q.Get("as_of"), s.today())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	to, err := parseDay("to", q.Get("to"), asOf)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	from, err := parseDay("from", q.Get("from"), yearBefore(to))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	knownAt, err := parseKnownAt(q.Get("known_at"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	kind := events.Kind(q.Get("kind"))
+	if kind != "" && !events.ValidKind(kind) {
+		s.fail(w, r, badParam("kind", string(kind), "choose a kind from the list"))
+		return
+	}
+	var (
+		list    []projections.ActState
+		changes []projections.Change
+		seq     uint64
+	)
+	f := projections.Filter{Country: country, Kind: kind}
+	s.p.Read(func(p *projections.Projection) {
+		seq = p.LastSeq()
+		if err = checkKnownAt(p, knownAt); err != nil {
+			return
+		}
+		if list, err = p.List(f, projections.Query{AsOf: asOf, KnownAt: knownAt}); err != nil {
+			return
+		}
+		changes, err = p.Diff(from, to, f, knownAt)
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := jurisdictionPage{page: s.page(r, "Jurisdiction "+country+" as of "+asOf.String(), "jurisdiction"), Country: country,
+		AsOf: asOf.String(), From: from.String(), To: to.String(), KnownAt: knownAtValue(q.Get("known_at"), knownAt), Kind: string(kind)}
+	v.Seq, v.Live = seq, link("/ui/events", "country", country)
+	for _, a := range list {
+		if !a.Status.InForceOn() {
+			continue
+		}
+		v.InForce = append(v.InForce, actRow{Act: a.Act, URL: link("/ui/act", "act", string(a.Act), "as_of", v.AsOf, "known_at", v.KnownAt),
+			Title: a.Title, Kind: words(string(a.Kind)), Status: string(a.Status), Label: statusLabel(a.Status), Reason: a.Reason, Unsure: len(a.Uncertain) > 0})
+	}
+	for _, c := range changes {
+		row := changeRow{Act: c.Act, URL: link("/ui/act", "act", string(c.Act), "as_of", v.To, "known_at", v.KnownAt), Title: c.Title,
+			Before: statusLabel(c.Before), After: statusLabel(c.After), BeforeSt: string(c.Before), AfterSt: string(c.After),
+			Entered: c.EnteredForce, Left: c.LeftForce, Other: !c.EnteredForce && !c.LeftForce}
+		if c.EnteredForce {
+			v.Entered++
+		}
+		if c.LeftForce {
+			v.Left++
+		}
+		v.Changes = append(v.Changes, row)
+	}
+	v.Kinds = []option{{Value: "", Label: "every kind"}}
+	for _, k := range events.Kinds {
+		v.Kinds = append(v.Kinds, option{Value: string(k.Kind), Label: words(string(k.Kind)), Selected: k.Kind == kind})
+	}
+	s.render(w, r, http.StatusOK, "jurisdiction", v, seq)
+}
+
+// yearBefore is the same day a year earlier (29 February: 1 March).
+func yearBefore(d events.Date) events.Date {
+	if d.Year <= events.MinYear {
+		return d
+	}
+	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).AddDate(-1, 0, 0)
+	return events.MustDate(t.Format(time.DateOnly))
+}

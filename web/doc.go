@@ -1,0 +1,18 @@
+// Package web is the auditors' web interface: the life of a law at a
+// glance. It reads a projector (its projection, audit reports and applied
+// events) and serves server-rendered HTML pages:
+//
+//	GET /                    browse and search acts by jurisdiction, kind and status on a day
+//	GET /ui/act?act=         one act: status on a day as known at a time, its timeline as a chart,
+//	                         its provisions and texts, its events, verification, export link
+//	GET /ui/jurisdiction?country=   acts in force on a day, and what changed between two days
+//	GET /ui/events           server-sent events: each event the projector applies
+//	GET /ui/static/...       the one style sheet and the one small script
+//
+// Every page is complete without JavaScript: its controls are GET forms, so
+// every view is a shareable URL. The script, when it runs, updates the page
+// in place (it fetches the page's parts with partial=1 and replaces them,
+// then rewrites the URL with history.replaceState) and listens to
+// /ui/events to refresh the parts when an event of interest is recorded.
+// The assets are embedded in the binary; there is no build step.
+package web

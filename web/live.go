@@ -1,0 +1,91 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/projections"
+)
+
+// liveEvent is the data of a "recorded" server-sent event: an event the
+// projector applied.
+type liveEvent struct {
+	Seq        uint64       `json:"sequence"`
+	ID         events.ID    `json:"id"`
+	Act        events.ActID `json:"act"`
+	Type       events.Type  `json:"type"`
+	Date       events.Date  `json:"date"`
+	Instrument events.ActID `json:"instrument,omitempty"`
+	RecordedAt time.Time    `json:"recorded_at"`
+	RecordedBy string       `json:"recorded_by"`
+}
+
+// live streams server-sent events: first "hello" with the projection's
+// sequence (a page rendered before it refreshes), then "recorded" for each
+// event applied that concerns the act (act=: its own events, and those of
+// which it is the instrument) or the jurisdiction (country=), or every
+// event. A client that falls behind is disconnected; EventSource
+// reconnects and its "hello" tells it to catch up.
+func (s *Server) live(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var act events.ActID
+	if v := q.Get("act"); v != "" {
+		var err error
+		if act, err = events.ParseActID(v); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+	}
+	country := q.Get("country")
+	select {
+	case <-s.closing:
+		http.Error(w, "the server is shutting down", http.StatusServiceUnavailable)
+		return
+	default:
+	}
+	ch, cancel := s.p.Subscribe()
+	defer cancel()
+	var seq uint64
+	s.p.Read(func(p *projections.Projection) { seq = p.LastSeq() })
+
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Time{}) // a stream outlives a server's write timeout
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "retry: 2000\nevent: hello\ndata: {\"sequence\":%d}\n\n", seq)
+	if rc.Flush() != nil {
+		return
+	}
+	alive := time.NewTicker(s.alive)
+	defer alive.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.closing:
+			return
+		case <-alive.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+		case e, ok := <-ch:
+			if !ok {
+				return
+			}
+			ev := &e.Event
+			if (act != "" && ev.Act != act && ev.Instrument != act) || (country != "" && ev.Act.Country() != country) {
+				continue
+			}
+			data, _ := json.Marshal(liveEvent{Seq: e.Seq, ID: ev.ID, Act: ev.Act, Type: ev.Type, Date: ev.Date,
+				Instrument: ev.Instrument, RecordedAt: ev.RecordedAt, RecordedBy: ev.RecordedBy})
+			fmt.Fprintf(w, "id: %d\nevent: recorded\ndata: %s\n\n", e.Seq, data)
+		}
+		if rc.Flush() != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,350 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/projections"
+	"github.com/lexledger/lexledger/projector"
+)
+
+//go:embed templates/*.html static/*
+var assets embed.FS
+
+// Projector is what the interface reads. *projector.Service implements it.
+type Projector interface {
+	// Read runs fn with the projection under a read lock.
+	Read(fn func(p *projections.Projection))
+	// Report is the audit report of an act as now known.
+	Report(act events.ActID) (projector.AuditReport, error)
+	// Subscribe receives every event applied from now on.
+	Subscribe() (<-chan projections.Entry, func())
+}
+
+var _ Projector = (*projector.Service)(nil)
+
+// Options configure a Server.
+type Options struct {
+	Logger *slog.Logger
+	// Clock gives "today", the default "as of"; time.Now when nil.
+	Clock func() time.Time
+	// KeepAlive is how often a live stream sends a comment to keep proxies
+	// from closing it; 25 seconds when zero.
+	KeepAlive time.Duration
+}
+
+// Server serves the web interface. Mount it with Routes; call Close when
+// the HTTP server shuts down, so that live streams end instead of holding
+// the shutdown.
+type Server struct {
+	p       Projector
+	log     *slog.Logger
+	now     func() time.Time
+	alive   time.Duration
+	pages   map[string]*template.Template
+	static  http.Handler
+	version string // of the assets, for cache busting
+
+	closeOnce sync.Once
+	closing   chan struct{}
+}
+
+// New returns the interface over p. It panics if the embedded templates do
+// not parse, which a test of this package catches.
+func New(p Projector, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.KeepAlive <= 0 {
+		opts.KeepAlive = 25 * time.Second
+	}
+	static, err := fs.Sub(assets, "static")
+	if err != nil {
+		panic(err)
+	}
+	s := &Server{p: p, log: opts.Logger.With("component", "web"), now: opts.Clock, alive: opts.KeepAlive,
+		static: http.StripPrefix("/ui/static/", http.FileServerFS(static)), closing: make(chan struct{}),
+		version: assetVersion()}
+	s.pages = map[string]*template.Template{}
+	for _, name := range []string{"browse", "act", "jurisdiction", "error"} {
+		s.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return s
+}
+
+// assetVersion is a digest of the static files, appended to their URLs.
+func assetVersion() string {
+	h := sha256.New()
+	fs.WalkDir(assets, "static", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := assets.ReadFile(path)
+			h.Write([]byte(path))
+			h.Write(b)
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// Routes mounts the interface on mux: GET / and GET /ui/....
+func (s *Server) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", s.browse)
+	mux.HandleFunc("GET /ui/{$}", s.browse)
+	mux.HandleFunc("GET /ui/act", s.act)
+	mux.HandleFunc("GET /ui/jurisdiction", s.jurisdiction)
+	mux.HandleFunc("GET /ui/events", s.live)
+	mux.HandleFunc("GET /ui/static/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if r.URL.Query().Get("v") == s.version {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		s.static.ServeHTTP(w, r)
+	})
+}
+
+// Close ends the live streams; later ones end at once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+}
+
+// page is what every page's layout needs.
+type page struct {
+	Title   string // of the document
+	Nav     string // the current section: acts, jurisdiction
+	Asset   string // the assets' version
+	Seq     uint64 // the projection's sequence the page shows
+	Live    string // the live events URL the page listens to ("" none)
+	Partial bool
+}
+
+// render writes a page, or only its parts when the request asks for them
+// (partial=1, what the script fetches).
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any, seq uint64) {
+	t := s.pages[name]
+	tmpl := "layout"
+	if r.URL.Query().Get("partial") == "1" {
+		tmpl = "parts"
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, tmpl, data); err != nil {
+		s.log.Error("render page", "page", name, "err", err)
+		http.Error(w, "internal error: the page could not be rendered", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set(projector.HeaderSeq, strconv.FormatUint(seq, 10))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorPage is the page of a request that cannot be answered.
+type errorPage struct {
+	page
+	Status  int
+	Message string
+}
+
+// fail renders err as a page: a message that says what to do instead.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := ledger.DescribeError(err)
+	if status >= 500 {
+		s.log.Error("page failed", "path", r.URL.Path, "status", status, "err", err)
+	}
+	p := errorPage{page: s.page(r, "Cannot show this page", ""), Status: status, Message: body.Error.Message}
+	s.render(w, r, status, "error", p, 0)
+}
+
+func (s *Server) page(r *http.Request, title, nav string) page {
+	return page{Title: title, Nav: nav, Asset: s.version, Partial: r.URL.Query().Get("partial") == "1"}
+}
+
+// today is the default valid day.
+func (s *Server) today() events.Date {
+	return events.MustDate(s.now().UTC().Format(time.DateOnly))
+}
+
+func badParam(name, value, want string) error {
+	return events.Errorf(events.CodeInvalid, "%s=%q is not valid: %s", name, value, want)
+}
+
+// parseDay reads a valid-time day; empty means def.
+func parseDay(name, v string, def events.Date) (events.Date, error) {
+	if v == "" {
+		return def, nil
+	}
+	d, err := events.ParseDate(v)
+	if err != nil || d.Precision() != events.Day {
+		return events.Date{}, badParam(name, v, "give a day as YYYY-MM-DD, such as 2009-07-01")
+	}
+	return d, nil
+}
+
+// parseKnownAt reads a record time: RFC 3339, a time without a zone (UTC),
+// or a day meaning the end of that day (UTC), as the query API does.
+func parseKnownAt(v string) (*time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return &t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return &t, nil
+		}
+	}
+	if d, err := time.Parse(time.DateOnly, v); err == nil {
+		t := d.Add(24*time.Hour - time.Nanosecond)
+		return &t, nil
+	}
+	return nil, badParam("known_at", v, "give a record time as 2026-11-25T22:00:01Z, or a day (the end of that day, UTC), or leave it empty for the record as it stands")
+}
+
+// checkKnownAt refuses a record time before the ledger's first record:
+// nothing was on record then.
+func checkKnownAt(p *projections.Projection, t *time.Time) error {
+	if t == nil {
+		return nil
+	}
+	if first, ok := p.FirstRecord(); ok && t.Before(first) {
+		return events.Errorf(events.CodeInvalid, "known_at %s is before the ledger began (its first event was recorded at %s): nothing was on record then; ask about a later time, or leave it empty",
+			t.UTC().Format(time.RFC3339), first.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// knownAtValue is the form's value for a record time: what was asked,
+// normalised.
+func knownAtValue(raw string, t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	if len(raw) == len(time.DateOnly) {
+		return raw
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+var errNoAct = events.Errorf(events.CodeInvalid, "name the act with act=, such as act=/akn/kz/act/code/1997-07-16/167, or find it on the home page")
+
+func actParam(r *http.Request) (events.ActID, error) {
+	v := r.URL.Query().Get("act")
+	if v == "" {
+		return "", errNoAct
+	}
+	return events.ParseActID(v)
+}
+
+// isNotFound reports whether err says an act is unknown.
+func isNotFound(err error) bool {
+	var e *events.Error
+	return errors.As(err, &e) && e.Code == events.CodeNotFound
+}
+
+// statusLabels are the statuses in words.
+var statusLabels = map[projections.Status]string{
+	projections.NotAdopted:        "not adopted",
+	projections.AdoptedNotInForce: "adopted, not in force",
+	projections.PartiallyInForce:  "partially in force",
+	projections.InForce:           "in force",
+	projections.Suspended:         "in force, suspended",
+	projections.Repealed:          "repealed",
+	projections.Expired:           "expired",
+	projections.Annulled:          "annulled",
+}
+
+func statusLabel(s projections.Status) string {
+	if l, ok := statusLabels[s]; ok {
+		return l
+	}
+	return string(s)
+}
+
+// provisionLabels are the provision statuses in words.
+var provisionLabels = map[string]string{
+	projections.ProvisionInForce:    "in force",
+	projections.ProvisionSuspended:  "suspended",
+	projections.ProvisionNotInForce: "not in force",
+}
+
+func provisionLabel(s string) string {
+	if l, ok := provisionLabels[s]; ok {
+		return l
+	}
+	return s
+}
+
+// words turns an identifier such as suspension_lifted into words.
+func words(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c == '_' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
+
+// precisionNote says how well a date is known.
+func precisionNote(d events.Date) string {
+	switch d.Precision() {
+	case events.Month:
+		return "known only to the month"
+	case events.Year:
+		return "known only to the year"
+	}
+	return ""
+}
+
+var funcs = template.FuncMap{
+	"add":       func(a, b float64) float64 { return a + b },
+	"sub":       func(a, b float64) float64 { return a - b },
+	"plotLeft":  func() float64 { return plotLeft },
+	"plotRight": func() float64 { return plotRight },
+	"status":    statusLabel,
+	"provision": provisionLabel,
+	"words":     words,
+	"precision": precisionNote,
+	"utc": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	},
+	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
+	"short": func(s string) string {
+		if len(s) > 12 {
+			return s[:12] + "…"
+		}
+		return s
+	},
+	"plural": func(n int, one, many string) string {
+		if n == 1 {
+			return fmt.Sprintf("%d %s", n, one)
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	},
+}
