@@ -49,7 +49,10 @@ type Sink interface {
 // Options configure a Service.
 type Options struct {
 	// SnapshotEvery and SnapshotInterval say how often the state is saved:
-	// after so many events or so much time with new events, whichever first.
+	// after so many new events, or so much time with at least a tenth as
+	// many. A snapshot costs a write of the whole state, so past
+	// SnapshotEvery the step grows with the state (half of the events
+	// applied), keeping the cost per event constant.
 	SnapshotEvery    int
 	SnapshotInterval time.Duration
 	// Feed publishes state changes and day notices; off for rebuilds.
@@ -95,7 +98,7 @@ func New(src Source, sink Sink, opts Options) *Service {
 		opts.SnapshotEvery = 50000
 	}
 	if opts.SnapshotInterval <= 0 {
-		opts.SnapshotInterval = 30 * time.Second
+		opts.SnapshotInterval = 5 * time.Minute
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
@@ -220,7 +223,7 @@ func (s *Service) Run(ctx context.Context) error {
 		if s.opts.Progress != nil && st.Seq <= total {
 			s.opts.Progress(st.Seq, total)
 		}
-		if sinceSnap >= s.opts.SnapshotEvery || (sinceSnap > 0 && time.Since(lastSnap) > s.opts.SnapshotInterval) {
+		if s.snapshotDue(sinceSnap, lastSnap) {
 			if err := s.snapshot(ctx); err != nil {
 				s.log.Warn("snapshot failed", "err", err)
 			} else {
@@ -387,6 +390,15 @@ func (s *Service) notices(ctx context.Context, today string) {
 			s.log.Warn("day notice failed", "act", c.Act, "what", what, "err", err)
 		}
 	}
+}
+
+// snapshotDue reports whether to save a snapshot now, after since new
+// events and the time since the last one.
+func (s *Service) snapshotDue(since int, last time.Time) bool {
+	var total uint64
+	s.Read(func(p *projections.Projection) { total = p.Events() })
+	step := max(s.opts.SnapshotEvery, int(total/2))
+	return since >= step || (since >= max(1, step/10) && time.Since(last) > s.opts.SnapshotInterval)
 }
 
 // snapshot saves the projection under its checkpoint.

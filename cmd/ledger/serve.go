@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // profiles on --pprof's address only
 	"path/filepath"
 	"time"
 
@@ -38,6 +39,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	replicas := fs.Int("replicas", 1, "stream replicas when the stream is created (3 on a cluster)")
 	stream := fs.String("stream", natsjs.DefaultStream, "JetStream stream name")
 	logFormat := fs.String("log", "text", "log format: text or json")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) on this address, such as 127.0.0.1:6060; off by default")
 	withProjector := fs.Bool("projector", true, "also run a projector in process and serve its queries on the same address")
 	keyFile := fs.String("checkpoint-key", "", "the projector signs checkpoints with the nkey seed in this file (created if missing); default: DATA/checkpoint.nk when the server is embedded, none otherwise")
 	if done, err := cli.Parse(fs, args); done {
@@ -48,6 +50,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *syncMode != "always" && *syncMode != "interval" {
 		return fmt.Errorf("--sync must be 'always' or 'interval', not %q", *syncMode)
+	}
+	if *pprofAddr != "" {
+		go func() {
+			// http.DefaultServeMux holds the profiles (net/http/pprof).
+			if err := http.ListenAndServe(*pprofAddr, nil); err != nil {
+				fmt.Fprintf(stderr, "pprof server: %v\n", err)
+			}
+		}()
 	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if *logFormat == "json" {
