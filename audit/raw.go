@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 
 	"github.com/lexledger/lexledger/events"
 )
@@ -23,12 +24,7 @@ const (
 func (v *Verifier) AddRaw(seq uint64, act events.ActID, data []byte) {
 	hash, prev, canonicalLen, ok := splitTail(data)
 	if !ok {
-		e, err := events.Decode(data)
-		if err != nil {
-			v.Bad(seq, string(act), err)
-			return
-		}
-		v.Add(seq, &e)
+		v.addDecoded(seq, act, data)
 		return
 	}
 	h := sha256.New()
@@ -38,12 +34,7 @@ func (v *Verifier) AddRaw(seq uint64, act events.ActID, data []byte) {
 	h.Sum(got[:0])
 	if got != hash {
 		// Altered: decode for a precise message (or report it unreadable).
-		e, err := events.Decode(data)
-		if err != nil {
-			v.Bad(seq, string(act), err)
-			return
-		}
-		v.Add(seq, &e)
+		v.addDecoded(seq, act, data)
 		return
 	}
 	if seq != v.lastSeq+1 {
@@ -64,14 +55,47 @@ func splitTail(data []byte) (hash, prev events.Digest, canonicalLen int, ok bool
 	if n < hashTail+2 || !bytes.Equal(data[n-hashTail:n-hashTail+9], []byte(`,"hash":"`)) || !bytes.Equal(data[n-2:], []byte(`"}`)) {
 		return hash, prev, 0, false
 	}
+	if !lowerHex(data[n-hashTail+9 : n-2]) {
+		return hash, prev, 0, false
+	}
 	if _, err := hex.Decode(hash[:], data[n-hashTail+9:n-2]); err != nil {
 		return hash, prev, 0, false
 	}
 	canonicalLen = n - hashTail
 	if p := canonicalLen - prevTail; p > 0 && bytes.Equal(data[p:p+14], []byte(`,"prev_hash":"`)) && data[canonicalLen-1] == '"' {
+		if !lowerHex(data[p+14 : canonicalLen-1]) {
+			return hash, prev, 0, false
+		}
 		if _, err := hex.Decode(prev[:], data[p+14:canonicalLen-1]); err != nil {
 			return hash, prev, 0, false
 		}
 	}
 	return hash, prev, canonicalLen, true
+}
+
+// addDecoded checks an event that the fast path could not: it decodes it,
+// and reports stored bytes that are not the ledger's own encoding of the
+// event they decode to (an id in lower case, an escape in upper case): the
+// content may hash right, but the record was changed.
+func (v *Verifier) addDecoded(seq uint64, act events.ActID, data []byte) {
+	e, err := events.Decode(data)
+	if err != nil {
+		v.Bad(seq, act, err)
+		return
+	}
+	v.Add(seq, &e)
+	if e.Schema >= 2 {
+		if enc, err := events.Encode(&e); err == nil && !bytes.Equal(enc, data) {
+			v.fail(Failure{Seq: seq, Act: act, Kind: "hash", Message: fmt.Sprintf("the event at sequence %d is stored in bytes that are not the ledger's encoding of it: the stored record was altered", seq)})
+		}
+	}
+}
+
+func lowerHex(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

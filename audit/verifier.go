@@ -87,21 +87,22 @@ func (v *Verifier) Add(seq uint64, e *events.Event) {
 	v.tree.Append(leaf)
 }
 
-// Bad records an event that could not be read at all.
-func (v *Verifier) Bad(seq uint64, subject string, err error) {
+// Bad records an event that could not be read at all; act may be empty
+// when the subject names none.
+func (v *Verifier) Bad(seq uint64, act events.ActID, err error) {
 	if seq != v.lastSeq+1 {
-		v.fail(Failure{Seq: seq, Kind: "gap", Message: gapMessage(seq, v.lastSeq)})
+		v.fail(Failure{Seq: seq, Act: act, Kind: "gap", Message: gapMessage(seq, v.lastSeq)})
 	}
 	v.lastSeq = seq
 	v.events++
-	v.fail(Failure{Seq: seq, Kind: "decode", Message: fmt.Sprintf("sequence %d on %s does not hold a readable event: %v", seq, subject, err)})
+	v.fail(Failure{Seq: seq, Act: act, Kind: "decode", Message: fmt.Sprintf("sequence %d does not hold a readable event: %v", seq, err)})
 	// Keep the tree aligned with the stream: a leaf that no honest
 	// checkpoint can have signed.
 	v.tree.Append(merkle.LeafHash([]byte("unreadable")))
 }
 
-// Check verifies a checkpoint against the replay so far. A checkpoint of a
-// tree larger than the replay is checked later, by CheckPending.
+// Check verifies a checkpoint against the replay so far: run it after the
+// replay, so that every checkpoint's tree is within the replayed one.
 func (v *Verifier) Check(c Checkpoint) {
 	v.checked++
 	if err := c.Verify(v.trusted); err != nil {

@@ -364,7 +364,7 @@ func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[ledger.Stored,
 			if !yield(ledger.Stored{Seq: seq, Time: md.Timestamp, Event: e}, nil) {
 				return
 			}
-			if seq == last {
+			if seq >= last || md.NumPending == 0 {
 				return
 			}
 		}
@@ -384,11 +384,13 @@ type Raw struct {
 // time of the call, without decoding the events.
 func (s *Store) ReadRaw(ctx context.Context) iter.Seq2[Raw, error] {
 	return func(yield func(Raw, error) bool) {
-		last, err := s.LastSeq(ctx)
-		if err != nil || last == 0 {
-			if err != nil {
-				yield(Raw{}, err)
-			}
+		info, err := s.stream.Info(ctx)
+		if err != nil {
+			yield(Raw{}, mapError(err))
+			return
+		}
+		last := info.State.LastSeq
+		if last == 0 || info.State.Msgs == 0 {
 			return
 		}
 		cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
@@ -417,7 +419,9 @@ func (s *Store) ReadRaw(ctx context.Context) iter.Seq2[Raw, error] {
 			if !yield(Raw{Seq: md.Sequence.Stream, Act: act, Subject: m.Subject(), Data: m.Data(), Err: aerr}, nil) {
 				return
 			}
-			if md.Sequence.Stream >= last {
+			// The last sequence may have been deleted (a tampered copy):
+			// nothing pending means the replay is complete.
+			if md.Sequence.Stream >= last || md.NumPending == 0 {
 				return
 			}
 		}

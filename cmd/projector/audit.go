@@ -98,7 +98,7 @@ func verifyStream(ctx context.Context, store *natsjs.Store, views *natsjs.Views,
 			return audit.Report{}, 0, fmt.Errorf("replay stopped after sequence %d: %w", v.Report().LastSeq, err)
 		}
 		if raw.Err != nil {
-			v.Bad(raw.Seq, raw.Subject, raw.Err)
+			v.Bad(raw.Seq, "", fmt.Errorf("subject %s: %w", raw.Subject, raw.Err))
 		} else {
 			v.AddRaw(raw.Seq, raw.Act, raw.Data)
 		}
@@ -151,9 +151,9 @@ func runProof(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cli.NewClient(*server).Do(ctx, "GET", "/v1/proof?event="+fs.Arg(0), nil, &p); err != nil {
 		return err
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(p)
+	// Compact, so that the event in the file is byte for byte the event as
+	// stored, for the by-hand check of docs/VERIFY.md.
+	return json.NewEncoder(stdout).Encode(p)
 }
 
 // runCheckProof checks an inclusion proof offline: no ledger, no network.
