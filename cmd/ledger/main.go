@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/lexledger/lexledger/internal/cli"
 )
@@ -29,15 +27,7 @@ Run 'ledger COMMAND --help' for the flags of a command.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		if !errors.Is(err, cli.ErrReported) {
-			fmt.Fprintln(os.Stderr, "ledger:", err)
-		}
-		os.Exit(1)
-	}
+	cli.Main("ledger", func(ctx context.Context) error { return run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr) })
 }
 
 // run is the whole program, callable from tests.

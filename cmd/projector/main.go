@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/lexledger/lexledger/internal/cli"
 )
@@ -36,15 +34,7 @@ The query commands ask a running projector: 'ledger serve' runs one (the default
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		if !errors.Is(err, cli.ErrReported) {
-			fmt.Fprintln(os.Stderr, "projector:", err)
-		}
-		os.Exit(1)
-	}
+	cli.Main("projector", func(ctx context.Context) error { return run(ctx, os.Args[1:], os.Stdout, os.Stderr) })
 }
 
 // run is the whole program, callable from tests.

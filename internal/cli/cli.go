@@ -13,7 +13,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lexledger/lexledger/ledger"
@@ -135,4 +137,19 @@ func (c *Client) Raw(ctx context.Context, path string, w io.Writer) error {
 	}
 	_, err = io.Copy(w, resp.Body)
 	return err
+}
+
+// Main runs a command's run function with a context that SIGINT and
+// SIGTERM cancel, prints its error (unless already reported) prefixed by
+// the command's name, and exits non-zero on error.
+func Main(name string, run func(ctx context.Context) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx)
+	stop()
+	if err != nil {
+		if !errors.Is(err, ErrReported) {
+			fmt.Fprintln(os.Stderr, name+":", err)
+		}
+		os.Exit(1)
+	}
 }
