@@ -254,9 +254,28 @@ func (m *model) wholeEnding(d events.DayNum) *rule {
 	return end
 }
 
+// lawOn reports whether the act is law on day d for valid time: adopted
+// by then, or adopted later with a commencement that reaches back to d (a
+// retroactive law: the validator admits a commencement before adoption
+// only when it is flagged so).
+func (m *model) lawOn(d events.DayNum) bool {
+	if m.law.IsZero() {
+		return false
+	}
+	if d >= m.law.Earliest() {
+		return true
+	}
+	for i := range m.commencements {
+		if m.commencements[i].fromDay() <= d {
+			return true
+		}
+	}
+	return false
+}
+
 // statusOn decides the act's status on day d.
 func (m *model) statusOn(d events.DayNum) verdict {
-	if m.law.IsZero() || d < m.law.Earliest() {
+	if !m.lawOn(d) {
 		if m.terminal != nil {
 			return verdict{NotAdopted, string(m.terminal.Type) + " on " + m.terminal.Date.String(), []events.ID{m.terminal.ID}}
 		}
@@ -371,7 +390,7 @@ func (m *model) uncertainOn(d events.DayNum) []events.Date {
 
 // provisionOn reports a provision's state on day d.
 func (m *model) provisionOn(eid string, d events.DayNum) (inForce, suspended bool, text *textVersion) {
-	if !m.law.IsZero() && d >= m.law.Earliest() && m.wholeEnding(d) == nil {
+	if m.lawOn(d) && m.wholeEnding(d) == nil {
 		for _, c := range m.commencements {
 			if c.fromDay() <= d && events.Covers(c.provisions, eid) && !(len(c.except) > 0 && events.Covers(c.except, eid)) {
 				inForce = true

@@ -130,11 +130,9 @@ func edgeCases() []edgeCase {
 			},
 		},
 		{
-			// The package's choice: nothing is in force before the act's
-			// adoption, even with a retroactive commencement; from the
-			// adoption on it is in force "from" the retroactive date. See
-			// the report: DOMAIN.md's "a retroactive law makes the two
-			// answers differ" suggests in_force on those days.
+			// A retroactive commencement puts the act in force from its
+			// date, before its adoption (DOMAIN.md: a retroactive law makes
+			// "in force on D" differ from "as known at T").
 			name: "retroactive commencement",
 			act:  refugees,
 			build: func(l *ledger) map[string]*time.Time {
@@ -145,8 +143,8 @@ func edgeCases() []edgeCase {
 			},
 			wants: []want{
 				{asOf: "2009-06-30", status: notAdopted, reason: "adopted later, on 2009-12-04"},
-				{asOf: "2009-07-01", status: notAdopted, reason: "adopted later, on 2009-12-04"},
-				{asOf: "2009-12-03", status: notAdopted, reason: "adopted later, on 2009-12-04"},
+				{asOf: "2009-07-01", status: inForce, reason: "in force from 2009-07-01"},
+				{asOf: "2009-12-03", status: inForce, reason: "in force from 2009-07-01"},
 				{asOf: "2009-12-04", status: inForce, reason: "in force from 2009-07-01"},
 			},
 			more: func(t *testing.T, l *ledger, _ map[string]*time.Time) {

@@ -291,8 +291,25 @@ type refVerdict struct {
 var endingStatus = map[events.Type]projections.Status{events.Repealed: projections.Repealed,
 	events.Expired: projections.Expired, events.Annulled: projections.Annulled}
 
+// lawOn: adopted by day d, or adopted later with a commencement reaching
+// back to d (a retroactive law).
+func (m *refModel) lawOn(d events.DayNum) bool {
+	if m.law.IsZero() {
+		return false
+	}
+	if d >= m.law.Earliest() {
+		return true
+	}
+	for i := range m.comms {
+		if m.comms[i].from.Earliest() <= d {
+			return true
+		}
+	}
+	return false
+}
+
 func (m *refModel) statusOn(d events.DayNum) refVerdict {
-	if m.law.IsZero() || d < m.law.Earliest() {
+	if !m.lawOn(d) {
 		switch {
 		case m.terminal != nil:
 			return refVerdict{projections.NotAdopted, []string{string(m.terminal.Type) + " on " + m.terminal.Date.String()}}
@@ -360,7 +377,7 @@ func (m *refModel) exceptsCommenced(c *refComm, d events.DayNum) bool {
 // has not ended; suspended while a suspension covering it runs.
 func (m *refModel) provisionOn(eid string, d events.DayNum) (status string, text *refText) {
 	in, sus := false, false
-	if !m.law.IsZero() && d >= m.law.Earliest() && m.endedOn(d) == nil {
+	if m.lawOn(d) && m.endedOn(d) == nil {
 		for i := range m.comms {
 			c := &m.comms[i]
 			if c.from.Earliest() <= d && covers(c.provisions, eid) && !c.excluded(eid) {
