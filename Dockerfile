@@ -1,0 +1,33 @@
+# The ledger and the projector, each in an image of its own:
+#   docker build --target ledger -t lexledger/ledger .
+#   docker build --target projector -t lexledger/projector .
+# docker-compose.yml builds both.
+
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ENV CGO_ENABLED=0
+RUN go build -trimpath -ldflags="-s -w" -o /out/ledger ./cmd/ledger \
+ && go build -trimpath -ldflags="-s -w" -o /out/projector ./cmd/projector
+
+# Alpine rather than distroless: the health checks need busybox's wget.
+FROM alpine:3.22 AS runtime
+RUN addgroup -S -g 10001 lex \
+ && adduser -S -D -H -u 10001 -G lex -h /var/lib/lexledger lex \
+ && install -d -o lex -g lex /var/lib/lexledger
+WORKDIR /var/lib/lexledger
+USER 10001:10001
+
+FROM runtime AS projector
+COPY --from=build /out/projector /usr/local/bin/projector
+EXPOSE 8081
+ENTRYPOINT ["/usr/local/bin/projector"]
+CMD ["serve", "--help"]
+
+FROM runtime AS ledger
+COPY --from=build /out/ledger /usr/local/bin/ledger
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/ledger"]
+CMD ["serve", "--help"]
