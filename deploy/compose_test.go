@@ -1,0 +1,358 @@
+package deploy_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+const root = ".." // the repository's root, from this package
+
+// loadCompose loads docker-compose.yml as docker compose would.
+func loadCompose(t *testing.T) *types.Project {
+	t.Helper()
+	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
+		cli.WithWorkingDirectory(root), cli.WithResolvedPaths(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := opts.LoadProject(context.Background())
+	if err != nil {
+		t.Fatalf("docker-compose.yml does not load: %v", err)
+	}
+	return p
+}
+
+// binaryOf names the binary a service runs: its build target, which is the
+// Dockerfile stage whose entrypoint is that binary.
+func binaryOf(s types.ServiceConfig) string {
+	if s.Build != nil {
+		return s.Build.Target
+	}
+	if strings.HasPrefix(s.Image, "nats:") {
+		return "nats-server"
+	}
+	return ""
+}
+
+func servicesOf(p *types.Project, bin string) []types.ServiceConfig {
+	var out []types.ServiceConfig
+	for _, name := range slices.Sorted(func(yield func(string) bool) {
+		for n := range p.Services {
+			if !yield(n) {
+				return
+			}
+		}
+	}) {
+		if s := p.Services[name]; binaryOf(s) == bin {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// The compose file loads, and holds three NATS nodes with JetStream, sync
+// always and routes to each other, two ledgers and two projectors, each with
+// a health check, started only once the nodes are healthy.
+func TestComposeTopology(t *testing.T) {
+	p := loadCompose(t)
+	natsNodes, ledgers, projectors := servicesOf(p, "nats-server"), servicesOf(p, "ledger"), servicesOf(p, "projector")
+	if len(natsNodes) != 3 || len(ledgers) != 2 || len(projectors) != 2 || len(p.Services) != 7 {
+		t.Fatalf("got %d NATS nodes, %d ledgers and %d projectors in %d services, want 3, 2 and 2 in 7",
+			len(natsNodes), len(ledgers), len(projectors), len(p.Services))
+	}
+	for _, s := range p.Services {
+		h := s.HealthCheck
+		if h == nil || h.Disable || len(h.Test) < 2 || h.Test[0] != "CMD" {
+			t.Errorf("service %s has no health check run as a command: %+v", s.Name, h)
+		}
+	}
+	var nodes []string
+	for _, s := range natsNodes {
+		nodes = append(nodes, s.Name)
+	}
+	wantRoutes := map[string]bool{}
+	for _, n := range nodes {
+		wantRoutes[n+":6222"] = true
+	}
+	version := moduleVersion(t, "github.com/nats-io/nats-server/v2")
+	names := map[string]bool{}
+	for _, s := range natsNodes {
+		if want := "nats:" + strings.TrimPrefix(version, "v") + "-alpine"; s.Image != want {
+			t.Errorf("%s runs %s, want %s: the pinned official image of the nats-server the tests run (go.mod)", s.Name, s.Image, want)
+		}
+		o := natsOptions(t, s)
+		if o == nil {
+			continue
+		}
+		names[o.ServerName] = true
+		if o.ServerName != s.Name {
+			t.Errorf("%s calls itself %q", s.Name, o.ServerName)
+		}
+		if !o.JetStream || !o.SyncAlways {
+			t.Errorf("%s: jetstream %v, sync_interval always %v; want both", s.Name, o.JetStream, o.SyncAlways)
+		}
+		if o.Port != 4222 || o.Cluster.Port != 6222 || o.HTTPPort != 8222 {
+			t.Errorf("%s listens on client %d, cluster %d, monitor %d; want 4222, 6222, 8222", s.Name, o.Port, o.Cluster.Port, o.HTTPPort)
+		}
+		if o.Cluster.Name != "lexledger" {
+			t.Errorf("%s is in cluster %q, want lexledger", s.Name, o.Cluster.Name)
+		}
+		got := map[string]bool{}
+		for _, r := range o.Routes {
+			got[r.Host] = true
+		}
+		if fmt.Sprint(got) != fmt.Sprint(wantRoutes) {
+			t.Errorf("%s routes to %v, want every node: %v", s.Name, got, wantRoutes)
+		}
+		if !onNamedVolume(p, s, o.StoreDir) {
+			t.Errorf("%s stores JetStream in %s, which is on no named volume of its own", s.Name, o.StoreDir)
+		}
+		if hc := strings.Join(s.HealthCheck.Test, " "); !strings.Contains(hc, "http://localhost:8222/healthz") {
+			t.Errorf("%s's health check %q does not ask the monitor port's /healthz", s.Name, hc)
+		}
+	}
+	if len(names) != 3 {
+		t.Errorf("the nodes' server names %v are not three distinct ones", names)
+	}
+	for _, s := range append(slices.Clone(ledgers), projectors...) {
+		for _, n := range nodes {
+			if d, ok := s.DependsOn[n]; !ok || d.Condition != types.ServiceConditionHealthy {
+				t.Errorf("%s does not wait for %s to be healthy: %+v", s.Name, n, s.DependsOn)
+			}
+		}
+		flags := commandFlags(s.Command)
+		urls := strings.Split(flags["nats-url"], ",")
+		var hosts []string
+		for _, u := range urls {
+			pu, err := url.Parse(u)
+			if err != nil || pu.Scheme != "nats" || pu.Port() != "4222" {
+				t.Errorf("%s: --nats-url %q is not nats://node:4222", s.Name, u)
+				continue
+			}
+			hosts = append(hosts, pu.Hostname())
+		}
+		if slices.Sort(hosts); !slices.Equal(hosts, nodes) {
+			t.Errorf("%s connects to %v, want every node %v", s.Name, hosts, nodes)
+		}
+		if flags["replicas"] != "3" {
+			t.Errorf("%s creates its stream or buckets with --replicas %q, want 3", s.Name, flags["replicas"])
+		}
+		_, port, _ := strings.Cut(flags["http"], ":")
+		if hc := strings.Join(s.HealthCheck.Test, " "); port == "" || !strings.Contains(hc, "localhost:"+port+"/") {
+			t.Errorf("%s serves HTTP on %q but its health check is %q", s.Name, flags["http"], hc)
+		}
+	}
+	for _, s := range ledgers {
+		if flags := commandFlags(s.Command); flags["projector"] != "false" {
+			t.Errorf("%s runs a projector in process: the projectors are services of their own", s.Name)
+		}
+	}
+}
+
+// Every service's command is a subcommand of its binary, and every flag it
+// passes is one that `BINARY SUBCOMMAND --help` lists.
+func TestComposeCommandsExistInTheBinaries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binaries")
+	}
+	p := loadCompose(t)
+	for _, s := range p.Services {
+		bin := binaryOf(s)
+		if bin == "" {
+			t.Errorf("service %s runs neither a build target of the Dockerfile nor the nats image", s.Name)
+			continue
+		}
+		args := []string(s.Command)
+		if bin == "nats-server" {
+			if len(args) == 0 || args[0] != "nats-server" {
+				t.Errorf("%s: command %q does not run nats-server", s.Name, args)
+				continue
+			}
+			args = args[1:]
+		} else if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			t.Errorf("%s: command %q names no subcommand of %s", s.Name, args, bin)
+			continue
+		}
+		helpArgs := []string{"--help"}
+		if bin != "nats-server" {
+			helpArgs = []string{args[0], "--help"}
+		}
+		known := helpFlags(t, binary(t, bin), helpArgs...)
+		for _, a := range args {
+			if !strings.HasPrefix(a, "-") {
+				continue
+			}
+			name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			if !known[name] {
+				t.Errorf("%s: %s %s has no flag %s (its --help lists %v)", s.Name, bin, strings.Join(helpArgs[:len(helpArgs)-1], " "), a, slices.Sorted(mapKeys(known)))
+			}
+		}
+	}
+}
+
+// The Dockerfile builds both binaries statically in golang:1.26 and runs
+// each as a non-root user, with its binary as the entrypoint of the stage
+// that the compose file builds.
+func TestDockerfile(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages := map[string][]string{} // stage name: its lines
+	var cur string
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if f := strings.Fields(line); len(f) == 4 && f[0] == "FROM" && strings.EqualFold(f[2], "AS") {
+			cur = f[3]
+		}
+		stages[cur] = append(stages[cur], line)
+	}
+	all := string(b)
+	for _, want := range []string{"FROM golang:1.26 AS build", "CGO_ENABLED=0", "./cmd/ledger", "./cmd/projector"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the Dockerfile lacks %q", want)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^USER [1-9][0-9]*`).MatchString(all) {
+		t.Error("the Dockerfile sets no non-root USER")
+	}
+	for _, bin := range []string{"ledger", "projector"} {
+		want := fmt.Sprintf(`ENTRYPOINT ["/usr/local/bin/%s"]`, bin)
+		if !slices.Contains(stages[bin], want) {
+			t.Errorf("stage %s has no %s: %q", bin, want, stages[bin])
+		}
+	}
+	for _, s := range loadCompose(t).Services {
+		if s.Build != nil && stages[s.Build.Target] == nil {
+			t.Errorf("%s builds target %q, which the Dockerfile does not have", s.Name, s.Build.Target)
+		}
+	}
+}
+
+// helpFlags runs bin with args (ending in --help) and returns the flag names
+// its usage lists: Go's flag package prints "  -name type"; nats-server
+// prints "    -a, --addr, --net <host>".
+func helpFlags(t *testing.T, bin string, args ...string) map[string]bool {
+	t.Helper()
+	out, _ := exec.Command(bin, args...).CombinedOutput() // --help may exit non-zero
+	known := map[string]bool{}
+	re := regexp.MustCompile(`(?:^|[\s,])--?([A-Za-z][A-Za-z0-9_-]*)`)
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if !strings.HasPrefix(line, "-") {
+			continue // a description, not a flag's line
+		}
+		names, _, _ := strings.Cut(line, "  ") // the flags, before their description
+		for _, m := range re.FindAllStringSubmatch(names, -1) {
+			known[m[1]] = true
+		}
+	}
+	if len(known) == 0 {
+		t.Fatalf("%s %s lists no flags:\n%s", bin, strings.Join(args, " "), out)
+	}
+	return known
+}
+
+// commandFlags returns the flags of a command: --name value or --name=value;
+// a flag followed by another flag has the value "true".
+func commandFlags(cmd []string) map[string]string {
+	out := map[string]string{}
+	for i := 0; i < len(cmd); i++ {
+		a := cmd[i]
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		name, val, ok := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !ok {
+			val = "true"
+			if i+1 < len(cmd) && !strings.HasPrefix(cmd[i+1], "-") {
+				val = cmd[i+1]
+				i++
+			}
+		}
+		out[name] = val
+	}
+	return out
+}
+
+// natsOptions parses the configuration file that a NATS service mounts, with
+// nats-server's own parser.
+func natsOptions(t *testing.T, s types.ServiceConfig) *server.Options {
+	t.Helper()
+	flags := commandFlags(s.Command)
+	target := flags["config"]
+	if target == "" {
+		target = flags["c"]
+	}
+	for _, v := range s.Volumes {
+		if v.Type == types.VolumeTypeBind && v.Target == target {
+			o, err := server.ProcessConfigFile(v.Source)
+			if err != nil {
+				t.Errorf("%s: %s does not parse: %v", s.Name, v.Source, err)
+				return nil
+			}
+			return o
+		}
+	}
+	t.Errorf("%s: its --config %q is not a file mounted from the repository", s.Name, target)
+	return nil
+}
+
+// onNamedVolume reports whether dir is on a named volume that only this
+// service mounts.
+func onNamedVolume(p *types.Project, s types.ServiceConfig, dir string) bool {
+	for _, v := range s.Volumes {
+		if v.Type != types.VolumeTypeVolume || !strings.HasPrefix(dir+"/", strings.TrimSuffix(v.Target, "/")+"/") {
+			continue
+		}
+		if _, ok := p.Volumes[v.Source]; !ok {
+			return false
+		}
+		for _, o := range p.Services {
+			if o.Name == s.Name {
+				continue
+			}
+			for _, ov := range o.Volumes {
+				if ov.Source == v.Source {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// moduleVersion returns the version of a module in go.mod.
+func moduleVersion(t *testing.T, path string) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", path).Output()
+	if err != nil {
+		t.Fatalf("go list -m %s: %v", path, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package deploy_test
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// bins holds the binaries built once for the package's tests.
+var bins struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bins.dir != "" {
+		os.RemoveAll(bins.dir)
+	}
+	os.Exit(code)
+}
+
+// binary returns the path of a binary of this module (or its dependency
+// nats-server, at the version in go.mod), building all three the first
+// time it is asked.
+func binary(t *testing.T, name string) string {
+	t.Helper()
+	bins.once.Do(func() {
+		bins.dir, bins.err = os.MkdirTemp("", "lexledger-deploy-")
+		if bins.err != nil {
+			return
+		}
+		for bin, pkg := range map[string]string{
+			"ledger":      "github.com/lexledger/lexledger/cmd/ledger",
+			"projector":   "github.com/lexledger/lexledger/cmd/projector",
+			"nats-server": "github.com/nats-io/nats-server/v2",
+		} {
+			out, err := exec.Command("go", "build", "-o", filepath.Join(bins.dir, bin), pkg).CombinedOutput()
+			if err != nil {
+				bins.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+				return
+			}
+		}
+	})
+	if bins.err != nil {
+		t.Fatal(bins.err)
+	}
+	return filepath.Join(bins.dir, name)
+}
+
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// syncBuffer is a bytes.Buffer safe for the writes of several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
