@@ -316,3 +316,5 @@ func amendment(act string, k int) string {
 	return fmt.Sprintf(`{"id":%q,"act":%q,"type":"amended","date":"2020-01-01","effective_from":"2020-02-01","instrument":"/akn/kz/act/2020-01-01/amending","provisions":["art_%d"],"body":{"effect":"substitution","texts":{"art_%d":"Article %d, amended."}}}`,
 		events.NewID(), act, k, k, k)
 }
+
+func httpClient() *http.Client { return &http.Client{Timeout: 30 * time.Second} }
