@@ -1,0 +1,504 @@
+package deploy_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/projector"
+)
+
+// clusterSeconds is how long the clerks append in TestClusterSurvivesNodeLoss
+// unless LEX_CLUSTER_SECONDS says otherwise (30 for the issue's full run).
+const clusterSeconds = 10
+
+// natsNode is one nats-server process of a three-node cluster on loopback.
+type natsNode struct {
+	name                   string
+	client, route, monitor int
+	dir, conf              string
+	cmd                    *exec.Cmd
+	out                    *syncBuffer
+	exited                 chan error
+}
+
+func (n *natsNode) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.client) }
+
+// writeConf writes the node's configuration: that of deploy/nats/, on
+// loopback ports.
+func (n *natsNode) writeConf(t *testing.T, all []*natsNode) {
+	t.Helper()
+	var routes []string
+	for _, o := range all {
+		routes = append(routes, fmt.Sprintf("    nats-route://127.0.0.1:%d", o.route))
+	}
+	conf := fmt.Sprintf(`server_name: %s
+listen: 127.0.0.1:%d
+http: 127.0.0.1:%d
+jetstream {
+  store_dir: %q
+  sync_interval: always
+}
+cluster {
+  name: lexledger
+  listen: 127.0.0.1:%d
+  routes: [
+%s
+  ]
+}
+`, n.name, n.client, n.monitor, filepath.Join(n.dir, "jetstream"), n.route, strings.Join(routes, "\n"))
+	n.conf = filepath.Join(n.dir, n.name+".conf")
+	if err := os.WriteFile(n.conf, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (n *natsNode) start(t *testing.T, bin string) {
+	t.Helper()
+	n.out, n.exited = &syncBuffer{}, make(chan error, 1)
+	n.cmd = exec.Command(bin, "--config", n.conf)
+	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cmd, exited := n.cmd, n.exited
+	go func() { exited <- cmd.Wait() }()
+}
+
+// kill sends SIGKILL and waits for the process to end.
+func (n *natsNode) kill() {
+	if n.cmd != nil && n.cmd.ProcessState == nil {
+		n.cmd.Process.Kill()
+		<-n.exited
+	}
+}
+
+// jsz is the part of a node's /jsz that the test reads.
+type jsz struct {
+	Meta *struct {
+		Leader string `json:"leader"`
+	} `json:"meta_cluster"`
+	Accounts []struct {
+		Streams []struct {
+			Name    string `json:"name"`
+			Cluster *struct {
+				Leader string `json:"leader"`
+			} `json:"cluster"`
+			State struct {
+				LastSeq uint64 `json:"last_seq"`
+			} `json:"state"`
+		} `json:"stream_detail"`
+	} `json:"account_details"`
+}
+
+func (n *natsNode) jsz() (jsz, error) {
+	var j jsz
+	c := &http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/jsz?accounts=true&streams=true", n.monitor))
+	if err != nil {
+		return j, err
+	}
+	defer resp.Body.Close()
+	return j, json.NewDecoder(resp.Body).Decode(&j)
+}
+
+// stream returns the node's view of a stream: its leader and last sequence.
+func (n *natsNode) stream(name string) (leader string, last uint64, ok bool) {
+	j, err := n.jsz()
+	if err != nil {
+		return "", 0, false
+	}
+	for _, a := range j.Accounts {
+		for _, s := range a.Streams {
+			if s.Name == name {
+				if s.Cluster != nil {
+					leader = s.Cluster.Leader
+				}
+				return leader, s.State.LastSeq, true
+			}
+		}
+	}
+	return "", 0, false
+}
+
+// service is `ledger serve` or `projector serve` as a process.
+type service struct {
+	cmd    *exec.Cmd
+	base   string
+	out    *syncBuffer
+	exited chan error
+}
+
+func startService(t *testing.T, bin, ready string, args ...string) *service {
+	t.Helper()
+	port := freeTCPPort(t)
+	s := &service{base: fmt.Sprintf("http://127.0.0.1:%d", port), out: &syncBuffer{}, exited: make(chan error, 1)}
+	s.cmd = exec.Command(bin, append(args, "--http", fmt.Sprintf("127.0.0.1:%d", port))...)
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.exited <- s.cmd.Wait() }()
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			s.cmd.Process.Kill()
+			<-s.exited
+		}
+	})
+	c := &http.Client{Timeout: 2 * time.Second}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		select {
+		case err := <-s.exited:
+			t.Fatalf("%s exited before it was ready: %v\n%s", filepath.Base(bin), err, s.out)
+		default:
+		}
+		if resp, err := c.Get(s.base + ready); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+	}
+	t.Fatalf("%s not ready in 60s:\n%s", filepath.Base(bin), s.out)
+	return nil
+}
+
+// ack is an acknowledged append, and when it was sent and answered.
+type ack struct {
+	r          ledger.Receipt
+	sent, done time.Time
+}
+
+// clusterClerk records acts (drafted, adopted, eight amendments) until ctx
+// ends. An append that fails for want of the engine (a 503, a conflict, a
+// timeout) is sent again with the same event id until it is acknowledged:
+// ids are idempotency keys. Any other answer is an error of the test.
+func clusterClerk(ctx context.Context, base string, g int, acks chan<- ack, errs chan<- string) {
+	c := &http.Client{Timeout: 15 * time.Second}
+	for n := 1; ctx.Err() == nil; n++ {
+		act := fmt.Sprintf("/akn/kz/act/2020-01-01/c%d-%d", g, n)
+		steps := []string{
+			fmt.Sprintf(`{"id":%q,"act":%q,"type":"drafted","date":"2019-06-01","body":{"title":"Law No. %d-%d","kind":"law"}}`, events.NewID(), act, g, n),
+			fmt.Sprintf(`{"id":%q,"act":%q,"type":"adopted","date":"2019-12-01","body":{"chamber":"Parliament"}}`, events.NewID(), act),
+		}
+		for k := 1; k <= 8; k++ {
+			steps = append(steps, fmt.Sprintf(`{"id":%q,"act":%q,"type":"amended","date":"2020-01-01","effective_from":"2020-02-01","instrument":"/akn/kz/act/2020-01-01/amending-%d","provisions":["art_%d"],"body":{"effect":"substitution","texts":{"art_%d":"Article %d, amended."}}}`,
+				events.NewID(), act, g, k, k, k))
+		}
+		for _, ev := range steps {
+			for {
+				if ctx.Err() != nil {
+					return
+				}
+				sent := time.Now()
+				req, _ := http.NewRequestWithContext(ctx, "POST", base+"/v1/events", strings.NewReader(`{"event":`+ev+`}`))
+				resp, err := c.Do(req)
+				if err != nil {
+					time.Sleep(50 * time.Millisecond)
+					continue
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusCreated {
+					var r ledger.Receipt
+					if err := json.Unmarshal(body, &r); err != nil {
+						errs <- fmt.Sprintf("clerk %d: receipt %s: %v", g, body, err)
+						return
+					}
+					acks <- ack{r, sent, time.Now()}
+					break
+				}
+				if resp.StatusCode == http.StatusConflict || resp.StatusCode >= 500 {
+					time.Sleep(50 * time.Millisecond)
+					continue
+				}
+				errs <- fmt.Sprintf("clerk %d: %s answered %d: %s", g, act, resp.StatusCode, body)
+				return
+			}
+		}
+	}
+}
+
+// The issue's acceptance test: three nats-server nodes, a ledger and a
+// projector; twenty clerks append; the stream leader is killed with kill -9
+// a third of the way through and restarted at two thirds. Every
+// acknowledged event is then in its act's history exactly once, where its
+// receipt said, and the projector's view equals a fresh rebuild. It reports
+// how long appends took to resume, and the throughput.
+func TestClusterSurvivesNodeLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds nats-server and runs a three-node cluster")
+	}
+	seconds := clusterSeconds
+	if v := os.Getenv("LEX_CLUSTER_SECONDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 3 {
+			t.Fatalf("LEX_CLUSTER_SECONDS=%q: want a number of seconds, at least 3", v)
+		}
+		seconds = n
+	}
+	natsBin, ledgerBin, projectorBin := binary(t, "nats-server"), binary(t, "ledger"), binary(t, "projector")
+
+	nodes := make([]*natsNode, 3)
+	for i := range nodes {
+		nodes[i] = &natsNode{name: fmt.Sprintf("n%d", i+1), client: freeTCPPort(t), route: freeTCPPort(t),
+			monitor: freeTCPPort(t), dir: t.TempDir()}
+	}
+	var urls []string
+	for _, n := range nodes {
+		n.writeConf(t, nodes)
+		n.start(t, natsBin)
+		urls = append(urls, n.url())
+	}
+	t.Cleanup(func() {
+		for _, n := range nodes {
+			n.kill()
+		}
+	})
+	dump := func() {
+		for _, n := range nodes {
+			t.Logf("--- %s:\n%s", n.name, tail(n.out.String(), 3000))
+		}
+	}
+	// A JetStream meta leader must exist before an R3 stream can be created.
+	waitFor(t, 60*time.Second, "a JetStream meta leader", func() bool {
+		j, err := nodes[0].jsz()
+		return err == nil && j.Meta != nil && j.Meta.Leader != ""
+	})
+	natsURL := strings.Join(urls, ",")
+	led := startService(t, ledgerBin, "/healthz", "serve", "--nats-url", natsURL, "--replicas", "3", "--projector=false")
+	proj := startService(t, projectorBin, "/v1/projection", "serve", "--nats-url", natsURL, "--replicas", "3")
+
+	run := time.Duration(seconds) * time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	acks := make(chan ack, 1<<10)
+	errs := make(chan string, 100)
+	var wg sync.WaitGroup
+	const clerks = 20
+	start := time.Now()
+	for g := range clerks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			clusterClerk(ctx, led.base, g, acks, errs)
+		}()
+	}
+	// The collector keeps every receipt and notes the first acknowledgement
+	// of an append sent after the kill.
+	var (
+		mu      sync.Mutex
+		all     []ack
+		killed  time.Time
+		resumed = make(chan struct{})
+	)
+	collected := make(chan struct{})
+	go func() {
+		defer close(collected)
+		for a := range acks {
+			mu.Lock()
+			all = append(all, a)
+			if !killed.IsZero() && a.sent.After(killed) && resumed != nil {
+				close(resumed)
+				resumed = nil
+			}
+			mu.Unlock()
+		}
+	}()
+
+	// Kill the stream's leader at a third, restart it at two thirds.
+	time.Sleep(run / 3)
+	victim := nodes[0]
+	if leader, _, ok := nodes[0].stream("LEX"); ok {
+		for _, n := range nodes {
+			if n.name == leader {
+				victim = n
+			}
+		}
+	}
+	mu.Lock()
+	killed = time.Now()
+	waitResumed := resumed
+	mu.Unlock()
+	victim.kill()
+	t.Logf("killed %s, the stream leader, with SIGKILL at %s", victim.name, killed.Sub(start).Round(time.Millisecond))
+	time.Sleep(time.Until(start.Add(2 * run / 3)))
+	victim.start(t, natsBin)
+	t.Logf("restarted %s at %s", victim.name, time.Since(start).Round(time.Millisecond))
+	time.Sleep(time.Until(start.Add(run)))
+	// A run too short to see appends resume goes on until they do.
+	select {
+	case <-waitResumed:
+	default:
+		t.Logf("no append sent after the kill acknowledged yet at %s: the clerks go on until one is (at most a minute)", time.Since(start).Round(time.Millisecond))
+		select {
+		case <-waitResumed:
+		case <-time.After(time.Minute):
+		}
+	}
+	time.Sleep(3 * time.Second) // every clerk gets its turn after the stall
+	cancel()
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(acks)
+	<-collected
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+
+	// Resume: the first append sent after the kill that was acknowledged,
+	// and the moment every clerk had one acknowledged.
+	var first time.Time
+	clerkResumed := map[string]time.Time{}
+	byAct := map[events.ActID][]ledger.Receipt{}
+	for _, a := range all {
+		byAct[a.r.Act] = append(byAct[a.r.Act], a.r)
+		if a.sent.After(killed) {
+			if first.IsZero() || a.done.Before(first) {
+				first = a.done
+			}
+			clerk, _, _ := strings.Cut(strings.TrimPrefix(string(a.r.Act), "/akn/kz/act/2020-01-01/"), "-")
+			if t0, ok := clerkResumed[clerk]; !ok || a.done.Before(t0) {
+				clerkResumed[clerk] = a.done
+			}
+		}
+	}
+	if len(all) < 100 {
+		dump()
+		t.Fatalf("only %d appends acknowledged: the test proves little\n%s", len(all), led.out)
+	}
+	if first.IsZero() {
+		dump()
+		t.Fatalf("no append sent after the kill was acknowledged in %s\nledger:\n%s", time.Since(killed), tail(led.out.String(), 5000))
+	}
+	var allResumed time.Time
+	for _, t0 := range clerkResumed {
+		if t0.After(allResumed) {
+			allResumed = t0
+		}
+	}
+	var duplicates, beforeKill int
+	for _, a := range all {
+		if a.r.Duplicate {
+			duplicates++
+		}
+		if a.done.Before(killed) {
+			beforeKill++
+		}
+	}
+	t.Logf("before the kill: %.0f events/s with all three nodes up", float64(beforeKill)/killed.Sub(start).Seconds())
+	t.Logf("appends resumed after %d ms (first acknowledged append sent after the kill); all %d/%d clerks after %d ms",
+		first.Sub(killed).Milliseconds(), len(clerkResumed), clerks, allResumed.Sub(killed).Milliseconds())
+	t.Logf("%d events acknowledged on %d acts in %s by %d clerks: %.0f events/s (%d receipts were duplicates of a retried append)",
+		len(all), len(byAct), elapsed.Round(time.Millisecond), clerks, float64(len(all))/elapsed.Seconds(), duplicates)
+
+	// Every replica holds the whole stream before it is read: direct gets
+	// may be answered by any of them.
+	var last uint64
+	waitFor(t, 60*time.Second, "all three replicas at the same last sequence", func() bool {
+		var seqs []uint64
+		for _, n := range nodes {
+			_, s, ok := n.stream("LEX")
+			if !ok {
+				return false
+			}
+			seqs = append(seqs, s)
+		}
+		last = seqs[0]
+		return seqs[0] == seqs[1] && seqs[1] == seqs[2] && seqs[0] > 0
+	})
+
+	lost := 0
+	c := &http.Client{Timeout: 30 * time.Second}
+	for act, rs := range byAct {
+		resp, err := c.Get(led.base + "/v1/history?act=" + url.QueryEscape(string(act)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h ledger.HistoryJSON
+		err = json.NewDecoder(resp.Body).Decode(&h)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || err != nil {
+			t.Errorf("history of %s: %d %v", act, resp.StatusCode, err)
+			continue
+		}
+		seen := map[events.ID]int{}
+		for i, e := range h.Events {
+			if e.Version != uint64(i+1) {
+				t.Errorf("%s: event %d has version %d", act, i, e.Version)
+			}
+			seen[e.Event.ID]++
+		}
+		for _, r := range rs {
+			switch n := seen[r.ID]; {
+			case n == 0:
+				lost++
+				t.Errorf("acknowledged event %s (version %d of %s, sequence %d) is lost", r.ID, r.Version, act, r.Seq)
+			case n > 1:
+				t.Errorf("acknowledged event %s is in the history of %s %d times", r.ID, act, n)
+			case r.Version < 1 || r.Version > uint64(len(h.Events)) ||
+				h.Events[r.Version-1].Event.ID != r.ID || h.Events[r.Version-1].Seq != r.Seq:
+				t.Errorf("acknowledged event %s is not at version %d sequence %d of %s", r.ID, r.Version, r.Seq, act)
+			}
+		}
+	}
+	t.Logf("events lost: %d of %d acknowledged; stream at sequence %d", lost, len(all), last)
+
+	// The projector follows on to the end and agrees with a fresh rebuild.
+	var pos projector.Position
+	waitFor(t, 60*time.Second, fmt.Sprintf("the projector at sequence %d", last), func() bool {
+		resp, err := c.Get(proj.base + "/v1/projection?digest=1")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&pos) == nil && pos.LastSeq >= last && pos.Behind == 0
+	})
+	out, err := exec.Command(projectorBin, "rebuild", "--nats-url", natsURL, "--save=false", "--quiet").CombinedOutput()
+	if err != nil {
+		t.Fatalf("projector rebuild: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`to sequence (\d+) .*digest (\S+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("projector rebuild printed no digest:\n%s", out)
+	}
+	if string(m[1]) != strconv.FormatUint(pos.LastSeq, 10) || string(m[2]) != pos.Digest {
+		t.Errorf("the projector is at sequence %d with digest %s; a fresh rebuild: sequence %s, digest %s", pos.LastSeq, pos.Digest, m[1], m[2])
+	}
+	if t.Failed() || os.Getenv("LEX_CLUSTER_LOGS") != "" {
+		dump()
+		t.Logf("--- ledger:\n%s\n--- projector:\n%s", tail(led.out.String(), 5000), tail(proj.out.String(), 5000))
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if ok() {
+			return
+		}
+	}
+	t.Fatalf("no %s in %s", what, d)
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
