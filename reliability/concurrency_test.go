@@ -58,7 +58,8 @@ func sendUntilAcked(ctx context.Context, base, ev string, timeout time.Duration,
 func TestConcurrentClerksWithTimeoutsAndRetries(t *testing.T) {
 	t0 := time.Now()
 	_, base := apiOnEngine(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	// Bounded: a wedged ledger fails the test within 90 seconds.
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	var retries atomic.Int64
 	var mu sync.Mutex
@@ -67,6 +68,7 @@ func TestConcurrentClerksWithTimeoutsAndRetries(t *testing.T) {
 		r, err := sendUntilAcked(ctx, base, ev, timeout, &retries)
 		if err != nil {
 			t.Errorf("%s: %v", ev, err)
+			return r
 		}
 		mu.Lock()
 		acked = append(acked, r)
