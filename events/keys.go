@@ -35,7 +35,16 @@ const (
 // the first. checkKeys rejects, in the event and its body, any key that is
 // not a field name exactly, and in every object a key given twice. It only
 // scans; malformed JSON is left for the decoder to report.
-func checkKeys(data []byte) error {
+func checkKeys(data []byte) error { return checkKeysWith(data, eventKeys, "body", bodyKeys) }
+
+// CheckKeys applies the same strictness to another JSON object, such as a
+// command wrapping an event: every key of the top-level object must be one
+// of known exactly, and no object may repeat a key.
+func CheckKeys(data []byte, known []string) error { return checkKeysWith(data, known, "", nil) }
+
+// checkKeysWith checks the top-level keys against top, those of the object
+// under key nested against nestedKeys, and duplicates everywhere.
+func checkKeysWith(data []byte, top []string, nested string, nestedKeys []string) error {
 	type frame struct {
 		kind      int
 		obj       bool
@@ -89,16 +98,16 @@ func checkKeys(data []byte) error {
 			f.expectKey = false
 			switch f.kind {
 			case objTop:
-				if err := knownKey(key, eventKeys, ""); err != nil {
+				if err := knownKey(key, top, ""); err != nil {
 					return err
 				}
 			case objBody:
-				if err := knownKey(key, bodyKeys, " in body"); err != nil {
+				if err := knownKey(key, nestedKeys, " in "+nested); err != nil {
 					return err
 				}
 			}
 			next = objOther
-			if f.kind == objTop && key == "body" {
+			if f.kind == objTop && nested != "" && key == nested {
 				next = objBody
 			}
 			i = j

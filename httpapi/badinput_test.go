@@ -51,13 +51,7 @@ func withAct(raw string) string { return draftedWith("act", raw) }
 // knownBugs names the cases the API gets wrong today: while it answers
 // otherwise than the table says, such a case is skipped with the note
 // instead of failing the suite; once fixed, it is checked like the rest.
-var knownBugs = map[string]string{
-	"duplicate event":                    caseFold,
-	"EVENT in the wrong case":            caseFold,
-	"Expected_Version in the wrong case": caseFold,
-}
-
-const caseFold = "ledger.DecodeCommands decodes the command wrapper with encoding/json, which matches keys case-insensitively and keeps the last of duplicate keys; events.Decode's duplicate and case check is not applied to the wrapper"
+var knownBugs = map[string]string{}
 
 func badInputs() []badInput {
 	const bad, large, rule = http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity

@@ -53,7 +53,13 @@ func DecodeCommands(data []byte) (cmds []Command, batch bool, err error) {
 	return []Command{c}, false, nil
 }
 
+// commandKeys are the fields of a command, for strict decoding.
+var commandKeys = []string{"event", "expected_version"}
+
 func decodeCommand(data []byte) (Command, error) {
+	if err := events.CheckKeys(data, commandKeys); err != nil {
+		return Command{}, err
+	}
 	var cj commandJSON
 	if err := events.StrictUnmarshal(data, &cj); err != nil {
 		return Command{}, err
