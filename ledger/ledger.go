@@ -25,6 +25,9 @@ type Options struct {
 	// MaxRetries bounds how often one command is decided again after its
 	// acts changed under it.
 	MaxRetries int
+	// AppendTimeout bounds one write to the store; DefaultAppendTimeout
+	// when zero.
+	AppendTimeout time.Duration
 	// Clock gives the record time; time.Now when nil.
 	Clock  func() time.Time
 	Logger *slog.Logger
@@ -81,6 +84,9 @@ func New(store Store, opts Options) *Ledger {
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
+	}
+	if opts.AppendTimeout <= 0 {
+		opts.AppendTimeout = DefaultAppendTimeout
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

@@ -10,8 +10,16 @@ import (
 	"github.com/lexledger/lexledger/events"
 )
 
-// storeTimeout bounds one store operation of the sequencer.
+// storeTimeout bounds one read of the store by the sequencer.
 const storeTimeout = 10 * time.Second
+
+// DefaultAppendTimeout bounds one write: past it the outcome is unknown,
+// the commands get ErrUnavailable (503), and a client retries with the same
+// ids — safe, since every write states its acts' expected sequences. It is
+// short so that a clustered ledger that lost the stream's leader answers
+// promptly instead of holding every clerk behind a write nobody will
+// acknowledge; the clerks' retries reach the new leader.
+const DefaultAppendTimeout = 3 * time.Second
 
 // unit is one command or one atomic batch of commands, waiting for the
 // sequencer.
@@ -150,6 +158,28 @@ func (l *Ledger) submit(u *unit) ([]Receipt, error) {
 	}
 }
 
+// processSafely is process, but a defect that panics fails the group's
+// unanswered commands instead of leaving the baton held for ever.
+func (l *Ledger) processSafely(group []*unit) {
+	defer func() {
+		if r := recover(); r != nil {
+			l.log.Error("defect in the sequencer; its commands fail and their acts are read again", "panic", r)
+			err := &events.Error{Code: events.CodeInternal, Message: fmt.Sprintf("internal error in the ledger (%v): the events may or may not be recorded; retry with the same ids, which is safe", r)}
+			for _, u := range group {
+				select {
+				case <-u.done:
+				default:
+					u.finish(nil, err)
+				}
+			}
+			for _, a := range l.acts {
+				a.stale = true
+			}
+		}
+	}()
+	l.process(group)
+}
+
 // lead takes the waiting units (up to MaxBatch events), decides and writes
 // them, and passes the baton on, or drops it when nobody waits.
 func (l *Ledger) lead() {
@@ -167,7 +197,7 @@ func (l *Ledger) lead() {
 	}
 	l.mu.Unlock()
 
-	l.process(group)
+	l.processSafely(group)
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -384,11 +414,14 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 		plans[i] = plan{act: e.Act, version: st.version, msg: len(b.msgs) - 1, alias: -1}
 	}
 	b.plans[u] = plans
-	if len(b.msgs) == msgs0 {
+	if len(b.msgs) == msgs0 && !slices.ContainsFunc(plans, func(p plan) bool { return p.alias >= 0 }) {
 		// Nothing new: every event was recorded before.
 		l.answer(b, u, nil)
 		return settled, ""
 	}
+	// New events, or copies of events another unit staged in this batch
+	// (a client's retry while its first attempt waits): answered once the
+	// batch is stored.
 	return staged_, ""
 }
 
@@ -433,7 +466,7 @@ func (l *Ledger) flush(b *batch) (retry []*unit) {
 	if len(b.msgs) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), l.opts.AppendTimeout)
 	defer cancel()
 	if len(b.msgs) > 1 && l.independent(b) && !l.cost.preferAtomic(len(b.msgs)) {
 		return l.flushEach(ctx, b)
