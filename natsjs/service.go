@@ -94,6 +94,12 @@ func Serve(nc *nats.Conn, l *ledger.Ledger, identity string) (micro.Service, err
 		svc.Stop()
 		return nil, err
 	}
+	// The server knows the subscriptions once the connection is flushed:
+	// the service answers from the moment Serve returns.
+	if err := nc.Flush(); err != nil {
+		svc.Stop()
+		return nil, err
+	}
 	return svc, nil
 }
 
