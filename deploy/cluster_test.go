@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lexledger/lexledger/internal/testkit"
 
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
@@ -424,17 +425,10 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 	})
 
 	lost := 0
-	c := &http.Client{Timeout: 30 * time.Second}
 	for act, rs := range byAct {
-		resp, err := c.Get(led.base + "/v1/history?act=" + url.QueryEscape(string(act)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var h ledger.HistoryJSON
-		err = json.NewDecoder(resp.Body).Decode(&h)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || err != nil {
-			t.Errorf("history of %s: %d %v", act, resp.StatusCode, err)
+		h, status, err := testkit.History(led.base, act)
+		if status != http.StatusOK || err != nil {
+			t.Errorf("history of %s: %d %v", act, status, err)
 			continue
 		}
 		seen := map[events.ID]int{}
@@ -462,12 +456,9 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 	// The projector follows on to the end and agrees with a fresh rebuild.
 	var pos projector.Position
 	waitFor(t, 60*time.Second, fmt.Sprintf("the projector at sequence %d", last), func() bool {
-		resp, err := c.Get(proj.base + "/v1/projection?digest=1")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&pos) == nil && pos.LastSeq >= last && pos.Behind == 0
+		var ok bool
+		pos, ok = testkit.Position(proj.base, true)
+		return ok && pos.LastSeq >= last && pos.Behind == 0
 	})
 	out, err := exec.Command(projectorBin, "rebuild", "--nats-url", natsURL, "--save=false", "--quiet").CombinedOutput()
 	if err != nil {

@@ -1,8 +1,6 @@
 package projector_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,10 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/lexledger/lexledger/internal/testkit"
 
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
@@ -41,30 +40,10 @@ func testContext(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-// readSeed decodes examples/seed.jsonl as the importer does.
+// readSeed decodes the seed as the importer does.
 func readSeed(t *testing.T) []events.Event {
 	t.Helper()
-	data, err := os.ReadFile("../examples/seed.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []events.Event
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), events.MaxEventBytes+1)
-	for n := 1; sc.Scan(); n++ {
-		raw := bytes.TrimSpace(sc.Bytes())
-		if len(raw) == 0 {
-			continue
-		}
-		e, err := events.Decode(raw)
-		if err != nil {
-			t.Fatalf("seed line %d: %v", n, err)
-		}
-		out = append(out, e)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+	out := testkit.ReadSeed(t, "../examples/seed.jsonl")
 	if len(out) != seedEvents {
 		t.Fatalf("the seed holds %d events, want %d", len(out), seedEvents)
 	}

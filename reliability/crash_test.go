@@ -36,7 +36,7 @@ func TestCrashLoopLosesNothingAcknowledged(t *testing.T) {
 			}(g)
 		}
 		time.Sleep(time.Duration(500+rand.IntN(1500)) * time.Millisecond)
-		s.kill(t) // SIGKILL, appends in flight
+		s.Kill(t) // SIGKILL, appends in flight
 		wg.Wait()
 		cancel()
 		close(ch)

@@ -33,7 +33,7 @@ func TestEngineReopenedAfterCrashWithDataInFlight(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(time.Duration(600*i) * time.Millisecond)
-		s.kill(t) // SIGKILL with batches in flight
+		s.Kill(t) // SIGKILL with batches in flight
 		imp.Wait()
 		s = startServe(t, dir, "--projector=false")
 		verify(t, s.natsURL)
@@ -42,7 +42,7 @@ func TestEngineReopenedAfterCrashWithDataInFlight(t *testing.T) {
 		if seq%1000 != 0 {
 			t.Errorf("after kill %d the stream holds %d events: not whole batches of 1000", i, seq)
 		}
-		s.kill(t)
+		s.Kill(t)
 	}
 	s := startServe(t, dir, "--projector=false")
 	runBin(t, lb, "import", "--server", s.base, "--quiet", load)

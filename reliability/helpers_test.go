@@ -15,13 +15,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -87,49 +85,11 @@ func freePort(t *testing.T) int { return testkit.FreePort(t) }
 
 type syncBuffer = testkit.SyncBuffer
 
-// proc is a process of the test, killed when the test ends if still running.
-type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	exited chan struct{}
-	err    error
-}
+// proc is a child process of the test (internal/testkit).
+type proc = testkit.Proc
 
 func startProc(t *testing.T, bin string, args ...string) *proc {
-	t.Helper()
-	p := &proc{name: filepath.Base(bin) + " " + args[0], cmd: exec.Command(bin, args...), out: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() { p.kill(t) })
-	return p
-}
-
-// kill sends SIGKILL to the process (by its id) and waits for its end.
-func (p *proc) kill(t *testing.T) {
-	select {
-	case <-p.exited:
-		return
-	default:
-	}
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		t.Errorf("%s did not die within 10s of SIGKILL", p.name)
-	}
-}
-
-func (p *proc) running() bool {
-	select {
-	case <-p.exited:
-		return false
-	default:
-		return true
-	}
+	return testkit.StartProc(t, bin, args...)
 }
 
 // server is `ledger serve` on free ports.
@@ -155,8 +115,8 @@ func waitHealthy(t *testing.T, p *proc, base string) {
 	deadline := time.Now().Add(60 * time.Second)
 	c := &http.Client{Timeout: time.Second}
 	for time.Now().Before(deadline) {
-		if !p.running() {
-			t.Fatalf("%s exited before it was healthy: %v\n%s", p.name, p.err, p.out)
+		if !p.Running() {
+			t.Fatalf("%s exited before it was healthy: %v\n%s", p.Name, p.Err, p.Out)
 		}
 		if resp, err := c.Get(base + "/healthz"); err == nil {
 			resp.Body.Close()
@@ -166,7 +126,7 @@ func waitHealthy(t *testing.T, p *proc, base string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("%s/healthz did not answer 200 within 60s\n%s", base, p.out)
+	t.Fatalf("%s/healthz did not answer 200 within 60s\n%s", base, p.Out)
 }
 
 // runBin runs a command to its end and returns its standard output.
@@ -210,21 +170,12 @@ func post(ctx context.Context, c *http.Client, base, body string) (ledger.Receip
 	return r, resp.StatusCode, json.NewDecoder(resp.Body).Decode(&r)
 }
 
-// history reads an act's history over HTTP.
+// history reads an act's history over HTTP; a 404 is an empty history.
 func history(t *testing.T, base string, act events.ActID) ledger.HistoryJSON {
 	t.Helper()
-	c := &http.Client{Timeout: 30 * time.Second}
-	resp, err := c.Get(base + "/v1/history?act=" + url.QueryEscape(string(act)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var h ledger.HistoryJSON
-	if resp.StatusCode == http.StatusNotFound {
-		return h
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&h); resp.StatusCode != http.StatusOK || err != nil {
-		t.Fatalf("history of %s: %d %v", act, resp.StatusCode, err)
+	h, status, err := testkit.History(base, act)
+	if err != nil || (status != http.StatusOK && status != http.StatusNotFound) {
+		t.Fatalf("history of %s: %d %v", act, status, err)
 	}
 	return h
 }

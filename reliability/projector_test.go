@@ -4,9 +4,7 @@ package reliability_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,27 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/internal/testkit"
+
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/projector"
 )
 
 // position asks a projector where it is.
 func position(base string, digest bool) (projector.Position, bool) {
-	c := &http.Client{Timeout: 2 * time.Second}
-	u := base + "/v1/projection"
-	if digest {
-		u += "?digest=1"
-	}
-	resp, err := c.Get(u)
-	if err != nil {
-		return projector.Position{}, false
-	}
-	defer resp.Body.Close()
-	var pos projector.Position
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&pos) != nil {
-		return projector.Position{}, false
-	}
-	return pos, true
+	return testkit.Position(base, digest)
 }
 
 func startProjector(t *testing.T, natsURL string) (*proc, string) {
@@ -65,8 +51,8 @@ func waitCaughtUp(t *testing.T, p *proc, base string, total uint64) projector.Po
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
-		if !p.running() {
-			t.Fatalf("projector exited: %v\n%s", p.err, p.out)
+		if !p.Running() {
+			t.Fatalf("projector exited: %v\n%s", p.Err, p.Out)
 		}
 		if pos, ok := position(base, false); ok && pos.LastSeq == total && pos.Behind == 0 && pos.Ready {
 			pos, _ = position(base, true)
@@ -75,7 +61,7 @@ func waitCaughtUp(t *testing.T, p *proc, base string, total uint64) projector.Po
 		time.Sleep(20 * time.Millisecond)
 	}
 	pos, _ := position(base, false)
-	t.Fatalf("the projector did not reach sequence %d within 3 minutes: %+v\n%s", total, pos, p.out)
+	t.Fatalf("the projector did not reach sequence %d within 3 minutes: %+v\n%s", total, pos, p.Out)
 	return pos
 }
 
@@ -110,12 +96,12 @@ func TestProjectorCrashDuringRebuildAndCatchUp(t *testing.T) {
 			break
 		}
 		if ok && pos.LastSeq >= uint64(load)/4 {
-			p.kill(t)
+			p.Kill(t)
 			killedAt = pos.LastSeq
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	p.kill(t)
+	p.Kill(t)
 	if killedAt == 0 {
 		t.Fatalf("the replay of %d events was over before it could be killed: raise LEX_REL_LOAD", load)
 	}
@@ -134,7 +120,7 @@ func TestProjectorCrashDuringRebuildAndCatchUp(t *testing.T) {
 	}
 	time.Sleep(1500 * time.Millisecond)
 	livePos, _ := position(base, false)
-	p.kill(t)
+	p.Kill(t)
 	time.Sleep(time.Second) // appends continue while the projector is down
 	cancel()
 	wg.Wait()

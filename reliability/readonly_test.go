@@ -37,18 +37,18 @@ func TestReadOnlyDataDirectory(t *testing.T) {
 	hp, np := freePort(t), freePort(t)
 	p := startProc(t, lb, "serve", "--data", dir, "--projector=false", "--http", fmt.Sprintf("127.0.0.1:%d", hp), "--nats-port", strconv.Itoa(np))
 	select {
-	case <-p.exited:
+	case <-p.Exited:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("ledger serve on %s did not stop within 30s:\n%s", how, p.out)
+		t.Fatalf("ledger serve on %s did not stop within 30s:\n%s", how, p.Out)
 	}
-	out := strings.TrimSpace(p.out.String())
-	if p.err == nil {
+	out := strings.TrimSpace(p.Out.String())
+	if p.Err == nil {
 		t.Errorf("ledger serve on %s exited 0:\n%s", how, out)
 	}
 	if !strings.Contains(out, dir) && !strings.Contains(out, "data") {
 		t.Errorf("the error does not name the data directory %s:\n%s", dir, out)
 	}
-	t.Logf("ledger serve on %s: exit %v after %s, said: %s", how, p.err, time.Since(t0).Round(time.Millisecond), lastLine(out))
+	t.Logf("ledger serve on %s: exit %v after %s, said: %s", how, p.Err, time.Since(t0).Round(time.Millisecond), lastLine(out))
 
 	// Fixed: it starts and records.
 	if err := os.RemoveAll(dir); err != nil {
@@ -64,7 +64,7 @@ func TestReadOnlyDataDirectory(t *testing.T) {
 	}
 	verify(t, s.natsURL)
 	t.Logf("SUMMARY read-only: ledger serve on %s refused to start (%v: %s); after the fix it started, recorded sequence %d, verify clean; %s",
-		how, p.err, lastLine(out), r.Seq, time.Since(t0).Round(time.Millisecond))
+		how, p.Err, lastLine(out), r.Seq, time.Since(t0).Round(time.Millisecond))
 }
 
 func lastLine(s string) string {

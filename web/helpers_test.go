@@ -1,19 +1,18 @@
 package web_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lexledger/lexledger/internal/testkit"
 
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/httpapi"
@@ -45,24 +44,7 @@ func testContext(t *testing.T, d time.Duration) context.Context {
 // readSeed decodes the seed as the importer does.
 func readSeed(t *testing.T) []events.Event {
 	t.Helper()
-	data, err := os.ReadFile(seedPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []events.Event
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), events.MaxEventBytes+1)
-	for n := 1; sc.Scan(); n++ {
-		raw := bytes.TrimSpace(sc.Bytes())
-		if len(raw) == 0 {
-			continue
-		}
-		e, err := events.Decode(raw)
-		if err != nil {
-			t.Fatalf("seed line %d: %v", n, err)
-		}
-		out = append(out, e)
-	}
+	out := testkit.ReadSeed(t, seedPath)
 	if len(out) != seedEvents {
 		t.Fatalf("the seed holds %d events, want %d", len(out), seedEvents)
 	}

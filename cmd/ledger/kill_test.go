@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lexledger/lexledger/internal/testkit"
 
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
@@ -143,17 +144,10 @@ func TestKillDuringAppendsLosesNothingAcknowledged(t *testing.T) {
 
 	q := startProcess(t, bin, dir)
 	t.Logf("restarted at %s", time.Since(t0))
-	c := &http.Client{Timeout: 30 * time.Second}
 	for act, rs := range byAct {
-		resp, err := c.Get(q.base + "/v1/history?act=" + url.QueryEscape(string(act)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var h ledger.HistoryJSON
-		err = json.NewDecoder(resp.Body).Decode(&h)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || err != nil {
-			t.Errorf("history of %s after the restart: %d %v", act, resp.StatusCode, err)
+		h, status, err := testkit.History(q.base, act)
+		if status != http.StatusOK || err != nil {
+			t.Errorf("history of %s after the restart: %d %v", act, status, err)
 			continue
 		}
 		seen := map[events.ID]int{}
@@ -179,7 +173,7 @@ func TestKillDuringAppendsLosesNothingAcknowledged(t *testing.T) {
 		}
 		// The act takes new events where its history ends.
 		next := fmt.Sprintf(`{"event":{"act":%q,"type":"corrigendum","date":"2020-03-01"},"expected_version":%d}`, act, len(h.Events))
-		resp, err = c.Post(q.base+"/v1/events", "application/json", bytes.NewReader([]byte(next)))
+		resp, err := http.Post(q.base+"/v1/events", "application/json", bytes.NewReader([]byte(next)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,10 +9,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/internal/testkit"
 	"github.com/lexledger/lexledger/projector"
 )
 
@@ -32,54 +31,11 @@ func binaries(t *testing.T) (ledgerBin, projectorBin string) {
 	return ledgerBin, projectorBin
 }
 
-// proc is a process of the test, killed when the test ends if still running.
-type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	exited chan struct{} // closed when the process has ended
-	err    error         // what Wait returned, once exited is closed
-}
+// proc is a child process of the test (internal/testkit).
+type proc = testkit.Proc
 
 func startProc(t *testing.T, bin string, args ...string) *proc {
-	t.Helper()
-	p := &proc{name: filepath.Base(bin) + " " + args[0], cmd: exec.Command(bin, args...), out: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() { p.kill(t) })
-	return p
-}
-
-// kill sends SIGKILL and waits for the process to end.
-func (p *proc) kill(t *testing.T) {
-	select {
-	case <-p.exited:
-		return
-	default:
-	}
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		t.Errorf("%s did not die within 10s of SIGKILL", p.name)
-	}
-}
-
-// terminate sends SIGTERM and waits for a clean exit.
-func (p *proc) terminate(t *testing.T) {
-	t.Helper()
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-		if p.err != nil {
-			t.Fatalf("%s exited with %v after SIGTERM\n%s", p.name, p.err, p.out)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s did not stop within 30s of SIGTERM\n%s", p.name, p.out)
-	}
+	return testkit.StartProc(t, bin, args...)
 }
 
 // runBin runs a command to its end, its standard output to stdout if set.
@@ -109,24 +65,9 @@ func runBin(t *testing.T, stdout string, bin string, args ...string) string {
 	return string(out)
 }
 
-// position asks a projector where it is; ok is false when it does not
-// answer (yet).
+// position asks a projector where it is.
 func position(base string, digest bool) (projector.Position, bool) {
-	c := &http.Client{Timeout: 2 * time.Second}
-	u := base + "/v1/projection"
-	if digest {
-		u += "?digest=1"
-	}
-	resp, err := c.Get(u)
-	if err != nil {
-		return projector.Position{}, false
-	}
-	defer resp.Body.Close()
-	var pos projector.Position
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&pos) != nil {
-		return projector.Position{}, false
-	}
-	return pos, true
+	return testkit.Position(base, digest)
 }
 
 // startProjector starts `projector serve` on a free port and returns it
@@ -144,8 +85,8 @@ func waitCaughtUp(t *testing.T, p *proc, base string, total uint64) projector.Po
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		select {
-		case <-p.exited:
-			t.Fatalf("projector exited: %v\n%s", p.err, p.out)
+		case <-p.Exited:
+			t.Fatalf("projector exited: %v\n%s", p.Err, p.Out)
 		default:
 		}
 		if pos, ok := position(base, false); ok && pos.LastSeq == total && pos.Behind == 0 && pos.Ready {
@@ -155,7 +96,7 @@ func waitCaughtUp(t *testing.T, p *proc, base string, total uint64) projector.Po
 		time.Sleep(20 * time.Millisecond)
 	}
 	pos, _ := position(base, false)
-	t.Fatalf("the projector did not catch up with %d events within 2 minutes: %+v\n%s", total, pos, p.out)
+	t.Fatalf("the projector did not catch up with %d events within 2 minutes: %+v\n%s", total, pos, p.Out)
 	return pos
 }
 
@@ -209,11 +150,11 @@ func TestKillDuringReplay(t *testing.T) {
 			}
 			// In the middle of the replay: past a quarter of the load.
 			if ok && pos.LastSeq >= total/4 && pos.LastSeq < total {
-				p.kill(t) // SIGKILL
+				p.Kill(t) // SIGKILL
 				killedAt = pos.LastSeq
 			}
 		}
-		p.kill(t)
+		p.Kill(t)
 		if killedAt > 0 {
 			break
 		}
@@ -239,7 +180,7 @@ func TestKillDuringReplay(t *testing.T) {
 	// Stopped cleanly it saves its snapshot; restarted over a longer
 	// stream it restores it and follows from its checkpoint.
 	t3 := time.Now()
-	p.terminate(t)
+	p.Terminate(t)
 	t.Logf("stopped with SIGTERM in %s", time.Since(t3).Round(time.Millisecond))
 	more := filepath.Join(t.TempDir(), "more.jsonl")
 	runBin(t, more, ledgerBin, "gen", strconv.FormatUint(total+5000, 10))
@@ -249,8 +190,8 @@ func TestKillDuringReplay(t *testing.T) {
 	p, base = startProjector(t, projectorBin, natsURL)
 	pos = waitCaughtUp(t, p, base, total+5000)
 	t.Logf("restarted from the snapshot and caught up in %s", time.Since(t4).Round(time.Millisecond))
-	if !regexp.MustCompile(fmt.Sprintf(`msg="snapshot restored" .*last_seq=%d `, total)).MatchString(p.out.String()) {
-		t.Errorf("the projector did not restore its snapshot at %d:\n%s", total, p.out)
+	if !regexp.MustCompile(fmt.Sprintf(`msg="snapshot restored" .*last_seq=%d `, total)).MatchString(p.Out.String()) {
+		t.Errorf("the projector did not restore its snapshot at %d:\n%s", total, p.Out)
 	}
 	if want := rebuild(t, projectorBin, natsURL, total+5000); pos.Digest != want || pos.Events != total+5000 {
 		t.Errorf("resumed from the snapshot: %d events, digest %s; a fresh rebuild gives %s", pos.Events, pos.Digest, want)
@@ -265,8 +206,8 @@ func waitHealthy(t *testing.T, p *proc, base string) {
 	c := &http.Client{Timeout: time.Second}
 	for time.Now().Before(deadline) {
 		select {
-		case <-p.exited:
-			t.Fatalf("%s exited before it was healthy: %v\n%s", p.name, p.err, p.out)
+		case <-p.Exited:
+			t.Fatalf("%s exited before it was healthy: %v\n%s", p.Name, p.Err, p.Out)
 		default:
 		}
 		if resp, err := c.Get(base + "/healthz"); err == nil {
@@ -295,5 +236,5 @@ func TestQueryCommandsAgainstLedgerServe(t *testing.T) {
 	runBin(t, "", ledgerBin, "import", "--server", base, "--quiet", seedFile)
 	waitCaughtUp(t, serve, base, seedEvents)
 	checkQueryCommands(t, base)
-	serve.terminate(t)
+	serve.Terminate(t)
 }
