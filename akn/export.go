@@ -64,11 +64,10 @@ func Export(p *projections.Projection, act events.ActID, q projections.Query, ma
 	if err != nil {
 		return fail(err)
 	}
-	all, err := history(p, act)
-	if err != nil {
-		return fail(err)
-	}
-	evs, err := known(all, tl)
+	// The document needs more of each event than the answers carry
+	// (effective dates of every effect, instruments, provisions, end dates
+	// of suspensions, agents of steps): it reads the act's events.
+	evs, err := known(p.History(act), tl)
 	if err != nil {
 		return fail(err)
 	}

@@ -7,18 +7,6 @@ import (
 	"github.com/lexledger/lexledger/projections"
 )
 
-// The document needs more of each event than the projection's answers
-// carry: effective dates of every effect, instruments of commencements and
-// repeals, provisions of each event, end dates of suspensions, agents of
-// procedural steps. history takes them from the projection's own copy of
-// the act's events.
-
-// history returns the act's events as the projection holds them, in stream
-// order, record events included.
-func history(p *projections.Projection, act events.ActID) ([]events.Event, error) {
-	return p.History(act), nil
-}
-
 // known returns the effective events of the act as known at the timeline's
 // known_at: the first len(tl.Events) events of its history, with their
 // corrections and retractions applied, as the projection folds them. It

@@ -36,6 +36,9 @@ type Projection struct {
 	madeBy    map[events.ActID][]events.ActID // instrument -> acts it changed, sorted
 	lastSeq   uint64
 	events    uint64
+	// firstRecord is the earliest time from which any act is known:
+	// known_at before it is before the ledger began.
+	firstRecord time.Time
 
 	cacheMu sync.Mutex
 	past    map[pastKey]*model // models as known before their latest event
@@ -89,6 +92,9 @@ func (p *Projection) Apply(e Entry) ([]events.ActID, error) {
 	}
 	r.entries = append(r.entries, e)
 	r.knownFrom = append(r.knownFrom, known)
+	if len(r.knownFrom) == 1 {
+		p.noteRecord(known) // an act's first event: the earliest it is known from
+	}
 	if spec, ok := events.SpecOf(e.Event.Type); ok && spec.Group != events.Record && r.current != nil {
 		// The common case folds one event more: linear in the act's events.
 		ev := e.Event
@@ -171,14 +177,14 @@ func (p *Projection) modelAt(id events.ActID, t *time.Time) (*model, int) {
 // FirstRecord returns the record time of the first event applied, and
 // false when there is none.
 func (p *Projection) FirstRecord() (time.Time, bool) {
-	var first time.Time
-	found := false
-	for _, r := range p.acts {
-		if t := r.knownFrom[0]; !found || t.Before(first) {
-			first, found = t, true
-		}
+	return p.firstRecord, p.events > 0
+}
+
+// noteRecord keeps the earliest time from which an act is known.
+func (p *Projection) noteRecord(t time.Time) {
+	if p.firstRecord.IsZero() || t.Before(p.firstRecord) {
+		p.firstRecord = t
 	}
-	return first, found
 }
 
 // EachBySeq calls fn with every event applied, in stream order.

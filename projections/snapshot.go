@@ -111,6 +111,9 @@ func ReadSnapshot(r io.Reader) (*Projection, error) {
 		}
 		cur.entries = append(cur.entries, e)
 		cur.knownFrom = append(cur.knownFrom, known)
+		if len(cur.knownFrom) == 1 {
+			p.noteRecord(known)
+		}
 		if inst := e.Event.Instrument; inst != "" && e.Event.Type == events.Amended {
 			list := p.madeBy[inst]
 			if i, found := slices.BinarySearch(list, curID); !found {

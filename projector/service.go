@@ -83,13 +83,12 @@ type Service struct {
 	proj *projections.Projection
 	// caught is closed and replaced each time the projection advances, so
 	// that readers can wait for a sequence.
-	caught    chan struct{}
-	lastApply time.Time // record time of the last event applied
-	ready     bool      // caught up with the stream at least once
-	audit     auditState
-	readyCh   chan struct{}         // closed when ready
-	dirty     map[events.ActID]bool // acts changed since the feed last published
-	subs      subscribers           // receivers of applied events (subscribe.go)
+	caught  chan struct{}
+	ready   bool // caught up with the stream at least once
+	audit   auditState
+	readyCh chan struct{}         // closed when ready
+	dirty   map[events.ActID]bool // acts changed since the feed last published
+	subs    subscribers           // receivers of applied events (subscribe.go)
 }
 
 // New returns a Service over src and sink with an empty projection.
@@ -275,7 +274,6 @@ func (s *Service) apply(ctx context.Context, st ledger.Stored) error {
 	}
 	ch := s.caught
 	s.caught = make(chan struct{})
-	s.lastApply = st.Event.RecordedAt
 	if err == nil && s.opts.Feed && s.ready {
 		if s.dirty == nil {
 			s.dirty = map[events.ActID]bool{}
