@@ -48,10 +48,6 @@ func draftedWith(key, raw string) string {
 // withAct is a drafted event on the act named raw (a JSON string).
 func withAct(raw string) string { return draftedWith("act", raw) }
 
-// knownBugs names the cases the API gets wrong today: while it answers
-// otherwise than the table says, such a case is skipped with the note
-// instead of failing the suite; once fixed, it is checked like the rest.
-var knownBugs = map[string]string{}
 
 func badInputs() []badInput {
 	const bad, large, rule = http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity
@@ -178,9 +174,6 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 			body := strings.ReplaceAll(c.body, string(unrecorded), fmt.Sprintf("/akn/kz/act/2009-12-04/bad-%d", i))
 			before := a.count(t)
 			status, data := a.post(t, body)
-			if bug := knownBugs[c.name]; bug != "" && (status != c.status || a.count(t) != before) {
-				t.Skipf("KNOWN BUG: answered %d %.200s; %s", status, data, bug)
-			}
 			d := wantError(t, status, data, c.status, c.code)
 			if c.mention != "" && !strings.Contains(strings.ToLower(d.Message), strings.ToLower(c.mention)) {
 				t.Errorf("the message %q does not mention %q", d.Message, c.mention)
