@@ -39,8 +39,9 @@ func ParseActID(s string) (ActID, error) {
 	if !strings.HasPrefix(s, "/akn/") {
 		return "", bad("it must start with /akn/")
 	}
-	parts := strings.Split(s[len("/akn/"):], "/")
-	if len(parts) != 4 && len(parts) != 5 {
+	var buf [5]string
+	parts, ok := splitTokens(s[len("/akn/"):], &buf)
+	if !ok {
 		return "", bad("it must have 4 or 5 components after /akn/")
 	}
 	if err := checkCountry(parts[0]); err != "" {
@@ -63,6 +64,26 @@ func ParseActID(s string) (ActID, error) {
 		return "", bad("the number " + quote(rest[1]) + " must be 1 to 64 of a-z, 0-9, '-' or '_'")
 	}
 	return ActID(s), nil
+}
+
+// splitTokens splits s at '/' into buf, without allocating; ok is false
+// unless there are 4 or 5 components.
+func splitTokens(s string, buf *[5]string) (parts []string, ok bool) {
+	n := 0
+	for {
+		i := strings.IndexByte(s, '/')
+		if n == len(buf) {
+			return nil, false
+		}
+		if i < 0 {
+			buf[n] = s
+			n++
+			break
+		}
+		buf[n], s = s[:i], s[i+1:]
+		n++
+	}
+	return buf[:n], n >= 4
 }
 
 // String returns the identifier.

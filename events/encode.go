@@ -62,12 +62,12 @@ func appendEvent(dst []byte, e *Event) ([]byte, error) {
 		}
 	}
 	if !e.RecordedAt.IsZero() {
-		t, err := e.RecordedAt.MarshalJSON()
-		if err != nil {
+		var err error
+		dst = append(dst, `,"recorded_at":"`...)
+		if dst, err = e.RecordedAt.AppendText(dst); err != nil {
 			return nil, err
 		}
-		dst = append(dst, `,"recorded_at":`...)
-		dst = append(dst, t...)
+		dst = append(dst, '"')
 	}
 	if e.RecordedBy != "" {
 		dst = append(dst, `,"recorded_by":`...)

@@ -53,19 +53,20 @@ func (e *Event) ComputeHash() (Digest, error) {
 }
 
 // Seal sets e.Hash and returns e's full encoding, encoding e once: the
-// canonical encoding with `,"hash":"..."` added before its closing brace.
+// canonical encoding with `,"hash":"..."` added before its closing brace,
+// in the same buffer.
 func (e *Event) Seal() ([]byte, error) {
-	c, err := e.Canonical()
+	e.Hash = Digest{}
+	c, err := appendEvent(make([]byte, 0, 1024), e)
 	if err != nil {
 		return nil, err
 	}
 	e.Hash = sha256.Sum256(c)
-	out := make([]byte, 0, len(c)+75)
-	out = append(out, c[:len(c)-1]...)
-	out = append(out, `,"hash":"`...)
+	out := append(c[:len(c)-1], `,"hash":"`...)
 	out = hex.AppendEncode(out, e.Hash[:])
 	out = append(out, `"}`...)
 	if len(out) > MaxEventBytes {
+		e.Hash = Digest{}
 		return nil, Errorf(CodeTooLarge, "the event is %d bytes once encoded, more than the limit of %d: record long texts in several events, one per provision", len(out), MaxEventBytes)
 	}
 	return out, nil

@@ -142,7 +142,10 @@ func (l *Ledger) AppendAtomic(ctx context.Context, identity string, cmds []Comma
 		return nil, events.Errorf(events.CodeInternal, "no recording identity")
 	}
 	u := &unit{ctx: ctx, identity: identity, cmds: make([]Command, len(cmds)), done: make(chan struct{}), wake: make(chan struct{}, 1)}
-	seen := make(map[events.ID]int, len(cmds))
+	var seen map[events.ID]int // ids used twice in one batch
+	if len(cmds) > 1 {
+		seen = make(map[events.ID]int, len(cmds))
+	}
 	for i, c := range cmds {
 		e := &c.Event
 		if err := e.CheckNew(); err != nil {
@@ -155,7 +158,9 @@ func (l *Ledger) AppendAtomic(ctx context.Context, identity string, cmds []Comma
 		if j, dup := seen[e.ID]; dup {
 			return nil, at(i, len(cmds), events.Errorf(events.CodeInvalid, "event id %s is used twice in the batch (also by event %d)", e.ID, j+1))
 		}
-		seen[e.ID] = i
+		if seen != nil {
+			seen[e.ID] = i
+		}
 		if err := e.Validate(); err != nil {
 			return nil, at(i, len(cmds), err)
 		}

@@ -35,6 +35,9 @@ type unit struct {
 	// fresh lists the acts loaded from the store while deciding this unit:
 	// a rule or expectation that fails on them is final.
 	fresh map[events.ActID]bool
+	// plans[i] says how command i is answered once the batch that holds
+	// the unit is stored.
+	plans []plan
 }
 
 func (u *unit) finish(rs []Receipt, err error) {
@@ -92,8 +95,6 @@ type batch struct {
 	stages map[events.ActID]*stage
 	order  []events.ActID
 	units  []*unit
-	// plans[u][i] says how command i of unit u is answered.
-	plans map[*unit][]plan
 }
 
 // plan is how one command is answered after the batch commits.
@@ -106,7 +107,7 @@ type plan struct {
 }
 
 func newBatch() *batch {
-	return &batch{stages: map[events.ActID]*stage{}, plans: map[*unit][]plan{}}
+	return &batch{stages: make(map[events.ActID]*stage, 1)}
 }
 
 // submit queues u and waits for its answer. Commands are decided by
@@ -300,16 +301,28 @@ func (l *Ledger) processAlone(u *unit) {
 // It is all or nothing: a unit that fails leaves b as it was.
 func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 	type saved struct {
+		id     events.ActID
 		st     *stage
 		copy   stage
 		exists bool
 	}
-	touched := map[events.ActID]saved{}
+	// The acts u touches, as they were: a unit touches few acts, so a
+	// list searched in order is cheaper than a map.
+	var touchedBuf [2]saved
+	touched := touchedBuf[:0]
+	isTouched := func(id events.ActID) bool {
+		for i := range touched {
+			if touched[i].id == id {
+				return true
+			}
+		}
+		return false
+	}
 	msgs0, order0 := len(b.msgs), len(b.order)
 	undo := func() {
-		for id, s := range touched {
+		for _, s := range touched {
 			if !s.exists {
-				delete(b.stages, id)
+				delete(b.stages, s.id)
 				continue
 			}
 			*s.st = s.copy
@@ -332,14 +345,14 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 			return needLoad, e.Act
 		}
 		st := b.stages[e.Act]
-		if _, ok := touched[e.Act]; !ok {
+		if !isTouched(e.Act) {
 			if st != nil {
-				touched[e.Act] = saved{st: st, copy: *st, exists: true}
+				touched = append(touched, saved{id: e.Act, st: st, copy: *st, exists: true})
 			} else {
 				st = &stage{a: a, state: a.state, version: a.version(), expectSeq: a.lastSeq(), lastHash: a.last}
 				b.stages[e.Act] = st
 				b.order = append(b.order, e.Act)
-				touched[e.Act] = saved{st: st}
+				touched = append(touched, saved{id: e.Act, st: st})
 			}
 		}
 		// A cached act may be behind the store (another ledger wrote to it):
@@ -413,7 +426,7 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 		st.staged = append(st.staged[:len(st.staged):len(st.staged)], staged{event: e, msg: len(b.msgs) - 1})
 		plans[i] = plan{act: e.Act, version: st.version, msg: len(b.msgs) - 1, alias: -1}
 	}
-	b.plans[u] = plans
+	u.plans = plans
 	if len(b.msgs) == msgs0 && !slices.ContainsFunc(plans, func(p plan) bool { return p.alias >= 0 }) {
 		// Nothing new: every event was recorded before.
 		l.answer(b, u, nil)
@@ -501,7 +514,7 @@ func (l *Ledger) independent(b *batch) bool {
 		return false
 	}
 	for _, u := range b.units {
-		if len(u.cmds) != 1 || b.plans[u][0].alias >= 0 || b.plans[u][0].dup != nil {
+		if len(u.cmds) != 1 || u.plans[0].alias >= 0 || u.plans[0].dup != nil {
 			return false
 		}
 	}
@@ -518,7 +531,7 @@ func (l *Ledger) flushEach(ctx context.Context, b *batch) (retry []*unit) {
 		stored[i] = r.Stored
 	}
 	for _, u := range b.units {
-		p := b.plans[u][0]
+		p := u.plans[0]
 		act := b.msgs[p.msg].Event.Act
 		if err := results[p.msg].Err; err != nil {
 			l.acts[act].stale = true
@@ -564,7 +577,7 @@ func (l *Ledger) commitStage(st *stage, stored []Stored) {
 
 // answer settles u from its plans.
 func (l *Ledger) answer(b *batch, u *unit, stored []Stored) {
-	plans := b.plans[u]
+	plans := u.plans
 	rs := make([]Receipt, len(u.cmds))
 	for i, p := range plans {
 		e := &u.cmds[i].Event

@@ -69,7 +69,9 @@ func (s *Store) Conn() *nats.Conn { return s.nc }
 
 // Subject returns the literal subject of an act's events.
 func (s *Store) Subject(act events.ActID) string {
-	return s.cfg.Prefix + "." + strings.Join(act.Tokens(), ".")
+	// The act's components after /akn/ are subject tokens (they hold no
+	// dots); one replacement makes the subject in one allocation.
+	return s.cfg.Prefix + "." + strings.ReplaceAll(strings.TrimPrefix(string(act), "/akn/"), "/", ".")
 }
 
 // ActOfSubject returns the act whose events are stored on subject.
