@@ -27,6 +27,15 @@ func Decode(data []byte) (Event, error) {
 	if len(data) > MaxEventBytes {
 		return e, Errorf(CodeTooLarge, "the event is %d bytes, more than the limit of %d: record long texts in several events, one per provision", len(data), MaxEventBytes)
 	}
+	if e, ok := decodeFast(data); ok {
+		return e, nil
+	}
+	return decodeStrict(data)
+}
+
+// decodeStrict is Decode with encoding/json: every input, every error.
+func decodeStrict(data []byte) (Event, error) {
+	var e Event
 	if err := checkKeys(data); err != nil {
 		return e, err
 	}
