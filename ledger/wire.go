@@ -27,6 +27,15 @@ type commandJSON struct {
 // whether the input was an array. Errors are *events.Error with CodeInvalid
 // or CodeTooLarge, naming the position of the bad command in an array.
 func DecodeCommands(data []byte) (cmds []Command, batch bool, err error) {
+	if cmds, batch, ok := decodeCommandsFast(data); ok {
+		return cmds, batch, nil
+	}
+	return decodeCommandsStrict(data)
+}
+
+// decodeCommandsStrict is DecodeCommands with encoding/json: every input,
+// every error.
+func decodeCommandsStrict(data []byte) (cmds []Command, batch bool, err error) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		var raws []json.RawMessage
