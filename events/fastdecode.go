@@ -17,15 +17,27 @@ func decodeFast(data []byte) (e Event, ok bool) {
 	if !utf8.Valid(data) {
 		return Event{}, false
 	}
-	d := fastDecoder{data: data}
-	if !d.object(func(key []byte) bool { return d.eventField(&e, key) }) {
-		return Event{}, false
-	}
+	e, n, ok := DecodeUsual(data)
+	d := fastDecoder{data: data, i: n}
 	d.space()
-	if d.i != len(d.data) {
+	if !ok || d.i != len(d.data) {
 		return Event{}, false
 	}
 	return e, true
+}
+
+// DecodeUsual decodes the usual event that data starts with (spaces
+// allowed before it) without reflection, for a reader that holds many
+// events in one document, such as a batch of commands; n is the number of
+// bytes it read. It does not check that data is UTF-8: the caller checks
+// the whole document once. When ok is false, nothing is wrong yet: the
+// event is unusual or invalid, and Decode of its bytes gives the answer.
+func DecodeUsual(data []byte) (e Event, n int, ok bool) {
+	d := fastDecoder{data: data}
+	if !d.object(func(key []byte) bool { return d.eventField(&e, key) }) {
+		return Event{}, 0, false
+	}
+	return e, d.i, true
 }
 
 type fastDecoder struct {
