@@ -33,13 +33,14 @@ func AddServeFlags(fs *flag.FlagSet) *ServeFlags {
 type HTTPSecurity struct {
 	guard *auth.Guard
 	tls   *tls.Config
+	log   *slog.Logger
 }
 
 // Open checks the flags: it reads the token file and the key pair, and
 // logs a warning when the address answers more than this machine without
 // authentication, or carries tokens without TLS.
 func (f *ServeFlags) Open(addr string, log *slog.Logger) (*HTTPSecurity, error) {
-	var s HTTPSecurity
+	s := HTTPSecurity{log: log}
 	if (*f.cert == "") != (*f.key == "") {
 		return nil, fmt.Errorf("give both --tls-cert and --tls-key, or neither")
 	}
@@ -111,6 +112,11 @@ func (s *HTTPSecurity) Serve(hs *http.Server, ln net.Listener) error {
 		return hs.Serve(ln)
 	}
 	hs.TLSConfig = s.tls
+	if hs.ErrorLog == nil && s.log != nil {
+		// Failed handshakes (a client that does not trust the CA, or
+		// speaks TLS 1.1) go to the server's log, not to standard error.
+		hs.ErrorLog = slog.NewLogLogger(s.log.With("component", "http").Handler(), slog.LevelWarn)
+	}
 	return hs.ServeTLS(ln, "", "")
 }
 
