@@ -20,8 +20,10 @@ const cookieMaxAge = 12 * 60 * 60
 var loginTmpl = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign in · Lex Ledger</title><link rel="stylesheet" href="/ui/static/style.css"></head>
-<body><main>
-<h1>Lex Ledger</h1>
+<body>
+<header class="site"><div class="wrap"><span class="brand">Lex Ledger</span></div></header>
+<main id="main" class="wrap">
+<h1>Sign in</h1>
 <p>This ledger asks for a token. Paste the token an administrator gave you (<code>ledger token add</code> prints it once).
 Auditors and administrators may read these pages.</p>
 {{if .Message}}<p role="alert"><strong>{{.Message}}</strong></p>{{end}}
