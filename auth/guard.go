@@ -176,6 +176,7 @@ func (g *Guard) Handler(mux *http.ServeMux) http.Handler {
 		}
 		tok, ok := g.tokens().Lookup(secret)
 		if !ok {
+			g.log.Info("refused a token that is not valid", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "cookie", fromCookie)
 			msg := "the token is not valid (mistyped, or revoked): check it, or ask an admin for a new one ('ledger token add')"
 			if fromCookie {
 				msg = "the token this browser signed in with is no longer valid: sign in again at " + loginPath
