@@ -3,14 +3,19 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/lexledger/lexledger/auth"
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
@@ -18,7 +23,8 @@ import (
 
 // TestOpenAPIDocumentDescribesTheAPI loads the served document, checks that
 // it is valid OpenAPI 3, and validates real requests and the server's real
-// answers (successes and errors) against it.
+// answers (successes and errors, 401 and 403 included) against it. The
+// server runs behind an auth.Guard, as `ledger serve --auth` runs it.
 func TestOpenAPIDocumentDescribesTheAPI(t *testing.T) {
 	ctx := context.Background()
 	doc, err := openapi3.NewLoader().LoadFromData(httpapi.OpenAPI())
@@ -37,33 +43,74 @@ func TestOpenAPIDocumentDescribesTheAPI(t *testing.T) {
 	env := natstest.MustStart(t, natstest.Options{})
 	l := ledger.New(env.Store, ledger.Options{})
 	t.Cleanup(func() { l.Close() })
-	srv := httptest.NewServer((&httpapi.Server{Ledger: l, Stream: env.Store}).Handler())
+	tokens := filepath.Join(t.TempDir(), "tokens.json")
+	f, _ := auth.ReadOrNew(tokens)
+	admin, _ := f.Add("root", auth.Admin, time.Now())
+	clerk, _ := f.Add("alice", auth.Clerk, time.Now())
+	if err := f.Write(tokens); err != nil {
+		t.Fatal(err)
+	}
+	guard, err := auth.NewGuard(tokens, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &httpapi.Server{Ledger: l, Stream: env.Store, Identify: auth.Identify, StreamAdmin: func(ctx context.Context) (httpapi.StreamStatus, error) {
+		n, err := env.Store.Msgs(ctx)
+		return httpapi.StreamStatus{Stream: "LEX", Config: env.Store.Config().StreamConfig(), Messages: n, LastSeq: n}, err
+	}}
+	mux := http.NewServeMux()
+	api.Routes(mux)
+	mux.HandleFunc("/", httpapi.NotFound)
+	srv := httptest.NewServer(guard.Handler(mux))
 	t.Cleanup(srv.Close)
+	// The document's security requirement is met by a bearer header; the
+	// server itself decides whether the token is good.
+	opts := &openapi3filter.Options{AuthenticationFunc: func(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
+		if !strings.HasPrefix(in.RequestValidationInput.Request.Header.Get("Authorization"), "Bearer ") {
+			return errors.New("no bearer token")
+		}
+		return nil
+	}}
 
 	exchanges := []struct {
 		method, path, body string
 		status             int
+		token              string // admin's unless set; "-" for none
 	}{
-		{"POST", "/v1/events", `{"event":{"act":"/akn/kz/act/2009-12-04/216","type":"drafted","date":"2009-03","body":{"title":"Law on Refugees","kind":"law"}}}`, 201},
-		{"POST", "/v1/events", `[{"event":{"act":"/akn/kz/act/2009-12-04/216","type":"adopted","date":"2009-11"}},{"event":{"act":"/akn/kz/act/2009-12-04/216","type":"signed","date":"2009-12-04"}}]`, 201},
-		{"POST", "/v1/events", `{"expected_version":1,"event":{"act":"/akn/kz/act/2009-12-04/216","type":"published","date":"2009-12-04","body":{"gazette":"KP"}}}`, 409},
-		{"POST", "/v1/events", `{"event":{"act":"/akn/kz/act/2009-12-04/216","type":"signed","date":"2009-12-05"}}`, 422},
-		{"GET", "/v1/history?act=/akn/kz/act/2009-12-04/216", "", 200},
-		{"GET", "/v1/history?act=/akn/kz/act/2001-01-01/9", "", 404},
-		{"GET", "/v1/events?from_seq=2&limit=5", "", 200},
-		{"GET", "/healthz", "", 200},
+		{"POST", "/v1/events", `{"event":{"act":"/akn/kz/act/2009-12-04/216","type":"drafted","date":"2009-03","body":{"title":"Law on Refugees","kind":"law"}}}`, 201, ""},
+		{"POST", "/v1/events", `[{"event":{"act":"/akn/kz/act/2009-12-04/216","type":"adopted","date":"2009-11"}},{"event":{"act":"/akn/kz/act/2009-12-04/216","type":"signed","date":"2009-12-04"}}]`, 201, ""},
+		{"POST", "/v1/events", `{"expected_version":1,"event":{"act":"/akn/kz/act/2009-12-04/216","type":"published","date":"2009-12-04","body":{"gazette":"KP"}}}`, 409, ""},
+		{"POST", "/v1/events", `{"event":{"act":"/akn/kz/act/2009-12-04/216","type":"signed","date":"2009-12-05"}}`, 422, ""},
+		{"GET", "/v1/history?act=/akn/kz/act/2009-12-04/216", "", 200, ""},
+		{"GET", "/v1/history?act=/akn/kz/act/2001-01-01/9", "", 404, ""},
+		{"GET", "/v1/events?from_seq=2&limit=5", "", 200, ""},
+		{"GET", "/healthz", "", 200, "-"},
+		{"GET", "/v1/admin/stream", "", 200, ""},
+		{"GET", "/v1/admin/stream", "", 403, clerk},
+		{"POST", "/v1/events", `{"event":{"act":"/akn/kz/act/2009-12-04/216","type":"published","date":"2009-12-04","body":{"gazette":"KP"}}}`, 401, "lex_not-a-token"},
+		{"GET", "/v1/history?act=/akn/kz/act/2009-12-04/216", "", 401, "-"},
 	}
 	for _, x := range exchanges {
 		req, _ := http.NewRequest(x.method, srv.URL+x.path, bytes.NewBufferString(x.body))
 		if x.body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
+		switch x.token {
+		case "":
+			req.Header.Set("Authorization", "Bearer "+admin)
+		case "-":
+		default:
+			req.Header.Set("Authorization", "Bearer "+x.token)
+		}
 		route, params, err := router.FindRoute(req)
 		if err != nil {
 			t.Errorf("%s %s is not in the document: %v", x.method, x.path, err)
 			continue
 		}
-		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route}
+		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
+		if x.token == "-" && x.status == 401 {
+			in.Options = &openapi3filter.Options{AuthenticationFunc: func(context.Context, *openapi3filter.AuthenticationInput) error { return nil }} // the request is meant to lack it
+		}
 		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
 			t.Errorf("%s %s: the request does not match the document: %v", x.method, x.path, err)
 		}

@@ -50,6 +50,8 @@ type Server struct {
 	// Identify returns the recording identity of a request. Until
 	// authentication is configured it is "anonymous@http".
 	Identify func(r *http.Request) (string, error)
+	// StreamAdmin serves GET /v1/admin/stream when set.
+	StreamAdmin StreamAdmin
 }
 
 // Handler returns the API's routes, and a JSON 404 for every other path.
@@ -77,6 +79,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/history/{act...}", s.history) // the act as a path, for people typing URLs
 	mux.HandleFunc("GET /v1/events", s.events)
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /v1/admin/stream", s.adminStream)
 	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		w.Write(openAPI)

@@ -67,8 +67,9 @@ type ledgerServe struct {
 
 // startLedger builds cmd/ledger, runs `ledger serve` on a fresh data
 // directory and free ports, and waits until it is healthy. The process is
-// interrupted (then killed, if it does not stop) when the test ends.
-func startLedger(t *testing.T, ctx context.Context, art string) *ledgerServe {
+// interrupted (then killed, if it does not stop) when the test ends. extra
+// are more flags of serve.
+func startLedger(t *testing.T, ctx context.Context, art string, extra ...string) *ledgerServe {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "ledger")
 	build := exec.CommandContext(ctx, goTool(t), "build", "-o", bin, "github.com/lexledger/lexledger/cmd/ledger")
@@ -82,7 +83,7 @@ func startLedger(t *testing.T, ctx context.Context, art string) *ledgerServe {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	cmd := exec.Command(bin, "serve", "--data", filepath.Join(t.TempDir(), "data"), "--http", httpAddr, "--nats-port", fmt.Sprint(freePort(t)))
+	cmd := exec.Command(bin, append([]string{"serve", "--data", filepath.Join(t.TempDir(), "data"), "--http", httpAddr, "--nats-port", fmt.Sprint(freePort(t))}, extra...)...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("history", "ledger history [flags] ACT", stderr)
 	server := fs.String("server", cli.EnvOr("LEDGER_SERVER", cli.DefaultServer), "the ledger's HTTP address ($LEDGER_SERVER)")
+	client := cli.AddClientFlags(fs)
 	asJSON := fs.Bool("json", false, "print the history as JSON")
 	if done, err := cli.Parse(fs, args); done {
 		return err
@@ -30,7 +31,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	var h ledger.HistoryJSON
-	if err := cli.NewClient(*server).Do(ctx, "GET", historyPath(act), nil, &h); err != nil {
+	if err := client.Client(*server).Do(ctx, "GET", historyPath(act), nil, &h); err != nil {
 		return err
 	}
 	if *asJSON {

@@ -27,6 +27,7 @@ type importer func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt
 func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("import", "ledger import [flags] FILE   (FILE is JSON Lines, one event per line; - reads standard input)", stderr)
 	server := fs.String("server", cli.EnvOr("LEDGER_SERVER", cli.DefaultServer), "the ledger's HTTP address ($LEDGER_SERVER)")
+	client := cli.AddClientFlags(fs)
 	natsURL := fs.String("nats-url", "", "write straight to the stream on this NATS server instead of through the HTTP API")
 	stream := fs.String("stream", natsjs.DefaultStream, "stream name, with --nats-url")
 	batchSize := fs.Int("batch", ledger.DefaultMaxBatch, "events per atomic batch (at most 1000)")
@@ -72,7 +73,7 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			return led.AppendAtomic(ctx, who, cmds)
 		}
 	} else {
-		c := cli.NewClient(*server)
+		c := client.Client(*server)
 		send = func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
 			body, err := encodeBatch(cmds)
 			if err != nil {

@@ -21,6 +21,7 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("record", "ledger record --act ACT --type TYPE --date DATE [flags]", stderr)
 	server := fs.String("server", cli.EnvOr("LEDGER_SERVER", cli.DefaultServer), "the ledger's HTTP address ($LEDGER_SERVER)")
+	client := cli.AddClientFlags(fs)
 	act := fs.String("act", "", "the act: /akn/{country}/{type}[/{subtype}]/{date}/{number}")
 	typ := fs.String("type", "", "event type: "+strings.Join(events.TypeNames(), ", "))
 	date := fs.String("date", "", "legal date of the step: YYYY-MM-DD, or YYYY-MM or YYYY when only that is known")
@@ -119,7 +120,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	var r ledger.Receipt
-	if err := cli.NewClient(*server).Do(ctx, "POST", "/v1/events", data, &r); err != nil {
+	if err := client.Client(*server).Do(ctx, "POST", "/v1/events", data, &r); err != nil {
 		return err
 	}
 	if *asJSON {

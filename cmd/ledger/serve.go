@@ -42,6 +42,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) on this address, such as 127.0.0.1:6060; off by default")
 	withProjector := fs.Bool("projector", true, "also run a projector in process and serve its queries on the same address")
 	keyFile := fs.String("checkpoint-key", "", "the projector signs checkpoints with the nkey seed in this file (created if missing); default: DATA/checkpoint.nk when the server is embedded, none otherwise")
+	security := cli.AddServeFlags(fs) // --auth, --tls-cert, --tls-key
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
@@ -64,6 +65,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
 	log := slog.New(handler)
+	httpSec, err := security.Open(*httpAddr, log)
+	if err != nil {
+		return err
+	}
 
 	url := *natsURL
 	if url == "" {
@@ -100,7 +105,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	api := &httpapi.Server{Ledger: led, Stream: store, Log: log, Health: func(ctx context.Context) error {
 		_, err := store.LastSeq(ctx)
 		return err
-	}}
+	}, Identify: httpSec.Identify(), StreamAdmin: streamAdmin(store)}
 	mux := http.NewServeMux()
 	api.Routes(mux)
 	projDone := make(chan error, 1)
@@ -148,14 +153,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		led.Close()
 		return fmt.Errorf("cannot listen on %s for HTTP (is another ledger running? choose another address with --http): %w", *httpAddr, err)
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: httpSec.Handler(mux), ReadHeaderTimeout: 10 * time.Second}
 	if ui != nil {
 		hs.RegisterOnShutdown(ui.Close) // live streams end, so as not to hold the shutdown
 	}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	log.Info("ledger ready", "http", "http://"+ln.Addr().String(), "nats", url, "record_subject", natsjs.SubjectRecord, "stream", *stream)
-	fmt.Fprintf(stdout, "ledger: serving HTTP on http://%s and NATS requests on %s (%s)\n", ln.Addr(), natsjs.SubjectRecord, url)
+	go func() { served <- httpSec.Serve(hs, ln) }()
+	log.Info("ledger ready", "http", httpSec.Scheme()+"://"+ln.Addr().String(), "nats", url, "record_subject", natsjs.SubjectRecord, "stream", *stream)
+	fmt.Fprintf(stdout, "ledger: serving HTTP on %s://%s and NATS requests on %s (%s)\n", httpSec.Scheme(), ln.Addr(), natsjs.SubjectRecord, url)
 
 	select {
 	case <-ctx.Done():

@@ -137,6 +137,7 @@ func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 func runProof(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("proof", "projector proof [--server URL] EVENT-ID > proof.json", stderr)
 	server := fs.String("server", cli.EnvOr("LEDGER_SERVER", cli.DefaultServer), "the projector's HTTP address ($LEDGER_SERVER)")
+	client := cli.AddClientFlags(fs)
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
@@ -148,7 +149,7 @@ func runProof(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	var p projector.Proof
-	if err := cli.NewClient(*server).Do(ctx, "GET", "/v1/proof?event="+fs.Arg(0), nil, &p); err != nil {
+	if err := client.Client(*server).Do(ctx, "GET", "/v1/proof?event="+fs.Arg(0), nil, &p); err != nil {
 		return err
 	}
 	// Compact, so that the event in the file is byte for byte the event as

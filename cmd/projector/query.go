@@ -21,6 +21,7 @@ import (
 type queryFlags struct {
 	server, knownAt, country, kind, status *string
 	asJSON                                 *bool
+	client                                 *cli.ClientFlags // --token, --ca
 }
 
 func addQueryFlags(fs *flag.FlagSet, filters bool) queryFlags {
@@ -28,6 +29,7 @@ func addQueryFlags(fs *flag.FlagSet, filters bool) queryFlags {
 		server:  fs.String("server", cli.EnvOr("LEDGER_SERVER", cli.DefaultServer), "the projector's HTTP address: 'ledger serve' or 'projector serve' ($LEDGER_SERVER)"),
 		knownAt: fs.String("known-at", "", "as the record stood at this time (RFC 3339), or at the end of this day (YYYY-MM-DD); default: now"),
 		asJSON:  fs.Bool("json", false, "print JSON for scripts"),
+		client:  cli.AddClientFlags(fs),
 	}
 	if filters {
 		q.country = fs.String("jurisdiction", "", "only acts of this country code, such as kz")
@@ -52,7 +54,7 @@ func (q queryFlags) values() url.Values {
 }
 
 func get(ctx context.Context, q queryFlags, path string, v url.Values, out any) error {
-	return cli.NewClient(*q.server).Do(ctx, "GET", path+"?"+v.Encode(), nil, out)
+	return q.client.Client(*q.server).Do(ctx, "GET", path+"?"+v.Encode(), nil, out)
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -284,7 +286,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *asOf != "" {
 		v.Set("as_of", *asOf)
 	}
-	return cli.NewClient(*q.server).Raw(ctx, "/v1/export?"+v.Encode(), stdout)
+	return q.client.Client(*q.server).Raw(ctx, "/v1/export?"+v.Encode(), stdout)
 }
 
 // runAudit prints an act's audit report.
@@ -303,5 +305,5 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *asCSV {
 		v.Set("format", "csv")
 	}
-	return cli.NewClient(*q.server).Raw(ctx, "/v1/audit?"+v.Encode(), stdout)
+	return q.client.Client(*q.server).Raw(ctx, "/v1/audit?"+v.Encode(), stdout)
 }

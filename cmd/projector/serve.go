@@ -30,10 +30,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	keyFile := fs.String("checkpoint-key", "", "sign checkpoints of the stream's Merkle tree with the nkey seed in this file (created if missing); none: sign no checkpoints")
 	interval := fs.Duration("checkpoint-interval", time.Minute, "how often to sign a checkpoint when the stream grew")
 	logFormat := fs.String("log", "text", "log format: text or json")
+	security := cli.AddServeFlags(fs) // --auth, --tls-cert, --tls-key
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
 	log := newLogger(stderr, *logFormat)
+	httpSec, err := security.Open(*httpAddr, log)
+	if err != nil {
+		return err
+	}
 	nc, err := nats.Connect(*natsURL, nats.Name("lexledger-projector"), nats.MaxReconnects(-1))
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w (is 'ledger serve' or nats-server running?)", *natsURL, err)
@@ -61,10 +66,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (choose another address with --http): %w", *httpAddr, err)
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: httpSec.Handler(mux), ReadHeaderTimeout: 10 * time.Second}
 	hs.RegisterOnShutdown(ui.Close) // live streams end, so as not to hold the shutdown
-	go hs.Serve(ln)
-	fmt.Fprintf(stdout, "projector: serving queries on http://%s, following stream %s at %s\n", ln.Addr(), *stream, *natsURL)
+	go httpSec.Serve(hs, ln)
+	fmt.Fprintf(stdout, "projector: serving queries on %s://%s, following stream %s at %s\n", httpSec.Scheme(), ln.Addr(), *stream, *natsURL)
 	err = svc.Run(ctx)
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

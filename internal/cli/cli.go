@@ -74,8 +74,10 @@ func EnvOr(name, def string) string {
 
 // Client talks to the HTTP API of `ledger serve` or `projector serve`.
 type Client struct {
-	base string
-	http *http.Client
+	base  string
+	http  *http.Client
+	token string // sent as a bearer token when set (ClientFlags)
+	err   error  // a flag that could not be applied, returned by every request
 }
 
 // NewClient returns a client of the API at base.
@@ -86,10 +88,14 @@ func NewClient(base string) *Client {
 // Do sends a request and decodes a 2xx answer into out; an error answer
 // comes back as *events.Error.
 func (c *Client) Do(ctx context.Context, method, path string, body []byte, out any) error {
+	if c.err != nil {
+		return c.err
+	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
+	c.authorize(req)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -118,10 +124,14 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte, out a
 // Raw GETs path and copies a 2xx answer's body to w as it is; an error
 // answer comes back as *events.Error.
 func (c *Client) Raw(ctx context.Context, path string, w io.Writer) error {
+	if c.err != nil {
+		return c.err
+	}
 	req, err := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
 	if err != nil {
 		return err
 	}
+	c.authorize(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("cannot reach %s (is 'ledger serve' running? set --server): %w", c.base, err)
@@ -137,6 +147,12 @@ func (c *Client) Raw(ctx context.Context, path string, w io.Writer) error {
 	}
 	_, err = io.Copy(w, resp.Body)
 	return err
+}
+
+func (c *Client) authorize(req *http.Request) {
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 }
 
 // Main runs a command's run function with a context that SIGINT and
