@@ -48,7 +48,6 @@ func draftedWith(key, raw string) string {
 // withAct is a drafted event on the act named raw (a JSON string).
 func withAct(raw string) string { return draftedWith("act", raw) }
 
-
 func badInputs() []badInput {
 	const bad, large, rule = http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity
 	inv, tl, ruled := events.CodeInvalid, events.CodeTooLarge, events.CodeRule
