@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lexledger/lexledger/httpapi"
+	"github.com/lexledger/lexledger/internal/testkit"
 	"github.com/lexledger/lexledger/natsjs"
 )
 
@@ -179,5 +181,61 @@ func waitReady(t *testing.T, base string, within time.Duration) {
 			t.Fatalf("/readyz still %d after %s: %+v", status, within, r)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestBackupRestoreCommands: `ledger import --nats-url` fills a fresh
+// server's stream, `ledger backup` copies it, `ledger restore` puts it into
+// another fresh server, where `ledger serve` reads the same histories; a
+// second restore is refused, naming the stream.
+func TestBackupRestoreCommands(t *testing.T) {
+	start := func() string {
+		srv, err := natsjs.StartEmbedded(natsjs.EmbeddedOptions{Dir: t.TempDir(), Port: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+		return srv.ClientURL()
+	}
+	src, dst := start(), start()
+	mustLedgerCmd(t, "import", "--quiet", "--nats-url", src, "--batch", "8", "../../examples/seed.jsonl")
+	dir := filepath.Join(t.TempDir(), "b")
+	out, errOut, err := ledgerCmd(t, "backup", "--nats-url", src, "--out", dir)
+	if err != nil {
+		t.Fatalf("backup: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(out, "backed up stream LEX: 44 events, sequences 1 to 44") {
+		t.Errorf("backup printed %q", out)
+	}
+	if errOut != "" {
+		t.Errorf("backup wrote %q to a standard error that is not a terminal; want nothing", errOut)
+	}
+	if out := mustLedgerCmd(t, "restore", "--nats-url", dst, dir); !strings.Contains(out, "restored stream LEX from "+dir+": 44 events, sequences 1 to 44") {
+		t.Errorf("restore printed %q", out)
+	}
+	_, _, err = ledgerCmd(t, "restore", "--nats-url", dst, dir)
+	if err == nil || !strings.Contains(err.Error(), "stream LEX already exists") || !strings.Contains(err.Error(), "44 messages") {
+		t.Errorf("a second restore: %v; want a refusal naming the stream and what it holds", err)
+	}
+	for _, c := range []struct{ args, want string }{
+		{"backup --nats-url " + src, "--out DIR"},
+		{"restore --nats-url " + dst, "give the backup's directory"},
+		{"backup --nats-url " + src + " --out " + dir, "already holds a backup"},
+		{"restore --nats-url " + dst + " " + t.TempDir(), "holds no backup"},
+	} {
+		if _, _, err := ledgerCmd(t, strings.Fields(c.args)...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ledger %s: %v; want an error saying %q", c.args, err, c.want)
+		}
+	}
+
+	s := startServe(t, t.TempDir(), "--nats-url", dst)
+	waitReady(t, s.base, 30*time.Second)
+	h, status, err := testkit.History(s.base, "/akn/kz/act/2009-12-04/216")
+	if err != nil || status != http.StatusOK || h.Version == 0 {
+		t.Fatalf("history of the Law on Refugees on the restored stream: %d %v %+v", status, err, h)
+	}
+	m := scrape(t, s.base)
+	if m["lex_stream_last_sequence"] != 44 || m["lex_projector_applied_sequence"] != 44 {
+		t.Errorf("on the restored stream: last sequence %v, applied %v; want 44 and 44", m["lex_stream_last_sequence"], m["lex_projector_applied_sequence"])
 	}
 }
