@@ -186,8 +186,9 @@ func waitReady(t *testing.T, base string, within time.Duration) {
 
 // TestBackupRestoreCommands: `ledger import --nats-url` fills a fresh
 // server's stream, `ledger backup` copies it, `ledger restore` puts it into
-// another fresh server, where `ledger serve` reads the same histories; a
-// second restore is refused, naming the stream.
+// another fresh server (a second restore is refused, naming the stream)
+// and into a new embedded store, where `ledger serve` reads the same
+// histories; a running ledger's store is locked against a second server.
 func TestBackupRestoreCommands(t *testing.T) {
 	start := func() string {
 		srv, err := natsjs.StartEmbedded(natsjs.EmbeddedOptions{Dir: t.TempDir(), Port: 0})
@@ -228,8 +229,20 @@ func TestBackupRestoreCommands(t *testing.T) {
 		}
 	}
 
-	s := startServe(t, t.TempDir(), "--nats-url", dst)
+	// Into a stopped ledger's embedded store, which serve then uses; while
+	// serve runs, the store is locked against a second server.
+	data := filepath.Join(t.TempDir(), "data")
+	if out := mustLedgerCmd(t, "restore", "--data", data, dir); !strings.Contains(out, "44 events, sequences 1 to 44") {
+		t.Errorf("restore --data printed %q", out)
+	}
+	if _, _, err := ledgerCmd(t, "restore", "--data", data, "--nats-url", dst, dir); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Errorf("restore with --data and --nats-url: %v", err)
+	}
+	s := startServe(t, data)
 	waitReady(t, s.base, 30*time.Second)
+	if _, _, err := ledgerCmd(t, "backup", "--data", data, "--out", t.TempDir()); err == nil || !strings.Contains(err.Error(), "is in use by another process") {
+		t.Errorf("backup --data of a running ledger's store: %v; want a refusal", err)
+	}
 	h, status, err := testkit.History(s.base, "/akn/kz/act/2009-12-04/216")
 	if err != nil || status != http.StatusOK || h.Version == 0 {
 		t.Fatalf("history of the Law on Refugees on the restored stream: %d %v %+v", status, err, h)

@@ -69,6 +69,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	url := *natsURL
 	if url == "" {
 		dir, _ := filepath.Abs(*data)
+		unlock, err := lockData(dir, "serving it")
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		srv, err := natsjs.StartEmbedded(natsjs.EmbeddedOptions{Dir: dir, Port: *natsPort, SyncAlways: *syncMode == "always"})
 		if err != nil {
 			return err
