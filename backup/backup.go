@@ -173,10 +173,11 @@ func Restore(ctx context.Context, nc *nats.Conn, dir string, o Options) (Manifes
 	}
 	_, st, err := mgr.RestoreSnapshotFromDirectory(ctx, name, dir, opts...)
 	if err != nil {
+		what := "failed"
 		if ctx.Err() != nil {
-			return Manifest{}, fmt.Errorf("restore of %s cancelled: %w; the server may hold a partial restore until it times out: check with 'nats stream info %s' before trying again", name, ctx.Err(), name)
+			what, err = "was cancelled", ctx.Err()
 		}
-		return Manifest{}, fmt.Errorf("restore of %s: %w", name, err)
+		return Manifest{}, fmt.Errorf("restore of %s %s: %w; %s", name, what, err, partial(mgr, name, meta.State.Msgs))
 	}
 	if st.Msgs != meta.State.Msgs || st.LastSeq != meta.State.LastSeq {
 		return Manifest{}, fmt.Errorf("restored stream %s holds %d messages to sequence %d, but the backup had %d to %d", name, st.Msgs, st.LastSeq, meta.State.Msgs, meta.State.LastSeq)
@@ -186,6 +187,17 @@ func Restore(ctx context.Context, nc *nats.Conn, dir string, o Options) (Manifes
 		json.Unmarshal(data, &m)
 	}
 	return m, nil
+}
+
+// partial says what a failed restore left: nats-server keeps the messages
+// it stored before the failure as a stream of the backup's name.
+func partial(mgr *jsm.Manager, name string, total uint64) string {
+	s, err := mgr.LoadStream(name)
+	if err != nil {
+		return fmt.Sprintf("the server may still create a partial stream %s: check with 'nats stream info %s', and have an admin delete it ('nats stream rm %s') before trying again", name, name, name)
+	}
+	st, _ := s.LatestState()
+	return fmt.Sprintf("the server kept a partial stream %s (%d of the backup's %d messages), which is not the backup: have an admin delete it ('nats stream rm %s') before trying again", name, st.Msgs, total, name)
 }
 
 // meta is jsm.go's backup.json.

@@ -246,7 +246,8 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 }
 
 // TestBackupErrors: a cancelled backup leaves nothing; a missing stream,
-// a directory without a backup and a renamed stream are refused clearly.
+// a directory without a backup and a renamed stream are refused clearly; a
+// cancelled restore says so.
 func TestBackupErrors(t *testing.T) {
 	ctx := testContext(t)
 	src := natstest.MustStart(t, natstest.Options{})
@@ -275,5 +276,8 @@ func TestBackupErrors(t *testing.T) {
 	}
 	if _, err := backup.Restore(ctx, dst, good, backup.Options{Stream: "OTHER"}); err == nil || !strings.Contains(err.Error(), "is of stream LEX, not OTHER") {
 		t.Errorf("a restore under another name: %v", err)
+	}
+	if _, err := backup.Restore(cctx, dst, good, backup.Options{}); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "restore of LEX was cancelled") {
+		t.Errorf("a cancelled restore: %v; want context.Canceled, said", err)
 	}
 }
