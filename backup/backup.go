@@ -123,9 +123,10 @@ func Backup(ctx context.Context, nc *nats.Conn, dir string, o Options) (Manifest
 }
 
 // Restore recreates the stream from the backup in dir. It refuses to
-// restore over a stream of the same name that already exists, and a
-// backup whose configuration weakens the ledger's guarantees
-// (natsjs.CheckStream). It returns the backup's manifest once the restored
+// restore over a stream of the same name that already exists, and a backup
+// of an event stream whose configuration weakens the ledger's guarantees
+// (natsjs.CheckStream); other streams (natsjs.CheckpointsStream) are
+// restored as they were. It returns the backup's manifest once the restored
 // stream holds as many messages, to the same last sequence, as the backup.
 func Restore(ctx context.Context, nc *nats.Conn, dir string, o Options) (Manifest, error) {
 	name := o.stream()
@@ -145,7 +146,10 @@ func Restore(ctx context.Context, nc *nats.Conn, dir string, o Options) (Manifes
 	if o.Replicas > 0 {
 		cfg.Replicas = o.Replicas
 	}
-	if problems, err := check(cfg); err != nil {
+	if !holdsEvents(cfg) {
+		// Another stream (the projector's signed checkpoints): restored as
+		// it was, without the event stream's checks.
+	} else if problems, err := check(cfg); err != nil {
 		return Manifest{}, err
 	} else if len(problems) > 0 {
 		return Manifest{}, fmt.Errorf("the backup's stream configuration weakens the ledger's guarantees (%s): the ledger would refuse the restored stream; restore it by hand with 'nats stream restore' if it is needed as it is", strings.Join(problems, "; "))
@@ -229,6 +233,17 @@ func holdsBackup(dir string) (bool, error) {
 		return false, err
 	}
 	return fi.Size() > 0, nil
+}
+
+// holdsEvents reports whether a stream configuration is that of a ledger's
+// event stream: its subjects are the events' prefix.
+func holdsEvents(cfg api.StreamConfig) bool {
+	for _, subj := range cfg.Subjects {
+		if strings.HasPrefix(subj, natsjs.DefaultPrefix+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // check runs natsjs.CheckStream on a configuration of jsm.go's API types,

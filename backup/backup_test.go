@@ -88,14 +88,14 @@ func record(t *testing.T, env *natstest.Env) int {
 }
 
 // messages returns every message of the stream, by sequence.
-func messages(t *testing.T, nc *nats.Conn) []*jetstream.RawStreamMsg {
+func messages(t *testing.T, nc *nats.Conn, name string) []*jetstream.RawStreamMsg {
 	t.Helper()
 	ctx := testContext(t)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := js.Stream(ctx, natsjs.DefaultStream)
+	s, err := js.Stream(ctx, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Errorf("restore progress was never reported")
 	}
 
-	want, got := messages(t, src.Conn), messages(t, dst)
+	want, got := messages(t, src.Conn, natsjs.DefaultStream), messages(t, dst, natsjs.DefaultStream)
 	if len(got) != len(want) || len(want) != n {
 		t.Fatalf("restored %d messages, the source has %d, recorded %d", len(got), len(want), n)
 	}
@@ -279,5 +279,36 @@ func TestBackupErrors(t *testing.T) {
 	}
 	if _, err := backup.Restore(cctx, dst, good, backup.Options{}); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "restore of LEX was cancelled") {
 		t.Errorf("a cancelled restore: %v; want context.Canceled, said", err)
+	}
+}
+
+// TestCheckpointsRoundTrip: the projector's stream of signed checkpoints
+// is backed up and restored as it was (--stream LEX_CHECKPOINTS).
+func TestCheckpointsRoundTrip(t *testing.T) {
+	ctx := testContext(t)
+	src := natstest.MustStart(t, natstest.Options{})
+	views, err := natsjs.OpenViews(ctx, src.Conn, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := views.PublishCheckpoint(ctx, fmt.Sprintf("cp-%d", i), []byte(fmt.Sprintf(`{"tree_size":%d}`, i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "cp")
+	o := backup.Options{Stream: natsjs.CheckpointsStream}
+	if m, err := backup.Backup(ctx, src.Conn, dir, o); err != nil || m.Messages != 3 {
+		t.Fatalf("backup of %s: %+v %v", natsjs.CheckpointsStream, m, err)
+	}
+	dst := emptyServer(t)
+	if m, err := backup.Restore(ctx, dst, dir, o); err != nil || m.Messages != 3 {
+		t.Fatalf("restore of %s: %+v %v", natsjs.CheckpointsStream, m, err)
+	}
+	want, got := messages(t, src.Conn, natsjs.CheckpointsStream), messages(t, dst, natsjs.CheckpointsStream)
+	for i := range want {
+		if got[i].Subject != want[i].Subject || !bytes.Equal(got[i].Data, want[i].Data) || fmt.Sprint(got[i].Header) != fmt.Sprint(want[i].Header) {
+			t.Errorf("checkpoint %d: restored %s %q %v, source %s %q %v", i, got[i].Subject, got[i].Data, got[i].Header, want[i].Subject, want[i].Data, want[i].Header)
+		}
 	}
 }
