@@ -37,7 +37,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *out == "" {
 		return fmt.Errorf("give the directory to write the backup into: ledger backup --out DIR")
 	}
-	nc, closeNC, err := connect(fs, *natsURL, *data, "lexledger-backup")
+	nc, closeNC, err := connect(fs, *natsURL, *data, "lexledger-backup", true)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("give the backup's directory: ledger restore --nats-url URL DIR")
 	}
 	dir := fs.Arg(0)
-	nc, closeNC, err := connect(fs, *natsURL, *data, "lexledger-restore")
+	nc, closeNC, err := connect(fs, *natsURL, *data, "lexledger-restore", false)
 	if err != nil {
 		return err
 	}
@@ -86,8 +86,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // connect connects to the server at url or, with data, to an embedded
 // server on that store, started for the command alone and listening on no
-// port. The returned func closes the connection and stops that server.
-func connect(fs *flag.FlagSet, url, data, name string) (*nats.Conn, func(), error) {
+// port; existing says that the store must exist already. The returned
+// func closes the connection and stops that server.
+func connect(fs *flag.FlagSet, url, data, name string, existing bool) (*nats.Conn, func(), error) {
 	if data == "" {
 		nc, err := nats.Connect(url, nats.Name(name))
 		if err != nil {
@@ -103,6 +104,9 @@ func connect(fs *flag.FlagSet, url, data, name string) (*nats.Conn, func(), erro
 	dir, err := filepath.Abs(data)
 	if err != nil {
 		return nil, nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "jetstream")); existing && err != nil {
+		return nil, nil, fmt.Errorf("%s holds no ledger store (no jetstream directory): give the --data of a 'ledger serve'", data)
 	}
 	unlock, err := lockData(dir, "using its store here")
 	if err != nil {

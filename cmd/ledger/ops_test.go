@@ -223,6 +223,7 @@ func TestBackupRestoreCommands(t *testing.T) {
 		{"restore --nats-url " + dst, "give the backup's directory"},
 		{"backup --nats-url " + src + " --out " + dir, "already holds a backup"},
 		{"restore --nats-url " + dst + " " + t.TempDir(), "holds no backup"},
+		{"backup --data " + t.TempDir() + " --out " + t.TempDir(), "holds no ledger store"},
 	} {
 		if _, _, err := ledgerCmd(t, strings.Fields(c.args)...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("ledger %s: %v; want an error saying %q", c.args, err, c.want)
