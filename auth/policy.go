@@ -51,7 +51,8 @@ var Routes = []Route{
 	{Pattern: "GET /ui/jurisdiction", Roles: auditors},
 	{Pattern: "GET /ui/events", Roles: auditors},
 
-	// Operators.
+	// Operators. Prometheus scrapes with an auditor's token (or an admin's).
+	{Pattern: "GET /metrics", Roles: auditors},
 	{Pattern: "GET /v1/admin/stream"}, // admin only
 }
 

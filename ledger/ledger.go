@@ -31,6 +31,22 @@ type Options struct {
 	// Clock gives the record time; time.Now when nil.
 	Clock  func() time.Time
 	Logger *slog.Logger
+	// Observe, when set, is called once at the end of every Append and
+	// AppendAtomic call with its outcome (for metrics: package metrics).
+	// It runs on the caller's goroutine and must be quick.
+	Observe func(Outcome)
+}
+
+// Outcome is what Options.Observe learns of one call of AppendAtomic.
+type Outcome struct {
+	Commands []Command // as given; read them, do not keep or change them
+	Receipts []Receipt // nil when the call failed
+	// Code is "" when the events were recorded, else the error's code as
+	// DescribeError gives it; Rule is the lifecycle rule broken, with
+	// events.CodeRule.
+	Code     events.Code
+	Rule     events.Rule
+	Duration time.Duration
 }
 
 // Command asks for one event to be recorded.
@@ -131,7 +147,17 @@ func (l *Ledger) Append(ctx context.Context, identity string, cmd Command) (Rece
 // ExpectedVersion is the version of its act just before that event. Events
 // already recorded (the same ids, as a retried batch has) are not written
 // again: their first receipts come back with Duplicate set.
-func (l *Ledger) AppendAtomic(ctx context.Context, identity string, cmds []Command) ([]Receipt, error) {
+func (l *Ledger) AppendAtomic(ctx context.Context, identity string, cmds []Command) (rs []Receipt, err error) {
+	if l.opts.Observe != nil {
+		defer func(start time.Time) {
+			o := Outcome{Commands: cmds, Receipts: rs, Duration: time.Since(start)}
+			if err != nil {
+				_, ej := DescribeError(err)
+				o.Code, o.Rule = ej.Error.Code, ej.Error.Rule
+			}
+			l.opts.Observe(o)
+		}(time.Now())
+	}
 	if len(cmds) == 0 {
 		return nil, events.Errorf(events.CodeInvalid, "no events to record: send at least one")
 	}

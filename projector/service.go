@@ -89,6 +89,7 @@ type Service struct {
 	readyCh chan struct{}         // closed when ready
 	dirty   map[events.ActID]bool // acts changed since the feed last published
 	subs    subscribers           // receivers of applied events (subscribe.go)
+	status  runStatus             // for Status (status.go)
 }
 
 // New returns a Service over src and sink with an empty projection.
@@ -187,6 +188,7 @@ func (s *Service) Run(ctx context.Context) error {
 		s.mu.Unlock()
 		from = 1
 	}
+	s.startRun(from, total)
 	if from > total {
 		s.markReady()
 	}
@@ -271,6 +273,7 @@ func (s *Service) apply(ctx context.Context, st ledger.Stored) error {
 	if err == nil {
 		s.addLeaf(&st.Event)
 		s.subs.notify(projections.Entry{Seq: st.Seq, Event: st.Event})
+		s.status.appliedTime = st.Time
 	}
 	ch := s.caught
 	s.caught = make(chan struct{})

@@ -1,6 +1,7 @@
 // Command ledger is the clerks' service and command line: it serves the
 // ledger over HTTP and NATS (serve), records events (record, import) and
-// reads an act's history (history).
+// reads an act's history (history), and backs up and restores the
+// stream (backup, restore).
 package main
 
 import (
@@ -23,6 +24,7 @@ Usage:
   ledger bench    [flags]          measure the ledger against the raw engine (writes Markdown)
   ledger gen      N                write N generated events as JSON Lines (a load for import)
   ledger token    add|list|revoke  manage the bearer tokens of serve --auth
+  ledger backup   --out DIR        snapshot the stream into DIR; 'ledger restore DIR' puts it back
 
 Run 'ledger COMMAND --help' for the flags of a command.
 `
@@ -53,6 +55,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runGen(rest, stdout, stderr)
 	case "token":
 		return runToken(ctx, rest, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, rest, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/metrics"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/projector"
 	"github.com/lexledger/lexledger/web"
@@ -73,6 +74,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	url := *natsURL
 	if url == "" {
 		dir, _ := filepath.Abs(*data)
+		unlock, err := lockData(dir, "serving it")
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		srv, err := natsjs.StartEmbedded(natsjs.EmbeddedOptions{Dir: dir, Port: *natsPort, SyncAlways: *syncMode == "always"})
 		if err != nil {
 			return err
@@ -96,7 +102,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	led := ledger.New(store, ledger.Options{Logger: log})
+	reg := metrics.NewRegistry()
+	led := ledger.New(store, ledger.Options{Logger: log, Observe: reg.Ledger().Observe})
 	svc, err := natsjs.Serve(nc, led, "anonymous@nats")
 	if err != nil {
 		led.Close()
@@ -112,6 +119,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	projCtx, stopProj := context.WithCancel(context.Background())
 	defer stopProj()
 	var ui *web.Server // the auditors' web interface, with the projector
+	var proj *projector.Service
 	if *withProjector {
 		views, err := natsjs.OpenViews(ctx, nc, *replicas)
 		if err != nil {
@@ -133,7 +141,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			popts.Signer = kp
 			log.Info("signing checkpoints", "public_key", pub, "key_file", *keyFile)
 		}
-		proj := projector.New(store, views, popts)
+		proj = projector.New(store, views, popts)
 		if err := proj.Restore(ctx); err != nil {
 			svc.Stop()
 			led.Close()
@@ -146,6 +154,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		projDone <- nil
 	}
+	mountOps(mux, reg, store, proj)
 	mux.HandleFunc("/", httpapi.NotFound)
 	ln, err := net.Listen("tcp", *httpAddr)
 	if err != nil {
@@ -187,4 +196,31 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("ledger stopped")
 	return nil
+}
+
+// readyWait is how long /readyz waits for an in-process projector to reach
+// the stream's last sequence before it answers 503.
+const readyWait = 500 * time.Millisecond
+
+// mountOps mounts GET /metrics and GET /readyz: ready when the stream
+// answers and, when proj is not nil, the projector has caught up with it.
+func mountOps(mux *http.ServeMux, reg *metrics.Registry, store *natsjs.Store, proj *projector.Service) {
+	checks := []httpapi.Check{{Name: "stream", Check: func(ctx context.Context) error {
+		if _, err := store.LastSeq(ctx); err != nil {
+			return fmt.Errorf("stream %s does not answer: %v", store.Config().Stream, err)
+		}
+		return nil
+	}}}
+	if proj != nil {
+		reg.Watch(store, proj)
+		checks = append(checks, httpapi.Check{Name: "projector", Check: func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, readyWait)
+			defer cancel()
+			return proj.CaughtUp(ctx)
+		}})
+	} else {
+		reg.Watch(store, nil)
+	}
+	mux.Handle("GET /metrics", reg.Handler())
+	mux.HandleFunc("GET /readyz", httpapi.Ready(checks...))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/internal/cli"
+	"github.com/lexledger/lexledger/metrics"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/projections"
 	"github.com/lexledger/lexledger/projector"
@@ -53,12 +54,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		opts.Signer = kp
 		log.Info("signing checkpoints", "public_key", pub, "key_file", *keyFile)
 	}
-	svc, err := openService(ctx, nc, *stream, *replicas, opts)
+	store, svc, err := openService(ctx, nc, *stream, *replicas, opts)
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
 	svc.Routes(mux, log)
+	mountOps(mux, store, svc)
 	ui := web.New(svc, web.Options{Logger: log})
 	ui.Routes(mux)
 	mux.HandleFunc("/", httpapi.NotFound)
@@ -82,20 +84,50 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // openService opens the stream and the projector's resources and restores
 // the latest snapshot.
-func openService(ctx context.Context, nc *nats.Conn, stream string, replicas int, opts projector.Options) (*projector.Service, error) {
+func openService(ctx context.Context, nc *nats.Conn, stream string, replicas int, opts projector.Options) (*natsjs.Store, *projector.Service, error) {
 	store, err := natsjs.Open(ctx, nc, natsjs.Config{Stream: stream, Replicas: replicas})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	views, err := natsjs.OpenViews(ctx, nc, replicas)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	svc := projector.New(store, views, opts)
 	if err := svc.Restore(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return svc, nil
+	return store, svc, nil
+}
+
+// readyWait is how long /readyz waits for the projector to reach the
+// stream's last sequence before it answers 503.
+const readyWait = 500 * time.Millisecond
+
+// mountOps mounts the operations endpoints: GET /healthz (liveness: the
+// process serves), GET /readyz (the stream answers and the projector has
+// caught up with it) and GET /metrics.
+func mountOps(mux *http.ServeMux, store *natsjs.Store, svc *projector.Service) {
+	reg := metrics.NewRegistry()
+	reg.Watch(store, svc)
+	mux.Handle("GET /metrics", reg.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintln(w, `{"status":"ok"}`)
+	})
+	mux.HandleFunc("GET /readyz", httpapi.Ready(
+		httpapi.Check{Name: "stream", Check: func(ctx context.Context) error {
+			if _, err := store.LastSeq(ctx); err != nil {
+				return fmt.Errorf("stream %s does not answer: %v", store.Config().Stream, err)
+			}
+			return nil
+		}},
+		httpapi.Check{Name: "projector", Check: func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, readyWait)
+			defer cancel()
+			return svc.CaughtUp(ctx)
+		}},
+	))
 }
 
 func newLogger(w io.Writer, format string) *slog.Logger {

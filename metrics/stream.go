@@ -1,0 +1,120 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/lexledger/lexledger/projector"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// scrapeTimeout bounds the stream read that each scrape makes.
+const scrapeTimeout = 2 * time.Second
+
+// Stream is the part of the event store that a scrape reads: one stream
+// info request per scrape. natsjs.Store implements it.
+type Stream interface {
+	LastSeq(ctx context.Context) (uint64, error)
+}
+
+// Projector is the part of a projector that a scrape reads.
+// *projector.Service implements it.
+type Projector interface {
+	Status() projector.Status
+}
+
+var _ Projector = (*projector.Service)(nil)
+
+// Collector reads the stream's last sequence at each scrape and, when a
+// projector runs in the process, where that projector stands against it.
+type Collector struct {
+	stream Stream
+	proj   Projector // nil when no projector runs here
+	now    func() time.Time
+
+	up, lastSeq                                 *prometheus.Desc
+	applied, lagEvents, lagSeconds, ready       *prometheus.Desc
+	replayTarget, replayProgress, appliedRecord *prometheus.Desc
+}
+
+// NewCollector returns a collector of stream's metrics, and of proj's when
+// proj is not nil; register it with the registry.
+func NewCollector(stream Stream, proj Projector) *Collector {
+	d := func(sub, name, help string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName(Namespace, sub, name), help, nil, nil)
+	}
+	return &Collector{
+		stream: stream, proj: proj, now: time.Now,
+		up:             d("stream", "up", "1 when the stream answered this scrape's info request, 0 when it did not (engine unreachable, stream missing)."),
+		lastSeq:        d("stream", "last_sequence", "The stream's last sequence, as of this scrape."),
+		applied:        d("projector", "applied_sequence", "The last stream sequence the projector has applied."),
+		appliedRecord:  d("projector", "applied_record_time_seconds", "When the stream stored the last event the projector applied (Unix time); absent until it applied one since it started."),
+		lagEvents:      d("projector", "lag_events", "Events stored in the stream and not yet applied (stream last sequence - applied sequence)."),
+		lagSeconds:     d("projector", "lag_seconds", "0 when caught up; when behind, now - the store time of the last event applied (or - the start of the catch-up, before any)."),
+		ready:          d("projector", "ready", "1 once the projector has caught up with the stream since it started."),
+		replayTarget:   d("projector", "replay_target_sequence", "The stream's last sequence when the projector's catch-up replay began."),
+		replayProgress: d("projector", "replay_progress_ratio", "Share of the catch-up replay done (events replayed / events to replay), 0 to 1."),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.up
+	ch <- c.lastSeq
+	if c.proj != nil {
+		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress} {
+			ch <- d
+		}
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	last, err := c.stream.LastSeq(ctx)
+	gauge := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
+	if err != nil {
+		gauge(c.up, 0)
+	} else {
+		gauge(c.up, 1)
+		gauge(c.lastSeq, float64(last))
+	}
+	if c.proj == nil {
+		return
+	}
+	st := c.proj.Status()
+	gauge(c.applied, float64(st.AppliedSeq))
+	if !st.AppliedTime.IsZero() {
+		gauge(c.appliedRecord, float64(st.AppliedTime.UnixNano())/1e9)
+	}
+	gauge(c.ready, boolFloat(st.Ready))
+	gauge(c.replayTarget, float64(st.ReplayTo))
+	gauge(c.replayProgress, st.ReplayProgress())
+	if err != nil {
+		return // no lag without the stream's position
+	}
+	var behind uint64
+	if last > st.AppliedSeq {
+		behind = last - st.AppliedSeq
+	}
+	gauge(c.lagEvents, float64(behind))
+	lag := 0.0
+	if behind > 0 {
+		since := st.AppliedTime
+		if since.IsZero() {
+			since = st.Since
+		}
+		if !since.IsZero() {
+			lag = max(0, c.now().Sub(since).Seconds())
+		}
+	}
+	gauge(c.lagSeconds, lag)
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

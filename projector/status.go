@@ -1,0 +1,87 @@
+package projector
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// runStatus is what Status reports beyond the projection itself; guarded
+// by Service.mu.
+type runStatus struct {
+	appliedTime time.Time // the store's time of the last event applied
+	runStart    time.Time // when Run began following
+	replayFrom  uint64    // the first sequence Run replayed
+	replayTo    uint64    // the stream's last sequence when Run began
+}
+
+// Status is where a projector stands, for metrics and readiness.
+type Status struct {
+	// AppliedSeq is the last stream sequence applied.
+	AppliedSeq uint64
+	// AppliedTime is when the stream stored that event; zero until an
+	// event was applied since the projector started (after a restored
+	// snapshot, for instance).
+	AppliedTime time.Time
+	// Ready is true once the projector has caught up with the stream.
+	Ready bool
+	// Running is true once Run has begun following the stream.
+	Running bool
+	// Since is when Run began following.
+	Since time.Time
+	// ReplayFrom and ReplayTo bound the catch-up replay of the current Run:
+	// from the first sequence it read to the stream's last sequence when it
+	// began.
+	ReplayFrom, ReplayTo uint64
+}
+
+// ReplayProgress is the share of the catch-up replay done, from 0 to 1;
+// 1 when there was nothing to replay.
+func (st Status) ReplayProgress() float64 {
+	if !st.Running || st.ReplayTo < st.ReplayFrom {
+		return boolFloat(st.Running)
+	}
+	done := float64(0)
+	if st.AppliedSeq+1 > st.ReplayFrom {
+		done = float64(min(st.AppliedSeq, st.ReplayTo) + 1 - st.ReplayFrom)
+	}
+	return done / float64(st.ReplayTo+1-st.ReplayFrom)
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Status returns where the projector stands now.
+func (s *Service) Status() Status {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.status
+	return Status{AppliedSeq: s.proj.LastSeq(), AppliedTime: r.appliedTime, Ready: s.ready, Running: !r.runStart.IsZero(),
+		Since: r.runStart, ReplayFrom: r.replayFrom, ReplayTo: r.replayTo}
+}
+
+func (s *Service) startRun(from, total uint64) {
+	s.mu.Lock()
+	s.status.runStart = time.Now()
+	s.status.replayFrom, s.status.replayTo = from, total
+	s.mu.Unlock()
+}
+
+// CaughtUp reports whether the projection has applied every event that the
+// stream held when it was called, waiting for that until ctx ends: nil when
+// it has, else an error that says how far behind it is.
+func (s *Service) CaughtUp(ctx context.Context) error {
+	last, err := s.src.LastSeq(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot read the stream's last sequence: %w", err)
+	}
+	applied, err := s.WaitFor(ctx, last)
+	if err != nil {
+		return fmt.Errorf("the projection has applied sequence %d of the stream's %d (%d behind): it is catching up", applied, last, last-applied)
+	}
+	return nil
+}
