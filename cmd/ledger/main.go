@@ -22,6 +22,7 @@ Usage:
   ledger history  [flags] ACT      show an act's events
   ledger bench    [flags]          measure the ledger against the raw engine (writes Markdown)
   ledger gen      N                write N generated events as JSON Lines (a load for import)
+  ledger nats-config [flags] DIR   write a nats-server configuration with one nkey user per role
 
 Run 'ledger COMMAND --help' for the flags of a command.
 `
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runBench(ctx, rest, stdout, stderr)
 	case "gen":
 		return runGen(rest, stdout, stderr)
+	case "nats-config":
+		return runNATSConfig(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
