@@ -212,6 +212,10 @@ type Result struct {
 // running Generate again only rewrites the configuration; the roles in
 // rotate get a new seed, which replaces the old one.
 func Generate(dir string, o Options, rotate ...Role) (Result, error) {
+	// Bad options are reported before anything is read or written.
+	if err := o.withDefaults().check(); err != nil {
+		return Result{}, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Result{}, fmt.Errorf("output directory %s: %w", dir, err)
 	}
