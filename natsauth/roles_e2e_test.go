@@ -416,6 +416,29 @@ func TestRolesOnARealServer(t *testing.T) {
 		}
 	})
 
+	t.Run("ReaderPushConsumerCannotWriteEvents", func(t *testing.T) {
+		// A reader may create consumers, and a push consumer delivers to a
+		// subject of its creator's choosing, which no publish permission
+		// checks. Delivered into lex.events.>, it must not be stored.
+		before := eventsIn(t, admin)
+		js, err := jetstream.New(s.connect(natsauth.RoleSubscriber, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := js.CreateOrUpdatePushConsumer(ctx, "KV_"+natsjs.StateBucket, jetstream.ConsumerConfig{Name: "inject",
+			DeliverSubject: "lex.events.kz.act.2010-01-01.1", AckPolicy: jetstream.AckNonePolicy})
+		if err != nil {
+			t.Fatalf("the subscriber could not create a push consumer on the state bucket: %v", err)
+		}
+		if info := c.CachedInfo(); info.NumPending+info.Delivered.Stream == 0 {
+			t.Fatal("the state bucket is empty: the check would prove nothing")
+		}
+		time.Sleep(2 * time.Second)
+		if n := eventsIn(t, admin); n != before {
+			t.Errorf("%d events after a push consumer delivered into lex.events.>, want the same %d", n, before)
+		}
+	})
+
 	t.Run("MicroServiceDiscovery", func(t *testing.T) {
 		out := s.mustNats(natsauth.RoleAuditor, "micro", "ls")
 		if !strings.Contains(out, natsjs.ServiceName) || !strings.Contains(out, natsjs.ServiceVersion) {
@@ -455,7 +478,7 @@ func TestRolesOnARealServer(t *testing.T) {
 		// The stream itself refuses a purge (deny_purge), even to admin: the
 		// request reaches JetStream, which answers.
 		out, err := s.nats(natsauth.RoleAdmin, "stream", "purge", "LEX", "-f")
-		if err == nil || strings.Contains(out, "Permissions Violation") || !strings.Contains(strings.ToLower(out), "purge") {
+		if err == nil || strings.Contains(out, "Permissions Violation") || !strings.Contains(out, "stream purge not permitted (10110)") {
 			t.Errorf("nats stream purge as admin: %v, want JetStream's refusal (deny_purge), not a permission violation\n%s", err, out)
 		}
 		before := eventsIn(t, admin)
