@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -65,6 +67,23 @@ func TestServeOnNATSConfig(t *testing.T) {
 	}
 	if err := s.stop(t); err != nil {
 		t.Errorf("serve stopped with %v\n%s", err, s.stderr)
+	}
+
+	// The wrong role: the server refuses, the request times out, and the
+	// command says which seed to check.
+	file := filepath.Join(dir, "one.jsonl")
+	os.WriteFile(file, []byte(lifeOf("/akn/kz/act/2010-01-01/1")[0]+"\n"), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, []string{"import", "--quiet", "--nats-url", url, "--nats-nkey", natsauth.SeedFile(conf, natsauth.RoleClerk),
+		"--nats-ca", filepath.Join(dir, "ca.pem"), file}, strings.NewReader(""), &stdout, &stderr)
+	if err == nil {
+		t.Error("an import with the clerk's seed succeeded")
+	}
+	if want := `Permissions Violation for Publish to "$JS.API.STREAM.INFO.LEX"`; !strings.Contains(stderr.String(), want) ||
+		!strings.Contains(stderr.String(), "clerk.nk the seed of the role") {
+		t.Errorf("an import with the clerk's seed: %v; its error output does not name the violation (%s) and the seed:\n%s", err, want, stderr.String())
 	}
 
 	// A second run keeps every seed; a rotation replaces the clerk's only.
