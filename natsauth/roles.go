@@ -107,13 +107,15 @@ func readStream(s string) []string {
 }
 
 // ownStream is what keeping stream s as one's own takes, beyond reading
-// it: creating and updating it (CreateOrUpdate*), deleting its consumers,
-// purging it and deleting messages (the object store replaces a snapshot's
-// chunks so). Deleting the stream itself is left to admin.
+// it: creating it when it does not exist, deleting its consumers, purging
+// it and deleting messages (the object store replaces a snapshot's chunks
+// so). Updating it is left to admin, as is deleting it: a stream's
+// configuration can republish what it stores onto any subject, including
+// lex.events.>, where the ledger's stream would store it. Creating a
+// stream that exists with another configuration is refused by the server.
 func ownStream(s string) []string {
 	return append(readStream(s),
 		api+"STREAM.CREATE."+s,
-		api+"STREAM.UPDATE."+s,
 		api+"STREAM.PURGE."+s,
 		api+"STREAM.MSG.DELETE."+s,
 		api+"CONSUMER.DELETE."+s+".*",

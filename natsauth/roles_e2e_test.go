@@ -3,6 +3,7 @@ package natsauth_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -413,6 +414,44 @@ func TestRolesOnARealServer(t *testing.T) {
 		s.denied(natsauth.RoleProjector, "$JS.API.STREAM.UPDATE.LEX", "stream", "edit", "LEX", "--description", "forged", "-f")
 		if n := eventsIn(t, admin); n != last {
 			t.Errorf("%d events after the projector's attempts, want the same %d", n, last)
+		}
+	})
+
+	t.Run("ProjectorCannotRepublishIntoEvents", func(t *testing.T) {
+		// A stream that republishes onto lex.events.> writes into the
+		// ledger's stream: the projector may not reconfigure its views.
+		opts, err := natsauth.ClientOptions(natsauth.SeedFile(s.dir, natsauth.RoleProjector), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc, err := nats.Connect(s.url, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := eventsIn(t, admin)
+		cfg := jetstream.StreamConfig{Name: natsjs.NoticesStream, Subjects: []string{natsjs.NoticesPrefix + ".>"},
+			RePublish: &jetstream.RePublish{Source: natsjs.NoticesPrefix + ".>", Destination: natsjs.DefaultPrefix + ".>"}}
+		uctx, ucancel := context.WithTimeout(ctx, 3*time.Second)
+		defer ucancel()
+		if _, err := js.UpdateStream(uctx, cfg); err == nil {
+			t.Error("the projector updated its notices stream to republish into lex.events.>")
+		} else if !errors.Is(nc.LastError(), nats.ErrPermissionViolation) {
+			t.Errorf("the projector's update failed with %v, and the connection's last error is %v, not a permissions violation", err, nc.LastError())
+		}
+		if _, err := js.CreateStream(ctx, cfg); !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			t.Errorf("the projector's create of an existing stream with a republish: %v, want the server's refusal (name already in use)", err)
+		}
+		if _, err := js.Publish(ctx, natsjs.NoticesPrefix+".kz.act.2009-12-04.216", []byte(`{"forged":true}`)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+		if n := eventsIn(t, admin); n != before {
+			t.Errorf("%d events after the projector's notice, want the same %d", n, before)
 		}
 	})
 
