@@ -25,14 +25,17 @@ const (
 	// RoleClerk sends commands to the ledger's service (lex.cmd.>) and
 	// receives the replies; nothing else.
 	RoleClerk Role = "clerk"
-	// RoleAuditor reads the stream and the views, asks the service for an
-	// act's history and discovers the service (nats micro ls, stats).
+	// RoleAuditor reads the stream and the views and asks the service for
+	// an act's history.
 	RoleAuditor Role = "auditor"
 	// RoleSubscriber reads the stream and the views and follows
 	// lex.recorded.> and lex.changes.>.
 	RoleSubscriber Role = "subscriber"
 	// RoleAdmin may do anything, including updating, purging or deleting
-	// the stream. Keep its seed offline.
+	// the stream, and is the only role that may discover the service
+	// (nats micro ls, info, stats): the service framework answers those
+	// requests on whatever reply subject the requester chose, lex.events.>
+	// included. Keep its seed offline.
 	RoleAdmin Role = "admin"
 )
 
@@ -122,9 +125,6 @@ func ownStream(s string) []string {
 	)
 }
 
-// serviceDiscovery is what `nats micro ls`, `info` and `stats` send.
-var serviceDiscovery = []string{"$SRV.PING", "$SRV.PING.>", "$SRV.INFO", "$SRV.INFO.>", "$SRV.STATS", "$SRV.STATS.>"}
-
 // changesStream lists what changes the ledger's stream: denied to every
 // role but admin, whatever else a role is allowed.
 func changesStream(n Names) []string {
@@ -176,8 +176,8 @@ func PermissionsOf(role Role, n Names) (Permissions, error) {
 	case RoleClerk:
 		return Permissions{PubAllow: []string{"lex.cmd.>"}, PubDeny: changesStream(n), SubAllow: inbox}, nil
 	case RoleAuditor:
-		pub := append([]string{natsjs.SubjectHistory}, serviceDiscovery...)
-		return Permissions{PubAllow: append(pub, readers...), PubDeny: changesStream(n), SubAllow: append(feeds, inbox...)}, nil
+		pub := append([]string{natsjs.SubjectHistory}, readers...)
+		return Permissions{PubAllow: pub, PubDeny: changesStream(n), SubAllow: append(feeds, inbox...)}, nil
 	case RoleSubscriber:
 		return Permissions{PubAllow: readers, PubDeny: changesStream(n), SubAllow: append(feeds, inbox...)}, nil
 	case RoleAdmin:

@@ -479,11 +479,11 @@ func TestRolesOnARealServer(t *testing.T) {
 	})
 
 	t.Run("MicroServiceDiscovery", func(t *testing.T) {
-		out := s.mustNats(natsauth.RoleAuditor, "micro", "ls")
+		out := s.mustNats(natsauth.RoleAdmin, "micro", "ls")
 		if !strings.Contains(out, natsjs.ServiceName) || !strings.Contains(out, natsjs.ServiceVersion) {
-			t.Errorf("nats micro ls as auditor does not list %s %s:\n%s", natsjs.ServiceName, natsjs.ServiceVersion, out)
+			t.Errorf("nats micro ls as admin does not list %s %s:\n%s", natsjs.ServiceName, natsjs.ServiceVersion, out)
 		}
-		out = s.mustNats(natsauth.RoleAuditor, "micro", "stats", natsjs.ServiceName, "--json")
+		out = s.mustNats(natsauth.RoleAdmin, "micro", "stats", natsjs.ServiceName, "--json")
 		var stats []struct {
 			Endpoints []struct {
 				Name     string `json:"name"`
@@ -491,7 +491,7 @@ func TestRolesOnARealServer(t *testing.T) {
 			} `json:"endpoints"`
 		}
 		if err := json.Unmarshal([]byte(out), &stats); err != nil || len(stats) != 1 {
-			t.Fatalf("nats micro stats --json as auditor: %v\n%s", err, out)
+			t.Fatalf("nats micro stats --json as admin: %v\n%s", err, out)
 		}
 		requests := map[string]int{}
 		for _, e := range stats[0].Endpoints {
@@ -502,7 +502,26 @@ func TestRolesOnARealServer(t *testing.T) {
 		if requests["record"] != 4 || requests["history"] != 1 {
 			t.Errorf("the service counts %v requests, want record 4 and history 1\n%s", requests, out)
 		}
-		s.denied(natsauth.RoleClerk, "$SRV.INFO", "micro", "ls")
+		// The service framework answers discovery on any reply subject:
+		// only admin may ask.
+		for _, role := range []natsauth.Role{natsauth.RoleClerk, natsauth.RoleAuditor, natsauth.RoleSubscriber} {
+			s.denied(role, "$SRV.INFO", "micro", "ls")
+		}
+	})
+
+	t.Run("RepliesNeverLandInTheStream", func(t *testing.T) {
+		// A requester chooses the reply subject; the ledger may publish on
+		// lex.events.>, so an answer sent there would be stored.
+		before := eventsIn(t, admin)
+		subject := "lex.events.kz.act.2009-12-04.216"
+		s.mustNats(natsauth.RoleClerk, "pub", natsjs.SubjectRecord, "--reply", subject,
+			command("/akn/kz/act/2010-01-01/2", "drafted", "2009-10", `{"title":"Another law","kind":"law"}`))
+		s.mustNats(natsauth.RoleClerk, "pub", natsjs.SubjectHistory, "--reply", subject, refugees)
+		s.denied(natsauth.RoleAuditor, "$SRV.PING", "pub", "$SRV.PING", "--reply", subject, "")
+		time.Sleep(time.Second)
+		if n := eventsIn(t, admin); n != before {
+			t.Errorf("%d events after requests with %s as their reply subject, want the same %d", n, subject, before)
+		}
 	})
 
 	t.Run("OnlyAdminChangesTheStream", func(t *testing.T) {
