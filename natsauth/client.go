@@ -10,7 +10,8 @@ import (
 )
 
 // ClientOptions returns the options that log a client in with the nkey
-// seed in seedFile and trust the TLS certificates signed by the CA in
+// seed in seedFile, with the inbox prefix its permissions allow
+// (InboxPrefix), and trust the TLS certificates signed by the CA in
 // caFile; an empty name leaves that option out. It checks both files now,
 // so that a wrong path or a wrong file is reported before connecting.
 func ClientOptions(seedFile, caFile string) ([]nats.Option, error) {
@@ -36,7 +37,7 @@ func ClientOptions(seedFile, caFile string) ([]nats.Option, error) {
 		if err != nil {
 			return nil, fmt.Errorf("nkey seed %s: %w", seedFile, err)
 		}
-		opts = append(opts, opt)
+		opts = append(opts, opt, nats.CustomInboxPrefix(InboxPrefix(pub)))
 	}
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)

@@ -155,7 +155,7 @@ func Render(o Options, users Users) (string, error) {
 		if !nkeys.IsValidPublicUserKey(pub) {
 			return "", fmt.Errorf("the %s user's key %q is not an nkey user public key (U...)", role, pub)
 		}
-		perms, err := PermissionsOf(role, o.Names)
+		perms, err := PermissionsOf(role, o.Names, pub)
 		if err != nil {
 			return "", err
 		}

@@ -67,7 +67,7 @@ func TestGeneratedConfigParses(t *testing.T) {
 			t.Errorf("role %s: no user with its key %s", role, res.Users[role])
 			continue
 		}
-		want, _ := natsauth.PermissionsOf(role, natsauth.Names{})
+		want, _ := natsauth.PermissionsOf(role, natsauth.Names{}, res.Users[role])
 		got := u.Permissions
 		if got == nil || got.Publish == nil || got.Subscribe == nil {
 			t.Errorf("role %s has no publish or subscribe permissions", role)
@@ -90,7 +90,7 @@ func TestGeneratedConfigParses(t *testing.T) {
 // only, and the stream's update, purge and delete to admin only.
 func TestOnlyLedgerPublishesEvents(t *testing.T) {
 	for _, role := range natsauth.Roles {
-		p, err := natsauth.PermissionsOf(role, natsauth.Names{})
+		p, err := natsauth.PermissionsOf(role, natsauth.Names{}, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -137,10 +137,21 @@ func changesStream(n Names) []string {
 	}
 }
 
-// PermissionsOf returns role's permissions on the resources named by n.
-func PermissionsOf(role Role, n Names) (Permissions, error) {
+// InboxPrefix is the inbox prefix of the user with public key user: its
+// replies arrive under it, and it may subscribe to no other inbox, so
+// that no client reads the replies meant for another. ClientOptions sets
+// it; natscli takes it as --inbox-prefix.
+func InboxPrefix(user string) string { return "_INBOX." + user }
+
+// PermissionsOf returns the permissions of role's user, whose public key
+// is user, on the resources named by n. Without a user, the role's inbox
+// is the shared _INBOX.>.
+func PermissionsOf(role Role, n Names, user string) (Permissions, error) {
 	n = n.withDefaults()
 	inbox := []string{"_INBOX.>"}
+	if user != "" {
+		inbox = []string{InboxPrefix(user) + ".>"}
+	}
 	readers := append(readStream(n.Stream), api+"INFO")
 	for _, s := range []string{stateStream, natsjs.NoticesStream, natsjs.CheckpointsStream} {
 		readers = append(readers, readStream(s)...)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -43,6 +44,7 @@ type authServer struct {
 	t       *testing.T
 	url     string
 	dir     string // the configuration and the seeds
+	users   natsauth.Users
 	natscli string
 	home    string // natscli's HOME: no saved contexts
 
@@ -69,7 +71,7 @@ func startAuthServer(t *testing.T, o natsauth.Options) *authServer {
 	if o.TLSCert != "" {
 		scheme = "tls"
 	}
-	s := &authServer{t: t, url: scheme + "://" + addr, dir: dir, home: t.TempDir(), violations: map[natsauth.Role][]string{}}
+	s := &authServer{t: t, url: scheme + "://" + addr, dir: dir, users: res.Users, home: t.TempDir(), violations: map[natsauth.Role][]string{}}
 	s.natscli = testkit.Tool(t, "nats", natscliPkg)
 	return s
 }
@@ -105,7 +107,8 @@ func (s *authServer) errorsOf(role natsauth.Role) []string {
 // nats runs the natscli command as role; the output is stdout and stderr.
 func (s *authServer) nats(role natsauth.Role, args ...string) (string, error) {
 	s.t.Helper()
-	full := append([]string{"--no-context", "--server", s.url, "--nkey", natsauth.SeedFile(s.dir, role), "--timeout", "1500ms"}, args...)
+	full := append([]string{"--no-context", "--server", s.url, "--nkey", natsauth.SeedFile(s.dir, role),
+		"--inbox-prefix", natsauth.InboxPrefix(s.users[role]), "--timeout", "1500ms"}, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.natscli, full...)
@@ -506,6 +509,28 @@ func TestRolesOnARealServer(t *testing.T) {
 		// only admin may ask.
 		for _, role := range []natsauth.Role{natsauth.RoleClerk, natsauth.RoleAuditor, natsauth.RoleSubscriber} {
 			s.denied(role, "$SRV.INFO", "micro", "ls")
+		}
+	})
+
+	t.Run("InboxesAreNotShared", func(t *testing.T) {
+		// A clerk may not read the replies meant for others.
+		nc := s.connect(natsauth.RoleClerk, "")
+		if _, err := nc.SubscribeSync("_INBOX.>"); err != nil {
+			t.Fatal(err)
+		}
+		nc.Flush()
+		want := `Permissions Violation for Subscription to "_INBOX.>"`
+		deadline := time.Now().Add(5 * time.Second)
+		for !slices.ContainsFunc(s.errorsOf(natsauth.RoleClerk), func(e string) bool { return strings.Contains(e, want) }) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the clerk's subscription to every inbox was not refused; its errors: %v", s.errorsOf(natsauth.RoleClerk))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		// Its own inbox works: requests are answered.
+		m, err := nc.Request(natsjs.SubjectHistory, []byte(refugees), 10*time.Second)
+		if err != nil || !strings.Contains(string(m.Data), `"signed"`) {
+			t.Errorf("the clerk's history request from its own inbox: %v", err)
 		}
 	})
 

@@ -73,6 +73,8 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintf(stdout, "start:   nats-server --config %s   (after a rotation: nats-server --signal reload)\n", res.Config)
 	fmt.Fprintf(stdout, "connect: ledger serve --nats-url %s://%s:%d --nats-nkey %s\n", scheme, *host, *port, natsauth.SeedFile(dir, natsauth.RoleLedger))
+	fmt.Fprintf(stdout, "natscli: nats --nkey %s --inbox-prefix %s ...   (each role's inbox is _INBOX.<its public key>)\n",
+		natsauth.SeedFile(dir, natsauth.RoleClerk), natsauth.InboxPrefix(res.Users[natsauth.RoleClerk]))
 	return nil
 }
 
