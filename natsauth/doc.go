@@ -7,6 +7,8 @@
 // The permissions are what keeps the stream append-only in practice: any
 // message published on lex.events.> is stored, and any client with the
 // whole JetStream API can update, purge or delete the stream. Only the
-// ledger role may publish events; only admin may change the stream.
-// docs/OPERATIONS.md (Access control) describes the roles for operators.
+// ledger role may publish events; only admin may change the stream. One
+// gap remains with a single account: JetStream answers an API request on
+// any reply subject, an act's included, where the stream stores it
+// (docs/OPERATIONS.md, Access control on NATS, Limits).
 package natsauth
