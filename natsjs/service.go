@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lexledger/lexledger/events"
@@ -22,6 +23,11 @@ const (
 	SubjectRecord = "lex.cmd.record"
 	// SubjectHistory takes an act identifier and answers with its events.
 	SubjectHistory = "lex.cmd.history"
+	// ReplyPrefix is where the service answers: a request whose reply
+	// subject is elsewhere is dropped unanswered. The requester chooses the
+	// reply subject, and the ledger may publish on lex.events.> and the
+	// views' subjects: an answer sent there would be stored as an event.
+	ReplyPrefix = "_INBOX."
 	// maxInFlight bounds the requests handled at once; more wait in NATS.
 	maxInFlight = 512
 	// requestTimeout bounds one request.
@@ -29,8 +35,9 @@ const (
 )
 
 // Serve registers the clerks' service on nc. identity is the recording
-// identity of requests that arrive over NATS. Stop it with the returned
-// service's Stop.
+// identity of requests that arrive over NATS. Requests whose reply subject
+// is not under ReplyPrefix are dropped, neither decided nor answered.
+// Stop it with the returned service's Stop.
 func Serve(nc *nats.Conn, l *ledger.Ledger, identity string) (micro.Service, error) {
 	svc, err := micro.AddService(nc, micro.Config{
 		Name:        ServiceName,
@@ -45,6 +52,9 @@ func Serve(nc *nats.Conn, l *ledger.Ledger, identity string) (micro.Service, err
 	// goroutine so that concurrent clerks share the sequencer's batches.
 	async := func(h func(micro.Request)) micro.HandlerFunc {
 		return func(r micro.Request) {
+			if reply := r.Reply(); reply != "" && !strings.HasPrefix(reply, ReplyPrefix) {
+				return
+			}
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem }()

@@ -47,8 +47,12 @@ type Views struct {
 	replica int
 }
 
-// OpenViews creates (or opens) the projector's bucket, object store and
-// notices stream.
+// OpenViews opens the projector's bucket, object store, notices and
+// checkpoints streams, creating those that do not exist yet. An existing
+// one is used as it is, never updated: a projector needs no right to
+// change its streams' configuration (one that could would be able to
+// republish into lex.events.>, docs/OPERATIONS.md), and changing them is
+// an admin's task.
 func OpenViews(ctx context.Context, nc *nats.Conn, replicas int) (*Views, error) {
 	if replicas <= 0 {
 		replicas = 1
@@ -57,26 +61,50 @@ func OpenViews(ctx context.Context, nc *nats.Conn, replicas int) (*Views, error)
 	if err != nil {
 		return nil, err
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: StateBucket, Description: "Lex Ledger: each act's current state", History: 1, Storage: jetstream.FileStorage, Replicas: replicas})
+	kv, err := js.KeyValue(ctx, StateBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: StateBucket, Description: "Lex Ledger: each act's current state", History: 1, Storage: jetstream.FileStorage, Replicas: replicas})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, StateBucket) // created meanwhile by another projector
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("state bucket %s: %w", StateBucket, err)
 	}
-	obs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: SnapshotBucket, Description: "Lex Ledger: projection snapshots", Storage: jetstream.FileStorage, Replicas: replicas})
+	obs, err := js.ObjectStore(ctx, SnapshotBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: SnapshotBucket, Description: "Lex Ledger: projection snapshots", Storage: jetstream.FileStorage, Replicas: replicas})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			obs, err = js.ObjectStore(ctx, SnapshotBucket)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("snapshot store %s: %w", SnapshotBucket, err)
 	}
-	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: NoticesStream, Description: "Lex Ledger: notices of the day an act enters into force, is suspended or ends",
+	err = openOrCreateStream(ctx, js, jetstream.StreamConfig{Name: NoticesStream, Description: "Lex Ledger: notices of the day an act enters into force, is suspended or ends",
 		Subjects: []string{NoticesPrefix + ".>"}, Storage: jetstream.FileStorage, Duplicates: noticesDupe, Replicas: replicas, AllowDirect: true})
 	if err != nil {
 		return nil, fmt.Errorf("notices stream %s: %w", NoticesStream, err)
 	}
-	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: CheckpointsStream, Description: "Lex Ledger: signed checkpoints of the stream's Merkle tree",
+	err = openOrCreateStream(ctx, js, jetstream.StreamConfig{Name: CheckpointsStream, Description: "Lex Ledger: signed checkpoints of the stream's Merkle tree",
 		Subjects: []string{CheckpointsSubject}, Storage: jetstream.FileStorage, Replicas: replicas, AllowDirect: true,
 		DenyDelete: true, DenyPurge: true, Duplicates: time.Hour})
 	if err != nil {
 		return nil, fmt.Errorf("checkpoints stream %s: %w", CheckpointsStream, err)
 	}
 	return &Views{nc: nc, js: js, kv: kv, obs: obs, replica: replicas}, nil
+}
+
+// openOrCreateStream creates the stream cfg names unless it exists.
+func openOrCreateStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
+	_, err := js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = js.CreateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			_, err = js.Stream(ctx, cfg.Name) // created meanwhile by another projector
+		}
+	}
+	return err
 }
 
 func actKey(act events.ActID) string { return strings.Join(act.Tokens(), ".") }

@@ -30,6 +30,7 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	client := cli.AddClientFlags(fs)
 	natsURL := fs.String("nats-url", "", "write straight to the stream on this NATS server instead of through the HTTP API")
 	stream := fs.String("stream", natsjs.DefaultStream, "stream name, with --nats-url")
+	auth := cli.AddNATSAuth(fs)
 	batchSize := fs.Int("batch", ledger.DefaultMaxBatch, "events per atomic batch (at most 1000)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if done, err := cli.Parse(fs, args); done {
@@ -57,7 +58,11 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 
 	var send importer
 	if *natsURL != "" {
-		nc, err := nats.Connect(*natsURL, nats.Name("lexledger-import"))
+		opts, err := auth.Options(nats.Name("lexledger-import"))
+		if err != nil {
+			return err
+		}
+		nc, err := nats.Connect(*natsURL, opts...)
 		if err != nil {
 			return fmt.Errorf("connect to NATS at %s: %w", *natsURL, err)
 		}

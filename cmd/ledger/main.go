@@ -25,6 +25,7 @@ Usage:
   ledger gen      N                write N generated events as JSON Lines (a load for import)
   ledger token    add|list|revoke  manage the bearer tokens of serve --auth
   ledger backup   --out DIR        snapshot the stream into DIR; 'ledger restore DIR' puts it back
+  ledger nats-config [flags] DIR   write a nats-server configuration with one nkey user per role
 
 Run 'ledger COMMAND --help' for the flags of a command.
 `
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runBackup(ctx, rest, stdout, stderr)
 	case "restore":
 		return runRestore(ctx, rest, stdout, stderr)
+	case "nats-config":
+		return runNATSConfig(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -35,6 +35,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	data := fs.String("data", cli.EnvOr("LEDGER_DATA", defaultData), "directory of the embedded JetStream store ($LEDGER_DATA)")
 	httpAddr := fs.String("http", cli.EnvOr("LEDGER_HTTP", defaultHTTP), "address of the clerks' HTTP API ($LEDGER_HTTP)")
 	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", ""), "connect to this NATS server or cluster (comma-separated URLs) instead of embedding one ($LEDGER_NATS_URL)")
+	auth := cli.AddNATSAuth(fs)
 	natsPort := fs.Int("nats-port", defaultNATSPort, "client port of the embedded NATS server on 127.0.0.1 (0 picks a free one)")
 	syncMode := fs.String("sync", "always", "embedded server durability: 'always' fsyncs every write before acknowledging it; 'interval' lets the server fsync every 2 minutes (faster; a power loss can lose the last acknowledged writes)")
 	replicas := fs.Int("replicas", 1, "stream replicas when the stream is created (3 on a cluster)")
@@ -49,6 +50,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	if auth.Set() && *natsURL == "" {
+		return errors.New("--nats-nkey and --nats-ca log in to a server of your own: give its address with --nats-url (the embedded server has no access control)")
 	}
 	if *syncMode != "always" && *syncMode != "interval" {
 		return fmt.Errorf("--sync must be 'always' or 'interval', not %q", *syncMode)
@@ -91,7 +95,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		url = srv.ClientURL()
 		log.Info("embedded NATS server started", "url", url, "data", dir, "sync", *syncMode)
 	}
-	nc, err := nats.Connect(url, nats.Name("lexledger-serve"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false))
+	opts, err := auth.Options(nats.Name("lexledger-serve"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false))
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w (is the server running? without --nats-url the ledger embeds one)", url, err)
 	}

@@ -26,6 +26,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := cli.NewFlags("verify", "projector verify --nats-url URL [--key PUBKEY]... [--report FILE]", stderr)
 	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", "nats://127.0.0.1:4222"), "the NATS server of the ledger ($LEDGER_NATS_URL)")
 	stream := fs.String("stream", natsjs.DefaultStream, "the stream to verify (any copy of the ledger's stream)")
+	auth := cli.AddNATSAuth(fs)
 	prefix := fs.String("prefix", natsjs.DefaultPrefix, "the subject prefix of that stream's events")
 	var keys stringList
 	fs.Var(&keys, "key", "a trusted public key of checkpoint signers (repeatable; none: any valid signature, reported as unpinned)")
@@ -34,7 +35,11 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
-	nc, err := nats.Connect(*natsURL, nats.Name("lexledger-verify"))
+	copts, err := auth.Options(nats.Name("lexledger-verify"))
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(*natsURL, copts...)
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w", *natsURL, err)
 	}

@@ -24,6 +24,7 @@ import (
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("serve", "projector serve --nats-url URL [flags]", stderr)
 	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", "nats://127.0.0.1:4222"), "the NATS server or cluster of the ledger (comma-separated URLs) ($LEDGER_NATS_URL)")
+	auth := cli.AddNATSAuth(fs)
 	httpAddr := fs.String("http", cli.EnvOr("PROJECTOR_HTTP", "127.0.0.1:8081"), "address of the query API ($PROJECTOR_HTTP)")
 	stream := fs.String("stream", natsjs.DefaultStream, "the ledger's stream")
 	replicas := fs.Int("replicas", 1, "replicas of the projector's buckets when they are created")
@@ -40,7 +41,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(*natsURL, nats.Name("lexledger-projector"), nats.MaxReconnects(-1))
+	copts, err := auth.Options(nats.Name("lexledger-projector"), nats.MaxReconnects(-1))
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(*natsURL, copts...)
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w (is 'ledger serve' or nats-server running?)", *natsURL, err)
 	}
@@ -143,12 +148,17 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := cli.NewFlags("rebuild", "projector rebuild --nats-url URL [flags]", stderr)
 	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", "nats://127.0.0.1:4222"), "the NATS server of the ledger ($LEDGER_NATS_URL)")
 	stream := fs.String("stream", natsjs.DefaultStream, "the ledger's stream")
+	auth := cli.AddNATSAuth(fs)
 	save := fs.Bool("save", true, "store the rebuilt projection as the snapshot that projectors restore")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
-	nc, err := nats.Connect(*natsURL, nats.Name("lexledger-rebuild"))
+	copts, err := auth.Options(nats.Name("lexledger-rebuild"))
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(*natsURL, copts...)
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w", *natsURL, err)
 	}

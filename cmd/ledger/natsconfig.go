@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/lexledger/lexledger/internal/cli"
+	"github.com/lexledger/lexledger/natsauth"
+	"github.com/lexledger/lexledger/natsjs"
+)
+
+// runNATSConfig writes a nats-server configuration with one nkey user per
+// role, and the roles' seed files, into a directory.
+func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("nats-config", "ledger nats-config [flags] DIR", stderr)
+	store := fs.String("store", "", "JetStream's store directory on the server (default DIR/jetstream)")
+	host := fs.String("host", natsauth.DefaultHost, "address of the client listener (0.0.0.0 for every interface)")
+	port := fs.Int("port", natsauth.DefaultPort, "client port")
+	monitor := fs.Int("monitor-port", 0, "HTTP monitoring port (/healthz, /jsz) on the same address; 0: none")
+	name := fs.String("server-name", natsauth.DefaultServerName, "the server's name (unique in a cluster)")
+	stream := fs.String("stream", natsjs.DefaultStream, "the ledger's stream, as 'ledger serve --stream' names it")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate of the server: the client port then takes TLS connections only (clients trust its CA with --nats-ca)")
+	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
+	clusterName := fs.String("cluster-name", "", "make the server a cluster node of this cluster")
+	clusterListen := fs.String("cluster-listen", "", "host:port of the cluster listener, such as 0.0.0.0:6222")
+	routes := fs.String("routes", "", "comma-separated routes to every node, such as nats-route://nats1:6222,nats-route://nats2:6222")
+	rotate := fs.String("rotate", "", "comma-separated roles whose seeds are replaced by new ones (key rotation); other seeds in DIR are kept")
+	if done, err := cli.Parse(fs, args); done {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return fmt.Errorf("nats-config takes one directory, where it writes nats.conf and a seed file per role; got %d arguments", fs.NArg())
+	}
+	dir := fs.Arg(0)
+	var rot []natsauth.Role
+	for _, s := range splitList(*rotate) {
+		r, err := natsauth.ParseRole(s)
+		if err != nil {
+			return fmt.Errorf("--rotate: %w", err)
+		}
+		rot = append(rot, r)
+	}
+	if *store == "" {
+		*store = filepath.Join(dir, "jetstream")
+	}
+	o := natsauth.Options{
+		Names: natsauth.Names{Stream: *stream}, ServerName: *name, Host: *host, Port: *port, MonitorPort: *monitor,
+		StoreDir: abs(*store), TLSCert: abs(*tlsCert), TLSKey: abs(*tlsKey),
+		ClusterName: *clusterName, ClusterListen: *clusterListen, Routes: splitList(*routes),
+	}
+	if *port == 0 {
+		return fmt.Errorf("--port 0: give the client port the server listens on, such as %d", natsauth.DefaultPort)
+	}
+	res, err := natsauth.Generate(dir, o, rot...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", res.Config)
+	for _, role := range natsauth.Roles {
+		what := "kept"
+		if _, ok := res.Created[role]; ok {
+			what = "new"
+		}
+		fmt.Fprintf(stdout, "  %-10s %s  %s (%s)\n", role, res.Users[role], natsauth.SeedFile(dir, role), what)
+	}
+	scheme := "nats"
+	if o.TLSCert != "" {
+		scheme = "tls"
+	}
+	fmt.Fprintf(stdout, "start:   nats-server --config %s   (after a rotation: nats-server --signal reload)\n", res.Config)
+	fmt.Fprintf(stdout, "connect: ledger serve --nats-url %s://%s:%d --nats-nkey %s\n", scheme, *host, *port, natsauth.SeedFile(dir, natsauth.RoleLedger))
+	fmt.Fprintf(stdout, "natscli: nats --nkey %s --inbox-prefix %s ...   (each role's inbox is _INBOX.<its public key>)\n",
+		natsauth.SeedFile(dir, natsauth.RoleClerk), natsauth.InboxPrefix(res.Users[natsauth.RoleClerk]))
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// abs makes a path absolute, so that the configuration works from any
+// directory; empty stays empty.
+func abs(p string) string {
+	if p == "" {
+		return p
+	}
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lexledger/lexledger/internal/testkit"
+	"github.com/lexledger/lexledger/natsauth"
+)
+
+// TestMain removes the binaries that testkit.Tool built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testkit.RemoveTools()
+	os.Exit(code)
+}
+
+// TestServeOnNATSConfig is the operator's path: `ledger nats-config`
+// writes a configuration, nats-server (built from go.mod's version) runs
+// it on 127.0.0.1 with TLS, and `ledger serve --nats-url --nats-nkey
+// --nats-ca` records over it with its in-process projector.
+func TestServeOnNATSConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds nats-server and runs it (skipped with -short)")
+	}
+	dir := t.TempDir()
+	testkit.WriteTLS(t, dir)
+	conf := filepath.Join(dir, "nats")
+	port := freeTCPPort(t)
+	out := mustLedgerCmd(t, "nats-config", "--port", strconv.Itoa(port), "--store", filepath.Join(dir, "jetstream"),
+		"--tls-cert", filepath.Join(dir, "server.pem"), "--tls-key", filepath.Join(dir, "server-key.pem"), conf)
+	for _, role := range natsauth.Roles {
+		if !strings.Contains(out, natsauth.SeedFile(conf, role)+" (new)") {
+			t.Errorf("nats-config does not report %s's new seed file:\n%s", role, out)
+		}
+	}
+	bin := testkit.Tool(t, "nats-server", "github.com/nats-io/nats-server/v2")
+	srv := testkit.StartNATSServer(t, bin, filepath.Join(conf, natsauth.ConfigFile), fmt.Sprintf("127.0.0.1:%d", port))
+	t.Cleanup(func() { srv.Terminate(t) })
+
+	url := fmt.Sprintf("tls://127.0.0.1:%d", port)
+	s := startServe(t, t.TempDir(), "--nats-url", url, "--nats-nkey", natsauth.SeedFile(conf, natsauth.RoleLedger),
+		"--nats-ca", filepath.Join(dir, "ca.pem"))
+	out = mustLedgerCmd(t, "record", "--server", s.base, "--act", refugees, "--type", "drafted", "--date", "2009-03",
+		"--title", "Law on Refugees", "--kind", "law", "--drafting-body", "Government of Kazakhstan")
+	if !strings.HasPrefix(out, "recorded drafted for "+refugees+": version 1, sequence 1") {
+		t.Errorf("record over the authenticated server printed %q", out)
+	}
+	// The in-process projector, on the ledger role's rights, applied it.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pos, ok := testkit.Position(s.base, false)
+		if ok && pos.LastSeq >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the in-process projector did not apply sequence 1 within 30s (at %+v)\n%s", pos, s.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := s.stop(t); err != nil {
+		t.Errorf("serve stopped with %v\n%s", err, s.stderr)
+	}
+
+	// The wrong role: the server refuses, the request times out, and the
+	// command says which seed to check.
+	file := filepath.Join(dir, "one.jsonl")
+	os.WriteFile(file, []byte(lifeOf("/akn/kz/act/2010-01-01/1")[0]+"\n"), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, []string{"import", "--quiet", "--nats-url", url, "--nats-nkey", natsauth.SeedFile(conf, natsauth.RoleClerk),
+		"--nats-ca", filepath.Join(dir, "ca.pem"), file}, strings.NewReader(""), &stdout, &stderr)
+	if err == nil {
+		t.Error("an import with the clerk's seed succeeded")
+	}
+	if want := `Permissions Violation for Publish to "$JS.API.STREAM.INFO.LEX"`; !strings.Contains(stderr.String(), want) ||
+		!strings.Contains(stderr.String(), "clerk.nk the seed of the role") {
+		t.Errorf("an import with the clerk's seed: %v; its error output does not name the violation (%s) and the seed:\n%s", err, want, stderr.String())
+	}
+
+	// A second run keeps every seed; a rotation replaces the clerk's only.
+	out = mustLedgerCmd(t, "nats-config", "--port", strconv.Itoa(port), "--rotate", "clerk", conf)
+	for _, role := range natsauth.Roles {
+		want := " (kept)"
+		if role == natsauth.RoleClerk {
+			want = " (new)"
+		}
+		if !strings.Contains(out, natsauth.SeedFile(conf, role)+want) {
+			t.Errorf("after --rotate clerk, %s's seed is not reported%s:\n%s", role, want, out)
+		}
+	}
+}
+
+// TestNATSConfigErrors: every mistake says what is wrong and what to do.
+func TestNATSConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	seed := filepath.Join(dir, "ledger.nk")
+	os.WriteFile(seed, []byte("not a seed\n"), 0o600)
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no directory", []string{"nats-config"}, "takes one directory"},
+		{"unknown role", []string{"nats-config", "--rotate", "janitor", dir}, "the roles are ledger, projector"},
+		{"half TLS", []string{"nats-config", "--tls-cert", "c.pem", dir}, "--tls-key"},
+		{"port zero", []string{"nats-config", "--port", "0", dir}, "--port 0"},
+		{"broken seed", []string{"nats-config", dir}, "--rotate ledger"},
+		{"nkey without a server", []string{"serve", "--nats-nkey", seed}, "--nats-url"},
+		{"a file that is no seed", []string{"serve", "--nats-url", "nats://127.0.0.1:1", "--nats-nkey", seed, "--data", dir}, "does not hold an nkey seed"},
+		{"import with no seed file", []string{"import", "--nats-url", "nats://127.0.0.1:1", "--nats-nkey", filepath.Join(dir, "missing.nk"), "-"}, "ledger nats-config"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := ledgerCmd(t, c.args...)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("ledger %s: %v, want an error that says %q", strings.Join(c.args, " "), err, c.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,192 @@
+package natsauth_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lexledger/lexledger/internal/testkit"
+	"github.com/lexledger/lexledger/natsauth"
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// mustGenerate writes a configuration into a new directory.
+func mustGenerate(tb testing.TB, o natsauth.Options, rotate ...natsauth.Role) (string, natsauth.Result) {
+	tb.Helper()
+	dir := tb.TempDir()
+	if o.StoreDir == "" {
+		o.StoreDir = filepath.Join(dir, "jetstream")
+	}
+	res, err := natsauth.Generate(dir, o, rotate...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dir, res
+}
+
+// TestGeneratedConfigParses checks the configuration with nats-server's
+// own parser: one nkey user per role, no passwords, the permissions of
+// PermissionsOf, JetStream and TLS as asked.
+func TestGeneratedConfigParses(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "server.pem"), filepath.Join(dir, "server-key.pem")
+	testkit.WriteTLS(t, dir) // ca.pem, server.pem, server-key.pem
+	_, res := mustGenerate(t, natsauth.Options{Port: 14222, MonitorPort: 18222, TLSCert: cert, TLSKey: key,
+		ClusterName: "lexledger", ClusterListen: "127.0.0.1:16222", Routes: []string{"nats-route://127.0.0.1:16222"}})
+	opts, err := server.ProcessConfigFile(res.Config)
+	if err != nil {
+		t.Fatalf("nats-server cannot parse the configuration: %v", err)
+	}
+	if !opts.JetStream || !opts.SyncAlways || opts.StoreDir == "" {
+		t.Errorf("JetStream %v, sync always %v, store %q: want JetStream with sync always and a store", opts.JetStream, opts.SyncAlways, opts.StoreDir)
+	}
+	if opts.Host != "127.0.0.1" || opts.Port != 14222 || opts.HTTPPort != 18222 {
+		t.Errorf("listens on %s:%d (monitor %d), want 127.0.0.1:14222 (18222)", opts.Host, opts.Port, opts.HTTPPort)
+	}
+	if opts.TLSConfig == nil {
+		t.Error("the client port has no TLS though a certificate was given")
+	}
+	if opts.Cluster.Name != "lexledger" || opts.Cluster.Port != 16222 || len(opts.Routes) != 1 {
+		t.Errorf("cluster %q port %d routes %v, want lexledger on 16222 with one route", opts.Cluster.Name, opts.Cluster.Port, opts.Routes)
+	}
+	if len(opts.Users) != 0 {
+		t.Errorf("the configuration has %d password users, want none", len(opts.Users))
+	}
+	if len(opts.Nkeys) != len(natsauth.Roles) {
+		t.Fatalf("the configuration has %d nkey users, want one per role (%d)", len(opts.Nkeys), len(natsauth.Roles))
+	}
+	byKey := map[string]*server.NkeyUser{}
+	for _, u := range opts.Nkeys {
+		byKey[u.Nkey] = u
+	}
+	for _, role := range natsauth.Roles {
+		u := byKey[res.Users[role]]
+		if u == nil {
+			t.Errorf("role %s: no user with its key %s", role, res.Users[role])
+			continue
+		}
+		want, _ := natsauth.PermissionsOf(role, natsauth.Names{}, res.Users[role])
+		got := u.Permissions
+		if got == nil || got.Publish == nil || got.Subscribe == nil {
+			t.Errorf("role %s has no publish or subscribe permissions", role)
+			continue
+		}
+		if !slices.Equal(got.Publish.Allow, want.PubAllow) || !slices.Equal(got.Publish.Deny, want.PubDeny) {
+			t.Errorf("role %s publish: allow %v deny %v, want allow %v deny %v", role, got.Publish.Allow, got.Publish.Deny, want.PubAllow, want.PubDeny)
+		}
+		if !slices.Equal(got.Subscribe.Allow, want.SubAllow) {
+			t.Errorf("role %s subscribe: allow %v, want %v", role, got.Subscribe.Allow, want.SubAllow)
+		}
+		if (got.Response != nil) != want.AllowResponses {
+			t.Errorf("role %s: allow_responses is %v, want %v", role, got.Response != nil, want.AllowResponses)
+		}
+	}
+}
+
+// TestOnlyLedgerPublishesEvents checks the rule that matters most on the
+// permissions themselves: lex.events.> is allowed to the ledger and admin
+// only, and the stream's update, purge and delete to admin only.
+func TestOnlyLedgerPublishesEvents(t *testing.T) {
+	for _, role := range natsauth.Roles {
+		p, err := natsauth.PermissionsOf(role, natsauth.Names{}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, subj := range []string{"lex.events.kz.act.2009-12-04.216", "$JS.API.STREAM.UPDATE.LEX", "$JS.API.STREAM.PURGE.LEX",
+			"$JS.API.STREAM.DELETE.LEX", "$JS.API.STREAM.MSG.DELETE.LEX"} {
+			got := allowed(p, subj)
+			want := role == natsauth.RoleAdmin || role == natsauth.RoleLedger && strings.HasPrefix(subj, "lex.events.")
+			if got != want {
+				t.Errorf("%s may publish on %s: %v, want %v", role, subj, got, want)
+			}
+		}
+	}
+}
+
+// allowed applies the server's rule: an allow entry matches and no deny
+// entry does.
+func allowed(p natsauth.Permissions, subject string) bool {
+	match := func(list []string) bool {
+		return slices.ContainsFunc(list, func(f string) bool { return server.SubjectsCollide(f, subject) })
+	}
+	return match(p.PubAllow) && !match(p.PubDeny)
+}
+
+// TestGenerateKeepsAndRotatesSeeds: seeds are private (0600), a second run
+// keeps them, and a rotation replaces only the rotated role's key.
+func TestGenerateKeepsAndRotatesSeeds(t *testing.T) {
+	dir, first := mustGenerate(t, natsauth.Options{})
+	for _, role := range natsauth.Roles {
+		fi, err := os.Stat(natsauth.SeedFile(dir, role))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s's seed file has mode %v, want 0600", role, fi.Mode().Perm())
+		}
+	}
+	conf, _ := os.ReadFile(first.Config)
+	for _, role := range natsauth.Roles {
+		seed, _ := os.ReadFile(natsauth.SeedFile(dir, role))
+		if strings.Contains(string(conf), strings.TrimSpace(string(seed))) {
+			t.Errorf("the configuration holds %s's seed", role)
+		}
+	}
+	o := natsauth.Options{StoreDir: filepath.Join(dir, "jetstream")}
+	again, err := natsauth.Generate(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Created) != 0 {
+		t.Errorf("a second run wrote seeds %v, want none", again.Created)
+	}
+	rotated, err := natsauth.Generate(dir, o, natsauth.RoleClerk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range natsauth.Roles {
+		same := rotated.Users[role] == first.Users[role]
+		if same == (role == natsauth.RoleClerk) {
+			t.Errorf("after rotating the clerk, %s's key changed: %v", role, !same)
+		}
+	}
+	conf, _ = os.ReadFile(rotated.Config)
+	if strings.Contains(string(conf), first.Users[natsauth.RoleClerk]) || !strings.Contains(string(conf), rotated.Users[natsauth.RoleClerk]) {
+		t.Error("the configuration does not name the clerk's new key instead of the old one")
+	}
+}
+
+// TestBadOptions: each mistake is named with what to do.
+func TestBadOptions(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		o    natsauth.Options
+		want string
+	}{
+		{"no store", natsauth.Options{}, "--store"},
+		{"half TLS", natsauth.Options{StoreDir: "/s", TLSCert: "c.pem"}, "--tls-key"},
+		{"bad host", natsauth.Options{StoreDir: "/s", Host: "my host"}, "not an IP address"},
+		{"bad port", natsauth.Options{StoreDir: "/s", Port: 70000}, "between 1 and 65535"},
+		{"routes without cluster", natsauth.Options{StoreDir: "/s", Routes: []string{"nats-route://a:6222"}}, "--cluster-name"},
+		{"bad route", natsauth.Options{StoreDir: "/s", ClusterName: "c", ClusterListen: "0.0.0.0:6222", Routes: []string{"a:6222"}}, "nats-route://"},
+		{"quote in path", natsauth.Options{StoreDir: `/s"x`}, "quote"},
+		{"stream named as a view", natsauth.Options{StoreDir: "/s", Names: natsauth.Names{Stream: "LEX_NOTICES"}}, "projector's streams"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := natsauth.Render(c.o, natsauth.Users{})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got error %v, want one that says %q", err, c.want)
+			}
+		})
+	}
+	if _, err := natsauth.ParseRole("janitor"); err == nil || !strings.Contains(err.Error(), "clerk") {
+		t.Errorf("ParseRole(janitor) = %v, want an error listing the roles", err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(natsauth.SeedFile(dir, natsauth.RoleClerk), []byte("not a seed\n"), 0o600)
+	if _, err := natsauth.Generate(dir, natsauth.Options{StoreDir: dir}); err == nil || !strings.Contains(err.Error(), "--rotate clerk") {
+		t.Errorf("Generate over a broken seed file: %v, want an error that says to rotate the clerk", err)
+	}
+}

@@ -1,0 +1,199 @@
+package natsauth
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/lexledger/lexledger/natsjs"
+)
+
+// Role is what a client of the ledger's NATS server may do. Role names are
+// file names (ROLE.nk) and appear in generated configurations: they are
+// never renamed.
+type Role string
+
+// The roles.
+const (
+	// RoleLedger is `ledger serve` and `ledger import --nats-url`: the only
+	// role that publishes events. It also holds the projector's rights,
+	// because `ledger serve` runs a projector in process by default.
+	RoleLedger Role = "ledger"
+	// RoleProjector reads the stream and writes its own views: the state
+	// bucket, the snapshot store, the notices and checkpoints streams and
+	// the change notices.
+	RoleProjector Role = "projector"
+	// RoleClerk sends commands to the ledger's service (lex.cmd.>) and
+	// receives the replies; nothing else.
+	RoleClerk Role = "clerk"
+	// RoleAuditor reads the stream and the views and asks the service for
+	// an act's history.
+	RoleAuditor Role = "auditor"
+	// RoleSubscriber reads the stream and the views and follows
+	// lex.recorded.> and lex.changes.>.
+	RoleSubscriber Role = "subscriber"
+	// RoleAdmin may do anything, including updating, purging or deleting
+	// the stream, and is the only role that may discover the service
+	// (nats micro ls, info, stats): the service framework answers those
+	// requests on whatever reply subject the requester chose, lex.events.>
+	// included. Keep its seed offline.
+	RoleAdmin Role = "admin"
+)
+
+// Roles lists every role, in the order of generated configurations.
+var Roles = []Role{RoleLedger, RoleProjector, RoleClerk, RoleAuditor, RoleSubscriber, RoleAdmin}
+
+// ParseRole returns the role named s.
+func ParseRole(s string) (Role, error) {
+	for _, r := range Roles {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	names := make([]string, len(Roles))
+	for i, r := range Roles {
+		names[i] = string(r)
+	}
+	return "", fmt.Errorf("unknown role %q: the roles are %s", s, strings.Join(names, ", "))
+}
+
+// Permissions are one role's publish and subscribe allow and deny lists
+// as nats-server applies them: a subject must match an allow entry and no
+// deny entry. AllowResponses lets the role answer requests it received
+// (the reply subjects of those requests only).
+type Permissions struct {
+	PubAllow, PubDeny []string
+	SubAllow, SubDeny []string
+	AllowResponses    bool
+}
+
+// Names are the JetStream resources whose subjects the permissions name.
+type Names struct {
+	Stream string // the ledger's stream, natsjs.DefaultStream when empty
+}
+
+func (n Names) withDefaults() Names {
+	if n.Stream == "" {
+		n.Stream = natsjs.DefaultStream
+	}
+	return n
+}
+
+// The projector's resources, as JetStream names their streams.
+var (
+	stateStream    = "KV_" + natsjs.StateBucket
+	snapshotStream = "OBJ_" + natsjs.SnapshotBucket
+	viewStreams    = []string{stateStream, snapshotStream, natsjs.NoticesStream, natsjs.CheckpointsStream}
+)
+
+const api = "$JS.API."
+
+// readStream is what reading stream s takes: its info, message gets
+// (direct or not), and consumers (create, fetch, info, ack, flow control).
+// Deleting consumers is left out: a reader could delete another's durable
+// consumer; ephemeral consumers end by themselves when left inactive.
+func readStream(s string) []string {
+	return []string{
+		api + "STREAM.INFO." + s,
+		api + "STREAM.MSG.GET." + s,
+		api + "DIRECT.GET." + s,
+		api + "DIRECT.GET." + s + ".>",
+		api + "CONSUMER.CREATE." + s,
+		api + "CONSUMER.CREATE." + s + ".>",
+		api + "CONSUMER.DURABLE.CREATE." + s + ".*",
+		api + "CONSUMER.INFO." + s + ".*",
+		api + "CONSUMER.NAMES." + s,
+		api + "CONSUMER.LIST." + s,
+		api + "CONSUMER.MSG.NEXT." + s + ".*",
+		"$JS.ACK." + s + ".>",
+		"$JS.FC." + s + ".>",
+	}
+}
+
+// ownStream is what keeping stream s as one's own takes, beyond reading
+// it: creating it when it does not exist, deleting its consumers, purging
+// it and deleting messages (the object store replaces a snapshot's chunks
+// so). Updating it is left to admin, as is deleting it: a stream's
+// configuration can republish what it stores onto any subject, including
+// lex.events.>, where the ledger's stream would store it. Creating a
+// stream that exists with another configuration is refused by the server.
+func ownStream(s string) []string {
+	return append(readStream(s),
+		api+"STREAM.CREATE."+s,
+		api+"STREAM.PURGE."+s,
+		api+"STREAM.MSG.DELETE."+s,
+		api+"CONSUMER.DELETE."+s+".*",
+	)
+}
+
+// changesStream lists what changes the ledger's stream: denied to every
+// role but admin, whatever else a role is allowed.
+func changesStream(n Names) []string {
+	return []string{
+		natsjs.DefaultPrefix + ".>",
+		api + "STREAM.UPDATE." + n.Stream,
+		api + "STREAM.DELETE." + n.Stream,
+		api + "STREAM.PURGE." + n.Stream,
+		api + "STREAM.MSG.DELETE." + n.Stream,
+	}
+}
+
+// InboxPrefix is the inbox prefix of the user with public key user: its
+// replies arrive under it, and it may subscribe to no other inbox, so
+// that no client reads the replies meant for another. ClientOptions sets
+// it; natscli takes it as --inbox-prefix.
+func InboxPrefix(user string) string { return "_INBOX." + user }
+
+// PermissionsOf returns the permissions of role's user, whose public key
+// is user, on the resources named by n. Without a user, the role's inbox
+// is the shared _INBOX.>.
+func PermissionsOf(role Role, n Names, user string) (Permissions, error) {
+	n = n.withDefaults()
+	inbox := []string{"_INBOX.>"}
+	if user != "" {
+		inbox = []string{InboxPrefix(user) + ".>"}
+	}
+	readers := append(readStream(n.Stream), api+"INFO")
+	for _, s := range []string{stateStream, natsjs.NoticesStream, natsjs.CheckpointsStream} {
+		readers = append(readers, readStream(s)...)
+	}
+	feeds := []string{natsjs.RecordedPrefix + ".>", natsjs.ChangesPrefix + ".>"}
+	projector := append(readStream(n.Stream), api+"INFO")
+	for _, s := range viewStreams {
+		projector = append(projector, ownStream(s)...)
+	}
+	projector = append(projector,
+		api+"CONSUMER.DELETE."+n.Stream+".*", // ordered consumers delete the consumer they replace
+		"$KV."+natsjs.StateBucket+".>",
+		"$O."+natsjs.SnapshotBucket+".>",
+		natsjs.NoticesPrefix+".>",
+		natsjs.CheckpointsSubject,
+		natsjs.ChangesPrefix+".>",
+	)
+	switch role {
+	case RoleLedger:
+		pub := append([]string{
+			natsjs.DefaultPrefix + ".>",
+			api + "STREAM.CREATE." + n.Stream,
+		}, projector...)
+		return Permissions{
+			PubAllow: pub,
+			// Everything that changes the stream but appending to it.
+			PubDeny:        changesStream(n)[1:],
+			SubAllow:       append([]string{"lex.cmd.>", "$SRV.>"}, inbox...),
+			AllowResponses: true,
+		}, nil
+	case RoleProjector:
+		return Permissions{PubAllow: projector, PubDeny: changesStream(n), SubAllow: inbox}, nil
+	case RoleClerk:
+		return Permissions{PubAllow: []string{"lex.cmd.>"}, PubDeny: changesStream(n), SubAllow: inbox}, nil
+	case RoleAuditor:
+		pub := append([]string{natsjs.SubjectHistory}, readers...)
+		return Permissions{PubAllow: pub, PubDeny: changesStream(n), SubAllow: append(feeds, inbox...)}, nil
+	case RoleSubscriber:
+		return Permissions{PubAllow: readers, PubDeny: changesStream(n), SubAllow: append(feeds, inbox...)}, nil
+	case RoleAdmin:
+		return Permissions{PubAllow: []string{">"}, SubAllow: []string{">"}}, nil
+	}
+	_, err := ParseRole(string(role))
+	return Permissions{}, err
+}

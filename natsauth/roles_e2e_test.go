@@ -1,0 +1,677 @@
+package natsauth_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/internal/testkit"
+	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/natsauth"
+	"github.com/lexledger/lexledger/natsjs"
+	"github.com/lexledger/lexledger/projector"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testkit.RemoveTools()
+	os.Exit(code)
+}
+
+// The commands the tests run, built from the versions in go.mod.
+const (
+	natsServerPkg = "github.com/nats-io/nats-server/v2"
+	natscliPkg    = "github.com/nats-io/natscli/nats"
+)
+
+// authServer is a nats-server process running a configuration written by
+// Generate, and clients logged in as its roles.
+type authServer struct {
+	t       *testing.T
+	url     string
+	dir     string // the configuration and the seeds
+	users   natsauth.Users
+	natscli string
+	home    string // natscli's HOME: no saved contexts
+
+	mu         sync.Mutex
+	violations map[natsauth.Role][]string // asynchronous errors, by role
+}
+
+// startAuthServer generates a configuration (plus extra options) into a
+// temporary directory and runs nats-server with it on 127.0.0.1.
+func startAuthServer(t *testing.T, o natsauth.Options) *authServer {
+	t.Helper()
+	dir := t.TempDir()
+	o.Port = testkit.FreePort(t)
+	o.StoreDir = filepath.Join(dir, "jetstream")
+	res, err := natsauth.Generate(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := testkit.Tool(t, "nats-server", natsServerPkg)
+	addr := fmt.Sprintf("127.0.0.1:%d", o.Port)
+	p := testkit.StartNATSServer(t, bin, res.Config, addr)
+	t.Cleanup(func() { p.Terminate(t) })
+	scheme := "nats"
+	if o.TLSCert != "" {
+		scheme = "tls"
+	}
+	s := &authServer{t: t, url: scheme + "://" + addr, dir: dir, users: res.Users, home: t.TempDir(), violations: map[natsauth.Role][]string{}}
+	s.natscli = testkit.Tool(t, "nats", natscliPkg)
+	return s
+}
+
+// connect logs in as role with nats.go, through natsauth.ClientOptions;
+// asynchronous errors (permission violations) are kept by role.
+func (s *authServer) connect(role natsauth.Role, caFile string) *nats.Conn {
+	s.t.Helper()
+	opts, err := natsauth.ClientOptions(natsauth.SeedFile(s.dir, role), caFile)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	opts = append(opts, nats.Name("e2e-"+string(role)), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.violations[role] = append(s.violations[role], err.Error())
+	}))
+	nc, err := nats.Connect(s.url, opts...)
+	if err != nil {
+		s.t.Fatalf("connect as %s: %v", role, err)
+	}
+	s.t.Cleanup(nc.Close)
+	return nc
+}
+
+// errorsOf returns the asynchronous errors role's connections received.
+func (s *authServer) errorsOf(role natsauth.Role) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.violations[role]...)
+}
+
+// nats runs the natscli command as role; the output is stdout and stderr.
+func (s *authServer) nats(role natsauth.Role, args ...string) (string, error) {
+	s.t.Helper()
+	full := append([]string{"--no-context", "--server", s.url, "--nkey", natsauth.SeedFile(s.dir, role),
+		"--inbox-prefix", natsauth.InboxPrefix(s.users[role]), "--timeout", "1500ms"}, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, s.natscli, full...)
+	cmd.Env = append(os.Environ(), "HOME="+s.home, "XDG_CONFIG_HOME="+s.home, "NATS_CONTEXT=", "NO_COLOR=1")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// mustNats runs natscli as role and fails the test if it fails.
+func (s *authServer) mustNats(role natsauth.Role, args ...string) string {
+	s.t.Helper()
+	out, err := s.nats(role, args...)
+	if err != nil {
+		s.t.Fatalf("nats %s as %s: %v\n%s", strings.Join(args, " "), role, err, out)
+	}
+	return out
+}
+
+// denied checks that natscli, as role, was refused a publish on subject:
+// the server's permission violation is in its output.
+func (s *authServer) denied(role natsauth.Role, subject string, args ...string) {
+	s.t.Helper()
+	out, _ := s.nats(role, args...)
+	want := fmt.Sprintf("Permissions Violation for Publish to %q", subject)
+	if !strings.Contains(out, want) {
+		s.t.Errorf("nats %s as %s: the output does not say %s\n%s", strings.Join(args, " "), role, want, out)
+	}
+}
+
+// eventsIn returns the number of messages in the ledger's stream, read
+// as admin.
+func eventsIn(t *testing.T, js jetstream.JetStream) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, natsjs.DefaultStream)
+	if err != nil {
+		t.Fatalf("stream %s: %v", natsjs.DefaultStream, err)
+	}
+	return st.CachedInfo().State.Msgs
+}
+
+const refugees = "/akn/kz/act/2009-12-04/216" // the Law on Refugees
+
+func command(act, typ, date, body string) string {
+	return fmt.Sprintf(`{"event":{"act":%q,"type":%q,"date":%q,"body":%s}}`, act, typ, date, body)
+}
+
+// startLedger runs the clerks' service as `ledger serve` does, logged in
+// as the ledger role.
+func startLedger(t *testing.T, s *authServer) *ledger.Ledger {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	nc := s.connect(natsauth.RoleLedger, "")
+	store, err := natsjs.Open(ctx, nc, natsjs.Config{})
+	if err != nil {
+		t.Fatalf("the ledger role cannot open the stream: %v", err)
+	}
+	led := ledger.New(store, ledger.Options{})
+	svc, err := natsjs.Serve(nc, led, "clerk@nats")
+	if err != nil {
+		t.Fatalf("the ledger role cannot serve %s: %v", natsjs.SubjectRecord, err)
+	}
+	t.Cleanup(func() {
+		svc.Stop()
+		led.Close()
+	})
+	return led
+}
+
+// TestRolesOnARealServer runs nats-server with the generated configuration
+// and checks each role's rights with the clients they would use: the
+// ledger and projector code logged in with their nkeys, and natscli.
+func TestRolesOnARealServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds nats-server and natscli and runs them (skipped with -short)")
+	}
+	s := startAuthServer(t, natsauth.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	admin, err := jetstream.New(s.connect(natsauth.RoleAdmin, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	led := startLedger(t, s)
+
+	t.Run("LedgerRecords", func(t *testing.T) {
+		cmds, _, err := ledger.DecodeCommands([]byte(command(refugees, "drafted", "2009-03", `{"title":"Law on Refugees","kind":"law"}`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := led.AppendAtomic(ctx, "e2e@test", cmds)
+		if err != nil {
+			t.Fatalf("the ledger role could not record: %v", err)
+		}
+		if rs[0].Seq != 1 || eventsIn(t, admin) != 1 {
+			t.Errorf("receipt at sequence %d, %d events in the stream; want 1 and 1", rs[0].Seq, eventsIn(t, admin))
+		}
+	})
+
+	t.Run("ClerkRecordsByCommand", func(t *testing.T) {
+		out := s.mustNats(natsauth.RoleClerk, "req", natsjs.SubjectRecord, command(refugees, "adopted", "2009-11", `{"chamber":"Parliament"}`))
+		if !strings.Contains(out, `"sequence":2`) || !strings.Contains(out, `"version":2`) {
+			t.Fatalf("the clerk's record command got no receipt at sequence 2, version 2:\n%s", out)
+		}
+		// An atomic batch of two, as one request.
+		batch := "[" + command(refugees, "signed", "2009-12-04", `{"signatory":"President"}`) + "," +
+			command(refugees, "published", "2009-12-04", `{"gazette":"Kazakhstanskaya Pravda"}`) + "]"
+		out = s.mustNats(natsauth.RoleClerk, "req", natsjs.SubjectRecord, batch)
+		if !strings.Contains(out, `"sequence":4`) {
+			t.Fatalf("the clerk's batch got no receipt at sequence 4:\n%s", out)
+		}
+		if n := eventsIn(t, admin); n != 4 {
+			t.Errorf("%d events in the stream after the clerk's commands, want 4", n)
+		}
+	})
+
+	t.Run("ClerkCannotChangeTheStream", func(t *testing.T) {
+		s.denied(natsauth.RoleClerk, "lex.events.kz.act.2009-12-04.216", "pub", "lex.events.kz.act.2009-12-04.216", `{"forged":true}`)
+		// natscli looks the stream up first, which the clerk may not either.
+		for _, args := range [][]string{{"stream", "purge", "LEX", "-f"}, {"stream", "rm", "LEX", "-f"}} {
+			out, err := s.nats(natsauth.RoleClerk, args...)
+			if err == nil || !strings.Contains(out, "Permissions Violation for Publish to \"$JS.API.") {
+				t.Errorf("nats %s as clerk: %v, want a failure on a permission violation\n%s", strings.Join(args, " "), err, out)
+			}
+		}
+		// The API requests themselves, as they would be sent.
+		s.denied(natsauth.RoleClerk, "$JS.API.STREAM.PURGE.LEX", "req", "$JS.API.STREAM.PURGE.LEX", "")
+		s.denied(natsauth.RoleClerk, "$JS.API.STREAM.DELETE.LEX", "req", "$JS.API.STREAM.DELETE.LEX", "")
+		if n := eventsIn(t, admin); n != 4 {
+			t.Errorf("%d events in the stream after the clerk's attempts, want the same 4", n)
+		}
+	})
+
+	t.Run("SubscriberCannotPublishEvents", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"pub", "lex.events.kz.act.2009-12-04.216", `{"forged":true}`},
+			{"pub", "--jetstream", "lex.events.kz.act.2009-12-04.216", `{"forged":true}`},
+		} {
+			out, err := s.nats(natsauth.RoleSubscriber, args...)
+			if err == nil {
+				t.Errorf("nats %s as subscriber exited 0\n%s", strings.Join(args, " "), out)
+			}
+			if !strings.Contains(out, `Permissions Violation for Publish to "lex.events.kz.act.2009-12-04.216"`) {
+				t.Errorf("nats %s as subscriber does not report the violation:\n%s", strings.Join(args, " "), out)
+			}
+		}
+		// nats.go sees the same violation asynchronously, not as Publish's error.
+		nc := s.connect(natsauth.RoleSubscriber, "")
+		if err := nc.Publish("lex.events.kz.act.2009-12-04.216", []byte(`{"forged":true}`)); err != nil {
+			t.Fatal(err)
+		}
+		nc.Flush()
+		deadline := time.Now().Add(5 * time.Second)
+		for len(s.errorsOf(natsauth.RoleSubscriber)) == 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if errs := s.errorsOf(natsauth.RoleSubscriber); len(errs) == 0 || !strings.Contains(errs[0], "Permissions Violation") {
+			t.Errorf("the subscriber's connection got errors %v, want a permissions violation", errs)
+		}
+		if n := eventsIn(t, admin); n != 4 {
+			t.Errorf("%d events in the stream after the subscriber's publishes, want the same 4", n)
+		}
+	})
+
+	t.Run("SubscriberReads", func(t *testing.T) {
+		nc := s.connect(natsauth.RoleSubscriber, "")
+		recorded, err := nc.SubscribeSync(natsjs.RecordedPrefix + ".>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc.Flush()
+		store, err := natsjs.OpenForReading(ctx, nc, natsjs.Config{})
+		if err != nil {
+			t.Fatalf("the subscriber cannot open the stream for reading: %v", err)
+		}
+		var n int
+		for st, err := range store.Read(ctx, natsjs.Position{Seq: 1}) {
+			if err != nil {
+				t.Fatalf("the subscriber's replay (ordered consumer) failed: %v", err)
+			}
+			if st.Event.Act != refugees {
+				t.Errorf("replayed an event of %s, want %s", st.Event.Act, refugees)
+			}
+			n++
+		}
+		if n != 4 {
+			t.Errorf("the subscriber replayed %d events, want 4", n)
+		}
+		commenced := fmt.Sprintf(`{"event":{"act":%q,"type":"commenced","date":"2009-12-04","effective_from":"2009-12-04"}}`, refugees)
+		if out := s.mustNats(natsauth.RoleClerk, "req", natsjs.SubjectRecord, commenced); !strings.Contains(out, `"sequence":5`) {
+			t.Fatalf("the clerk's record command got no receipt at sequence 5:\n%s", out)
+		}
+		m, err := recorded.NextMsg(10 * time.Second)
+		if err != nil {
+			t.Fatalf("the subscriber saw nothing on %s.> after a record: %v", natsjs.RecordedPrefix, err)
+		}
+		if !strings.HasPrefix(m.Subject, natsjs.RecordedPrefix+".kz.") {
+			t.Errorf("republished on %s, want %s.kz.…", m.Subject, natsjs.RecordedPrefix)
+		}
+	})
+
+	t.Run("AuditorReadsButCannotRecord", func(t *testing.T) {
+		before := eventsIn(t, admin)
+		s.denied(natsauth.RoleAuditor, natsjs.SubjectRecord, "req", natsjs.SubjectRecord, command(refugees, "repealed", "2010-01-01", `{}`))
+		if n := eventsIn(t, admin); n != before {
+			t.Errorf("%d events after the auditor's record command, want the same %d", n, before)
+		}
+		var info struct {
+			State struct {
+				Messages uint64 `json:"messages"`
+			} `json:"state"`
+		}
+		out := s.mustNats(natsauth.RoleAuditor, "stream", "info", "LEX", "--json")
+		if err := json.Unmarshal([]byte(out), &info); err != nil || info.State.Messages != before {
+			t.Errorf("nats stream info as auditor: %d messages (%v), want %d\n%s", info.State.Messages, err, before, out)
+		}
+		out = s.mustNats(natsauth.RoleAuditor, "stream", "get", "LEX", "2")
+		if !strings.Contains(out, `"type":"adopted"`) {
+			t.Errorf("nats stream get LEX 2 as auditor does not show the adoption:\n%s", out)
+		}
+		out = s.mustNats(natsauth.RoleAuditor, "req", natsjs.SubjectHistory, refugees)
+		if !strings.Contains(out, `"published"`) {
+			t.Errorf("the auditor's history request does not list the publication:\n%s", out)
+		}
+		// A consumer with natscli: an ephemeral one, through nats sub.
+		out = s.mustNats(natsauth.RoleAuditor, "sub", "--stream", "LEX", "--all", "--count", "2", "lex.events.>")
+		if !strings.Contains(out, `"type":"drafted"`) || !strings.Contains(out, `"type":"adopted"`) {
+			t.Errorf("nats sub --stream LEX as auditor did not receive the first two events:\n%s", out)
+		}
+		s.denied(natsauth.RoleAuditor, "$JS.API.STREAM.PURGE.LEX", "stream", "purge", "LEX", "-f")
+	})
+
+	t.Run("ProjectorBuildsItsViews", func(t *testing.T) {
+		nc := s.connect(natsauth.RoleProjector, "")
+		subNC := s.connect(natsauth.RoleSubscriber, "")
+		changes, err := subNC.SubscribeSync(natsjs.ChangesPrefix + ".>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		subNC.Flush()
+		store, err := natsjs.Open(ctx, nc, natsjs.Config{})
+		if err != nil {
+			t.Fatalf("the projector role cannot open the stream: %v", err)
+		}
+		views, err := natsjs.OpenViews(ctx, nc, 1)
+		if err != nil {
+			t.Fatalf("the projector role cannot create its views: %v", err)
+		}
+		kp, err := nkeys.CreateUser()
+		if err != nil {
+			t.Fatal(err)
+		}
+		proj := projector.New(store, views, projector.Options{Feed: true, SnapshotEvery: 1, Signer: kp})
+		if err := proj.Restore(ctx); err != nil {
+			t.Fatal(err)
+		}
+		pctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- proj.Run(pctx) }()
+		defer func() {
+			stop()
+			<-done
+		}()
+		if _, err := proj.WaitFor(ctx, eventsIn(t, admin)); err != nil {
+			t.Fatalf("the projector did not catch up: %v", err)
+		}
+		// The feed publishes what changes once the projector has caught up.
+		const law = "/akn/kz/act/2010-01-01/1"
+		out := s.mustNats(natsauth.RoleClerk, "req", natsjs.SubjectRecord, command(law, "drafted", "2009-10", `{"title":"A later law","kind":"law"}`))
+		if !strings.Contains(out, `"sequence":6`) {
+			t.Fatalf("the clerk's record command got no receipt at sequence 6:\n%s", out)
+		}
+		last := eventsIn(t, admin)
+		if _, err := proj.WaitFor(ctx, last); err != nil {
+			t.Fatalf("the projector did not reach sequence %d: %v", last, err)
+		}
+		if _, err := proj.Checkpoint(ctx); err != nil {
+			t.Errorf("the projector could not sign and publish a checkpoint: %v", err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		var state []byte
+		for time.Now().Before(deadline) {
+			if state, err = views.State(ctx, events.ActID(law)); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !strings.Contains(string(state), law) {
+			t.Errorf("the state bucket holds %q for the act (%v), want its state", state, err)
+		}
+		if _, err := changes.NextMsg(10 * time.Second); err != nil {
+			t.Errorf("the subscriber saw no change notice from the projector: %v", err)
+		}
+		if err := views.SaveSnapshot(ctx, "e2e", last, func(w io.Writer) error {
+			_, err := w.Write([]byte("snapshot"))
+			return err
+		}); err != nil {
+			t.Errorf("the projector role cannot write the snapshot store: %v", err)
+		}
+		if cps, err := views.Checkpoints(ctx); err != nil || len(cps) == 0 {
+			t.Errorf("the checkpoints stream holds %d checkpoints (%v), want the one signed", len(cps), err)
+		}
+		s.denied(natsauth.RoleProjector, "lex.events.kz.act.2009-12-04.216", "pub", "lex.events.kz.act.2009-12-04.216", `{"forged":true}`)
+		s.denied(natsauth.RoleProjector, "$JS.API.STREAM.UPDATE.LEX", "stream", "edit", "LEX", "--description", "forged", "-f")
+		if n := eventsIn(t, admin); n != last {
+			t.Errorf("%d events after the projector's attempts, want the same %d", n, last)
+		}
+	})
+
+	t.Run("ProjectorCannotRepublishIntoEvents", func(t *testing.T) {
+		// A stream that republishes onto lex.events.> writes into the
+		// ledger's stream: the projector may not reconfigure its views.
+		opts, err := natsauth.ClientOptions(natsauth.SeedFile(s.dir, natsauth.RoleProjector), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc, err := nats.Connect(s.url, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := eventsIn(t, admin)
+		cfg := jetstream.StreamConfig{Name: natsjs.NoticesStream, Subjects: []string{natsjs.NoticesPrefix + ".>"},
+			RePublish: &jetstream.RePublish{Source: natsjs.NoticesPrefix + ".>", Destination: natsjs.DefaultPrefix + ".>"}}
+		uctx, ucancel := context.WithTimeout(ctx, 3*time.Second)
+		defer ucancel()
+		if _, err := js.UpdateStream(uctx, cfg); err == nil {
+			t.Error("the projector updated its notices stream to republish into lex.events.>")
+		} else if !errors.Is(nc.LastError(), nats.ErrPermissionViolation) {
+			t.Errorf("the projector's update failed with %v, and the connection's last error is %v, not a permissions violation", err, nc.LastError())
+		}
+		if _, err := js.CreateStream(ctx, cfg); !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			t.Errorf("the projector's create of an existing stream with a republish: %v, want the server's refusal (name already in use)", err)
+		}
+		if _, err := js.Publish(ctx, natsjs.NoticesPrefix+".kz.act.2009-12-04.216", []byte(`{"forged":true}`)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+		if n := eventsIn(t, admin); n != before {
+			t.Errorf("%d events after the projector's notice, want the same %d", n, before)
+		}
+	})
+
+	t.Run("ReaderPushConsumerCannotWriteEvents", func(t *testing.T) {
+		// A reader may create consumers, and a push consumer delivers to a
+		// subject of its creator's choosing, which no publish permission
+		// checks. Delivered into lex.events.>, it must not be stored.
+		before := eventsIn(t, admin)
+		js, err := jetstream.New(s.connect(natsauth.RoleSubscriber, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := js.CreateOrUpdatePushConsumer(ctx, "KV_"+natsjs.StateBucket, jetstream.ConsumerConfig{Name: "inject",
+			DeliverSubject: "lex.events.kz.act.2010-01-01.1", AckPolicy: jetstream.AckNonePolicy})
+		if err != nil {
+			t.Fatalf("the subscriber could not create a push consumer on the state bucket: %v", err)
+		}
+		if info := c.CachedInfo(); info.NumPending+info.Delivered.Stream == 0 {
+			t.Fatal("the state bucket is empty: the check would prove nothing")
+		}
+		time.Sleep(2 * time.Second)
+		if n := eventsIn(t, admin); n != before {
+			t.Errorf("%d events after a push consumer delivered into lex.events.>, want the same %d", n, before)
+		}
+	})
+
+	t.Run("MicroServiceDiscovery", func(t *testing.T) {
+		out := s.mustNats(natsauth.RoleAdmin, "micro", "ls")
+		if !strings.Contains(out, natsjs.ServiceName) || !strings.Contains(out, natsjs.ServiceVersion) {
+			t.Errorf("nats micro ls as admin does not list %s %s:\n%s", natsjs.ServiceName, natsjs.ServiceVersion, out)
+		}
+		out = s.mustNats(natsauth.RoleAdmin, "micro", "stats", natsjs.ServiceName, "--json")
+		var stats []struct {
+			Endpoints []struct {
+				Name     string `json:"name"`
+				Requests int    `json:"num_requests"`
+			} `json:"endpoints"`
+		}
+		if err := json.Unmarshal([]byte(out), &stats); err != nil || len(stats) != 1 {
+			t.Fatalf("nats micro stats --json as admin: %v\n%s", err, out)
+		}
+		requests := map[string]int{}
+		for _, e := range stats[0].Endpoints {
+			requests[e.Name] = e.Requests
+		}
+		// Four record requests reached it from the clerk (the auditor's was
+		// stopped by the server), one history request from the auditor.
+		if requests["record"] != 4 || requests["history"] != 1 {
+			t.Errorf("the service counts %v requests, want record 4 and history 1\n%s", requests, out)
+		}
+		// The service framework answers discovery on any reply subject:
+		// only admin may ask.
+		for _, role := range []natsauth.Role{natsauth.RoleClerk, natsauth.RoleAuditor, natsauth.RoleSubscriber} {
+			s.denied(role, "$SRV.INFO", "micro", "ls")
+		}
+	})
+
+	t.Run("InboxesAreNotShared", func(t *testing.T) {
+		// A clerk may not read the replies meant for others.
+		nc := s.connect(natsauth.RoleClerk, "")
+		if _, err := nc.SubscribeSync("_INBOX.>"); err != nil {
+			t.Fatal(err)
+		}
+		nc.Flush()
+		want := `Permissions Violation for Subscription to "_INBOX.>"`
+		deadline := time.Now().Add(5 * time.Second)
+		for !slices.ContainsFunc(s.errorsOf(natsauth.RoleClerk), func(e string) bool { return strings.Contains(e, want) }) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the clerk's subscription to every inbox was not refused; its errors: %v", s.errorsOf(natsauth.RoleClerk))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		// Its own inbox works: requests are answered.
+		m, err := nc.Request(natsjs.SubjectHistory, []byte(refugees), 10*time.Second)
+		if err != nil || !strings.Contains(string(m.Data), `"signed"`) {
+			t.Errorf("the clerk's history request from its own inbox: %v", err)
+		}
+	})
+
+	t.Run("RepliesNeverLandInTheStream", func(t *testing.T) {
+		// A requester chooses the reply subject; the ledger may publish on
+		// lex.events.>, so an answer sent there would be stored.
+		before := eventsIn(t, admin)
+		subject := "lex.events.kz.act.2009-12-04.216"
+		s.mustNats(natsauth.RoleClerk, "pub", natsjs.SubjectRecord, "--reply", subject,
+			command("/akn/kz/act/2010-01-01/2", "drafted", "2009-10", `{"title":"Another law","kind":"law"}`))
+		s.mustNats(natsauth.RoleClerk, "pub", natsjs.SubjectHistory, "--reply", subject, refugees)
+		s.denied(natsauth.RoleAuditor, "$SRV.PING", "pub", "$SRV.PING", "--reply", subject, "")
+		time.Sleep(time.Second)
+		if n := eventsIn(t, admin); n != before {
+			t.Errorf("%d events after requests with %s as their reply subject, want the same %d", n, subject, before)
+
+		}
+	})
+
+	t.Run("KnownGapJetStreamAnswersAreStored", func(t *testing.T) {
+		// Not a guarantee but the gap docs/OPERATIONS.md describes (Limits):
+		// JetStream answers an API request on the reply subject its requester
+		// chose, and the stream stores the answer when that subject is an
+		// act's. A reader's stream info, or the projector's direct get of a
+		// state it wrote itself, lands in LEX. If this fails, the server has
+		// closed the gap: say so in docs/OPERATIONS.md.
+		before := eventsIn(t, admin)
+		subject := "lex.events.kz.act.2009-12-04.216"
+		s.mustNats(natsauth.RoleSubscriber, "pub", "$JS.API.STREAM.INFO.LEX", "--reply", subject, "")
+		s.mustNats(natsauth.RoleProjector, "pub", "$JS.API.DIRECT.GET.KV_"+natsjs.StateBucket, "--reply", subject,
+			`{"last_by_subj":"$KV.`+natsjs.StateBucket+`.kz.act.2010-01-01.1"}`)
+		deadline := time.Now().Add(5 * time.Second)
+		for eventsIn(t, admin) < before+2 && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if n := eventsIn(t, admin); n != before+2 {
+			t.Errorf("%d messages after two JetStream answers sent to %s, %d before: the gap may be closed (update docs/OPERATIONS.md)", n, subject, before)
+		}
+	})
+
+	t.Run("OnlyAdminChangesTheStream", func(t *testing.T) {
+		for _, role := range []natsauth.Role{natsauth.RoleLedger, natsauth.RoleProjector, natsauth.RoleSubscriber} {
+			s.denied(role, "$JS.API.STREAM.UPDATE.LEX", "stream", "edit", "LEX", "--description", "edited", "-f")
+		}
+		s.mustNats(natsauth.RoleAdmin, "stream", "edit", "LEX", "--description", "edited by admin", "-f")
+		st, err := admin.Stream(ctx, "LEX")
+		if err != nil || st.CachedInfo().Config.Description != "edited by admin" {
+			t.Fatalf("admin's edit did not change the description: %v", err)
+		}
+		// The stream itself refuses a purge (deny_purge), even to admin: the
+		// request reaches JetStream, which answers.
+		out, err := s.nats(natsauth.RoleAdmin, "stream", "purge", "LEX", "-f")
+		if err == nil || strings.Contains(out, "Permissions Violation") || !strings.Contains(out, "stream purge not permitted (10110)") {
+			t.Errorf("nats stream purge as admin: %v, want JetStream's refusal (deny_purge), not a permission violation\n%s", err, out)
+		}
+		before := eventsIn(t, admin)
+		s.denied(natsauth.RoleLedger, "$JS.API.STREAM.DELETE.LEX", "stream", "rm", "LEX", "-f")
+		if eventsIn(t, admin) != before {
+			t.Fatal("the stream changed after the ledger's delete")
+		}
+		s.mustNats(natsauth.RoleAdmin, "stream", "rm", "LEX", "-f")
+		if _, err := admin.Stream(ctx, "LEX"); err == nil {
+			t.Error("the stream is still there after admin's nats stream rm")
+		}
+	})
+
+	// The ledger's and the projector's connections needed nothing they were
+	// not given: no permission violation reached them.
+	for _, role := range []natsauth.Role{natsauth.RoleLedger, natsauth.RoleProjector} {
+		if errs := s.errorsOf(role); len(errs) > 0 {
+			t.Errorf("the %s role's connections saw %d asynchronous errors, such as %s", role, len(errs), errs[0])
+		}
+	}
+}
+
+// TestTLSWithNkey connects the ledger's code over TLS, trusting a CA made
+// by the test, and checks that a client that does not trust it is refused.
+func TestTLSWithNkey(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds nats-server and runs it (skipped with -short)")
+	}
+	certs := t.TempDir()
+	testkit.WriteTLS(t, certs)
+	s := startAuthServer(t, natsauth.Options{TLSCert: filepath.Join(certs, "server.pem"), TLSKey: filepath.Join(certs, "server-key.pem")})
+	nc := s.connect(natsauth.RoleLedger, filepath.Join(certs, "ca.pem"))
+	if !nc.TLSRequired() {
+		t.Error("the connection is not over TLS")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := natsjs.Open(ctx, nc, natsjs.Config{}); err != nil {
+		t.Fatalf("the ledger cannot create its stream over TLS: %v", err)
+	}
+	opts, err := natsauth.ClientOptions(natsauth.SeedFile(s.dir, natsauth.RoleLedger), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nc, err := nats.Connect(s.url, opts...); err == nil {
+		nc.Close()
+		t.Error("a client that does not trust the test CA connected")
+	}
+	plain := strings.Replace(s.url, "tls://", "nats://", 1)
+	if nc, err := nats.Connect(plain, opts...); err == nil {
+		nc.Close()
+		t.Errorf("a plain connection to %s was accepted", plain)
+	}
+	out, err := s.nats(natsauth.RoleAuditor, "--tlsca", filepath.Join(certs, "ca.pem"), "stream", "info", "LEX", "--json")
+	if err != nil || !strings.Contains(out, `"name": "LEX"`) {
+		t.Errorf("natscli as auditor over TLS: %v\n%s", err, out)
+	}
+}
+
+// TestClientOptionsErrors: a wrong file is reported before connecting,
+// with what to give instead.
+func TestClientOptionsErrors(t *testing.T) {
+	dir := t.TempDir()
+	notSeed := filepath.Join(dir, "not.nk")
+	os.WriteFile(notSeed, []byte("hello\n"), 0o600)
+	kp, _ := nkeys.CreateAccount()
+	accSeed, _ := kp.Seed()
+	account := filepath.Join(dir, "account.nk")
+	os.WriteFile(account, accSeed, 0o600)
+	notPEM := filepath.Join(dir, "ca.pem")
+	os.WriteFile(notPEM, []byte("not a certificate"), 0o600)
+	for _, c := range []struct {
+		name, seed, ca, want string
+	}{
+		{"missing seed", filepath.Join(dir, "missing.nk"), "", "ledger nats-config"},
+		{"not a seed", notSeed, "", "does not hold an nkey seed"},
+		{"account seed", account, "", "no user seed"},
+		{"missing CA", "", filepath.Join(dir, "missing.pem"), "PEM file of the CA"},
+		{"not a CA", "", notPEM, "holds no PEM certificate"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := natsauth.ClientOptions(c.seed, c.ca)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %v, want an error that says %q", err, c.want)
+			}
+		})
+	}
+	if opts, err := natsauth.ClientOptions("", ""); err != nil || len(opts) != 0 {
+		t.Errorf("no files: %d options, %v; want none and no error", len(opts), err)
+	}
+}
