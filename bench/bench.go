@@ -74,7 +74,8 @@ type HTTPRow struct {
 type Rebuild struct {
 	Events    int
 	Replay    float64 // raw ordered-consumer replay, no decoding
-	Projector float64 // a projector from empty until caught up (decode, fold, snapshots)
+	Fold      float64 // replay, decoding and the bitemporal fold: `projector rebuild --save=false`
+	Projector float64 // a projector service from empty until caught up (and its Merkle tree, snapshots)
 	Verify    float64 // hash chains and Merkle tree over the stored bytes
 }
 
@@ -143,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	pr.at = "extras"
 	if cfg.runs("batch") {
 		pr.step("the raw engine's cost of a write, sync always")
-		rows, err := measureBatch(ctx, cfg.Dir)
+		rows, err := measureBatch(ctx, cfg.Dir, cfg.Duration)
 		if err != nil {
 			return nil, fmt.Errorf("batch: %w", err)
 		}

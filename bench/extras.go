@@ -28,8 +28,9 @@ type BatchRow struct {
 }
 
 // measureBatch measures the raw engine's cost of a write with sync always:
-// a plain publish against atomic batches of growing size.
-func measureBatch(ctx context.Context, dir string) ([]BatchRow, error) {
+// a plain publish against atomic batches of growing size, each size for
+// up to 4000 messages or d (at least three writes).
+func measureBatch(ctx context.Context, dir string, d time.Duration) ([]BatchRow, error) {
 	e, err := newEnv(ctx, dir, true)
 	if err != nil {
 		return nil, err
@@ -37,9 +38,10 @@ func measureBatch(ctx context.Context, dir string) ([]BatchRow, error) {
 	defer e.close()
 	var rows []BatchRow
 	for _, size := range []int{1, 8, 64, 1000} {
-		writes := max(20, 4000/size)
+		writes := 0
 		start := time.Now()
-		for w := 0; w < writes; w++ {
+		for w := 0; w < max(20, 4000/size) && (w < 3 || time.Since(start) < d); w++ {
+			writes++
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
@@ -83,18 +85,18 @@ func measureHash(ctx context.Context, cfg *Config) (*Hash, error) {
 		return nil, err
 	}
 	ev.Schema, ev.RecordedBy, ev.RecordedAt = events.SchemaVersion, "bench", time.Now()
-	const n = 200000
+	n := max(1000, 40*cfg.Singles) // 200,000 at the default
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		events.Encode(&ev)
 	}
-	h := &Hash{EncodeUS: float64(time.Since(start).Microseconds()) / n}
+	h := &Hash{EncodeUS: float64(time.Since(start).Microseconds()) / float64(n)}
 	start = time.Now()
 	for i := 0; i < n; i++ {
 		c := ev
 		c.Seal()
 	}
-	h.SealUS = float64(time.Since(start).Microseconds()) / n
+	h.SealUS = float64(time.Since(start).Microseconds()) / float64(n)
 	e, err := newEnv(ctx, cfg.Dir, false)
 	if err != nil {
 		return nil, err

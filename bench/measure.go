@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -57,7 +58,15 @@ func measureScale(ctx context.Context, cfg *Config, pr *progress, always bool, n
 	}
 
 	// Replays of the n events.
-	pr.step("projector rebuild")
+	var rebuild Rebuild
+	if cfg.runs("rebuild") {
+		pr.step("rebuild: replay and fold")
+		if rebuild.Fold, err = replayFold(ctx, e.store); err != nil {
+			return res, err
+		}
+		runtime.GC()
+	}
+	pr.step("projector catch-up from empty")
 	views, err := natsjs.OpenViews(ctx, e.nc, 1)
 	if err != nil {
 		return res, err
@@ -75,7 +84,7 @@ func measureScale(ctx context.Context, cfg *Config, pr *progress, always bool, n
 	if err := waitProjector(ctx, proj, projDone, last); err != nil {
 		return res, err
 	}
-	rebuild := Rebuild{Events: n, Projector: float64(last) / time.Since(start).Seconds()}
+	rebuild.Events, rebuild.Projector = n, float64(last)/time.Since(start).Seconds()
 	if cfg.runs("rebuild") {
 		pr.step("raw replay and verification")
 		if rebuild.Replay, rebuild.Verify, err = replayVerify(ctx, e.store, last); err != nil {
@@ -185,6 +194,22 @@ func ledgerImport(ctx context.Context, cfg *Config, pr *progress, l *ledger.Ledg
 		return 0, fmt.Errorf("import sent %d events of %d", sent, n)
 	}
 	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// replayFold replays the stream into a new projection, as `projector
+// rebuild --save=false` does, and returns the rate.
+func replayFold(ctx context.Context, store *natsjs.Store) (float64, error) {
+	start := time.Now()
+	p := projections.New()
+	for st, err := range store.Read(ctx, natsjs.Position{Seq: 1}) {
+		if err != nil {
+			return 0, err
+		}
+		if _, err := p.Apply(projections.Entry{Seq: st.Seq, Event: st.Event}); err != nil {
+			return 0, err
+		}
+	}
+	return float64(p.Events()) / time.Since(start).Seconds(), nil
 }
 
 // replayVerify replays the ledger's stream raw, then verifies it, and

@@ -143,7 +143,10 @@ func (r *Report) rateSeries() []series {
 		return ifSet(x.Bulk != nil, func() float64 { return x.Bulk.Ledger })
 	})...)
 	ss = append(ss, r.bySync("raw batches", func(x Result) (float64, bool) { return ifSet(x.Bulk != nil, func() float64 { return x.Bulk.Raw }) })...)
-	ss = append(ss, r.bySync("projector rebuild", func(x Result) (float64, bool) {
+	ss = append(ss, r.bySync("rebuild", func(x Result) (float64, bool) {
+		return ifSet(x.Rebuild != nil, func() float64 { return x.Rebuild.Fold })
+	})...)
+	ss = append(ss, r.bySync("projector catch-up", func(x Result) (float64, bool) {
 		return ifSet(x.Rebuild != nil, func() float64 { return x.Rebuild.Projector })
 	})...)
 	ss = append(ss, r.bySync("ledger single append", func(x Result) (float64, bool) {
