@@ -20,43 +20,52 @@ type series struct {
 	xys  plotter.XYs
 }
 
-// WritePlot draws four panels as a PNG: HTTP appends/s and their p99
+// WritePlot draws six panels as a PNG: HTTP appends/s and their p99
 // latency against the number of clients (at the largest stream size), and
-// rates and latencies against the stream's size.
+// against the stream's size: write rates, replay rates, query latencies and
+// append-to-view latencies.
 func WritePlot(w io.Writer, r *Report) error {
-	panels := [][]*plot.Plot{{nil, nil}, {nil, nil}}
-	var err error
-	if panels[0][0], err = panel("HTTP appends against clients", "clients", "events/s (log)", r.httpSeries(func(l Load) float64 { return l.Rate }), true); err != nil {
-		return err
+	specs := []struct {
+		title, x, y string
+		ss          []series
+	}{
+		{"HTTP appends against clients", "clients (log)", "appends/s (log)", r.httpSeries(func(l Load) float64 { return l.Rate })},
+		{"HTTP append latency (p99) against clients", "clients (log)", "ms (log)", r.httpSeries(func(l Load) float64 { return msf(l.P99) })},
+		{"Writes against the stream's size", "events in the stream (log)", "events/s (log)", r.writeSeries()},
+		{"Replays of the whole stream against its size", "events in the stream (log)", "events/s (log)", r.replaySeries()},
+		{"As-of queries (p50) against the stream's size", "events in the stream (log)", "ms (log)", r.querySeries()},
+		{"Append to view (p50) against the stream's size", "events in the stream (log)", "ms (log)", r.viewSeries()},
 	}
-	if panels[0][1], err = panel("HTTP append latency (p99) against clients", "clients", "ms (log)", r.httpSeries(func(l Load) float64 { return msf(l.P99) }), true); err != nil {
-		return err
+	const cols = 2
+	rows := (len(specs) + cols - 1) / cols
+	panels := make([][]*plot.Plot, rows)
+	for i, sp := range specs {
+		p, err := panel(sp.title, sp.x, sp.y, sp.ss)
+		if err != nil {
+			return err
+		}
+		panels[i/cols] = append(panels[i/cols], p)
 	}
-	if panels[1][0], err = panel("Rates against the stream's size", "events in the stream (log)", "events/s (log)", r.rateSeries(), true); err != nil {
-		return err
-	}
-	if panels[1][1], err = panel("Latency (p50) against the stream's size", "events in the stream (log)", "ms (log)", r.latSeries(), true); err != nil {
-		return err
-	}
-	img := vgimg.NewWith(vgimg.UseWH(40*vg.Centimeter, 30*vg.Centimeter), vgimg.UseDPI(96))
+	img := vgimg.NewWith(vgimg.UseWH(40*vg.Centimeter, 16*vg.Centimeter*vg.Length(rows)), vgimg.UseDPI(96))
 	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Centimeter, PadY: vg.Centimeter, PadTop: vg.Centimeter / 2, PadBottom: vg.Centimeter / 2, PadLeft: vg.Centimeter / 2, PadRight: vg.Centimeter / 2}
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Centimeter, PadY: vg.Centimeter, PadTop: vg.Centimeter / 2, PadBottom: vg.Centimeter / 2, PadLeft: vg.Centimeter / 2, PadRight: vg.Centimeter / 2}
 	canvases := plot.Align(panels, tiles, dc)
 	for i := range panels {
 		for j := range panels[i] {
 			panels[i][j].Draw(canvases[i][j])
 		}
 	}
-	_, err = vgimg.PngCanvas{Canvas: img}.WriteTo(w)
+	_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 	return err
 }
 
 // panel draws series as lines with points; an axis is logarithmic when
-// log is set and its values are positive and spread.
-func panel(title, x, y string, ss []series, log bool) (*plot.Plot, error) {
+// its values are spread (they are all positive: others are left out).
+func panel(title, x, y string, ss []series) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, x, y
 	p.Legend.Top = true
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
 	var args []any
 	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for _, s := range ss {
@@ -78,10 +87,10 @@ func panel(title, x, y string, ss []series, log bool) (*plot.Plot, error) {
 	if err := plotutil.AddLinePoints(p, args...); err != nil {
 		return nil, err
 	}
-	if log && xmax > xmin {
+	if xmax > xmin {
 		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	}
-	if log && ymax > ymin {
+	if ymax > ymin {
 		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	}
 	return p, nil
@@ -137,44 +146,53 @@ func (r *Report) bySync(name string, f func(Result) (float64, bool)) []series {
 	return ss
 }
 
-func (r *Report) rateSeries() []series {
+// of adds the series of one figure, per sync mode, from the results
+// that have it.
+func (r *Report) of(ss []series, name string, has func(Result) bool, f func(Result) float64) []series {
+	return append(ss, r.bySync(name, func(x Result) (float64, bool) {
+		if !has(x) {
+			return 0, false
+		}
+		return f(x), true
+	})...)
+}
+
+func (r *Report) writeSeries() []series {
+	bulk := func(x Result) bool { return x.Bulk != nil }
+	single := func(x Result) bool { return x.Single != nil }
 	var ss []series
-	ss = append(ss, r.bySync("ledger import", func(x Result) (float64, bool) {
-		return ifSet(x.Bulk != nil, func() float64 { return x.Bulk.Ledger })
-	})...)
-	ss = append(ss, r.bySync("raw batches", func(x Result) (float64, bool) { return ifSet(x.Bulk != nil, func() float64 { return x.Bulk.Raw }) })...)
-	ss = append(ss, r.bySync("rebuild", func(x Result) (float64, bool) {
-		return ifSet(x.Rebuild != nil, func() float64 { return x.Rebuild.Fold })
-	})...)
-	ss = append(ss, r.bySync("projector catch-up", func(x Result) (float64, bool) {
-		return ifSet(x.Rebuild != nil, func() float64 { return x.Rebuild.Projector })
-	})...)
-	ss = append(ss, r.bySync("ledger single append", func(x Result) (float64, bool) {
-		return ifSet(x.Single != nil, func() float64 { return x.Single.Ledger })
-	})...)
+	ss = r.of(ss, "ledger import", bulk, func(x Result) float64 { return x.Bulk.Ledger })
+	ss = r.of(ss, "raw batches", bulk, func(x Result) float64 { return x.Bulk.Raw })
+	ss = r.of(ss, "ledger single append", single, func(x Result) float64 { return x.Single.Ledger })
+	ss = r.of(ss, "raw single publish", single, func(x Result) float64 { return x.Single.Raw })
 	return ss
 }
 
-func (r *Report) latSeries() []series {
+func (r *Report) replaySeries() []series {
+	has := func(x Result) bool { return x.Rebuild != nil }
 	var ss []series
-	ss = append(ss, r.bySync("State", func(x Result) (float64, bool) {
-		return ifSet(x.Query != nil, func() float64 { return msf(x.Query.State.P50) })
-	})...)
-	ss = append(ss, r.bySync("List", func(x Result) (float64, bool) {
-		return ifSet(x.Query != nil, func() float64 { return msf(x.Query.List.P50) })
-	})...)
-	ss = append(ss, r.bySync("append to view", func(x Result) (float64, bool) {
-		return ifSet(x.View != nil, func() float64 { return msf(x.View.Ledger.P50) })
-	})...)
-	ss = append(ss, r.bySync("raw publish to delivery", func(x Result) (float64, bool) {
-		return ifSet(x.View != nil, func() float64 { return msf(x.View.Raw.P50) })
-	})...)
+	ss = r.of(ss, "raw replay", has, func(x Result) float64 { return x.Rebuild.Replay })
+	ss = r.of(ss, "rebuild", has, func(x Result) float64 { return x.Rebuild.Fold })
+	ss = r.of(ss, "projector catch-up", has, func(x Result) float64 { return x.Rebuild.Projector })
+	ss = r.of(ss, "verify", has, func(x Result) float64 { return x.Rebuild.Verify })
 	return ss
 }
 
-func ifSet(ok bool, f func() float64) (float64, bool) {
-	if !ok {
-		return 0, false
-	}
-	return f(), true
+func (r *Report) querySeries() []series {
+	has := func(x Result) bool { return x.Query != nil }
+	var ss []series
+	ss = r.of(ss, "State", has, func(x Result) float64 { return msf(x.Query.State.P50) })
+	ss = r.of(ss, "raw direct get", has, func(x Result) float64 { return msf(x.Query.RawGet.P50) })
+	ss = r.of(ss, "List", has, func(x Result) float64 { return msf(x.Query.List.P50) })
+	ss = r.of(ss, "raw subject listing", has, func(x Result) float64 { return msf(x.Query.RawList.P50) })
+	return ss
+}
+
+func (r *Report) viewSeries() []series {
+	has := func(x Result) bool { return x.View != nil }
+	var ss []series
+	ss = r.of(ss, "append to view", has, func(x Result) float64 { return msf(x.View.Ledger.P50) })
+	ss = r.of(ss, "HTTP append", has, func(x Result) float64 { return msf(x.View.Ack.P50) })
+	ss = r.of(ss, "raw publish to delivery", has, func(x Result) float64 { return msf(x.View.Raw.P50) })
+	return ss
 }
