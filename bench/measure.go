@@ -57,67 +57,16 @@ func measureScale(ctx context.Context, cfg *Config, pr *progress, always bool, n
 		res.Bulk = &Rate{Raw: raw, Ledger: led}
 	}
 
-	// Replays of the n events.
-	var rebuild Rebuild
-	if cfg.runs("rebuild") {
-		pr.step("rebuild: replay and fold")
-		if rebuild.Fold, err = replayFold(ctx, e.store); err != nil {
-			return res, err
-		}
-		runtime.GC()
-	}
-	pr.step("projector catch-up from empty")
-	views, err := natsjs.OpenViews(ctx, e.nc, 1)
-	if err != nil {
-		return res, err
-	}
-	proj := projector.New(e.store, views, projector.Options{Logger: slog.New(slog.DiscardHandler)})
-	pctx, stopProj := context.WithCancel(ctx)
-	defer stopProj()
-	projDone := make(chan error, 1)
-	start := time.Now()
-	go func() { projDone <- proj.Run(pctx) }()
-	last, err := e.store.LastSeq(ctx)
-	if err != nil {
-		return res, err
-	}
-	if err := waitProjector(ctx, proj, projDone, last); err != nil {
-		return res, err
-	}
-	rebuild.Events, rebuild.Projector = n, float64(last)/time.Since(start).Seconds()
-	if cfg.runs("rebuild") {
-		pr.step("raw replay and verification")
-		if rebuild.Replay, rebuild.Verify, err = replayVerify(ctx, e.store, last); err != nil {
-			return res, err
-		}
-		res.Rebuild = &rebuild
-	}
-	if cfg.runs("query") {
-		pr.step("as-of queries")
-		q, err := measureQueries(ctx, cfg, e, proj, n)
-		if err != nil {
-			return res, err
-		}
-		res.Query = q
-	}
-
 	hs, url, err := serveHTTP(l)
 	if err != nil {
 		return res, err
 	}
 	defer hs.Close()
-	if cfg.runs("view") {
-		pr.step("append-to-view latency")
-		v, err := measureView(ctx, cfg, e, l, proj, projDone, url)
-		if err != nil {
+	if cfg.runs("rebuild") || cfg.runs("query") || cfg.runs("view") {
+		if err := measureReads(ctx, cfg, pr, e, l, n, url, &res); err != nil {
 			return res, err
 		}
-		res.View = v
 	}
-	// The appends are the ledger's alone: the projector stops.
-	stopProj()
-	<-projDone
-	proj = nil
 
 	if cfg.runs("single") {
 		pr.step("single appends")
@@ -137,8 +86,71 @@ func measureScale(ctx context.Context, cfg *Config, pr *progress, always bool, n
 	return res, nil
 }
 
-// waitProjector waits until proj has applied seq, or its Run failed.
-func waitProjector(ctx context.Context, proj *projector.Service, done <-chan error, seq uint64) error {
+// measureReads replays the loaded stream (raw, rebuild, verifier), runs a
+// projector from empty until it has caught up, asks it as-of questions,
+// measures append-to-view through the HTTP API at url, and stops the
+// projector.
+func measureReads(ctx context.Context, cfg *Config, pr *progress, e *env, l *ledger.Ledger, n int, url string, res *Result) error {
+	var rebuild Rebuild
+	if cfg.runs("rebuild") {
+		pr.step("rebuild: replay and fold")
+		var err error
+		if rebuild.Fold, err = replayFold(ctx, e.store); err != nil {
+			return err
+		}
+		runtime.GC()
+	}
+	pr.step("projector catch-up from empty")
+	views, err := natsjs.OpenViews(ctx, e.nc, 1)
+	if err != nil {
+		return err
+	}
+	proj := projector.New(e.store, views, projector.Options{Logger: slog.New(slog.DiscardHandler)})
+	pctx, stopProj := context.WithCancel(ctx)
+	projDone := make(chan struct{}) // closed when Run has returned projErr
+	var projErr error
+	defer func() { stopProj(); <-projDone }() // the appends after this are the ledger's alone
+	start := time.Now()
+	go func() { projErr = proj.Run(pctx); close(projDone) }()
+	stopped := func() error { return fmt.Errorf("the projector stopped: %v", projErr) }
+	last, err := e.store.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	if err := waitProjector(ctx, proj, projDone, stopped, last); err != nil {
+		return err
+	}
+	rebuild.Events, rebuild.Projector = n, float64(last)/time.Since(start).Seconds()
+	if cfg.runs("rebuild") {
+		pr.step("raw replay and verification")
+		if rebuild.Replay, rebuild.Verify, err = replayVerify(ctx, e.store, last); err != nil {
+			return err
+		}
+		res.Rebuild = &rebuild
+	}
+	if cfg.runs("query") {
+		pr.step("as-of queries")
+		q, err := measureQueries(ctx, cfg, e, proj, n)
+		if err != nil {
+			return err
+		}
+		res.Query = q
+	}
+
+	if cfg.runs("view") {
+		pr.step("append-to-view latency")
+		v, err := measureView(ctx, cfg, e, l, proj, projDone, stopped, url)
+		if err != nil {
+			return err
+		}
+		res.View = v
+	}
+	return nil
+}
+
+// waitProjector waits until proj has applied seq, or its Run has returned
+// (done closed; stopped says why).
+func waitProjector(ctx context.Context, proj *projector.Service, done <-chan struct{}, stopped func() error, seq uint64) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	waited := make(chan error, 1)
@@ -146,8 +158,8 @@ func waitProjector(ctx context.Context, proj *projector.Service, done <-chan err
 	select {
 	case err := <-waited:
 		return err
-	case err := <-done:
-		return fmt.Errorf("the projector stopped: %v", err)
+	case <-done:
+		return stopped()
 	}
 }
 
@@ -353,7 +365,7 @@ func postEvent(ctx context.Context, client *http.Client, url string, body []byte
 
 // measureView times one clerk's append over HTTP until the projector has
 // applied it, against a raw publish until an ordered consumer has it.
-func measureView(ctx context.Context, cfg *Config, e *env, l *ledger.Ledger, proj *projector.Service, projDone <-chan error, url string) (*View, error) {
+func measureView(ctx context.Context, cfg *Config, e *env, l *ledger.Ledger, proj *projector.Service, projDone <-chan struct{}, stopped func() error, url string) (*View, error) {
 	v := &View{}
 	subject := rawPrefix + ".view"
 	cons, err := e.raw.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}, DeliverPolicy: jetstream.DeliverNewPolicy})
@@ -399,7 +411,7 @@ func measureView(ctx context.Context, cfg *Config, e *env, l *ledger.Ledger, pro
 			return err
 		}
 		acks = append(acks, time.Since(start))
-		return waitProjector(ctx, proj, projDone, rc.Seq)
+		return waitProjector(ctx, proj, projDone, stopped, rc.Seq)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("HTTP append to view: %w", err)

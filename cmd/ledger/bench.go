@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -94,6 +95,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		for _, p := range strings.Split(*only, ",") {
 			cfg.Only = append(cfg.Only, strings.TrimSpace(p))
 		}
+	}
+	if slices.Contains(cfg.Only, "memory") && cfg.Memory == 0 {
+		return errors.New("--only memory needs --memory N, the events to import")
 	}
 	if *seconds <= 0 || *single < bench.Rounds {
 		return fmt.Errorf("--seconds must be positive and --single at least %d", bench.Rounds)
