@@ -1,0 +1,204 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/internal/cli"
+	"github.com/lexledger/lexledger/ledger"
+	"github.com/nats-io/nats.go"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+)
+
+// BatchRow is the raw engine writing batches of one size, sync always.
+type BatchRow struct {
+	Size      int // messages per write; 1 is a plain publish
+	MsPerOp   float64
+	PerSecond float64 // messages
+}
+
+// measureBatch measures the raw engine's cost of a write with sync always:
+// a plain publish against atomic batches of growing size, each size for
+// up to 4000 messages or d (at least three writes).
+func measureBatch(ctx context.Context, dir string, d time.Duration) ([]BatchRow, error) {
+	e, err := newEnv(ctx, dir, true)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	var rows []BatchRow
+	for _, size := range []int{1, 8, 64, 1000} {
+		writes := 0
+		start := time.Now()
+		for w := 0; w < max(20, 4000/size) && (w < 3 || time.Since(start) < d); w++ {
+			writes++
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if size == 1 {
+				if _, err := e.js.Publish(ctx, rawPrefix+".one", payload400); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			msgs := make([]*nats.Msg, size)
+			for i := range msgs {
+				msgs[i] = nats.NewMsg(rawPrefix + ".w." + strconv.Itoa(i))
+				msgs[i].Data = payload400
+			}
+			if _, err := jetstreamext.PublishMsgBatch(ctx, e.js, msgs, jetstreamext.BatchFlowControl{AckFirst: false}); err != nil {
+				return nil, err
+			}
+		}
+		el := time.Since(start)
+		rows = append(rows, BatchRow{Size: size, MsPerOp: float64(el.Microseconds()) / 1000 / float64(writes), PerSecond: float64(writes*size) / el.Seconds()})
+	}
+	return rows, nil
+}
+
+// Hash is the cost of sealing an event (canonical encoding and SHA-256)
+// against encoding alone and against a whole append.
+type Hash struct {
+	EncodeUS, SealUS, AppendUS float64
+}
+
+// measureHash times encoding and sealing a generated event, and a single
+// append with the server's default sync.
+func measureHash(ctx context.Context, cfg *Config) (*Hash, error) {
+	var load bytes.Buffer
+	if err := Generate(&load, 10); err != nil {
+		return nil, err
+	}
+	line, _ := load.ReadBytes('\n')
+	ev, err := events.Decode(bytes.TrimSpace(line))
+	if err != nil {
+		return nil, err
+	}
+	ev.Schema, ev.RecordedBy, ev.RecordedAt = events.SchemaVersion, "bench", time.Now()
+	n := max(1000, 40*cfg.Singles) // 200,000 at the default
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		events.Encode(&ev)
+	}
+	h := &Hash{EncodeUS: float64(time.Since(start).Microseconds()) / float64(n)}
+	start = time.Now()
+	for i := 0; i < n; i++ {
+		c := ev
+		c.Seal()
+	}
+	h.SealUS = float64(time.Since(start).Microseconds()) / float64(n)
+	e, err := newEnv(ctx, cfg.Dir, false)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	l := ledger.New(e.store, ledger.Options{})
+	defer l.Close()
+	r, err := measureSingle(ctx, e, l, cfg.Singles, false)
+	if err != nil {
+		return nil, err
+	}
+	h.AppendUS = 1e6 / r.Ledger
+	return h, nil
+}
+
+// Memory is the resident set size of a real `ledger serve`.
+type Memory struct {
+	Events            int
+	RestMiB, AfterMiB float64
+	ImportRate        float64 // events/s over HTTP
+}
+
+// measureMemory starts cfg.Exe as `ledger serve` (embedded server, sync
+// always, projector in process), imports cfg.Memory generated events into
+// it over HTTP, and reads its resident set size before and after.
+func measureMemory(ctx context.Context, cfg *Config) (*Memory, error) {
+	if cfg.Exe == "" {
+		return nil, fmt.Errorf("no ledger binary to start")
+	}
+	dir, err := os.MkdirTemp(cfg.Dir, "lexbench-mem-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	httpPort, natsPort := freePort(), freePort()
+	cmd := exec.CommandContext(ctx, cfg.Exe, "serve", "--data", dir+"/data", "--http", "127.0.0.1:"+strconv.Itoa(httpPort), "--nats-port", strconv.Itoa(natsPort))
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	base := "http://127.0.0.1:" + strconv.Itoa(httpPort)
+	for i := 0; ; i++ {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if i > 100 {
+			return nil, fmt.Errorf("ledger serve did not start")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	m := &Memory{Events: cfg.Memory, RestMiB: rssMiB(cmd.Process.Pid)}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(Generate(pw, cfg.Memory)) }()
+	c := cli.NewClient(base)
+	start := time.Now()
+	sent, err := cfg.Import(ctx, pr, func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
+		var body bytes.Buffer
+		body.WriteByte('[')
+		for i, cmd := range cmds {
+			if i > 0 {
+				body.WriteByte(',')
+			}
+			b, err := ledger.EncodeCommand(cmd)
+			if err != nil {
+				return nil, err
+			}
+			body.Write(b)
+		}
+		body.WriteByte(']')
+		var rs []ledger.Receipt
+		return rs, c.Do(ctx, "POST", "/v1/events", body.Bytes(), &rs)
+	}, func(int64) {})
+	if err != nil {
+		return nil, err
+	}
+	m.ImportRate = float64(sent) / time.Since(start).Seconds()
+	m.AfterMiB = rssMiB(cmd.Process.Pid)
+	return m, nil
+}
+
+func rssMiB(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return -1
+}
+
+func freePort() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,157 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// KeepMarker separates the generated part of the report from the
+// hand-written analysis below it, which WriteMarkdown copies verbatim from
+// the previous report.
+const KeepMarker = "<!-- ledger bench keeps everything below this line verbatim: the hand-written analysis. Edit it by hand; the tables above are regenerated. -->"
+
+// Section headings of the tables, in the order the report gives them.
+const (
+	SectionSingle  = "### Single appends"
+	SectionBulk    = "### Bulk import"
+	SectionHTTP    = "### HTTP appends"
+	SectionRebuild = "### Projector rebuild and verification"
+	SectionQuery   = "### As-of queries"
+	SectionView    = "### Append-to-view latency"
+	SectionBatch   = "### The raw engine's cost of a write"
+	SectionHash    = "### Cost of the hash chain"
+	SectionMemory  = "### Memory of `ledger serve`"
+)
+
+// Kept returns the hand-written part of a previous report: what follows
+// KeepMarker, or a placeholder when there is none.
+func Kept(previous []byte) string {
+	if _, after, ok := bytes.Cut(previous, []byte(KeepMarker)); ok {
+		return strings.TrimLeft(string(after), "\n")
+	}
+	return "## What the figures say\n\n(Nothing written yet. What follows the marker above is hand-written and kept by every run.)\n"
+}
+
+// WriteMarkdown writes the report: how it was made, on which machine, the
+// tables, the plot (plot: its path relative to the report, or "") and the
+// notes, then KeepMarker and kept.
+func WriteMarkdown(w io.Writer, r *Report, plot, kept string) error {
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	m := r.Machine
+	p("# Benchmarks\n\n")
+	p("Every figure in the tables below was printed by one run of one command, on one machine, measuring the ledger and the raw JetStream engine **in the same run, on the same embedded server**, and giving their ratio. The tables and this part of the file are written by the command; the analysis after them is hand-written and kept by each run.\n\n")
+	p("```sh\n%s\n```\n\n", r.Command)
+	p("## Machine\n\n| | |\n|---|---|\n")
+	p("| CPU | %s |\n| cores | %d |\n| memory | %.1f GiB |\n| OS | %s, kernel %s, %s |\n| Go | %s |\n| nats-server | v%s (embedded) |\n| date | %s, the run took %s |\n| load average at the start | %s |\n\n",
+		m.CPU, m.Cores, m.MemoryGiB, m.OS, m.Kernel, m.Arch, m.Go, m.NATSServer, r.Start.Format("2006-01-02 15:04 MST"), r.Took.Round(time.Second), m.OtherLoad)
+	p("## Results\n\n")
+	p("Ratios are the ledger's figure over the engine's: for rates, 1.00 is the engine's speed and more is faster; for latencies (marked \"latency ratio\"), 1.00 is the engine's latency and more is slower. \"Events in the stream\" is the load imported before the other measurements of its row (the appends measured come on top of it).\n\n")
+	if plot != "" {
+		p("![Throughput and latency against load and against the stream's size](%s)\n\n", plot)
+	}
+	if rows := r.with(func(x Result) bool { return x.Single != nil }); len(rows) > 0 {
+		p("%s, one writer, one act: Go API against a raw Publish with expected per-subject sequence\n\n", SectionSingle)
+		p("| sync | events in the stream | raw publish/s | ledger append/s | ratio |\n|---|---:|---:|---:|---:|\n")
+		for _, x := range rows {
+			p("| %s | %d | %.0f | %.0f | %.2f |\n", syncName(x.Always), x.Scale, x.Single.Raw, x.Single.Ledger, x.Single.Ratio())
+		}
+		p("\n")
+	}
+	if rows := r.with(func(x Result) bool { return x.Bulk != nil }); len(rows) > 0 {
+		p("%s into an empty stream: `ledger import`'s code path (JSON Lines, atomic batches of 1000) against raw atomic batches of 1000\n\n", SectionBulk)
+		p("| sync | events | raw batches events/s | ledger import events/s | ratio |\n|---|---:|---:|---:|---:|\n")
+		for _, x := range rows {
+			p("| %s | %d | %.0f | %.0f | %.2f |\n", syncName(x.Always), x.Scale, x.Bulk.Raw, x.Bulk.Ledger, x.Bulk.Ratio())
+		}
+		p("\n")
+	}
+	if rows := r.with(func(x Result) bool { return len(x.HTTP) > 0 }); len(rows) > 0 {
+		p("%s on loopback, %s each: raw publishes (one subject a client, expected sequence) against HTTP appends (one act a client)\n\n", SectionHTTP, r.Config.Duration)
+		p("| sync | events in the stream | clients | raw publish/s | raw p50 | raw p99 | HTTP append/s | p50 | p99 | ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, x := range rows {
+			for _, h := range x.HTTP {
+				p("| %s | %d | %d | %.0f | %s | %s | %.0f | %s | %s | %.2f |\n", syncName(x.Always), x.Scale, h.Clients, h.Raw.Rate, ms(h.Raw.P50), ms(h.Raw.P99), h.Ledger.Rate, ms(h.Ledger.P50), ms(h.Ledger.P99), h.Ledger.Rate/h.Raw.Rate)
+			}
+		}
+		p("\n")
+	}
+	if rows := r.with(func(x Result) bool { return x.Rebuild != nil }); len(rows) > 0 {
+		p("%s of the whole stream, against a raw ordered-consumer replay of it (no decoding)\n\n", SectionRebuild)
+		p("| sync | events | raw replay events/s | rebuild events/s | ratio | projector catch-up events/s | ratio | verify events/s | ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, x := range rows {
+			q := x.Rebuild
+			p("| %s | %d | %.0f | %.0f | %.2f | %.0f | %.2f | %.0f | %.2f |\n", syncName(x.Always), x.Scale, q.Replay, q.Fold, q.Fold/q.Replay, q.Projector, q.Projector/q.Replay, q.Verify, q.Verify/q.Replay)
+		}
+		p("\n")
+	}
+	if rows := r.with(func(x Result) bool { return x.Query != nil }); len(rows) > 0 {
+		p("%s on %s, in process: one act's State against the engine's direct get of the act's last message; List of every act against the engine's listing of every act's subject\n\n", SectionQuery, queryDay)
+		p("| sync | events | acts | raw get p50 | p99 | State p50 | p99 | latency ratio | raw subjects p50 | p99 | List p50 | p99 | latency ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, x := range rows {
+			q := x.Query
+			p("| %s | %d | %d | %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %.2f |\n", syncName(x.Always), x.Scale, q.Acts,
+				ms(q.RawGet.P50), ms(q.RawGet.P99), ms(q.State.P50), ms(q.State.P99), latRatio(q.State, q.RawGet),
+				ms(q.RawList.P50), ms(q.RawList.P99), ms(q.List.P50), ms(q.List.P99), latRatio(q.List, q.RawList))
+		}
+		p("\n")
+	}
+	if rows := r.with(func(x Result) bool { return x.View != nil }); len(rows) > 0 {
+		p("%s, one clerk: an HTTP append until the projector (in process) has applied it, against a raw publish until an ordered consumer receives it\n\n", SectionView)
+		p("| sync | events in the stream | raw publish to delivery p50 | p99 | HTTP append p50 | p99 | append to view p50 | p99 | latency ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, x := range rows {
+			v := x.View
+			p("| %s | %d | %s | %s | %s | %s | %s | %s | %.2f |\n", syncName(x.Always), x.Scale, ms(v.Raw.P50), ms(v.Raw.P99), ms(v.Ack.P50), ms(v.Ack.P99), ms(v.Ledger.P50), ms(v.Ledger.P99), latRatio(v.Ledger, v.Raw))
+		}
+		p("\n")
+	}
+	if len(r.Batch) > 0 {
+		p("%s, sync always: a plain publish against atomic batches of growing size\n\n", SectionBatch)
+		p("| messages per write | ms per write | events/s |\n|---:|---:|---:|\n")
+		for _, x := range r.Batch {
+			p("| %d | %.2f | %.0f |\n", x.Size, x.MsPerOp, x.PerSecond)
+		}
+		p("\n")
+	}
+	if h := r.Hash; h != nil {
+		p("%s (sealing an event: canonical encoding + SHA-256, against encoding alone)\n\n", SectionHash)
+		p("| encode µs | seal µs | hashing µs | ledger append µs (sync interval) | hashing share of an append |\n|---:|---:|---:|---:|---:|\n")
+		p("| %.2f | %.2f | %.2f | %.1f | %.1f%% |\n\n", h.EncodeUS, h.SealUS, h.SealUS-h.EncodeUS, h.AppendUS, 100*(h.SealUS-h.EncodeUS)/h.AppendUS)
+	}
+	if mm := r.Memory; mm != nil {
+		p("%s (resident set size; embedded server, sync always, projector in process)\n\n", SectionMemory)
+		p("| at rest | after importing | events | import rate over HTTP |\n|---:|---:|---:|---:|\n")
+		p("| %.1f MiB | %.1f MiB | %d | %.0f events/s |\n\n", mm.RestMiB, mm.AfterMiB, mm.Events, mm.ImportRate)
+	}
+	p("## How each row was measured\n\n")
+	p("- Each sync mode and stream size runs on a fresh embedded server (file storage, in-process connections) in a temporary directory. The raw engine's stream `RAW` has the ledger's stream configuration and lives beside `LEX` on the same server. Payloads: raw messages of 400 bytes; the ledger's events are about as large.\n")
+	p("- **Bulk import** loads the stream: `ledger gen`'s events (acts of ten events) through the same import code as `ledger import --nats-url`; raw: the same number of messages, ten a subject, in atomic batches of 1000 (orbit.go `PublishMsgBatch`).\n")
+	p("- **Rebuild**: the stream replayed, decoded and folded into a new projection, as `projector rebuild --save=false` does. **Projector catch-up**: a projector service (`projector serve`'s) from an empty projection until it has applied the whole stream: the fold, its Merkle tree, and the snapshots it takes on the way. **Verify**: hash chains and Merkle tree over the stored bytes, as `projector verify` does.\n")
+	p("- **As-of queries** ask the running projector in process (no HTTP); the acts asked are drawn at random among the generated ones. The engine has no as-of query: its nearest reads are a direct get of one subject's last message and a stream-info listing of every subject. Each latency is taken over up to 5,000 calls (lists: 200), or as many as fit in the `--seconds` bound, at least one; append-to-view likewise.\n")
+	p("- **Append-to-view**: one clerk records an amendment over HTTP, then waits until the projector has applied the receipt's sequence; the time includes the HTTP append. The projector then stops, so that the appends measured after it are the ledger's alone.\n")
+	p("- **Single appends**: %d alternating rounds of raw and ledger work, the median round of each; %d appends with the default sync, a fifth of that with sync always. **HTTP**: each number of clients drives the raw engine, then the ledger's HTTP API, for %s each.\n", Rounds, r.Config.Singles, r.Config.Duration)
+	p("- The machine is shared: other work on its %d cores during the run shows in the figures (the load average when it started is above). Absolute figures vary by up to a factor of two between runs; the ratios, measured side by side, are what to compare.\n\n", m.Cores)
+	p("%s\n\n%s", KeepMarker, kept)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r *Report) with(ok func(Result) bool) []Result {
+	var out []Result
+	for _, x := range r.Results {
+		if ok(x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Nanoseconds())/1e6) }
+
+// latRatio is the ledger's latency over the engine's, at the median.
+func latRatio(ledger, raw Lat) float64 {
+	return float64(ledger.P50) / float64(max(raw.P50, time.Nanosecond))
+}
