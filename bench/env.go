@@ -120,13 +120,18 @@ func median(xs []float64) float64 {
 }
 
 // Rate is a throughput: raw engine and ledger, in events (or operations)
-// per second.
+// per second. Same, where measured, is the raw engine writing the
+// ledger's own messages (same.go).
 type Rate struct {
-	Raw, Ledger float64
+	Raw, Same, Ledger float64
 }
 
 // Ratio is the ledger's rate over the engine's.
 func (r Rate) Ratio() float64 { return r.Ledger / r.Raw }
+
+// SameRatio is the ledger's rate over the engine's writing the same
+// messages: the ledger's own cost.
+func (r Rate) SameRatio() float64 { return r.Ledger / r.Same }
 
 // Load is what a load of concurrent operations gave.
 type Load struct {

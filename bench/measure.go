@@ -46,6 +46,13 @@ func measureScale(ctx context.Context, cfg *Config, pr *progress, always bool, n
 	if err != nil {
 		return res, err
 	}
+	var same float64
+	if cfg.runs("bulk") {
+		pr.step("bulk load, raw atomic batches of the ledger's messages")
+		if same, err = rawSameBulk(ctx, e, pr, n); err != nil {
+			return res, err
+		}
+	}
 	l := ledger.New(e.store, ledger.Options{})
 	defer l.Close()
 	pr.step("bulk load, ledger import")
@@ -54,7 +61,7 @@ func measureScale(ctx context.Context, cfg *Config, pr *progress, always bool, n
 		return res, err
 	}
 	if cfg.runs("bulk") {
-		res.Bulk = &Rate{Raw: raw, Ledger: led}
+		res.Bulk = &Rate{Raw: raw, Same: same, Ledger: led}
 	}
 
 	hs, url, err := serveHTTP(l)
@@ -431,11 +438,22 @@ func measureSingle(ctx context.Context, e *env, l *ledger.Ledger, n int, always 
 	if err != nil {
 		return Rate{}, err
 	}
+	same, err := sameSingle(ctx, e, next)
+	if err != nil {
+		return Rate{}, err
+	}
 	per := max(n/Rounds, 1)
-	var raws, leds []float64
+	var raws, sames, leds []float64
 	var last uint64
 	for r := 0; r < Rounds; r++ {
 		start := time.Now()
+		for i := 0; i < per; i++ {
+			if err := same(); err != nil {
+				return Rate{}, err
+			}
+		}
+		sames = append(sames, float64(per)/time.Since(start).Seconds())
+		start = time.Now()
 		for i := 0; i < per; i++ {
 			ack, err := e.js.Publish(ctx, rawPrefix+".single", payload400, jetstream.WithExpectLastSequencePerSubject(last))
 			if err != nil {
@@ -452,7 +470,7 @@ func measureSingle(ctx context.Context, e *env, l *ledger.Ledger, n int, always 
 		}
 		leds = append(leds, float64(per)/time.Since(start).Seconds())
 	}
-	return Rate{Raw: median(raws), Ledger: median(leds)}, nil
+	return Rate{Raw: median(raws), Same: median(sames), Ledger: median(leds)}, nil
 }
 
 // measureHTTP drives each number of clients, raw publishes (one subject a

@@ -80,8 +80,9 @@ func TestBenchQuick(t *testing.T) {
 			}
 		}
 	}
-	// Single, bulk, rebuild (3), queries (2) and view: one a row; HTTP: one a client.
-	if want := 4 * (1 + 1 + 3 + 2 + 1 + 2); ratios != want {
+	// Single and bulk: two a row (to each raw baseline); rebuild (3),
+	// queries (2) and view: one a row; HTTP: one a client.
+	if want := 4 * (2 + 2 + 3 + 2 + 1 + 2); ratios != want {
 		t.Errorf("the report has %d ratios, want %d (2 scales × 2 sync modes)", ratios, want)
 	}
 
