@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,52 +13,6 @@ import (
 	"github.com/lexledger/lexledger/internal/testkit"
 	"github.com/lexledger/lexledger/natsjs"
 )
-
-// scrape GETs base/metrics and returns each sample, keyed by its name and
-// labels as written ("lex_ledger_appends_total{outcome=\"conflict\"}").
-func scrape(t *testing.T, base string) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: %s", resp.Status)
-	}
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Fatalf("metrics line %q: %v", line, err)
-		}
-		out[line[:i]] = v
-	}
-	return out
-}
-
-// readyz GETs base/readyz and returns its status and decoded body.
-func readyz(t *testing.T, base string) (int, httpapi.Readiness) {
-	t.Helper()
-	c := &http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Get(base + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	var r httpapi.Readiness
-	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatalf("GET /readyz: %s: not a readiness answer: %v: %s", resp.Status, err, data)
-	}
-	return resp.StatusCode, r
-}
 
 func postEvent(t *testing.T, base, body string) int {
 	t.Helper()
@@ -252,4 +203,11 @@ func TestBackupRestoreCommands(t *testing.T) {
 	if m["lex_stream_last_sequence"] != 44 || m["lex_projector_applied_sequence"] != 44 {
 		t.Errorf("on the restored stream: last sequence %v, applied %v; want 44 and 44", m["lex_stream_last_sequence"], m["lex_projector_applied_sequence"])
 	}
+}
+
+func scrape(t *testing.T, base string) map[string]float64 { return testkit.Metrics(t, base) }
+
+func readyz(t *testing.T, base string) (int, httpapi.Readiness) {
+	var r httpapi.Readiness
+	return testkit.Readyz(t, base, &r), r
 }

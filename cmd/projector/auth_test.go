@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lexledger/lexledger/auth"
-	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/internal/testkit"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
@@ -40,17 +36,8 @@ func TestServeWithAuthAndTLS(t *testing.T) {
 	env := natstest.MustStart(t, natstest.Options{})
 	l := ledger.New(env.Store, ledger.Options{})
 	t.Cleanup(func() { l.Close() })
-	data, err := os.ReadFile(seedFile)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cmds []ledger.Command
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		e, err := events.Decode(sc.Bytes())
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range testkit.ReadSeed(t, seedFile) {
 		cmds = append(cmds, ledger.Command{Event: e})
 	}
 	if _, err := l.AppendAtomic(context.Background(), "seed@test", cmds); err != nil {

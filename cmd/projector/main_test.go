@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -53,17 +51,8 @@ func seededServer(t *testing.T) string {
 	env := natstest.MustStart(t, natstest.Options{})
 	l := ledger.New(env.Store, ledger.Options{})
 	t.Cleanup(func() { l.Close() })
-	data, err := os.ReadFile(seedFile)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cmds []ledger.Command
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		e, err := events.Decode(sc.Bytes())
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range testkit.ReadSeed(t, seedFile) {
 		cmds = append(cmds, ledger.Command{Event: e})
 	}
 	rs, err := l.AppendAtomic(context.Background(), "seed@test", cmds)

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,45 +15,6 @@ import (
 	"github.com/lexledger/lexledger/natsjs/natstest"
 	"github.com/lexledger/lexledger/projector"
 )
-
-func getReadyz(t *testing.T, base string) (int, httpapi.Readiness) {
-	t.Helper()
-	resp, err := http.Get(base + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	var r httpapi.Readiness
-	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatalf("/readyz %s: %v: %s", resp.Status, err, data)
-	}
-	return resp.StatusCode, r
-}
-
-func getMetrics(t *testing.T, base string) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Fatalf("metrics line %q: %v", line, err)
-		}
-		out[line[:i]] = v
-	}
-	return out
-}
 
 // TestReadinessFollowsTheProjector mounts the operations endpoints of
 // `projector serve` over a projector that has not yet read a stream of
@@ -137,4 +94,11 @@ func TestReadinessFollowsTheProjector(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
+}
+
+func getMetrics(t *testing.T, base string) map[string]float64 { return testkit.Metrics(t, base) }
+
+func getReadyz(t *testing.T, base string) (int, httpapi.Readiness) {
+	var r httpapi.Readiness
+	return testkit.Readyz(t, base, &r), r
 }
