@@ -121,9 +121,16 @@ func jsonTypeName(goType string) string {
 // every valid event. An encoding larger than MaxEventBytes is a CodeTooLarge
 // error, since Decode would refuse it.
 func Encode(e *Event) ([]byte, error) {
-	b, err := appendEvent(make([]byte, 0, 512), e)
-	if err == nil && len(b) > MaxEventBytes {
-		return nil, Errorf(CodeTooLarge, "the event is %d bytes once encoded, more than the limit of %d: record long texts in several events, one per provision", len(b), MaxEventBytes)
+	return AppendEncode(make([]byte, 0, 512), e)
+}
+
+// AppendEncode appends Encode's bytes for e to dst, for a writer of many
+// events that reuses one buffer.
+func AppendEncode(dst []byte, e *Event) ([]byte, error) {
+	n := len(dst)
+	b, err := appendEvent(dst, e)
+	if err == nil && len(b)-n > MaxEventBytes {
+		return nil, Errorf(CodeTooLarge, "the event is %d bytes once encoded, more than the limit of %d: record long texts in several events, one per provision", len(b)-n, MaxEventBytes)
 	}
 	return b, err
 }

@@ -1,7 +1,6 @@
 package natsjs
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -175,14 +174,27 @@ var ErrNoSnapshot = errors.New("no snapshot")
 // SaveSnapshot stores a snapshot under name, replacing the previous one
 // only once the new one is whole.
 func (v *Views) SaveSnapshot(ctx context.Context, name string, lastSeq uint64, write func(io.Writer) error) error {
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
-		return err
-	}
+	// Streamed: the snapshot is written into the upload as it is made,
+	// not built whole in memory first (at a million events that copy cost
+	// more than the write itself). A failed upload or write leaves the
+	// previous snapshot in place.
+	pr, pw := io.Pipe()
+	written := make(chan error, 1)
+	go func() {
+		err := write(pw)
+		pw.CloseWithError(err)
+		written <- err
+	}()
 	meta := jetstream.ObjectMeta{Name: name, Headers: nats.Header{snapshotHeaderS: []string{strconv.FormatUint(lastSeq, 10)}}}
-	_, err := v.obs.Put(ctx, meta, &buf)
+	_, err := v.obs.Put(ctx, meta, pr)
+	pr.CloseWithError(errSnapshotAbandoned) // a writer still writing stops
+	if werr := <-written; werr != nil && !errors.Is(werr, errSnapshotAbandoned) {
+		return werr
+	}
 	return mapError(err)
 }
+
+var errSnapshotAbandoned = errors.New("the snapshot's upload stopped")
 
 // LoadSnapshot returns the snapshot stored under name, or ErrNoSnapshot.
 func (v *Views) LoadSnapshot(ctx context.Context, name string) (io.ReadCloser, error) {

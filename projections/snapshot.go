@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 
 	"github.com/lexledger/lexledger/events"
 )
@@ -41,14 +42,13 @@ func (p *Projection) WriteSnapshot(w io.Writer) error {
 	line := make([]byte, 0, 1024)
 	for _, id := range ids {
 		for _, e := range p.acts[id].entries {
-			data, err := events.Encode(&e.Event)
-			if err != nil {
+			line = append(line[:0], `{"seq":`...)
+			line = strconv.AppendUint(line, e.Seq, 10)
+			line = append(line, `,"event":`...)
+			var err error
+			if line, err = events.AppendEncode(line, &e.Event); err != nil {
 				return err
 			}
-			line = append(line[:0], `{"seq":`...)
-			line = fmt.Appendf(line, "%d", e.Seq)
-			line = append(line, `,"event":`...)
-			line = append(line, data...)
 			line = append(line, "}\n"...)
 			if _, err := bw.Write(line); err != nil {
 				return err
