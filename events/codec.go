@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -203,15 +204,23 @@ func (e *Event) Validate() error {
 	if len(e.Provisions) > maxProvisions {
 		return Errorf(CodeTooLarge, "the event names %d provisions, more than %d: split it", len(e.Provisions), maxProvisions)
 	}
-	seen := make(map[string]bool, len(e.Provisions))
-	for _, p := range e.Provisions {
+	var seen map[string]bool // for long lists; a short one is searched
+	if len(e.Provisions) > 16 {
+		seen = make(map[string]bool, len(e.Provisions))
+	}
+	for i, p := range e.Provisions {
 		if !ValidProvision(p) {
 			return Errorf(CodeInvalid, "provision %q is not an Akoma Ntoso eId such as art_18 or sec_2__subsec_1", clip(p))
 		}
-		if seen[p] {
+		twice := seen[p]
+		if seen == nil {
+			twice = slices.Contains(e.Provisions[:i], p)
+		} else {
+			seen[p] = true
+		}
+		if twice {
 			return Errorf(CodeInvalid, "provision %q is named twice", p)
 		}
-		seen[p] = true
 	}
 	for eid := range e.Body.Texts {
 		if !ValidProvision(eid) {

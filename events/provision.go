@@ -10,7 +10,7 @@ func ValidProvision(eid string) bool {
 	if eid == "" || len(eid) > 200 {
 		return false
 	}
-	for _, part := range strings.Split(eid, "__") {
+	for part := range strings.SplitSeq(eid, "__") {
 		name, num, hasNum := strings.Cut(part, "_")
 		if name == "" {
 			return false

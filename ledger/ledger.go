@@ -88,6 +88,7 @@ type Ledger struct {
 	acts     map[events.ActID]*act
 	lastTime time.Time
 	cost     costModel
+	spare    *batch // an empty batch to reuse
 }
 
 // New returns a Ledger writing to store.

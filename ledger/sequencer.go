@@ -110,6 +110,26 @@ func newBatch() *batch {
 	return &batch{stages: make(map[events.ActID]*stage, 1)}
 }
 
+// takeBatch returns an empty batch: the one the last group used, or a new
+// one. Only the baton holder calls it.
+func (l *Ledger) takeBatch() *batch {
+	if b := l.spare; b != nil {
+		l.spare = nil
+		return b
+	}
+	return newBatch()
+}
+
+// putBatch empties b, once nothing refers to it, for the next group.
+func (l *Ledger) putBatch(b *batch) {
+	clear(b.msgs)
+	clear(b.order)
+	clear(b.units)
+	clear(b.stages)
+	b.msgs, b.order, b.units = b.msgs[:0], b.order[:0], b.units[:0]
+	l.spare = b
+}
+
 // submit queues u and waits for its answer. Commands are decided by
 // whichever caller holds the baton: the first to arrive when none does. It
 // takes every unit waiting (up to MaxBatch events) into one batch, and when
@@ -223,7 +243,7 @@ const (
 // process decides and writes a group of units, as few batches as it can.
 func (l *Ledger) process(units []*unit) {
 	for len(units) > 0 {
-		b := newBatch()
+		b := l.takeBatch()
 		var load events.ActID
 		i := 0
 		for ; i < len(units); i++ {
@@ -244,6 +264,7 @@ func (l *Ledger) process(units []*unit) {
 		for _, u := range l.flush(b) {
 			l.processAlone(u)
 		}
+		l.putBatch(b)
 		if i == len(units) {
 			return
 		}
