@@ -207,8 +207,14 @@ func checkAcked(t *testing.T, base string, acked []ledger.Receipt) (n, lost, dup
 			case c > 1:
 				dup++
 				t.Errorf("DUPLICATE: acknowledged event %s is in the history of %s %d times", r.ID, act, c)
-			case h.Events[r.Version-1].Event.ID != r.ID || h.Events[r.Version-1].Seq != r.Seq:
-				t.Errorf("acknowledged event %s is not at version %d sequence %d of %s", r.ID, r.Version, r.Seq, act)
+			case r.Version < 1 || r.Version > uint64(len(h.Events)) || h.Events[r.Version-1].Event.ID != r.ID || h.Events[r.Version-1].Seq != r.Seq:
+				at := "nowhere"
+				for i, e := range h.Events {
+					if e.Event.ID == r.ID {
+						at = fmt.Sprintf("version %d sequence %d", i+1, e.Seq)
+					}
+				}
+				t.Errorf("acknowledged event %s (duplicate: %v) is not at version %d sequence %d of %s, which has %d events: it is at %s", r.ID, r.Duplicate, r.Version, r.Seq, act, len(h.Events), at)
 			}
 		}
 	}
