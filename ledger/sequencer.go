@@ -529,13 +529,21 @@ func (l *Ledger) flush(b *batch) (retry []*unit) {
 }
 
 // independent reports whether b's units can land independently: one event
-// each, on distinct acts, none waiting on another's event.
+// each, on distinct acts, none waiting on another's event. Acts are counted
+// by their staged events, not by b.order: a unit answered as a duplicate
+// leaves an empty stage behind, so b.order may name as many acts as there
+// are messages while two of the messages share an act.
 func (l *Ledger) independent(b *batch) bool {
-	if len(b.msgs) != len(b.units) || len(b.order) != len(b.msgs) {
+	if len(b.msgs) != len(b.units) {
 		return false
 	}
 	for _, u := range b.units {
 		if len(u.cmds) != 1 || u.plans[0].alias >= 0 || u.plans[0].dup != nil {
+			return false
+		}
+	}
+	for _, st := range b.stages {
+		if len(st.staged) > 1 {
 			return false
 		}
 	}
