@@ -5,15 +5,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/synadia-io/orbit.go/jetstreamext"
 )
 
@@ -22,17 +19,6 @@ import (
 // the ledger's headers and the expected per-subject sequence. Its ratio is
 // the ledger's own cost (decoding, rules, the hash chain, the sequencer);
 // the ratio to the 400-byte baseline adds the cost of the event's format.
-
-// sameMessage returns msg as the store adapter writes an event: subject
-// under prefix, the encoded event, the event's headers.
-func sameMessage(prefix string, e *events.Event, data []byte) *nats.Msg {
-	m := nats.NewMsg(prefix + "." + strings.ReplaceAll(strings.TrimPrefix(string(e.Act), "/akn/"), "/", "."))
-	m.Data = data
-	m.Header[natsjs.HeaderEventID] = []string{e.ID.String()}
-	m.Header[natsjs.HeaderEventType] = []string{string(e.Type)}
-	m.Header[natsjs.HeaderSchema] = []string{strconv.Itoa(e.Schema)}
-	return m
-}
 
 // sealed returns e as the ledger would write it: schema, record time and
 // identity set, chained to prev, and its encoding.
@@ -83,12 +69,9 @@ func rawSameBulk(ctx context.Context, e *env, pr *progress, n int) (float64, err
 		batch = batch[:0]
 		expected := map[events.ActID]bool{}
 		for i := done; i < done+ledger.DefaultMaxBatch && i < len(msgs); i++ {
-			m := sameMessage(prefix, &msgs[i].e, msgs[i].data)
-			if act := msgs[i].e.Act; !expected[act] {
-				m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(lastSeq[act], 10))
-				expected[act] = true
-			}
-			batch = append(batch, m)
+			act := msgs[i].e.Act
+			batch = append(batch, natsjs.EventMsg(prefix, &ledger.Message{Event: &msgs[i].e, Data: msgs[i].data, Expect: !expected[act], ExpectSeq: lastSeq[act]}))
+			expected[act] = true
 		}
 		ack, err := jetstreamext.PublishMsgBatch(ctx, e.js, batch, jetstreamext.BatchFlowControl{AckFirst: false})
 		if err != nil {
@@ -115,8 +98,8 @@ func sameSingle(ctx context.Context, e *env, next func() ledger.Command) (func()
 	}
 	var last uint64
 	return func() error {
-		m := sameMessage(rawPrefix+".same", &ev, data)
-		ack, err := e.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(last))
+		m := natsjs.EventMsg(rawPrefix+".same", &ledger.Message{Event: &ev, Data: data, Expect: true, ExpectSeq: last})
+		ack, err := e.js.PublishMsg(ctx, m)
 		if err != nil {
 			return err
 		}

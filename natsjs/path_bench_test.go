@@ -90,12 +90,8 @@ func BenchmarkAppendPath(b *testing.B) {
 	var lastEv uint64
 	b.Run("raw-event", func(b *testing.B) {
 		for b.Loop() {
-			m := nats.NewMsg("raw.kz.act.2001-01-10.1")
-			m.Data = data
-			m.Header[natsjs.HeaderEventID] = []string{ev.ID.String()}
-			m.Header[natsjs.HeaderEventType] = []string{string(ev.Type)}
-			m.Header[natsjs.HeaderSchema] = []string{"2"}
-			ack, err := js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(lastEv))
+			m := natsjs.EventMsg("raw", &ledger.Message{Event: &ev, Data: data, Expect: true, ExpectSeq: lastEv})
+			ack, err := js.PublishMsg(ctx, m)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -68,10 +68,13 @@ func (s *Store) Config() Config { return s.cfg }
 func (s *Store) Conn() *nats.Conn { return s.nc }
 
 // Subject returns the literal subject of an act's events.
-func (s *Store) Subject(act events.ActID) string {
-	// The act's components after /akn/ are subject tokens (they hold no
-	// dots); one replacement makes the subject in one allocation.
-	return s.cfg.Prefix + "." + strings.ReplaceAll(strings.TrimPrefix(string(act), "/akn/"), "/", ".")
+func (s *Store) Subject(act events.ActID) string { return subjectOf(s.cfg.Prefix, act) }
+
+// subjectOf is the act's subject under prefix. The act's components after
+// /akn/ are subject tokens (they hold no dots); one replacement makes the
+// subject in one allocation.
+func subjectOf(prefix string, act events.ActID) string {
+	return prefix + "." + strings.ReplaceAll(strings.TrimPrefix(string(act), "/akn/"), "/", ".")
 }
 
 // ActOfSubject returns the act whose events are stored on subject.
@@ -83,9 +86,14 @@ func (s *Store) ActOfSubject(subject string) (events.ActID, error) {
 	return events.ActIDFromTokens(strings.Split(rest, "."))
 }
 
-func (s *Store) message(m *ledger.Message) *nats.Msg {
+func (s *Store) message(m *ledger.Message) *nats.Msg { return EventMsg(s.cfg.Prefix, m) }
+
+// EventMsg is the message the store writes for m on a stream whose
+// subjects are under prefix: the act's subject, the encoded event, the
+// event's headers and, when m says so, the act's expected sequence.
+func EventMsg(prefix string, m *ledger.Message) *nats.Msg {
 	e := m.Event
-	msg := nats.NewMsg(s.Subject(e.Act))
+	msg := nats.NewMsg(subjectOf(prefix, e.Act))
 	msg.Data = m.Data
 	// No Nats-Msg-Id: every write carries its act's expected sequence,
 	// so a retried event can only land after its act was read again, and
