@@ -213,12 +213,12 @@ func (s *Service) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("follow the stream: %w", err)
 		}
-		if err := s.apply(ctx, st); err != nil {
+		caughtUp := st.Seq >= total && !s.Ready()
+		if err := s.apply(ctx, st, caughtUp); err != nil {
 			return err
 		}
 		sinceSnap++
-		if st.Seq >= total && !s.Ready() {
-			s.markReady()
+		if caughtUp {
 			s.log.Info("caught up", "last_seq", st.Seq)
 		}
 		if s.opts.Progress != nil && st.Seq <= total {
@@ -259,15 +259,21 @@ func (s *Service) dayNotices(ctx context.Context) {
 
 func (s *Service) markReady() {
 	s.mu.Lock()
+	s.markReadyLocked()
+	s.mu.Unlock()
+}
+
+func (s *Service) markReadyLocked() {
 	if !s.ready {
 		s.ready = true
 		close(s.readyCh)
 	}
-	s.mu.Unlock()
 }
 
-// apply folds one event and publishes what changed.
-func (s *Service) apply(ctx context.Context, st ledger.Stored) error {
+// apply folds one event and publishes what changed; caughtUp marks the
+// projector ready in the same step, so that whoever sees the event applied
+// also sees it ready.
+func (s *Service) apply(ctx context.Context, st ledger.Stored, caughtUp bool) error {
 	s.mu.Lock()
 	changed, err := s.proj.Apply(projections.Entry{Seq: st.Seq, Event: st.Event})
 	if err == nil {
@@ -284,6 +290,9 @@ func (s *Service) apply(ctx context.Context, st ledger.Stored) error {
 		for _, act := range changed {
 			s.dirty[act] = true
 		}
+	}
+	if err == nil && caughtUp {
+		s.markReadyLocked()
 	}
 	s.mu.Unlock()
 	close(ch)
