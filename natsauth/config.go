@@ -1,6 +1,7 @@
 package natsauth
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -21,6 +22,10 @@ const (
 	DefaultServerName = "lexledger"
 	// ConfigFile is the name of the configuration in the output directory.
 	ConfigFile = "nats.conf"
+	// UsersFile names, beside the configuration, each user's public key
+	// with its role: `ledger serve --nats-users` records the senders of
+	// commands by these names. It holds no secret.
+	UsersFile = "users.json"
 )
 
 // Options describe the server that Generate configures.
@@ -146,30 +151,135 @@ func Render(o Options, users Users) (string, error) {
 		}
 		w("}\n")
 	}
-	w("\nauthorization {\n  users: [\n")
-	for _, role := range Roles {
-		pub, ok := users[role]
-		if !ok {
-			continue
+	w("\n# Three accounts (docs/OPERATIONS.md, Accounts): the ledger's stream in\n")
+	w("# LEDGER, the projector's views in VIEWS, the clients in CLIENTS. What one\n")
+	w("# account may reach of another is exported by the one and imported by the\n")
+	w("# other: the clerks' service, read-only JetStream API and the feeds.\n")
+	w("accounts {\n")
+	sh := shares(o.Names)
+	for _, acc := range Accounts {
+		w("  %s {\n", acc)
+		if acc != AccountClients {
+			w("    jetstream: enabled\n")
 		}
-		if !nkeys.IsValidPublicUserKey(pub) {
-			return "", fmt.Errorf("the %s user's key %q is not an nkey user public key (U...)", role, pub)
+		w("    users: [\n")
+		for _, role := range Roles {
+			pub, ok := users[role]
+			if !ok || AccountOf(role) != acc {
+				continue
+			}
+			if !nkeys.IsValidPublicUserKey(pub) {
+				return "", fmt.Errorf("the %s user's key %q is not an nkey user public key (U...)", role, pub)
+			}
+			perms, err := PermissionsOf(role, o.Names, pub)
+			if err != nil {
+				return "", err
+			}
+			w("      # %s\n", role)
+			w("      {\n        nkey: %s\n        permissions: {\n", pub)
+			w("          publish: %s\n", list(perms.PubAllow, perms.PubDeny))
+			w("          subscribe: %s\n", list(perms.SubAllow, perms.SubDeny))
+			if perms.AllowResponses {
+				w("          allow_responses: true\n")
+			}
+			w("        }\n      }\n")
 		}
-		perms, err := PermissionsOf(role, o.Names, pub)
-		if err != nil {
-			return "", err
+		w("    ]\n")
+		var exports, imports []string
+		for _, x := range sh {
+			if x.from == acc {
+				exports = append(exports, x.export())
+			}
+			for _, to := range x.to {
+				if to == acc {
+					imports = append(imports, x.importInto())
+				}
+			}
 		}
-		w("    # %s\n", role)
-		w("    {\n      nkey: %s\n      permissions: {\n", pub)
-		w("        publish: %s\n", list(perms.PubAllow, perms.PubDeny))
-		w("        subscribe: %s\n", list(perms.SubAllow, perms.SubDeny))
-		if perms.AllowResponses {
-			w("        allow_responses: true\n")
+		for _, l := range []struct {
+			name  string
+			items []string
+		}{{"exports", exports}, {"imports", imports}} {
+			if len(l.items) == 0 {
+				continue
+			}
+			w("    %s: [\n", l.name)
+			for _, it := range l.items {
+				w("      %s\n", it)
+			}
+			w("    ]\n")
 		}
-		w("      }\n    }\n")
+		w("  }\n")
 	}
-	w("  ]\n}\n")
+	w("}\n")
 	return b.String(), nil
+}
+
+// share is one export of an account and its imports by others.
+type share struct {
+	from    string   // the exporting account
+	subject string   // the subject in the exporting account
+	service bool     // a service (requests and their replies), else a stream of messages
+	many    bool     // a service answering a request with many messages
+	info    bool     // the importer shares its requesters' identity (Nats-Request-Info)
+	to      []string // the importing accounts
+	as      string   // the subject in the importing accounts; subject when empty
+}
+
+func (x share) export() string {
+	kind := "stream"
+	if x.service {
+		kind = "service"
+	}
+	var extra string
+	if x.many {
+		extra = ", response_type: stream"
+	}
+	return fmt.Sprintf("{ %s: %s, accounts: [%s]%s }", kind, q(x.subject), strings.Join(x.to, ", "), extra)
+}
+
+func (x share) importInto() string {
+	kind := "stream"
+	if x.service {
+		kind = "service"
+	}
+	var extra string
+	if x.as != "" && x.as != x.subject {
+		extra = ", to: " + q(x.as)
+	}
+	if x.info {
+		extra += ", share: true"
+	}
+	return fmt.Sprintf("{ %s: { account: %s, subject: %s }%s }", kind, x.from, q(x.subject), extra)
+}
+
+// shares lists what the accounts share. The read-only API of a stream is
+// imported under a prefix of its own (natsjs.StreamAPIPrefix,
+// natsjs.ViewsAPIPrefix), so that the importer's own JetStream API keeps
+// $JS.API.
+func shares(n Names) []share {
+	readers := []string{AccountViews, AccountClients}
+	clients := []string{AccountClients}
+	out := []share{
+		{from: AccountLedger, subject: "lex.cmd.>", service: true, info: true, to: clients},
+		{from: AccountLedger, subject: natsjs.RecordedPrefix + ".>", to: readers},
+		{from: AccountViews, subject: natsjs.ChangesPrefix + ".>", to: clients},
+	}
+	api := func(from, stream, prefix string, to []string) {
+		for _, c := range readAPI(stream) {
+			out = append(out, share{from: from, subject: natsjs.DefaultAPIPrefix + "." + c.subject, service: true, many: c.many,
+				to: to, as: prefix + "." + c.subject})
+		}
+		out = append(out, share{from: from, subject: ackSubject(stream), service: true, to: to})
+	}
+	api(AccountLedger, n.Stream, natsjs.StreamAPIPrefix, readers)
+	// The projector's ordered consumers delete the consumer they replace.
+	out = append(out, share{from: AccountLedger, subject: natsjs.DefaultAPIPrefix + ".CONSUMER.DELETE." + n.Stream + ".*", service: true,
+		to: []string{AccountViews}, as: natsjs.StreamAPIPrefix + ".CONSUMER.DELETE." + n.Stream + ".*"})
+	for _, s := range readViews {
+		api(AccountViews, s, natsjs.ViewsAPIPrefix, clients)
+	}
+	return out
 }
 
 // q quotes a value: a double-quoted string is taken literally (a bare $
@@ -187,13 +297,13 @@ func list(allow, deny []string) string {
 		if len(l.subs) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "          %s: [\n", l.name)
+		fmt.Fprintf(&b, "            %s: [\n", l.name)
 		for _, s := range l.subs {
-			fmt.Fprintf(&b, "            %s\n", q(s))
+			fmt.Fprintf(&b, "              %s\n", q(s))
 		}
-		b.WriteString("          ]\n")
+		b.WriteString("            ]\n")
 	}
-	b.WriteString("        }")
+	b.WriteString("          }")
 	return b.String()
 }
 
@@ -202,9 +312,10 @@ func SeedFile(dir string, role Role) string { return filepath.Join(dir, string(r
 
 // Result is what Generate wrote.
 type Result struct {
-	Config  string          // the configuration's path
-	Users   Users           // each role's public key
-	Created map[Role]string // the seed files written by this call
+	Config    string          // the configuration's path
+	UsersFile string          // the path of UsersFile
+	Users     Users           // each role's public key
+	Created   map[Role]string // the seed files written by this call
 }
 
 // Generate writes the configuration for o into dir (ConfigFile) and a seed
@@ -273,7 +384,41 @@ func Generate(dir string, o Options, rotate ...Role) (Result, error) {
 	if err := writeFile(res.Config, []byte(conf), 0o644); err != nil {
 		return Result{}, err
 	}
+	names := map[string]string{}
+	for role, pub := range res.Users {
+		names[pub] = string(role)
+	}
+	data, _ := json.MarshalIndent(names, "", "  ")
+	res.UsersFile = filepath.Join(dir, UsersFile)
+	if err := writeFile(res.UsersFile, append(data, '\n'), 0o644); err != nil {
+		return Result{}, err
+	}
 	return res, nil
+}
+
+// LoadUsers reads a UsersFile: user public keys (U...) and their names.
+// An empty path is no file, and no names.
+func LoadUsers(path string) (map[string]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("users file: %w (give the %s that 'ledger nats-config' wrote)", err, UsersFile)
+	}
+	var names map[string]string
+	if err := json.Unmarshal(data, &names); err != nil {
+		return nil, fmt.Errorf("users file %s is not a JSON object of public keys and names: %v", path, err)
+	}
+	for pub, name := range names {
+		if !nkeys.IsValidPublicUserKey(pub) {
+			return nil, fmt.Errorf("users file %s: %q is not a user's public key (U...)", path, pub)
+		}
+		if name == "" || strings.ContainsAny(name, "@ \t\n") {
+			return nil, fmt.Errorf("users file %s: the name of %s is %q: give a name without spaces or @", path, pub, name)
+		}
+	}
+	return names, nil
 }
 
 // writeFile replaces path with data atomically (a temporary file renamed).

@@ -78,46 +78,97 @@ func (n Names) withDefaults() Names {
 	return n
 }
 
+// The accounts of a generated configuration. Each holds the JetStream
+// resources of one party, and users only of roles that may write them:
+// JetStream answers an API request on whatever reply subject the requester
+// names, and a stream stores what is published on its subjects in its own
+// account, so a user who shares an account with a stream can have the
+// server write into it. Across accounts, an import's answers go back to
+// the importing account, where no stream of another party captures them.
+const (
+	// AccountLedger holds the ledger's stream (and the in-process
+	// projector's views of `ledger serve`): users ledger and admin.
+	AccountLedger = "LEDGER"
+	// AccountViews holds the projector's views: user projector. It imports
+	// the stream's read API under natsjs.StreamAPIPrefix.
+	AccountViews = "VIEWS"
+	// AccountClients has no JetStream of its own: users clerk, auditor and
+	// subscriber. It imports the clerks' service, the stream's read API
+	// (natsjs.StreamAPIPrefix), the views' read API (natsjs.ViewsAPIPrefix)
+	// and the event and change feeds.
+	AccountClients = "CLIENTS"
+)
+
+// Accounts lists the accounts, in the order of generated configurations.
+var Accounts = []string{AccountLedger, AccountViews, AccountClients}
+
+// AccountOf returns the account of role's user.
+func AccountOf(role Role) string {
+	switch role {
+	case RoleProjector:
+		return AccountViews
+	case RoleClerk, RoleAuditor, RoleSubscriber:
+		return AccountClients
+	}
+	return AccountLedger
+}
+
 // The projector's resources, as JetStream names their streams.
 var (
 	stateStream    = "KV_" + natsjs.StateBucket
 	snapshotStream = "OBJ_" + natsjs.SnapshotBucket
 	viewStreams    = []string{stateStream, snapshotStream, natsjs.NoticesStream, natsjs.CheckpointsStream}
+	// readViews are the views that the clients' account may read.
+	readViews = []string{stateStream, natsjs.NoticesStream, natsjs.CheckpointsStream}
 )
 
-const api = "$JS.API."
+const api = natsjs.DefaultAPIPrefix + "."
 
-// readStream is what reading stream s takes: its info, message gets
-// (direct or not), and consumers (create, fetch, info, ack, flow control).
-// Deleting consumers is left out: a reader could delete another's durable
+// apiCall is one JetStream API subject, after the API prefix.
+type apiCall struct {
+	subject string
+	many    bool // answered with many messages (response_type: stream)
+}
+
+// readAPI is what reading stream s takes: its info, message gets (direct
+// or not, batched or not), and consumers (create, fetch, info). Deleting
+// consumers is left out: a reader could delete another's durable
 // consumer; ephemeral consumers end by themselves when left inactive.
-func readStream(s string) []string {
-	return []string{
-		api + "STREAM.INFO." + s,
-		api + "STREAM.MSG.GET." + s,
-		api + "DIRECT.GET." + s,
-		api + "DIRECT.GET." + s + ".>",
-		api + "CONSUMER.CREATE." + s,
-		api + "CONSUMER.CREATE." + s + ".>",
-		api + "CONSUMER.DURABLE.CREATE." + s + ".*",
-		api + "CONSUMER.INFO." + s + ".*",
-		api + "CONSUMER.NAMES." + s,
-		api + "CONSUMER.LIST." + s,
-		api + "CONSUMER.MSG.NEXT." + s + ".*",
-		"$JS.ACK." + s + ".>",
-		"$JS.FC." + s + ".>",
+func readAPI(s string) []apiCall {
+	return []apiCall{
+		{"STREAM.INFO." + s, false},
+		{"STREAM.MSG.GET." + s, false},
+		{"DIRECT.GET." + s, true},
+		{"DIRECT.GET." + s + ".>", true},
+		{"CONSUMER.CREATE." + s, false},
+		{"CONSUMER.CREATE." + s + ".>", false},
+		{"CONSUMER.DURABLE.CREATE." + s + ".*", false},
+		{"CONSUMER.INFO." + s + ".*", false},
+		{"CONSUMER.NAMES." + s, false},
+		{"CONSUMER.LIST." + s, false},
+		{"CONSUMER.MSG.NEXT." + s + ".*", true},
 	}
+}
+
+// ackSubject is where the consumers of stream s take acknowledgements.
+func ackSubject(s string) string { return "$JS.ACK." + s + ".>" }
+
+// readStream is readAPI(s) as subjects under prefix, and s's acks.
+func readStream(prefix, s string) []string {
+	var out []string
+	for _, c := range readAPI(s) {
+		out = append(out, prefix+"."+c.subject)
+	}
+	return append(out, ackSubject(s))
 }
 
 // ownStream is what keeping stream s as one's own takes, beyond reading
 // it: creating it when it does not exist, deleting its consumers, purging
 // it and deleting messages (the object store replaces a snapshot's chunks
-// so). Updating it is left to admin, as is deleting it: a stream's
-// configuration can republish what it stores onto any subject, including
-// lex.events.>, where the ledger's stream would store it. Creating a
-// stream that exists with another configuration is refused by the server.
+// so). Updating and deleting it are left to admin. Creating a stream that
+// exists with another configuration is refused by the server.
 func ownStream(s string) []string {
-	return append(readStream(s),
+	return append(readStream(natsjs.DefaultAPIPrefix, s),
 		api+"STREAM.CREATE."+s,
 		api+"STREAM.PURGE."+s,
 		api+"STREAM.MSG.DELETE."+s,
@@ -144,25 +195,29 @@ func changesStream(n Names) []string {
 func InboxPrefix(user string) string { return "_INBOX." + user }
 
 // PermissionsOf returns the permissions of role's user, whose public key
-// is user, on the resources named by n. Without a user, the role's inbox
-// is the shared _INBOX.>.
+// is user, on the resources named by n, in its account (AccountOf). They
+// repeat, user by user, what the accounts' imports already limit. Without
+// a user, the role's inbox is the shared _INBOX.>.
 func PermissionsOf(role Role, n Names, user string) (Permissions, error) {
 	n = n.withDefaults()
 	inbox := []string{"_INBOX.>"}
 	if user != "" {
 		inbox = []string{InboxPrefix(user) + ".>"}
 	}
-	readers := append(readStream(n.Stream), api+"INFO")
-	for _, s := range []string{stateStream, natsjs.NoticesStream, natsjs.CheckpointsStream} {
-		readers = append(readers, readStream(s)...)
+	// Readers in the clients' account reach the stream and the views
+	// through their imports.
+	readers := readStream(natsjs.StreamAPIPrefix, n.Stream)
+	for _, s := range readViews {
+		readers = append(readers, readStream(natsjs.ViewsAPIPrefix, s)...)
 	}
 	feeds := []string{natsjs.RecordedPrefix + ".>", natsjs.ChangesPrefix + ".>"}
-	projector := append(readStream(n.Stream), api+"INFO")
+	// A projector keeps its views in its own account; the ledger's
+	// in-process projector keeps them in the ledger's.
+	views := []string{api + "INFO"}
 	for _, s := range viewStreams {
-		projector = append(projector, ownStream(s)...)
+		views = append(views, ownStream(s)...)
 	}
-	projector = append(projector,
-		api+"CONSUMER.DELETE."+n.Stream+".*", // ordered consumers delete the consumer they replace
+	views = append(views,
 		"$KV."+natsjs.StateBucket+".>",
 		"$O."+natsjs.SnapshotBucket+".>",
 		natsjs.NoticesPrefix+".>",
@@ -174,16 +229,23 @@ func PermissionsOf(role Role, n Names, user string) (Permissions, error) {
 		pub := append([]string{
 			natsjs.DefaultPrefix + ".>",
 			api + "STREAM.CREATE." + n.Stream,
-		}, projector...)
+			// natsjs.Open looks for an import of the stream first.
+			natsjs.StreamAPIPrefix + ".STREAM.INFO." + n.Stream,
+			api + "CONSUMER.DELETE." + n.Stream + ".*", // ordered consumers delete the consumer they replace
+		}, readStream(natsjs.DefaultAPIPrefix, n.Stream)...)
 		return Permissions{
-			PubAllow: pub,
+			PubAllow: append(pub, views...),
 			// Everything that changes the stream but appending to it.
 			PubDeny:        changesStream(n)[1:],
 			SubAllow:       append([]string{"lex.cmd.>", "$SRV.>"}, inbox...),
 			AllowResponses: true,
 		}, nil
 	case RoleProjector:
-		return Permissions{PubAllow: projector, PubDeny: changesStream(n), SubAllow: inbox}, nil
+		pub := append(readStream(natsjs.StreamAPIPrefix, n.Stream),
+			natsjs.StreamAPIPrefix+".CONSUMER.DELETE."+n.Stream+".*")
+		// natsjs.OpenViewsForReading looks for an import of the views first.
+		pub = append(pub, natsjs.ViewsAPIPrefix+".STREAM.INFO."+natsjs.CheckpointsStream)
+		return Permissions{PubAllow: append(pub, views...), PubDeny: changesStream(n), SubAllow: inbox}, nil
 	case RoleClerk:
 		return Permissions{PubAllow: []string{"lex.cmd.>"}, PubDeny: changesStream(n), SubAllow: inbox}, nil
 	case RoleAuditor:

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/audit"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/internal/testkit"
 	"github.com/lexledger/lexledger/ledger"
@@ -117,6 +118,18 @@ func (s *authServer) nats(role natsauth.Role, args ...string) (string, error) {
 	return string(out), err
 }
 
+// lexAPI and viewsAPI make natscli reach the ledger's stream, or the
+// views, through the imports of the role's account.
+var (
+	lexAPI   = []string{"--js-api-prefix", natsjs.StreamAPIPrefix}
+	viewsAPI = []string{"--js-api-prefix", natsjs.ViewsAPIPrefix}
+)
+
+// with returns flags followed by args.
+func with(flags []string, args ...string) []string {
+	return append(append([]string(nil), flags...), args...)
+}
+
 // mustNats runs natscli as role and fails the test if it fails.
 func (s *authServer) mustNats(role natsauth.Role, args ...string) string {
 	s.t.Helper()
@@ -169,7 +182,11 @@ func startLedger(t *testing.T, s *authServer) *ledger.Ledger {
 		t.Fatalf("the ledger role cannot open the stream: %v", err)
 	}
 	led := ledger.New(store, ledger.Options{})
-	svc, err := natsjs.Serve(nc, led, "clerk@nats")
+	callers, err := natsauth.LoadUsers(filepath.Join(s.dir, natsauth.UsersFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := natsjs.Serve(nc, led, natsjs.ServiceOptions{Identity: "anonymous@nats", Callers: callers})
 	if err != nil {
 		t.Fatalf("the ledger role cannot serve %s: %v", natsjs.SubjectRecord, err)
 	}
@@ -178,6 +195,32 @@ func startLedger(t *testing.T, s *authServer) *ledger.Ledger {
 		led.Close()
 	})
 	return led
+}
+
+// onlyEvents checks that every message in the ledger's stream is an event
+// of an unbroken hash chain: nothing but the ledger wrote into it.
+func onlyEvents(t *testing.T, js jetstream.JetStream) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	store, err := natsjs.OpenForReading(ctx, js.Conn(), natsjs.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := audit.NewVerifier(nil)
+	for raw, err := range store.ReadRaw(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if raw.Err != nil {
+			v.Bad(raw.Seq, "", raw.Err)
+		} else {
+			v.AddRaw(raw.Seq, raw.Act, raw.Data)
+		}
+	}
+	if rep := v.Report(); !rep.OK {
+		t.Errorf("the stream holds what is not the ledger's: %+v", rep.Failures[0])
+	}
 }
 
 // TestRolesOnARealServer runs nats-server with the generated configuration
@@ -224,6 +267,17 @@ func TestRolesOnARealServer(t *testing.T) {
 		}
 		if n := eventsIn(t, admin); n != 4 {
 			t.Errorf("%d events in the stream after the clerk's commands, want 4", n)
+		}
+		// The server told the service who sent them (Nats-Request-Info on
+		// the clients' import), and users.json named the key.
+		recs, err := led.History(ctx, refugees)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs[1:] {
+			if r.Event.RecordedBy != "clerk@nats" {
+				t.Errorf("event %d recorded by %q, want clerk@nats", r.Seq, r.Event.RecordedBy)
+			}
 		}
 	})
 
@@ -323,11 +377,11 @@ func TestRolesOnARealServer(t *testing.T) {
 				Messages uint64 `json:"messages"`
 			} `json:"state"`
 		}
-		out := s.mustNats(natsauth.RoleAuditor, "stream", "info", "LEX", "--json")
+		out := s.mustNats(natsauth.RoleAuditor, with(lexAPI, "stream", "info", "LEX", "--json")...)
 		if err := json.Unmarshal([]byte(out), &info); err != nil || info.State.Messages != before {
 			t.Errorf("nats stream info as auditor: %d messages (%v), want %d\n%s", info.State.Messages, err, before, out)
 		}
-		out = s.mustNats(natsauth.RoleAuditor, "stream", "get", "LEX", "2")
+		out = s.mustNats(natsauth.RoleAuditor, with(lexAPI, "stream", "get", "LEX", "2")...)
 		if !strings.Contains(out, `"type":"adopted"`) {
 			t.Errorf("nats stream get LEX 2 as auditor does not show the adoption:\n%s", out)
 		}
@@ -336,11 +390,11 @@ func TestRolesOnARealServer(t *testing.T) {
 			t.Errorf("the auditor's history request does not list the publication:\n%s", out)
 		}
 		// A consumer with natscli: an ephemeral one, through nats sub.
-		out = s.mustNats(natsauth.RoleAuditor, "sub", "--stream", "LEX", "--all", "--count", "2", "lex.events.>")
+		out = s.mustNats(natsauth.RoleAuditor, with(lexAPI, "sub", "--stream", "LEX", "--all", "--count", "2", "lex.events.>")...)
 		if !strings.Contains(out, `"type":"drafted"`) || !strings.Contains(out, `"type":"adopted"`) {
 			t.Errorf("nats sub --stream LEX as auditor did not receive the first two events:\n%s", out)
 		}
-		s.denied(natsauth.RoleAuditor, "$JS.API.STREAM.PURGE.LEX", "stream", "purge", "LEX", "-f")
+		s.denied(natsauth.RoleAuditor, natsjs.StreamAPIPrefix+".STREAM.PURGE.LEX", with(lexAPI, "stream", "purge", "LEX", "-f")...)
 	})
 
 	t.Run("ProjectorBuildsItsViews", func(t *testing.T) {
@@ -414,7 +468,8 @@ func TestRolesOnARealServer(t *testing.T) {
 			t.Errorf("the checkpoints stream holds %d checkpoints (%v), want the one signed", len(cps), err)
 		}
 		s.denied(natsauth.RoleProjector, "lex.events.kz.act.2009-12-04.216", "pub", "lex.events.kz.act.2009-12-04.216", `{"forged":true}`)
-		s.denied(natsauth.RoleProjector, "$JS.API.STREAM.UPDATE.LEX", "stream", "edit", "LEX", "--description", "forged", "-f")
+		update := natsjs.StreamAPIPrefix + ".STREAM.UPDATE.LEX"
+		s.denied(natsauth.RoleProjector, update, "req", update, `{"name":"LEX","subjects":["lex.events.>"],"description":"forged"}`)
 		if n := eventsIn(t, admin); n != last {
 			t.Errorf("%d events after the projector's attempts, want the same %d", n, last)
 		}
@@ -461,13 +516,14 @@ func TestRolesOnARealServer(t *testing.T) {
 	t.Run("ReaderPushConsumerCannotWriteEvents", func(t *testing.T) {
 		// A reader may create consumers, and a push consumer delivers to a
 		// subject of its creator's choosing, which no publish permission
-		// checks. Delivered into lex.events.>, it must not be stored.
+		// checks, in the account of the stream.
 		before := eventsIn(t, admin)
-		js, err := jetstream.New(s.connect(natsauth.RoleSubscriber, ""))
+		nc := s.connect(natsauth.RoleSubscriber, "")
+		views, err := jetstream.NewWithAPIPrefix(nc, natsjs.ViewsAPIPrefix)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := js.CreateOrUpdatePushConsumer(ctx, "KV_"+natsjs.StateBucket, jetstream.ConsumerConfig{Name: "inject",
+		c, err := views.CreateOrUpdatePushConsumer(ctx, "KV_"+natsjs.StateBucket, jetstream.ConsumerConfig{Name: "inject",
 			DeliverSubject: "lex.events.kz.act.2010-01-01.1", AckPolicy: jetstream.AckNonePolicy})
 		if err != nil {
 			t.Fatalf("the subscriber could not create a push consumer on the state bucket: %v", err)
@@ -475,9 +531,26 @@ func TestRolesOnARealServer(t *testing.T) {
 		if info := c.CachedInfo(); info.NumPending+info.Delivered.Stream == 0 {
 			t.Fatal("the state bucket is empty: the check would prove nothing")
 		}
+		// Delivered into the clerks' service, events are no commands, and
+		// have no reply subject the service answers on.
+		lex, err := jetstream.NewWithAPIPrefix(nc, natsjs.StreamAPIPrefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ack := range []jetstream.AckPolicy{jetstream.AckNonePolicy, jetstream.AckExplicitPolicy} {
+			if _, err := lex.CreateOrUpdatePushConsumer(ctx, natsjs.DefaultStream, jetstream.ConsumerConfig{Name: "inject-" + ack.String(),
+				DeliverSubject: natsjs.SubjectRecord, AckPolicy: ack}); err != nil {
+				t.Fatalf("the subscriber could not create a push consumer on the stream: %v", err)
+			}
+		}
+		// Into the stream's own subjects, the server refuses the consumer.
+		if _, err := lex.CreateOrUpdatePushConsumer(ctx, natsjs.DefaultStream, jetstream.ConsumerConfig{Name: "cycle",
+			DeliverSubject: "lex.events.kz.act.2010-01-01.1", AckPolicy: jetstream.AckNonePolicy}); err == nil {
+			t.Error("the server accepted a push consumer on LEX delivering into lex.events.>")
+		}
 		time.Sleep(2 * time.Second)
 		if n := eventsIn(t, admin); n != before {
-			t.Errorf("%d events after a push consumer delivered into lex.events.>, want the same %d", n, before)
+			t.Errorf("%d events after push consumers delivered into lex.events.> and %s, want the same %d", n, natsjs.SubjectRecord, before)
 		}
 	})
 
@@ -535,45 +608,63 @@ func TestRolesOnARealServer(t *testing.T) {
 	})
 
 	t.Run("RepliesNeverLandInTheStream", func(t *testing.T) {
-		// A requester chooses the reply subject; the ledger may publish on
-		// lex.events.>, so an answer sent there would be stored.
+		// A requester chooses the reply subject. From the clients' account
+		// the answers go back there, where nothing stores lex.events.>: the
+		// command is recorded, its receipt is not.
 		before := eventsIn(t, admin)
 		subject := "lex.events.kz.act.2009-12-04.216"
 		s.mustNats(natsauth.RoleClerk, "pub", natsjs.SubjectRecord, "--reply", subject,
 			command("/akn/kz/act/2010-01-01/2", "drafted", "2009-10", `{"title":"Another law","kind":"law"}`))
 		s.mustNats(natsauth.RoleClerk, "pub", natsjs.SubjectHistory, "--reply", subject, refugees)
 		s.denied(natsauth.RoleAuditor, "$SRV.PING", "pub", "$SRV.PING", "--reply", subject, "")
-		time.Sleep(time.Second)
-		if n := eventsIn(t, admin); n != before {
-			t.Errorf("%d events after requests with %s as their reply subject, want the same %d", n, subject, before)
-
-		}
-	})
-
-	t.Run("KnownGapJetStreamAnswersAreStored", func(t *testing.T) {
-		// Not a guarantee but the gap docs/OPERATIONS.md describes (Limits):
-		// JetStream answers an API request on the reply subject its requester
-		// chose, and the stream stores the answer when that subject is an
-		// act's. A reader's stream info, or the projector's direct get of a
-		// state it wrote itself, lands in LEX. If this fails, the server has
-		// closed the gap: say so in docs/OPERATIONS.md.
-		before := eventsIn(t, admin)
-		subject := "lex.events.kz.act.2009-12-04.216"
-		s.mustNats(natsauth.RoleSubscriber, "pub", "$JS.API.STREAM.INFO.LEX", "--reply", subject, "")
-		s.mustNats(natsauth.RoleProjector, "pub", "$JS.API.DIRECT.GET.KV_"+natsjs.StateBucket, "--reply", subject,
-			`{"last_by_subj":"$KV.`+natsjs.StateBucket+`.kz.act.2010-01-01.1"}`)
 		deadline := time.Now().Add(5 * time.Second)
-		for eventsIn(t, admin) < before+2 && time.Now().Before(deadline) {
+		for eventsIn(t, admin) < before+1 && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 		}
-		if n := eventsIn(t, admin); n != before+2 {
-			t.Errorf("%d messages after two JetStream answers sent to %s, %d before: the gap may be closed (update docs/OPERATIONS.md)", n, subject, before)
+		time.Sleep(500 * time.Millisecond)
+		if n := eventsIn(t, admin); n != before+1 {
+			t.Errorf("%d messages after a record and a history request with %s as their reply subject, want %d (the one event)", n, subject, before+1)
 		}
+		onlyEvents(t, admin)
+	})
+
+	t.Run("JetStreamAnswersNeverLandInTheStream", func(t *testing.T) {
+		// JetStream answers an API request on the reply subject its
+		// requester chose. A reader's stream info, or the projector's direct
+		// get of a state it wrote itself, would land in the stream if they
+		// shared its account; through the imports the answers go back to
+		// the requester's account.
+		before := eventsIn(t, admin)
+		subject := "lex.events.kz.act.2009-12-04.216"
+		s.mustNats(natsauth.RoleSubscriber, "pub", natsjs.StreamAPIPrefix+".STREAM.INFO.LEX", "--reply", subject, "")
+		s.mustNats(natsauth.RoleSubscriber, "pub", natsjs.ViewsAPIPrefix+".DIRECT.GET.KV_"+natsjs.StateBucket, "--reply", subject,
+			`{"last_by_subj":"$KV.`+natsjs.StateBucket+`.kz.act.2010-01-01.1"}`)
+		s.mustNats(natsauth.RoleProjector, "pub", "$JS.API.DIRECT.GET.KV_"+natsjs.StateBucket, "--reply", subject,
+			`{"last_by_subj":"$KV.`+natsjs.StateBucket+`.kz.act.2010-01-01.1"}`)
+		s.mustNats(natsauth.RoleProjector, "pub", natsjs.StreamAPIPrefix+".STREAM.INFO.LEX", "--reply", subject, "")
+		// The clients' account has no JetStream API of its own to ask.
+		s.denied(natsauth.RoleSubscriber, "$JS.API.STREAM.INFO.LEX", "pub", "$JS.API.STREAM.INFO.LEX", "--reply", subject, "")
+		// And the answers do reach a requester that waits for them.
+		out := s.mustNats(natsauth.RoleSubscriber, "req", natsjs.StreamAPIPrefix+".STREAM.INFO.LEX", "")
+		if !strings.Contains(out, `"name":"LEX"`) {
+			t.Errorf("the subscriber's stream info through the import has no stream LEX:\n%s", out)
+		}
+		time.Sleep(time.Second)
+		if n := eventsIn(t, admin); n != before {
+			t.Errorf("%d messages after four JetStream answers sent to %s, want the same %d", n, subject, before)
+		}
+		onlyEvents(t, admin)
 	})
 
 	t.Run("OnlyAdminChangesTheStream", func(t *testing.T) {
-		for _, role := range []natsauth.Role{natsauth.RoleLedger, natsauth.RoleProjector, natsauth.RoleSubscriber} {
-			s.denied(role, "$JS.API.STREAM.UPDATE.LEX", "stream", "edit", "LEX", "--description", "edited", "-f")
+		s.denied(natsauth.RoleLedger, "$JS.API.STREAM.UPDATE.LEX", "stream", "edit", "LEX", "--description", "edited", "-f")
+		// The other accounts import no update: natscli, or the request itself.
+		update := natsjs.StreamAPIPrefix + ".STREAM.UPDATE.LEX"
+		for _, role := range []natsauth.Role{natsauth.RoleProjector, natsauth.RoleSubscriber} {
+			if out, err := s.nats(role, with(lexAPI, "stream", "edit", "LEX", "--description", "edited", "-f")...); err == nil {
+				t.Errorf("nats stream edit LEX as %s succeeded:\n%s", role, out)
+			}
+			s.denied(role, update, "req", update, `{"name":"LEX","subjects":["lex.events.>"],"description":"edited"}`)
 		}
 		s.mustNats(natsauth.RoleAdmin, "stream", "edit", "LEX", "--description", "edited by admin", "-f")
 		st, err := admin.Stream(ctx, "LEX")
@@ -637,7 +728,7 @@ func TestTLSWithNkey(t *testing.T) {
 		nc.Close()
 		t.Errorf("a plain connection to %s was accepted", plain)
 	}
-	out, err := s.nats(natsauth.RoleAuditor, "--tlsca", filepath.Join(certs, "ca.pem"), "stream", "info", "LEX", "--json")
+	out, err := s.nats(natsauth.RoleAuditor, with(lexAPI, "--tlsca", filepath.Join(certs, "ca.pem"), "stream", "info", "LEX", "--json")...)
 	if err != nil || !strings.Contains(out, `"name": "LEX"`) {
 		t.Errorf("natscli as auditor over TLS: %v\n%s", err, out)
 	}

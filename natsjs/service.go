@@ -23,22 +23,64 @@ const (
 	SubjectRecord = "lex.cmd.record"
 	// SubjectHistory takes an act identifier and answers with its events.
 	SubjectHistory = "lex.cmd.history"
-	// ReplyPrefix is where the service answers: a request whose reply
-	// subject is elsewhere is dropped unanswered. The requester chooses the
-	// reply subject, and the ledger may publish on lex.events.> and the
-	// views' subjects: an answer sent there would be stored as an event.
-	ReplyPrefix = "_INBOX."
+	// ReplyPrefix and ImportReplyPrefix are where the service answers: a
+	// request whose reply subject is elsewhere, or that has none, is
+	// dropped undecided and unanswered. The requester chooses the reply
+	// subject, and the ledger may publish on lex.events.> and the views'
+	// subjects: an answer sent there would be stored as an event. A
+	// request that crossed from another account through a service import
+	// arrives with a reply subject the server made, under
+	// ImportReplyPrefix.
+	ReplyPrefix       = "_INBOX."
+	ImportReplyPrefix = "_R_."
+	// HeaderRequestInfo is the header in which the server tells an
+	// exporting account who sent a request through a service import that
+	// shares it (share: true); the server writes it, replacing any the
+	// requester sent.
+	HeaderRequestInfo = "Nats-Request-Info"
 	// maxInFlight bounds the requests handled at once; more wait in NATS.
 	maxInFlight = 512
 	// requestTimeout bounds one request.
 	requestTimeout = 30 * time.Second
 )
 
-// Serve registers the clerks' service on nc. identity is the recording
-// identity of requests that arrive over NATS. Requests whose reply subject
-// is not under ReplyPrefix are dropped, neither decided nor answered.
-// Stop it with the returned service's Stop.
-func Serve(nc *nats.Conn, l *ledger.Ledger, identity string) (micro.Service, error) {
+// ServiceOptions are how the clerks' service names who recorded an event.
+type ServiceOptions struct {
+	// Identity is the recording identity of a request whose sender the
+	// service does not know.
+	Identity string
+	// Callers names the senders of requests that come from another
+	// account through a service import (as on a server configured by
+	// `ledger nats-config`): their user's public key, which the server
+	// states in HeaderRequestInfo, maps to a name, recorded as name@nats.
+	// A key not in Callers is recorded as KEY@nats.
+	Callers map[string]string
+}
+
+// recorder returns the recording identity of r.
+func (o ServiceOptions) recorder(r micro.Request) string {
+	if !strings.HasPrefix(r.Reply(), ImportReplyPrefix) {
+		return o.Identity
+	}
+	// Only a request through an import has a reply subject the server
+	// made; only on such a request did the server write the header.
+	var info struct {
+		User string `json:"user"`
+	}
+	if err := json.Unmarshal([]byte(r.Headers().Get(HeaderRequestInfo)), &info); err != nil || info.User == "" {
+		return o.Identity
+	}
+	if name, ok := o.Callers[info.User]; ok {
+		return name + "@nats"
+	}
+	return info.User + "@nats"
+}
+
+// Serve registers the clerks' service on nc, recording requests as o
+// says. Requests without a reply subject under ReplyPrefix or
+// ImportReplyPrefix are dropped, neither decided nor answered. Stop it
+// with the returned service's Stop.
+func Serve(nc *nats.Conn, l *ledger.Ledger, o ServiceOptions) (micro.Service, error) {
 	svc, err := micro.AddService(nc, micro.Config{
 		Name:        ServiceName,
 		Version:     ServiceVersion,
@@ -52,7 +94,7 @@ func Serve(nc *nats.Conn, l *ledger.Ledger, identity string) (micro.Service, err
 	// goroutine so that concurrent clerks share the sequencer's batches.
 	async := func(h func(micro.Request)) micro.HandlerFunc {
 		return func(r micro.Request) {
-			if reply := r.Reply(); reply != "" && !strings.HasPrefix(reply, ReplyPrefix) {
+			if reply := r.Reply(); !strings.HasPrefix(reply, ReplyPrefix) && !strings.HasPrefix(reply, ImportReplyPrefix) {
 				return
 			}
 			sem <- struct{}{}
@@ -70,7 +112,7 @@ func Serve(nc *nats.Conn, l *ledger.Ledger, identity string) (micro.Service, err
 			respondError(r, err)
 			return
 		}
-		rs, err := l.AppendAtomic(ctx, identity, cmds)
+		rs, err := l.AppendAtomic(ctx, o.recorder(r), cmds)
 		if err != nil {
 			respondError(r, err)
 			return

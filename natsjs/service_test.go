@@ -24,7 +24,7 @@ const (
 func serve(t *testing.T, env *natstest.Env) (*ledger.Ledger, *nats.Conn) {
 	t.Helper()
 	l := mustLedger(t, env.Store)
-	svc, err := natsjs.Serve(env.Conn, l, "clerk@nats")
+	svc, err := natsjs.Serve(env.Conn, l, natsjs.ServiceOptions{Identity: "clerk@nats"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,43 +22,55 @@ type Store struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	cfg    Config
-	// readOnly stores come from OpenForReading: their stream was not
-	// checked, so nothing is written through them.
-	readOnly bool
+	// readOnly says why nothing is written through the store, when it
+	// is not to be: it was opened for reading (OpenForReading, its stream
+	// not checked), or its stream is another account's.
+	readOnly string
 }
 
 var _ ledger.Store = (*Store)(nil)
 
 // Open connects the store to its stream on nc, creating the stream if it
 // does not exist and refusing one that weakens the ledger's guarantees.
+// When the user's account imports the stream's API (StreamAPIPrefix, as
+// the projector's account does on a server configured by `ledger
+// nats-config`), the store reads the stream through the import and
+// refuses appends: only the stream's own account writes events.
+// cfg.APIPrefix, when set, is the only prefix tried.
 func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	cfg = cfg.withDefaults()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, err
+	js, s, imported, err := locate(ctx, nc, cfg.Stream, cfg.APIPrefix, StreamAPIPrefix)
+	var why string
+	switch {
+	case imported && err == nil:
+		why = fmt.Sprintf("stream %s belongs to another account, whose API this account imports: only the ledger's account appends (log in with the ledger role's key, ledger.nk)", cfg.Stream)
+		if problems := CheckStream(s.CachedInfo().Config, cfg); len(problems) > 0 {
+			return nil, weakened(cfg.Stream, problems)
+		}
+	case imported:
+		return nil, fmt.Errorf("look up stream %s: %w", cfg.Stream, mapError(err))
+	default:
+		if s, err = ensureStream(ctx, js, cfg); err != nil {
+			return nil, err
+		}
 	}
-	s, err := ensureStream(ctx, js, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &Store{nc: nc, js: js, stream: s, cfg: cfg}, nil
+	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why}, nil
 }
 
 // OpenForReading connects to an existing stream without checking its
 // configuration and without creating it: for verification and replays,
 // which must read a stream even when its guarantees were weakened (that is
-// what they look for). Appending to such a store is refused.
+// what they look for). Appending to such a store is refused. The stream is
+// found as Open finds it, through an import of its API or in the user's
+// own account.
 func OpenForReading(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	cfg = cfg.withDefaults()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, err
-	}
-	s, err := js.Stream(ctx, cfg.Stream)
+	js, s, _, err := locate(ctx, nc, cfg.Stream, cfg.APIPrefix, StreamAPIPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", cfg.Stream, mapError(err))
 	}
-	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: true}, nil
+	why := fmt.Sprintf("stream %s was opened for reading only", cfg.Stream)
+	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why}, nil
 }
 
 // Config returns the store's configuration, defaults filled in.
@@ -116,8 +128,8 @@ func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Sto
 	if len(msgs) == 0 {
 		return nil, nil
 	}
-	if s.readOnly {
-		return nil, fmt.Errorf("stream %s was opened for reading only", s.cfg.Stream)
+	if s.readOnly != "" {
+		return nil, errors.New(s.readOnly)
 	}
 	if !s.nc.IsConnected() {
 		return nil, fmt.Errorf("%w: not connected to NATS (%s)", ledger.ErrUnavailable, s.nc.Status())
@@ -155,9 +167,9 @@ func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Sto
 // and waits for every acknowledgement.
 func (s *Store) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.Result {
 	out := make([]ledger.Result, len(msgs))
-	if s.readOnly {
+	if s.readOnly != "" {
 		for i := range out {
-			out[i].Err = fmt.Errorf("stream %s was opened for reading only", s.cfg.Stream)
+			out[i].Err = errors.New(s.readOnly)
 		}
 		return out
 	}

@@ -39,6 +39,10 @@ type Config struct {
 	Prefix     string        // subject prefix, DefaultPrefix when empty
 	Replicas   int           // 1 when zero; 3 in production clusters
 	Duplicates time.Duration // the server's deduplication window
+	// APIPrefix is the JetStream API prefix under which the stream is
+	// reached; when empty, StreamAPIPrefix (an import from the stream's
+	// account) and then DefaultAPIPrefix are tried.
+	APIPrefix string
 }
 
 func (c Config) withDefaults() Config {
@@ -105,11 +109,17 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, c Config) (jetstr
 		return nil, fmt.Errorf("look up stream %s: %w", want.Name, err)
 	}
 	if problems := CheckStream(s.CachedInfo().Config, c); len(problems) > 0 {
-		return nil, fmt.Errorf("stream %s exists but weakens the ledger's guarantees: %s; "+
-			"the ledger will not use it: restore the settings (an admin can, with 'nats stream edit'), or name another stream",
-			want.Name, strings.Join(problems, "; "))
+		return nil, weakened(want.Name, problems)
 	}
 	return s, nil
+}
+
+// weakened is the refusal of a stream whose configuration weakens the
+// ledger's guarantees.
+func weakened(name string, problems []string) error {
+	return fmt.Errorf("stream %s exists but weakens the ledger's guarantees: %s; "+
+		"the ledger will not use it: restore the settings (an admin can, with 'nats stream edit'), or name another stream",
+		name, strings.Join(problems, "; "))
 }
 
 // CheckStream lists how an existing stream's configuration weakens the

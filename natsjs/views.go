@@ -94,6 +94,27 @@ func OpenViews(ctx context.Context, nc *nats.Conn, replicas int) (*Views, error)
 	return &Views{nc: nc, js: js, kv: kv, obs: obs, replica: replicas}, nil
 }
 
+// OpenViewsForReading opens the views that exist, to read them, creating
+// nothing: the state bucket and the checkpoints stream, found through an
+// import of the projector's account (ViewsAPIPrefix, as the clients'
+// account has on a server configured by `ledger nats-config`) or in the
+// user's own account. A view that does not exist yet reads as empty; the
+// snapshot store is not opened.
+func OpenViewsForReading(ctx context.Context, nc *nats.Conn) (*Views, error) {
+	js, _, _, err := locate(ctx, nc, CheckpointsStream, "", ViewsAPIPrefix)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		err = nil // no checkpoint yet
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoints stream %s: %w", CheckpointsStream, mapError(err))
+	}
+	kv, err := js.KeyValue(ctx, StateBucket)
+	if err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, fmt.Errorf("state bucket %s: %w", StateBucket, mapError(err))
+	}
+	return &Views{nc: nc, js: js, kv: kv, replica: 1}, nil
+}
+
 // openOrCreateStream creates the stream cfg names unless it exists.
 func openOrCreateStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
 	_, err := js.Stream(ctx, cfg.Name)
@@ -142,6 +163,9 @@ func (v *Views) PutStates(ctx context.Context, states map[events.ActID][]byte) e
 
 // State reads an act's current state from the state bucket.
 func (v *Views) State(ctx context.Context, act events.ActID) ([]byte, error) {
+	if v.kv == nil { // opened for reading before the bucket existed
+		return nil, jetstream.ErrKeyNotFound
+	}
 	e, err := v.kv.Get(ctx, actKey(act))
 	if err != nil {
 		return nil, mapError(err)
@@ -230,6 +254,9 @@ func (v *Views) PublishCheckpoint(ctx context.Context, id string, data []byte) e
 // Checkpoints returns every checkpoint stored, in order, as JSON.
 func (v *Views) Checkpoints(ctx context.Context) ([][]byte, error) {
 	s, err := v.js.Stream(ctx, CheckpointsStream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, nil // no projector has run yet
+	}
 	if err != nil {
 		return nil, mapError(err)
 	}

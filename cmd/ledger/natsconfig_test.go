@@ -13,6 +13,8 @@ import (
 
 	"github.com/lexledger/lexledger/internal/testkit"
 	"github.com/lexledger/lexledger/natsauth"
+	"github.com/lexledger/lexledger/natsjs"
+	"github.com/nats-io/nats.go"
 )
 
 // TestMain removes the binaries that testkit.Tool built.
@@ -47,7 +49,7 @@ func TestServeOnNATSConfig(t *testing.T) {
 
 	url := fmt.Sprintf("tls://127.0.0.1:%d", port)
 	s := startServe(t, t.TempDir(), "--nats-url", url, "--nats-nkey", natsauth.SeedFile(conf, natsauth.RoleLedger),
-		"--nats-ca", filepath.Join(dir, "ca.pem"))
+		"--nats-ca", filepath.Join(dir, "ca.pem"), "--nats-users", filepath.Join(conf, natsauth.UsersFile))
 	out = mustLedgerCmd(t, "record", "--server", s.base, "--act", refugees, "--type", "drafted", "--date", "2009-03",
 		"--title", "Law on Refugees", "--kind", "law", "--drafting-body", "Government of Kazakhstan")
 	if !strings.HasPrefix(out, "recorded drafted for "+refugees+": version 1, sequence 1") {
@@ -65,6 +67,25 @@ func TestServeOnNATSConfig(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// A clerk's command over NATS, from the clients' account: the server
+	// says who sent it, and users.json names the key.
+	copts, err := natsauth.ClientOptions(natsauth.SeedFile(conf, natsauth.RoleClerk), filepath.Join(dir, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clerk, err := nats.Connect(url, copts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clerk.Close()
+	cmd := fmt.Sprintf(`{"event":{"act":%q,"type":"adopted","date":"2009-11","body":{"chamber":"Parliament"}}}`, refugees)
+	if m, err := clerk.Request(natsjs.SubjectRecord, []byte(cmd), 10*time.Second); err != nil || !strings.Contains(string(m.Data), `"version":2`) {
+		t.Fatalf("the clerk's command over NATS: %v", err)
+	}
+	out = mustLedgerCmd(t, "history", "--server", s.base, "--json", refugees)
+	if !strings.Contains(out, `"recorded_by":"clerk@nats"`) && !strings.Contains(out, `"recorded_by": "clerk@nats"`) {
+		t.Errorf("the clerk's command over NATS is not recorded by clerk@nats:\n%s", out)
+	}
 	if err := s.stop(t); err != nil {
 		t.Errorf("serve stopped with %v\n%s", err, s.stderr)
 	}
@@ -76,12 +97,12 @@ func TestServeOnNATSConfig(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	err := run(ctx, []string{"import", "--quiet", "--nats-url", url, "--nats-nkey", natsauth.SeedFile(conf, natsauth.RoleClerk),
+	err = run(ctx, []string{"import", "--quiet", "--nats-url", url, "--nats-nkey", natsauth.SeedFile(conf, natsauth.RoleClerk),
 		"--nats-ca", filepath.Join(dir, "ca.pem"), file}, strings.NewReader(""), &stdout, &stderr)
 	if err == nil {
 		t.Error("an import with the clerk's seed succeeded")
 	}
-	if want := `Permissions Violation for Publish to "$JS.API.STREAM.INFO.LEX"`; !strings.Contains(stderr.String(), want) ||
+	if want := `Permissions Violation for Publish to "` + natsjs.StreamAPIPrefix + `.STREAM.INFO.LEX"`; !strings.Contains(stderr.String(), want) ||
 		!strings.Contains(stderr.String(), "clerk.nk the seed of the role") {
 		t.Errorf("an import with the clerk's seed: %v; its error output does not name the violation (%s) and the seed:\n%s", err, want, stderr.String())
 	}

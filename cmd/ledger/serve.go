@@ -16,6 +16,7 @@ import (
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/metrics"
+	"github.com/lexledger/lexledger/natsauth"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/projector"
 	"github.com/lexledger/lexledger/web"
@@ -36,6 +37,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	httpAddr := fs.String("http", cli.EnvOr("LEDGER_HTTP", defaultHTTP), "address of the clerks' HTTP API ($LEDGER_HTTP)")
 	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", ""), "connect to this NATS server or cluster (comma-separated URLs) instead of embedding one ($LEDGER_NATS_URL)")
 	auth := cli.AddNATSAuth(fs)
+	natsUsers := fs.String("nats-users", cli.EnvOr("LEDGER_NATS_USERS", ""), "name the senders of NATS commands in recorded_by with this file of public keys and names, the users.json that 'ledger nats-config' writes ($LEDGER_NATS_USERS); without it, a sender from another account is recorded by its public key")
 	natsPort := fs.Int("nats-port", defaultNATSPort, "client port of the embedded NATS server on 127.0.0.1 (0 picks a free one)")
 	syncMode := fs.String("sync", "always", "embedded server durability: 'always' fsyncs every write before acknowledging it; 'interval' lets the server fsync every 2 minutes (faster; a power loss can lose the last acknowledged writes)")
 	replicas := fs.Int("replicas", 1, "stream replicas when the stream is created (3 on a cluster)")
@@ -53,6 +55,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if auth.Set() && *natsURL == "" {
 		return errors.New("--nats-nkey and --nats-ca log in to a server of your own: give its address with --nats-url (the embedded server has no access control)")
+	}
+	if *natsUsers != "" && *natsURL == "" {
+		return errors.New("--nats-users names the users of a server of your own: give its address with --nats-url (the embedded server has no users)")
+	}
+	callers, err := natsauth.LoadUsers(*natsUsers)
+	if err != nil {
+		return err
 	}
 	if *syncMode != "always" && *syncMode != "interval" {
 		return fmt.Errorf("--sync must be 'always' or 'interval', not %q", *syncMode)
@@ -112,7 +121,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	reg := metrics.NewRegistry()
 	led := ledger.New(store, ledger.Options{Logger: log, Observe: reg.Ledger().Observe})
-	svc, err := natsjs.Serve(nc, led, "anonymous@nats")
+	svc, err := natsjs.Serve(nc, led, natsjs.ServiceOptions{Identity: "anonymous@nats", Callers: callers})
 	if err != nil {
 		led.Close()
 		return fmt.Errorf("NATS service: %w", err)

@@ -48,7 +48,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	views, err := natsjs.OpenViews(ctx, nc, 1)
+	views, err := natsjs.OpenViewsForReading(ctx, nc)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,6 +94,15 @@ func TestCommandsWithProjectorNkey(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// A signed checkpoint in the projector's account, for auditors to check.
+	resp, err := http.Post(base+"/v1/checkpoints", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /v1/checkpoints: %s", resp.Status)
+	}
 	stop()
 	if err := <-done; err != nil {
 		t.Errorf("projector serve stopped with %v\n%s", err, stderr.String())
@@ -110,5 +120,15 @@ func TestCommandsWithProjectorNkey(t *testing.T) {
 	defer vcancel()
 	if err := run(vctx, []string{"verify", "--nats-url", url, "--nats-nkey", seed, "--quiet"}, &vout, &verr); err != nil {
 		t.Errorf("projector verify with the projector's nkey: %v\n%s%s", err, vout.String(), verr.String())
+	}
+
+	// Auditors verify from the clients' account, through its imports of
+	// the stream and of the checkpoints the projector signed.
+	vout.Reset()
+	verr.Reset()
+	auditor := natsauth.SeedFile(dir, natsauth.RoleAuditor)
+	if err := run(vctx, []string{"verify", "--nats-url", url, "--nats-nkey", auditor, "--quiet"}, &vout, &verr); err != nil ||
+		!strings.Contains(vout.String(), fmt.Sprintf("verified: %d events", seedEvents)) || !strings.Contains(vout.String(), " 1 checkpoints") {
+		t.Errorf("projector verify with the auditor's nkey: %v\n%s%s", err, vout.String(), verr.String())
 	}
 }
