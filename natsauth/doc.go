@@ -1,14 +1,17 @@
 // Package natsauth is the NATS side of the ledger's access control: it
 // writes a nats-server configuration in which every client authenticates
-// with an nkey and gets the permissions of one role (ledger, projector,
-// clerk, auditor, subscriber, admin), and it builds the connection options
-// (nkey seed, TLS root CA) with which the ledger's commands log in.
+// with an nkey, belongs to one of three accounts and gets the permissions
+// of one role (ledger, projector, clerk, auditor, subscriber, admin), and
+// it builds the connection options (nkey seed, TLS root CA) with which the
+// ledger's commands log in.
 //
-// The permissions are what keeps the stream append-only in practice: any
-// message published on lex.events.> is stored, and any client with the
-// whole JetStream API can update, purge or delete the stream. Only the
-// ledger role may publish events; only admin may change the stream. One
-// gap remains with a single account: JetStream answers an API request on
-// any reply subject, an act's included, where the stream stores it
-// (docs/OPERATIONS.md, Access control on NATS, Limits).
+// The accounts are what keeps the stream append-only against the server
+// itself: JetStream answers an API request on any reply subject, and a
+// stream stores what is published on its subjects in its account, so the
+// stream's account holds only the ledger and admin (AccountLedger). The
+// projector's views are in an account of their own (AccountViews), and
+// the clerks, auditors and subscribers in one without JetStream
+// (AccountClients); they reach the stream and the views through imports of
+// read-only API, whose answers go back to their own account. The
+// permissions, role by role, repeat and narrow what the imports allow.
 package natsauth

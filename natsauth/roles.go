@@ -15,12 +15,14 @@ type Role string
 // The roles.
 const (
 	// RoleLedger is `ledger serve` and `ledger import --nats-url`: the only
-	// role that publishes events. It also holds the projector's rights,
-	// because `ledger serve` runs a projector in process by default.
+	// role that publishes events, in the account of the stream. It also
+	// keeps views there, because `ledger serve` runs a projector in
+	// process by default.
 	RoleLedger Role = "ledger"
-	// RoleProjector reads the stream and writes its own views: the state
-	// bucket, the snapshot store, the notices and checkpoints streams and
-	// the change notices.
+	// RoleProjector reads the stream through its account's import and
+	// writes its own views in its own account: the state bucket, the
+	// snapshot store, the notices and checkpoints streams and the change
+	// notices.
 	RoleProjector Role = "projector"
 	// RoleClerk sends commands to the ledger's service (lex.cmd.>) and
 	// receives the replies; nothing else.
@@ -31,11 +33,11 @@ const (
 	// RoleSubscriber reads the stream and the views and follows
 	// lex.recorded.> and lex.changes.>.
 	RoleSubscriber Role = "subscriber"
-	// RoleAdmin may do anything, including updating, purging or deleting
-	// the stream, and is the only role that may discover the service
-	// (nats micro ls, info, stats): the service framework answers those
-	// requests on whatever reply subject the requester chose, lex.events.>
-	// included. Keep its seed offline.
+	// RoleAdmin may do anything in the account of the stream, including
+	// updating, purging or deleting it, and is the only role that may
+	// discover the service (nats micro ls, info, stats): the service
+	// framework answers those requests on whatever reply subject the
+	// requester chose, lex.events.> included. Keep its seed offline.
 	RoleAdmin Role = "admin"
 )
 

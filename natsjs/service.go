@@ -53,17 +53,21 @@ type ServiceOptions struct {
 	// account through a service import (as on a server configured by
 	// `ledger nats-config`): their user's public key, which the server
 	// states in HeaderRequestInfo, maps to a name, recorded as name@nats.
-	// A key not in Callers is recorded as KEY@nats.
+	// A key not in Callers is recorded as KEY@nats. Without Callers the
+	// header is not read: an import that does not share the requester's
+	// identity would pass on whatever header the requester wrote.
 	Callers map[string]string
 }
 
 // recorder returns the recording identity of r.
 func (o ServiceOptions) recorder(r micro.Request) string {
-	if !strings.HasPrefix(r.Reply(), ImportReplyPrefix) {
+	if o.Callers == nil || !strings.HasPrefix(r.Reply(), ImportReplyPrefix) {
 		return o.Identity
 	}
-	// Only a request through an import has a reply subject the server
-	// made; only on such a request did the server write the header.
+	// Only a request through an import has a reply subject under
+	// ImportReplyPrefix (the server refuses it from clients), and on such a
+	// request through the imports `ledger nats-config` writes (share: true)
+	// the server wrote the header.
 	var info struct {
 		User string `json:"user"`
 	}
