@@ -39,8 +39,9 @@ type natsNode struct {
 
 func (n *natsNode) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.client) }
 
-// writeConf writes the node's configuration: that of deploy/nats/, on
-// loopback ports.
+// writeConf writes the node's configuration: the cluster of
+// docker-compose.yml (JetStream with sync always, routes to every node), on
+// loopback ports and without its access control.
 func (n *natsNode) writeConf(t *testing.T, all []*natsNode) {
 	t.Helper()
 	var routes []string

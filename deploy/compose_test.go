@@ -47,6 +47,14 @@ func binaryOf(s types.ServiceConfig) string {
 	return ""
 }
 
+// configService reports whether s is a one-shot that writes a node's
+// configuration (ledger nats-config) rather than a server.
+func configService(s types.ServiceConfig) bool {
+	return binaryOf(s) == "ledger" && len(s.Command) > 0 && s.Command[0] == "nats-config"
+}
+
+// servicesOf returns the servers that run bin, sorted by name; "nats-config"
+// returns the services that write the nodes' configurations.
 func servicesOf(p *types.Project, bin string) []types.ServiceConfig {
 	var out []types.ServiceConfig
 	for _, name := range slices.Sorted(func(yield func(string) bool) {
@@ -56,7 +64,8 @@ func servicesOf(p *types.Project, bin string) []types.ServiceConfig {
 			}
 		}
 	}) {
-		if s := p.Services[name]; binaryOf(s) == bin {
+		s := p.Services[name]
+		if bin == "nats-config" && configService(s) || bin != "nats-config" && !configService(s) && binaryOf(s) == bin {
 			out = append(out, s)
 		}
 	}
@@ -64,16 +73,29 @@ func servicesOf(p *types.Project, bin string) []types.ServiceConfig {
 }
 
 // The compose file loads, and holds three NATS nodes with JetStream, sync
-// always and routes to each other, two ledgers and two projectors, each with
-// a health check, started only once the nodes are healthy.
+// always, routes to each other and the accounts and nkey users of `ledger
+// nats-config` (run here as the file runs it), two ledgers and two
+// projectors logged in with their roles' seeds, each server with a health
+// check, started only once the nodes are healthy.
 func TestComposeTopology(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the ledger to run its nats-config commands")
+	}
 	p := loadCompose(t)
 	natsNodes, ledgers, projectors := servicesOf(p, "nats-server"), servicesOf(p, "ledger"), servicesOf(p, "projector")
-	if len(natsNodes) != 3 || len(ledgers) != 2 || len(projectors) != 2 || len(p.Services) != 7 {
-		t.Fatalf("got %d NATS nodes, %d ledgers and %d projectors in %d services, want 3, 2 and 2 in 7",
-			len(natsNodes), len(ledgers), len(projectors), len(p.Services))
+	configs := servicesOf(p, "nats-config")
+	if len(natsNodes) != 3 || len(ledgers) != 2 || len(projectors) != 2 || len(configs) != 3 || len(p.Services) != 10 {
+		t.Fatalf("got %d NATS nodes, %d ledgers, %d projectors and %d configuration writers in %d services, want 3, 2, 2 and 3 in 10",
+			len(natsNodes), len(ledgers), len(projectors), len(configs), len(p.Services))
 	}
+	written := writeConfigs(t, p, configs)
 	for _, s := range p.Services {
+		if configService(s) {
+			if s.Restart != "no" {
+				t.Errorf("%s writes a configuration once, but restarts %q", s.Name, s.Restart)
+			}
+			continue
+		}
 		h := s.HealthCheck
 		if h == nil || h.Disable || len(h.Test) < 2 || h.Test[0] != "CMD" {
 			t.Errorf("service %s has no health check run as a command: %+v", s.Name, h)
@@ -93,9 +115,19 @@ func TestComposeTopology(t *testing.T) {
 		if want := "nats:" + strings.TrimPrefix(version, "v") + "-alpine"; s.Image != want {
 			t.Errorf("%s runs %s, want %s: the pinned official image of the nats-server the tests run (go.mod)", s.Name, s.Image, want)
 		}
-		o := natsOptions(t, s)
+		o := natsOptions(t, s, written)
 		if o == nil {
 			continue
+		}
+		var accounts []string
+		for _, a := range o.Accounts {
+			accounts = append(accounts, a.Name)
+		}
+		if slices.Sort(accounts); !slices.Equal(accounts, []string{"CLIENTS", "LEDGER", "VIEWS"}) || len(o.Nkeys) != 6 {
+			t.Errorf("%s has accounts %v and %d nkey users, want CLIENTS, LEDGER and VIEWS with one user per role (6)", s.Name, accounts, len(o.Nkeys))
+		}
+		if !dependsOnCompletion(s, configs[len(configs)-1].Name) {
+			t.Errorf("%s does not wait for the last configuration writer to complete: %+v", s.Name, s.DependsOn)
 		}
 		names[o.ServerName] = true
 		if o.ServerName != s.Name {
@@ -156,8 +188,98 @@ func TestComposeTopology(t *testing.T) {
 		}
 	}
 	for _, s := range ledgers {
-		if flags := commandFlags(s.Command); flags["projector"] != "false" {
+		flags := commandFlags(s.Command)
+		if flags["projector"] != "false" {
 			t.Errorf("%s runs a projector in process: the projectors are services of their own", s.Name)
+		}
+		if !strings.HasSuffix(flags["nats-nkey"], "/ledger.nk") || !strings.HasSuffix(flags["nats-users"], "/users.json") {
+			t.Errorf("%s logs in with %q and names senders with %q; want the ledger role's seed and users.json", s.Name, flags["nats-nkey"], flags["nats-users"])
+		}
+		checkSecrets(t, p, s, written, flags["nats-nkey"], flags["nats-users"])
+	}
+	for _, s := range projectors {
+		flags := commandFlags(s.Command)
+		if !strings.HasSuffix(flags["nats-nkey"], "/projector.nk") {
+			t.Errorf("%s logs in with %q, want the projector role's seed", s.Name, flags["nats-nkey"])
+		}
+		checkSecrets(t, p, s, written, flags["nats-nkey"])
+	}
+	// Each writer after the first waits for the one before: the first
+	// writes the seeds, the others keep them.
+	for i, s := range configs[1:] {
+		if !dependsOnCompletion(s, configs[i].Name) {
+			t.Errorf("%s does not wait for %s to complete: %+v", s.Name, configs[i].Name, s.DependsOn)
+		}
+	}
+}
+
+func dependsOnCompletion(s types.ServiceConfig, on string) bool {
+	d, ok := s.DependsOn[on]
+	return ok && d.Condition == types.ServiceConditionCompletedSuccessfully
+}
+
+// written maps each named volume to the directory in which the test wrote
+// its files.
+type written map[string]string
+
+// writeConfigs runs the configuration writers' commands, in order, with
+// the ledger binary, each volume they mount being a temporary directory.
+func writeConfigs(t *testing.T, p *types.Project, configs []types.ServiceConfig) written {
+	t.Helper()
+	w := written{}
+	bin := binary(t, "ledger")
+	for _, s := range configs {
+		args := slices.Clone([]string(s.Command))
+		for _, v := range s.Volumes {
+			if v.Type != types.VolumeTypeVolume {
+				t.Errorf("%s mounts %s, not a named volume", s.Name, v.Source)
+				continue
+			}
+			if w[v.Source] == "" {
+				w[v.Source] = t.TempDir()
+			}
+			for i, a := range args {
+				if a == v.Target || strings.HasPrefix(a, v.Target+"/") {
+					args[i] = w[v.Source] + strings.TrimPrefix(a, v.Target)
+				}
+			}
+		}
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: ledger %s: %v\n%s", s.Name, strings.Join(args, " "), err, out)
+		}
+	}
+	return w
+}
+
+// local returns where the test wrote the file that s sees at path, on a
+// named volume it mounts.
+func (w written) local(s types.ServiceConfig, path string) (string, bool) {
+	for _, v := range s.Volumes {
+		dir, ok := w[v.Source]
+		if ok && v.Type == types.VolumeTypeVolume && strings.HasPrefix(path, v.Target+"/") {
+			return dir + strings.TrimPrefix(path, v.Target), true
+		}
+	}
+	return "", false
+}
+
+// checkSecrets: the files s reads exist where the writers put them, and s
+// mounts their volume read-only.
+func checkSecrets(t *testing.T, p *types.Project, s types.ServiceConfig, w written, paths ...string) {
+	t.Helper()
+	for _, path := range paths {
+		f, ok := w.local(s, path)
+		if !ok {
+			t.Errorf("%s reads %s, which is on no volume the configuration writers fill", s.Name, path)
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("%s reads %s, which the writers did not write: %v", s.Name, path, err)
+		}
+	}
+	for _, v := range s.Volumes {
+		if _, ok := w[v.Source]; ok && !v.ReadOnly {
+			t.Errorf("%s mounts the secrets' volume %s writable", s.Name, v.Source)
 		}
 	}
 }
@@ -236,6 +358,15 @@ func TestDockerfile(t *testing.T) {
 		}
 	}
 	for _, s := range loadCompose(t).Services {
+		if configService(s) {
+			// The writer runs as the image's user: the volume it writes
+			// into starts as the image's directory, which that user owns.
+			for _, v := range s.Volumes {
+				if want := "install -d -o lex -g lex -m 0700 " + v.Target; !strings.Contains(all, want) {
+					t.Errorf("%s writes into %s, which the Dockerfile does not create for its user (%q)", s.Name, v.Target, want)
+				}
+			}
+		}
 		if s.Build != nil && stages[s.Build.Target] == nil {
 			t.Errorf("%s builds target %q, which the Dockerfile does not have", s.Name, s.Build.Target)
 		}
@@ -289,27 +420,26 @@ func commandFlags(cmd []string) map[string]string {
 	return out
 }
 
-// natsOptions parses the configuration file that a NATS service mounts, with
-// nats-server's own parser.
-func natsOptions(t *testing.T, s types.ServiceConfig) *server.Options {
+// natsOptions parses the configuration file that a NATS service reads,
+// written by the configuration writers, with nats-server's own parser.
+func natsOptions(t *testing.T, s types.ServiceConfig, w written) *server.Options {
 	t.Helper()
 	flags := commandFlags(s.Command)
 	target := flags["config"]
 	if target == "" {
 		target = flags["c"]
 	}
-	for _, v := range s.Volumes {
-		if v.Type == types.VolumeTypeBind && v.Target == target {
-			o, err := server.ProcessConfigFile(v.Source)
-			if err != nil {
-				t.Errorf("%s: %s does not parse: %v", s.Name, v.Source, err)
-				return nil
-			}
-			return o
-		}
+	f, ok := w.local(s, target)
+	if !ok {
+		t.Errorf("%s: its --config %q is on no volume that the configuration writers fill", s.Name, target)
+		return nil
 	}
-	t.Errorf("%s: its --config %q is not a file mounted from the repository", s.Name, target)
-	return nil
+	o, err := server.ProcessConfigFile(f)
+	if err != nil {
+		t.Errorf("%s: %s does not parse: %v", s.Name, target, err)
+		return nil
+	}
+	return o
 }
 
 // onNamedVolume reports whether dir is on a named volume that only this

@@ -46,6 +46,10 @@ type Options struct {
 	ClusterName   string
 	ClusterListen string
 	Routes        []string
+	// File is where Generate writes the configuration: DIR/ConfigFile
+	// when empty. The nodes of a cluster share the seeds of one DIR and
+	// each has a file of its own there (its server name, its routes).
+	File string
 }
 
 func (o Options) withDefaults() Options {
@@ -338,6 +342,9 @@ func Generate(dir string, o Options, rotate ...Role) (Result, error) {
 		renew[r] = true
 	}
 	res := Result{Config: filepath.Join(dir, ConfigFile), Users: Users{}, Created: map[Role]string{}}
+	if o.File != "" {
+		res.Config = o.File
+	}
 	seeds := map[Role][]byte{}
 	for _, role := range Roles {
 		path := SeedFile(dir, role)

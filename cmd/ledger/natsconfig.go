@@ -27,6 +27,7 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 	clusterName := fs.String("cluster-name", "", "make the server a cluster node of this cluster")
 	clusterListen := fs.String("cluster-listen", "", "host:port of the cluster listener, such as 0.0.0.0:6222")
 	routes := fs.String("routes", "", "comma-separated routes to every node, such as nats-route://nats1:6222,nats-route://nats2:6222")
+	file := fs.String("config", "", "write the configuration to this file instead of DIR/nats.conf: each node of a cluster gets its own, beside the seeds they share")
 	rotate := fs.String("rotate", "", "comma-separated roles whose seeds are replaced by new ones (key rotation); other seeds in DIR are kept")
 	if done, err := cli.Parse(fs, args); done {
 		return err
@@ -50,7 +51,7 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 	o := natsauth.Options{
 		Names: natsauth.Names{Stream: *stream}, ServerName: *name, Host: *host, Port: *port, MonitorPort: *monitor,
 		StoreDir: abs(*store), TLSCert: abs(*tlsCert), TLSKey: abs(*tlsKey),
-		ClusterName: *clusterName, ClusterListen: *clusterListen, Routes: splitList(*routes),
+		ClusterName: *clusterName, ClusterListen: *clusterListen, Routes: splitList(*routes), File: abs(*file),
 	}
 	if *port == 0 {
 		return fmt.Errorf("--port 0: give the client port the server listens on, such as %d", natsauth.DefaultPort)
@@ -59,7 +60,7 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s\n", res.Config)
+	fmt.Fprintf(stdout, "wrote %s and %s\n", res.Config, res.UsersFile)
 	for _, role := range natsauth.Roles {
 		what := "kept"
 		if _, ok := res.Created[role]; ok {
@@ -72,9 +73,11 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 		scheme = "tls"
 	}
 	fmt.Fprintf(stdout, "start:   nats-server --config %s   (after a rotation: nats-server --signal reload)\n", res.Config)
-	fmt.Fprintf(stdout, "connect: ledger serve --nats-url %s://%s:%d --nats-nkey %s\n", scheme, *host, *port, natsauth.SeedFile(dir, natsauth.RoleLedger))
-	fmt.Fprintf(stdout, "natscli: nats --nkey %s --inbox-prefix %s ...   (each role's inbox is _INBOX.<its public key>)\n",
-		natsauth.SeedFile(dir, natsauth.RoleClerk), natsauth.InboxPrefix(res.Users[natsauth.RoleClerk]))
+	fmt.Fprintf(stdout, "connect: ledger serve --nats-url %s://%s:%d --nats-nkey %s --nats-users %s\n", scheme, *host, *port, natsauth.SeedFile(dir, natsauth.RoleLedger), res.UsersFile)
+	fmt.Fprintf(stdout, "         projector serve --nats-url %s://%s:%d --nats-nkey %s\n", scheme, *host, *port, natsauth.SeedFile(dir, natsauth.RoleProjector))
+	fmt.Fprintf(stdout, "natscli: nats --nkey %s --inbox-prefix %s ...   (each role's inbox is _INBOX.<its public key>;\n"+
+		"         readers add --js-api-prefix '%s' for the stream, '%s' for the views)\n",
+		natsauth.SeedFile(dir, natsauth.RoleClerk), natsauth.InboxPrefix(res.Users[natsauth.RoleClerk]), natsjs.StreamAPIPrefix, natsjs.ViewsAPIPrefix)
 	return nil
 }
 
