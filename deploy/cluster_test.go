@@ -20,6 +20,7 @@ import (
 
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/natsauth"
 	"github.com/lexledger/lexledger/projector"
 )
 
@@ -39,32 +40,21 @@ type natsNode struct {
 
 func (n *natsNode) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.client) }
 
-// writeConf writes the node's configuration: the cluster of
-// docker-compose.yml (JetStream with sync always, routes to every node), on
-// loopback ports and without its access control.
-func (n *natsNode) writeConf(t *testing.T, all []*natsNode) {
+// writeConf writes the node's configuration as docker-compose.yml's
+// nats-config services do, on loopback ports: `ledger nats-config` with the
+// node's name, JetStream with sync always, routes to every node, and the
+// three accounts and nkey users, whose seeds in auth all nodes share.
+func (n *natsNode) writeConf(t *testing.T, all []*natsNode, auth string) {
 	t.Helper()
 	var routes []string
 	for _, o := range all {
-		routes = append(routes, fmt.Sprintf("    nats-route://127.0.0.1:%d", o.route))
+		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", o.route))
 	}
-	conf := fmt.Sprintf(`server_name: %s
-listen: 127.0.0.1:%d
-http: 127.0.0.1:%d
-jetstream {
-  store_dir: %q
-  sync_interval: always
-}
-cluster {
-  name: lexledger
-  listen: 127.0.0.1:%d
-  routes: [
-%s
-  ]
-}
-`, n.name, n.client, n.monitor, filepath.Join(n.dir, "jetstream"), n.route, strings.Join(routes, "\n"))
-	n.conf = filepath.Join(n.dir, n.name+".conf")
-	if err := os.WriteFile(n.conf, []byte(conf), 0o644); err != nil {
+	n.conf = filepath.Join(auth, n.name+".conf")
+	_, err := natsauth.Generate(auth, natsauth.Options{ServerName: n.name, Host: "127.0.0.1", Port: n.client, MonitorPort: n.monitor,
+		StoreDir: filepath.Join(n.dir, "jetstream"), ClusterName: "lexledger", ClusterListen: fmt.Sprintf("127.0.0.1:%d", n.route),
+		Routes: routes, File: n.conf})
+	if err != nil {
 		t.Fatal(err)
 	}
 }
@@ -261,11 +251,15 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 			monitor: freeTCPPort(t), dir: t.TempDir()}
 	}
 	var urls []string
+	auth := t.TempDir()
 	for _, n := range nodes {
-		n.writeConf(t, nodes)
+		n.writeConf(t, nodes, auth)
+	}
+	for _, n := range nodes {
 		n.start(t, natsBin)
 		urls = append(urls, n.url())
 	}
+	seed := func(r natsauth.Role) string { return natsauth.SeedFile(auth, r) }
 	t.Cleanup(func() {
 		for _, n := range nodes {
 			n.kill()
@@ -282,8 +276,10 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 		return err == nil && j.Meta != nil && j.Meta.Leader != ""
 	})
 	natsURL := strings.Join(urls, ",")
-	led := startService(t, ledgerBin, "/healthz", "serve", "--nats-url", natsURL, "--replicas", "3", "--projector=false")
-	proj := startService(t, projectorBin, "/v1/projection", "serve", "--nats-url", natsURL, "--replicas", "3")
+	led := startService(t, ledgerBin, "/healthz", "serve", "--nats-url", natsURL, "--replicas", "3", "--projector=false",
+		"--nats-nkey", seed(natsauth.RoleLedger), "--nats-users", filepath.Join(auth, natsauth.UsersFile))
+	proj := startService(t, projectorBin, "/v1/projection", "serve", "--nats-url", natsURL, "--replicas", "3",
+		"--nats-nkey", seed(natsauth.RoleProjector))
 
 	run := time.Duration(seconds) * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
@@ -461,7 +457,7 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 		pos, ok = testkit.Position(proj.base, true)
 		return ok && pos.LastSeq >= last && pos.Behind == 0
 	})
-	out, err := exec.Command(projectorBin, "rebuild", "--nats-url", natsURL, "--save=false", "--quiet").CombinedOutput()
+	out, err := exec.Command(projectorBin, "rebuild", "--nats-url", natsURL, "--nats-nkey", seed(natsauth.RoleProjector), "--save=false", "--quiet").CombinedOutput()
 	if err != nil {
 		t.Fatalf("projector rebuild: %v\n%s", err, out)
 	}
