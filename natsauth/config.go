@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,6 +48,10 @@ type Options struct {
 	ClusterName   string
 	ClusterListen string
 	Routes        []string
+	// Clerks names clerks who each get a user of their own (the clerk
+	// role's rights, seed clerk.NAME.nk), so that a command over NATS is
+	// recorded by its clerk's name (users.json) rather than as clerk@nats.
+	Clerks []string
 	// File is where Generate writes the configuration: DIR/ConfigFile
 	// when empty. The nodes of a cluster share the seeds of one DIR and
 	// each has a file of its own there (its server name, its routes).
@@ -110,8 +116,33 @@ func (o Options) check() error {
 			p = append(p, fmt.Sprintf("%q holds a quote, backslash or line break, which the configuration cannot hold: choose another", v))
 		}
 	}
+	seen := map[string]bool{}
+	for _, c := range o.Clerks {
+		if err := checkClerkName(c); err != nil {
+			p = append(p, err.Error())
+		} else if seen[c] {
+			p = append(p, fmt.Sprintf("clerk %q is named twice", c))
+		}
+		seen[c] = true
+	}
 	if len(p) > 0 {
 		return errors.New(strings.Join(p, "; "))
+	}
+	return nil
+}
+
+// checkClerkName says what is wrong with a clerk's name, if anything: it
+// names a file (clerk.NAME.nk) and is recorded (NAME@nats).
+func checkClerkName(name string) error {
+	ok := name != "" && len(name) <= 64 && name[0] >= 'a' && name[0] <= 'z'
+	for _, r := range name {
+		ok = ok && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+	}
+	if !ok {
+		return fmt.Errorf("clerk name %q: use lower-case letters, digits, '-' and '_', starting with a letter (at most 64)", name)
+	}
+	if _, err := ParseRole(name); err == nil {
+		return fmt.Errorf("clerk name %q is a role's name, which users.json already gives the role's own user: choose another", name)
 	}
 	return nil
 }
@@ -120,8 +151,9 @@ func (o Options) check() error {
 type Users map[Role]string
 
 // Render returns the configuration for o with the given users; each role
-// with a user gets its permissions. It holds no secret.
-func Render(o Options, users Users) (string, error) {
+// with a user gets its permissions, and each named clerk (clerks: name to
+// public key) the clerk's. It holds no secret.
+func Render(o Options, users Users, clerks map[string]string) (string, error) {
 	o = o.withDefaults()
 	if err := o.check(); err != nil {
 		return "", err
@@ -167,19 +199,34 @@ func Render(o Options, users Users) (string, error) {
 			w("    jetstream: enabled\n")
 		}
 		w("    users: [\n")
+		type user struct {
+			role       Role
+			label, pub string
+		}
+		var all []user
 		for _, role := range Roles {
-			pub, ok := users[role]
-			if !ok || AccountOf(role) != acc {
+			if pub, ok := users[role]; ok {
+				all = append(all, user{role, string(role), pub})
+			}
+			if role == RoleClerk {
+				for _, name := range slices.Sorted(maps.Keys(clerks)) {
+					all = append(all, user{role, "clerk " + name, clerks[name]})
+				}
+			}
+		}
+		for _, u := range all {
+			role, pub := u.role, u.pub
+			if AccountOf(role) != acc {
 				continue
 			}
 			if !nkeys.IsValidPublicUserKey(pub) {
-				return "", fmt.Errorf("the %s user's key %q is not an nkey user public key (U...)", role, pub)
+				return "", fmt.Errorf("the %s user's key %q is not an nkey user public key (U...)", u.label, pub)
 			}
 			perms, err := PermissionsOf(role, o.Names, pub)
 			if err != nil {
 				return "", err
 			}
-			w("      # %s\n", role)
+			w("      # %s\n", u.label)
 			w("      {\n        nkey: %s\n        permissions: {\n", pub)
 			w("          publish: %s\n", list(perms.PubAllow, perms.PubDeny))
 			w("          subscribe: %s\n", list(perms.SubAllow, perms.SubDeny))
@@ -314,79 +361,106 @@ func list(allow, deny []string) string {
 // SeedFile returns the path of role's seed in dir.
 func SeedFile(dir string, role Role) string { return filepath.Join(dir, string(role)+".nk") }
 
+// ClerkSeedFile returns the path of the named clerk's seed in dir.
+func ClerkSeedFile(dir, name string) string { return filepath.Join(dir, "clerk."+name+".nk") }
+
 // Result is what Generate wrote.
 type Result struct {
-	Config    string          // the configuration's path
-	UsersFile string          // the path of UsersFile
-	Users     Users           // each role's public key
-	Created   map[Role]string // the seed files written by this call
+	Config    string            // the configuration's path
+	UsersFile string            // the path of UsersFile
+	Users     Users             // each role's public key
+	Clerks    map[string]string // each named clerk's public key
+	// Created lists the seed files written by this call, by who they are
+	// for: a role ("clerk") or a named clerk ("clerk.alice").
+	Created map[string]string
 }
 
-// Generate writes the configuration for o into dir (ConfigFile) and a seed
-// file per role (ROLE.nk, mode 0600). An existing seed is kept, so that
-// running Generate again only rewrites the configuration; the roles in
-// rotate get a new seed, which replaces the old one.
-func Generate(dir string, o Options, rotate ...Role) (Result, error) {
+// Generate writes the configuration for o into dir (ConfigFile, or
+// o.File) and a seed file per role (ROLE.nk, mode 0600) and per named
+// clerk (clerk.NAME.nk). An existing seed is kept, so that running
+// Generate again only rewrites the configuration; those in rotate (roles,
+// or named clerks as clerk.NAME) get a new seed, which replaces the old
+// one. A named clerk left out of o.Clerks is left out of the
+// configuration: its key no longer logs in.
+func Generate(dir string, o Options, rotate ...string) (Result, error) {
 	// Bad options are reported before anything is read or written.
 	if err := o.withDefaults().check(); err != nil {
 		return Result{}, err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return Result{}, fmt.Errorf("output directory %s: %w", dir, err)
+	type seedOf struct {
+		who  string // the role, or clerk.NAME
+		role Role
+		name string // the clerk's name, if named
+		path string
 	}
-	renew := map[Role]bool{}
+	var all []seedOf
+	for _, role := range Roles {
+		all = append(all, seedOf{string(role), role, "", SeedFile(dir, role)})
+	}
+	for _, c := range o.Clerks {
+		all = append(all, seedOf{"clerk." + c, RoleClerk, c, ClerkSeedFile(dir, c)})
+	}
+	renew := map[string]bool{}
 	for _, r := range rotate {
-		if _, err := ParseRole(string(r)); err != nil {
-			return Result{}, err
+		if !slices.ContainsFunc(all, func(s seedOf) bool { return s.who == r }) {
+			if _, err := ParseRole(r); err != nil && !strings.HasPrefix(r, "clerk.") {
+				return Result{}, err
+			}
+			return Result{}, fmt.Errorf("--rotate %s: no such clerk (name it with --clerks too)", r)
 		}
 		renew[r] = true
 	}
-	res := Result{Config: filepath.Join(dir, ConfigFile), Users: Users{}, Created: map[Role]string{}}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Result{}, fmt.Errorf("output directory %s: %w", dir, err)
+	}
+	res := Result{Config: filepath.Join(dir, ConfigFile), Users: Users{}, Clerks: map[string]string{}, Created: map[string]string{}}
 	if o.File != "" {
 		res.Config = o.File
 	}
-	seeds := map[Role][]byte{}
-	for _, role := range Roles {
-		path := SeedFile(dir, role)
-		data, err := os.ReadFile(path)
+	seeds := map[string][]byte{}
+	for _, u := range all {
+		data, err := os.ReadFile(u.path)
+		var pub string
 		switch {
-		case err == nil && !renew[role]:
+		case err == nil && !renew[u.who]:
 			kp, err := nkeys.ParseDecoratedNKey(data)
 			if err != nil {
-				return Result{}, fmt.Errorf("%s does not hold an nkey seed (%v): remove it, or rotate the role (--rotate %s)", path, err, role)
+				return Result{}, fmt.Errorf("%s does not hold an nkey seed (%v): remove it, or rotate it (--rotate %s)", u.path, err, u.who)
 			}
-			pub, err := kp.PublicKey()
+			pub, err = kp.PublicKey()
 			if err != nil || !nkeys.IsValidPublicUserKey(pub) {
-				return Result{}, fmt.Errorf("%s holds no user seed (SU...): remove it, or rotate the role (--rotate %s)", path, role)
+				return Result{}, fmt.Errorf("%s holds no user seed (SU...): remove it, or rotate it (--rotate %s)", u.path, u.who)
 			}
-			res.Users[role] = pub
 		case err == nil || errors.Is(err, fs.ErrNotExist):
 			kp, err := nkeys.CreateUser()
 			if err != nil {
 				return Result{}, err
 			}
-			seed, _ := kp.Seed()
-			pub, _ := kp.PublicKey()
-			seeds[role], res.Users[role] = seed, pub
+			seeds[u.who], _ = kp.Seed()
+			pub, _ = kp.PublicKey()
 		default:
-			return Result{}, fmt.Errorf("read %s: %w", path, err)
+			return Result{}, fmt.Errorf("read %s: %w", u.path, err)
+		}
+		if u.name == "" {
+			res.Users[u.role] = pub
+		} else {
+			res.Clerks[u.name] = pub
 		}
 	}
-	conf, err := Render(o, res.Users)
+	conf, err := Render(o, res.Users, res.Clerks)
 	if err != nil {
 		return Result{}, err
 	}
 	// Seeds first: a configuration never names a key whose seed is lost.
-	for _, role := range Roles {
-		seed, ok := seeds[role]
+	for _, u := range all {
+		seed, ok := seeds[u.who]
 		if !ok {
 			continue
 		}
-		path := SeedFile(dir, role)
-		if err := writeFile(path, append(seed, '\n'), 0o600); err != nil {
+		if err := writeFile(u.path, append(seed, '\n'), 0o600); err != nil {
 			return Result{}, err
 		}
-		res.Created[role] = path
+		res.Created[u.who] = u.path
 	}
 	if err := writeFile(res.Config, []byte(conf), 0o644); err != nil {
 		return Result{}, err
@@ -394,6 +468,9 @@ func Generate(dir string, o Options, rotate ...Role) (Result, error) {
 	names := map[string]string{}
 	for role, pub := range res.Users {
 		names[pub] = string(role)
+	}
+	for name, pub := range res.Clerks {
+		names[pub] = name
 	}
 	data, _ := json.MarshalIndent(names, "", "  ")
 	res.UsersFile = filepath.Join(dir, UsersFile)

@@ -13,7 +13,7 @@ import (
 )
 
 // mustGenerate writes a configuration into a new directory.
-func mustGenerate(tb testing.TB, o natsauth.Options, rotate ...natsauth.Role) (string, natsauth.Result) {
+func mustGenerate(tb testing.TB, o natsauth.Options, rotate ...string) (string, natsauth.Result) {
 	tb.Helper()
 	dir := tb.TempDir()
 	if o.StoreDir == "" {
@@ -142,7 +142,7 @@ func TestGenerateKeepsAndRotatesSeeds(t *testing.T) {
 	if len(again.Created) != 0 {
 		t.Errorf("a second run wrote seeds %v, want none", again.Created)
 	}
-	rotated, err := natsauth.Generate(dir, o, natsauth.RoleClerk)
+	rotated, err := natsauth.Generate(dir, o, "clerk")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,9 +173,13 @@ func TestBadOptions(t *testing.T) {
 		{"bad route", natsauth.Options{StoreDir: "/s", ClusterName: "c", ClusterListen: "0.0.0.0:6222", Routes: []string{"a:6222"}}, "nats-route://"},
 		{"quote in path", natsauth.Options{StoreDir: `/s"x`}, "quote"},
 		{"stream named as a view", natsauth.Options{StoreDir: "/s", Names: natsauth.Names{Stream: "LEX_NOTICES"}}, "projector's streams"},
+		{"clerk with a capital", natsauth.Options{StoreDir: "/s", Clerks: []string{"Alice"}}, "lower-case letters"},
+		{"clerk with a dot", natsauth.Options{StoreDir: "/s", Clerks: []string{"a.b"}}, "lower-case letters"},
+		{"clerk named as a role", natsauth.Options{StoreDir: "/s", Clerks: []string{"ledger"}}, "a role's name"},
+		{"clerk twice", natsauth.Options{StoreDir: "/s", Clerks: []string{"alice", "alice"}}, "named twice"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := natsauth.Render(c.o, natsauth.Users{})
+			_, err := natsauth.Render(c.o, natsauth.Users{}, nil)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("got error %v, want one that says %q", err, c.want)
 			}
@@ -188,5 +192,64 @@ func TestBadOptions(t *testing.T) {
 	os.WriteFile(natsauth.SeedFile(dir, natsauth.RoleClerk), []byte("not a seed\n"), 0o600)
 	if _, err := natsauth.Generate(dir, natsauth.Options{StoreDir: dir}); err == nil || !strings.Contains(err.Error(), "--rotate clerk") {
 		t.Errorf("Generate over a broken seed file: %v, want an error that says to rotate the clerk", err)
+	}
+}
+
+// TestNamedClerks: each named clerk gets a user of the clerk's rights in
+// the clients' account, a seed of its own, and its name in users.json; a
+// rotation of one replaces its key only; one left out no longer logs in.
+func TestNamedClerks(t *testing.T) {
+	dir, first := mustGenerate(t, natsauth.Options{Clerks: []string{"alice", "bob"}})
+	opts, err := server.ProcessConfigFile(first.Config)
+	if err != nil {
+		t.Fatalf("nats-server cannot parse the configuration: %v", err)
+	}
+	if len(opts.Nkeys) != len(natsauth.Roles)+2 {
+		t.Fatalf("%d nkey users, want one per role and two clerks (%d)", len(opts.Nkeys), len(natsauth.Roles)+2)
+	}
+	byKey := map[string]*server.NkeyUser{}
+	for _, u := range opts.Nkeys {
+		byKey[u.Nkey] = u
+	}
+	names, err := natsauth.LoadUsers(first.UsersFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"alice", "bob"} {
+		pub := first.Clerks[name]
+		u := byKey[pub]
+		if u == nil {
+			t.Errorf("clerk %s: no user with its key %q", name, pub)
+			continue
+		}
+		want, _ := natsauth.PermissionsOf(natsauth.RoleClerk, natsauth.Names{}, pub)
+		if u.Account == nil || u.Account.Name != natsauth.AccountClients || !slices.Equal(u.Permissions.Publish.Allow, want.PubAllow) {
+			t.Errorf("clerk %s: account %v, publish %v; want %s and the clerk's %v", name, u.Account, u.Permissions.Publish.Allow, natsauth.AccountClients, want.PubAllow)
+		}
+		if fi, err := os.Stat(natsauth.ClerkSeedFile(dir, name)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("clerk %s's seed file: %v, want mode 0600", name, err)
+		}
+		if names[pub] != name {
+			t.Errorf("users.json names %s's key %q, want %q", name, names[pub], name)
+		}
+	}
+	o := natsauth.Options{StoreDir: filepath.Join(dir, "jetstream"), Clerks: []string{"alice", "bob"}}
+	rotated, err := natsauth.Generate(dir, o, "clerk.alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rotated.Clerks["alice"] == first.Clerks["alice"] || rotated.Clerks["bob"] != first.Clerks["bob"] || rotated.Users[natsauth.RoleClerk] != first.Users[natsauth.RoleClerk] {
+		t.Error("rotating clerk.alice did not replace alice's key alone")
+	}
+	if _, err := natsauth.Generate(dir, o, "clerk.carol"); err == nil || !strings.Contains(err.Error(), "no such clerk") {
+		t.Errorf("rotating an unknown clerk: %v, want an error that says there is no such clerk", err)
+	}
+	o.Clerks = []string{"alice"}
+	without, err := natsauth.Generate(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conf, _ := os.ReadFile(without.Config); strings.Contains(string(conf), first.Clerks["bob"]) {
+		t.Error("bob's key is still in the configuration after he was left out")
 	}
 }

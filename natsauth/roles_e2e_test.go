@@ -229,7 +229,7 @@ func TestRolesOnARealServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds nats-server and natscli and runs them (skipped with -short)")
 	}
-	s := startAuthServer(t, natsauth.Options{})
+	s := startAuthServer(t, natsauth.Options{Clerks: []string{"alice"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	admin, err := jetstream.New(s.connect(natsauth.RoleAdmin, ""))
@@ -652,6 +652,27 @@ func TestRolesOnARealServer(t *testing.T) {
 			t.Errorf("%d messages after four JetStream answers sent to %s, want the same %d", n, subject, before)
 		}
 		onlyEvents(t, admin)
+	})
+
+	t.Run("NamedClerkRecordsByName", func(t *testing.T) {
+		// A named clerk, with a seed of her own, is recorded by her name.
+		opts, err := natsauth.ClientOptions(natsauth.ClerkSeedFile(s.dir, "alice"), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice, err := nats.Connect(s.url, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer alice.Close()
+		const other = "/akn/kz/act/2009-01-01/1"
+		m, err := alice.Request(natsjs.SubjectRecord, []byte(command(other, "drafted", "2008-10", `{"title":"Alice's law","kind":"law"}`)), 10*time.Second)
+		if err != nil || !strings.Contains(string(m.Data), `"version":1`) {
+			t.Fatalf("alice's record command: %v, want a receipt", err)
+		}
+		if recs, err := led.History(ctx, other); err != nil || len(recs) != 1 || recs[0].Event.RecordedBy != "alice@nats" {
+			t.Errorf("alice's event: %v; want one event recorded by alice@nats, got %+v", err, recs)
+		}
 	})
 
 	t.Run("OnlyAdminChangesTheStream", func(t *testing.T) {

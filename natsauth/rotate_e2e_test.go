@@ -54,7 +54,7 @@ func TestRotationWithReload(t *testing.T) {
 	}
 	defer auditor.Close()
 
-	rotated, err := natsauth.Generate(dir, o, natsauth.RoleClerk)
+	rotated, err := natsauth.Generate(dir, o, "clerk")
 	if err != nil {
 		t.Fatal(err)
 	}

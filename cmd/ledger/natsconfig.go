@@ -28,7 +28,8 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 	clusterListen := fs.String("cluster-listen", "", "host:port of the cluster listener, such as 0.0.0.0:6222")
 	routes := fs.String("routes", "", "comma-separated routes to every node, such as nats-route://nats1:6222,nats-route://nats2:6222")
 	file := fs.String("config", "", "write the configuration to this file instead of DIR/nats.conf: each node of a cluster gets its own, beside the seeds they share")
-	rotate := fs.String("rotate", "", "comma-separated roles whose seeds are replaced by new ones (key rotation); other seeds in DIR are kept")
+	clerks := fs.String("clerks", "", "comma-separated names of clerks who each get a user and seed of their own (clerk.NAME.nk), so that their commands over NATS are recorded as NAME@nats; give the same list on every run")
+	rotate := fs.String("rotate", "", "comma-separated roles, or named clerks as clerk.NAME, whose seeds are replaced by new ones (key rotation); other seeds in DIR are kept")
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
@@ -37,13 +38,11 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("nats-config takes one directory, where it writes nats.conf and a seed file per role; got %d arguments", fs.NArg())
 	}
 	dir := fs.Arg(0)
-	var rot []natsauth.Role
-	for _, s := range splitList(*rotate) {
-		r, err := natsauth.ParseRole(s)
-		if err != nil {
-			return fmt.Errorf("--rotate: %w", err)
+	rot := splitList(*rotate)
+	for _, r := range rot {
+		if _, err := natsauth.ParseRole(r); err != nil && !strings.HasPrefix(r, "clerk.") {
+			return fmt.Errorf("--rotate: %w (or clerk.NAME for a named clerk)", err)
 		}
-		rot = append(rot, r)
 	}
 	if *store == "" {
 		*store = filepath.Join(dir, "jetstream")
@@ -52,6 +51,7 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 		Names: natsauth.Names{Stream: *stream}, ServerName: *name, Host: *host, Port: *port, MonitorPort: *monitor,
 		StoreDir: abs(*store), TLSCert: abs(*tlsCert), TLSKey: abs(*tlsKey),
 		ClusterName: *clusterName, ClusterListen: *clusterListen, Routes: splitList(*routes), File: abs(*file),
+		Clerks: splitList(*clerks),
 	}
 	if *port == 0 {
 		return fmt.Errorf("--port 0: give the client port the server listens on, such as %d", natsauth.DefaultPort)
@@ -63,10 +63,17 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "wrote %s and %s\n", res.Config, res.UsersFile)
 	for _, role := range natsauth.Roles {
 		what := "kept"
-		if _, ok := res.Created[role]; ok {
+		if _, ok := res.Created[string(role)]; ok {
 			what = "new"
 		}
 		fmt.Fprintf(stdout, "  %-10s %s  %s (%s)\n", role, res.Users[role], natsauth.SeedFile(dir, role), what)
+	}
+	for _, name := range o.Clerks {
+		what := "kept"
+		if _, ok := res.Created["clerk."+name]; ok {
+			what = "new"
+		}
+		fmt.Fprintf(stdout, "  clerk %-4s %s  %s (%s)\n", name, res.Clerks[name], natsauth.ClerkSeedFile(dir, name), what)
 	}
 	scheme := "nats"
 	if o.TLSCert != "" {

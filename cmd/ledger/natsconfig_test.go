@@ -36,12 +36,15 @@ func TestServeOnNATSConfig(t *testing.T) {
 	testkit.WriteTLS(t, dir)
 	conf := filepath.Join(dir, "nats")
 	port := freeTCPPort(t)
-	out := mustLedgerCmd(t, "nats-config", "--port", strconv.Itoa(port), "--store", filepath.Join(dir, "jetstream"),
+	out := mustLedgerCmd(t, "nats-config", "--port", strconv.Itoa(port), "--store", filepath.Join(dir, "jetstream"), "--clerks", "alice",
 		"--tls-cert", filepath.Join(dir, "server.pem"), "--tls-key", filepath.Join(dir, "server-key.pem"), conf)
 	for _, role := range natsauth.Roles {
 		if !strings.Contains(out, natsauth.SeedFile(conf, role)+" (new)") {
 			t.Errorf("nats-config does not report %s's new seed file:\n%s", role, out)
 		}
+	}
+	if !strings.Contains(out, natsauth.ClerkSeedFile(conf, "alice")+" (new)") {
+		t.Errorf("nats-config does not report the named clerk's new seed file:\n%s", out)
 	}
 	bin := testkit.Tool(t, "nats-server", "github.com/nats-io/nats-server/v2")
 	srv := testkit.StartNATSServer(t, bin, filepath.Join(conf, natsauth.ConfigFile), fmt.Sprintf("127.0.0.1:%d", port))
@@ -67,9 +70,9 @@ func TestServeOnNATSConfig(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	// A clerk's command over NATS, from the clients' account: the server
-	// says who sent it, and users.json names the key.
-	copts, err := natsauth.ClientOptions(natsauth.SeedFile(conf, natsauth.RoleClerk), filepath.Join(dir, "ca.pem"))
+	// A named clerk's command over NATS, from the clients' account: the
+	// server says who sent it, and users.json names the key.
+	copts, err := natsauth.ClientOptions(natsauth.ClerkSeedFile(conf, "alice"), filepath.Join(dir, "ca.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,8 +86,8 @@ func TestServeOnNATSConfig(t *testing.T) {
 		t.Fatalf("the clerk's command over NATS: %v", err)
 	}
 	out = mustLedgerCmd(t, "history", "--server", s.base, "--json", refugees)
-	if !strings.Contains(out, `"recorded_by":"clerk@nats"`) && !strings.Contains(out, `"recorded_by": "clerk@nats"`) {
-		t.Errorf("the clerk's command over NATS is not recorded by clerk@nats:\n%s", out)
+	if !strings.Contains(out, `"recorded_by":"alice@nats"`) && !strings.Contains(out, `"recorded_by": "alice@nats"`) {
+		t.Errorf("alice's command over NATS is not recorded by alice@nats:\n%s", out)
 	}
 	if err := s.stop(t); err != nil {
 		t.Errorf("serve stopped with %v\n%s", err, s.stderr)
@@ -108,7 +111,7 @@ func TestServeOnNATSConfig(t *testing.T) {
 	}
 
 	// A second run keeps every seed; a rotation replaces the clerk's only.
-	out = mustLedgerCmd(t, "nats-config", "--port", strconv.Itoa(port), "--rotate", "clerk", conf)
+	out = mustLedgerCmd(t, "nats-config", "--port", strconv.Itoa(port), "--clerks", "alice", "--rotate", "clerk", conf)
 	for _, role := range natsauth.Roles {
 		want := " (kept)"
 		if role == natsauth.RoleClerk {
