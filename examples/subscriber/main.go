@@ -1,16 +1,22 @@
-// Command subscriber is a downstream service in thirty lines: it follows
+// Command subscriber is a downstream service in a page: it follows
 // Lex Ledger's feed — each act's new state, and the notices of the day an
 // act enters into force, is suspended or leaves force — and prints them.
 //
 //	go run ./examples/subscriber --nats-url nats://127.0.0.1:4222 --acts 'kz.>'
 //
-// It uses only the documented contract (docs/PROJECTIONS.md): the subjects
-// lex.changes.{act tokens} and the stream LEX_NOTICES.
+// On a server configured by `ledger nats-config`, it logs in with the
+// subscriber's seed (--nats-nkey subscriber.nk) and reads LEX_NOTICES
+// through its account's import, under the API prefix $JS.VIEWS.API.
+//
+// It uses only the documented contract (docs/PROJECTIONS.md,
+// docs/OPERATIONS.md): the subjects lex.changes.{act tokens} and the
+// stream LEX_NOTICES.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -19,16 +25,31 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
 )
 
 func main() {
 	url := flag.String("nats-url", "nats://127.0.0.1:4222", "the ledger's NATS server")
 	acts := flag.String("acts", ">", "which acts, as subject tokens: 'kz.>' for Kazakhstan, 'kz.act.code.>' for its codes")
+	nkey := flag.String("nats-nkey", "", "log in with the nkey seed in this file (subscriber.nk of 'ledger nats-config')")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	nc, err := nats.Connect(*url)
+	var opts []nats.Option
+	if *nkey != "" {
+		opt, err := nats.NkeyOptionFromSeed(*nkey)
+		if err != nil {
+			log.Fatalf("nkey: %v", err)
+		}
+		// Its permissions allow replies on its own inbox only.
+		pub, err := nkeyPublic(*nkey)
+		if err != nil {
+			log.Fatalf("nkey: %v", err)
+		}
+		opts = append(opts, opt, nats.CustomInboxPrefix("_INBOX."+pub))
+	}
+	nc, err := nats.Connect(*url, opts...)
 	if err != nil {
 		log.Fatalf("connect: %v", err)
 	}
@@ -54,7 +75,12 @@ func main() {
 	}
 
 	// The day notices, from the start of the notices stream: each once.
-	js, _ := jetstream.New(nc)
+	// Through the clients' import of the projector's views when there is
+	// one, or else in the account's own JetStream.
+	js, _ := jetstream.NewWithAPIPrefix(nc, "$JS.VIEWS.API")
+	if _, err := js.Stream(ctx, "LEX_NOTICES"); errors.Is(err, nats.ErrNoResponders) {
+		js, _ = jetstream.New(nc)
+	}
 	cons, err := js.OrderedConsumer(ctx, "LEX_NOTICES", jetstream.OrderedConsumerConfig{FilterSubjects: []string{"lex.notices.*." + *acts}})
 	if err != nil {
 		log.Fatalf("notices (is a projector running? it creates LEX_NOTICES): %v", err)
@@ -68,4 +94,17 @@ func main() {
 	defer cc.Stop()
 	fmt.Println("following lex.changes." + *acts + " and LEX_NOTICES; Ctrl-C to stop")
 	<-ctx.Done()
+}
+
+// nkeyPublic returns the public key of the seed in file.
+func nkeyPublic(file string) (string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	kp, err := nkeys.ParseDecoratedNKey(data)
+	if err != nil {
+		return "", err
+	}
+	return kp.PublicKey()
 }
