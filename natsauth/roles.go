@@ -167,13 +167,18 @@ func readStream(prefix, s string) []string {
 // ownStream is what keeping stream s as one's own takes, beyond reading
 // it: creating it when it does not exist, updating it (its replicas, say:
 // in an account without the ledger's stream, no configuration of it can
-// write events), deleting its consumers, purging it and deleting messages
-// (the object store replaces a snapshot's chunks so). Deleting it is left
-// out.
+// write events), backing it up and restoring it (`ledger backup --stream`,
+// the snapshot API and its chunk subjects), deleting its consumers,
+// purging it and deleting messages (the object store replaces a
+// snapshot's chunks so). Deleting it is left out.
 func ownStream(s string) []string {
 	return append(readStream(natsjs.DefaultAPIPrefix, s),
 		api+"STREAM.CREATE."+s,
 		api+"STREAM.UPDATE."+s,
+		api+"STREAM.SNAPSHOT."+s,
+		api+"STREAM.RESTORE."+s,
+		"$JS.SNAPSHOT.ACK."+s+".*",
+		"$JS.SNAPSHOT.RESTORE."+s+".*",
 		api+"STREAM.PURGE."+s,
 		api+"STREAM.MSG.DELETE."+s,
 		api+"CONSUMER.DELETE."+s+".*",

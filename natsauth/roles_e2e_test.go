@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/audit"
+	"github.com/lexledger/lexledger/backup"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/internal/testkit"
 	"github.com/lexledger/lexledger/ledger"
@@ -471,6 +472,26 @@ func TestRolesOnARealServer(t *testing.T) {
 		s.denied(natsauth.RoleProjector, update, "req", update, `{"name":"LEX","subjects":["lex.events.>"],"description":"forged"}`)
 		if n := eventsIn(t, admin); n != last {
 			t.Errorf("%d events after the projector's attempts, want the same %d", n, last)
+		}
+	})
+
+	t.Run("ProjectorBacksUpAndRestoresItsCheckpoints", func(t *testing.T) {
+		// The checkpoints are in the projector's account, where admin is
+		// not: the projector backs them up, and restores them into a new
+		// server's projector account.
+		dir := filepath.Join(t.TempDir(), "checkpoints")
+		o := backup.Options{Stream: natsjs.CheckpointsStream}
+		m, err := backup.Backup(ctx, s.connect(natsauth.RoleProjector, ""), dir, o)
+		if err != nil || m.Messages == 0 {
+			t.Fatalf("the projector's backup of %s: %+v, %v; want its checkpoints", natsjs.CheckpointsStream, m, err)
+		}
+		s2 := startAuthServer(t, natsauth.Options{})
+		r, err := backup.Restore(ctx, s2.connect(natsauth.RoleProjector, ""), dir, o)
+		if err != nil || r.Messages != m.Messages {
+			t.Errorf("the projector's restore of %s into a new server: %+v, %v; want %d messages", natsjs.CheckpointsStream, r, err, m.Messages)
+		}
+		if errs := s2.errorsOf(natsauth.RoleProjector); len(errs) > 0 {
+			t.Errorf("the projector's restore met refusals: %v", errs)
 		}
 	})
 

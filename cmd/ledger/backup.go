@@ -27,6 +27,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := fs.String("out", "", "the directory to write the backup into: new, or empty (required)")
 	data := fs.String("data", "", "back up the embedded store in this directory (the --data of a 'ledger serve' that is stopped) instead of a server at --nats-url")
 	stream := fs.String("stream", natsjs.DefaultStream, "the stream to back up")
+	auth := cli.AddNATSAuth(fs)
 	quiet := fs.Bool("quiet", false, "no progress bar (there is none when standard error is not a terminal)")
 	if done, err := cli.Parse(fs, args); done {
 		return err
@@ -37,7 +38,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *out == "" {
 		return fmt.Errorf("give the directory to write the backup into: ledger backup --out DIR")
 	}
-	nc, closeNC, err := connect(fs, *natsURL, *data, "lexledger-backup", true)
+	nc, closeNC, err := connect(fs, auth, *natsURL, *data, "lexledger-backup", true)
 	if err != nil {
 		return err
 	}
@@ -61,6 +62,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	stream := fs.String("stream", natsjs.DefaultStream, "the stream to restore (its name in the backup)")
 	replicas := fs.Int("replicas", 0, "replicas of the restored stream (3 on a cluster); 0 keeps the backup's")
 	data := fs.String("data", "", "restore into the embedded store in this directory (the --data that 'ledger serve' will use; it must not be running) instead of a server at --nats-url")
+	auth := cli.AddNATSAuth(fs)
 	quiet := fs.Bool("quiet", false, "no progress bar (there is none when standard error is not a terminal)")
 	if done, err := cli.Parse(fs, args); done {
 		return err
@@ -69,7 +71,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("give the backup's directory: ledger restore --nats-url URL DIR")
 	}
 	dir := fs.Arg(0)
-	nc, closeNC, err := connect(fs, *natsURL, *data, "lexledger-restore", false)
+	nc, closeNC, err := connect(fs, auth, *natsURL, *data, "lexledger-restore", false)
 	if err != nil {
 		return err
 	}
@@ -84,13 +86,17 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// connect connects to the server at url or, with data, to an embedded
-// server on that store, started for the command alone and listening on no
-// port; existing says that the store must exist already. The returned
-// func closes the connection and stops that server.
-func connect(fs *flag.FlagSet, url, data, name string, existing bool) (*nats.Conn, func(), error) {
+// connect connects to the server at url, logged in as auth says, or, with
+// data, to an embedded server on that store, started for the command alone
+// and listening on no port; existing says that the store must exist
+// already. The returned func closes the connection and stops that server.
+func connect(fs *flag.FlagSet, auth cli.NATSAuth, url, data, name string, existing bool) (*nats.Conn, func(), error) {
 	if data == "" {
-		nc, err := nats.Connect(url, nats.Name(name))
+		opts, err := auth.Options(nats.Name(name))
+		if err != nil {
+			return nil, nil, err
+		}
+		nc, err := nats.Connect(url, opts...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("connect to NATS at %s: %w (is the server running? set --nats-url, or --data for a stopped ledger's store)", url, err)
 		}
@@ -100,6 +106,9 @@ func connect(fs *flag.FlagSet, url, data, name string, existing bool) (*nats.Con
 	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "nats-url" })
 	if explicit {
 		return nil, nil, fmt.Errorf("give --nats-url or --data, not both")
+	}
+	if auth.Set() {
+		return nil, nil, fmt.Errorf("--nats-nkey and --nats-ca log in to a server at --nats-url; the embedded store of --data needs neither")
 	}
 	dir, err := filepath.Abs(data)
 	if err != nil {

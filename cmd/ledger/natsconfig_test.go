@@ -93,6 +93,13 @@ func TestServeOnNATSConfig(t *testing.T) {
 		t.Errorf("serve stopped with %v\n%s", err, s.stderr)
 	}
 
+	// The stream is backed up by admin, in its account.
+	out = mustLedgerCmd(t, "backup", "--nats-url", url, "--nats-nkey", natsauth.SeedFile(conf, natsauth.RoleAdmin),
+		"--nats-ca", filepath.Join(dir, "ca.pem"), "--quiet", "--out", filepath.Join(dir, "backup"))
+	if !strings.HasPrefix(out, "backed up stream LEX: 2 events") {
+		t.Errorf("ledger backup as admin printed %q, want the stream's two events", out)
+	}
+
 	// The wrong role: the server refuses, the request times out, and the
 	// command says which seed to check.
 	file := filepath.Join(dir, "one.jsonl")
