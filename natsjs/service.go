@@ -96,51 +96,58 @@ func Serve(nc *nats.Conn, l *ledger.Ledger, o ServiceOptions) (micro.Service, er
 	sem := make(chan struct{}, maxInFlight)
 	// Handlers of one subscription run one at a time; each request gets a
 	// goroutine so that concurrent clerks share the sequencer's batches.
-	async := func(h func(micro.Request)) micro.HandlerFunc {
+	// The goroutine answers through the connection, not through the
+	// micro.Request: the framework reads the request's error after the
+	// handler returns (for its stats), which would race with an answer
+	// written later. So the framework counts requests, not errors; the
+	// ledger's metrics count outcomes.
+	async := func(h func(*call)) micro.HandlerFunc {
 		return func(r micro.Request) {
-			if reply := r.Reply(); !strings.HasPrefix(reply, ReplyPrefix) && !strings.HasPrefix(reply, ImportReplyPrefix) {
+			reply := r.Reply()
+			if !strings.HasPrefix(reply, ReplyPrefix) && !strings.HasPrefix(reply, ImportReplyPrefix) {
 				return
 			}
+			c := &call{nc: nc, reply: reply, data: r.Data(), recorder: o.recorder(r)}
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem }()
-				h(r)
+				h(c)
 			}()
 		}
 	}
-	record := func(r micro.Request) {
+	record := func(c *call) {
 		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 		defer cancel()
-		cmds, batch, err := ledger.DecodeCommands(r.Data())
+		cmds, batch, err := ledger.DecodeCommands(c.data)
 		if err != nil {
-			respondError(r, err)
+			c.fail(err)
 			return
 		}
-		rs, err := l.AppendAtomic(ctx, o.recorder(r), cmds)
+		rs, err := l.AppendAtomic(ctx, c.recorder, cmds)
 		if err != nil {
-			respondError(r, err)
+			c.fail(err)
 			return
 		}
 		if batch {
-			r.RespondJSON(rs)
+			c.respondJSON(rs)
 			return
 		}
-		r.RespondJSON(rs[0])
+		c.respondJSON(rs[0])
 	}
-	history := func(r micro.Request) {
+	history := func(c *call) {
 		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 		defer cancel()
-		act, err := events.ParseActID(string(r.Data()))
+		act, err := events.ParseActID(string(c.data))
 		if err != nil {
-			respondError(r, err)
+			c.fail(err)
 			return
 		}
 		recs, err := l.History(ctx, act)
 		if err != nil {
-			respondError(r, err)
+			c.fail(err)
 			return
 		}
-		r.RespondJSON(ledger.NewHistoryJSON(act, recs))
+		c.respondJSON(ledger.NewHistoryJSON(act, recs))
 	}
 	if err := svc.AddEndpoint("record", async(record), micro.WithEndpointSubject(SubjectRecord)); err != nil {
 		svc.Stop()
@@ -159,8 +166,34 @@ func Serve(nc *nats.Conn, l *ledger.Ledger, o ServiceOptions) (micro.Service, er
 	return svc, nil
 }
 
-func respondError(r micro.Request, err error) {
+// call is one request being answered: what the handler needs of it, kept
+// from the micro.Request before the handler's goroutine starts.
+type call struct {
+	nc       *nats.Conn
+	reply    string
+	data     []byte
+	recorder string
+}
+
+// respondJSON answers with v as JSON.
+func (c *call) respondJSON(v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	c.nc.Publish(c.reply, data)
+}
+
+// fail answers with err as the service framework's errors are written: the
+// status and message in the Nats-Service-Error headers, the ledger's error
+// document as the payload.
+func (c *call) fail(err error) {
 	status, body := ledger.DescribeError(err)
 	data, _ := json.Marshal(body)
-	r.Error(strconv.Itoa(status), body.Error.Message, data)
+	m := nats.NewMsg(c.reply)
+	m.Header.Set(micro.ErrorHeader, body.Error.Message)
+	m.Header.Set(micro.ErrorCodeHeader, strconv.Itoa(status))
+	m.Data = data
+	c.nc.PublishMsg(m)
 }
