@@ -3,6 +3,8 @@ package events
 import (
 	"time"
 	"unicode/utf8"
+
+	"github.com/lexledger/lexledger/internal/jsonscan"
 )
 
 // decodeFast decodes the common shape of an event without reflection: one
@@ -18,9 +20,9 @@ func decodeFast(data []byte) (e Event, ok bool) {
 		return Event{}, false
 	}
 	e, n, ok := DecodeUsual(data)
-	d := fastDecoder{data: data, i: n}
-	d.space()
-	if !ok || d.i != len(d.data) {
+	d := fastDecoder{Scanner: jsonscan.Scanner{Data: data, I: n}}
+	d.Space()
+	if !ok || d.I != len(d.Data) {
 		return Event{}, false
 	}
 	return e, true
@@ -33,79 +35,36 @@ func decodeFast(data []byte) (e Event, ok bool) {
 // the whole document once. When ok is false, nothing is wrong yet: the
 // event is unusual or invalid, and Decode of its bytes gives the answer.
 func DecodeUsual(data []byte) (e Event, n int, ok bool) {
-	d := fastDecoder{data: data}
+	d := fastDecoder{Scanner: jsonscan.Scanner{Data: data}}
 	if !d.object(func(key []byte) bool { return d.eventField(&e, key) }) {
 		return Event{}, 0, false
 	}
-	return e, d.i, true
+	return e, d.I, true
 }
 
 type fastDecoder struct {
-	data []byte
-	i    int
+	jsonscan.Scanner
 	seen uint64 // the fields of the object being read, one bit each
-}
-
-func (d *fastDecoder) space() {
-	for d.i < len(d.data) {
-		switch d.data[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
-
-// next skips spaces and reports whether the next byte is c, consuming it.
-func (d *fastDecoder) next(c byte) bool {
-	d.space()
-	if d.i < len(d.data) && d.data[d.i] == c {
-		d.i++
-		return true
-	}
-	return false
-}
-
-// str reads a string without escapes or control characters.
-func (d *fastDecoder) str() ([]byte, bool) {
-	if !d.next('"') {
-		return nil, false
-	}
-	start := d.i
-	for d.i < len(d.data) {
-		c := d.data[d.i]
-		switch {
-		case c == '"':
-			s := d.data[start:d.i]
-			d.i++
-			return s, true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		}
-		d.i++
-	}
-	return nil, false
 }
 
 // object reads an object, calling field for each key with the decoder
 // before the key's value; field reads the value.
 func (d *fastDecoder) object(field func(key []byte) bool) bool {
-	if !d.next('{') {
+	if !d.Next('{') {
 		return false
 	}
-	if d.next('}') {
+	if d.Next('}') {
 		return true
 	}
 	for {
-		key, ok := d.str()
-		if !ok || !d.next(':') || !field(key) {
+		key, ok := d.Str()
+		if !ok || !d.Next(':') || !field(key) {
 			return false
 		}
-		if d.next(',') {
+		if d.Next(',') {
 			continue
 		}
-		return d.next('}')
+		return d.Next('}')
 	}
 }
 
@@ -120,12 +79,12 @@ func once(seen *uint64, bit uint) bool {
 
 // text reads a string into a type that parses itself.
 func (d *fastDecoder) text(u interface{ UnmarshalText([]byte) error }) bool {
-	s, ok := d.str()
+	s, ok := d.Str()
 	return ok && u.UnmarshalText(s) == nil
 }
 
 func (d *fastDecoder) plain(dst *string) bool {
-	s, ok := d.str()
+	s, ok := d.Str()
 	if ok {
 		*dst = string(s)
 	}
@@ -217,34 +176,19 @@ func (d *fastDecoder) bodyField(b *Body, seen *uint64, key []byte) bool {
 
 // small reads a non-negative integer of a few digits.
 func (d *fastDecoder) small(dst *int) bool {
-	d.space()
-	n, start := 0, d.i
-	for d.i < len(d.data) && d.data[d.i] >= '0' && d.data[d.i] <= '9' && d.i-start < 9 {
-		n = n*10 + int(d.data[d.i]-'0')
-		d.i++
-	}
-	if d.i == start || (d.data[start] == '0' && d.i-start > 1) {
-		return false
-	}
-	if d.i < len(d.data) {
-		switch d.data[d.i] {
-		case ',', '}', ' ', '\t', '\n', '\r':
-		default:
-			return false // a fraction, an exponent, a long number
-		}
-	}
-	*dst = n
-	return true
+	n, ok := d.Uint(9)
+	*dst = int(n)
+	return ok
 }
 
 func (d *fastDecoder) boolean(dst *bool) bool {
-	d.space()
-	rest := d.data[d.i:]
+	d.Space()
+	rest := d.Data[d.I:]
 	switch {
 	case len(rest) >= 4 && string(rest[:4]) == "true":
-		*dst, d.i = true, d.i+4
+		*dst, d.I = true, d.I+4
 	case len(rest) >= 5 && string(rest[:5]) == "false":
-		*dst, d.i = false, d.i+5
+		*dst, d.I = false, d.I+5
 	default:
 		return false
 	}
@@ -252,21 +196,21 @@ func (d *fastDecoder) boolean(dst *bool) bool {
 }
 
 func (d *fastDecoder) strings(dst *[]string) bool {
-	if !d.next('[') {
+	if !d.Next('[') {
 		return false
 	}
 	var out []string
-	if !d.next(']') {
+	if !d.Next(']') {
 		for {
-			s, ok := d.str()
+			s, ok := d.Str()
 			if !ok {
 				return false
 			}
 			out = append(out, string(s))
-			if d.next(',') {
+			if d.Next(',') {
 				continue
 			}
-			if !d.next(']') {
+			if !d.Next(']') {
 				return false
 			}
 			break
@@ -279,7 +223,7 @@ func (d *fastDecoder) strings(dst *[]string) bool {
 func (d *fastDecoder) texts(dst *map[string]string) bool {
 	var m map[string]string
 	ok := d.object(func(k []byte) bool {
-		v, ok := d.str()
+		v, ok := d.Str()
 		if !ok {
 			return false
 		}
@@ -299,6 +243,6 @@ func (d *fastDecoder) texts(dst *map[string]string) bool {
 }
 
 func (d *fastDecoder) time(dst *time.Time) bool {
-	s, ok := d.str()
+	s, ok := d.Str()
 	return ok && dst.UnmarshalText(s) == nil
 }

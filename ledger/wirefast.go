@@ -4,6 +4,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/internal/jsonscan"
 )
 
 // decodeCommandsFast is DecodeCommands for the usual input, without
@@ -15,8 +16,8 @@ func decodeCommandsFast(data []byte) (cmds []Command, batch, ok bool) {
 	if !utf8.Valid(data) {
 		return nil, false, false
 	}
-	s := scanner{data: data}
-	if s.next('[') {
+	s := scanner{jsonscan.Scanner{Data: data}}
+	if s.Next('[') {
 		batch = true
 		cmds = make([]Command, 0, 16)
 		for {
@@ -25,10 +26,10 @@ func decodeCommandsFast(data []byte) (cmds []Command, batch, ok bool) {
 				return nil, false, false
 			}
 			cmds = append(cmds, c)
-			if s.next(',') {
+			if s.Next(',') {
 				continue
 			}
-			if !s.next(']') {
+			if !s.Next(']') {
 				return nil, false, false
 			}
 			break
@@ -40,60 +41,23 @@ func decodeCommandsFast(data []byte) (cmds []Command, batch, ok bool) {
 		}
 		cmds = []Command{c}
 	}
-	s.space()
-	if s.i != len(data) {
+	s.Space()
+	if s.I != len(data) {
 		return nil, false, false
 	}
 	return cmds, batch, true
 }
 
-type scanner struct {
-	data []byte
-	i    int
-}
-
-func (s *scanner) space() {
-	for s.i < len(s.data) {
-		switch s.data[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-func (s *scanner) next(c byte) bool {
-	s.space()
-	if s.i < len(s.data) && s.data[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
+type scanner struct{ jsonscan.Scanner }
 
 // key reads `"name":` for a name without escapes.
 func (s *scanner) key() (string, bool) {
-	if !s.next('"') {
-		return "", false
-	}
-	start := s.i
-	for s.i < len(s.data) && s.data[s.i] != '"' {
-		if s.data[s.i] == '\\' {
-			return "", false
-		}
-		s.i++
-	}
-	if s.i >= len(s.data) {
-		return "", false
-	}
-	k := string(s.data[start:s.i])
-	s.i++
-	return k, s.next(':')
+	k, ok := s.Str()
+	return string(k), ok && s.Next(':')
 }
 
 func (s *scanner) command() (c Command, ok bool) {
-	if !s.next('{') {
+	if !s.Next('{') {
 		return c, false
 	}
 	var gotEvent, gotVersion bool
@@ -104,13 +68,13 @@ func (s *scanner) command() (c Command, ok bool) {
 		}
 		switch {
 		case k == "event" && !gotEvent:
-			e, n, ok := events.DecodeUsual(s.data[s.i:])
+			e, n, ok := events.DecodeUsual(s.Data[s.I:])
 			if !ok || n > events.MaxEventBytes {
 				return c, false
 			}
-			c.Event, s.i, gotEvent = e, s.i+n, true
+			c.Event, s.I, gotEvent = e, s.I+n, true
 		case k == "expected_version" && !gotVersion:
-			v, ok := s.uint()
+			v, ok := s.Uint(18)
 			if !ok {
 				return c, false
 			}
@@ -118,31 +82,9 @@ func (s *scanner) command() (c Command, ok bool) {
 		default:
 			return c, false
 		}
-		if s.next(',') {
+		if s.Next(',') {
 			continue
 		}
-		return c, gotEvent && s.next('}')
+		return c, gotEvent && s.Next('}')
 	}
-}
-
-// uint reads a plain non-negative integer that fits in 18 digits.
-func (s *scanner) uint() (uint64, bool) {
-	s.space()
-	start := s.i
-	var v uint64
-	for s.i < len(s.data) && s.data[s.i] >= '0' && s.data[s.i] <= '9' && s.i-start < 18 {
-		v = v*10 + uint64(s.data[s.i]-'0')
-		s.i++
-	}
-	if s.i == start || (s.data[start] == '0' && s.i-start > 1) {
-		return 0, false
-	}
-	if s.i < len(s.data) {
-		switch s.data[s.i] {
-		case ',', '}', ' ', '\t', '\n', '\r':
-		default:
-			return 0, false
-		}
-	}
-	return v, true
 }
