@@ -316,19 +316,18 @@ func shares(n Names) []share {
 		{from: AccountLedger, subject: natsjs.RecordedPrefix + ".>", to: readers},
 		{from: AccountViews, subject: natsjs.ChangesPrefix + ".>", to: clients},
 	}
-	api := func(from, stream, prefix string, to []string) {
-		for _, c := range readAPI(stream) {
+	api := func(from, stream, prefix string, to []string, calls []apiCall) {
+		for _, c := range calls {
 			out = append(out, share{from: from, subject: natsjs.DefaultAPIPrefix + "." + c.subject, service: true, many: c.many,
 				to: to, as: prefix + "." + c.subject})
 		}
-		out = append(out, share{from: from, subject: ackSubject(stream), service: true, to: to})
 	}
-	api(AccountLedger, n.Stream, natsjs.StreamAPIPrefix, readers)
-	// The projector's ordered consumers delete the consumer they replace.
-	out = append(out, share{from: AccountLedger, subject: natsjs.DefaultAPIPrefix + ".CONSUMER.DELETE." + n.Stream + ".*", service: true,
-		to: []string{AccountViews}, as: natsjs.StreamAPIPrefix + ".CONSUMER.DELETE." + n.Stream + ".*"})
+	api(AccountLedger, n.Stream, natsjs.StreamAPIPrefix, readers, readAPI(n.Stream))
+	// The projector follows the stream with ordered consumers; clients
+	// read it with direct gets only (readAPI).
+	api(AccountLedger, n.Stream, natsjs.StreamAPIPrefix, []string{AccountViews}, consumeAPI(n.Stream))
 	for _, s := range readViews {
-		api(AccountViews, s, natsjs.ViewsAPIPrefix, clients)
+		api(AccountViews, s, natsjs.ViewsAPIPrefix, clients, readAPI(s))
 	}
 	return out
 }

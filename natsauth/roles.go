@@ -132,37 +132,48 @@ type apiCall struct {
 	many    bool // answered with many messages (response_type: stream)
 }
 
-// readAPI is what reading stream s takes: its info, message gets (direct
-// or not, batched or not), and consumers (create, fetch, info). Deleting
-// consumers is left out: a reader could delete another's durable
-// consumer; ephemeral consumers end by themselves when left inactive.
+// readAPI is what reading stream s takes: its info and message gets
+// (direct or not, batched or not). No consumer: a consumer created on
+// another account's stream delivers, in that account, to a subject of its
+// creator's choosing, and can so feed the ledger's or the projector's own
+// subscriptions (the ledger's service, a projector's replay, a stream of
+// checkpoints). natsjs reads through an import with batched direct gets.
 func readAPI(s string) []apiCall {
 	return []apiCall{
 		{"STREAM.INFO." + s, false},
 		{"STREAM.MSG.GET." + s, false},
 		{"DIRECT.GET." + s, true},
 		{"DIRECT.GET." + s + ".>", true},
+	}
+}
+
+// consumeAPI is what following stream s with ordered consumers takes:
+// creating them, fetching, their info, and deleting the consumer an
+// ordered consumer replaces. The projector follows the ledger's stream so;
+// clients are not given it (readAPI).
+func consumeAPI(s string) []apiCall {
+	return []apiCall{
 		{"CONSUMER.CREATE." + s, false},
 		{"CONSUMER.CREATE." + s + ".>", false},
-		{"CONSUMER.DURABLE.CREATE." + s + ".*", false},
 		{"CONSUMER.INFO." + s + ".*", false},
-		{"CONSUMER.NAMES." + s, false},
-		{"CONSUMER.LIST." + s, false},
 		{"CONSUMER.MSG.NEXT." + s + ".*", true},
+		{"CONSUMER.DELETE." + s + ".*", false},
 	}
 }
 
-// ackSubject is where the consumers of stream s take acknowledgements.
-func ackSubject(s string) string { return "$JS.ACK." + s + ".>" }
-
-// readStream is readAPI(s) as subjects under prefix, and s's acks.
-func readStream(prefix, s string) []string {
+// subjects lists calls as subjects under prefix.
+func subjects(prefix string, calls ...[]apiCall) []string {
 	var out []string
-	for _, c := range readAPI(s) {
-		out = append(out, prefix+"."+c.subject)
+	for _, cs := range calls {
+		for _, c := range cs {
+			out = append(out, prefix+"."+c.subject)
+		}
 	}
-	return append(out, ackSubject(s))
+	return out
 }
+
+// readStream is readAPI(s) as subjects under prefix.
+func readStream(prefix, s string) []string { return subjects(prefix, readAPI(s)) }
 
 // ownStream is what keeping stream s as one's own takes, beyond reading
 // it: creating it when it does not exist, updating it (its replicas, say:
@@ -172,7 +183,7 @@ func readStream(prefix, s string) []string {
 // purging it and deleting messages (the object store replaces a
 // snapshot's chunks so). Deleting it is left out.
 func ownStream(s string) []string {
-	return append(readStream(natsjs.DefaultAPIPrefix, s),
+	return append(subjects(natsjs.DefaultAPIPrefix, readAPI(s), consumeAPI(s)),
 		api+"STREAM.CREATE."+s,
 		api+"STREAM.UPDATE."+s,
 		api+"STREAM.SNAPSHOT."+s,
@@ -181,7 +192,6 @@ func ownStream(s string) []string {
 		"$JS.SNAPSHOT.RESTORE."+s+".*",
 		api+"STREAM.PURGE."+s,
 		api+"STREAM.MSG.DELETE."+s,
-		api+"CONSUMER.DELETE."+s+".*",
 	)
 }
 
@@ -240,8 +250,7 @@ func PermissionsOf(role Role, n Names, user string) (Permissions, error) {
 			api + "STREAM.CREATE." + n.Stream,
 			// natsjs.Open looks for an import of the stream first.
 			natsjs.StreamAPIPrefix + ".STREAM.INFO." + n.Stream,
-			api + "CONSUMER.DELETE." + n.Stream + ".*", // ordered consumers delete the consumer they replace
-		}, readStream(natsjs.DefaultAPIPrefix, n.Stream)...)
+		}, subjects(natsjs.DefaultAPIPrefix, readAPI(n.Stream), consumeAPI(n.Stream))...)
 		return Permissions{
 			PubAllow: append(pub, views...),
 			// Everything that changes the stream but appending to it.
@@ -250,8 +259,7 @@ func PermissionsOf(role Role, n Names, user string) (Permissions, error) {
 			AllowResponses: true,
 		}, nil
 	case RoleProjector:
-		pub := append(readStream(natsjs.StreamAPIPrefix, n.Stream),
-			natsjs.StreamAPIPrefix+".CONSUMER.DELETE."+n.Stream+".*")
+		pub := subjects(natsjs.StreamAPIPrefix, readAPI(n.Stream), consumeAPI(n.Stream))
 		// natsjs.OpenViewsForReading looks for an import of the views first.
 		pub = append(pub, natsjs.ViewsAPIPrefix+".STREAM.INFO."+natsjs.CheckpointsStream)
 		return Permissions{PubAllow: append(pub, views...), PubDeny: changesStream(n), SubAllow: inbox}, nil

@@ -389,10 +389,11 @@ func TestRolesOnARealServer(t *testing.T) {
 		if !strings.Contains(out, `"published"`) {
 			t.Errorf("the auditor's history request does not list the publication:\n%s", out)
 		}
-		// A consumer with natscli: an ephemeral one, through nats sub.
-		out = s.mustNats(natsauth.RoleAuditor, with(lexAPI, "sub", "--stream", "LEX", "--all", "--count", "2", "lex.events.>")...)
-		if !strings.Contains(out, `"type":"drafted"`) || !strings.Contains(out, `"type":"adopted"`) {
-			t.Errorf("nats sub --stream LEX as auditor did not receive the first two events:\n%s", out)
+		// Readers read with direct gets; they may not create consumers on
+		// the stream (a consumer delivers in the ledger's account).
+		if out, err := s.nats(natsauth.RoleAuditor, with(lexAPI, "sub", "--stream", "LEX", "--all", "--count", "2", "lex.events.>")...); err == nil ||
+			!strings.Contains(out, "Permissions Violation for Publish to \""+natsjs.StreamAPIPrefix+".CONSUMER.CREATE.LEX") {
+			t.Errorf("nats sub --stream LEX as auditor: %v, want a refused consumer create\n%s", err, out)
 		}
 		s.denied(natsauth.RoleAuditor, natsjs.StreamAPIPrefix+".STREAM.PURGE.LEX", with(lexAPI, "stream", "purge", "LEX", "-f")...)
 	})
@@ -532,44 +533,33 @@ func TestRolesOnARealServer(t *testing.T) {
 		s.denied(natsauth.RoleProjector, "$JS.API.STREAM.DELETE."+natsjs.NoticesStream, "req", "$JS.API.STREAM.DELETE."+natsjs.NoticesStream, "")
 	})
 
-	t.Run("ReaderPushConsumerCannotWriteEvents", func(t *testing.T) {
-		// A reader may create consumers, and a push consumer delivers to a
-		// subject of its creator's choosing, which no publish permission
-		// checks, in the account of the stream.
-		before := eventsIn(t, admin)
+	t.Run("ReadersCreateNoConsumers", func(t *testing.T) {
+		// A consumer delivers to a subject of its creator's choosing in the
+		// account of its stream, where the ledger's service, a projector's
+		// replay and the checkpoints listen: readers may create none, on
+		// the stream or the views, and their account imports no such API.
 		nc := s.connect(natsauth.RoleSubscriber, "")
-		views, err := jetstream.NewWithAPIPrefix(nc, natsjs.ViewsAPIPrefix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := views.CreateOrUpdatePushConsumer(ctx, "KV_"+natsjs.StateBucket, jetstream.ConsumerConfig{Name: "inject",
-			DeliverSubject: "lex.events.kz.act.2010-01-01.1", AckPolicy: jetstream.AckNonePolicy})
-		if err != nil {
-			t.Fatalf("the subscriber could not create a push consumer on the state bucket: %v", err)
-		}
-		if info := c.CachedInfo(); info.NumPending+info.Delivered.Stream == 0 {
-			t.Fatal("the state bucket is empty: the check would prove nothing")
-		}
-		// Delivered into the clerks' service, events are no commands, and
-		// have no reply subject the service answers on.
-		lex, err := jetstream.NewWithAPIPrefix(nc, natsjs.StreamAPIPrefix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, ack := range []jetstream.AckPolicy{jetstream.AckNonePolicy, jetstream.AckExplicitPolicy} {
-			if _, err := lex.CreateOrUpdatePushConsumer(ctx, natsjs.DefaultStream, jetstream.ConsumerConfig{Name: "inject-" + ack.String(),
-				DeliverSubject: natsjs.SubjectRecord, AckPolicy: ack}); err != nil {
-				t.Fatalf("the subscriber could not create a push consumer on the stream: %v", err)
+		for _, c := range []struct{ prefix, stream, deliver string }{
+			{natsjs.StreamAPIPrefix, natsjs.DefaultStream, natsjs.SubjectRecord},
+			{natsjs.StreamAPIPrefix, natsjs.DefaultStream, natsjs.CheckpointsSubject},
+			{natsjs.ViewsAPIPrefix, "KV_" + natsjs.StateBucket, natsjs.CheckpointsSubject},
+			{natsjs.ViewsAPIPrefix, natsjs.CheckpointsStream, natsjs.CheckpointsSubject},
+		} {
+			js, err := jetstream.NewWithAPIPrefix(nc, c.prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cctx, ccancel := context.WithTimeout(ctx, 2*time.Second)
+			_, err = js.CreateOrUpdatePushConsumer(cctx, c.stream, jetstream.ConsumerConfig{Name: "inject",
+				DeliverSubject: c.deliver, AckPolicy: jetstream.AckNonePolicy})
+			ccancel()
+			if err == nil {
+				t.Errorf("the subscriber created a push consumer on %s delivering to %s", c.stream, c.deliver)
 			}
 		}
-		// Into the stream's own subjects, the server refuses the consumer.
-		if _, err := lex.CreateOrUpdatePushConsumer(ctx, natsjs.DefaultStream, jetstream.ConsumerConfig{Name: "cycle",
-			DeliverSubject: "lex.events.kz.act.2010-01-01.1", AckPolicy: jetstream.AckNonePolicy}); err == nil {
-			t.Error("the server accepted a push consumer on LEX delivering into lex.events.>")
-		}
-		time.Sleep(2 * time.Second)
-		if n := eventsIn(t, admin); n != before {
-			t.Errorf("%d events after push consumers delivered into lex.events.> and %s, want the same %d", n, natsjs.SubjectRecord, before)
+		want := "Permissions Violation for Publish to \"" + natsjs.StreamAPIPrefix + ".CONSUMER.CREATE." + natsjs.DefaultStream
+		if !slices.ContainsFunc(s.errorsOf(natsauth.RoleSubscriber), func(e string) bool { return strings.Contains(e, want) }) {
+			t.Errorf("the subscriber's consumer creates were not refused by permission; its errors: %v", s.errorsOf(natsauth.RoleSubscriber))
 		}
 	})
 

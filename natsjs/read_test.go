@@ -64,6 +64,25 @@ func TestReadFromASequenceOrATime(t *testing.T) {
 	record(acts, acts+laterActs)
 	total := acts + laterActs
 
+	for _, way := range readWays(env.Store) {
+		t.Run(way.name, func(t *testing.T) { checkReads(t, way.st, ids, total, acts, mark) })
+	}
+}
+
+// readWays are the two ways a store reads: with an ordered consumer in the
+// stream's own account, with batched direct gets through an import.
+func readWays(st *natsjs.Store) []struct {
+	name string
+	st   *natsjs.Store
+} {
+	return []struct {
+		name string
+		st   *natsjs.Store
+	}{{"consumer", st}, {"direct-get", natsjs.ThroughImport(st)}}
+}
+
+func checkReads(t *testing.T, st *natsjs.Store, ids []events.ID, total, acts int, mark time.Time) {
+	env := struct{ Store *natsjs.Store }{st}
 	check := func(name string, got []ledger.Stored, first int) {
 		t.Helper()
 		if len(got) != total-first {
@@ -103,6 +122,17 @@ func TestReadStopsAtTheEndItSawAndWhenTold(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		mustAppend(t, l, created(events.ActID(fmt.Sprintf("/akn/kz/act/2009-12-04/%d", i+1)), "Law on Refugees", events.Law))
 	}
+	for _, way := range readWays(env.Store) {
+		t.Run(way.name, func(t *testing.T) { checkStops(t, way.st, l) })
+	}
+}
+
+func checkStops(t *testing.T, st *natsjs.Store, l *ledger.Ledger) {
+	env := struct{ Store *natsjs.Store }{st}
+	before, err := st.LastSeq(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	n := 0
@@ -113,11 +143,11 @@ func TestReadStopsAtTheEndItSawAndWhenTold(t *testing.T) {
 		n++
 		if n == 1 {
 			// Recorded after the replay began: not part of it.
-			mustAppend(t, l, created(events.ActID(fmt.Sprintf("/akn/kz/act/2009-12-05/%d", s.Seq)), "Law on Refugees", events.Law))
+			mustAppend(t, l, created(events.ActID(fmt.Sprintf("/akn/kz/act/2009-12-05/%d", before+s.Seq)), "Law on Refugees", events.Law))
 		}
 	}
-	if n != 10 {
-		t.Errorf("the replay gave %d events, want the 10 there when it began", n)
+	if uint64(n) != before {
+		t.Errorf("the replay gave %d events, want the %d there when it began", n, before)
 	}
 
 	n = 0
@@ -143,11 +173,17 @@ func TestReadHonoursItsContext(t *testing.T) {
 	env := natstest.MustStart(t, natstest.Options{})
 	l := mustLedger(t, env.Store)
 	mustAppend(t, l, created(refugees, "Law on Refugees", events.Law))
+	for _, way := range readWays(env.Store) {
+		t.Run(way.name, func(t *testing.T) { checkCancelled(t, way.st) })
+	}
+}
+
+func checkCancelled(t *testing.T, st *natsjs.Store) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	start := time.Now()
 	var gotErr error
-	for _, err := range env.Store.Read(ctx, natsjs.Position{}) {
+	for _, err := range st.Read(ctx, natsjs.Position{}) {
 		if err != nil {
 			gotErr = err
 			break
@@ -158,5 +194,55 @@ func TestReadHonoursItsContext(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("a replay with a cancelled context took %s", d)
+	}
+}
+
+// Both ways of reading give the same messages over several batches of
+// direct gets, decoded (Read) and raw (ReadRaw), from any sequence.
+func TestReadWaysAgree(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	l := mustLedger(t, env.Store)
+	ctx := testContext(t)
+	const n = 2600 // more than two batches of scan
+	for i := 0; i < n; i += 200 {
+		var cmds []ledger.Command
+		for j := i; j < min(i+200, n); j++ {
+			cmds = append(cmds, ledger.Command{Event: created(events.ActID(fmt.Sprintf("/akn/kz/act/2010-01-01/%d", j+1)), "A law", events.Law)})
+		}
+		if _, err := l.AppendAtomic(ctx, "test", cmds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	direct := natsjs.ThroughImport(env.Store)
+	for _, from := range []uint64{0, 1, 999, 1000, 1001, 2001, n} {
+		want := readAll(t, env.Store, natsjs.Position{Seq: from}, 30*time.Second)
+		got := readAll(t, direct, natsjs.Position{Seq: from}, 30*time.Second)
+		if len(got) != len(want) || len(want) != n-int(max(from, 1))+1 {
+			t.Fatalf("from %d: %d events by direct gets, %d by a consumer, want %d", from, len(got), len(want), n-int(max(from, 1))+1)
+		}
+		for i := range want {
+			if got[i].Seq != want[i].Seq || got[i].Event.ID != want[i].Event.ID || !got[i].Time.Equal(want[i].Time) {
+				t.Fatalf("from %d, event %d: direct gets gave %d %s %s, a consumer %d %s %s", from, i, got[i].Seq, got[i].Event.ID, got[i].Time, want[i].Seq, want[i].Event.ID, want[i].Time)
+			}
+		}
+	}
+	raw := func(st *natsjs.Store) []natsjs.Raw {
+		var out []natsjs.Raw
+		for r, err := range st.ReadRaw(ctx) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	want, got := raw(env.Store), raw(direct)
+	if len(got) != n || len(want) != n {
+		t.Fatalf("ReadRaw: %d messages by direct gets, %d by a consumer, want %d", len(got), len(want), n)
+	}
+	for i := range want {
+		if got[i].Seq != want[i].Seq || got[i].Subject != want[i].Subject || string(got[i].Data) != string(want[i].Data) || got[i].Act != want[i].Act {
+			t.Fatalf("ReadRaw message %d differs: direct gets %d %s, a consumer %d %s", i, got[i].Seq, got[i].Subject, want[i].Seq, want[i].Subject)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
@@ -26,6 +27,9 @@ type Store struct {
 	// is not to be: it was opened for reading (OpenForReading, its stream
 	// not checked), or its stream is another account's.
 	readOnly string
+	// imported says that the stream is another account's, reached through
+	// an import of its API.
+	imported bool
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -54,7 +58,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
-	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why}, nil
+	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why, imported: imported}, nil
 }
 
 // OpenForReading connects to an existing stream without checking its
@@ -65,12 +69,12 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 // own account.
 func OpenForReading(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	cfg = cfg.withDefaults()
-	js, s, _, err := locate(ctx, nc, cfg.Stream, cfg.APIPrefix, StreamAPIPrefix)
+	js, s, imported, err := locate(ctx, nc, cfg.Stream, cfg.APIPrefix, StreamAPIPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", cfg.Stream, mapError(err))
 	}
 	why := fmt.Sprintf("stream %s was opened for reading only", cfg.Stream)
-	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why}, nil
+	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why, imported: imported}, nil
 }
 
 // Config returns the store's configuration, defaults filled in.
@@ -317,9 +321,123 @@ func (s *Store) Msgs(ctx context.Context) (uint64, error) {
 }
 
 // Read replays the stream from pos up to the last sequence at the time of
-// the call, in order, with an ordered consumer. It stops at the first error,
-// including one from the loop's body.
+// the call, in order. It stops at the first error, including one from the
+// loop's body. In the stream's own account it reads with an ordered
+// consumer; through another account's import, with batched direct gets
+// (scan), which need no consumer.
 func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[ledger.Stored, error] {
+	if !s.imported {
+		return s.readConsumer(ctx, pos)
+	}
+	return func(yield func(ledger.Stored, error) bool) {
+		last, err := s.LastSeq(ctx)
+		if err != nil || last == 0 {
+			if err != nil {
+				yield(ledger.Stored{}, err)
+			}
+			return
+		}
+		from := max(pos.Seq, 1)
+		if !pos.Time.IsZero() {
+			lm, err := s.stream.GetMsg(ctx, last)
+			if err != nil {
+				yield(ledger.Stored{}, mapError(err))
+				return
+			}
+			if lm.Time.Before(pos.Time) {
+				return // nothing stored at or after pos.Time
+			}
+			from = 0
+		}
+		if from > last {
+			return
+		}
+		stopped := false
+		err = s.scan(ctx, from, pos.Time, last, func(m *jetstream.RawStreamMsg) bool {
+			e, err := events.Decode(m.Data)
+			if err != nil {
+				stopped = true
+				yield(ledger.Stored{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, m.Sequence, m.Subject, err))
+				return false
+			}
+			stopped = !yield(ledger.Stored{Seq: m.Sequence, Time: m.Time, Event: e}, nil)
+			return !stopped
+		})
+		if err != nil && !stopped {
+			yield(ledger.Stored{}, err)
+		}
+	}
+}
+
+// scanBatch is how many messages one direct get of scan asks for.
+const scanBatch = 1000
+
+// scan reads the stream in order, from sequence from (or, when from is 0,
+// from the first message stored at or after t) to last, with batched
+// direct gets, and calls fn with each message until fn returns false.
+// Reading needs no consumer: a reader that may create consumers on
+// another account's stream could have them deliver, in that account, to a
+// subject of its choosing (docs/OPERATIONS.md, Accounts). Each message
+// says how many of the stream's messages follow it (Nats-Num-Pending), so
+// a message lost between the server and the reader is read again, not
+// skipped.
+func (s *Store) scan(ctx context.Context, from uint64, t time.Time, last uint64, fn func(*jetstream.RawStreamMsg) bool) error {
+	next := from
+	for next == 0 || next <= last {
+		opts := []jetstreamext.GetBatchOpt{jetstreamext.GetBatchMaxBytes(loadMaxBytes)}
+		if next == 0 {
+			opts = append(opts, jetstreamext.GetBatchStartTime(t))
+		} else {
+			opts = append(opts, jetstreamext.GetBatchSeq(next))
+		}
+		msgs, err := jetstreamext.GetBatch(ctx, s.js, s.cfg.Stream, scanBatch, opts...)
+		if err != nil {
+			return mapError(err)
+		}
+		got, pending := 0, int64(-1)
+		for m, err := range msgs {
+			if err != nil {
+				if errors.Is(err, jetstreamext.ErrNoMessages) {
+					break
+				}
+				return mapError(err)
+			}
+			np, perr := strconv.ParseInt(m.Header.Get("Nats-Num-Pending"), 10, 64)
+			if perr != nil || (pending >= 0 && np != pending-1) || m.Sequence < next {
+				break // a message of this batch went missing: read on from next
+			}
+			if m.Sequence > last {
+				return nil
+			}
+			got, pending, next = got+1, np, m.Sequence+1
+			if !fn(m) {
+				return nil
+			}
+			if m.Sequence == last {
+				return nil
+			}
+		}
+		if got == 0 {
+			if err := ctx.Err(); err != nil {
+				return mapError(err)
+			}
+			if next == 0 {
+				return nil // nothing stored at or after t
+			}
+			// Nothing at or after next: the messages up to last were
+			// deleted (a stream whose guarantees were weakened), or the
+			// server did not answer.
+			if _, err := s.stream.GetMsg(ctx, last); err != nil {
+				return fmt.Errorf("%w: reading stream %s from sequence %d: %v", ledger.ErrUnavailable, s.cfg.Stream, next, err)
+			}
+			return fmt.Errorf("%w: reading stream %s from sequence %d: no answer", ledger.ErrUnavailable, s.cfg.Stream, next)
+		}
+	}
+	return nil
+}
+
+// readConsumer is Read with an ordered consumer.
+func (s *Store) readConsumer(ctx context.Context, pos Position) iter.Seq2[ledger.Stored, error] {
 	return func(yield func(ledger.Stored, error) bool) {
 		last, err := s.LastSeq(ctx)
 		if err != nil {
@@ -402,8 +520,36 @@ type Raw struct {
 }
 
 // ReadRaw replays the stream from sequence 1 to its last sequence at the
-// time of the call, without decoding the events.
+// time of the call, without decoding the events: with an ordered consumer
+// in the stream's own account, with batched direct gets through an import.
 func (s *Store) ReadRaw(ctx context.Context) iter.Seq2[Raw, error] {
+	if !s.imported {
+		return s.readRawConsumer(ctx)
+	}
+	return func(yield func(Raw, error) bool) {
+		info, err := s.stream.Info(ctx)
+		if err != nil {
+			yield(Raw{}, mapError(err))
+			return
+		}
+		last := info.State.LastSeq
+		if last == 0 || info.State.Msgs == 0 {
+			return
+		}
+		stopped := false
+		err = s.scan(ctx, max(info.State.FirstSeq, 1), time.Time{}, last, func(m *jetstream.RawStreamMsg) bool {
+			act, aerr := s.ActOfSubject(m.Subject)
+			stopped = !yield(Raw{Seq: m.Sequence, Act: act, Subject: m.Subject, Data: m.Data, Err: aerr}, nil)
+			return !stopped
+		})
+		if err != nil && !stopped {
+			yield(Raw{}, err)
+		}
+	}
+}
+
+// readRawConsumer is ReadRaw with an ordered consumer.
+func (s *Store) readRawConsumer(ctx context.Context) iter.Seq2[Raw, error] {
 	return func(yield func(Raw, error) bool) {
 		info, err := s.stream.Info(ctx)
 		if err != nil {

@@ -22,6 +22,8 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -74,26 +76,57 @@ func main() {
 		log.Fatalf("subscribe: %v", err)
 	}
 
-	// The day notices, from the start of the notices stream: each once.
+	// The day notices, from the start of the notices stream: each once,
+	// read one by one with direct gets (readers create no consumers).
 	// Through the clients' import of the projector's views when there is
 	// one, or else in the account's own JetStream.
 	js, _ := jetstream.NewWithAPIPrefix(nc, "$JS.VIEWS.API")
-	if _, err := js.Stream(ctx, "LEX_NOTICES"); errors.Is(err, nats.ErrNoResponders) {
+	notices, err := js.Stream(ctx, "LEX_NOTICES")
+	if errors.Is(err, nats.ErrNoResponders) {
 		js, _ = jetstream.New(nc)
+		notices, err = js.Stream(ctx, "LEX_NOTICES")
 	}
-	cons, err := js.OrderedConsumer(ctx, "LEX_NOTICES", jetstream.OrderedConsumerConfig{FilterSubjects: []string{"lex.notices.*." + *acts}})
 	if err != nil {
 		log.Fatalf("notices (is a projector running? it creates LEX_NOTICES): %v", err)
 	}
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		fmt.Printf("notice   %s: %s\n", m.Subject(), m.Data())
-	})
-	if err != nil {
-		log.Fatalf("consume notices: %v", err)
-	}
-	defer cc.Stop()
+	go func() {
+		for seq := uint64(1); ctx.Err() == nil; {
+			m, err := notices.GetMsg(ctx, seq)
+			switch {
+			case err == nil:
+				if strings.HasPrefix(m.Subject, "lex.notices.") && subjectMatches(m.Subject, *acts) {
+					fmt.Printf("notice   %s: %s\n", m.Subject, m.Data)
+				}
+				seq++
+			case errors.Is(err, jetstream.ErrMsgNotFound):
+				time.Sleep(time.Second) // not written yet
+			default:
+				log.Printf("notice %d: %v", seq, err)
+				time.Sleep(time.Second)
+			}
+		}
+	}()
 	fmt.Println("following lex.changes." + *acts + " and LEX_NOTICES; Ctrl-C to stop")
 	<-ctx.Done()
+}
+
+// subjectMatches reports whether a notice's subject, lex.notices.{what}.{act
+// tokens}, is of the acts that the pattern names.
+func subjectMatches(subject, acts string) bool {
+	tokens := strings.Split(subject, ".")
+	if len(tokens) < 4 {
+		return false
+	}
+	tokens = tokens[3:]
+	for i, p := range strings.Split(acts, ".") {
+		switch {
+		case p == ">":
+			return i < len(tokens)
+		case i >= len(tokens) || p != "*" && p != tokens[i]:
+			return false
+		}
+	}
+	return len(strings.Split(acts, ".")) == len(tokens)
 }
 
 // nkeyPublic returns the public key of the seed in file.
