@@ -106,6 +106,9 @@ func (o Options) check() error {
 	if o.SyncInterval != "always" {
 		p = append(p, fmt.Sprintf("sync interval %q: only 'always' is written (docs/OPERATIONS.md: the default two minutes can lose acknowledged events in a power cut)", o.SyncInterval))
 	}
+	if o.Stream == "" || strings.ContainsAny(o.Stream, ".*> \t\r\n\"\\/") || len(o.Stream) > 255 {
+		p = append(p, fmt.Sprintf("stream name %q: a JetStream stream name has no '.', '*', '>', '/', quote or space: give the name 'ledger serve --stream' uses", o.Stream))
+	}
 	for _, s := range viewStreams {
 		if o.Stream == s {
 			p = append(p, fmt.Sprintf("the stream may not be named %s, the name of one of the projector's streams", s))

@@ -177,6 +177,8 @@ func TestBadOptions(t *testing.T) {
 		{"clerk with a dot", natsauth.Options{StoreDir: "/s", Clerks: []string{"a.b"}}, "lower-case letters"},
 		{"clerk named as a role", natsauth.Options{StoreDir: "/s", Clerks: []string{"ledger"}}, "a role's name"},
 		{"clerk twice", natsauth.Options{StoreDir: "/s", Clerks: []string{"alice", "alice"}}, "named twice"},
+		{"wildcard stream", natsauth.Options{StoreDir: "/s", Names: natsauth.Names{Stream: "*"}}, "stream name"},
+		{"dotted stream", natsauth.Options{StoreDir: "/s", Names: natsauth.Names{Stream: "LEX.A"}}, "stream name"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := natsauth.Render(c.o, natsauth.Users{}, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -24,12 +25,19 @@ const (
 	ViewsAPIPrefix   = "$JS.VIEWS.API"
 )
 
+// probeTimeout bounds the look for an import: a user whose permissions
+// do not name the import's subject (a configuration of its own, or one
+// written before the accounts) gets no answer at all, only an
+// asynchronous permissions violation.
+const probeTimeout = 3 * time.Second
+
 // locate finds stream name: under prefix when one is given, or else first
 // under imported (another account's export) and then under the account's
 // own API. imported says which. A missing import answers at once (no
-// responders), so the search costs one round trip where there is none.
+// responders), so the search costs one round trip where there is none; a
+// probe refused by permission costs probeTimeout.
 func locate(ctx context.Context, nc *nats.Conn, name, prefix, imported string) (jetstream.JetStream, jetstream.Stream, bool, error) {
-	try := func(p string) (jetstream.JetStream, jetstream.Stream, error) {
+	try := func(ctx context.Context, p string) (jetstream.JetStream, jetstream.Stream, error) {
 		js, err := jetstream.NewWithAPIPrefix(nc, p)
 		if err != nil {
 			return nil, nil, err
@@ -38,16 +46,21 @@ func locate(ctx context.Context, nc *nats.Conn, name, prefix, imported string) (
 		return js, s, err
 	}
 	if prefix != "" {
-		js, s, err := try(prefix)
+		js, s, err := try(ctx, prefix)
 		return js, s, prefix != DefaultAPIPrefix, err
 	}
-	js, s, err := try(imported)
+	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	js, s, err := try(pctx, imported)
+	cancel()
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = nats.ErrNoResponders // refused, or too slow: look in the account itself
+	}
 	if !errors.Is(err, nats.ErrNoResponders) {
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
 			err = fmt.Errorf("%w: this account imports the API of %s's account (%s), but the stream is not there: start the ledger first, which creates it", err, name, imported)
 		}
 		return js, s, true, err
 	}
-	js, s, err = try(DefaultAPIPrefix)
+	js, s, err = try(ctx, DefaultAPIPrefix)
 	return js, s, false, err
 }

@@ -175,11 +175,16 @@ type call struct {
 	recorder string
 }
 
-// respondJSON answers with v as JSON.
+// respondJSON answers with v as JSON, or with an error that says so when
+// the answer is larger than the server carries (a long history).
 func (c *call) respondJSON(v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		c.fail(err)
+		return
+	}
+	if max := c.nc.MaxPayload(); int64(len(data)) > max-1024 {
+		c.fail(events.Errorf(events.CodeTooLarge, "the answer is %d bytes, more than this NATS server carries (%d): read it over HTTP (GET /v1/history/ACT)", len(data), max))
 		return
 	}
 	c.nc.Publish(c.reply, data)

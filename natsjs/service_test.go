@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,5 +171,27 @@ func TestServiceAnswersErrors(t *testing.T) {
 				t.Errorf("a refused request changed the stream from %d to %d messages", before, got)
 			}
 		})
+	}
+}
+
+// A history larger than the server carries is answered with an error that
+// says where to read it, not dropped unanswered.
+func TestServiceHistoryTooLargeForNATS(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	l, nc := serve(t, env)
+	mustAppend(t, l, created(refugees, "Law on Refugees", events.Law))
+	text := strings.Repeat("The court shall hear the case within a reasonable time. ", 2500) // about 140 KB
+	for i := 1; i <= 2; i++ {
+		e, err := events.Decode(fmt.Appendf(nil, `{"act":%q,"type":"amended","date":"2010-01-0%d","effective_from":"2010-02-01","instrument":"/akn/kz/act/2010-01-01/%d","provisions":["art_%d"],"body":{"effect":"substitution","texts":{"art_%d":%q}}}`,
+			refugees, i, i, i, i, text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustAppend(t, l, e)
+	}
+	m := request(t, nc, natsjs.SubjectHistory, []byte(refugees))
+	d := wantServiceError(t, m, 413, events.CodeTooLarge)
+	if !strings.Contains(d.Message, "HTTP") {
+		t.Errorf("the error %q does not say where to read the history", d.Message)
 	}
 }

@@ -37,7 +37,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	httpAddr := fs.String("http", cli.EnvOr("LEDGER_HTTP", defaultHTTP), "address of the clerks' HTTP API ($LEDGER_HTTP)")
 	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", ""), "connect to this NATS server or cluster (comma-separated URLs) instead of embedding one ($LEDGER_NATS_URL)")
 	auth := cli.AddNATSAuth(fs)
-	natsUsers := fs.String("nats-users", cli.EnvOr("LEDGER_NATS_USERS", ""), "name the senders of NATS commands in recorded_by with this file of public keys and names, the users.json that 'ledger nats-config' writes ($LEDGER_NATS_USERS); without it, a sender from another account is recorded by its public key")
+	natsUsers := fs.String("nats-users", cli.EnvOr("LEDGER_NATS_USERS", ""), "name the senders of NATS commands in recorded_by (NAME@nats) with this file of public keys and names, the users.json that 'ledger nats-config' writes, on a server it configured ($LEDGER_NATS_USERS); a key not in the file is recorded as KEY@nats; without the file, every NATS command is recorded as anonymous@nats")
 	natsPort := fs.Int("nats-port", defaultNATSPort, "client port of the embedded NATS server on 127.0.0.1 (0 picks a free one)")
 	syncMode := fs.String("sync", "always", "embedded server durability: 'always' fsyncs every write before acknowledging it; 'interval' lets the server fsync every 2 minutes (faster; a power loss can lose the last acknowledged writes)")
 	replicas := fs.Int("replicas", 1, "stream replicas when the stream is created (3 on a cluster)")
