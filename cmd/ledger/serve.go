@@ -167,7 +167,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		proj.Routes(mux, log)
 		ui = web.New(proj, web.Options{Logger: log})
 		ui.Routes(mux)
-		go func() { projDone <- proj.Run(projCtx) }()
+		go func() {
+			err := proj.Run(projCtx)
+			if err != nil && projCtx.Err() == nil {
+				// The ledger goes on taking writes; the projector's queries
+				// answer as of where it stopped, and /readyz says not ready.
+				log.Error("the in-process projector stopped: its views no longer follow the stream; fix the cause and restart", "err", err)
+			}
+			projDone <- err
+		}()
 	} else {
 		projDone <- nil
 	}
