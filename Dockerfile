@@ -14,13 +14,18 @@ RUN go build -trimpath -ldflags="-s -w" -o /out/ledger ./cmd/ledger \
 
 # Alpine rather than distroless: the health checks need busybox's wget.
 FROM alpine:3.22 AS runtime
-# /var/lib/lexledger/nats is where docker-compose.yml mounts the volume of
-# NATS configurations and seeds: a new named volume takes this directory's
-# owner and mode, so that the user below can write seeds there (0600).
+# /var/lib/lexledger/nats and .../seeds/ROLE are where docker-compose.yml
+# mounts the volumes of NATS configurations and of each role's seed: a new
+# named volume takes its directory's owner and mode, so that the user below
+# can write seeds there (0600).
 RUN addgroup -S -g 10001 lex \
  && adduser -S -D -H -u 10001 -G lex -h /var/lib/lexledger lex \
- && install -d -o lex -g lex /var/lib/lexledger \
- && install -d -o lex -g lex -m 0700 /var/lib/lexledger/nats
+ && install -d -o lex -g lex /var/lib/lexledger /var/lib/lexledger/seeds \
+ && install -d -o lex -g lex -m 0700 /var/lib/lexledger/nats \
+ && install -d -o lex -g lex -m 0700 /var/lib/lexledger/seeds/ledger \
+ && install -d -o lex -g lex -m 0700 /var/lib/lexledger/seeds/projector \
+ && install -d -o lex -g lex -m 0700 /var/lib/lexledger/seeds/admin \
+ && install -d -o lex -g lex -m 0700 /var/lib/lexledger/seeds/clients
 WORKDIR /var/lib/lexledger
 USER 10001:10001
 

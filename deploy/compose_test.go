@@ -204,6 +204,26 @@ func TestComposeTopology(t *testing.T) {
 		}
 		checkSecrets(t, p, s, written, flags["nats-nkey"])
 	}
+	// Each server sees its own role's seed and no other: admin's and the
+	// clients' are mounted by none.
+	for _, s := range p.Services {
+		if configService(s) {
+			continue
+		}
+		own := map[string]string{"ledger": "ledger.nk", "projector": "projector.nk"}[binaryOf(s)]
+		for _, v := range s.Volumes {
+			dir, ok := written[v.Source]
+			if !ok {
+				continue
+			}
+			seeds, _ := filepath.Glob(filepath.Join(dir, "*.nk"))
+			for _, f := range seeds {
+				if filepath.Base(f) != own {
+					t.Errorf("%s mounts %s, which holds %s: a server may see its own seed only", s.Name, v.Source, filepath.Base(f))
+				}
+			}
+		}
+	}
 	// Each writer after the first waits for the one before: the first
 	// writes the seeds, the others keep them.
 	for i, s := range configs[1:] {
@@ -238,10 +258,11 @@ func writeConfigs(t *testing.T, p *types.Project, configs []types.ServiceConfig)
 			if w[v.Source] == "" {
 				w[v.Source] = t.TempDir()
 			}
+			// The target as a whole path, or a path's start, anywhere in
+			// an argument (--seed-dirs ROLE=PATH,...).
+			re := regexp.MustCompile(regexp.QuoteMeta(v.Target) + `(/|,|$)`)
 			for i, a := range args {
-				if a == v.Target || strings.HasPrefix(a, v.Target+"/") {
-					args[i] = w[v.Source] + strings.TrimPrefix(a, v.Target)
-				}
+				args[i] = re.ReplaceAllString(a, strings.ReplaceAll(w[v.Source], "$", "$$")+"$1")
 			}
 		}
 		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {

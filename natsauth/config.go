@@ -52,6 +52,11 @@ type Options struct {
 	// role's rights, seed clerk.NAME.nk), so that a command over NATS is
 	// recorded by its clerk's name (users.json) rather than as clerk@nats.
 	Clerks []string
+	// SeedDirs puts the seeds of some roles in directories of their own
+	// instead of DIR (role name to directory; the named clerks' go with
+	// "clerk"), so that each service can be given its own seed and no
+	// other: a container that mounts DIR sees the others.
+	SeedDirs map[Role]string
 	// File is where Generate writes the configuration: DIR/ConfigFile
 	// when empty. The nodes of a cluster share the seeds of one DIR and
 	// each has a file of its own there (its server name, its routes).
@@ -117,6 +122,14 @@ func (o Options) check() error {
 	for _, v := range append([]string{o.StoreDir, o.TLSCert, o.TLSKey, o.ServerName, o.Stream, o.ClusterName, o.ClusterListen}, o.Routes...) {
 		if strings.ContainsAny(v, "\"\\\n\r") {
 			p = append(p, fmt.Sprintf("%q holds a quote, backslash or line break, which the configuration cannot hold: choose another", v))
+		}
+	}
+	for role, d := range o.SeedDirs {
+		if _, err := ParseRole(string(role)); err != nil {
+			p = append(p, "seed directory: "+err.Error())
+		}
+		if d == "" {
+			p = append(p, fmt.Sprintf("the seed directory of %s is empty: name one, or leave the role out", role))
 		}
 	}
 	seen := map[string]bool{}
@@ -375,6 +388,8 @@ type Result struct {
 	// Created lists the seed files written by this call, by who they are
 	// for: a role ("clerk") or a named clerk ("clerk.alice").
 	Created map[string]string
+	// Seeds lists every seed file, written or kept, by who it is for.
+	Seeds map[string]string
 }
 
 // Generate writes the configuration for o into dir (ConfigFile, or
@@ -395,12 +410,18 @@ func Generate(dir string, o Options, rotate ...string) (Result, error) {
 		name string // the clerk's name, if named
 		path string
 	}
+	seedDir := func(role Role) string {
+		if d, ok := o.SeedDirs[role]; ok {
+			return d
+		}
+		return dir
+	}
 	var all []seedOf
 	for _, role := range Roles {
-		all = append(all, seedOf{string(role), role, "", SeedFile(dir, role)})
+		all = append(all, seedOf{string(role), role, "", SeedFile(seedDir(role), role)})
 	}
 	for _, c := range o.Clerks {
-		all = append(all, seedOf{"clerk." + c, RoleClerk, c, ClerkSeedFile(dir, c)})
+		all = append(all, seedOf{"clerk." + c, RoleClerk, c, ClerkSeedFile(seedDir(RoleClerk), c)})
 	}
 	renew := map[string]bool{}
 	for _, r := range rotate {
@@ -412,10 +433,12 @@ func Generate(dir string, o Options, rotate ...string) (Result, error) {
 		}
 		renew[r] = true
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return Result{}, fmt.Errorf("output directory %s: %w", dir, err)
+	for _, d := range append([]string{dir}, slices.Collect(maps.Values(o.SeedDirs))...) {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return Result{}, fmt.Errorf("output directory %s: %w", d, err)
+		}
 	}
-	res := Result{Config: filepath.Join(dir, ConfigFile), Users: Users{}, Clerks: map[string]string{}, Created: map[string]string{}}
+	res := Result{Config: filepath.Join(dir, ConfigFile), Users: Users{}, Clerks: map[string]string{}, Created: map[string]string{}, Seeds: map[string]string{}}
 	if o.File != "" {
 		res.Config = o.File
 	}
@@ -448,6 +471,7 @@ func Generate(dir string, o Options, rotate ...string) (Result, error) {
 		} else {
 			res.Clerks[u.name] = pub
 		}
+		res.Seeds[u.who] = u.path
 	}
 	conf, err := Render(o, res.Users, res.Clerks)
 	if err != nil {

@@ -255,3 +255,39 @@ func TestNamedClerks(t *testing.T) {
 		t.Error("bob's key is still in the configuration after he was left out")
 	}
 }
+
+// TestSeedDirs: a role's seed goes to the directory named for it, and only
+// there; a second run keeps it.
+func TestSeedDirs(t *testing.T) {
+	dir, adm := t.TempDir(), filepath.Join(t.TempDir(), "admin")
+	o := natsauth.Options{StoreDir: filepath.Join(dir, "jetstream"), Clerks: []string{"alice"},
+		SeedDirs: map[natsauth.Role]string{natsauth.RoleAdmin: adm, natsauth.RoleClerk: filepath.Join(dir, "clients")}}
+	first, err := natsauth.Generate(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for who, want := range map[string]string{
+		"admin":       natsauth.SeedFile(adm, natsauth.RoleAdmin),
+		"clerk":       natsauth.SeedFile(filepath.Join(dir, "clients"), natsauth.RoleClerk),
+		"clerk.alice": natsauth.ClerkSeedFile(filepath.Join(dir, "clients"), "alice"),
+		"ledger":      natsauth.SeedFile(dir, natsauth.RoleLedger),
+	} {
+		if first.Seeds[who] != want {
+			t.Errorf("%s's seed is at %s, want %s", who, first.Seeds[who], want)
+		}
+		if _, err := os.Stat(want); err != nil {
+			t.Errorf("%s's seed: %v", who, err)
+		}
+	}
+	if _, err := os.Stat(natsauth.SeedFile(dir, natsauth.RoleAdmin)); err == nil {
+		t.Error("admin's seed is also in the configuration's directory")
+	}
+	again, err := natsauth.Generate(dir, o)
+	if err != nil || len(again.Created) != 0 || again.Users[natsauth.RoleAdmin] != first.Users[natsauth.RoleAdmin] {
+		t.Errorf("a second run: %v, wrote %v; want every seed kept", err, again.Created)
+	}
+	o.SeedDirs = map[natsauth.Role]string{"janitor": adm}
+	if _, err := natsauth.Generate(dir, o); err == nil || !strings.Contains(err.Error(), "janitor") {
+		t.Errorf("a seed directory for an unknown role: %v, want an error naming it", err)
+	}
+}

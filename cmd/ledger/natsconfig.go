@@ -27,6 +27,7 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 	clusterName := fs.String("cluster-name", "", "make the server a cluster node of this cluster")
 	clusterListen := fs.String("cluster-listen", "", "host:port of the cluster listener, such as 0.0.0.0:6222")
 	routes := fs.String("routes", "", "comma-separated routes to every node, such as nats-route://nats1:6222,nats-route://nats2:6222")
+	seedDirs := fs.String("seed-dirs", "", "comma-separated ROLE=DIR: write those roles' seeds into directories of their own (the named clerks' with clerk), so that each service is given its own seed and no other; the rest stay in DIR")
 	file := fs.String("config", "", "write the configuration to this file instead of DIR/nats.conf: each node of a cluster gets its own, beside the seeds they share")
 	clerks := fs.String("clerks", "", "comma-separated names of clerks who each get a user and seed of their own (clerk.NAME.nk), so that their commands over NATS are recorded as NAME@nats; give the same list on every run")
 	rotate := fs.String("rotate", "", "comma-separated roles, or named clerks as clerk.NAME, whose seeds are replaced by new ones (key rotation); other seeds in DIR are kept")
@@ -44,6 +45,15 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("--rotate: %w (or clerk.NAME for a named clerk)", err)
 		}
 	}
+	dirs := map[natsauth.Role]string{}
+	for _, kv := range splitList(*seedDirs) {
+		r, d, ok := strings.Cut(kv, "=")
+		role, err := natsauth.ParseRole(r)
+		if !ok || err != nil || d == "" {
+			return fmt.Errorf("--seed-dirs %q: give ROLE=DIR, such as admin=/secure/admin (roles: ledger, projector, clerk, auditor, subscriber, admin)", kv)
+		}
+		dirs[role] = abs(d)
+	}
 	if *store == "" {
 		*store = filepath.Join(dir, "jetstream")
 	}
@@ -51,7 +61,7 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 		Names: natsauth.Names{Stream: *stream}, ServerName: *name, Host: *host, Port: *port, MonitorPort: *monitor,
 		StoreDir: abs(*store), TLSCert: abs(*tlsCert), TLSKey: abs(*tlsKey),
 		ClusterName: *clusterName, ClusterListen: *clusterListen, Routes: splitList(*routes), File: abs(*file),
-		Clerks: splitList(*clerks),
+		Clerks: splitList(*clerks), SeedDirs: dirs,
 	}
 	if *port == 0 {
 		return fmt.Errorf("--port 0: give the client port the server listens on, such as %d", natsauth.DefaultPort)
@@ -66,25 +76,25 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 		if _, ok := res.Created[string(role)]; ok {
 			what = "new"
 		}
-		fmt.Fprintf(stdout, "  %-10s %s  %s (%s)\n", role, res.Users[role], natsauth.SeedFile(dir, role), what)
+		fmt.Fprintf(stdout, "  %-10s %s  %s (%s)\n", role, res.Users[role], res.Seeds[string(role)], what)
 	}
 	for _, name := range o.Clerks {
 		what := "kept"
 		if _, ok := res.Created["clerk."+name]; ok {
 			what = "new"
 		}
-		fmt.Fprintf(stdout, "  clerk %-4s %s  %s (%s)\n", name, res.Clerks[name], natsauth.ClerkSeedFile(dir, name), what)
+		fmt.Fprintf(stdout, "  clerk %-4s %s  %s (%s)\n", name, res.Clerks[name], res.Seeds["clerk."+name], what)
 	}
 	scheme := "nats"
 	if o.TLSCert != "" {
 		scheme = "tls"
 	}
 	fmt.Fprintf(stdout, "start:   nats-server --config %s   (after a rotation: nats-server --signal reload)\n", res.Config)
-	fmt.Fprintf(stdout, "connect: ledger serve --nats-url %s://%s:%d --nats-nkey %s --nats-users %s\n", scheme, *host, *port, natsauth.SeedFile(dir, natsauth.RoleLedger), res.UsersFile)
-	fmt.Fprintf(stdout, "         projector serve --nats-url %s://%s:%d --nats-nkey %s\n", scheme, *host, *port, natsauth.SeedFile(dir, natsauth.RoleProjector))
+	fmt.Fprintf(stdout, "connect: ledger serve --nats-url %s://%s:%d --nats-nkey %s --nats-users %s\n", scheme, *host, *port, res.Seeds[string(natsauth.RoleLedger)], res.UsersFile)
+	fmt.Fprintf(stdout, "         projector serve --nats-url %s://%s:%d --nats-nkey %s\n", scheme, *host, *port, res.Seeds[string(natsauth.RoleProjector)])
 	fmt.Fprintf(stdout, "natscli: nats --nkey %s --inbox-prefix %s ...   (each role's inbox is _INBOX.<its public key>;\n"+
 		"         readers add --js-api-prefix '%s' for the stream, '%s' for the views)\n",
-		natsauth.SeedFile(dir, natsauth.RoleClerk), natsauth.InboxPrefix(res.Users[natsauth.RoleClerk]), natsjs.StreamAPIPrefix, natsjs.ViewsAPIPrefix)
+		res.Seeds[string(natsauth.RoleClerk)], natsauth.InboxPrefix(res.Users[natsauth.RoleClerk]), natsjs.StreamAPIPrefix, natsjs.ViewsAPIPrefix)
 	return nil
 }
 
