@@ -132,19 +132,29 @@ type apiCall struct {
 	many    bool // answered with many messages (response_type: stream)
 }
 
-// readAPI is what reading stream s takes: its info and message gets
-// (direct or not, batched or not). No consumer: a consumer created on
-// another account's stream delivers, in that account, to a subject of its
-// creator's choosing, and can so feed the ledger's or the projector's own
-// subscriptions (the ledger's service, a projector's replay, a stream of
-// checkpoints). natsjs reads through an import with batched direct gets.
+// readAPI is what reading stream s takes: its info, single-message gets
+// by sequence or time (the message get API), and the last message of a
+// subject by direct get (a key of a bucket). No consumer: a consumer
+// created on another account's stream delivers, in that account, to a
+// subject of its creator's choosing, and can so feed the ledger's or the
+// projector's own subscriptions (the ledger's service, a projector's
+// replay, a stream of checkpoints). No batched direct get: its size is the
+// requester's to choose, and the server answers it holding the stream's
+// writes (a review stalled appends for 24 s with five requests). natsjs
+// reads through an import one message get per sequence, many in flight.
 func readAPI(s string) []apiCall {
 	return []apiCall{
 		{"STREAM.INFO." + s, false},
 		{"STREAM.MSG.GET." + s, false},
-		{"DIRECT.GET." + s, true},
-		{"DIRECT.GET." + s + ".>", true},
+		{"DIRECT.GET." + s + ".>", false}, // the subject form takes no batch
 	}
+}
+
+// ownReadAPI is what reading stream s in its own account takes: readAPI,
+// and batched direct gets (the ledger reads an act's events so, the
+// projector its views).
+func ownReadAPI(s string) []apiCall {
+	return append(readAPI(s), apiCall{"DIRECT.GET." + s, true})
 }
 
 // consumeAPI is what following stream s with ordered consumers takes:
@@ -183,7 +193,7 @@ func readStream(prefix, s string) []string { return subjects(prefix, readAPI(s))
 // purging it and deleting messages (the object store replaces a
 // snapshot's chunks so). Deleting it is left out.
 func ownStream(s string) []string {
-	return append(subjects(natsjs.DefaultAPIPrefix, readAPI(s), consumeAPI(s)),
+	return append(subjects(natsjs.DefaultAPIPrefix, ownReadAPI(s), consumeAPI(s)),
 		api+"STREAM.CREATE."+s,
 		api+"STREAM.UPDATE."+s,
 		api+"STREAM.SNAPSHOT."+s,
@@ -250,7 +260,7 @@ func PermissionsOf(role Role, n Names, user string) (Permissions, error) {
 			api + "STREAM.CREATE." + n.Stream,
 			// natsjs.Open looks for an import of the stream first.
 			natsjs.StreamAPIPrefix + ".STREAM.INFO." + n.Stream,
-		}, subjects(natsjs.DefaultAPIPrefix, readAPI(n.Stream), consumeAPI(n.Stream))...)
+		}, subjects(natsjs.DefaultAPIPrefix, ownReadAPI(n.Stream), consumeAPI(n.Stream))...)
 		return Permissions{
 			PubAllow: append(pub, views...),
 			// Everything that changes the stream but appending to it.

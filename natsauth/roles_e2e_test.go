@@ -646,8 +646,11 @@ func TestRolesOnARealServer(t *testing.T) {
 		before := eventsIn(t, admin)
 		subject := "lex.events.kz.act.2009-12-04.216"
 		s.mustNats(natsauth.RoleSubscriber, "pub", natsjs.StreamAPIPrefix+".STREAM.INFO.LEX", "--reply", subject, "")
-		s.mustNats(natsauth.RoleSubscriber, "pub", natsjs.ViewsAPIPrefix+".DIRECT.GET.KV_"+natsjs.StateBucket, "--reply", subject,
-			`{"last_by_subj":"$KV.`+natsjs.StateBucket+`.kz.act.2010-01-01.1"}`)
+		s.mustNats(natsauth.RoleSubscriber, "pub", natsjs.ViewsAPIPrefix+".DIRECT.GET.KV_"+natsjs.StateBucket+".$KV."+natsjs.StateBucket+".kz.act.2010-01-01.1",
+			"--reply", subject, "")
+		// A batched direct get is not imported: its size is the
+		// requester's, and the server answers it holding the stream's writes.
+		s.denied(natsauth.RoleSubscriber, natsjs.StreamAPIPrefix+".DIRECT.GET.LEX", "req", natsjs.StreamAPIPrefix+".DIRECT.GET.LEX", `{"seq":1,"batch":1000000}`)
 		s.mustNats(natsauth.RoleProjector, "pub", "$JS.API.DIRECT.GET.KV_"+natsjs.StateBucket, "--reply", subject,
 			`{"last_by_subj":"$KV.`+natsjs.StateBucket+`.kz.act.2010-01-01.1"}`)
 		s.mustNats(natsauth.RoleProjector, "pub", natsjs.StreamAPIPrefix+".STREAM.INFO.LEX", "--reply", subject, "")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -63,4 +64,12 @@ func locate(ctx context.Context, nc *nats.Conn, name, prefix, imported string) (
 	}
 	js, s, err = try(ctx, DefaultAPIPrefix)
 	return js, s, false, err
+}
+
+// apiPrefixOf returns the API prefix that js sends its requests under.
+func apiPrefixOf(js jetstream.JetStream) string {
+	if p := js.Options().APIPrefix; p != "" {
+		return strings.TrimSuffix(p, ".")
+	}
+	return DefaultAPIPrefix
 }

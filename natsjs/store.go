@@ -2,11 +2,13 @@ package natsjs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lexledger/lexledger/events"
@@ -339,15 +341,7 @@ func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[ledger.Stored,
 		}
 		from := max(pos.Seq, 1)
 		if !pos.Time.IsZero() {
-			lm, err := s.stream.GetMsg(ctx, last)
-			if err != nil {
-				yield(ledger.Stored{}, mapError(err))
-				return
-			}
-			if lm.Time.Before(pos.Time) {
-				return // nothing stored at or after pos.Time
-			}
-			from = 0
+			from = 0 // scan finds the first message at or after pos.Time
 		}
 		if from > last {
 			return
@@ -369,71 +363,102 @@ func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[ledger.Stored,
 	}
 }
 
-// scanBatch is how many messages one direct get of scan asks for.
-const scanBatch = 1000
+// scanWindow is how many single-message gets scan has in flight.
+const scanWindow = 64
 
 // scan reads the stream in order, from sequence from (or, when from is 0,
-// from the first message stored at or after t) to last, with batched
-// direct gets, and calls fn with each message until fn returns false.
-// Reading needs no consumer: a reader that may create consumers on
-// another account's stream could have them deliver, in that account, to a
-// subject of its choosing (docs/OPERATIONS.md, Accounts). Each message
-// says how many of the stream's messages follow it (Nats-Num-Pending), so
-// a message lost between the server and the reader is read again, not
-// skipped.
+// from the first message stored at or after t) to last, one message get
+// per sequence with scanWindow of them in flight, and calls fn with each
+// message until fn returns false. Reading needs no consumer, nor batched
+// direct gets: a consumer on another account's stream delivers inside that
+// account to a subject of its creator's choosing, and a batched direct get
+// of unbounded size holds the stream's writes while the server answers it
+// (docs/OPERATIONS.md, Accounts). A sequence with no message (deleted, in
+// a stream whose guarantees were weakened) is skipped.
 func (s *Store) scan(ctx context.Context, from uint64, t time.Time, last uint64, fn func(*jetstream.RawStreamMsg) bool) error {
-	next := from
-	for next == 0 || next <= last {
-		opts := []jetstreamext.GetBatchOpt{jetstreamext.GetBatchMaxBytes(loadMaxBytes)}
-		if next == 0 {
-			opts = append(opts, jetstreamext.GetBatchStartTime(t))
-		} else {
-			opts = append(opts, jetstreamext.GetBatchSeq(next))
+	prefix := apiPrefixOf(s.js)
+	if from == 0 {
+		m, err := msgGet(ctx, s.nc, prefix, s.cfg.Stream, msgGetRequest{StartTime: &t})
+		if err != nil || m == nil {
+			return err
 		}
-		msgs, err := jetstreamext.GetBatch(ctx, s.js, s.cfg.Stream, scanBatch, opts...)
-		if err != nil {
-			return mapError(err)
+		from = m.Sequence
+	}
+	type got struct {
+		m   *jetstream.RawStreamMsg
+		err error
+	}
+	for next := from; next <= last; {
+		n := min(scanWindow, last-next+1)
+		window := make([]got, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m, err := msgGet(ctx, s.nc, prefix, s.cfg.Stream, msgGetRequest{Seq: next + i})
+				window[i] = got{m, err}
+			}()
 		}
-		got, pending := 0, int64(-1)
-		for m, err := range msgs {
-			if err != nil {
-				if errors.Is(err, jetstreamext.ErrNoMessages) {
-					break
-				}
-				return mapError(err)
+		wg.Wait()
+		for i, g := range window {
+			if g.err != nil {
+				return g.err
 			}
-			np, perr := strconv.ParseInt(m.Header.Get("Nats-Num-Pending"), 10, 64)
-			if perr != nil || (pending >= 0 && np != pending-1) || m.Sequence < next {
-				break // a message of this batch went missing: read on from next
+			if g.m == nil {
+				continue // no message at this sequence
 			}
-			if m.Sequence > last {
+			if want := next + uint64(i); g.m.Sequence != want {
+				return fmt.Errorf("stream %s answered sequence %d for %d", s.cfg.Stream, g.m.Sequence, want)
+			}
+			if !fn(g.m) {
 				return nil
 			}
-			got, pending, next = got+1, np, m.Sequence+1
-			if !fn(m) {
-				return nil
-			}
-			if m.Sequence == last {
-				return nil
-			}
 		}
-		if got == 0 {
-			if err := ctx.Err(); err != nil {
-				return mapError(err)
-			}
-			if next == 0 {
-				return nil // nothing stored at or after t
-			}
-			// Nothing at or after next: the messages up to last were
-			// deleted (a stream whose guarantees were weakened), or the
-			// server did not answer.
-			if _, err := s.stream.GetMsg(ctx, last); err != nil {
-				return fmt.Errorf("%w: reading stream %s from sequence %d: %v", ledger.ErrUnavailable, s.cfg.Stream, next, err)
-			}
-			return fmt.Errorf("%w: reading stream %s from sequence %d: no answer", ledger.ErrUnavailable, s.cfg.Stream, next)
-		}
+		next += n
 	}
 	return nil
+}
+
+// msgGetRequest is a request of JetStream's message get API.
+type msgGetRequest struct {
+	Seq       uint64     `json:"seq,omitempty"`
+	StartTime *time.Time `json:"start_time,omitempty"`
+}
+
+// msgGet gets one message of stream through the message get API under
+// prefix (not a direct get: it is answered by the API, one message, and
+// does not take the client's read loop). No message is (nil, nil).
+func msgGet(ctx context.Context, nc *nats.Conn, prefix, stream string, req msgGetRequest) (*jetstream.RawStreamMsg, error) {
+	body, _ := json.Marshal(req)
+	subject := prefix + ".STREAM.MSG.GET." + stream
+	reply, err := nc.RequestWithContext(ctx, subject, body)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	var resp struct {
+		Error   *jetstream.APIError `json:"error"`
+		Message *struct {
+			Subject string    `json:"subject"`
+			Seq     uint64    `json:"seq"`
+			Data    []byte    `json:"data"`
+			Time    time.Time `json:"time"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(reply.Data, &resp); err != nil {
+		return nil, fmt.Errorf("stream %s: the message get's answer is not JSON: %w", stream, err)
+	}
+	if resp.Error != nil {
+		if resp.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound {
+			return nil, nil
+		}
+		return nil, mapError(resp.Error)
+	}
+	if resp.Message == nil {
+		return nil, fmt.Errorf("stream %s: the message get's answer holds no message", stream)
+	}
+	m := resp.Message
+	return &jetstream.RawStreamMsg{Subject: m.Subject, Sequence: m.Seq, Data: m.Data, Time: m.Time}, nil
 }
 
 // readConsumer is Read with an ordered consumer.

@@ -265,13 +265,19 @@ func (v *Views) Checkpoints(ctx context.Context) ([][]byte, error) {
 		return nil, mapError(err)
 	}
 	var out [][]byte
+	prefix := apiPrefixOf(v.js)
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
+		// The message get API, not a direct get: clients reach the views
+		// through an import of single-message gets only.
+		m, err := msgGet(ctx, v.nc, prefix, CheckpointsStream, msgGetRequest{Seq: seq})
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
 			continue
 		}
-		if err != nil {
-			return nil, mapError(err)
+		if m.Subject != CheckpointsSubject {
+			return nil, fmt.Errorf("stream %s holds a message on %s at sequence %d, where only checkpoints (%s) belong", CheckpointsStream, m.Subject, seq, CheckpointsSubject)
 		}
 		out = append(out, m.Data)
 	}
