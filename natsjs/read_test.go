@@ -246,3 +246,42 @@ func TestReadWaysAgree(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkReplay compares the two ways of reading a stream of 20,000
+// events: an ordered consumer (the stream's own account) and single
+// message gets in flight (through an import).
+//
+//	go test ./natsjs -run '^$' -bench Replay
+func BenchmarkReplay(b *testing.B) {
+	env := natstest.MustStart(b, natstest.Options{})
+	l := ledger.New(env.Store, ledger.Options{})
+	defer l.Close()
+	ctx := context.Background()
+	const n = 20000
+	for i := 0; i < n; i += 1000 {
+		var cmds []ledger.Command
+		for j := i; j < i+1000; j++ {
+			cmds = append(cmds, ledger.Command{Event: created(events.ActID(fmt.Sprintf("/akn/kz/act/2010-01-01/%d", j+1)), "A law", events.Law)})
+		}
+		if _, err := l.AppendAtomic(ctx, "bench", cmds); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, way := range readWays(env.Store) {
+		b.Run(way.name, func(b *testing.B) {
+			for b.Loop() {
+				got := 0
+				for _, err := range way.st.Read(ctx, natsjs.Position{}) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					got++
+				}
+				if got != n {
+					b.Fatalf("read %d events, want %d", got, n)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}

@@ -364,7 +364,7 @@ func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[ledger.Stored,
 }
 
 // scanWindow is how many single-message gets scan has in flight.
-const scanWindow = 64
+const scanWindow = 128
 
 // scan reads the stream in order, from sequence from (or, when from is 0,
 // from the first message stored at or after t) to last, one message get
