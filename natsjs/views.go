@@ -135,30 +135,54 @@ func (v *Views) PutState(ctx context.Context, act events.ActID, state []byte) er
 	return mapError(err)
 }
 
-// PutStates writes several acts' states into the state bucket at once,
-// pipelined, and waits for every acknowledgement.
-func (v *Views) PutStates(ctx context.Context, states map[events.ActID][]byte) error {
-	futures := make([]jetstream.PubAckFuture, 0, len(states))
-	for act, data := range states {
-		f, err := v.js.PublishAsync("$KV."+StateBucket+"."+actKey(act), data)
-		if err != nil {
-			return mapError(err)
-		}
-		futures = append(futures, f)
+// putChunk bounds the state writes in flight: more than the async
+// publisher allows (4,000) stalls it, and the writes beyond fail.
+const putChunk = 512
+
+// PutStates writes several acts' states into the state bucket, pipelined
+// in chunks of putChunk, each waited for. It returns the acts whose state
+// was not written (to write again) and the first error; an act is never
+// left out unsaid.
+func (v *Views) PutStates(ctx context.Context, states map[events.ActID][]byte) (failed []events.ActID, err error) {
+	acts := make([]events.ActID, 0, len(states))
+	for act := range states {
+		acts = append(acts, act)
 	}
-	var first error
-	for _, f := range futures {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			if first == nil {
-				first = mapError(err)
+	for start := 0; start < len(acts); start += putChunk {
+		chunk := acts[start:min(start+putChunk, len(acts))]
+		futures := make([]jetstream.PubAckFuture, len(chunk))
+		for i, act := range chunk {
+			f, perr := v.js.PublishAsync("$KV."+StateBucket+"."+actKey(act), states[act])
+			if perr != nil {
+				failed = append(failed, act)
+				if err == nil {
+					err = mapError(perr)
+				}
+				continue
 			}
-		case <-ctx.Done():
-			return mapError(ctx.Err())
+			futures[i] = f
+		}
+		for i, f := range futures {
+			if f == nil {
+				continue
+			}
+			select {
+			case <-f.Ok():
+			case ferr := <-f.Err():
+				failed = append(failed, chunk[i])
+				if err == nil {
+					err = mapError(ferr)
+				}
+			case <-ctx.Done():
+				// The rest is unknown: write it all again.
+				for _, act := range acts[start+i:] {
+					failed = append(failed, act)
+				}
+				return failed, mapError(ctx.Err())
+			}
 		}
 	}
-	return first
+	return failed, err
 }
 
 // State reads an act's current state from the state bucket.

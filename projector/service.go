@@ -40,7 +40,9 @@ type Source interface {
 type Sink interface {
 	SaveSnapshot(ctx context.Context, name string, lastSeq uint64, write func(io.Writer) error) error
 	LoadSnapshot(ctx context.Context, name string) (io.ReadCloser, error)
-	PutStates(ctx context.Context, states map[events.ActID][]byte) error
+	// PutStates writes acts' states and returns those it could not
+	// write, which the feed writes again.
+	PutStates(ctx context.Context, states map[events.ActID][]byte) (failed []events.ActID, err error)
 	PublishChange(act events.ActID, data []byte) error
 	PublishNotice(ctx context.Context, what string, act events.ActID, id string, data []byte) (bool, error)
 	PublishCheckpoint(ctx context.Context, id string, data []byte) error
@@ -332,8 +334,22 @@ func (s *Service) feed(ctx context.Context) {
 		if len(states) == 0 {
 			continue
 		}
-		if err := s.sink.PutStates(ctx, states); err != nil && ctx.Err() == nil {
-			s.log.Warn("state bucket write failed", "acts", len(states), "err", err)
+		failed, err := s.sink.PutStates(ctx, states)
+		if err != nil && ctx.Err() == nil {
+			// Written again at the next tick: a state the bucket misses
+			// would stay missing until the act changed again.
+			s.log.Warn("state bucket write failed; writing again", "acts", len(failed), "of", len(states), "err", err)
+			s.mu.Lock()
+			if s.dirty == nil {
+				s.dirty = map[events.ActID]bool{}
+			}
+			for _, act := range failed {
+				s.dirty[act] = true
+			}
+			s.mu.Unlock()
+		}
+		for _, act := range failed {
+			delete(states, act) // noticed once written
 		}
 		for act, data := range states {
 			if err := s.sink.PublishChange(act, data); err != nil && ctx.Err() == nil {
