@@ -251,6 +251,7 @@ func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]led
 	subject := s.Subject(act)
 	var out []ledger.Stored
 	next := after + 1
+	last := int64(-1) // Nats-Num-Pending of the last message read
 	for {
 		msgs, err := jetstreamext.GetBatch(ctx, s.js, s.cfg.Stream, loadBatch,
 			jetstreamext.GetBatchSubject(subject), jetstreamext.GetBatchSeq(next), jetstreamext.GetBatchMaxBytes(loadMaxBytes))
@@ -267,15 +268,19 @@ func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]led
 				return nil, mapError(err)
 			}
 			np, perr := strconv.ParseInt(m.Header.Get("Nats-Num-Pending"), 10, 64)
-			if perr != nil || (pending >= 0 && np != pending-1) {
-				break // a message of this page went missing: read on from next
+			// Within a page each message has one fewer after it. A page's
+			// first has at least one fewer than the last one read (more,
+			// if the act grew in between): fewer still means the first of
+			// the page went missing.
+			if perr != nil || (pending >= 0 && np != pending-1) || (pending < 0 && last >= 0 && np < last-1) {
+				break // a message went missing: read on from next
 			}
 			st, err := s.decode(m)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, st)
-			next, pending = m.Sequence+1, np
+			next, pending, last = m.Sequence+1, np, np
 			got++
 			if np == 0 {
 				return out, nil
