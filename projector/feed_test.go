@@ -287,8 +287,12 @@ func TestFeedWritesFailedStatesAgain(t *testing.T) {
 		cancel()
 		<-done
 	}()
-	if _, err := svc.WaitFor(ctx, 0); err != nil {
-		t.Fatal(err)
+	// The feed follows what is applied once the projector is ready.
+	for !svc.Ready() {
+		if ctx.Err() != nil {
+			t.Fatal("the projector did not become ready")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	act := events.ActID("/akn/kz/act/2011-05-01/retry")
 	rc := mustAppend(t, l, created(act, "Law on retries"))
