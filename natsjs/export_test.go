@@ -5,6 +5,6 @@ package natsjs
 // that tests on one account cover both ways of reading.
 func ThroughImport(s *Store) *Store {
 	c := *s
-	c.imported = true
+	c.direct = true
 	return &c
 }

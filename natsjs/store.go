@@ -29,9 +29,12 @@ type Store struct {
 	// is not to be: it was opened for reading (OpenForReading, its stream
 	// not checked), or its stream is another account's.
 	readOnly string
-	// imported says that the stream is another account's, reached through
-	// an import of its API.
-	imported bool
+	// direct says that replays read with message gets, not consumers: the
+	// stream is another account's, and the store was opened for reading
+	// (clients, whose account may create no consumers there). A store
+	// opened with Open through an import (the projector's) follows and
+	// replays with consumers, which its account may create.
+	direct bool
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -60,7 +63,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
-	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why, imported: imported}, nil
+	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why}, nil
 }
 
 // OpenForReading connects to an existing stream without checking its
@@ -76,7 +79,7 @@ func OpenForReading(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, err
 		return nil, fmt.Errorf("stream %s: %w", cfg.Stream, mapError(err))
 	}
 	why := fmt.Sprintf("stream %s was opened for reading only", cfg.Stream)
-	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why, imported: imported}, nil
+	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why, direct: imported}, nil
 }
 
 // Config returns the store's configuration, defaults filled in.
@@ -329,11 +332,11 @@ func (s *Store) Msgs(ctx context.Context) (uint64, error) {
 
 // Read replays the stream from pos up to the last sequence at the time of
 // the call, in order. It stops at the first error, including one from the
-// loop's body. In the stream's own account it reads with an ordered
-// consumer; through another account's import, with batched direct gets
-// (scan), which need no consumer.
+// loop's body. It reads with an ordered consumer, or, opened for reading
+// through another account's import, with message gets (scan), which need
+// no consumer.
 func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[ledger.Stored, error] {
-	if !s.imported {
+	if !s.direct {
 		return s.readConsumer(ctx, pos)
 	}
 	return func(yield func(ledger.Stored, error) bool) {
@@ -550,10 +553,10 @@ type Raw struct {
 }
 
 // ReadRaw replays the stream from sequence 1 to its last sequence at the
-// time of the call, without decoding the events: with an ordered consumer
-// in the stream's own account, with batched direct gets through an import.
+// time of the call, without decoding the events: with an ordered consumer,
+// or with message gets when opened for reading through an import.
 func (s *Store) ReadRaw(ctx context.Context) iter.Seq2[Raw, error] {
-	if !s.imported {
+	if !s.direct {
 		return s.readRawConsumer(ctx)
 	}
 	return func(yield func(Raw, error) bool) {
