@@ -1,7 +1,7 @@
 package natsjs
 
 // ThroughImport returns a copy of s that reads as a store found through
-// another account's import does (batched direct gets, no consumer), so
+// another account's import does (message gets, no consumer), so
 // that tests on one account cover both ways of reading.
 func ThroughImport(s *Store) *Store {
 	c := *s

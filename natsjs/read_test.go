@@ -70,7 +70,8 @@ func TestReadFromASequenceOrATime(t *testing.T) {
 }
 
 // readWays are the two ways a store reads: with an ordered consumer in the
-// stream's own account, with batched direct gets through an import.
+// stream's own account, with message gets when opened for reading through
+// an import.
 func readWays(st *natsjs.Store) []struct {
 	name string
 	st   *natsjs.Store
@@ -78,7 +79,7 @@ func readWays(st *natsjs.Store) []struct {
 	return []struct {
 		name string
 		st   *natsjs.Store
-	}{{"consumer", st}, {"direct-get", natsjs.ThroughImport(st)}}
+	}{{"consumer", st}, {"message-gets", natsjs.ThroughImport(st)}}
 }
 
 func checkReads(t *testing.T, st *natsjs.Store, ids []events.ID, total, acts int, mark time.Time) {
@@ -197,8 +198,8 @@ func checkCancelled(t *testing.T, st *natsjs.Store) {
 	}
 }
 
-// Both ways of reading give the same messages over several batches of
-// direct gets, decoded (Read) and raw (ReadRaw), from any sequence.
+// Both ways of reading give the same messages over several windows of
+// message gets, decoded (Read) and raw (ReadRaw), from any sequence.
 func TestReadWaysAgree(t *testing.T) {
 	env := natstest.MustStart(t, natstest.Options{})
 	l := mustLedger(t, env.Store)
@@ -218,11 +219,11 @@ func TestReadWaysAgree(t *testing.T) {
 		want := readAll(t, env.Store, natsjs.Position{Seq: from}, 30*time.Second)
 		got := readAll(t, direct, natsjs.Position{Seq: from}, 30*time.Second)
 		if len(got) != len(want) || len(want) != n-int(max(from, 1))+1 {
-			t.Fatalf("from %d: %d events by direct gets, %d by a consumer, want %d", from, len(got), len(want), n-int(max(from, 1))+1)
+			t.Fatalf("from %d: %d events by message gets, %d by a consumer, want %d", from, len(got), len(want), n-int(max(from, 1))+1)
 		}
 		for i := range want {
 			if got[i].Seq != want[i].Seq || got[i].Event.ID != want[i].Event.ID || !got[i].Time.Equal(want[i].Time) {
-				t.Fatalf("from %d, event %d: direct gets gave %d %s %s, a consumer %d %s %s", from, i, got[i].Seq, got[i].Event.ID, got[i].Time, want[i].Seq, want[i].Event.ID, want[i].Time)
+				t.Fatalf("from %d, event %d: message gets gave %d %s %s, a consumer %d %s %s", from, i, got[i].Seq, got[i].Event.ID, got[i].Time, want[i].Seq, want[i].Event.ID, want[i].Time)
 			}
 		}
 	}
@@ -238,11 +239,11 @@ func TestReadWaysAgree(t *testing.T) {
 	}
 	want, got := raw(env.Store), raw(direct)
 	if len(got) != n || len(want) != n {
-		t.Fatalf("ReadRaw: %d messages by direct gets, %d by a consumer, want %d", len(got), len(want), n)
+		t.Fatalf("ReadRaw: %d messages by message gets, %d by a consumer, want %d", len(got), len(want), n)
 	}
 	for i := range want {
 		if got[i].Seq != want[i].Seq || got[i].Subject != want[i].Subject || string(got[i].Data) != string(want[i].Data) || got[i].Act != want[i].Act {
-			t.Fatalf("ReadRaw message %d differs: direct gets %d %s, a consumer %d %s", i, got[i].Seq, got[i].Subject, want[i].Seq, want[i].Subject)
+			t.Fatalf("ReadRaw message %d differs: message gets %d %s, a consumer %d %s", i, got[i].Seq, got[i].Subject, want[i].Seq, want[i].Subject)
 		}
 	}
 }
