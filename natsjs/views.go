@@ -300,9 +300,6 @@ func (v *Views) Checkpoints(ctx context.Context) ([][]byte, error) {
 		if m == nil {
 			continue
 		}
-		if m.Subject != CheckpointsSubject {
-			return nil, fmt.Errorf("stream %s holds a message on %s at sequence %d, where only checkpoints (%s) belong", CheckpointsStream, m.Subject, seq, CheckpointsSubject)
-		}
 		out = append(out, m.Data)
 	}
 	return out, nil
