@@ -209,27 +209,28 @@ func Render(o Options, users Users, clerks map[string]string) (string, error) {
 	w("# other: the clerks' service, read-only JetStream API and the feeds.\n")
 	w("accounts {\n")
 	sh := shares(o.Names)
+	// Every user, in the order of Roles, each role's named clerks after it.
+	type user struct {
+		role       Role
+		label, pub string
+	}
+	var all []user
+	for _, role := range Roles {
+		if pub, ok := users[role]; ok {
+			all = append(all, user{role, string(role), pub})
+		}
+		if role == RoleClerk {
+			for _, name := range slices.Sorted(maps.Keys(clerks)) {
+				all = append(all, user{role, "clerk " + name, clerks[name]})
+			}
+		}
+	}
 	for _, acc := range Accounts {
 		w("  %s {\n", acc)
 		if acc != AccountClients {
 			w("    jetstream: enabled\n")
 		}
 		w("    users: [\n")
-		type user struct {
-			role       Role
-			label, pub string
-		}
-		var all []user
-		for _, role := range Roles {
-			if pub, ok := users[role]; ok {
-				all = append(all, user{role, string(role), pub})
-			}
-			if role == RoleClerk {
-				for _, name := range slices.Sorted(maps.Keys(clerks)) {
-					all = append(all, user{role, "clerk " + name, clerks[name]})
-				}
-			}
-		}
 		for _, u := range all {
 			role, pub := u.role, u.pub
 			if AccountOf(role) != acc {
@@ -427,7 +428,7 @@ func Generate(dir string, o Options, rotate ...string) (Result, error) {
 	for _, r := range rotate {
 		if !slices.ContainsFunc(all, func(s seedOf) bool { return s.who == r }) {
 			if _, err := ParseRole(r); err != nil && !strings.HasPrefix(r, "clerk.") {
-				return Result{}, err
+				return Result{}, fmt.Errorf("--rotate: %w (or clerk.NAME for a named clerk)", err)
 			}
 			return Result{}, fmt.Errorf("--rotate %s: no such clerk (name it with --clerks too)", r)
 		}

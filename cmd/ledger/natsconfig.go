@@ -39,12 +39,6 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("nats-config takes one directory, where it writes nats.conf and a seed file per role; got %d arguments", fs.NArg())
 	}
 	dir := fs.Arg(0)
-	rot := splitList(*rotate)
-	for _, r := range rot {
-		if _, err := natsauth.ParseRole(r); err != nil && !strings.HasPrefix(r, "clerk.") {
-			return fmt.Errorf("--rotate: %w (or clerk.NAME for a named clerk)", err)
-		}
-	}
 	dirs := map[natsauth.Role]string{}
 	for _, kv := range splitList(*seedDirs) {
 		r, d, ok := strings.Cut(kv, "=")
@@ -66,7 +60,7 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 	if *port == 0 {
 		return fmt.Errorf("--port 0: give the client port the server listens on, such as %d", natsauth.DefaultPort)
 	}
-	res, err := natsauth.Generate(dir, o, rot...)
+	res, err := natsauth.Generate(dir, o, splitList(*rotate)...)
 	if err != nil {
 		return err
 	}
