@@ -38,7 +38,18 @@ func emptyServer(t *testing.T) *nats.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	t.Cleanup(func() {
+		// nats-server 2.15.2's Shutdown once waited forever after a
+		// cancelled restore (a CI run on 2026-11-26, RELIABILITY.md): the
+		// test gives it a minute, then says so and goes on.
+		done := make(chan struct{})
+		go func() { srv.Shutdown(); srv.WaitForShutdown(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			t.Log("the embedded server did not shut down within a minute; left to the end of the test process")
+		}
+	})
 	nc, err := nats.Connect(srv.ClientURL())
 	if err != nil {
 		t.Fatal(err)
