@@ -3,10 +3,8 @@ package natsjs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
 
-	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -22,42 +20,17 @@ func (s *Store) Follow(ctx context.Context, from uint64) iter.Seq2[ledger.Stored
 		if from > 1 {
 			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
 		}
-		cons, err := s.stream.OrderedConsumer(ctx, cfg)
-		if err != nil {
-			yield(ledger.Stored{}, mapError(err))
-			return
-		}
-		it, err := cons.Messages(jetstream.PullMaxMessages(2000))
-		if err != nil {
-			yield(ledger.Stored{}, mapError(err))
-			return
-		}
-		defer it.Stop()
-		for {
-			m, err := it.Next(jetstream.NextContext(ctx))
-			if err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-					return
-				}
-				yield(ledger.Stored{}, mapError(err))
-				return
-			}
-			md, err := m.Metadata()
+		err := s.consume(ctx, cfg, 2000, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
+			st, err := s.storedOf(m, md)
 			if err != nil {
 				yield(ledger.Stored{}, err)
-				return
+				return false
 			}
-			e, err := events.Decode(m.Data())
-			if err != nil {
-				yield(ledger.Stored{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, md.Sequence.Stream, m.Subject(), err))
-				return
-			}
-			if !yield(ledger.Stored{Seq: md.Sequence.Stream, Time: md.Timestamp, Event: e}, nil) {
-				return
-			}
+			return yield(st, nil)
+		})
+		// The end of ctx, or of the iterator, ends the following quietly.
+		if err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			yield(ledger.Stored{}, err)
 		}
 	}
 }

@@ -302,9 +302,9 @@ func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]led
 }
 
 func (s *Store) decode(m *jetstream.RawStreamMsg) (ledger.Stored, error) {
-	e, err := events.Decode(m.Data)
+	e, err := s.decodeStored(m.Sequence, m.Subject, m.Data)
 	if err != nil {
-		return ledger.Stored{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, m.Sequence, m.Subject, err)
+		return ledger.Stored{}, err
 	}
 	return ledger.Stored{Seq: m.Sequence, Time: m.Time, Event: e}, nil
 }
@@ -356,13 +356,13 @@ func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[ledger.Stored,
 		}
 		stopped := false
 		err = s.scan(ctx, from, pos.Time, last, func(m *jetstream.RawStreamMsg) bool {
-			e, err := events.Decode(m.Data)
+			st, err := s.decode(m)
 			if err != nil {
 				stopped = true
-				yield(ledger.Stored{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, m.Sequence, m.Subject, err))
+				yield(ledger.Stored{}, err)
 				return false
 			}
-			stopped = !yield(ledger.Stored{Seq: m.Sequence, Time: m.Time, Event: e}, nil)
+			stopped = !yield(st, nil)
 			return !stopped
 		})
 		if err != nil && !stopped {
@@ -502,43 +502,23 @@ func (s *Store) readConsumer(ctx context.Context, pos Position) iter.Seq2[ledger
 		if last == 0 {
 			return
 		}
-		cons, err := s.stream.OrderedConsumer(ctx, cfg)
-		if err != nil {
-			yield(ledger.Stored{}, mapError(err))
-			return
-		}
-		it, err := cons.Messages(jetstream.PullMaxMessages(2000))
-		if err != nil {
-			yield(ledger.Stored{}, mapError(err))
-			return
-		}
-		defer it.Stop()
-		for {
-			m, err := it.Next(jetstream.NextContext(ctx))
-			if err != nil {
-				yield(ledger.Stored{}, mapError(err))
-				return
-			}
-			md, err := m.Metadata()
-			if err != nil {
-				yield(ledger.Stored{}, err)
-				return
-			}
+		stopped := false
+		err = s.consume(ctx, cfg, 2000, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
 			seq := md.Sequence.Stream
 			if seq > last {
-				return
+				return false
 			}
-			e, err := events.Decode(m.Data())
+			st, err := s.storedOf(m, md)
 			if err != nil {
-				yield(ledger.Stored{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, seq, m.Subject(), err))
-				return
+				stopped = true
+				yield(ledger.Stored{}, err)
+				return false
 			}
-			if !yield(ledger.Stored{Seq: seq, Time: md.Timestamp, Event: e}, nil) {
-				return
-			}
-			if seq >= last || md.NumPending == 0 {
-				return
-			}
+			stopped = !yield(st, nil)
+			return !stopped && seq < last && md.NumPending > 0
+		})
+		if err != nil && !stopped {
+			yield(ledger.Stored{}, err)
 		}
 	}
 }
@@ -593,37 +573,17 @@ func (s *Store) readRawConsumer(ctx context.Context) iter.Seq2[Raw, error] {
 		if last == 0 || info.State.Msgs == 0 {
 			return
 		}
-		cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
-		if err != nil {
-			yield(Raw{}, mapError(err))
-			return
-		}
-		it, err := cons.Messages(jetstream.PullMaxMessages(4000))
-		if err != nil {
-			yield(Raw{}, mapError(err))
-			return
-		}
-		defer it.Stop()
-		for {
-			m, err := it.Next(jetstream.NextContext(ctx))
-			if err != nil {
-				yield(Raw{}, mapError(err))
-				return
-			}
-			md, err := m.Metadata()
-			if err != nil {
-				yield(Raw{}, err)
-				return
-			}
+		cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+		stopped := false
+		err = s.consume(ctx, cfg, 4000, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
 			act, aerr := s.ActOfSubject(m.Subject())
-			if !yield(Raw{Seq: md.Sequence.Stream, Act: act, Subject: m.Subject(), Data: m.Data(), Err: aerr}, nil) {
-				return
-			}
+			stopped = !yield(Raw{Seq: md.Sequence.Stream, Act: act, Subject: m.Subject(), Data: m.Data(), Err: aerr}, nil)
 			// The last sequence may have been deleted (a tampered copy):
 			// nothing pending means the replay is complete.
-			if md.Sequence.Stream >= last || md.NumPending == 0 {
-				return
-			}
+			return !stopped && md.Sequence.Stream < last && md.NumPending > 0
+		})
+		if err != nil && !stopped {
+			yield(Raw{}, err)
 		}
 	}
 }
