@@ -92,13 +92,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // already. The returned func closes the connection and stops that server.
 func connect(fs *flag.FlagSet, auth cli.NATSAuth, url, data, name string, existing bool) (*nats.Conn, func(), error) {
 	if data == "" {
-		opts, err := auth.Options(nats.Name(name))
+		nc, err := auth.Connect(url, name, "is the server running? set --nats-url, or --data for a stopped ledger's store")
 		if err != nil {
 			return nil, nil, err
-		}
-		nc, err := nats.Connect(url, opts...)
-		if err != nil {
-			return nil, nil, fmt.Errorf("connect to NATS at %s: %w (is the server running? set --nats-url, or --data for a stopped ledger's store)", url, err)
 		}
 		return nc, nc.Close, nil
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
-	"github.com/nats-io/nats.go"
 	"github.com/oklog/ulid/v2"
 	"github.com/schollz/progressbar/v3"
 )
@@ -58,20 +57,12 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 
 	var send importer
 	if *natsURL != "" {
-		opts, err := auth.Options(nats.Name("lexledger-import"))
+		st, err := auth.Open(ctx, *natsURL, cli.StreamOptions{Name: "lexledger-import", Config: natsjs.Config{Stream: *stream}})
 		if err != nil {
 			return err
 		}
-		nc, err := nats.Connect(*natsURL, opts...)
-		if err != nil {
-			return fmt.Errorf("connect to NATS at %s: %w", *natsURL, err)
-		}
-		defer nc.Close()
-		store, err := natsjs.Open(ctx, nc, natsjs.Config{Stream: *stream})
-		if err != nil {
-			return err
-		}
-		led := ledger.New(store, ledger.Options{})
+		defer st.Close()
+		led := ledger.New(st.Store, ledger.Options{})
 		defer led.Close()
 		who := "import@" + hostUser()
 		send = func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {

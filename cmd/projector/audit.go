@@ -16,7 +16,6 @@ import (
 	"github.com/lexledger/lexledger/merkle"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/projector"
-	"github.com/nats-io/nats.go"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -35,24 +34,13 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
-	copts, err := auth.Options(nats.Name("lexledger-verify"))
+	st, err := auth.Open(ctx, *natsURL, cli.StreamOptions{Name: "lexledger-verify",
+		Config: natsjs.Config{Stream: *stream, Prefix: *prefix}, ReadOnly: true, Views: true})
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(*natsURL, copts...)
-	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w", *natsURL, err)
-	}
-	defer nc.Close()
-	store, err := natsjs.OpenForReading(ctx, nc, natsjs.Config{Stream: *stream, Prefix: *prefix})
-	if err != nil {
-		return err
-	}
-	views, err := natsjs.OpenViewsForReading(ctx, nc)
-	if err != nil {
-		return err
-	}
-	rep, took, err := verifyStream(ctx, store, views, keys, *quiet, stderr)
+	defer st.Close()
+	rep, took, err := verifyStream(ctx, st.Store, st.Views, keys, *quiet, stderr)
 	if err != nil {
 		return err
 	}

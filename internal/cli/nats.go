@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/lexledger/lexledger/natsauth"
+	"github.com/lexledger/lexledger/natsjs"
 	"github.com/nats-io/nats.go"
 )
 
@@ -49,4 +52,103 @@ func (a NATSAuth) Options(extra ...nats.Option) ([]nats.Option, error) {
 		}))
 	}
 	return append(extra, opts...), nil
+}
+
+// Connect connects to the NATS server or cluster at url, logged in as the
+// flags say, with the client name and any extra options. An error names
+// the address and, when hint is set, what to check: "connect to NATS at
+// URL: ERR (HINT)".
+func (a NATSAuth) Connect(url, name, hint string, extra ...nats.Option) (*nats.Conn, error) {
+	opts, err := a.Options(append([]nats.Option{nats.Name(name)}, extra...)...)
+	if err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		if hint != "" {
+			return nil, fmt.Errorf("connect to NATS at %s: %w (%s)", url, err, hint)
+		}
+		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// OpenTimeout bounds the opening of a stream and of the views.
+const OpenTimeout = 30 * time.Second
+
+// StreamOptions say what Open opens on NATS.
+type StreamOptions struct {
+	Name, Hint string        // the client's name and the connection error's hint, as in Connect
+	Extra      []nats.Option // more options of the connection
+	Config     natsjs.Config // the stream
+	// ReadOnly opens the stream and the views for reading only
+	// (natsjs.OpenForReading, natsjs.OpenViewsForReading), for replays
+	// and verification; otherwise natsjs.Open and natsjs.OpenViews, with
+	// Config.Replicas.
+	ReadOnly bool
+	// Views also opens the projector's views.
+	Views bool
+}
+
+// Stream is a connection to NATS with the ledger's stream opened on it
+// and, when asked, the projector's views.
+type Stream struct {
+	Conn  *nats.Conn
+	Store *natsjs.Store
+	Views *natsjs.Views // nil unless StreamOptions.Views
+}
+
+// Open connects to url as Connect does and opens the stream, and the
+// views when o says so, within OpenTimeout. On error the connection is
+// closed; otherwise close it with Close.
+func (a NATSAuth) Open(ctx context.Context, url string, o StreamOptions) (*Stream, error) {
+	nc, err := a.Connect(url, o.Name, o.Hint, o.Extra...)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stream{Conn: nc}
+	if err := s.open(ctx, o); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stream) open(ctx context.Context, o StreamOptions) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, OpenTimeout)
+	defer cancel()
+	if o.ReadOnly {
+		s.Store, err = natsjs.OpenForReading(ctx, s.Conn, o.Config)
+	} else {
+		s.Store, err = natsjs.Open(ctx, s.Conn, o.Config)
+	}
+	if err != nil || !o.Views {
+		return err
+	}
+	if o.ReadOnly {
+		s.Views, err = natsjs.OpenViewsForReading(ctx, s.Conn)
+	} else {
+		s.Views, err = natsjs.OpenViews(ctx, s.Conn, o.Config.Replicas)
+	}
+	return err
+}
+
+// Close drains the connection: what was published is flushed and the
+// subscriptions' messages in hand are handled; then it closes it, at the
+// latest after the connection's drain timeout. It returns why draining
+// failed, having closed the connection all the same.
+func (s *Stream) Close() error { return Drain(s.Conn) }
+
+// Drain drains nc and waits until it is closed, as Stream.Close does.
+func Drain(nc *nats.Conn) error {
+	if nc.IsClosed() {
+		return nil
+	}
+	err := nc.Drain()
+	deadline := time.Now().Add(nc.Opts.DrainTimeout + time.Second)
+	for err == nil && !nc.IsClosed() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	nc.Close()
+	return err
 }
