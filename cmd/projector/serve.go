@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/internal/cli"
+	"github.com/lexledger/lexledger/internal/rungroup"
 	"github.com/lexledger/lexledger/metrics"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/projections"
@@ -41,15 +41,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	copts, err := auth.Options(nats.Name("lexledger-projector"), nats.MaxReconnects(-1))
+	st, err := auth.Open(ctx, *natsURL, cli.StreamOptions{Name: "lexledger-projector", Hint: "is 'ledger serve' or nats-server running?",
+		Extra: []nats.Option{nats.MaxReconnects(-1)}, Config: natsjs.Config{Stream: *stream, Replicas: *replicas}, Views: true})
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(*natsURL, copts...)
-	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w (is 'ledger serve' or nats-server running?)", *natsURL, err)
-	}
-	defer nc.Close()
+	defer st.Close()
 	opts := projector.Options{Feed: *feed, Logger: log, CheckpointInterval: *interval}
 	if *keyFile != "" {
 		kp, pub, err := projector.LoadOrCreateKey(*keyFile)
@@ -59,51 +56,43 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		opts.Signer = kp
 		log.Info("signing checkpoints", "public_key", pub, "key_file", *keyFile)
 	}
-	store, svc, err := openService(ctx, nc, *stream, *replicas, opts)
-	if err != nil {
+	svc := projector.New(st.Store, st.Views, opts)
+	if err := svc.Restore(ctx); err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
 	svc.Routes(mux, log)
-	mountOps(mux, store, svc)
+	mountOps(mux, st.Store, svc)
 	ui := web.New(svc, web.Options{Logger: log})
 	ui.Routes(mux)
 	mux.HandleFunc("/", httpapi.NotFound)
-	ln, err := net.Listen("tcp", *httpAddr)
+	ln, err := listen("tcp", *httpAddr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (choose another address with --http): %w", *httpAddr, err)
 	}
 	hs := &http.Server{Handler: httpSec.Handler(mux), ReadHeaderTimeout: 10 * time.Second}
 	hs.RegisterOnShutdown(ui.Close) // live streams end, so as not to hold the shutdown
-	go httpSec.Serve(hs, ln)
 	fmt.Fprintf(stdout, "projector: serving queries on %s://%s, following stream %s at %s\n", httpSec.Scheme(), ln.Addr(), *stream, *natsURL)
-	err = svc.Run(ctx)
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	hs.Shutdown(sctx)
-	if err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
+
+	// Stopped in this order: the queries, then the projector (which saves
+	// its snapshot); then the connection is drained (deferred above).
+	g := rungroup.Group{Log: log}
+	g.Add("signal", rungroup.Context(ctx, nil))
+	g.Add("http", func(ctx context.Context) error { return httpSec.Run(ctx, hs, ln, shutdownGrace) })
+	g.Add("projector", func(ctx context.Context) error {
+		if err := svc.Run(ctx); err != nil && ctx.Err() == nil {
+			return err
+		}
+		return nil
+	})
+	return g.Run()
 }
 
-// openService opens the stream and the projector's resources and restores
-// the latest snapshot.
-func openService(ctx context.Context, nc *nats.Conn, stream string, replicas int, opts projector.Options) (*natsjs.Store, *projector.Service, error) {
-	store, err := natsjs.Open(ctx, nc, natsjs.Config{Stream: stream, Replicas: replicas})
-	if err != nil {
-		return nil, nil, err
-	}
-	views, err := natsjs.OpenViews(ctx, nc, replicas)
-	if err != nil {
-		return nil, nil, err
-	}
-	svc := projector.New(store, views, opts)
-	if err := svc.Restore(ctx); err != nil {
-		return nil, nil, err
-	}
-	return store, svc, nil
-}
+// listen opens the HTTP listener; tests replace it to break the listener.
+var listen = net.Listen
+
+// shutdownGrace is how long the queries in flight have to finish.
+const shutdownGrace = 10 * time.Second
 
 // readyWait is how long /readyz waits for the projector to reach the
 // stream's last sequence before it answers 503.
@@ -154,23 +143,12 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
-	copts, err := auth.Options(nats.Name("lexledger-rebuild"))
+	st, err := auth.Open(ctx, *natsURL, cli.StreamOptions{Name: "lexledger-rebuild", Config: natsjs.Config{Stream: *stream}, Views: true})
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(*natsURL, copts...)
-	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w", *natsURL, err)
-	}
-	defer nc.Close()
-	store, err := natsjs.Open(ctx, nc, natsjs.Config{Stream: *stream})
-	if err != nil {
-		return err
-	}
-	views, err := natsjs.OpenViews(ctx, nc, 1)
-	if err != nil {
-		return err
-	}
+	defer st.Close()
+	store, views := st.Store, st.Views
 	last, err := store.LastSeq(ctx)
 	if err != nil {
 		return err

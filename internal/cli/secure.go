@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"flag"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/lexledger/lexledger/auth"
 )
@@ -118,6 +120,40 @@ func (s *HTTPSecurity) Serve(hs *http.Server, ln net.Listener) error {
 		hs.ErrorLog = slog.NewLogLogger(s.log.With("component", "http").Handler(), slog.LevelWarn)
 	}
 	return hs.ServeTLS(ln, "", "")
+}
+
+// Run serves hs on ln, as Serve does, until ctx ends, then shuts it down
+// (RunHTTP): an actor of a run group.
+func (s *HTTPSecurity) Run(ctx context.Context, hs *http.Server, ln net.Listener, grace time.Duration) error {
+	return RunHTTP(ctx, hs, ln, s.Serve, grace)
+}
+
+// RunHTTP serves hs on ln with serve until ctx ends or serving fails (the
+// listener broke), then shuts hs down: it takes no more connections and
+// gives the requests in flight grace to finish before it closes those
+// left. It returns serve's error, wrapped with the address, or else the
+// shutdown's; nil after a clean stop.
+func RunHTTP(ctx context.Context, hs *http.Server, ln net.Listener, serve func(*http.Server, net.Listener) error, grace time.Duration) error {
+	served := make(chan error, 1)
+	go func() { served <- serve(hs, ln) }()
+	var err error
+	select {
+	case err = <-served:
+		err = fmt.Errorf("HTTP server on %s stopped: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if serr := hs.Shutdown(sctx); serr != nil {
+		hs.Close()
+		if err == nil {
+			err = fmt.Errorf("HTTP shutdown: %w", serr)
+		}
+	}
+	if err == nil {
+		<-served // http.ErrServerClosed, at once
+	}
+	return err
 }
 
 // ClientFlags are the flags of a command that calls the HTTP API:

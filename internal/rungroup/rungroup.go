@@ -86,3 +86,20 @@ func (g *Group) Run() error {
 	}
 	return first
 }
+
+// Context returns an actor that returns nil when ctx ends, as when a
+// signal cancels a command's context, after calling then if it is not
+// nil: the group stops cleanly. Cancelled by the group, it returns nil
+// without calling then.
+func Context(ctx context.Context, then func()) func(context.Context) error {
+	return func(stop context.Context) error {
+		select {
+		case <-ctx.Done():
+			if then != nil {
+				then()
+			}
+		case <-stop.Done():
+		}
+		return nil
+	}
+}
