@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lexledger/lexledger/events"
@@ -80,15 +81,28 @@ func (o ServiceOptions) recorder(r micro.Request) string {
 	return info.User + "@nats"
 }
 
+// Service is the clerks' running service.
+type Service struct {
+	micro.Service
+	done chan struct{}
+}
+
+// Done is closed when the service has stopped: after Stop, or when its
+// connection closed.
+func (s *Service) Done() <-chan struct{} { return s.done }
+
 // Serve registers the clerks' service on nc, recording requests as o
 // says. Requests without a reply subject under ReplyPrefix or
 // ImportReplyPrefix are dropped, neither decided nor answered. Stop it
 // with the returned service's Stop.
-func Serve(nc *nats.Conn, l *ledger.Ledger, o ServiceOptions) (micro.Service, error) {
+func Serve(nc *nats.Conn, l *ledger.Ledger, o ServiceOptions) (*Service, error) {
+	done := make(chan struct{})
+	var once sync.Once
 	svc, err := micro.AddService(nc, micro.Config{
 		Name:        ServiceName,
 		Version:     ServiceVersion,
 		Description: "Lex Ledger: record legislative events",
+		DoneHandler: func(micro.Service) { once.Do(func() { close(done) }) },
 	})
 	if err != nil {
 		return nil, err
@@ -163,7 +177,7 @@ func Serve(nc *nats.Conn, l *ledger.Ledger, o ServiceOptions) (micro.Service, er
 		svc.Stop()
 		return nil, err
 	}
-	return svc, nil
+	return &Service{Service: svc, done: done}, nil
 }
 
 // call is one request being answered: what the handler needs of it, kept

@@ -195,3 +195,28 @@ func TestServiceHistoryTooLargeForNATS(t *testing.T) {
 		t.Errorf("the error %q does not say where to read the history", d.Message)
 	}
 }
+
+// The service reports its end: a server stops it when its connection
+// closes, not only its own Stop.
+func TestServiceDoneWhenItsConnectionCloses(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	nc := env.Connect(t)
+	svc, err := natsjs.Serve(nc, mustLedger(t, env.Store), natsjs.ServiceOptions{Identity: "clerk@nats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-svc.Done():
+		t.Fatal("Done is closed while the service runs")
+	default:
+	}
+	nc.Close()
+	select {
+	case <-svc.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Done was not closed within 10s of the connection's closing")
+	}
+	if err := svc.Stop(); err != nil {
+		t.Errorf("Stop after the connection closed: %v", err)
+	}
+}
