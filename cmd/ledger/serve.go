@@ -14,6 +14,7 @@ import (
 
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/internal/cli"
+	"github.com/lexledger/lexledger/internal/rungroup"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/metrics"
 	"github.com/lexledger/lexledger/natsauth"
@@ -31,7 +32,7 @@ const (
 	shutdownGrace   = 15 * time.Second
 )
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := cli.NewFlags("serve", "ledger serve [flags]", stderr)
 	data := fs.String("data", cli.EnvOr("LEDGER_DATA", defaultData), "directory of the embedded JetStream store ($LEDGER_DATA)")
 	httpAddr := fs.String("http", cli.EnvOr("LEDGER_HTTP", defaultHTTP), "address of the clerks' HTTP API ($LEDGER_HTTP)")
@@ -66,24 +67,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *syncMode != "always" && *syncMode != "interval" {
 		return fmt.Errorf("--sync must be 'always' or 'interval', not %q", *syncMode)
 	}
-	if *pprofAddr != "" {
-		go func() {
-			// http.DefaultServeMux holds the profiles (net/http/pprof).
-			if err := http.ListenAndServe(*pprofAddr, nil); err != nil {
-				fmt.Fprintf(stderr, "pprof server: %v\n", err)
-			}
-		}()
-	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if *logFormat == "json" {
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
 	log := slog.New(handler)
+	defer func() {
+		if err == nil {
+			log.Info("ledger stopped")
+		}
+	}()
 	httpSec, err := security.Open(*httpAddr, log)
 	if err != nil {
 		return err
 	}
 
+	// Resources, released by the defers in the reverse order: the
+	// connection is drained, then the embedded server stops.
 	url := *natsURL
 	if url == "" {
 		dir, _ := filepath.Abs(*data)
@@ -104,46 +104,35 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		url = srv.ClientURL()
 		log.Info("embedded NATS server started", "url", url, "data", dir, "sync", *syncMode)
 	}
-	opts, err := auth.Options(nats.Name("lexledger-serve"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false))
+	st, err := auth.Open(ctx, url, cli.StreamOptions{Name: "lexledger-serve", Hint: "is the server running? without --nats-url the ledger embeds one",
+		Extra:  []nats.Option{nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false)},
+		Config: natsjs.Config{Stream: *stream, Replicas: *replicas}, Views: *withProjector})
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(url, opts...)
-	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w (is the server running? without --nats-url the ledger embeds one)", url, err)
-	}
-	defer nc.Close()
-	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	store, err := natsjs.Open(openCtx, nc, natsjs.Config{Stream: *stream, Replicas: *replicas})
-	cancel()
-	if err != nil {
-		return err
-	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Warn("drain NATS connection", "err", err)
+		}
+	}()
+	store := st.Store
 	reg := metrics.NewRegistry()
 	led := ledger.New(store, ledger.Options{Logger: log, Observe: reg.Ledger().Observe})
-	svc, err := natsjs.Serve(nc, led, natsjs.ServiceOptions{Identity: "anonymous@nats", Callers: callers})
+	defer led.Close()
+	svc, err := natsjs.Serve(st.Conn, led, natsjs.ServiceOptions{Identity: "anonymous@nats", Callers: callers})
 	if err != nil {
-		led.Close()
 		return fmt.Errorf("NATS service: %w", err)
 	}
+	defer svc.Stop()
 	api := &httpapi.Server{Ledger: led, Stream: store, Log: log, Health: func(ctx context.Context) error {
 		_, err := store.LastSeq(ctx)
 		return err
 	}, Identify: httpSec.Identify(), StreamAdmin: streamAdmin(store)}
 	mux := http.NewServeMux()
 	api.Routes(mux)
-	projDone := make(chan error, 1)
-	projCtx, stopProj := context.WithCancel(context.Background())
-	defer stopProj()
 	var ui *web.Server // the auditors' web interface, with the projector
 	var proj *projector.Service
 	if *withProjector {
-		views, err := natsjs.OpenViews(ctx, nc, *replicas)
-		if err != nil {
-			svc.Stop()
-			led.Close()
-			return err
-		}
 		popts := projector.Options{Feed: true, Logger: log}
 		if *keyFile == "" && *natsURL == "" {
 			*keyFile = filepath.Join(*data, "checkpoint.nk")
@@ -151,77 +140,86 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *keyFile != "" {
 			kp, pub, err := projector.LoadOrCreateKey(*keyFile)
 			if err != nil {
-				svc.Stop()
-				led.Close()
 				return err
 			}
 			popts.Signer = kp
 			log.Info("signing checkpoints", "public_key", pub, "key_file", *keyFile)
 		}
-		proj = projector.New(store, views, popts)
+		proj = projector.New(store, st.Views, popts)
 		if err := proj.Restore(ctx); err != nil {
-			svc.Stop()
-			led.Close()
 			return err
 		}
 		proj.Routes(mux, log)
 		ui = web.New(proj, web.Options{Logger: log})
 		ui.Routes(mux)
-		go func() {
-			err := proj.Run(projCtx)
-			if err != nil && projCtx.Err() == nil {
-				// The ledger goes on taking writes; the projector's queries
-				// answer as of where it stopped, and /readyz says not ready.
-				log.Error("the in-process projector stopped: its views no longer follow the stream; fix the cause and restart", "err", err)
-			}
-			projDone <- err
-		}()
-	} else {
-		projDone <- nil
 	}
 	mountOps(mux, reg, store, proj)
 	mux.HandleFunc("/", httpapi.NotFound)
-	ln, err := net.Listen("tcp", *httpAddr)
+	var pprofLn net.Listener
+	if *pprofAddr != "" {
+		if pprofLn, err = net.Listen("tcp", *pprofAddr); err != nil {
+			return fmt.Errorf("cannot listen on %s for --pprof: %w", *pprofAddr, err)
+		}
+	}
+	ln, err := listen("tcp", *httpAddr)
 	if err != nil {
-		svc.Stop()
-		led.Close()
+		if pprofLn != nil {
+			pprofLn.Close()
+		}
 		return fmt.Errorf("cannot listen on %s for HTTP (is another ledger running? choose another address with --http): %w", *httpAddr, err)
 	}
 	hs := &http.Server{Handler: httpSec.Handler(mux), ReadHeaderTimeout: 10 * time.Second}
 	if ui != nil {
 		hs.RegisterOnShutdown(ui.Close) // live streams end, so as not to hold the shutdown
 	}
-	served := make(chan error, 1)
-	go func() { served <- httpSec.Serve(hs, ln) }()
 	log.Info("ledger ready", "http", httpSec.Scheme()+"://"+ln.Addr().String(), "nats", url, "record_subject", natsjs.SubjectRecord, "stream", *stream)
 	fmt.Fprintf(stdout, "ledger: serving HTTP on %s://%s and NATS requests on %s (%s)\n", httpSec.Scheme(), ln.Addr(), natsjs.SubjectRecord, url)
 
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down: finishing in-flight appends")
-	case err := <-served:
-		log.Error("HTTP server stopped", "err", err)
+	// The components stop in the order they are added: stop taking
+	// requests and let those in flight finish (each batch is atomic, so
+	// nothing is half-written); then stop the sequencer; then the
+	// projector. Any one stopping stops all.
+	g := rungroup.Group{Log: log}
+	g.Add("signal", rungroup.Context(ctx, func() { log.Info("shutting down: finishing in-flight appends") }))
+	if pprofLn != nil {
+		// http.DefaultServeMux holds the profiles (net/http/pprof).
+		ps := &http.Server{Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
+		g.Add("pprof", func(ctx context.Context) error {
+			return cli.RunHTTP(ctx, ps, pprofLn, (*http.Server).Serve, time.Second)
+		})
 	}
-	// Stop taking requests; let those in flight finish (each batch is
-	// atomic, so nothing is half-written); then stop the sequencer.
-	sctx, scancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer scancel()
-	herr := hs.Shutdown(sctx)
-	svc.Stop()
-	led.Close()
-	stopProj()
-	if err := <-projDone; err != nil && !errors.Is(err, context.Canceled) {
-		log.Warn("projector stopped", "err", err)
+	g.Add("http", func(ctx context.Context) error { return httpSec.Run(ctx, hs, ln, shutdownGrace) })
+	g.Add("nats-service", func(ctx context.Context) error {
+		select {
+		case <-svc.Done():
+			return errors.New("the NATS service stopped: its connection to NATS closed")
+		case <-ctx.Done():
+			return svc.Stop()
+		}
+	})
+	g.Add("sequencer", func(ctx context.Context) error {
+		<-ctx.Done()
+		return led.Close()
+	})
+	if proj != nil {
+		g.Add("projector", func(ctx context.Context) error {
+			err := proj.Run(ctx)
+			if err != nil && ctx.Err() == nil {
+				// The ledger goes on taking writes; the projector's queries
+				// answer as of where it stopped, and /readyz says not ready.
+				log.Error("the in-process projector stopped: its views no longer follow the stream; fix the cause and restart", "err", err)
+				<-ctx.Done()
+			} else if err != nil && !errors.Is(err, context.Canceled) {
+				log.Warn("projector stopped", "err", err)
+			}
+			return nil
+		})
 	}
-	if err := nc.Drain(); err != nil {
-		log.Warn("drain NATS connection", "err", err)
-	}
-	if herr != nil && !errors.Is(herr, http.ErrServerClosed) {
-		return fmt.Errorf("HTTP shutdown: %w", herr)
-	}
-	log.Info("ledger stopped")
-	return nil
+	return g.Run()
 }
+
+// listen opens the HTTP listener; tests replace it to break the listener.
+var listen = net.Listen
 
 // readyWait is how long /readyz waits for an in-process projector to reach
 // the stream's last sequence before it answers 503.
