@@ -536,9 +536,6 @@ type Raw struct {
 // time of the call, without decoding the events: with an ordered consumer,
 // or with message gets when opened for reading through an import.
 func (s *Store) ReadRaw(ctx context.Context) iter.Seq2[Raw, error] {
-	if !s.direct {
-		return s.readRawConsumer(ctx)
-	}
 	return func(yield func(Raw, error) bool) {
 		info, err := s.stream.Info(ctx)
 		if err != nil {
@@ -550,38 +547,22 @@ func (s *Store) ReadRaw(ctx context.Context) iter.Seq2[Raw, error] {
 			return
 		}
 		stopped := false
-		err = s.scan(ctx, max(info.State.FirstSeq, 1), time.Time{}, last, func(m *jetstream.RawStreamMsg) bool {
-			act, aerr := s.ActOfSubject(m.Subject)
-			stopped = !yield(Raw{Seq: m.Sequence, Act: act, Subject: m.Subject, Data: m.Data, Err: aerr}, nil)
-			return !stopped
-		})
-		if err != nil && !stopped {
-			yield(Raw{}, err)
+		if s.direct {
+			err = s.scan(ctx, max(info.State.FirstSeq, 1), time.Time{}, last, func(m *jetstream.RawStreamMsg) bool {
+				act, aerr := s.ActOfSubject(m.Subject)
+				stopped = !yield(Raw{Seq: m.Sequence, Act: act, Subject: m.Subject, Data: m.Data, Err: aerr}, nil)
+				return !stopped
+			})
+		} else {
+			cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+			err = s.consume(ctx, cfg, 4000, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
+				act, aerr := s.ActOfSubject(m.Subject())
+				stopped = !yield(Raw{Seq: md.Sequence.Stream, Act: act, Subject: m.Subject(), Data: m.Data(), Err: aerr}, nil)
+				// The last sequence may have been deleted (a tampered copy):
+				// nothing pending means the replay is complete.
+				return !stopped && md.Sequence.Stream < last && md.NumPending > 0
+			})
 		}
-	}
-}
-
-// readRawConsumer is ReadRaw with an ordered consumer.
-func (s *Store) readRawConsumer(ctx context.Context) iter.Seq2[Raw, error] {
-	return func(yield func(Raw, error) bool) {
-		info, err := s.stream.Info(ctx)
-		if err != nil {
-			yield(Raw{}, mapError(err))
-			return
-		}
-		last := info.State.LastSeq
-		if last == 0 || info.State.Msgs == 0 {
-			return
-		}
-		cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
-		stopped := false
-		err = s.consume(ctx, cfg, 4000, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
-			act, aerr := s.ActOfSubject(m.Subject())
-			stopped = !yield(Raw{Seq: md.Sequence.Stream, Act: act, Subject: m.Subject(), Data: m.Data(), Err: aerr}, nil)
-			// The last sequence may have been deleted (a tampered copy):
-			// nothing pending means the replay is complete.
-			return !stopped && md.Sequence.Stream < last && md.NumPending > 0
-		})
 		if err != nil && !stopped {
 			yield(Raw{}, err)
 		}
