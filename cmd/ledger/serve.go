@@ -175,35 +175,55 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	log.Info("ledger ready", "http", httpSec.Scheme()+"://"+ln.Addr().String(), "nats", url, "record_subject", natsjs.SubjectRecord, "stream", *stream)
 	fmt.Fprintf(stdout, "ledger: serving HTTP on %s://%s and NATS requests on %s (%s)\n", httpSec.Scheme(), ln.Addr(), natsjs.SubjectRecord, url)
 
+	c := components{httpSec: httpSec, hs: hs, ln: ln, pprofLn: pprofLn, svc: svc, led: led, proj: proj}
+	return c.run(ctx, log)
+}
+
+// listen opens the HTTP listener; tests replace it to break the listener.
+var listen = net.Listen
+
+// components are what ledger serve runs once it is set up.
+type components struct {
+	httpSec     *cli.HTTPSecurity
+	hs          *http.Server
+	ln, pprofLn net.Listener // pprofLn is nil without --pprof
+	svc         *natsjs.Service
+	led         *ledger.Ledger
+	proj        *projector.Service // nil without --projector
+}
+
+// run runs the components as one group until ctx ends or one of them
+// stops, then stops the others, and returns the first error.
+func (c components) run(ctx context.Context, log *slog.Logger) error {
 	// The components stop in the order they are added: stop taking
 	// requests and let those in flight finish (each batch is atomic, so
 	// nothing is half-written); then stop the sequencer; then the
 	// projector. Any one stopping stops all.
 	g := rungroup.Group{Log: log}
 	g.Add("signal", rungroup.Context(ctx, func() { log.Info("shutting down: finishing in-flight appends") }))
-	if pprofLn != nil {
+	if c.pprofLn != nil {
 		// http.DefaultServeMux holds the profiles (net/http/pprof).
 		ps := &http.Server{Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
 		g.Add("pprof", func(ctx context.Context) error {
-			return cli.RunHTTP(ctx, ps, pprofLn, (*http.Server).Serve, time.Second)
+			return cli.RunHTTP(ctx, ps, c.pprofLn, (*http.Server).Serve, time.Second)
 		})
 	}
-	g.Add("http", func(ctx context.Context) error { return httpSec.Run(ctx, hs, ln, shutdownGrace) })
+	g.Add("http", func(ctx context.Context) error { return c.httpSec.Run(ctx, c.hs, c.ln, shutdownGrace) })
 	g.Add("nats-service", func(ctx context.Context) error {
 		select {
-		case <-svc.Done():
+		case <-c.svc.Done():
 			return errors.New("the NATS service stopped: its connection to NATS closed")
 		case <-ctx.Done():
-			return svc.Stop()
+			return c.svc.Stop()
 		}
 	})
 	g.Add("sequencer", func(ctx context.Context) error {
 		<-ctx.Done()
-		return led.Close()
+		return c.led.Close()
 	})
-	if proj != nil {
+	if c.proj != nil {
 		g.Add("projector", func(ctx context.Context) error {
-			err := proj.Run(ctx)
+			err := c.proj.Run(ctx)
 			if err != nil && ctx.Err() == nil {
 				// The ledger goes on taking writes; the projector's queries
 				// answer as of where it stopped, and /readyz says not ready.
@@ -217,9 +237,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	return g.Run()
 }
-
-// listen opens the HTTP listener; tests replace it to break the listener.
-var listen = net.Listen
 
 // readyWait is how long /readyz waits for an in-process projector to reach
 // the stream's last sequence before it answers 503.
