@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -80,10 +81,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	g.Add("signal", rungroup.Context(ctx, nil))
 	g.Add("http", func(ctx context.Context) error { return httpSec.Run(ctx, hs, ln, shutdownGrace) })
 	g.Add("projector", func(ctx context.Context) error {
-		if err := svc.Run(ctx); err != nil && ctx.Err() == nil {
-			return err
+		err := svc.Run(ctx)
+		switch {
+		case err == nil && ctx.Err() == nil:
+			return errors.New("the projector stopped following the stream")
+		case errors.Is(err, context.Canceled):
+			return nil
 		}
-		return nil
+		return err
 	})
 	return g.Run()
 }
