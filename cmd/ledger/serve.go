@@ -164,7 +164,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			led.Close()
 			return err
 		}
-		proj.Routes(mux, log)
+		(&httpapi.Queries{Projector: proj, Log: log}).Routes(mux)
 		ui = web.New(proj, web.Options{Logger: log})
 		ui.Routes(mux)
 		go func() {

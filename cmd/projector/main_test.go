@@ -14,6 +14,7 @@ import (
 	"github.com/lexledger/lexledger/internal/testkit"
 
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/natsjs/natstest"
@@ -74,7 +75,7 @@ func seededServer(t *testing.T) string {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	svc.Routes(mux, nil)
+	(&httpapi.Queries{Projector: svc}).Routes(mux)
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	return hs.URL

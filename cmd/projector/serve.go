@@ -64,7 +64,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	mux := http.NewServeMux()
-	svc.Routes(mux, log)
+	(&httpapi.Queries{Projector: svc, Log: log}).Routes(mux)
 	mountOps(mux, store, svc)
 	ui := web.New(svc, web.Options{Logger: log})
 	ui.Routes(mux)

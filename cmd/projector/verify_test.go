@@ -26,6 +26,7 @@ import (
 
 	"github.com/lexledger/lexledger/audit"
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/merkle"
@@ -256,7 +257,7 @@ func vtService(t *testing.T, env *natstest.Env, signer nkeys.KeyPair, upTo uint6
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	svc.Routes(mux, nil)
+	(&httpapi.Queries{Projector: svc}).Routes(mux)
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	return svc, hs.URL
