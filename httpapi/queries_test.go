@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -259,6 +260,7 @@ func TestNotFoundCarriesTheSequence(t *testing.T) {
 		t.Fatalf("unknown act: %d %s", a.status, a.body)
 	}
 	if a.seq != seqString(last) {
+		t.Errorf("the 404 carries %s %q, want the last sequence %d", httpapi.HeaderSeq, a.seq, last)
 	}
 }
 
@@ -412,5 +414,44 @@ func TestKnownAtIsAPrefixOfTheRecord(t *testing.T) {
 		if a.status != 200 || s.Version != n {
 			t.Errorf("known at the record time of seed event %d: %d version %d, want version %d", i+1, a.status, s.Version, n)
 		}
+	}
+}
+
+// An act's audit report answers as JSON and, with format=csv, as CSV with
+// the same events; the export is the act as Akoma Ntoso. Each carries the
+// sequence it answers at.
+func TestAuditReportAndExport(t *testing.T) {
+	_, r, last := seeded(t)
+	a := mustGet(t, r.url, "/v1/audit", "act", string(criminalCode))
+	var rep projector.AuditReport
+	a.decode(t, &rep)
+	if rep.Act != criminalCode || len(rep.Events) != 7 || !rep.ChainOK || a.seq != seqString(last) {
+		t.Fatalf("the audit report of the Criminal Code: %s with %d events, chain ok %v, at sequence %s; want 7 events, a sound chain, at %d",
+			rep.Act, len(rep.Events), rep.ChainOK, a.seq, last)
+	}
+
+	c := mustGet(t, r.url, "/v1/audit", "act", string(criminalCode), "format", "csv")
+	if ct := c.header.Get("Content-Type"); ct != "text/csv" || c.seq != seqString(last) {
+		t.Errorf("the CSV report is %q at sequence %s, want text/csv at %d", ct, c.seq, last)
+	}
+	lines, err := csv.NewReader(bytes.NewReader(c.body)).ReadAll()
+	if err != nil {
+		t.Fatalf("the CSV report does not read as CSV: %v", err)
+	}
+	if len(lines) != 1+len(rep.Events) || lines[0][0] != "sequence" {
+		t.Fatalf("the CSV report has %d lines, want a header and %d events:\n%s", len(lines), len(rep.Events), c.body)
+	}
+	for i, e := range rep.Events {
+		if got := lines[i+1]; got[0] != seqString(e.Seq) || got[1] != e.ID.String() || got[2] != string(e.Type) || got[6] != e.Hash {
+			t.Errorf("CSV line %d is %v, want event %d %s %s", i+2, got[:3], e.Seq, e.ID, e.Type)
+		}
+	}
+
+	x := mustGet(t, r.url, "/v1/export", "act", string(criminalCode), "as_of", "2009-08-01")
+	if ct := x.header.Get("Content-Type"); ct != "application/akn+xml" || !bytes.Contains(x.body, []byte("akomaNtoso")) || x.seq != seqString(last) {
+		t.Errorf("the export is %q at sequence %s: %.200s", ct, x.seq, x.body)
+	}
+	if a := get(t, r.url, "/v1/export", "act", string(criminalCode), "known_at", "garbage"); a.status != http.StatusBadRequest {
+		t.Errorf("an export with known_at=garbage is answered %d, want 400", a.status)
 	}
 }
