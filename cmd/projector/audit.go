@@ -17,7 +17,6 @@ import (
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/projector"
 	"github.com/nats-io/nats.go"
-	"github.com/schollz/progressbar/v3"
 )
 
 // runVerify replays the stream and its checkpoints and reports the first
@@ -90,12 +89,10 @@ func verifyStream(ctx context.Context, store *natsjs.Store, views *natsjs.Views,
 	if err != nil {
 		return audit.Report{}, 0, err
 	}
-	var bar *progressbar.ProgressBar
-	if !quiet {
-		bar = progressbar.NewOptions64(int64(last), progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("verifying"),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))
-	}
+	// The bar counts the events read and ends, full, only when all is
+	// verified, as the summary's count and time do.
+	bar := cli.NewProgress(stderr, quiet, "verifying", int64(last))
+	defer bar.Abandon()
 	start := time.Now()
 	v := audit.NewVerifier(keys)
 	for raw, err := range store.ReadRaw(ctx) {
@@ -107,13 +104,7 @@ func verifyStream(ctx context.Context, store *natsjs.Store, views *natsjs.Views,
 		} else {
 			v.AddRaw(raw.Seq, raw.Act, raw.Data)
 		}
-		if bar != nil && raw.Seq%4096 == 0 {
-			bar.Set64(int64(raw.Seq))
-		}
-	}
-	if bar != nil {
-		bar.Set64(int64(last))
-		bar.Finish()
+		bar.Add(1)
 	}
 	if err := ctx.Err(); err != nil {
 		return audit.Report{}, 0, fmt.Errorf("verification cancelled: %w", err)
@@ -130,7 +121,12 @@ func verifyStream(ctx context.Context, store *natsjs.Store, views *natsjs.Views,
 		}
 		v.Check(c)
 	}
-	return v.Report(), time.Since(start), nil
+	rep := v.Report()
+	if rep.OK {
+		bar.Set(int64(rep.Events))
+		bar.Done()
+	}
+	return rep, time.Since(start), nil
 }
 
 type stringList []string
