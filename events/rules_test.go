@@ -386,8 +386,8 @@ func TestValidateRules(t *testing.T) {
 	runRuleCases(t, cases)
 }
 
-// TestValidateAllowsOddLookingHistories covers DOMAIN.md's "allow, although
-// they look odd".
+// TestValidateAllowsOddLookingHistories covers docs/EVENTS.md's "allowed,
+// although they look odd".
 func TestValidateAllowsOddLookingHistories(t *testing.T) {
 	cases := []ruleCase{
 		{name: "a repeal before any commencement is accepted",
