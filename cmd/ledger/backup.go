@@ -48,8 +48,8 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	bar.Done()
-	fmt.Fprintf(stdout, "backed up stream %s: %d events, sequences %d to %d, %d bytes, in %s, to %s\n",
-		m.Stream, m.Messages, m.FirstSeq, m.LastSeq, m.Bytes, m.Finished.Sub(m.Started).Round(time.Millisecond), *out)
+	fmt.Fprintf(stdout, "backed up stream %s: %s, sequences %d to %d, %s, in %s, to %s\n",
+		m.Stream, cli.Count(m.Messages, "event"), m.FirstSeq, m.LastSeq, cli.Count(m.Bytes, "byte"), m.Finished.Sub(m.Started).Round(time.Millisecond), *out)
 	return nil
 }
 
@@ -82,7 +82,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	bar.Done()
-	fmt.Fprintf(stdout, "restored stream %s from %s: %d events, sequences %d to %d\n", m.Stream, dir, m.Messages, m.FirstSeq, m.LastSeq)
+	fmt.Fprintf(stdout, "restored stream %s from %s: %s, sequences %d to %d\n", m.Stream, dir, cli.Count(m.Messages, "event"), m.FirstSeq, m.LastSeq)
 	return nil
 }
 

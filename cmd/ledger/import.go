@@ -100,8 +100,8 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	elapsed := time.Since(start)
 	rate := float64(st.sent) / elapsed.Seconds()
-	summary := fmt.Sprintf("%d events in %d lines: %d recorded, %d already in the ledger; %.1fs, %.0f events/s",
-		st.sent, st.lines, st.sent-st.dups, st.dups, elapsed.Seconds(), rate)
+	summary := fmt.Sprintf("%s in %s: %d recorded, %d already in the ledger; %.1fs, %.0f events/s",
+		cli.Count(st.sent, "event"), cli.Count(st.lines, "line"), st.sent-st.dups, st.dups, elapsed.Seconds(), rate)
 	if err != nil {
 		fmt.Fprintf(stderr, "import stopped: %v\n", err)
 		fmt.Fprintf(stderr, "before it: %s\n", summary)

@@ -63,15 +63,15 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	rate := float64(rep.Events) / took.Seconds()
 	if rep.OK {
-		fmt.Fprintf(stdout, "verified: %d events of %d acts, %d checkpoints; root %s at tree size %d; %.1fs (%.0f events/s)\n",
-			rep.Events, rep.Acts, rep.Checkpoints, rep.Root, rep.TreeSize, took.Seconds(), rate)
+		fmt.Fprintf(stdout, "verified: %s of %s, %s; root %s at tree size %d; %.1fs (%.0f events/s)\n",
+			cli.Count(rep.Events, "event"), cli.Count(rep.Acts, "act"), cli.Count(rep.Checkpoints, "checkpoint"), rep.Root, rep.TreeSize, took.Seconds(), rate)
 		if len(keys) == 0 && rep.Checkpoints > 0 {
 			fmt.Fprintln(stdout, "note: no --key given: checkpoint signatures were checked against the keys they name, which were not pinned")
 		}
 		return nil
 	}
 	f := rep.Failures[0]
-	fmt.Fprintf(stderr, "verification FAILED: %d problems; the first at sequence %d", len(rep.Failures), f.Seq)
+	fmt.Fprintf(stderr, "verification FAILED: %s; the first at sequence %d", cli.Count(len(rep.Failures), "problem"), f.Seq)
 	if f.Act != "" {
 		fmt.Fprintf(stderr, " (act %s)", f.Act)
 	}
@@ -179,8 +179,8 @@ func runCheckProof(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	var p projector.Proof
 	json.Unmarshal(data, &p)
-	fmt.Fprintf(stdout, "the proof holds: event at sequence %d is leaf %d of the tree of %d events with root %s, signed by %s at %s\n",
-		p.Sequence, p.LeafIndex, p.TreeSize, p.Root, p.Checkpoint.Key, p.Checkpoint.Time.Format(time.RFC3339))
+	fmt.Fprintf(stdout, "the proof holds: event at sequence %d is leaf %d of the tree of %s with root %s, signed by %s at %s\n",
+		p.Sequence, p.LeafIndex, cli.Count(p.TreeSize, "event"), p.Root, p.Checkpoint.Key, p.Checkpoint.Time.Format(time.RFC3339))
 	if len(keys) == 0 {
 		fmt.Fprintln(stdout, "note: no --key given: the signature was checked against the key the checkpoint names; pin it with --key")
 	}

@@ -286,7 +286,7 @@ func TestVerifyLedger(t *testing.T) {
 		!slices.Equal(rep.TrustedKeys, []string{pub}) {
 		t.Errorf("report %+v, checkpoint %+v", rep, c)
 	}
-	if !strings.Contains(out, "verified: 80 events of 8 acts, 1 checkpoints; root "+c.Root.String()) || strings.Contains(out, "not pinned") {
+	if !strings.Contains(out, "verified: 80 events of 8 acts, 1 checkpoint; root "+c.Root.String()) || strings.Contains(out, "not pinned") {
 		t.Errorf("stdout: %q", out)
 	}
 
