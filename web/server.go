@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -221,12 +220,6 @@ func actParam(r *http.Request) (events.ActID, error) {
 		return "", errNoAct
 	}
 	return events.ParseActID(v)
-}
-
-// isNotFound reports whether err says an act is unknown.
-func isNotFound(err error) bool {
-	var e *events.Error
-	return errors.As(err, &e) && e.Code == events.CodeNotFound
 }
 
 // statusLabels are the statuses in words.

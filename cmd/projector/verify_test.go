@@ -287,7 +287,7 @@ func TestVerifyLedger(t *testing.T) {
 		!slices.Equal(rep.TrustedKeys, []string{pub}) {
 		t.Errorf("report %+v, checkpoint %+v", rep, c)
 	}
-	if !strings.Contains(out, "verified: 80 events of 8 acts, 1 checkpoints; root "+c.Root.String()) || strings.Contains(out, "not pinned") {
+	if !strings.Contains(out, "verified: 80 events of 8 acts, 1 checkpoint; root "+c.Root.String()) || strings.Contains(out, "not pinned") {
 		t.Errorf("stdout: %q", out)
 	}
 
@@ -306,8 +306,8 @@ func TestVerifyLedger(t *testing.T) {
 	if err != nil || !rep2.OK || rep2.Root != c.Root || took <= 0 {
 		t.Errorf("verifyStream: %v %+v %v", err, rep2, took)
 	}
-	if !strings.Contains(progress.String(), "verifying") {
-		t.Errorf("no progress bar without quiet: %q", progress.String())
+	if progress.Len() > 0 {
+		t.Errorf("a progress bar on a writer that is not a terminal: %q", progress.String())
 	}
 
 	// Unpinned: passes, and says the key was not pinned.
