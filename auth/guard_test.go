@@ -82,7 +82,7 @@ func mustStack(t *testing.T) *stack {
 
 	mux := http.NewServeMux()
 	api.Routes(mux)
-	proj.Routes(mux, nil)
+	(&httpapi.Queries{Projector: proj}).Routes(mux)
 	ui.Routes(mux)
 	mux.HandleFunc("/", httpapi.NotFound)
 	srv := httptest.NewServer(g.Handler(mux))

@@ -295,7 +295,7 @@ func measureQueries(ctx context.Context, cfg *Config, e *env, proj *projector.Se
 		})
 		return err
 	}); err != nil {
-		return nil, fmt.Errorf("State: %w", err)
+		return nil, fmt.Errorf("projection state: %w", err)
 	}
 	if q.RawList, err = timeEach(ctx, 200, cfg.Duration, func(int) error {
 		info, err := lex.Info(ctx, jetstream.WithSubjectFilter(e.store.Config().Prefix+".>"))
@@ -312,12 +312,12 @@ func measureQueries(ctx context.Context, cfg *Config, e *env, proj *projector.Se
 			var sts []projections.ActState
 			sts, err = p.List(projections.Filter{}, projections.Query{AsOf: day})
 			if err == nil && len(sts) < acts {
-				err = fmt.Errorf("List gave %d acts, want at least %d", len(sts), acts)
+				err = fmt.Errorf("the projection listed %d acts, want at least %d", len(sts), acts)
 			}
 		})
 		return err
 	}); err != nil {
-		return nil, fmt.Errorf("List: %w", err)
+		return nil, fmt.Errorf("projection list: %w", err)
 	}
 	return q, nil
 }

@@ -58,7 +58,7 @@ func ErrorCode(err error) Code {
 // metrics key on them.
 type Rule string
 
-// The lifecycle rules. DOMAIN.md's seven rules are the minimum; the rest make
+// The lifecycle rules. The seven numbered ones are the minimum; the rest make
 // the record coherent. docs/EVENTS.md explains each.
 const (
 	RuleSignedBeforeAdopted   Rule = "signed_before_adopted"   // 1

@@ -64,7 +64,7 @@ func TestValidateRules(t *testing.T) {
 			event: newEvent(law, events.Published, "2009-12-25", gazette("Kazakhstanskaya Pravda No. 1")), want: accepted()},
 
 		// Rule 2: a procedural step on a terminated bill.
-		{name: "signing after withdrawal is rejected (the DOMAIN example)",
+		{name: "signing after withdrawal is rejected (the example of docs/EVENTS.md)",
 			prior: history(draftedLaw(), newEvent(law, events.Withdrawn, "2009-10-01")),
 			event: newEvent(law, events.Signed, "2009-12-10"),
 			want:  rejected(events.RuleAfterTermination, "it was withdrawn on 2009-10-01")},
@@ -386,8 +386,8 @@ func TestValidateRules(t *testing.T) {
 	runRuleCases(t, cases)
 }
 
-// TestValidateAllowsOddLookingHistories covers DOMAIN.md's "allow, although
-// they look odd".
+// TestValidateAllowsOddLookingHistories covers docs/EVENTS.md's "allowed,
+// although they look odd".
 func TestValidateAllowsOddLookingHistories(t *testing.T) {
 	cases := []ruleCase{
 		{name: "a repeal before any commencement is accepted",

@@ -95,7 +95,7 @@ type Spec struct {
 	Optional []Field
 }
 
-// Types lists every event type, in the order of DOMAIN.md.
+// Types lists every event type, in the order of docs/EVENTS.md.
 var Types = []Spec{
 	{Drafted, Procedure, "a bill or draft was prepared", true, nil,
 		[]Field{FTitle, FKind, FSummary, FDraftingBody, FTexts, FELI, FNote}},
@@ -169,7 +169,7 @@ func TypeNames() []string {
 	return names
 }
 
-// Kind is the kind of an act, as the seed and DOMAIN.md name them. Kinds are
+// Kind is the kind of an act, as the seed and docs/EVENTS.md name them. Kinds are
 // append-only.
 type Kind string
 

@@ -229,3 +229,64 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestSeedREADME checks what README.md says of the file: the number of
+// events and acts, what an import reports, and the acts table, where each
+// line is listed once, in its act's row.
+func TestSeedREADME(t *testing.T) {
+	lines := readSeed(t)
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	acts := map[events.ActID]bool{}
+	for _, l := range lines {
+		acts[l.event.Act] = true
+	}
+	for _, want := range []string{
+		strconv.Itoa(len(lines)) + " events on " + strconv.Itoa(len(acts)) + " acts",
+		"`" + strconv.Itoa(len(lines)) + " recorded, 0 already in the ledger`",
+		"`0 recorded, " + strconv.Itoa(len(lines)),
+	} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README.md does not say %q", want)
+		}
+	}
+
+	_, table, ok := strings.Cut(readme, "## The acts\n")
+	if !ok {
+		t.Fatal("README.md has no section \"The acts\"")
+	}
+	table, _, _ = strings.Cut(table, "\n## ")
+	rows := map[events.ActID]string{}
+	listed := map[int]int{}
+	lineRef := regexp.MustCompile(`\(([0-9]+)\)`)
+	for row := range strings.SplitSeq(table, "\n") {
+		act, _, ok := strings.Cut(strings.TrimPrefix(row, "| `"), "`")
+		if !ok || !strings.HasPrefix(row, "| `") {
+			continue
+		}
+		rows[events.ActID(act)] = row
+		for _, m := range lineRef.FindAllStringSubmatch(row, -1) {
+			n, _ := strconv.Atoi(m[1])
+			listed[n]++
+		}
+	}
+	if len(rows) != len(acts) {
+		t.Errorf("the acts table has %d rows, want one for each of the %d acts", len(rows), len(acts))
+	}
+	for _, l := range lines {
+		ref := "(" + strconv.Itoa(l.n) + ")"
+		if row, ok := rows[l.event.Act]; !ok {
+			t.Errorf("line %d: act %s has no row in the acts table", l.n, l.event.Act)
+		} else if !strings.Contains(row, ref) {
+			t.Errorf("line %d (%s) is not listed in its act's row: %s", l.n, l.event.Type, row)
+		}
+	}
+	for n, c := range listed {
+		if c != 1 || n < 1 || n > len(lines) {
+			t.Errorf("the acts table lists line %d %d times, want once for a line of the file", n, c)
+		}
+	}
+}

@@ -69,7 +69,7 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // Routes mounts the API on mux, for a server that serves more (the
-// projector's queries) on the same address.
+// auditors' Queries, the web interface) on the same address.
 func (s *Server) Routes(mux *http.ServeMux) {
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
@@ -247,13 +247,20 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, r, s.Log, err)
+}
+
+// writeError answers err as JSON with the status of its code, and logs it
+// when the fault is the server's (5xx).
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	status, body := ledger.DescribeError(err)
 	if status >= 500 {
-		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
 	writeJSON(w, status, body)
 }
 
+// writeJSON answers v as JSON with status; the API's one JSON writer.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

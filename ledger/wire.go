@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/lexledger/lexledger/events"
 )
@@ -118,23 +117,25 @@ func (d ErrorDetail) Err() *events.Error {
 }
 
 // Status maps an error code onto an HTTP status; the NATS service uses the
-// same numbers. This is the one place where the mapping is made.
+// same numbers. This is the one place where the mapping is made. The
+// numbers are written out so that the ledger, and every service that
+// imports it (the projector), does without net/http.
 func Status(c events.Code) int {
 	switch c {
 	case events.CodeInvalid:
-		return http.StatusBadRequest
+		return 400 // Bad Request
 	case events.CodeConflict:
-		return http.StatusConflict
+		return 409 // Conflict
 	case events.CodeRule:
-		return http.StatusUnprocessableEntity
+		return 422 // Unprocessable Entity
 	case events.CodeNotFound:
-		return http.StatusNotFound
+		return 404 // Not Found
 	case events.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
+		return 413 // Request Entity Too Large
 	case events.CodeUnavailable:
-		return http.StatusServiceUnavailable
+		return 503 // Service Unavailable
 	}
-	return http.StatusInternalServerError
+	return 500 // Internal Server Error
 }
 
 // DescribeError returns the status and wire form of any error a command

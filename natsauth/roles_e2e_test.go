@@ -118,12 +118,9 @@ func (s *authServer) nats(role natsauth.Role, args ...string) (string, error) {
 	return string(out), err
 }
 
-// lexAPI and viewsAPI make natscli reach the ledger's stream, or the
-// views, through the imports of the role's account.
-var (
-	lexAPI   = []string{"--js-api-prefix", natsjs.StreamAPIPrefix}
-	viewsAPI = []string{"--js-api-prefix", natsjs.ViewsAPIPrefix}
-)
+// lexAPI makes natscli reach the ledger's stream through the imports of
+// the role's account.
+var lexAPI = []string{"--js-api-prefix", natsjs.StreamAPIPrefix}
 
 // with returns flags followed by args.
 func with(flags []string, args ...string) []string {

@@ -175,9 +175,7 @@ func (v *Views) PutStates(ctx context.Context, states map[events.ActID][]byte) (
 				}
 			case <-ctx.Done():
 				// The rest is unknown: write it all again.
-				for _, act := range acts[start+i:] {
-					failed = append(failed, act)
-				}
+				failed = append(failed, acts[start+i:]...)
 				return failed, mapError(ctx.Err())
 			}
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/lexledger/lexledger/projections"
 )
 
-// Same-day events order by their position in the ledger (DOMAIN.md): a
+// Same-day events order by their position in the ledger (docs/PROJECTIONS.md): a
 // re-enactment recorded after a repeal and taking effect the same day
 // restores the act from that day.
 func TestBugSameDayReenactment(t *testing.T) {
@@ -75,7 +75,7 @@ func TestBugLiftOfAnEndedSuspension(t *testing.T) {
 }
 
 // The text of a provision on a day is "the latest version dated <= D"
-// (DOMAIN.md), not the one recorded last.
+// (docs/PROJECTIONS.md), not the one recorded last.
 func TestBugTextVersionsByDate(t *testing.T) {
 	l := newLedger(t)
 	l.add(criminalCode, `{"type":"adopted","date":"1997-07-16","body":{"title":"Criminal Code","kind":"code","texts":{"art_1":"1997"}}}`)

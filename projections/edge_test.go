@@ -60,7 +60,7 @@ func TestEdgeCases(t *testing.T) {
 func edgeCases() []edgeCase {
 	return []edgeCase{
 		{
-			// DOMAIN.md allows a repeal before commencement. The ledger
+			// docs/EVENTS.md allows a repeal before commencement. The ledger
 			// refuses a commencement recorded after the repeal and dated
 			// after it (after_repeal), so the commencement comes first in
 			// the record and the repeal, dated before it, after.
@@ -131,7 +131,7 @@ func edgeCases() []edgeCase {
 		},
 		{
 			// A retroactive commencement puts the act in force from its
-			// date, before its adoption (DOMAIN.md: a retroactive law makes
+			// date, before its adoption (docs/PROJECTIONS.md: a retroactive law makes
 			// "in force on D" differ from "as known at T").
 			name: "retroactive commencement",
 			act:  refugees,
@@ -328,7 +328,7 @@ func edgeCases() []edgeCase {
 					t.Errorf("art_1 on 2005-01-01 = %+v, want the text recorded later in the ledger", p)
 				}
 				// A repeal covering a provision wins over a commencement of
-				// it, whatever their order (DOMAIN.md's provision rule).
+				// it, whatever their order (docs/PROJECTIONS.md's provision rule).
 				if p := provision(t, l.state(civilCode, "2010-01-01", nil), "art_2"); p.Status != projections.ProvisionNotInForce {
 					t.Errorf("art_2 on 2010-01-01 = %+v, want not in force", p)
 				}

@@ -9,7 +9,7 @@ import (
 	"github.com/lexledger/lexledger/projections"
 )
 
-// A naive reference for the property test, written from DOMAIN.md's and
+// A naive reference for the property test, written from docs/EVENTS.md's and
 // docs/PROJECTIONS.md's semantics without the package's code: the events of
 // an act known at T (record time, running maximum), events.Effective, then
 // the status on a day by a sweep over valid time.
@@ -372,7 +372,7 @@ func (m *refModel) exceptsCommenced(c *refComm, d events.DayNum) bool {
 	return true
 }
 
-// provisionOn is DOMAIN.md's provision rule: a commencement covering it
+// provisionOn is docs/PROJECTIONS.md's provision rule: a commencement covering it
 // has come, no repeal, expiry or annulment covering it has, and the act
 // has not ended; suspended while a suspension covering it runs.
 func (m *refModel) provisionOn(eid string, d events.DayNum) (status string, text *refText) {

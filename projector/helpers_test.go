@@ -2,13 +2,7 @@ package projector_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"strconv"
 	"testing"
 	"time"
 
@@ -95,12 +89,10 @@ func mustAppend(t *testing.T, l *ledger.Ledger, e events.Event) ledger.Receipt {
 	return r
 }
 
-// running is a projector.Service whose Run is going, with its query API on
-// a real HTTP server.
+// running is a projector.Service whose Run is going.
 type running struct {
 	svc   *projector.Service
 	views *natsjs.Views
-	url   string
 	stop  func() error // cancels Run and returns what it returned
 }
 
@@ -122,12 +114,9 @@ func startService(t *testing.T, src *natsjs.Store, nc *nats.Conn, opts projector
 	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(runCtx) }()
-	mux := http.NewServeMux()
-	svc.Routes(mux, nil)
-	hs := httptest.NewServer(mux)
 	stopped := false
 	var runErr error
-	r := &running{svc: svc, views: views, url: hs.URL}
+	r := &running{svc: svc, views: views}
 	r.stop = func() error {
 		if stopped {
 			return runErr
@@ -139,7 +128,6 @@ func startService(t *testing.T, src *natsjs.Store, nc *nats.Conn, opts projector
 		case <-time.After(30 * time.Second):
 			t.Errorf("Run did not return within 30s of its cancellation")
 		}
-		hs.Close()
 		return runErr
 	}
 	t.Cleanup(func() { r.stop() })
@@ -166,65 +154,6 @@ func (r *running) position() (last, evs uint64) {
 	r.svc.Read(func(p *projections.Projection) { last, evs = p.LastSeq(), p.Events() })
 	return last, evs
 }
-
-// answer is an HTTP answer.
-type answer struct {
-	status int
-	seq    string // the Lex-Projection-Seq header
-	body   []byte
-}
-
-func (a answer) decode(t *testing.T, v any) {
-	t.Helper()
-	if err := json.Unmarshal(a.body, v); err != nil {
-		t.Fatalf("decode %s: %v", a.body, err)
-	}
-}
-
-// errorBody is the body of an error answer.
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-var httpClient = &http.Client{Timeout: 30 * time.Second}
-
-// get asks base+path with the query parameters kv (name, value, ...).
-func get(t *testing.T, base, path string, kv ...string) answer {
-	t.Helper()
-	v := url.Values{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		v.Set(kv[i], kv[i+1])
-	}
-	u := base + path
-	if len(v) > 0 {
-		u += "?" + v.Encode()
-	}
-	resp, err := httpClient.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return answer{status: resp.StatusCode, seq: resp.Header.Get(projector.HeaderSeq), body: body}
-}
-
-// mustGet is get that expects 200 and returns the answer.
-func mustGet(t *testing.T, base, path string, kv ...string) answer {
-	t.Helper()
-	a := get(t, base, path, kv...)
-	if a.status != http.StatusOK {
-		t.Fatalf("GET %s %v: %d %s", path, kv, a.status, a.body)
-	}
-	return a
-}
-
-func seqString(n uint64) string { return strconv.FormatUint(n, 10) }
 
 // created returns the first event of a new law: adopted, with its title.
 func created(act events.ActID, title string) events.Event {

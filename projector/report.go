@@ -2,12 +2,12 @@ package projector
 
 import (
 	"encoding/csv"
-	"net/http"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lexledger/lexledger/events"
-	"github.com/lexledger/lexledger/projections"
 )
 
 // AuditReport is the record of one act for an auditor: every event, who
@@ -101,37 +101,15 @@ func (s *Service) Report(act events.ActID) (AuditReport, error) {
 	return rep, nil
 }
 
-func (h *handler) auditReport(w http.ResponseWriter, r *http.Request) {
-	if _, ok := h.prepare(w, r); !ok {
-		return
-	}
-	id, err := actParam(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	rep, err := h.s.Report(id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	var seq uint64
-	h.s.Read(func(p *projections.Projection) { seq = p.LastSeq() })
-	if r.URL.Query().Get("format") != "csv" {
-		h.answer(w, r, seq, rep, nil)
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv")
-	w.Header().Set(HeaderSeq, strconv.FormatUint(seq, 10))
+// WriteCSV writes the report's events as CSV, a header line first: one
+// line per event, the corrections of an event separated by spaces.
+func (r AuditReport) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"sequence", "id", "type", "date", "recorded_at", "recorded_by", "hash", "effective", "corrected_by", "retracted_by", "target", "instrument"})
-	for _, e := range rep.Events {
-		var corr string
+	for _, e := range r.Events {
+		corr := make([]string, len(e.CorrectedBy))
 		for i, c := range e.CorrectedBy {
-			if i > 0 {
-				corr += " "
-			}
-			corr += c.String()
+			corr[i] = c.String()
 		}
 		ret, tgt := "", ""
 		if !e.RetractedBy.IsZero() {
@@ -141,7 +119,8 @@ func (h *handler) auditReport(w http.ResponseWriter, r *http.Request) {
 			tgt = e.Target.String()
 		}
 		cw.Write([]string{strconv.FormatUint(e.Seq, 10), e.ID.String(), string(e.Type), e.Date.String(), e.RecordedAt.Format(time.RFC3339Nano),
-			e.RecordedBy, e.Hash, strconv.FormatBool(e.Effective), corr, ret, tgt, string(e.Instrument)})
+			e.RecordedBy, e.Hash, strconv.FormatBool(e.Effective), strings.Join(corr, " "), ret, tgt, string(e.Instrument)})
 	}
 	cw.Flush()
+	return cw.Error()
 }

@@ -3,7 +3,10 @@
 // snapshots its state with the checkpoint it describes, publishes each
 // change of an act's state (to a KV bucket and a notice subject), publishes
 // day notices (an act entering into force, suspended, ending) once across
-// all projectors, and answers auditors' queries over HTTP.
+// all projectors, signs checkpoints of the stream's Merkle tree, and
+// answers questions about the views (Read, WaitFor, Position, Prove,
+// Report...). It speaks no HTTP: package httpapi serves its queries
+// (httpapi.Queries) and package web its pages.
 //
 // Every projector is a full read replica of the stream; several may run on
 // one stream and give identical answers once they have applied the same

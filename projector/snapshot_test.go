@@ -206,8 +206,10 @@ func TestSnapshotAheadOfTheStreamIsNotServed(t *testing.T) {
 	want := freshFold(t, env)
 	if last, evs := r.position(); last != want.LastSeq() || evs != want.Events() || r.digest() != want.Digest() {
 	}
-	a := get(t, r.url, "/v1/act", "act", string(criminalCode))
-	if a.status != 404 {
-		t.Errorf("the Criminal Code, not in this stream, is answered %d", a.status)
+	r.svc.Read(func(p *projections.Projection) {
+		_, err = p.State(criminalCode, projections.Query{AsOf: events.MustDate("2011-06-01")})
+	})
+	if e := (*events.Error)(nil); !errors.As(err, &e) || e.Code != events.CodeNotFound {
+		t.Errorf("the Criminal Code, not in this stream, is answered %v, want not found", err)
 	}
 }

@@ -120,16 +120,12 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	asOf, err := parseDay("as_of", q.Get("as_of"), s.today())
+	params, err := s.params(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	knownAt, err := parseKnownAt(q.Get("known_at"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	asOf, knownAt := params.AsOf, params.KnownAt
 	var (
 		seq  uint64
 		st   projections.ActState
@@ -139,7 +135,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	)
 	s.p.Read(func(p *projections.Projection) {
 		seq = p.LastSeq()
-		if err = checkKnownAt(p, knownAt); err != nil {
+		if err = p.CheckKnownAt(knownAt); err != nil {
 			return
 		}
 		if st, err = p.State(id, projections.Query{AsOf: asOf, KnownAt: knownAt}); err != nil {

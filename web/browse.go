@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,39 +53,19 @@ type jurisdictionLink struct {
 
 func (s *Server) browse(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	asOf, err := parseDay("as_of", q.Get("as_of"), s.today())
+	params, err := s.params(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	knownAt, err := parseKnownAt(q.Get("known_at"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	f := projections.Filter{Country: q.Get("country"), Kind: events.Kind(q.Get("kind")), Status: projections.Status(q.Get("status"))}
-	if f.Kind != "" && !events.ValidKind(f.Kind) {
-		s.fail(w, r, badParam("kind", string(f.Kind), "choose a kind from the list"))
-		return
-	}
-	if f.Status != "" && !slices.Contains(projections.Statuses, f.Status) {
-		s.fail(w, r, badParam("status", string(f.Status), "choose a status from the list"))
-		return
-	}
-	pageNo := 1
-	if v := q.Get("page"); v != "" {
-		if pageNo, err = strconv.Atoi(v); err != nil || pageNo < 1 {
-			s.fail(w, r, badParam("page", v, "give a page number from 1"))
-			return
-		}
-	}
+	asOf, knownAt, f, pageNo := params.AsOf, params.KnownAt, params.Filter, params.Page
 	var (
 		all []projections.ActState
 		seq uint64
 	)
 	s.p.Read(func(p *projections.Projection) {
 		seq = p.LastSeq()
-		if err = checkKnownAt(p, knownAt); err != nil {
+		if err = p.CheckKnownAt(knownAt); err != nil {
 			return
 		}
 		all, err = p.List(projections.Filter{}, projections.Query{AsOf: asOf, KnownAt: knownAt})
@@ -175,33 +154,20 @@ func (s *Server) jurisdiction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, events.Errorf(events.CodeInvalid, "name the jurisdiction with country=, such as country=kz; the home page lists them"))
 		return
 	}
-	if len(country) > 16 || strings.Trim(country, "abcdefghijklmnopqrstuvwxyz-") != "" {
-		s.fail(w, r, badParam("country", country, "give a jurisdiction code such as kz or za-cpt"))
-		return
-	}
-	asOf, err := parseDay("as_of", q.Get("as_of"), s.today())
+	params, err := s.params(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	to, err := parseDay("to", q.Get("to"), asOf)
+	asOf, knownAt, kind := params.AsOf, params.KnownAt, params.Filter.Kind
+	to, err := projections.ParseDay("to", q.Get("to"), asOf)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	from, err := parseDay("from", q.Get("from"), yearBefore(to))
+	from, err := projections.ParseDay("from", q.Get("from"), yearBefore(to))
 	if err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	knownAt, err := parseKnownAt(q.Get("known_at"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	kind := events.Kind(q.Get("kind"))
-	if kind != "" && !events.ValidKind(kind) {
-		s.fail(w, r, badParam("kind", string(kind), "choose a kind from the list"))
 		return
 	}
 	var (
@@ -212,7 +178,7 @@ func (s *Server) jurisdiction(w http.ResponseWriter, r *http.Request) {
 	f := projections.Filter{Country: country, Kind: kind}
 	s.p.Read(func(p *projections.Projection) {
 		seq = p.LastSeq()
-		if err = checkKnownAt(p, knownAt); err != nil {
+		if err = p.CheckKnownAt(knownAt); err != nil {
 			return
 		}
 		if list, err = p.List(f, projections.Query{AsOf: asOf, KnownAt: knownAt}); err != nil {

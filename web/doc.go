@@ -15,4 +15,9 @@
 // then rewrites the URL with history.replaceState) and listens to
 // /ui/events to refresh the parts when an event of interest is recorded.
 // The assets are embedded in the binary; there is no build step.
+//
+// The pages read their query parameters (as_of, known_at, country, kind,
+// status, min_seq with wait, page) with projections.ParseParams, as the
+// query API (httpapi.Queries) does: the same forms are accepted, and the
+// others refused with the same message.
 package web

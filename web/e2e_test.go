@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -38,12 +37,10 @@ func artifacts(t *testing.T) string {
 	return dir
 }
 
-// goTool is the go command of the toolchain running the test.
+// goTool is the go command of the toolchain running the test: go test puts
+// its own GOROOT/bin first on the test's PATH.
 func goTool(t *testing.T) string {
 	t.Helper()
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
 	p, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("end-to-end test skipped: no go command to build `ledger` with")

@@ -110,7 +110,7 @@ func mustSite(t *testing.T) *site {
 	}
 	ui := web.New(svc, web.Options{Clock: func() time.Time { return today }, KeepAlive: 200 * time.Millisecond})
 	mux := http.NewServeMux()
-	svc.Routes(mux, nil)
+	(&httpapi.Queries{Projector: svc}).Routes(mux)
 	ui.Routes(mux)
 	mux.HandleFunc("/", httpapi.NotFound)
 	hs := httptest.NewServer(mux)

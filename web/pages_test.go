@@ -137,7 +137,7 @@ func TestBrowse(t *testing.T) {
 		})
 	}
 	bad := s.get(t, "/", "status", "alive")
-	if bad.status != http.StatusBadRequest || !strings.Contains(bad.body, "choose a status from the list") {
+	if bad.status != http.StatusBadRequest || !strings.Contains(bad.body, "give one of [not_adopted") {
 		t.Errorf("status=alive: %d, want 400 with a message", bad.status)
 	}
 }

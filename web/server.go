@@ -2,10 +2,10 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/projections"
 	"github.com/lexledger/lexledger/projector"
@@ -28,6 +29,9 @@ var assets embed.FS
 type Projector interface {
 	// Read runs fn with the projection under a read lock.
 	Read(fn func(p *projections.Projection))
+	// WaitFor waits until the projection has applied seq, or ctx ends; it
+	// returns the sequence applied (min_seq, as in the query API).
+	WaitFor(ctx context.Context, seq uint64) (uint64, error)
 	// Report is the audit report of an act as now known.
 	Report(act events.ActID) (projector.AuditReport, error)
 	// Subscribe receives every event applied from now on.
@@ -155,7 +159,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-	h.Set(projector.HeaderSeq, strconv.FormatUint(seq, 10))
+	h.Set(httpapi.HeaderSeq, strconv.FormatUint(seq, 10))
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
@@ -186,54 +190,14 @@ func (s *Server) today() events.Date {
 	return events.MustDate(s.now().UTC().Format(time.DateOnly))
 }
 
-func badParam(name, value, want string) error {
-	return events.Errorf(events.CodeInvalid, "%s=%q is not valid: %s", name, value, want)
-}
-
-// parseDay reads a valid-time day; empty means def.
-func parseDay(name, v string, def events.Date) (events.Date, error) {
-	if v == "" {
-		return def, nil
+// params reads the query parameters as the query API reads them
+// (projections.ParseParams), and waits for min_seq as it does.
+func (s *Server) params(r *http.Request) (projections.Params, error) {
+	p, err := projections.ParseParams(r.URL.Query(), s.today())
+	if err != nil {
+		return p, err
 	}
-	d, err := events.ParseDate(v)
-	if err != nil || d.Precision() != events.Day {
-		return events.Date{}, badParam(name, v, "give a day as YYYY-MM-DD, such as 2009-07-01")
-	}
-	return d, nil
-}
-
-// parseKnownAt reads a record time: RFC 3339, a time without a zone (UTC),
-// or a day meaning the end of that day (UTC), as the query API does.
-func parseKnownAt(v string) (*time.Time, error) {
-	if v == "" {
-		return nil, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return &t, nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return &t, nil
-		}
-	}
-	if d, err := time.Parse(time.DateOnly, v); err == nil {
-		t := d.Add(24*time.Hour - time.Nanosecond)
-		return &t, nil
-	}
-	return nil, badParam("known_at", v, "give a record time as 2026-11-25T22:00:01Z, or a day (the end of that day, UTC), or leave it empty for the record as it stands")
-}
-
-// checkKnownAt refuses a record time before the ledger's first record:
-// nothing was on record then.
-func checkKnownAt(p *projections.Projection, t *time.Time) error {
-	if t == nil {
-		return nil
-	}
-	if first, ok := p.FirstRecord(); ok && t.Before(first) {
-		return events.Errorf(events.CodeInvalid, "known_at %s is before the ledger began (its first event was recorded at %s): nothing was on record then; ask about a later time, or leave it empty",
-			t.UTC().Format(time.RFC3339), first.UTC().Format(time.RFC3339))
-	}
-	return nil
+	return p, p.Await(r.Context(), s.p.WaitFor)
 }
 
 // knownAtValue is the form's value for a record time: what was asked,
@@ -256,12 +220,6 @@ func actParam(r *http.Request) (events.ActID, error) {
 		return "", errNoAct
 	}
 	return events.ParseActID(v)
-}
-
-// isNotFound reports whether err says an act is unknown.
-func isNotFound(err error) bool {
-	var e *events.Error
-	return errors.As(err, &e) && e.Code == events.CodeNotFound
 }
 
 // statusLabels are the statuses in words.

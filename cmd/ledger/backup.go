@@ -14,8 +14,6 @@ import (
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/nats-io/nats.go"
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 )
 
 const defaultNATSURL = "nats://127.0.0.1:4222"
@@ -43,14 +41,15 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer closeNC()
-	bar := newBar(stderr, *quiet, "backing up")
-	m, err := backup.Backup(ctx, nc, *out, backup.Options{Stream: *stream, Progress: bar.update})
-	bar.finish()
+	bar := cli.NewByteProgress(stderr, *quiet, "backing up", -1)
+	m, err := backup.Backup(ctx, nc, *out, backup.Options{Stream: *stream, Progress: progress(bar)})
 	if err != nil {
+		bar.Abandon()
 		return err
 	}
-	fmt.Fprintf(stdout, "backed up stream %s: %d events, sequences %d to %d, %d bytes, in %s, to %s\n",
-		m.Stream, m.Messages, m.FirstSeq, m.LastSeq, m.Bytes, m.Finished.Sub(m.Started).Round(time.Millisecond), *out)
+	bar.Done()
+	fmt.Fprintf(stdout, "backed up stream %s: %s, sequences %d to %d, %s, in %s, to %s\n",
+		m.Stream, cli.Count(m.Messages, "event"), m.FirstSeq, m.LastSeq, cli.Count(m.Bytes, "byte"), m.Finished.Sub(m.Started).Round(time.Millisecond), *out)
 	return nil
 }
 
@@ -76,13 +75,14 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer closeNC()
-	bar := newBar(stderr, *quiet, "restoring")
-	m, err := backup.Restore(ctx, nc, dir, backup.Options{Stream: *stream, Replicas: *replicas, Progress: bar.update})
-	bar.finish()
+	bar := cli.NewByteProgress(stderr, *quiet, "restoring", -1)
+	m, err := backup.Restore(ctx, nc, dir, backup.Options{Stream: *stream, Replicas: *replicas, Progress: progress(bar)})
 	if err != nil {
+		bar.Abandon()
 		return err
 	}
-	fmt.Fprintf(stdout, "restored stream %s from %s: %d events, sequences %d to %d\n", m.Stream, dir, m.Messages, m.FirstSeq, m.LastSeq)
+	bar.Done()
+	fmt.Fprintf(stdout, "restored stream %s from %s: %s, sequences %d to %d\n", m.Stream, dir, cli.Count(m.Messages, "event"), m.FirstSeq, m.LastSeq)
 	return nil
 }
 
@@ -159,35 +159,14 @@ func syncTree(dir string) error {
 	})
 }
 
-// bar is a progress bar on a terminal, or nothing.
-type bar struct {
-	pb *progressbar.ProgressBar
-}
-
-func newBar(stderr io.Writer, quiet bool, what string) *bar {
-	f, ok := stderr.(*os.File)
-	if quiet || !ok || !term.IsTerminal(int(f.Fd())) {
-		return &bar{}
-	}
-	return &bar{pb: progressbar.NewOptions64(-1, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription(what),
-		progressbar.OptionShowBytes(true), progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))}
-}
-
-// update is a backup.Options.Progress; it is called from the protocol's
-// goroutines, and progressbar locks itself.
-func (b *bar) update(done, total uint64) {
-	if b.pb == nil {
-		return
-	}
-	if total > 0 && int64(total) != b.pb.GetMax64() {
-		b.pb.ChangeMax64(int64(max(total, done)))
-	}
-	b.pb.Set64(int64(done))
-}
-
-func (b *bar) finish() {
-	if b.pb != nil {
-		b.pb.Finish()
+// progress is a backup.Options.Progress drawn on bar: the snapshot
+// protocol counts bytes, not events. It is called from the protocol's
+// goroutines; bar locks itself.
+func progress(bar *cli.Progress) func(done, total uint64) {
+	return func(done, total uint64) {
+		if total > 0 {
+			bar.SetTotal(int64(max(total, done)))
+		}
+		bar.Set(int64(done))
 	}
 }

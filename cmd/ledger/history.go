@@ -39,7 +39,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		enc.SetIndent("", "  ")
 		return enc.Encode(h)
 	}
-	fmt.Fprintf(stdout, "%s: %d events\n\n", h.Act, h.Version)
+	fmt.Fprintf(stdout, "%s: %s\n\n", h.Act, cli.Count(h.Version, "event"))
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VERSION\tSEQ\tTYPE\tDATE\tVALID TIME\tDETAILS\tRECORDED\tBY")
 	for _, r := range h.Events {
@@ -68,13 +68,22 @@ func details(e events.Event) string {
 			parts = append(parts, k+"="+v)
 		}
 	}
+	// quoted quotes a value of several words.
+	quoted := func(v string) string {
+		if strings.ContainsAny(v, " \t\"") {
+			return fmt.Sprintf("%q", v)
+		}
+		return v
+	}
 	b := e.Body
 	if b.Title != "" {
 		add("title", fmt.Sprintf("%q", b.Title))
 	}
 	add("kind", string(b.Kind))
-	add("chamber", b.Chamber)
-	add("gazette", b.Gazette)
+	add("drafting_body", quoted(b.DraftingBody))
+	add("chamber", quoted(b.Chamber))
+	add("signatory", quoted(b.Signatory))
+	add("gazette", quoted(b.Gazette))
 	add("effect", string(b.Effect))
 	add("instrument", string(e.Instrument))
 	if len(e.Provisions) > 0 {
@@ -91,8 +100,8 @@ func details(e events.Event) string {
 		return "-"
 	}
 	s := strings.Join(parts, " ")
-	if len(s) > 70 {
-		s = s[:67] + "..."
+	if r := []rune(s); len(r) > 100 {
+		s = string(r[:97]) + "..."
 	}
 	return s
 }

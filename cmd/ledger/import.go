@@ -17,7 +17,6 @@ import (
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/oklog/ulid/v2"
-	"github.com/schollz/progressbar/v3"
 )
 
 // importer sends one atomic batch of commands somewhere.
@@ -42,15 +41,17 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if *batchSize < 1 || *batchSize > ledger.DefaultMaxBatch {
 		return fmt.Errorf("--batch must be between 1 and %d", ledger.DefaultMaxBatch)
 	}
-	in, size := stdin, int64(-1)
+	in, total := stdin, int64(-1)
 	if name := fs.Arg(0); name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		if st, err := f.Stat(); err == nil {
-			size = st.Size()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && !*quiet && cli.IsTerminal(stderr) {
+			if total, err = countEvents(f); err != nil {
+				return err
+			}
 		}
 		in = f
 	}
@@ -80,29 +81,18 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 	}
 
-	var bar *progressbar.ProgressBar
-	if !*quiet {
-		bar = progressbar.NewOptions64(size,
-			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription("importing"),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
-		)
-	}
+	bar := cli.NewProgress(stderr, *quiet, "importing", total)
 	start := time.Now()
-	st, err := importLines(ctx, in, *batchSize, send, func(n int64) {
-		if bar != nil {
-			bar.Add64(n)
-		}
-	})
-	if bar != nil {
-		bar.Finish()
+	st, err := importLines(ctx, in, *batchSize, send, bar.Add)
+	if err == nil {
+		bar.Done()
+	} else {
+		bar.Abandon()
 	}
 	elapsed := time.Since(start)
 	rate := float64(st.sent) / elapsed.Seconds()
-	summary := fmt.Sprintf("%d events in %d lines: %d recorded, %d already in the ledger; %.1fs, %.0f events/s",
-		st.sent, st.lines, st.sent-st.dups, st.dups, elapsed.Seconds(), rate)
+	summary := fmt.Sprintf("%s in %s: %d recorded, %d already in the ledger; %.1fs, %.0f events/s",
+		cli.Count(st.sent, "event"), cli.Count(st.lines, "line"), st.sent-st.dups, st.dups, elapsed.Seconds(), rate)
 	if err != nil {
 		fmt.Fprintf(stderr, "import stopped: %v\n", err)
 		fmt.Fprintf(stderr, "before it: %s\n", summary)
@@ -124,12 +114,12 @@ type importStats struct {
 type importBatch struct {
 	cmds  []ledger.Command
 	lines []int // the line number of each command
-	bytes int64 // input bytes consumed, for the progress bar
 	total int   // lines read so far
 	err   error
 }
 
-// importLines reads JSON Lines and sends them in atomic batches. A line that
+// importLines reads JSON Lines and sends them in atomic batches, calling
+// progress with the number of events of each batch sent. A line that
 // cannot be decoded stops the import before its batch is sent; a batch the
 // ledger refuses names the line that caused it. Lines without an id get one
 // derived from their content, so that re-running an import is safe. Parsing
@@ -164,7 +154,7 @@ func importLines(ctx context.Context, in io.Reader, batchSize int, send importer
 			}
 		}
 		st.sent += len(b.cmds)
-		progress(b.bytes)
+		progress(int64(len(b.cmds)))
 	}
 	return st, ctx.Err()
 }
@@ -189,7 +179,6 @@ func parseBatches(ctx context.Context, in io.Reader, batchSize int, out chan<- i
 	for sc.Scan() {
 		n++
 		raw := sc.Bytes()
-		cur.bytes += int64(len(raw) + 1)
 		line := bytes.TrimSpace(raw)
 		if len(line) == 0 {
 			continue
@@ -232,6 +221,28 @@ func parseBatches(ctx context.Context, in io.Reader, batchSize int, out chan<- i
 		cur.total = n
 		emit(cur)
 	}
+}
+
+// countEvents counts the lines of f that are not blank, the events an
+// import of it records, for the progress bar's total; f is read from its
+// start again afterwards.
+func countEvents(f *os.File) (int64, error) {
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), events.MaxEventBytes+1)
+	var n int64
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
+			n++
+		}
+	}
+	if sc.Err() != nil {
+		// The import itself reports the line it cannot read.
+		n = -1
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return -1, fmt.Errorf("read %s again after counting its lines: %w", f.Name(), err)
+	}
+	return n, nil
 }
 
 // stripPosition removes the "event i of n: " prefix that the ledger puts on

@@ -211,7 +211,8 @@ func TestServeRecordHistory(t *testing.T) {
 			t.Errorf("row %d is %q, want version %d, %s", i+1, row, i+1, types[i])
 		}
 	}
-	if !strings.Contains(rows[0], `title="Law on Refugees"`) || !strings.Contains(rows[4], "from 2009-12-04") {
+	if !strings.Contains(rows[0], `title="Law on Refugees"`) || !strings.Contains(rows[0], `drafting_body="Ministry of Justice"`) ||
+		!strings.Contains(rows[2], "signatory=President") || !strings.Contains(rows[4], "from 2009-12-04") {
 		t.Errorf("the table lacks details:\n%s", out)
 	}
 

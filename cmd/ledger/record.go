@@ -102,7 +102,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		for _, t := range texts {
 			eid, text, ok := strings.Cut(t, "=")
 			if !ok {
-				return fmt.Errorf("--text %q: write it as EID=TEXT, such as art_18=Refugees shall not be returned ...", t)
+				return fmt.Errorf("--text %q: write it as EID=TEXT, such as art_18='Refugees shall not be returned'", t)
 			}
 			m[eid] = text
 		}

@@ -149,7 +149,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		if err := proj.Restore(ctx); err != nil {
 			return err
 		}
-		proj.Routes(mux, log)
+		(&httpapi.Queries{Projector: proj, Log: log}).Routes(mux)
 		ui = web.New(proj, web.Options{Logger: log})
 		ui.Routes(mux)
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/lexledger/lexledger/merkle"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/projector"
-	"github.com/schollz/progressbar/v3"
 )
 
 // runVerify replays the stream and its checkpoints and reports the first
@@ -52,15 +51,15 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	rate := float64(rep.Events) / took.Seconds()
 	if rep.OK {
-		fmt.Fprintf(stdout, "verified: %d events of %d acts, %d checkpoints; root %s at tree size %d; %.1fs (%.0f events/s)\n",
-			rep.Events, rep.Acts, rep.Checkpoints, rep.Root, rep.TreeSize, took.Seconds(), rate)
+		fmt.Fprintf(stdout, "verified: %s of %s, %s; root %s at tree size %d; %.1fs (%.0f events/s)\n",
+			cli.Count(rep.Events, "event"), cli.Count(rep.Acts, "act"), cli.Count(rep.Checkpoints, "checkpoint"), rep.Root, rep.TreeSize, took.Seconds(), rate)
 		if len(keys) == 0 && rep.Checkpoints > 0 {
 			fmt.Fprintln(stdout, "note: no --key given: checkpoint signatures were checked against the keys they name, which were not pinned")
 		}
 		return nil
 	}
 	f := rep.Failures[0]
-	fmt.Fprintf(stderr, "verification FAILED: %d problems; the first at sequence %d", len(rep.Failures), f.Seq)
+	fmt.Fprintf(stderr, "verification FAILED: %s; the first at sequence %d", cli.Count(len(rep.Failures), "problem"), f.Seq)
 	if f.Act != "" {
 		fmt.Fprintf(stderr, " (act %s)", f.Act)
 	}
@@ -78,12 +77,10 @@ func verifyStream(ctx context.Context, store *natsjs.Store, views *natsjs.Views,
 	if err != nil {
 		return audit.Report{}, 0, err
 	}
-	var bar *progressbar.ProgressBar
-	if !quiet {
-		bar = progressbar.NewOptions64(int64(last), progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("verifying"),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))
-	}
+	// The bar counts the events read and ends, full, only when all is
+	// verified, as the summary's count and time do.
+	bar := cli.NewProgress(stderr, quiet, "verifying", int64(last))
+	defer bar.Abandon()
 	start := time.Now()
 	v := audit.NewVerifier(keys)
 	for raw, err := range store.ReadRaw(ctx) {
@@ -95,13 +92,7 @@ func verifyStream(ctx context.Context, store *natsjs.Store, views *natsjs.Views,
 		} else {
 			v.AddRaw(raw.Seq, raw.Act, raw.Data)
 		}
-		if bar != nil && raw.Seq%4096 == 0 {
-			bar.Set64(int64(raw.Seq))
-		}
-	}
-	if bar != nil {
-		bar.Set64(int64(last))
-		bar.Finish()
+		bar.Add(1)
 	}
 	if err := ctx.Err(); err != nil {
 		return audit.Report{}, 0, fmt.Errorf("verification cancelled: %w", err)
@@ -118,7 +109,12 @@ func verifyStream(ctx context.Context, store *natsjs.Store, views *natsjs.Views,
 		}
 		v.Check(c)
 	}
-	return v.Report(), time.Since(start), nil
+	rep := v.Report()
+	if rep.OK {
+		bar.Set(int64(rep.Events))
+		bar.Done()
+	}
+	return rep, time.Since(start), nil
 }
 
 type stringList []string
@@ -171,8 +167,8 @@ func runCheckProof(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	var p projector.Proof
 	json.Unmarshal(data, &p)
-	fmt.Fprintf(stdout, "the proof holds: event at sequence %d is leaf %d of the tree of %d events with root %s, signed by %s at %s\n",
-		p.Sequence, p.LeafIndex, p.TreeSize, p.Root, p.Checkpoint.Key, p.Checkpoint.Time.Format(time.RFC3339))
+	fmt.Fprintf(stdout, "the proof holds: event at sequence %d is leaf %d of the tree of %s with root %s, signed by %s at %s\n",
+		p.Sequence, p.LeafIndex, cli.Count(p.TreeSize, "event"), p.Root, p.Checkpoint.Key, p.Checkpoint.Time.Format(time.RFC3339))
 	if len(keys) == 0 {
 		fmt.Fprintln(stdout, "note: no --key given: the signature was checked against the key the checkpoint names; pin it with --key")
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/lexledger/lexledger/internal/testkit"
 
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/natsjs/natstest"
@@ -74,7 +75,7 @@ func seededServer(t *testing.T) string {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	svc.Routes(mux, nil)
+	(&httpapi.Queries{Projector: svc}).Routes(mux)
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	return hs.URL
@@ -126,6 +127,35 @@ func checkQueryCommands(t *testing.T, url string) {
 			if !strings.Contains(out, want) {
 				t.Errorf("timeline prints no %q:\n%s", want, out)
 			}
+		}
+		// As README.md shows it.
+		want := "art_49: […, 1998-01-01) not_in_force; [1998-01-01, 2003-12) in_force; [2003-12, 2009-07) suspended; [2009-07, …) in_force"
+		if line := lineWith(out, "art_49:"); line != want {
+			t.Errorf("timeline's line of art_49 is\n%q, want\n%q", line, want)
+		}
+	})
+	t.Run("KnownAtBeforeTheLedger", func(t *testing.T) {
+		// The seed was recorded when the test ran: nothing was on record
+		// in 2009. An empty answer that says so, not an error.
+		for _, args := range [][]string{{"asof", "2010-01-01"}, {"diff", "2008-06-01", "2010-01-01"}} {
+			out, errs, err := runCmd(t, append(args, "--known-at", "2009-01-01", "--server", url)...)
+			if err != nil || !strings.HasPrefix(out, "0 acts ") || !strings.Contains(out, "nothing was on record at 2009-01-01") {
+				t.Errorf("%v --known-at 2009-01-01: %v\n%s%s", args, err, out, errs)
+			}
+		}
+		var acts map[string][]projections.ActState
+		mustDecode(t, &acts, "asof", "2010-01-01", "--known-at", "2009-01-01", "--server", url, "--json")
+		if got, ok := acts["acts"]; !ok || got == nil || len(got) != 0 {
+			t.Errorf("asof --known-at 2009-01-01 --json: %v, want an empty list of acts", acts)
+		}
+		var diff map[string][]projections.Change
+		mustDecode(t, &diff, "diff", "2008-06-01", "2010-01-01", "--known-at", "2009-01-01", "--server", url, "--json")
+		if got, ok := diff["changes"]; !ok || got == nil || len(got) != 0 {
+			t.Errorf("diff --known-at 2009-01-01 --json: %v, want an empty list of changes", diff)
+		}
+		// Other invalid questions are still errors.
+		if _, _, err := runCmd(t, "asof", "2010-01-01", "--known-at", "garbage", "--server", url); err == nil {
+			t.Error("asof --known-at garbage succeeded")
 		}
 	})
 	t.Run("Diff", func(t *testing.T) {

@@ -128,7 +128,7 @@ func TestCommandsWithProjectorNkey(t *testing.T) {
 	verr.Reset()
 	auditor := natsauth.SeedFile(dir, natsauth.RoleAuditor)
 	if err := run(vctx, []string{"verify", "--nats-url", url, "--nats-nkey", auditor, "--quiet"}, &vout, &verr); err != nil ||
-		!strings.Contains(vout.String(), fmt.Sprintf("verified: %d events", seedEvents)) || !strings.Contains(vout.String(), " 1 checkpoints") {
+		!strings.Contains(vout.String(), fmt.Sprintf("verified: %d events", seedEvents)) || !strings.Contains(vout.String(), " 1 checkpoint;") {
 		t.Errorf("projector verify with the auditor's nkey: %v\n%s%s", err, vout.String(), verr.String())
 	}
 }

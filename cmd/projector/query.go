@@ -13,6 +13,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/projections"
 )
@@ -57,6 +58,25 @@ func get(ctx context.Context, q queryFlags, path string, v url.Values, out any) 
 	return q.client.Client(*q.server).Do(ctx, "GET", path+"?"+v.Encode(), nil, out)
 }
 
+// beforeTheLedger reports whether err is the projector's refusal of a
+// --known-at before the ledger's first event was recorded: an invalid
+// argument whose message says so (projector/http.go). To a command that
+// lists acts, nothing was on record then, an empty answer rather than an
+// error. The API offers no way to learn the first record time before
+// asking, so the CLI recognises the answer; its tests run against a real
+// projector and fail if that message changes.
+func beforeTheLedger(err error) bool {
+	var e *events.Error
+	return errors.As(err, &e) && e.Code == events.CodeInvalid &&
+		strings.HasPrefix(e.Message, "known_at ") && strings.Contains(e.Message, " is before the ledger began")
+}
+
+// nothingOnRecord is the line that explains an empty answer as known at a
+// time before the ledger began.
+func nothingOnRecord(w io.Writer, knownAt string) {
+	fmt.Fprintf(w, "nothing was on record at %s: the ledger's first event was recorded later\n", knownAt)
+}
+
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -78,8 +98,13 @@ func runAsOf(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var out struct {
 		Acts []projections.ActState `json:"acts"`
 	}
-	if err := get(ctx, q, "/v1/acts", v, &out); err != nil {
+	err := get(ctx, q, "/v1/acts", v, &out)
+	empty := err != nil && *q.knownAt != "" && beforeTheLedger(err)
+	if err != nil && !empty {
 		return err
+	}
+	if empty {
+		out.Acts = []projections.ActState{}
 	}
 	if *q.asJSON {
 		return printJSON(stdout, out)
@@ -88,7 +113,12 @@ func runAsOf(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *q.knownAt != "" {
 		known = *q.knownAt
 	}
-	fmt.Fprintf(stdout, "%d acts on %s, as the record stood %s\n\n", len(out.Acts), fs.Arg(0), known)
+	if empty {
+		fmt.Fprintf(stdout, "0 acts on %s, as the record stood %s\n", fs.Arg(0), known)
+		nothingOnRecord(stdout, known)
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s on %s, as the record stood %s\n\n", cli.Count(len(out.Acts), "act"), fs.Arg(0), known)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATUS\tKIND\tACT\tTITLE\tREASON")
 	for _, a := range out.Acts {
@@ -205,12 +235,11 @@ func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	tw.Flush()
 	for _, eid := range slices.Sorted(maps.Keys(t.Provisions)) {
-		ivs := t.Provisions[eid]
-		fmt.Fprintf(stdout, "  %s:", eid)
-		for _, iv := range ivs {
-			fmt.Fprintf(stdout, " [%s, %s) %s;", orDots(iv.From.String()), orDots(iv.To.String()), iv.Status)
+		var ivs []string
+		for _, iv := range t.Provisions[eid] {
+			ivs = append(ivs, fmt.Sprintf("[%s, %s) %s", orDots(iv.From.String()), orDots(iv.To.String()), iv.Status))
 		}
-		fmt.Fprintln(stdout)
+		fmt.Fprintf(stdout, "  %s: %s\n", eid, strings.Join(ivs, "; "))
 	}
 	fmt.Fprintln(stdout, "\nrecord:")
 	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -247,13 +276,23 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var out struct {
 		Changes []projections.Change `json:"changes"`
 	}
-	if err := get(ctx, q, "/v1/diff", v, &out); err != nil {
+	err := get(ctx, q, "/v1/diff", v, &out)
+	empty := err != nil && *q.knownAt != "" && beforeTheLedger(err)
+	if err != nil && !empty {
 		return err
+	}
+	if empty {
+		out.Changes = []projections.Change{}
 	}
 	if *q.asJSON {
 		return printJSON(stdout, out)
 	}
-	fmt.Fprintf(stdout, "%d acts changed status between %s and %s\n\n", len(out.Changes), fs.Arg(0), fs.Arg(1))
+	if empty {
+		fmt.Fprintf(stdout, "0 acts changed status between %s and %s\n", fs.Arg(0), fs.Arg(1))
+		nothingOnRecord(stdout, *q.knownAt)
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s between %s and %s\n\n", cli.Count(len(out.Changes), "act changed status", "acts changed status"), fs.Arg(0), fs.Arg(1))
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACT\tBEFORE\tAFTER\tTITLE")
 	for _, c := range out.Changes {

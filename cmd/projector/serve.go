@@ -19,7 +19,6 @@ import (
 	"github.com/lexledger/lexledger/projector"
 	"github.com/lexledger/lexledger/web"
 	"github.com/nats-io/nats.go"
-	"github.com/schollz/progressbar/v3"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -62,7 +61,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	mux := http.NewServeMux()
-	svc.Routes(mux, log)
+	(&httpapi.Queries{Projector: svc, Log: log}).Routes(mux)
 	mountOps(mux, st.Store, svc)
 	ui := web.New(svc, web.Options{Logger: log})
 	ui.Routes(mux)
@@ -158,12 +157,8 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	var bar *progressbar.ProgressBar
-	if !*quiet {
-		bar = progressbar.NewOptions64(int64(last), progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("rebuilding"),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))
-	}
+	bar := cli.NewProgress(stderr, *quiet, "rebuilding", int64(last))
+	defer bar.Abandon()
 	start := time.Now()
 	p := projections.New()
 	for st, err := range store.Read(ctx, natsjs.Position{Seq: 1}) {
@@ -173,17 +168,13 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if _, err := p.Apply(projections.Entry{Seq: st.Seq, Event: st.Event}); err != nil {
 			return err
 		}
-		if bar != nil && st.Seq%1000 == 0 {
-			bar.Set64(int64(st.Seq))
-		}
-	}
-	if bar != nil {
-		bar.Set64(int64(last))
-		bar.Finish()
+		bar.Add(1)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("rebuild cancelled at sequence %d; nothing was saved", p.LastSeq())
 	}
+	bar.Set(int64(p.Events()))
+	bar.Done()
 	took := time.Since(start)
 	if *save {
 		if err := views.SaveSnapshot(ctx, projector.SnapshotName, p.LastSeq(), p.WriteSnapshot); err != nil {

@@ -1,4 +1,4 @@
-package projector
+package httpapi
 
 import (
 	"net/http"
@@ -13,22 +13,22 @@ import (
 // day, as an Akoma Ntoso 3.0 document. Its manifestation date is the record
 // time of the latest event it reflects, so the same question gives the same
 // bytes.
-func (h *handler) export(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.prepare(w, r)
+func (q *Queries) export(w http.ResponseWriter, r *http.Request) {
+	p, ok := q.prepare(w, r)
 	if !ok {
 		return
 	}
 	id, err := actParam(r)
 	if err != nil {
-		h.fail(w, r, err)
+		q.fail(w, r, err)
 		return
 	}
 	var doc []byte
 	var seq uint64
-	h.s.Read(func(pr *projections.Projection) {
+	q.Projector.Read(func(pr *projections.Projection) {
 		seq = pr.LastSeq()
 		var st projections.ActState
-		if st, err = pr.State(id, projections.Query{AsOf: p.asOf, KnownAt: p.knownAt}); err != nil {
+		if st, err = pr.State(id, p.Query()); err != nil {
 			return
 		}
 		var recorded time.Time
@@ -37,10 +37,10 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request) {
 				recorded = e.RecordedAt
 			}
 		}
-		doc, err = akn.Export(pr, id, projections.Query{AsOf: p.asOf, KnownAt: p.knownAt}, recorded)
+		doc, err = akn.Export(pr, id, p.Query(), recorded)
 	})
 	if err != nil {
-		h.fail(w, r, err)
+		q.fail(w, r, err)
 		return
 	}
 	w.Header().Set(HeaderSeq, strconv.FormatUint(seq, 10))

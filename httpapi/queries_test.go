@@ -1,6 +1,8 @@
-package projector_test
+package httpapi_test
 
 import (
+	"bytes"
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,23 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/natsjs/natstest"
 	"github.com/lexledger/lexledger/projections"
 	"github.com/lexledger/lexledger/projector"
 )
-
-// seeded starts a server, records the seed, and runs a projector with its
-// feed on until it has applied the seed's last event.
-func seeded(t *testing.T) (*natstest.Env, *running, uint64) {
-	t.Helper()
-	env := natstest.MustStart(t, natstest.Options{})
-	rs := loadSeed(t, mustLedger(t, env))
-	last := rs[len(rs)-1].Seq
-	r := startService(t, env.Store, env.Conn, projector.Options{Feed: true}, false)
-	r.waitFor(t, last)
-	return env, r, last
-}
 
 func findAct(list []projections.ActState, act string) *projections.ActState {
 	for i := range list {
@@ -57,7 +50,7 @@ func TestQueriesOverTheSeed(t *testing.T) {
 	check := func(a answer, what string) {
 		t.Helper()
 		if a.seq != want {
-			t.Errorf("%s: %s is %q, want the last sequence %s", what, projector.HeaderSeq, a.seq, want)
+			t.Errorf("%s: %s is %q, want the last sequence %s", what, httpapi.HeaderSeq, a.seq, want)
 		}
 	}
 
@@ -249,10 +242,10 @@ func TestReadYourWrites(t *testing.T) {
 		}
 		seq, err := strconv.ParseUint(a.seq, 10, 64)
 		if err != nil {
-			t.Fatalf("append %d: %s is %q: %v", i, projector.HeaderSeq, a.seq, err)
+			t.Fatalf("append %d: %s is %q: %v", i, httpapi.HeaderSeq, a.seq, err)
 		}
 		if seq < rc.Seq {
-			t.Fatalf("append %d: %s is %d, before min_seq %d", i, projector.HeaderSeq, seq, rc.Seq)
+			t.Fatalf("append %d: %s is %d, before min_seq %d", i, httpapi.HeaderSeq, seq, rc.Seq)
 		}
 	}
 }
@@ -267,6 +260,7 @@ func TestNotFoundCarriesTheSequence(t *testing.T) {
 		t.Fatalf("unknown act: %d %s", a.status, a.body)
 	}
 	if a.seq != seqString(last) {
+		t.Errorf("the 404 carries %s %q, want the last sequence %d", httpapi.HeaderSeq, a.seq, last)
 	}
 }
 
@@ -303,7 +297,7 @@ func TestQueriesWhileApplying(t *testing.T) {
 					errs <- err.Error()
 					return
 				}
-				seq, _ := strconv.ParseUint(resp.Header.Get(projector.HeaderSeq), 10, 64)
+				seq, _ := strconv.ParseUint(resp.Header.Get(httpapi.HeaderSeq), 10, 64)
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusOK || seq < prev {
 					errs <- fmt.Sprintf("reader %d: %d at sequence %d after %d", g, resp.StatusCode, seq, prev)
@@ -329,5 +323,135 @@ func TestQueriesWhileApplying(t *testing.T) {
 	a.decode(t, &s)
 	if s.Version != last.Version {
 		t.Errorf("after 100 amendments the Criminal Code is at version %d, want %d", s.Version, last.Version)
+	}
+}
+
+// Two projectors on one stream, each on its own connection, answer every
+// question with the same bytes once they have applied the same sequence.
+func TestTwoProjectorsAnswerAlike(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	l := mustLedger(t, env)
+	rs := loadSeed(t, l)
+
+	ctx := testContext(t, time.Minute)
+	nc2 := env.Connect(t)
+	store2, err := natsjs.Open(ctx, nc2, natsjs.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startService(t, env.Store, env.Connect(t), projector.Options{Feed: true})
+	b := startService(t, store2, nc2, projector.Options{})
+
+	// More events while both follow the stream.
+	for i := 1; i <= 30; i++ {
+		rs = append(rs, mustAppend(t, l, amendment(i)))
+	}
+	last := rs[len(rs)-1].Seq
+	a.waitFor(t, last)
+	b.waitFor(t, last)
+
+	// Record times to ask about: before, within and after the seed.
+	knownAts := []string{"", rs[0].RecordedAt.Format(time.RFC3339Nano), rs[20].RecordedAt.Format(time.RFC3339Nano),
+		rs[seedEvents-1].RecordedAt.Format(time.RFC3339Nano), rs[50].RecordedAt.Format(time.RFC3339Nano),
+		time.Now().UTC().Format(time.DateOnly)}
+	days := []string{"1990-01-01", "2003-12-15", "2005-01-01", "2009-06-30", "2009-08-01", "2009-12-04", "2010-01-01", "2011-03-01", "2014-01-01"}
+	same := func(path string, kv ...string) {
+		t.Helper()
+		x, y := get(t, a.url, path, kv...), get(t, b.url, path, kv...)
+		if x.status != y.status || x.seq != y.seq || !bytes.Equal(x.body, y.body) {
+			t.Errorf("GET %s %v: the projectors differ:\n%d seq %s %s\n%d seq %s %s", path, kv, x.status, x.seq, x.body, y.status, y.seq, y.body)
+		}
+		if x.status == 200 && x.seq != seqString(last) {
+			t.Errorf("GET %s %v answered at sequence %s, want %d", path, kv, x.seq, last)
+		}
+	}
+	var acts []events.ActID
+	a.svc.Read(func(p *projections.Projection) {
+		list, _ := p.List(projections.Filter{}, projections.Query{AsOf: events.MustDate("2020-01-01")})
+		for _, s := range list {
+			acts = append(acts, s.Act)
+		}
+	})
+	if len(acts) < 20 {
+		t.Fatalf("the projection lists %d acts, want the seed's", len(acts))
+	}
+	for _, k := range knownAts {
+		for _, d := range days {
+			same("/v1/acts", "as_of", d, "known_at", k)
+			same("/v1/acts", "as_of", d, "known_at", k, "status", "in_force", "country", "kz")
+		}
+		same("/v1/diff", "from", "2008-06-01", "to", "2010-01-01", "known_at", k)
+		for _, act := range acts {
+			same("/v1/act", "act", string(act), "as_of", "2009-12-31", "known_at", k)
+			same("/v1/timeline", "act", string(act), "known_at", k)
+		}
+	}
+	if da, db := a.digest(), b.digest(); da != db || da == "" {
+		t.Errorf("digests differ at sequence %d: %s and %s", last, da, db)
+	}
+}
+
+// "As known at T" sees exactly the events recorded by T: the Criminal
+// Code's version as known at each receipt's record time counts its events
+// up to that receipt.
+func TestKnownAtIsAPrefixOfTheRecord(t *testing.T) {
+	env, r, _ := seeded(t)
+	rs := loadSeed(t, mustLedger(t, env)) // again: every receipt a duplicate
+	n := uint64(0)
+	for i, rc := range rs {
+		if !rc.Duplicate {
+			t.Fatalf("seed event %d recorded twice", i+1)
+		}
+		if rc.Act == criminalCode {
+			n++
+		}
+		if i%3 != 0 && rc.Act != criminalCode {
+			continue
+		}
+		a := get(t, r.url, "/v1/act", "act", string(criminalCode), "as_of", "2010-01-01", "known_at", rc.RecordedAt.Format(time.RFC3339Nano))
+		var s projections.ActState
+		a.decode(t, &s)
+		if a.status != 200 || s.Version != n {
+			t.Errorf("known at the record time of seed event %d: %d version %d, want version %d", i+1, a.status, s.Version, n)
+		}
+	}
+}
+
+// An act's audit report answers as JSON and, with format=csv, as CSV with
+// the same events; the export is the act as Akoma Ntoso. Each carries the
+// sequence it answers at.
+func TestAuditReportAndExport(t *testing.T) {
+	_, r, last := seeded(t)
+	a := mustGet(t, r.url, "/v1/audit", "act", string(criminalCode))
+	var rep projector.AuditReport
+	a.decode(t, &rep)
+	if rep.Act != criminalCode || len(rep.Events) != 7 || !rep.ChainOK || a.seq != seqString(last) {
+		t.Fatalf("the audit report of the Criminal Code: %s with %d events, chain ok %v, at sequence %s; want 7 events, a sound chain, at %d",
+			rep.Act, len(rep.Events), rep.ChainOK, a.seq, last)
+	}
+
+	c := mustGet(t, r.url, "/v1/audit", "act", string(criminalCode), "format", "csv")
+	if ct := c.header.Get("Content-Type"); ct != "text/csv" || c.seq != seqString(last) {
+		t.Errorf("the CSV report is %q at sequence %s, want text/csv at %d", ct, c.seq, last)
+	}
+	lines, err := csv.NewReader(bytes.NewReader(c.body)).ReadAll()
+	if err != nil {
+		t.Fatalf("the CSV report does not read as CSV: %v", err)
+	}
+	if len(lines) != 1+len(rep.Events) || lines[0][0] != "sequence" {
+		t.Fatalf("the CSV report has %d lines, want a header and %d events:\n%s", len(lines), len(rep.Events), c.body)
+	}
+	for i, e := range rep.Events {
+		if got := lines[i+1]; got[0] != seqString(e.Seq) || got[1] != e.ID.String() || got[2] != string(e.Type) || got[6] != e.Hash {
+			t.Errorf("CSV line %d is %v, want event %d %s %s", i+2, got[:3], e.Seq, e.ID, e.Type)
+		}
+	}
+
+	x := mustGet(t, r.url, "/v1/export", "act", string(criminalCode), "as_of", "2009-08-01")
+	if ct := x.header.Get("Content-Type"); ct != "application/akn+xml" || !bytes.Contains(x.body, []byte("akomaNtoso")) || x.seq != seqString(last) {
+		t.Errorf("the export is %q at sequence %s: %.200s", ct, x.seq, x.body)
+	}
+	if a := get(t, r.url, "/v1/export", "act", string(criminalCode), "known_at", "garbage"); a.status != http.StatusBadRequest {
+		t.Errorf("an export with known_at=garbage is answered %d, want 400", a.status)
 	}
 }

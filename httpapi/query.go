@@ -1,0 +1,294 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/lexledger/lexledger/audit"
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/projections"
+	"github.com/lexledger/lexledger/projector"
+)
+
+// HeaderSeq is set on every answer of the queries: the stream sequence the
+// projection had applied when it answered.
+const HeaderSeq = "Lex-Projection-Seq"
+
+// Projector is what the auditors' queries read. *projector.Service
+// implements it.
+type Projector interface {
+	// Read runs fn with the projection under a read lock.
+	Read(fn func(p *projections.Projection))
+	// WaitFor waits until the projection has applied seq, or ctx ends; it
+	// returns the sequence applied.
+	WaitFor(ctx context.Context, seq uint64) (uint64, error)
+	// Position is where the projection stands.
+	Position(ctx context.Context, digest bool) (projector.Position, error)
+	// LatestCheckpoint is the latest checkpoint signed, if any.
+	LatestCheckpoint() (audit.Checkpoint, bool)
+	// Checkpoint signs a checkpoint of the tree now.
+	Checkpoint(ctx context.Context) (audit.Checkpoint, error)
+	// Prove proves an event's inclusion in the latest checkpoint.
+	Prove(ctx context.Context, id events.ID) (projector.Proof, error)
+	// Consistent proves that a tree of newSize extends one of oldSize.
+	Consistent(oldSize, newSize uint64) (projector.Consistency, error)
+	// Report is the audit report of an act as now known.
+	Report(act events.ActID) (projector.AuditReport, error)
+}
+
+var _ Projector = (*projector.Service)(nil)
+
+// Queries is the auditors' query API over a projector. Mount it with
+// Routes.
+type Queries struct {
+	Projector Projector
+	Log       *slog.Logger
+	// Clock gives "today", the default as_of; time.Now when nil.
+	Clock func() time.Time
+}
+
+// Routes mounts the queries on mux:
+//
+//	GET  /v1/acts?as_of=&known_at=&country=&kind=&status=   acts on a day
+//	GET  /v1/act?act=&as_of=&known_at=                       one act's state
+//	GET  /v1/timeline?act=&known_at=                         an act's life
+//	GET  /v1/diff?from=&to=&country=&kind=&known_at=         what changed between two days
+//	GET  /v1/projection                                      the projection's position (and ?digest=1)
+//	GET  /v1/checkpoint                                      the latest signed checkpoint
+//	POST /v1/checkpoints                                     sign one now
+//	GET  /v1/proof?event=                                    an event's inclusion proof
+//	GET  /v1/consistency?from=&to=                           two checkpoints' consistency
+//	GET  /v1/audit?act=(&format=csv)                         an act's audit report
+//	GET  /v1/export?act=&as_of=&known_at=                    the act as Akoma Ntoso
+//
+// Every query takes min_seq=S (and wait=DURATION): answer only once the
+// projection includes stream sequence S, the receipt's "sequence" of a
+// clerk's append (read-your-writes). The parameters are read by
+// projections.ParseParams, as the web interface reads them.
+func (q *Queries) Routes(mux *http.ServeMux) {
+	if q.Log == nil {
+		q.Log = slog.New(slog.DiscardHandler)
+	}
+	mux.HandleFunc("GET /v1/acts", q.acts)
+	mux.HandleFunc("GET /v1/act", q.act)
+	mux.HandleFunc("GET /v1/timeline", q.timeline)
+	mux.HandleFunc("GET /v1/diff", q.diff)
+	mux.HandleFunc("GET /v1/projection", q.position)
+	mux.HandleFunc("GET /v1/checkpoint", q.checkpoint)
+	mux.HandleFunc("POST /v1/checkpoints", q.newCheckpoint)
+	mux.HandleFunc("GET /v1/proof", q.proof)
+	mux.HandleFunc("GET /v1/consistency", q.consistency)
+	mux.HandleFunc("GET /v1/audit", q.auditReport)
+	mux.HandleFunc("GET /v1/export", q.export)
+}
+
+func (q *Queries) today() events.Date {
+	now := time.Now
+	if q.Clock != nil {
+		now = q.Clock
+	}
+	return events.MustDate(now().UTC().Format(time.DateOnly))
+}
+
+// prepare parses the parameters, waits for min_seq and refuses a known_at
+// before the ledger began; it writes the error and returns false when the
+// request cannot be answered.
+func (q *Queries) prepare(w http.ResponseWriter, r *http.Request) (projections.Params, bool) {
+	p, err := projections.ParseParams(r.URL.Query(), q.today())
+	if err == nil {
+		err = p.Await(r.Context(), q.Projector.WaitFor)
+	}
+	if err == nil {
+		q.Projector.Read(func(pr *projections.Projection) { err = pr.CheckKnownAt(p.KnownAt) })
+	}
+	if err != nil {
+		q.fail(w, r, err)
+		return p, false
+	}
+	return p, true
+}
+
+func actParam(r *http.Request) (events.ActID, error) {
+	v := r.URL.Query().Get("act")
+	if v == "" {
+		return "", events.Errorf(events.CodeInvalid, "name the act with act=, such as act=/akn/kz/act/2009-12-04/216")
+	}
+	return events.ParseActID(v)
+}
+
+func (q *Queries) acts(w http.ResponseWriter, r *http.Request) {
+	p, ok := q.prepare(w, r)
+	if !ok {
+		return
+	}
+	var out []projections.ActState
+	var err error
+	var seq uint64
+	q.Projector.Read(func(pr *projections.Projection) {
+		out, err = pr.List(p.Filter, p.Query())
+		seq = pr.LastSeq()
+	})
+	q.answer(w, r, seq, map[string]any{"as_of": p.AsOf, "known_at": p.KnownAt, "acts": out}, err)
+}
+
+func (q *Queries) act(w http.ResponseWriter, r *http.Request) {
+	p, ok := q.prepare(w, r)
+	if !ok {
+		return
+	}
+	id, err := actParam(r)
+	if err != nil {
+		q.fail(w, r, err)
+		return
+	}
+	var out projections.ActState
+	var seq uint64
+	q.Projector.Read(func(pr *projections.Projection) {
+		out, err = pr.State(id, p.Query())
+		seq = pr.LastSeq()
+	})
+	q.answer(w, r, seq, out, err)
+}
+
+func (q *Queries) timeline(w http.ResponseWriter, r *http.Request) {
+	p, ok := q.prepare(w, r)
+	if !ok {
+		return
+	}
+	id, err := actParam(r)
+	if err != nil {
+		q.fail(w, r, err)
+		return
+	}
+	var out projections.Timeline
+	var seq uint64
+	q.Projector.Read(func(pr *projections.Projection) {
+		out, err = pr.Timeline(id, p.KnownAt)
+		seq = pr.LastSeq()
+	})
+	q.answer(w, r, seq, out, err)
+}
+
+func (q *Queries) diff(w http.ResponseWriter, r *http.Request) {
+	p, ok := q.prepare(w, r)
+	if !ok {
+		return
+	}
+	v := r.URL.Query()
+	if v.Get("from") == "" || v.Get("to") == "" {
+		q.fail(w, r, events.Errorf(events.CodeInvalid, "give two days: from=YYYY-MM-DD&to=YYYY-MM-DD"))
+		return
+	}
+	d1, err := projections.ParseDay("from", v.Get("from"), events.Date{})
+	if err != nil {
+		q.fail(w, r, err)
+		return
+	}
+	d2, err := projections.ParseDay("to", v.Get("to"), events.Date{})
+	if err != nil {
+		q.fail(w, r, err)
+		return
+	}
+	var out []projections.Change
+	var seq uint64
+	q.Projector.Read(func(pr *projections.Projection) {
+		out, err = pr.Diff(d1, d2, p.Filter, p.KnownAt)
+		seq = pr.LastSeq()
+	})
+	q.answer(w, r, seq, map[string]any{"from": d1, "to": d2, "known_at": p.KnownAt, "changes": out}, err)
+}
+
+func (q *Queries) position(w http.ResponseWriter, r *http.Request) {
+	pos, err := q.Projector.Position(r.Context(), r.URL.Query().Get("digest") == "1")
+	if err != nil {
+		q.fail(w, r, fmt.Errorf("%w: %v", ledger.ErrUnavailable, err))
+		return
+	}
+	q.answer(w, r, pos.LastSeq, pos, nil)
+}
+
+func (q *Queries) checkpoint(w http.ResponseWriter, r *http.Request) {
+	c, ok := q.Projector.LatestCheckpoint()
+	if !ok {
+		q.fail(w, r, events.Errorf(events.CodeNotFound, "no checkpoint signed yet: POST /v1/checkpoints asks for one"))
+		return
+	}
+	q.answer(w, r, c.StreamSeq, c, nil)
+}
+
+func (q *Queries) newCheckpoint(w http.ResponseWriter, r *http.Request) {
+	c, err := q.Projector.Checkpoint(r.Context())
+	q.answer(w, r, c.StreamSeq, c, err)
+}
+
+func (q *Queries) proof(w http.ResponseWriter, r *http.Request) {
+	if _, ok := q.prepare(w, r); !ok {
+		return
+	}
+	id, err := events.ParseID(r.URL.Query().Get("event"))
+	if err != nil {
+		q.fail(w, r, err)
+		return
+	}
+	p, err := q.Projector.Prove(r.Context(), id)
+	q.answer(w, r, p.Checkpoint.StreamSeq, p, err)
+}
+
+func (q *Queries) consistency(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	from, err1 := strconv.ParseUint(v.Get("from"), 10, 64)
+	to, err2 := strconv.ParseUint(v.Get("to"), 10, 64)
+	if err1 != nil || err2 != nil {
+		q.fail(w, r, events.Errorf(events.CodeInvalid, "give two tree sizes: from=N&to=M (the tree_size of two checkpoints)"))
+		return
+	}
+	c, err := q.Projector.Consistent(from, to)
+	q.answer(w, r, to, c, err)
+}
+
+// auditReport handles GET /v1/audit?act=: the act's audit report, as JSON
+// or, with format=csv, as CSV.
+func (q *Queries) auditReport(w http.ResponseWriter, r *http.Request) {
+	if _, ok := q.prepare(w, r); !ok {
+		return
+	}
+	id, err := actParam(r)
+	if err != nil {
+		q.fail(w, r, err)
+		return
+	}
+	rep, err := q.Projector.Report(id)
+	if err != nil {
+		q.fail(w, r, err)
+		return
+	}
+	var seq uint64
+	q.Projector.Read(func(p *projections.Projection) { seq = p.LastSeq() })
+	if r.URL.Query().Get("format") != "csv" {
+		q.answer(w, r, seq, rep, nil)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv")
+	w.Header().Set(HeaderSeq, strconv.FormatUint(seq, 10))
+	if err := rep.WriteCSV(w); err != nil {
+		q.Log.Warn("audit report not written whole", "act", id, "err", err)
+	}
+}
+
+func (q *Queries) answer(w http.ResponseWriter, r *http.Request, seq uint64, v any, err error) {
+	w.Header().Set(HeaderSeq, strconv.FormatUint(seq, 10))
+	if err != nil {
+		q.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (q *Queries) fail(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, r, q.Log, err)
+}
