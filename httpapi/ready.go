@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -52,4 +53,35 @@ func Ready(checks ...Check) http.HandlerFunc {
 		w.Header().Set("Cache-Control", "no-store")
 		writeJSON(w, status, out)
 	}
+}
+
+// CatchUpWait is how long the projector's readiness check waits for it to
+// reach the stream's last sequence before it says not ready.
+const CatchUpWait = 500 * time.Millisecond
+
+// StreamCheck is the readiness check of the stream: it answers with its
+// last sequence.
+func StreamCheck(stream string, lastSeq func(context.Context) (uint64, error)) Check {
+	return Check{Name: "stream", Check: func(ctx context.Context) error {
+		if _, err := lastSeq(ctx); err != nil {
+			return fmt.Errorf("stream %s does not answer: %v", stream, err)
+		}
+		return nil
+	}}
+}
+
+// ProjectorCheck is the readiness check of a projector: it has caught up
+// with the stream, within CatchUpWait.
+func ProjectorCheck(caughtUp func(context.Context) error) Check {
+	return Check{Name: "projector", Check: func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, CatchUpWait)
+		defer cancel()
+		return caughtUp(ctx)
+	}}
+}
+
+// Alive is the handler of GET /healthz on a server with no ledger of its
+// own (the projector's): the process serves.
+func Alive(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }

@@ -238,26 +238,13 @@ func (c components) run(ctx context.Context, log *slog.Logger) error {
 	return g.Run()
 }
 
-// readyWait is how long /readyz waits for an in-process projector to reach
-// the stream's last sequence before it answers 503.
-const readyWait = 500 * time.Millisecond
-
 // mountOps mounts GET /metrics and GET /readyz: ready when the stream
 // answers and, when proj is not nil, the projector has caught up with it.
 func mountOps(mux *http.ServeMux, reg *metrics.Registry, store *natsjs.Store, proj *projector.Service) {
-	checks := []httpapi.Check{{Name: "stream", Check: func(ctx context.Context) error {
-		if _, err := store.LastSeq(ctx); err != nil {
-			return fmt.Errorf("stream %s does not answer: %v", store.Config().Stream, err)
-		}
-		return nil
-	}}}
+	checks := []httpapi.Check{httpapi.StreamCheck(store.Config().Stream, store.LastSeq)}
 	if proj != nil {
 		reg.Watch(store, proj)
-		checks = append(checks, httpapi.Check{Name: "projector", Check: func(ctx context.Context) error {
-			ctx, cancel := context.WithTimeout(ctx, readyWait)
-			defer cancel()
-			return proj.CaughtUp(ctx)
-		}})
+		checks = append(checks, httpapi.ProjectorCheck(proj.CaughtUp))
 	} else {
 		reg.Watch(store, nil)
 	}

@@ -98,10 +98,6 @@ var listen = net.Listen
 // shutdownGrace is how long the queries in flight have to finish.
 const shutdownGrace = 10 * time.Second
 
-// readyWait is how long /readyz waits for the projector to reach the
-// stream's last sequence before it answers 503.
-const readyWait = 500 * time.Millisecond
-
 // mountOps mounts the operations endpoints: GET /healthz (liveness: the
 // process serves), GET /readyz (the stream answers and the projector has
 // caught up with it) and GET /metrics.
@@ -109,22 +105,10 @@ func mountOps(mux *http.ServeMux, store *natsjs.Store, svc *projector.Service) {
 	reg := metrics.NewRegistry()
 	reg.Watch(store, svc)
 	mux.Handle("GET /metrics", reg.Handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintln(w, `{"status":"ok"}`)
-	})
+	mux.HandleFunc("GET /healthz", httpapi.Alive)
 	mux.HandleFunc("GET /readyz", httpapi.Ready(
-		httpapi.Check{Name: "stream", Check: func(ctx context.Context) error {
-			if _, err := store.LastSeq(ctx); err != nil {
-				return fmt.Errorf("stream %s does not answer: %v", store.Config().Stream, err)
-			}
-			return nil
-		}},
-		httpapi.Check{Name: "projector", Check: func(ctx context.Context) error {
-			ctx, cancel := context.WithTimeout(ctx, readyWait)
-			defer cancel()
-			return svc.CaughtUp(ctx)
-		}},
+		httpapi.StreamCheck(store.Config().Stream, store.LastSeq),
+		httpapi.ProjectorCheck(svc.CaughtUp),
 	))
 }
 
