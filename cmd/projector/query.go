@@ -60,7 +60,7 @@ func get(ctx context.Context, q queryFlags, path string, v url.Values, out any) 
 
 // beforeTheLedger reports whether err is the projector's refusal of a
 // --known-at before the ledger's first event was recorded: an invalid
-// argument whose message says so (projector/http.go). To a command that
+// argument whose message says so (httpapi, through projections.CheckKnownAt). To a command that
 // lists acts, nothing was on record then, an empty answer rather than an
 // error. The API offers no way to learn the first record time before
 // asking, so the CLI recognises the answer; its tests run against a real
@@ -69,6 +69,16 @@ func beforeTheLedger(err error) bool {
 	var e *events.Error
 	return errors.As(err, &e) && e.Code == events.CodeInvalid &&
 		strings.HasPrefix(e.Message, "known_at ") && strings.Contains(e.Message, " is before the ledger began")
+}
+
+// getList is get for a list: asked as known before the ledger began, the
+// answer is empty (empty is true) rather than an error.
+func getList(ctx context.Context, q queryFlags, path string, v url.Values, out any) (empty bool, err error) {
+	err = get(ctx, q, path, v, out)
+	if err != nil && *q.knownAt != "" && beforeTheLedger(err) {
+		return true, nil
+	}
+	return false, err
 }
 
 // nothingOnRecord is the line that explains an empty answer as known at a
@@ -98,9 +108,8 @@ func runAsOf(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var out struct {
 		Acts []projections.ActState `json:"acts"`
 	}
-	err := get(ctx, q, "/v1/acts", v, &out)
-	empty := err != nil && *q.knownAt != "" && beforeTheLedger(err)
-	if err != nil && !empty {
+	empty, err := getList(ctx, q, "/v1/acts", v, &out)
+	if err != nil {
 		return err
 	}
 	if empty {
@@ -276,9 +285,8 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var out struct {
 		Changes []projections.Change `json:"changes"`
 	}
-	err := get(ctx, q, "/v1/diff", v, &out)
-	empty := err != nil && *q.knownAt != "" && beforeTheLedger(err)
-	if err != nil && !empty {
+	empty, err := getList(ctx, q, "/v1/diff", v, &out)
+	if err != nil {
 		return err
 	}
 	if empty {
