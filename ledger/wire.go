@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 )
 
@@ -143,7 +144,7 @@ func DescribeError(err error) (int, ErrorJSON) {
 	var e *events.Error
 	switch {
 	case errors.As(err, &e):
-	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrClosed),
+	case errors.Is(err, eventlog.ErrUnavailable), errors.Is(err, ErrClosed),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		e = &events.Error{Code: events.CodeUnavailable, Message: fmt.Sprintf("the event store did not answer (%v): the outcome is unknown; retry with the same event ids, which is safe", err)}
 	default:
@@ -157,25 +158,20 @@ func DescribeError(err error) (int, ErrorJSON) {
 	return Status(e.Code), ErrorJSON{Error: d}
 }
 
-// HistoryJSON is the wire form of an act's history.
+// HistoryJSON is the wire form of an act's history: each event with its
+// version and stream sequence, {"version", "sequence", "event"}.
 type HistoryJSON struct {
-	Act     events.ActID   `json:"act"`
-	Version uint64         `json:"version"`
-	Events  []RecordedJSON `json:"events"`
+	Act     events.ActID     `json:"act"`
+	Version uint64           `json:"version"`
+	Events  []eventlog.Entry `json:"events"`
 }
 
-// RecordedJSON is one recorded event with its place in the ledger.
-type RecordedJSON struct {
-	Version uint64       `json:"version"`
-	Seq     uint64       `json:"sequence"`
-	Event   events.Event `json:"event"`
-}
-
-// NewHistoryJSON returns the wire form of an act's history.
-func NewHistoryJSON(act events.ActID, recs []events.Recorded) HistoryJSON {
-	out := HistoryJSON{Act: act, Version: uint64(len(recs)), Events: make([]RecordedJSON, len(recs))}
-	for i, rec := range recs {
-		out.Events[i] = RecordedJSON{Version: rec.Version, Seq: rec.Seq, Event: rec.Event}
+// NewHistoryJSON returns the wire form of an act's history. The store's
+// record time (StoredAt) is not part of it.
+func NewHistoryJSON(act events.ActID, entries []eventlog.Entry) HistoryJSON {
+	out := HistoryJSON{Act: act, Version: uint64(len(entries)), Events: make([]eventlog.Entry, len(entries))}
+	for i, e := range entries {
+		out.Events[i] = eventlog.Entry{Version: e.Version, Seq: e.Seq, Event: e.Event}
 	}
 	return out
 }

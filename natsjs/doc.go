@@ -2,7 +2,7 @@
 // package that imports nats.go's jetstream (and the server, for the embedded
 // engine). It keeps the events in one stream with the immutable
 // configuration of docs/NATS-LAYOUT.md, one literal subject per act, and
-// implements ledger.Store on it: atomic appends with per-act expected
+// implements eventlog.Store on it: atomic appends with per-act expected
 // sequences, per-act reads, and whole-stream replay. It also serves the
 // clerks' commands as a NATS micro service, and starts an embedded server.
 //

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"iter"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
-	"github.com/lexledger/lexledger/ledger"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -16,20 +16,20 @@ import (
 // or an error occurs. It is the projector's source: an ordered consumer,
 // recreated by the client library after a disconnection without gaps or
 // repeats.
-func (s *Store) Follow(ctx context.Context, from uint64) iter.Seq2[ledger.Stored, error] {
-	return func(yield func(ledger.Stored, error) bool) {
+func (s *Store) Follow(ctx context.Context, from uint64) iter.Seq2[eventlog.Entry, error] {
+	return func(yield func(eventlog.Entry, error) bool) {
 		cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 		if from > 1 {
 			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
 		}
 		cons, err := s.stream.OrderedConsumer(ctx, cfg)
 		if err != nil {
-			yield(ledger.Stored{}, mapError(err))
+			yield(eventlog.Entry{}, mapError(err))
 			return
 		}
 		it, err := cons.Messages(jetstream.PullMaxMessages(2000))
 		if err != nil {
-			yield(ledger.Stored{}, mapError(err))
+			yield(eventlog.Entry{}, mapError(err))
 			return
 		}
 		defer it.Stop()
@@ -42,20 +42,20 @@ func (s *Store) Follow(ctx context.Context, from uint64) iter.Seq2[ledger.Stored
 				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 					return
 				}
-				yield(ledger.Stored{}, mapError(err))
+				yield(eventlog.Entry{}, mapError(err))
 				return
 			}
 			md, err := m.Metadata()
 			if err != nil {
-				yield(ledger.Stored{}, err)
+				yield(eventlog.Entry{}, err)
 				return
 			}
 			e, err := events.Decode(m.Data())
 			if err != nil {
-				yield(ledger.Stored{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, md.Sequence.Stream, m.Subject(), err))
+				yield(eventlog.Entry{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, md.Sequence.Stream, m.Subject(), err))
 				return
 			}
-			if !yield(ledger.Stored{Seq: md.Sequence.Stream, Time: md.Timestamp, Event: e}, nil) {
+			if !yield(eventlog.Entry{Seq: md.Sequence.Stream, StoredAt: md.Timestamp, Event: e}, nil) {
 				return
 			}
 		}

@@ -11,15 +11,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
-	"github.com/lexledger/lexledger/ledger"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/synadia-io/orbit.go/jetstreamext"
 )
 
 // Store is the event store on a JetStream stream. It implements
-// ledger.Store and is safe for concurrent use.
+// eventlog.Store and is safe for concurrent use.
 type Store struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
@@ -37,7 +37,7 @@ type Store struct {
 	direct bool
 }
 
-var _ ledger.Store = (*Store)(nil)
+var _ eventlog.Store = (*Store)(nil)
 
 // Open connects the store to its stream on nc, creating the stream if it
 // does not exist and refusing one that weakens the ledger's guarantees.
@@ -107,12 +107,12 @@ func (s *Store) ActOfSubject(subject string) (events.ActID, error) {
 	return events.ActIDFromTokens(strings.Split(rest, "."))
 }
 
-func (s *Store) message(m *ledger.Message) *nats.Msg { return EventMsg(s.cfg.Prefix, m) }
+func (s *Store) message(m *eventlog.Message) *nats.Msg { return EventMsg(s.cfg.Prefix, m) }
 
 // EventMsg is the message the store writes for m on a stream whose
 // subjects are under prefix: the act's subject, the encoded event, the
 // event's headers and, when m says so, the act's expected sequence.
-func EventMsg(prefix string, m *ledger.Message) *nats.Msg {
+func EventMsg(prefix string, m *eventlog.Message) *nats.Msg {
 	e := m.Event
 	msg := nats.NewMsg(subjectOf(prefix, e.Act))
 	msg.Data = m.Data
@@ -132,8 +132,8 @@ func EventMsg(prefix string, m *ledger.Message) *nats.Msg {
 // Append writes msgs atomically: one message with a plain publish, several
 // as a JetStream atomic batch. It maps JetStream's errors onto the ledger's:
 // 10071 and 10164 (wrong last sequence) and duplicates within a batch are
-// ledger.ErrConflict; a missing server is ledger.ErrUnavailable.
-func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Stored, error) {
+// eventlog.ErrConflict; a missing server is eventlog.ErrUnavailable.
+func (s *Store) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog.Entry, error) {
 	if len(msgs) == 0 {
 		return nil, nil
 	}
@@ -141,9 +141,9 @@ func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Sto
 		return nil, errors.New(s.readOnly)
 	}
 	if !s.nc.IsConnected() {
-		return nil, fmt.Errorf("%w: not connected to NATS (%s)", ledger.ErrUnavailable, s.nc.Status())
+		return nil, fmt.Errorf("%w: not connected to NATS (%s)", eventlog.ErrUnavailable, s.nc.Status())
 	}
-	out := make([]ledger.Stored, len(msgs))
+	out := make([]eventlog.Entry, len(msgs))
 	if len(msgs) == 1 {
 		// Asynchronously, so that a disconnection fails the future at once
 		// rather than after the whole timeout.
@@ -151,7 +151,7 @@ func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Sto
 		if r.Err != nil {
 			return nil, r.Err
 		}
-		out[0] = r.Stored
+		out[0] = r.Entry
 		return out, nil
 	}
 	batch := make([]*nats.Msg, len(msgs))
@@ -167,15 +167,15 @@ func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Sto
 	}
 	first := ack.Sequence - uint64(len(msgs)) + 1
 	for i := range msgs {
-		out[i] = ledger.Stored{Seq: first + uint64(i), Event: *msgs[i].Event}
+		out[i] = eventlog.Entry{Seq: first + uint64(i), Event: *msgs[i].Event}
 	}
 	return out, nil
 }
 
 // AppendEach publishes msgs asynchronously, each with its own expectation,
 // and waits for every acknowledgement.
-func (s *Store) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.Result {
-	out := make([]ledger.Result, len(msgs))
+func (s *Store) AppendEach(ctx context.Context, msgs []eventlog.Message) []eventlog.Result {
+	out := make([]eventlog.Result, len(msgs))
 	if s.readOnly != "" {
 		for i := range out {
 			out[i].Err = errors.New(s.readOnly)
@@ -184,7 +184,7 @@ func (s *Store) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.
 	}
 	if !s.nc.IsConnected() {
 		for i := range out {
-			out[i].Err = fmt.Errorf("%w: not connected to NATS (%s)", ledger.ErrUnavailable, s.nc.Status())
+			out[i].Err = fmt.Errorf("%w: not connected to NATS (%s)", eventlog.ErrUnavailable, s.nc.Status())
 		}
 		return out
 	}
@@ -204,10 +204,10 @@ func (s *Store) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.
 		select {
 		case ack := <-f.Ok():
 			if ack.Duplicate {
-				out[i].Err = fmt.Errorf("%w: event %s is already stored at sequence %d", ledger.ErrConflict, msgs[i].Event.ID, ack.Sequence)
+				out[i].Err = fmt.Errorf("%w: event %s is already stored at sequence %d", eventlog.ErrConflict, msgs[i].Event.ID, ack.Sequence)
 				continue
 			}
-			out[i].Stored = ledger.Stored{Seq: ack.Sequence, Event: *msgs[i].Event}
+			out[i].Entry = eventlog.Entry{Seq: ack.Sequence, Event: *msgs[i].Event}
 		case err := <-f.Err():
 			out[i].Err = mapError(err)
 		case <-ctx.Done():
@@ -224,17 +224,17 @@ func mapError(err error) error {
 		switch apiErr.ErrorCode {
 		case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant,
 			jetstreamext.JSErrCodeBatchPublishDuplicateMsgID, 10158, 10163:
-			return fmt.Errorf("%w: %v (JetStream %d)", ledger.ErrConflict, apiErr.Description, apiErr.ErrorCode)
+			return fmt.Errorf("%w: %v (JetStream %d)", eventlog.ErrConflict, apiErr.Description, apiErr.ErrorCode)
 		}
 		if apiErr.Code == 503 {
-			return fmt.Errorf("%w: %v", ledger.ErrUnavailable, err)
+			return fmt.Errorf("%w: %v", eventlog.ErrUnavailable, err)
 		}
 		return err
 	}
 	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
 		errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrTimeout) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrDisconnected) {
-		return fmt.Errorf("%w: %v", ledger.ErrUnavailable, err)
+		return fmt.Errorf("%w: %v", eventlog.ErrUnavailable, err)
 	}
 	return err
 }
@@ -250,9 +250,9 @@ const (
 // error, never part of it: each page says how many matching messages remain
 // (Nats-Num-Pending), so a page cut short by size, a dropped message or a
 // timeout is read on or reported, not taken for the end.
-func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]ledger.Stored, error) {
+func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]eventlog.Entry, error) {
 	subject := s.Subject(act)
-	var out []ledger.Stored
+	var out []eventlog.Entry
 	next := after + 1
 	last := int64(-1) // Nats-Num-Pending of the last message read
 	for {
@@ -296,21 +296,21 @@ func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]led
 			if err := ctx.Err(); err != nil {
 				return nil, mapError(err)
 			}
-			return nil, fmt.Errorf("%w: reading %s from sequence %d: no answer from the stream", ledger.ErrUnavailable, act, next)
+			return nil, fmt.Errorf("%w: reading %s from sequence %d: no answer from the stream", eventlog.ErrUnavailable, act, next)
 		}
 	}
 }
 
-func (s *Store) decode(m *jetstream.RawStreamMsg) (ledger.Stored, error) {
+func (s *Store) decode(m *jetstream.RawStreamMsg) (eventlog.Entry, error) {
 	e, err := events.Decode(m.Data)
 	if err != nil {
-		return ledger.Stored{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, m.Sequence, m.Subject, err)
+		return eventlog.Entry{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, m.Sequence, m.Subject, err)
 	}
-	return ledger.Stored{Seq: m.Sequence, Time: m.Time, Event: e}, nil
+	return eventlog.Entry{Seq: m.Sequence, StoredAt: m.Time, Event: e}, nil
 }
 
 // Position is where a replay starts: a stream sequence or a record time.
-type Position = ledger.Position
+type Position = eventlog.Position
 
 // LastSeq returns the stream's last sequence, 0 when it is empty.
 func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
@@ -335,15 +335,15 @@ func (s *Store) Msgs(ctx context.Context) (uint64, error) {
 // loop's body. It reads with an ordered consumer, or, opened for reading
 // through another account's import, with message gets (scan), which need
 // no consumer.
-func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[ledger.Stored, error] {
+func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[eventlog.Entry, error] {
 	if !s.direct {
 		return s.readConsumer(ctx, pos)
 	}
-	return func(yield func(ledger.Stored, error) bool) {
+	return func(yield func(eventlog.Entry, error) bool) {
 		last, err := s.LastSeq(ctx)
 		if err != nil || last == 0 {
 			if err != nil {
-				yield(ledger.Stored{}, err)
+				yield(eventlog.Entry{}, err)
 			}
 			return
 		}
@@ -359,14 +359,14 @@ func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[ledger.Stored,
 			e, err := events.Decode(m.Data)
 			if err != nil {
 				stopped = true
-				yield(ledger.Stored{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, m.Sequence, m.Subject, err))
+				yield(eventlog.Entry{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, m.Sequence, m.Subject, err))
 				return false
 			}
-			stopped = !yield(ledger.Stored{Seq: m.Sequence, Time: m.Time, Event: e}, nil)
+			stopped = !yield(eventlog.Entry{Seq: m.Sequence, StoredAt: m.Time, Event: e}, nil)
 			return !stopped
 		})
 		if err != nil && !stopped {
-			yield(ledger.Stored{}, err)
+			yield(eventlog.Entry{}, err)
 		}
 	}
 }
@@ -470,11 +470,11 @@ func msgGet(ctx context.Context, nc *nats.Conn, prefix, stream string, req msgGe
 }
 
 // readConsumer is Read with an ordered consumer.
-func (s *Store) readConsumer(ctx context.Context, pos Position) iter.Seq2[ledger.Stored, error] {
-	return func(yield func(ledger.Stored, error) bool) {
+func (s *Store) readConsumer(ctx context.Context, pos Position) iter.Seq2[eventlog.Entry, error] {
+	return func(yield func(eventlog.Entry, error) bool) {
 		last, err := s.LastSeq(ctx)
 		if err != nil {
-			yield(ledger.Stored{}, err)
+			yield(eventlog.Entry{}, err)
 			return
 		}
 		cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
@@ -485,7 +485,7 @@ func (s *Store) readConsumer(ctx context.Context, pos Position) iter.Seq2[ledger
 			}
 			lm, err := s.stream.GetMsg(ctx, last)
 			if err != nil {
-				yield(ledger.Stored{}, mapError(err))
+				yield(eventlog.Entry{}, mapError(err))
 				return
 			}
 			if lm.Time.Before(pos.Time) {
@@ -504,24 +504,24 @@ func (s *Store) readConsumer(ctx context.Context, pos Position) iter.Seq2[ledger
 		}
 		cons, err := s.stream.OrderedConsumer(ctx, cfg)
 		if err != nil {
-			yield(ledger.Stored{}, mapError(err))
+			yield(eventlog.Entry{}, mapError(err))
 			return
 		}
 		it, err := cons.Messages(jetstream.PullMaxMessages(2000))
 		if err != nil {
-			yield(ledger.Stored{}, mapError(err))
+			yield(eventlog.Entry{}, mapError(err))
 			return
 		}
 		defer it.Stop()
 		for {
 			m, err := it.Next(jetstream.NextContext(ctx))
 			if err != nil {
-				yield(ledger.Stored{}, mapError(err))
+				yield(eventlog.Entry{}, mapError(err))
 				return
 			}
 			md, err := m.Metadata()
 			if err != nil {
-				yield(ledger.Stored{}, err)
+				yield(eventlog.Entry{}, err)
 				return
 			}
 			seq := md.Sequence.Stream
@@ -530,10 +530,10 @@ func (s *Store) readConsumer(ctx context.Context, pos Position) iter.Seq2[ledger
 			}
 			e, err := events.Decode(m.Data())
 			if err != nil {
-				yield(ledger.Stored{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, seq, m.Subject(), err))
+				yield(eventlog.Entry{}, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, seq, m.Subject(), err))
 				return
 			}
-			if !yield(ledger.Stored{Seq: seq, Time: md.Timestamp, Event: e}, nil) {
+			if !yield(eventlog.Entry{Seq: seq, StoredAt: md.Timestamp, Event: e}, nil) {
 				return
 			}
 			if seq >= last || md.NumPending == 0 {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/projections"
@@ -304,7 +305,7 @@ type Position struct {
 func (h *handler) position(w http.ResponseWriter, r *http.Request) {
 	behind, _, err := h.s.Lag(r.Context())
 	if err != nil {
-		h.fail(w, r, fmt.Errorf("%w: %v", ledger.ErrUnavailable, err))
+		h.fail(w, r, fmt.Errorf("%w: %v", eventlog.ErrUnavailable, err))
 		return
 	}
 	var pos Position

@@ -19,6 +19,8 @@ import (
 	"github.com/lexledger/lexledger/web"
 	"github.com/nats-io/nats.go"
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/lexledger/lexledger/eventlog"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -187,7 +189,7 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return fmt.Errorf("rebuild stopped at sequence %d: %w", p.LastSeq(), err)
 		}
-		if _, err := p.Apply(projections.Entry{Seq: st.Seq, Event: st.Event}); err != nil {
+		if _, err := p.Apply(eventlog.Entry{Seq: st.Seq, Event: st.Event}); err != nil {
 			return err
 		}
 		if bar != nil && st.Seq%1000 == 0 {
