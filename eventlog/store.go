@@ -51,7 +51,8 @@ type Position struct {
 }
 
 // Errors a Store returns, wrapped with their cause; match them with
-// errors.Is. Their codes (Code) are the ones the transports answer with.
+// errors.Is. The ledger gives them their kinds (events.CodeConflict,
+// events.CodeUnavailable) when it answers a clerk, keeping them as causes.
 var (
 	// ErrConflict: the store refused a write because an act's last
 	// sequence was not the expected one. Nothing was written; read the act
@@ -61,22 +62,3 @@ var (
 	// serve the request now. Retrying later with the same event ids is safe.
 	ErrUnavailable = errors.New("the event store is unavailable")
 )
-
-// Code returns the error code of err: the code of the first *events.Error
-// in its chain; otherwise CodeConflict for an error that wraps ErrConflict,
-// CodeUnavailable for ErrUnavailable, and CodeInternal for any other; ""
-// for nil.
-func Code(err error) events.Code {
-	var e *events.Error
-	switch {
-	case err == nil:
-		return ""
-	case errors.As(err, &e):
-		return e.Code
-	case errors.Is(err, ErrConflict):
-		return events.CodeConflict
-	case errors.Is(err, ErrUnavailable):
-		return events.CodeUnavailable
-	}
-	return events.CodeInternal
-}

@@ -134,8 +134,9 @@ func (l *Ledger) Close() error {
 }
 
 // Append records one event. identity is the recording identity, taken from
-// the authenticated caller. The error is an *events.Error (invalid, rule
-// violation, conflict), or wraps eventlog.ErrUnavailable or ErrClosed.
+// the authenticated caller. The error is an *events.Error: invalid, rule
+// violation, conflict, or unavailable, which wraps eventlog.ErrUnavailable
+// (the store did not take or answer the write) or ErrClosed.
 func (l *Ledger) Append(ctx context.Context, identity string, cmd Command) (Receipt, error) {
 	rs, err := l.AppendAtomic(ctx, identity, []Command{cmd})
 	if err != nil {

@@ -15,8 +15,8 @@ import (
 const storeTimeout = 10 * time.Second
 
 // DefaultAppendTimeout bounds one write: past it the outcome is unknown,
-// the commands get eventlog.ErrUnavailable (503), and a client retries with the same
-// ids — safe, since every write states its acts' expected sequences. It is
+// the commands get CodeUnavailable (503, wrapping eventlog.ErrUnavailable),
+// and a client retries with the same ids — safe, since every write states its acts' expected sequences. It is
 // short so that a clustered ledger that lost the stream's leader answers
 // promptly instead of holding every clerk behind a write nobody will
 // acknowledge; the clerks' retries reach the new leader.
@@ -141,7 +141,7 @@ func (l *Ledger) submit(u *unit) ([]Receipt, error) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		return nil, ErrClosed
+		return nil, &events.Error{Code: events.CodeUnavailable, Err: ErrClosed, Message: "the ledger is shutting down and did not take the command: retry with the same event ids, which is safe"}
 	}
 	l.pending = append(l.pending, u)
 	if !l.busy {
@@ -581,10 +581,11 @@ func (l *Ledger) flushEach(ctx context.Context, b *batch) (retry []*unit) {
 func (l *Ledger) failUnits(units []*unit, events int, err error) {
 	l.log.Warn("append failed", "events", events, "err", err)
 	if !errors.Is(err, eventlog.ErrUnavailable) {
-		err = fmt.Errorf("%w: %v", eventlog.ErrUnavailable, err)
+		err = fmt.Errorf("%w: %w", eventlog.ErrUnavailable, err)
 	}
+	e := unavailable(err)
 	for _, u := range units {
-		u.finish(nil, err)
+		u.finish(nil, e)
 	}
 }
 
