@@ -130,9 +130,10 @@ func EventMsg(prefix string, m *eventlog.Message) *nats.Msg {
 }
 
 // Append writes msgs atomically: one message with a plain publish, several
-// as a JetStream atomic batch. It maps JetStream's errors onto the ledger's:
-// 10071 and 10164 (wrong last sequence) and duplicates within a batch are
-// eventlog.ErrConflict; a missing server is eventlog.ErrUnavailable.
+// as a JetStream atomic batch. It maps JetStream's errors onto the port's
+// (mapError): a wrong last sequence and duplicates within a batch are
+// eventlog.ErrConflict; a missing server, and a leader not yet able to check
+// expectations, are eventlog.ErrUnavailable.
 func (s *Store) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog.Entry, error) {
 	if len(msgs) == 0 {
 		return nil, nil
@@ -215,28 +216,6 @@ func (s *Store) AppendEach(ctx context.Context, msgs []eventlog.Message) []event
 		}
 	}
 	return out
-}
-
-// mapError turns NATS errors into the ledger's, keeping the original.
-func mapError(err error) error {
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) {
-		switch apiErr.ErrorCode {
-		case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant,
-			jetstreamext.JSErrCodeBatchPublishDuplicateMsgID, 10158, 10163:
-			return fmt.Errorf("%w: %v (JetStream %d)", eventlog.ErrConflict, apiErr.Description, apiErr.ErrorCode)
-		}
-		if apiErr.Code == 503 {
-			return fmt.Errorf("%w: %v", eventlog.ErrUnavailable, err)
-		}
-		return err
-	}
-	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
-		errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrTimeout) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrDisconnected) {
-		return fmt.Errorf("%w: %v", eventlog.ErrUnavailable, err)
-	}
-	return err
 }
 
 // Paging of per-act reads: at most this many messages, and bytes, a page.
