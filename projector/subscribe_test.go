@@ -5,12 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
 	"github.com/lexledger/lexledger/projections"
 	"github.com/lexledger/lexledger/projector"
-
-	"github.com/lexledger/lexledger/eventlog"
 )
 
 func receive(t *testing.T, ch <-chan eventlog.Entry) (eventlog.Entry, bool) {

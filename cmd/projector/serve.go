@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/metrics"
@@ -19,8 +20,6 @@ import (
 	"github.com/lexledger/lexledger/web"
 	"github.com/nats-io/nats.go"
 	"github.com/schollz/progressbar/v3"
-
-	"github.com/lexledger/lexledger/eventlog"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
