@@ -297,7 +297,10 @@ func TestSnapshotIsEventsByAct(t *testing.T) {
 	var prevSeq uint64
 	n := 0
 	for sc.Scan() {
-		var e eventlog.Entry
+		var e struct { // a snapshot line, as format Version writes it
+			Seq   uint64       `json:"seq"`
+			Event events.Event `json:"event"`
+		}
 		if err := jsonUnmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatal(err)
 		}
