@@ -277,10 +277,10 @@ func (s *Service) markReadyLocked() {
 // also sees it ready.
 func (s *Service) apply(ctx context.Context, st eventlog.Entry, caughtUp bool) error {
 	s.mu.Lock()
-	changed, err := s.proj.Apply(eventlog.Entry{Seq: st.Seq, Event: st.Event})
+	changed, err := s.proj.Apply(st)
 	if err == nil {
 		s.addLeaf(&st.Event)
-		s.subs.notify(eventlog.Entry{Seq: st.Seq, Event: st.Event})
+		s.subs.notify(st)
 		s.status.appliedTime = st.StoredAt
 	}
 	ch := s.caught
