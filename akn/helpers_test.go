@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/akn"
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/projections"
 )
@@ -32,7 +33,7 @@ type ledger struct {
 	p     *projections.Projection
 	seq   uint64
 	byAct map[events.ActID][]events.Event
-	all   []projections.Entry
+	all   []eventlog.Entry
 }
 
 func newLedger(t testing.TB) *ledger {
@@ -59,7 +60,7 @@ func (l *ledger) add(js string) events.Event {
 		l.t.Fatalf("event %d (%s) is refused: %v", l.seq, js, err)
 	}
 	l.byAct[e.Act] = append(l.byAct[e.Act], e)
-	entry := projections.Entry{Seq: l.seq, Event: e}
+	entry := eventlog.Entry{Seq: l.seq, Event: e}
 	if _, err := l.p.Apply(entry); err != nil {
 		l.t.Fatalf("Apply(%d): %v", l.seq, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/audit"
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/ledger"
@@ -224,7 +225,7 @@ func replayFold(ctx context.Context, store *natsjs.Store) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if _, err := p.Apply(projections.Entry{Seq: st.Seq, Event: st.Event}); err != nil {
+		if _, err := p.Apply(eventlog.Entry{Seq: st.Seq, Event: st.Event}); err != nil {
 			return 0, err
 		}
 	}

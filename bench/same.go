@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
@@ -70,7 +71,7 @@ func rawSameBulk(ctx context.Context, e *env, pr *progress, n int) (float64, err
 		expected := map[events.ActID]bool{}
 		for i := done; i < done+ledger.DefaultMaxBatch && i < len(msgs); i++ {
 			act := msgs[i].e.Act
-			batch = append(batch, natsjs.EventMsg(prefix, &ledger.Message{Event: &msgs[i].e, Data: msgs[i].data, Expect: !expected[act], ExpectSeq: lastSeq[act]}))
+			batch = append(batch, natsjs.EventMsg(prefix, &eventlog.Message{Event: &msgs[i].e, Data: msgs[i].data, Expect: !expected[act], ExpectSeq: lastSeq[act]}))
 			expected[act] = true
 		}
 		ack, err := jetstreamext.PublishMsgBatch(ctx, e.js, batch, jetstreamext.BatchFlowControl{AckFirst: false})
@@ -98,7 +99,7 @@ func sameSingle(ctx context.Context, e *env, next func() ledger.Command) (func()
 	}
 	var last uint64
 	return func() error {
-		m := natsjs.EventMsg(rawPrefix+".same", &ledger.Message{Event: &ev, Data: data, Expect: true, ExpectSeq: last})
+		m := natsjs.EventMsg(rawPrefix+".same", &eventlog.Message{Event: &ev, Data: data, Expect: true, ExpectSeq: last})
 		ack, err := e.js.PublishMsg(ctx, m)
 		if err != nil {
 			return err

@@ -5,8 +5,9 @@ import (
 	"fmt"
 )
 
-// Code classifies an error for the clerk and for transports, which map each
-// code onto a status (HTTP: see package httpapi). Codes are append-only.
+// Code classifies an error for the clerk and for transports, which answer
+// with the code's Status: as the HTTP status, and as the error code of the
+// NATS service. Codes are append-only.
 type Code string
 
 // The error codes.
@@ -20,8 +21,44 @@ const (
 	CodeInternal    Code = "internal"       // a defect: report it
 )
 
-// Error is the one error type that a person can cause. Its Message says what
-// was wrong and what to do about it.
+// The statuses of the codes: HTTP's numbers, written here so that this
+// package needs no net/http. The NATS service answers with the same ones.
+const (
+	statusBadRequest         = 400
+	statusNotFound           = 404
+	statusConflict           = 409
+	statusTooLarge           = 413
+	statusUnprocessable      = 422
+	statusInternal           = 500
+	statusServiceUnavailable = 503
+)
+
+// Status returns the status that transports answer an error of code c
+// with: the HTTP status, and the NATS service's error code. It is the one
+// place where codes meet statuses; an unknown code is 500.
+func (c Code) Status() int {
+	switch c {
+	case CodeInvalid:
+		return statusBadRequest
+	case CodeConflict:
+		return statusConflict
+	case CodeRule:
+		return statusUnprocessable
+	case CodeNotFound:
+		return statusNotFound
+	case CodeTooLarge:
+		return statusTooLarge
+	case CodeUnavailable:
+		return statusServiceUnavailable
+	}
+	return statusInternal
+}
+
+// Error is the one error type that a person can cause, and the kind that
+// every error a transport answers with is given. Its Message says what was
+// wrong and what to do about it; Err, when set, is the cause, which
+// errors.Is and errors.As see through Unwrap (a store's
+// eventlog.ErrUnavailable under CodeUnavailable, say).
 type Error struct {
 	Code    Code
 	Rule    Rule   // the lifecycle rule broken, with CodeRule
@@ -32,9 +69,21 @@ type Error struct {
 	// Index is the 1-based position of the offending event in a batch, 0
 	// when the request held one event.
 	Index int
+	// Err is the cause, if any. It is not shown to the clerk beyond what
+	// Message says.
+	Err error
 }
 
-func (e *Error) Error() string { return e.Message }
+// Error returns Message, or the cause's text when there is no message.
+func (e *Error) Error() string {
+	if e.Message == "" && e.Err != nil {
+		return e.Err.Error()
+	}
+	return e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an *Error with the code and a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {

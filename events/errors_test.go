@@ -78,3 +78,37 @@ func TestCodeAndRuleNamesAreAppendOnly(t *testing.T) {
 		}
 	}
 }
+
+// An *Error wraps its cause: errors.Is and errors.As see through it, and
+// its text is the message, or the cause's when there is no message.
+func TestErrorUnwrap(t *testing.T) {
+	cause := errors.New("the event store is unavailable")
+	e := &events.Error{Code: events.CodeUnavailable, Message: "try again later", Err: fmt.Errorf("%w: timeout", cause)}
+	wrapped := fmt.Errorf("append %s: %w", law, e)
+	if !errors.Is(wrapped, cause) {
+		t.Errorf("errors.Is(%v, cause) is false through an *Error", wrapped)
+	}
+	if got := events.ErrorCode(wrapped); got != events.CodeUnavailable {
+		t.Errorf("ErrorCode = %q, want unavailable", got)
+	}
+	if e.Error() != "try again later" {
+		t.Errorf("Error() = %q, want the message", e.Error())
+	}
+	if bare := (&events.Error{Code: events.CodeInternal, Err: cause}); bare.Error() != cause.Error() {
+		t.Errorf("Error() without a message = %q, want the cause's %q", bare.Error(), cause.Error())
+	}
+}
+
+// Each code has one status, the HTTP status that both transports answer
+// with; the numbers are HTTP's.
+func TestCodeStatus(t *testing.T) {
+	for code, want := range map[events.Code]int{
+		events.CodeInvalid: 400, events.CodeNotFound: 404, events.CodeConflict: 409,
+		events.CodeTooLarge: 413, events.CodeRule: 422, events.CodeInternal: 500,
+		events.CodeUnavailable: 503, "no_such_code": 500,
+	} {
+		if got := code.Status(); got != want {
+			t.Errorf("%s.Status() = %d, want %d", code, got, want)
+		}
+	}
+}

@@ -72,14 +72,6 @@ type Body struct {
 	Retracts   ID              `json:"retracts,omitzero"`
 }
 
-// Recorded is an event as stored: with its position in the stream and its
-// version within its act.
-type Recorded struct {
-	Event
-	Seq     uint64 // stream sequence
-	Version uint64 // 1 for an act's first event
-}
-
 var (
 	idMu      sync.Mutex
 	idEntropy = ulid.Monotonic(rand.Reader, 0)

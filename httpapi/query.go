@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/audit"
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
-	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/projections"
 	"github.com/lexledger/lexledger/projector"
 )
@@ -206,7 +206,7 @@ func (q *Queries) diff(w http.ResponseWriter, r *http.Request) {
 func (q *Queries) position(w http.ResponseWriter, r *http.Request) {
 	pos, err := q.Projector.Position(r.Context(), r.URL.Query().Get("digest") == "1")
 	if err != nil {
-		q.fail(w, r, fmt.Errorf("%w: %v", ledger.ErrUnavailable, err))
+		q.fail(w, r, fmt.Errorf("%w: %w", eventlog.ErrUnavailable, err))
 		return
 	}
 	q.answer(w, r, pos.LastSeq, pos, nil)

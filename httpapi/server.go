@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 )
@@ -28,14 +29,14 @@ const MaxBodyBytes = 16 << 20
 // Recorder is the part of the ledger that the API serves.
 type Recorder interface {
 	AppendAtomic(ctx context.Context, identity string, cmds []ledger.Command) ([]ledger.Receipt, error)
-	History(ctx context.Context, act events.ActID) ([]events.Recorded, error)
+	History(ctx context.Context, act events.ActID) ([]eventlog.Entry, error)
 }
 
 var _ Recorder = (*ledger.Ledger)(nil)
 
 // StreamReader replays the whole stream from a position, in order.
 type StreamReader interface {
-	Read(ctx context.Context, pos ledger.Position) iter.Seq2[ledger.Stored, error]
+	Read(ctx context.Context, pos eventlog.Position) iter.Seq2[eventlog.Entry, error]
 }
 
 // Health reports whether the engine answers; nil when it does.
@@ -168,7 +169,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	var pos ledger.Position
+	var pos eventlog.Position
 	if v := q.Get("from_seq"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil || n == 0 {
@@ -216,7 +217,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusOK)
 			started = true
 		}
-		enc.Encode(StreamEvent{Seq: st.Seq, StoredAt: st.Time, Event: st.Event})
+		enc.Encode(st) // {"sequence", "stored_at", "event"}
 		if n++; n == limit {
 			break
 		}
@@ -225,13 +226,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		w.WriteHeader(http.StatusOK)
 	}
-}
-
-// StreamEvent is one line of GET /v1/events.
-type StreamEvent struct {
-	Seq      uint64       `json:"sequence"`
-	StoredAt time.Time    `json:"stored_at"`
-	Event    events.Event `json:"event"`
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

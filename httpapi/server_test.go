@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/ledger"
@@ -428,16 +429,16 @@ func TestReplayTheStream(t *testing.T) {
 		}
 		ids = append(ids, r.ID)
 	}
-	read := func(query string) []httpapi.StreamEvent {
+	read := func(query string) []eventlog.Entry {
 		t.Helper()
 		status, data, hdr := a.do(t, "GET", "/v1/events"+query, nil)
 		if status != http.StatusOK || hdr.Get("Content-Type") != "application/x-ndjson" {
 			t.Fatalf("GET /v1/events%s: %d %s %.200s", query, status, hdr.Get("Content-Type"), data)
 		}
-		var out []httpapi.StreamEvent
+		var out []eventlog.Entry
 		dec := json.NewDecoder(bytes.NewReader(data))
 		for dec.More() {
-			var e httpapi.StreamEvent
+			var e eventlog.Entry
 			if err := dec.Decode(&e); err != nil {
 				t.Fatalf("line %d of GET /v1/events%s: %v", len(out)+1, query, err)
 			}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 )
@@ -18,12 +19,12 @@ type gateStore struct {
 	gate chan struct{}
 }
 
-func (g *gateStore) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Stored, error) {
+func (g *gateStore) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog.Entry, error) {
 	g.once.Do(func() { <-g.gate })
 	return g.memStore.Append(ctx, msgs)
 }
 
-func (g *gateStore) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.Result {
+func (g *gateStore) AppendEach(ctx context.Context, msgs []eventlog.Message) []eventlog.Result {
 	g.once.Do(func() { <-g.gate })
 	return g.memStore.AppendEach(ctx, msgs)
 }

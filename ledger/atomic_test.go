@@ -70,7 +70,7 @@ func TestAtomicBatchOverThreeCodes(t *testing.T) {
 			t.Errorf("receipt %d has sequence %d, want %d: the batch is not contiguous", i, r.Seq, rs[i-1].Seq+1)
 		}
 		h := mustHistory(t, l, codes[i].act)
-		if len(h) != 2 || h[1].ID != r.ID || h[1].Seq != r.Seq || h[1].Instrument != law2009 {
+		if len(h) != 2 || h[1].Event.ID != r.ID || h[1].Seq != r.Seq || h[1].Event.Instrument != law2009 {
 			t.Errorf("the history of %s does not end with the amendment by %s at sequence %d", codes[i].act, law2009, r.Seq)
 		}
 	}
@@ -179,11 +179,11 @@ func TestAtomicBatchOfOneAct(t *testing.T) {
 	}
 	h := mustHistory(t, l, refugees)
 	for i, rec := range h {
-		if rec.Type != es[i].Type || rec.RecordedBy != "clerk@test" || rec.RecordedAt.IsZero() {
-			t.Errorf("history %d: %s by %q at %s", i, rec.Type, rec.RecordedBy, rec.RecordedAt)
+		if rec.Event.Type != es[i].Type || rec.Event.RecordedBy != "clerk@test" || rec.Event.RecordedAt.IsZero() {
+			t.Errorf("history %d: %s by %q at %s", i, rec.Event.Type, rec.Event.RecordedBy, rec.Event.RecordedAt)
 		}
-		if i > 0 && !rec.RecordedAt.After(h[i-1].RecordedAt) {
-			t.Errorf("record times are not increasing: %s then %s", h[i-1].RecordedAt, rec.RecordedAt)
+		if i > 0 && !rec.Event.RecordedAt.After(h[i-1].Event.RecordedAt) {
+			t.Errorf("record times are not increasing: %s then %s", h[i-1].Event.RecordedAt, rec.Event.RecordedAt)
 		}
 	}
 }

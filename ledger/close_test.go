@@ -106,7 +106,7 @@ func TestCloseDuringAppends(t *testing.T) {
 		}
 		for id, r := range won {
 			h := mustHistory(t, reader, r.Act)
-			if r.Version > uint64(len(h)) || h[r.Version-1].ID != id || h[r.Version-1].Seq != r.Seq {
+			if r.Version > uint64(len(h)) || h[r.Version-1].Event.ID != id || h[r.Version-1].Seq != r.Seq {
 				t.Errorf("round %d: acknowledged event %s (version %d of %s) is not in the history", round, id, r.Version, r.Act)
 			}
 		}
@@ -167,7 +167,7 @@ func TestCancelledAppendsDoNotStallTheLedger(t *testing.T) {
 	}
 	for _, r := range won {
 		h := mustHistory(t, l, r.Act)
-		if h[r.Version-1].ID != r.ID {
+		if h[r.Version-1].Event.ID != r.ID {
 			t.Errorf("acknowledged event %s is not version %d of %s", r.ID, r.Version, r.Act)
 		}
 	}

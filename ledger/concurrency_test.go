@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
@@ -111,7 +112,7 @@ func TestRacingExpectationsOnOneActAcrossTwoLedgers(t *testing.T) {
 	if got, want := len(h), int(base)+clerks*perClerk; got != want {
 		t.Fatalf("the history has %d events, want %d (2 creating it, %d amendments)", got, want, clerks*perClerk)
 	}
-	byID := map[events.ID]events.Recorded{}
+	byID := map[events.ID]eventlog.Entry{}
 	for i, rec := range h {
 		if rec.Version != uint64(i+1) {
 			t.Errorf("history entry %d has version %d, want %d", i, rec.Version, i+1)
@@ -119,10 +120,10 @@ func TestRacingExpectationsOnOneActAcrossTwoLedgers(t *testing.T) {
 		if i > 0 && rec.Seq <= h[i-1].Seq {
 			t.Errorf("version %d has stream sequence %d, not after version %d's %d", rec.Version, rec.Seq, i, h[i-1].Seq)
 		}
-		if _, dup := byID[rec.ID]; dup {
-			t.Errorf("event id %s is in the history twice", rec.ID)
+		if _, dup := byID[rec.Event.ID]; dup {
+			t.Errorf("event id %s is in the history twice", rec.Event.ID)
 		}
-		byID[rec.ID] = rec
+		byID[rec.Event.ID] = rec
 	}
 	winner := map[uint64]int{}
 	for _, w := range receipts {
@@ -212,7 +213,7 @@ func TestConcurrentAdoptionWithoutExpectationsHasOneWinner(t *testing.T) {
 			t.Errorf("round %d: %d clerks recorded the adoption, want exactly 1", round, winners)
 		}
 		h := mustHistory(t, creator, act)
-		if len(h) != 2 || h[1].Type != events.Adopted {
+		if len(h) != 2 || h[1].Event.Type != events.Adopted {
 			t.Errorf("round %d: the history has %d events, want drafted and one adopted", round, len(h))
 		}
 		if got := msgCount(t, env); got != before+1 {

@@ -1,6 +1,8 @@
 // Package ledger is the clerks' service: it turns commands (record this event,
 // record these events together) into appends to an event store, enforcing the
-// lifecycle rules of package events with no lost update.
+// lifecycle rules of package events with no lost update. It appends
+// through an eventlog.Store (package eventlog is the port; natsjs implements
+// it on JetStream).
 //
 // # How an append is decided
 //
@@ -32,4 +34,13 @@
 // first receipt with Duplicate set, however long ago it was recorded: the
 // cache, loaded from the store, knows every id of the act. The store's own
 // duplicate window (Nats-Msg-Id) is a second line.
+//
+// # Errors
+//
+// Every error a command or a read ends with is an *events.Error, or is given
+// one's kind by DescribeError (Kind): the store's eventlog.ErrUnavailable,
+// ErrClosed and deadlines are unavailable, and the *events.Error wraps them,
+// so that errors.Is still finds them. DescribeError gives the status, the
+// code's (events.Code).Status, and the wire form; both transports answer
+// with it. The package does not import net/http.
 package ledger

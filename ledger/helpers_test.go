@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
@@ -33,7 +34,7 @@ func testContext(t *testing.T) context.Context {
 }
 
 // mustLedger returns a ledger on store, closed when the test ends.
-func mustLedger(t *testing.T, store ledger.Store) *ledger.Ledger {
+func mustLedger(t *testing.T, store eventlog.Store) *ledger.Ledger {
 	t.Helper()
 	l := ledger.New(store, ledger.Options{})
 	t.Cleanup(func() { l.Close() })
@@ -114,7 +115,7 @@ func mustAppend(t *testing.T, l *ledger.Ledger, es ...events.Event) []ledger.Rec
 }
 
 // mustHistory reads an act's history and fails the test on an error.
-func mustHistory(t *testing.T, l *ledger.Ledger, act events.ActID) []events.Recorded {
+func mustHistory(t *testing.T, l *ledger.Ledger, act events.ActID) []eventlog.Entry {
 	t.Helper()
 	h, err := l.History(context.Background(), act)
 	if err != nil {
@@ -148,33 +149,33 @@ func adoptedCode(act events.ActID, title, date string) events.Event {
 // that the store refused with ErrConflict: proof that the engine's own
 // per-subject check was exercised, not only the ledger's cache.
 type countingStore struct {
-	ledger.Store
+	eventlog.Store
 	appends   atomic.Int64
 	conflicts atomic.Int64
 	loads     atomic.Int64
 }
 
-func (c *countingStore) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Stored, error) {
+func (c *countingStore) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog.Entry, error) {
 	c.appends.Add(1)
 	st, err := c.Store.Append(ctx, msgs)
-	if errors.Is(err, ledger.ErrConflict) {
+	if errors.Is(err, eventlog.ErrConflict) {
 		c.conflicts.Add(1)
 	}
 	return st, err
 }
 
-func (c *countingStore) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.Result {
+func (c *countingStore) AppendEach(ctx context.Context, msgs []eventlog.Message) []eventlog.Result {
 	c.appends.Add(1)
 	rs := c.Store.AppendEach(ctx, msgs)
 	for _, r := range rs {
-		if errors.Is(r.Err, ledger.ErrConflict) {
+		if errors.Is(r.Err, eventlog.ErrConflict) {
 			c.conflicts.Add(1)
 		}
 	}
 	return rs
 }
 
-func (c *countingStore) Load(ctx context.Context, act events.ActID, after uint64) ([]ledger.Stored, error) {
+func (c *countingStore) Load(ctx context.Context, act events.ActID, after uint64) ([]eventlog.Entry, error) {
 	c.loads.Add(1)
 	return c.Store.Load(ctx, act, after)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
@@ -118,7 +119,7 @@ func TestIdempotentBeyondDuplicateWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Store.Append(ctx, []ledger.Message{{Event: &drafted, Data: data}}); err != nil {
+	if _, err := env.Store.Append(ctx, []eventlog.Message{{Event: &drafted, Data: data}}); err != nil {
 		t.Fatalf("the engine still refuses id %s after its window: %v; the test proves nothing", drafted.ID, err)
 	}
 }

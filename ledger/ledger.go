@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 )
 
@@ -72,7 +73,7 @@ type Receipt struct {
 // Ledger records events in a Store. Its methods are safe for concurrent
 // use. Close stops it.
 type Ledger struct {
-	store Store
+	store eventlog.Store
 	opts  Options
 	log   *slog.Logger
 
@@ -92,7 +93,7 @@ type Ledger struct {
 }
 
 // New returns a Ledger writing to store.
-func New(store Store, opts Options) *Ledger {
+func New(store eventlog.Store, opts Options) *Ledger {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = DefaultMaxBatch
 	}
@@ -133,8 +134,9 @@ func (l *Ledger) Close() error {
 }
 
 // Append records one event. identity is the recording identity, taken from
-// the authenticated caller. The error is an *events.Error (invalid, rule
-// violation, conflict), or wraps ErrUnavailable or ErrClosed.
+// the authenticated caller. The error is an *events.Error: invalid, rule
+// violation, conflict, or unavailable, which wraps eventlog.ErrUnavailable
+// (the store did not take or answer the write) or ErrClosed.
 func (l *Ledger) Append(ctx context.Context, identity string, cmd Command) (Receipt, error) {
 	rs, err := l.AppendAtomic(ctx, identity, []Command{cmd})
 	if err != nil {
@@ -212,19 +214,18 @@ func at(i, n int, err error) error {
 }
 
 // History returns an act's events in order, read from the store (not from
-// the cache), each with its version. An act with no events is a
+// the cache), each with its version and the store's record time. An act with no events is a
 // CodeNotFound error.
-func (l *Ledger) History(ctx context.Context, id events.ActID) ([]events.Recorded, error) {
-	stored, err := l.store.Load(ctx, id, 0)
+func (l *Ledger) History(ctx context.Context, id events.ActID) ([]eventlog.Entry, error) {
+	entries, err := l.store.Load(ctx, id, 0)
 	if err != nil {
 		return nil, fmt.Errorf("history of %s: %w", id, err)
 	}
-	if len(stored) == 0 {
+	if len(entries) == 0 {
 		return nil, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s has no events in the ledger: check the identifier, or record its first event", id)}
 	}
-	out := make([]events.Recorded, len(stored))
-	for i, s := range stored {
-		out[i] = events.Recorded{Event: s.Event, Seq: s.Seq, Version: uint64(i + 1)}
+	for i := range entries {
+		entries[i].Version = uint64(i + 1)
 	}
-	return out, nil
+	return entries, nil
 }

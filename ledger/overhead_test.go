@@ -6,11 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 )
 
-// memStore is an in-memory ledger.Store, only to measure the ledger's own
+// memStore is an in-memory eventlog.Store, only to measure the ledger's own
 // CPU cost per append apart from the engine's (BenchmarkLedgerOverhead).
 // Every behavioural test runs against real JetStream.
 type memStore struct {
@@ -19,36 +20,36 @@ type memStore struct {
 	last map[events.ActID]uint64
 }
 
-func (m *memStore) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Stored, error) {
+func (m *memStore) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog.Entry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]ledger.Stored, len(msgs))
+	out := make([]eventlog.Entry, len(msgs))
 	for _, msg := range msgs {
 		if msg.Expect && m.last[msg.Event.Act] != msg.ExpectSeq {
-			return nil, ledger.ErrConflict
+			return nil, eventlog.ErrConflict
 		}
 	}
 	for i, msg := range msgs {
 		m.seq++
 		m.last[msg.Event.Act] = m.seq
-		out[i] = ledger.Stored{Seq: m.seq, Time: time.Now(), Event: *msg.Event}
+		out[i] = eventlog.Entry{Seq: m.seq, StoredAt: time.Now(), Event: *msg.Event}
 	}
 	return out, nil
 }
 
-func (m *memStore) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.Result {
-	out := make([]ledger.Result, len(msgs))
+func (m *memStore) AppendEach(ctx context.Context, msgs []eventlog.Message) []eventlog.Result {
+	out := make([]eventlog.Result, len(msgs))
 	for i := range msgs {
 		st, err := m.Append(ctx, msgs[i:i+1])
 		if err == nil {
-			out[i].Stored = st[0]
+			out[i].Entry = st[0]
 		}
 		out[i].Err = err
 	}
 	return out
 }
 
-func (m *memStore) Load(ctx context.Context, act events.ActID, after uint64) ([]ledger.Stored, error) {
+func (m *memStore) Load(ctx context.Context, act events.ActID, after uint64) ([]eventlog.Entry, error) {
 	return nil, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
@@ -56,7 +57,7 @@ func TestReceiptsUnderRetries(t *testing.T) {
 		}(g)
 	}
 	wg.Wait()
-	histories := map[events.ActID][]events.Recorded{}
+	histories := map[events.ActID][]eventlog.Entry{}
 	for _, a := range acts {
 		h, err := l.History(ctx, a)
 		if err != nil {
@@ -66,7 +67,7 @@ func TestReceiptsUnderRetries(t *testing.T) {
 	}
 	for _, r := range receipts {
 		h := histories[r.Act]
-		if r.Version < 1 || r.Version > uint64(len(h)) || h[r.Version-1].ID != r.ID || h[r.Version-1].Seq != r.Seq {
+		if r.Version < 1 || r.Version > uint64(len(h)) || h[r.Version-1].Event.ID != r.ID || h[r.Version-1].Seq != r.Seq {
 			t.Fatalf("receipt of %s says version %d, sequence %d of %s (duplicate: %v); the act has %d events", r.ID, r.Version, r.Seq, r.Act, r.Duplicate, len(h))
 		}
 	}

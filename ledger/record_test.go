@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/natsjs/natstest"
 )
@@ -54,14 +55,14 @@ func TestCorrectionsAndRetractions(t *testing.T) {
 	if len(h) != 6 {
 		t.Fatalf("the history has %d events, want 6", len(h))
 	}
-	if got := h[1]; got.ID != adopted.ID || got.Date.String() != "2009-11-02" {
-		t.Errorf("the corrected event changed in the history: %s dated %s", got.Type, got.Date)
+	if got := h[1]; got.Event.ID != adopted.ID || got.Event.Date.String() != "2009-11-02" {
+		t.Errorf("the corrected event changed in the history: %s dated %s", got.Event.Type, got.Event.Date)
 	}
-	if got := h[4]; got.Type != events.RecordCorrected || got.Body.Corrects != adopted.ID ||
-		string(got.Body.Correction) != `{"date":"2009-11-20"}` || got.Body.Reason == "" {
+	if got := h[4]; got.Event.Type != events.RecordCorrected || got.Event.Body.Corrects != adopted.ID ||
+		string(got.Event.Body.Correction) != `{"date":"2009-11-20"}` || got.Event.Body.Reason == "" {
 		t.Errorf("the correction in the history: %+v", got.Event)
 	}
-	if got := h[5]; got.Type != events.RecordRetracted || got.Body.Retracts != published.ID {
+	if got := h[5]; got.Event.Type != events.RecordRetracted || got.Event.Body.Retracts != published.ID {
 		t.Errorf("the retraction in the history: %+v", got.Event)
 	}
 	eff, err := events.Effective(eventsOf(h))
@@ -103,7 +104,7 @@ func TestCorrectionsAndRetractions(t *testing.T) {
 	}
 }
 
-func eventsOf(h []events.Recorded) []events.Event {
+func eventsOf(h []eventlog.Entry) []events.Event {
 	out := make([]events.Event, len(h))
 	for i := range h {
 		out[i] = h[i].Event

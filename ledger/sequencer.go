@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 )
 
@@ -14,8 +15,8 @@ import (
 const storeTimeout = 10 * time.Second
 
 // DefaultAppendTimeout bounds one write: past it the outcome is unknown,
-// the commands get ErrUnavailable (503), and a client retries with the same
-// ids — safe, since every write states its acts' expected sequences. It is
+// the commands get CodeUnavailable (503, wrapping eventlog.ErrUnavailable),
+// and a client retries with the same ids — safe, since every write states its acts' expected sequences. It is
 // short so that a clustered ledger that lost the stream's leader answers
 // promptly instead of holding every clerk behind a write nobody will
 // acknowledge; the clerks' retries reach the new leader.
@@ -91,7 +92,7 @@ type staged struct {
 
 // batch is one atomic write being built.
 type batch struct {
-	msgs   []Message
+	msgs   []eventlog.Message
 	stages map[events.ActID]*stage
 	order  []events.ActID
 	units  []*unit
@@ -140,7 +141,7 @@ func (l *Ledger) submit(u *unit) ([]Receipt, error) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		return nil, ErrClosed
+		return nil, &events.Error{Code: events.CodeUnavailable, Err: ErrClosed, Message: "the ledger is shutting down and did not take the command: retry with the same event ids, which is safe"}
 	}
 	l.pending = append(l.pending, u)
 	if !l.busy {
@@ -439,7 +440,7 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 			u.finish(nil, at(i, n, err))
 			return settled, ""
 		}
-		b.msgs = append(b.msgs, Message{Event: e, Data: data, Expect: !st.expectSent, ExpectSeq: st.expectSeq})
+		b.msgs = append(b.msgs, eventlog.Message{Event: e, Data: data, Expect: !st.expectSent, ExpectSeq: st.expectSeq})
 		st.expectSent = true
 		st.lastHash = e.Hash
 		st.state.Apply(e)
@@ -512,7 +513,7 @@ func (l *Ledger) flush(b *batch) (retry []*unit) {
 		for _, id := range b.order {
 			l.acts[id].stale = true
 		}
-		if errors.Is(err, ErrConflict) {
+		if errors.Is(err, eventlog.ErrConflict) {
 			return b.units
 		}
 		l.failUnits(b.units, len(b.msgs), err)
@@ -555,16 +556,16 @@ func (l *Ledger) flushEach(ctx context.Context, b *batch) (retry []*unit) {
 	start := time.Now()
 	results := l.store.AppendEach(ctx, b.msgs)
 	l.cost.observeEach(len(b.msgs), time.Since(start))
-	stored := make([]Stored, len(b.msgs))
+	stored := make([]eventlog.Entry, len(b.msgs))
 	for i, r := range results {
-		stored[i] = r.Stored
+		stored[i] = r.Entry
 	}
 	for _, u := range b.units {
 		p := u.plans[0]
 		act := b.msgs[p.msg].Event.Act
 		if err := results[p.msg].Err; err != nil {
 			l.acts[act].stale = true
-			if errors.Is(err, ErrConflict) {
+			if errors.Is(err, eventlog.ErrConflict) {
 				retry = append(retry, u)
 			} else {
 				l.failUnits([]*unit{u}, 1, err)
@@ -579,16 +580,17 @@ func (l *Ledger) flushEach(ctx context.Context, b *batch) (retry []*unit) {
 
 func (l *Ledger) failUnits(units []*unit, events int, err error) {
 	l.log.Warn("append failed", "events", events, "err", err)
-	if !errors.Is(err, ErrUnavailable) {
-		err = fmt.Errorf("%w: %v", ErrUnavailable, err)
+	if !errors.Is(err, eventlog.ErrUnavailable) {
+		err = fmt.Errorf("%w: %w", eventlog.ErrUnavailable, err)
 	}
+	e := unavailable(err)
 	for _, u := range units {
-		u.finish(nil, err)
+		u.finish(nil, e)
 	}
 }
 
 // commitStage makes a written stage the act's cached state.
-func (l *Ledger) commitStage(st *stage, stored []Stored) {
+func (l *Ledger) commitStage(st *stage, stored []eventlog.Entry) {
 	if len(st.staged) == 0 {
 		return
 	}
@@ -605,7 +607,7 @@ func (l *Ledger) commitStage(st *stage, stored []Stored) {
 }
 
 // answer settles u from its plans.
-func (l *Ledger) answer(b *batch, u *unit, stored []Stored) {
+func (l *Ledger) answer(b *batch, u *unit, stored []eventlog.Entry) {
 	plans := u.plans
 	rs := make([]Receipt, len(u.cmds))
 	for i, p := range plans {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 )
 
@@ -116,67 +117,58 @@ func (d ErrorDetail) Err() *events.Error {
 	return e
 }
 
-// Status maps an error code onto an HTTP status; the NATS service uses the
-// same numbers. This is the one place where the mapping is made. The
-// numbers are written out so that the ledger, and every service that
-// imports it (the projector), does without net/http.
-func Status(c events.Code) int {
-	switch c {
-	case events.CodeInvalid:
-		return 400 // Bad Request
-	case events.CodeConflict:
-		return 409 // Conflict
-	case events.CodeRule:
-		return 422 // Unprocessable Entity
-	case events.CodeNotFound:
-		return 404 // Not Found
-	case events.CodeTooLarge:
-		return 413 // Request Entity Too Large
-	case events.CodeUnavailable:
-		return 503 // Service Unavailable
-	}
-	return 500 // Internal Server Error
-}
-
-// DescribeError returns the status and wire form of any error a command
-// can end with.
+// DescribeError returns the status (the code's Status, for HTTP and the
+// NATS service alike) and wire form of any error a command or a read can
+// end with. An error that is not an *events.Error is given a kind: a
+// store's unavailability, a closed ledger or a deadline is unavailable, a
+// store's conflict is a conflict, anything else internal.
 func DescribeError(err error) (int, ErrorJSON) {
-	var e *events.Error
-	switch {
-	case errors.As(err, &e):
-	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrClosed),
-		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		e = &events.Error{Code: events.CodeUnavailable, Message: fmt.Sprintf("the event store did not answer (%v): the outcome is unknown; retry with the same event ids, which is safe", err)}
-	default:
-		e = &events.Error{Code: events.CodeInternal, Message: fmt.Sprintf("internal error: %v; the event may or may not be recorded: retry with the same event id, which is safe", err)}
-	}
+	e := Kind(err)
 	d := ErrorDetail{Code: e.Code, Rule: e.Rule, Message: e.Message, Act: e.Act, Index: e.Index}
 	if e.Code == events.CodeConflict {
 		v := e.Current
 		d.CurrentVersion = &v
 	}
-	return Status(e.Code), ErrorJSON{Error: d}
+	return e.Code.Status(), ErrorJSON{Error: d}
 }
 
-// HistoryJSON is the wire form of an act's history.
+// Kind returns err as an *events.Error: the first in its chain, or else a
+// new one of the kind its cause says, wrapping it, with a message that
+// tells the clerk what to do.
+func Kind(err error) *events.Error {
+	var e *events.Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, eventlog.ErrConflict):
+		return &events.Error{Code: events.CodeConflict, Err: err, Message: fmt.Sprintf("%v: read the act again and decide again", err)}
+	case errors.Is(err, eventlog.ErrUnavailable), errors.Is(err, ErrClosed),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return unavailable(err)
+	}
+	return &events.Error{Code: events.CodeInternal, Err: err, Message: fmt.Sprintf("internal error: %v; the event may or may not be recorded: retry with the same event id, which is safe", err)}
+}
+
+// unavailable returns the error a clerk gets when the store cannot take or
+// answer a command: CodeUnavailable, wrapping err.
+func unavailable(err error) *events.Error {
+	return &events.Error{Code: events.CodeUnavailable, Err: err, Message: fmt.Sprintf("the event store did not answer (%v): the outcome is unknown; retry with the same event ids, which is safe", err)}
+}
+
+// HistoryJSON is the wire form of an act's history: each event with its
+// version and stream sequence, {"version", "sequence", "event"}.
 type HistoryJSON struct {
-	Act     events.ActID   `json:"act"`
-	Version uint64         `json:"version"`
-	Events  []RecordedJSON `json:"events"`
+	Act     events.ActID     `json:"act"`
+	Version uint64           `json:"version"`
+	Events  []eventlog.Entry `json:"events"`
 }
 
-// RecordedJSON is one recorded event with its place in the ledger.
-type RecordedJSON struct {
-	Version uint64       `json:"version"`
-	Seq     uint64       `json:"sequence"`
-	Event   events.Event `json:"event"`
-}
-
-// NewHistoryJSON returns the wire form of an act's history.
-func NewHistoryJSON(act events.ActID, recs []events.Recorded) HistoryJSON {
-	out := HistoryJSON{Act: act, Version: uint64(len(recs)), Events: make([]RecordedJSON, len(recs))}
-	for i, rec := range recs {
-		out.Events[i] = RecordedJSON{Version: rec.Version, Seq: rec.Seq, Event: rec.Event}
+// NewHistoryJSON returns the wire form of an act's history. The store's
+// record time (StoredAt) is not part of it.
+func NewHistoryJSON(act events.ActID, entries []eventlog.Entry) HistoryJSON {
+	out := HistoryJSON{Act: act, Version: uint64(len(entries)), Events: make([]eventlog.Entry, len(entries))}
+	for i, e := range entries {
+		out.Events[i] = eventlog.Entry{Version: e.Version, Seq: e.Seq, Event: e.Event}
 	}
 	return out
 }

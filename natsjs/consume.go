@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
-	"github.com/lexledger/lexledger/ledger"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -16,7 +16,7 @@ import (
 // consume returns nil when fn stops it, and otherwise the error that
 // ended the reading: creating the consumer, reading a message (also when
 // ctx ends or the iterator is closed) or reading its metadata, mapped
-// onto the ledger's errors by mapError.
+// onto the event log's errors by mapError.
 func (s *Store) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig, pull int, fn func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
 	cons, err := s.stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
@@ -52,10 +52,10 @@ func (s *Store) decodeStored(seq uint64, subject string, data []byte) (events.Ev
 }
 
 // storedOf decodes a message that consume delivered.
-func (s *Store) storedOf(m jetstream.Msg, md *jetstream.MsgMetadata) (ledger.Stored, error) {
+func (s *Store) storedOf(m jetstream.Msg, md *jetstream.MsgMetadata) (eventlog.Entry, error) {
 	e, err := s.decodeStored(md.Sequence.Stream, m.Subject(), m.Data())
 	if err != nil {
-		return ledger.Stored{}, err
+		return eventlog.Entry{}, err
 	}
-	return ledger.Stored{Seq: md.Sequence.Stream, Time: md.Timestamp, Event: e}, nil
+	return eventlog.Entry{Seq: md.Sequence.Stream, StoredAt: md.Timestamp, Event: e}, nil
 }

@@ -3,8 +3,8 @@
 // Besides it, only backup (the snapshot API), bench (the raw engine it
 // measures against) and examples/subscriber import nats.go's jetstream.
 // It keeps the events in one stream with the immutable configuration of
-// docs/DESIGN.md ("The stream"), one literal subject per act, and
-// implements ledger.Store on it: atomic appends with per-act expected
+// docs/NATS-LAYOUT.md, one literal subject per act, and
+// implements eventlog.Store on it: atomic appends with per-act expected
 // sequences, per-act reads, and whole-stream replay. It also serves the
 // clerks' commands as a NATS micro service, and starts an embedded server.
 //

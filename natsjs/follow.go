@@ -5,7 +5,7 @@ import (
 	"errors"
 	"iter"
 
-	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -14,8 +14,8 @@ import (
 // or an error occurs. It is the projector's source: an ordered consumer,
 // recreated by the client library after a disconnection without gaps or
 // repeats.
-func (s *Store) Follow(ctx context.Context, from uint64) iter.Seq2[ledger.Stored, error] {
-	return func(yield func(ledger.Stored, error) bool) {
+func (s *Store) Follow(ctx context.Context, from uint64) iter.Seq2[eventlog.Entry, error] {
+	return func(yield func(eventlog.Entry, error) bool) {
 		cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 		if from > 1 {
 			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
@@ -23,14 +23,14 @@ func (s *Store) Follow(ctx context.Context, from uint64) iter.Seq2[ledger.Stored
 		err := s.consume(ctx, cfg, 2000, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
 			st, err := s.storedOf(m, md)
 			if err != nil {
-				yield(ledger.Stored{}, err)
+				yield(eventlog.Entry{}, err)
 				return false
 			}
 			return yield(st, nil)
 		})
 		// The end of ctx, or of the iterator, ends the following quietly.
 		if err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-			yield(ledger.Stored{}, err)
+			yield(eventlog.Entry{}, err)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
@@ -29,7 +30,7 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-func mustLedger(t *testing.T, store ledger.Store) *ledger.Ledger {
+func mustLedger(t *testing.T, store eventlog.Store) *ledger.Ledger {
 	t.Helper()
 	l := ledger.New(store, ledger.Options{})
 	t.Cleanup(func() { l.Close() })

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
@@ -69,8 +70,8 @@ func TestLoadFailsWhenTheServerIsGone(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	got, err := env.Store.Load(ctx, refugees, 0)
-	if !errors.Is(err, ledger.ErrUnavailable) {
-		t.Errorf("Load with the server gone: %d events, error %v; want ledger.ErrUnavailable", len(got), err)
+	if !errors.Is(err, eventlog.ErrUnavailable) {
+		t.Errorf("Load with the server gone: %d events, error %v; want eventlog.ErrUnavailable", len(got), err)
 	}
 	_, err = l.History(ctx, refugees)
 	if events.ErrorCode(err) == events.CodeNotFound {

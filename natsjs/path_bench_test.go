@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
@@ -90,7 +91,7 @@ func BenchmarkAppendPath(b *testing.B) {
 	var lastEv uint64
 	b.Run("raw-event", func(b *testing.B) {
 		for b.Loop() {
-			m := natsjs.EventMsg("raw", &ledger.Message{Event: &ev, Data: data, Expect: true, ExpectSeq: lastEv})
+			m := natsjs.EventMsg("raw", &eventlog.Message{Event: &ev, Data: data, Expect: true, ExpectSeq: lastEv})
 			ack, err := js.PublishMsg(ctx, m)
 			if err != nil {
 				b.Fatal(err)
@@ -105,7 +106,7 @@ func BenchmarkAppendPath(b *testing.B) {
 		e2 := ev
 		e2.Act = events.ActID(fmt.Sprintf("/akn/kz/act/2001-01-10/s%d", runs))
 		for b.Loop() {
-			st, err := env.Store.Append(ctx, []ledger.Message{{Event: &e2, Data: data, Expect: true, ExpectSeq: last}})
+			st, err := env.Store.Append(ctx, []eventlog.Message{{Event: &e2, Data: data, Expect: true, ExpectSeq: last}})
 			if err != nil {
 				b.Fatal(err)
 			}

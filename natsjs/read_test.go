@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
@@ -14,12 +15,12 @@ import (
 
 // readAll replays the stream from pos and fails the test if that takes
 // longer than limit.
-func readAll(t *testing.T, st *natsjs.Store, pos natsjs.Position, limit time.Duration) []ledger.Stored {
+func readAll(t *testing.T, st *natsjs.Store, pos natsjs.Position, limit time.Duration) []eventlog.Entry {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit+5*time.Second)
 	defer cancel()
 	start := time.Now()
-	var out []ledger.Stored
+	var out []eventlog.Entry
 	for s, err := range st.Read(ctx, pos) {
 		if err != nil {
 			t.Fatalf("read from %+v: %v after %d events", pos, err, len(out))
@@ -84,7 +85,7 @@ func readWays(st *natsjs.Store) []struct {
 
 func checkReads(t *testing.T, st *natsjs.Store, ids []events.ID, total, acts int, mark time.Time) {
 	env := struct{ Store *natsjs.Store }{st}
-	check := func(name string, got []ledger.Stored, first int) {
+	check := func(name string, got []eventlog.Entry, first int) {
 		t.Helper()
 		if len(got) != total-first {
 			t.Fatalf("%s: %d events, want %d", name, len(got), total-first)
@@ -93,7 +94,7 @@ func checkReads(t *testing.T, st *natsjs.Store, ids []events.ID, total, acts int
 			if s.Seq != uint64(first+i+1) || s.Event.ID != ids[first+i] {
 				t.Errorf("%s: event %d is sequence %d id %s, want sequence %d id %s", name, i, s.Seq, s.Event.ID, first+i+1, ids[first+i])
 			}
-			if s.Time.IsZero() {
+			if s.StoredAt.IsZero() {
 				t.Errorf("%s: sequence %d has no record time", name, s.Seq)
 			}
 		}
@@ -106,7 +107,7 @@ func checkReads(t *testing.T, st *natsjs.Store, ids []events.ID, total, acts int
 	check("from before the first", readAll(t, env.Store, natsjs.Position{Time: mark.Add(-time.Hour)}, 5*time.Second), 0)
 
 	all := readAll(t, env.Store, natsjs.Position{}, 5*time.Second)
-	check("from the fifth event's record time", readAll(t, env.Store, natsjs.Position{Time: all[4].Time}, 5*time.Second), 4)
+	check("from the fifth event's record time", readAll(t, env.Store, natsjs.Position{Time: all[4].StoredAt}, 5*time.Second), 4)
 
 	for _, pos := range []natsjs.Position{{Seq: uint64(total) + 1}, {Seq: 1 << 40}, {Time: time.Now().Add(time.Hour)}} {
 		if got := readAll(t, env.Store, pos, time.Second); len(got) != 0 {
@@ -222,8 +223,8 @@ func TestReadWaysAgree(t *testing.T) {
 			t.Fatalf("from %d: %d events by message gets, %d by a consumer, want %d", from, len(got), len(want), n-int(max(from, 1))+1)
 		}
 		for i := range want {
-			if got[i].Seq != want[i].Seq || got[i].Event.ID != want[i].Event.ID || !got[i].Time.Equal(want[i].Time) {
-				t.Fatalf("from %d, event %d: message gets gave %d %s %s, a consumer %d %s %s", from, i, got[i].Seq, got[i].Event.ID, got[i].Time, want[i].Seq, want[i].Event.ID, want[i].Time)
+			if got[i].Seq != want[i].Seq || got[i].Event.ID != want[i].Event.ID || !got[i].StoredAt.Equal(want[i].StoredAt) {
+				t.Fatalf("from %d, event %d: message gets gave %d %s %s, a consumer %d %s %s", from, i, got[i].Seq, got[i].Event.ID, got[i].StoredAt, want[i].Seq, want[i].Event.ID, want[i].StoredAt)
 			}
 		}
 	}

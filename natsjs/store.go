@@ -11,15 +11,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
-	"github.com/lexledger/lexledger/ledger"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/synadia-io/orbit.go/jetstreamext"
 )
 
 // Store is the event store on a JetStream stream. It implements
-// ledger.Store and is safe for concurrent use.
+// eventlog.Store and is safe for concurrent use.
 type Store struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
@@ -37,7 +37,7 @@ type Store struct {
 	direct bool
 }
 
-var _ ledger.Store = (*Store)(nil)
+var _ eventlog.Store = (*Store)(nil)
 
 // Open connects the store to its stream on nc, creating the stream if it
 // does not exist and refusing one that weakens the ledger's guarantees.
@@ -107,12 +107,12 @@ func (s *Store) ActOfSubject(subject string) (events.ActID, error) {
 	return events.ActIDFromTokens(strings.Split(rest, "."))
 }
 
-func (s *Store) message(m *ledger.Message) *nats.Msg { return EventMsg(s.cfg.Prefix, m) }
+func (s *Store) message(m *eventlog.Message) *nats.Msg { return EventMsg(s.cfg.Prefix, m) }
 
 // EventMsg is the message the store writes for m on a stream whose
 // subjects are under prefix: the act's subject, the encoded event, the
 // event's headers and, when m says so, the act's expected sequence.
-func EventMsg(prefix string, m *ledger.Message) *nats.Msg {
+func EventMsg(prefix string, m *eventlog.Message) *nats.Msg {
 	e := m.Event
 	msg := nats.NewMsg(subjectOf(prefix, e.Act))
 	msg.Data = m.Data
@@ -130,10 +130,11 @@ func EventMsg(prefix string, m *ledger.Message) *nats.Msg {
 }
 
 // Append writes msgs atomically: one message with a plain publish, several
-// as a JetStream atomic batch. It maps JetStream's errors onto the ledger's:
-// 10071 and 10164 (wrong last sequence) and duplicates within a batch are
-// ledger.ErrConflict; a missing server is ledger.ErrUnavailable.
-func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Stored, error) {
+// as a JetStream atomic batch. It maps JetStream's errors onto the port's
+// (mapError): a wrong last sequence and duplicates within a batch are
+// eventlog.ErrConflict; a missing server, and a leader not yet able to check
+// expectations, are eventlog.ErrUnavailable.
+func (s *Store) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog.Entry, error) {
 	if len(msgs) == 0 {
 		return nil, nil
 	}
@@ -141,9 +142,9 @@ func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Sto
 		return nil, errors.New(s.readOnly)
 	}
 	if !s.nc.IsConnected() {
-		return nil, fmt.Errorf("%w: not connected to NATS (%s)", ledger.ErrUnavailable, s.nc.Status())
+		return nil, fmt.Errorf("%w: not connected to NATS (%s)", eventlog.ErrUnavailable, s.nc.Status())
 	}
-	out := make([]ledger.Stored, len(msgs))
+	out := make([]eventlog.Entry, len(msgs))
 	if len(msgs) == 1 {
 		// Asynchronously, so that a disconnection fails the future at once
 		// rather than after the whole timeout.
@@ -151,7 +152,7 @@ func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Sto
 		if r.Err != nil {
 			return nil, r.Err
 		}
-		out[0] = r.Stored
+		out[0] = r.Entry
 		return out, nil
 	}
 	batch := make([]*nats.Msg, len(msgs))
@@ -167,15 +168,15 @@ func (s *Store) Append(ctx context.Context, msgs []ledger.Message) ([]ledger.Sto
 	}
 	first := ack.Sequence - uint64(len(msgs)) + 1
 	for i := range msgs {
-		out[i] = ledger.Stored{Seq: first + uint64(i), Event: *msgs[i].Event}
+		out[i] = eventlog.Entry{Seq: first + uint64(i), Event: *msgs[i].Event}
 	}
 	return out, nil
 }
 
 // AppendEach publishes msgs asynchronously, each with its own expectation,
 // and waits for every acknowledgement.
-func (s *Store) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.Result {
-	out := make([]ledger.Result, len(msgs))
+func (s *Store) AppendEach(ctx context.Context, msgs []eventlog.Message) []eventlog.Result {
+	out := make([]eventlog.Result, len(msgs))
 	if s.readOnly != "" {
 		for i := range out {
 			out[i].Err = errors.New(s.readOnly)
@@ -184,7 +185,7 @@ func (s *Store) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.
 	}
 	if !s.nc.IsConnected() {
 		for i := range out {
-			out[i].Err = fmt.Errorf("%w: not connected to NATS (%s)", ledger.ErrUnavailable, s.nc.Status())
+			out[i].Err = fmt.Errorf("%w: not connected to NATS (%s)", eventlog.ErrUnavailable, s.nc.Status())
 		}
 		return out
 	}
@@ -204,10 +205,10 @@ func (s *Store) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.
 		select {
 		case ack := <-f.Ok():
 			if ack.Duplicate {
-				out[i].Err = fmt.Errorf("%w: event %s is already stored at sequence %d", ledger.ErrConflict, msgs[i].Event.ID, ack.Sequence)
+				out[i].Err = fmt.Errorf("%w: event %s is already stored at sequence %d", eventlog.ErrConflict, msgs[i].Event.ID, ack.Sequence)
 				continue
 			}
-			out[i].Stored = ledger.Stored{Seq: ack.Sequence, Event: *msgs[i].Event}
+			out[i].Entry = eventlog.Entry{Seq: ack.Sequence, Event: *msgs[i].Event}
 		case err := <-f.Err():
 			out[i].Err = mapError(err)
 		case <-ctx.Done():
@@ -215,28 +216,6 @@ func (s *Store) AppendEach(ctx context.Context, msgs []ledger.Message) []ledger.
 		}
 	}
 	return out
-}
-
-// mapError turns NATS errors into the ledger's, keeping the original.
-func mapError(err error) error {
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) {
-		switch apiErr.ErrorCode {
-		case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant,
-			jetstreamext.JSErrCodeBatchPublishDuplicateMsgID, 10158, 10163:
-			return fmt.Errorf("%w: %v (JetStream %d)", ledger.ErrConflict, apiErr.Description, apiErr.ErrorCode)
-		}
-		if apiErr.Code == 503 {
-			return fmt.Errorf("%w: %v", ledger.ErrUnavailable, err)
-		}
-		return err
-	}
-	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
-		errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrTimeout) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrDisconnected) {
-		return fmt.Errorf("%w: %v", ledger.ErrUnavailable, err)
-	}
-	return err
 }
 
 // Paging of per-act reads: at most this many messages, and bytes, a page.
@@ -250,9 +229,9 @@ const (
 // error, never part of it: each page says how many matching messages remain
 // (Nats-Num-Pending), so a page cut short by size, a dropped message or a
 // timeout is read on or reported, not taken for the end.
-func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]ledger.Stored, error) {
+func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]eventlog.Entry, error) {
 	subject := s.Subject(act)
-	var out []ledger.Stored
+	var out []eventlog.Entry
 	next := after + 1
 	last := int64(-1) // Nats-Num-Pending of the last message read
 	for {
@@ -296,21 +275,21 @@ func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]led
 			if err := ctx.Err(); err != nil {
 				return nil, mapError(err)
 			}
-			return nil, fmt.Errorf("%w: reading %s from sequence %d: no answer from the stream", ledger.ErrUnavailable, act, next)
+			return nil, fmt.Errorf("%w: reading %s from sequence %d: no answer from the stream", eventlog.ErrUnavailable, act, next)
 		}
 	}
 }
 
-func (s *Store) decode(m *jetstream.RawStreamMsg) (ledger.Stored, error) {
+func (s *Store) decode(m *jetstream.RawStreamMsg) (eventlog.Entry, error) {
 	e, err := s.decodeStored(m.Sequence, m.Subject, m.Data)
 	if err != nil {
-		return ledger.Stored{}, err
+		return eventlog.Entry{}, err
 	}
-	return ledger.Stored{Seq: m.Sequence, Time: m.Time, Event: e}, nil
+	return eventlog.Entry{Seq: m.Sequence, StoredAt: m.Time, Event: e}, nil
 }
 
 // Position is where a replay starts: a stream sequence or a record time.
-type Position = ledger.Position
+type Position = eventlog.Position
 
 // LastSeq returns the stream's last sequence, 0 when it is empty.
 func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
@@ -335,15 +314,15 @@ func (s *Store) Msgs(ctx context.Context) (uint64, error) {
 // loop's body. It reads with an ordered consumer, or, opened for reading
 // through another account's import, with message gets (scan), which need
 // no consumer.
-func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[ledger.Stored, error] {
+func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[eventlog.Entry, error] {
 	if !s.direct {
 		return s.readConsumer(ctx, pos)
 	}
-	return func(yield func(ledger.Stored, error) bool) {
+	return func(yield func(eventlog.Entry, error) bool) {
 		last, err := s.LastSeq(ctx)
 		if err != nil || last == 0 {
 			if err != nil {
-				yield(ledger.Stored{}, err)
+				yield(eventlog.Entry{}, err)
 			}
 			return
 		}
@@ -359,14 +338,14 @@ func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[ledger.Stored,
 			st, err := s.decode(m)
 			if err != nil {
 				stopped = true
-				yield(ledger.Stored{}, err)
+				yield(eventlog.Entry{}, err)
 				return false
 			}
 			stopped = !yield(st, nil)
 			return !stopped
 		})
 		if err != nil && !stopped {
-			yield(ledger.Stored{}, err)
+			yield(eventlog.Entry{}, err)
 		}
 	}
 }
@@ -470,11 +449,11 @@ func msgGet(ctx context.Context, nc *nats.Conn, prefix, stream string, req msgGe
 }
 
 // readConsumer is Read with an ordered consumer.
-func (s *Store) readConsumer(ctx context.Context, pos Position) iter.Seq2[ledger.Stored, error] {
-	return func(yield func(ledger.Stored, error) bool) {
+func (s *Store) readConsumer(ctx context.Context, pos Position) iter.Seq2[eventlog.Entry, error] {
+	return func(yield func(eventlog.Entry, error) bool) {
 		last, err := s.LastSeq(ctx)
 		if err != nil {
-			yield(ledger.Stored{}, err)
+			yield(eventlog.Entry{}, err)
 			return
 		}
 		cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
@@ -485,7 +464,7 @@ func (s *Store) readConsumer(ctx context.Context, pos Position) iter.Seq2[ledger
 			}
 			lm, err := s.stream.GetMsg(ctx, last)
 			if err != nil {
-				yield(ledger.Stored{}, mapError(err))
+				yield(eventlog.Entry{}, mapError(err))
 				return
 			}
 			if lm.Time.Before(pos.Time) {
@@ -511,14 +490,14 @@ func (s *Store) readConsumer(ctx context.Context, pos Position) iter.Seq2[ledger
 			st, err := s.storedOf(m, md)
 			if err != nil {
 				stopped = true
-				yield(ledger.Stored{}, err)
+				yield(eventlog.Entry{}, err)
 				return false
 			}
 			stopped = !yield(st, nil)
 			return !stopped && seq < last && md.NumPending > 0
 		})
 		if err != nil && !stopped {
-			yield(ledger.Stored{}, err)
+			yield(eventlog.Entry{}, err)
 		}
 	}
 }

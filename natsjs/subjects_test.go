@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
@@ -226,8 +227,8 @@ func TestCoreSubscribersSeeOnlyRecordedEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = env.Store.Append(testContext(t), []ledger.Message{{Event: &e, Data: data, Expect: true, ExpectSeq: 0}})
-	if !errors.Is(err, ledger.ErrConflict) {
+	_, err = env.Store.Append(testContext(t), []eventlog.Message{{Event: &e, Data: data, Expect: true, ExpectSeq: 0}})
+	if !errors.Is(err, eventlog.ErrConflict) {
 		t.Fatalf("the stale write: %v, want a conflict", err)
 	}
 	if m, err := sub.NextMsg(500 * time.Millisecond); err == nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/projections"
 )
@@ -15,7 +16,7 @@ import (
 // suspended, lifted, a correction, repealed for some or corrigendum),
 // interleaved act by act as a ledger receives them. Every event passes
 // events.Validate against its act's prior events.
-var benchStream = sync.OnceValue(func() []projections.Entry {
+var benchStream = sync.OnceValue(func() []eventlog.Entry {
 	const acts = 10000
 	countries := []string{"kz", "kz", "kz", "kz", "uz", "za", "kg", "tj"}
 	type life struct {
@@ -60,7 +61,7 @@ var benchStream = sync.OnceValue(func() []projections.Entry {
 		}
 		return e
 	}
-	var out []projections.Entry
+	var out []eventlog.Entry
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for k := 0; k < 10; k++ {
 		for i, l := range lives {
@@ -71,7 +72,7 @@ var benchStream = sync.OnceValue(func() []projections.Entry {
 			clock = clock.Add(time.Millisecond)
 			e.RecordedAt, e.RecordedBy = clock, "bench"
 			l.hist = append(l.hist, e)
-			out = append(out, projections.Entry{Seq: uint64(len(out) + 1), Event: e})
+			out = append(out, eventlog.Entry{Seq: uint64(len(out) + 1), Event: e})
 		}
 	}
 	return out

@@ -8,6 +8,10 @@
 // projectors on one stream agree to the byte and a restarted projector can
 // prove it caught up with a fresh one.
 //
+// Its input is eventlog.Entry, an event at its stream sequence; it keeps of
+// each only the sequence and the event. Snapshots have their own line
+// encoding, {"seq": N, "event": {...}}, versioned by Version.
+//
 // # Semantics (docs/PROJECTIONS.md has the long form)
 //
 //   - Valid time has day granularity and half-open intervals: in force "from

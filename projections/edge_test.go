@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/projections"
 )
@@ -609,11 +610,11 @@ func TestAmendmentsMade(t *testing.T) {
 	if err := events.Validate(l.byAct[arrestLaw], e); err != nil {
 		t.Fatal(err)
 	}
-	changed, err := l.p.Apply(projections.Entry{Seq: l.seq, Event: e})
+	changed, err := l.p.Apply(eventlog.Entry{Seq: l.seq, Event: e})
 	if err != nil || !slices.Equal(changed, []events.ActID{arrestLaw, law2009}) {
 		t.Errorf("Apply(amended) = %v, %v; want the act and its instrument", changed, err)
 	}
-	changed, err = l.p.Apply(projections.Entry{Seq: l.seq + 1, Event: events.Event{Schema: 1, ID: events.NewID(), Act: arrestLaw,
+	changed, err = l.p.Apply(eventlog.Entry{Seq: l.seq + 1, Event: events.Event{Schema: 1, ID: events.NewID(), Act: arrestLaw,
 		Type: events.Amended, Date: events.MustDate("2009-12-10"), EffectiveFrom: events.MustDate("2010-01-01"),
 		Instrument: "/akn/kz/act/2009-12-11/1", Body: events.Body{Effect: events.Insertion}, Provisions: []string{"art_3"}, RecordedAt: hour(101)}})
 	if err != nil || !slices.Equal(changed, []events.ActID{arrestLaw}) {

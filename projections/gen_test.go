@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/projections"
 )
@@ -24,7 +25,7 @@ type genAct struct {
 type genHistory struct {
 	acts    []*genAct // in identifier order
 	byID    map[events.ActID]*genAct
-	entries []projections.Entry // the stream
+	entries []eventlog.Entry // the stream
 	eff     map[refKey][]events.Event
 }
 
@@ -136,7 +137,7 @@ func generate(r *rand.Rand, o genOptions) *genHistory {
 		seq += 1 + uint64(r.IntN(2))
 		e.RecordedAt, e.RecordedBy = clock, "gen@test"
 		a.hist = append(a.hist, e)
-		h.entries = append(h.entries, projections.Entry{Seq: seq, Event: e})
+		h.entries = append(h.entries, eventlog.Entry{Seq: seq, Event: e})
 	}
 	return h
 }
@@ -407,7 +408,7 @@ func (h *genHistory) texts(r *rand.Rand, eids []string, tag string) map[string]s
 func project(tb interface {
 	Helper()
 	Fatalf(string, ...any)
-}, entries []projections.Entry) *projections.Projection {
+}, entries []eventlog.Entry) *projections.Projection {
 	tb.Helper()
 	p := projections.New()
 	for _, e := range entries {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/projections"
 )
@@ -31,7 +32,7 @@ type ledger struct {
 	seq     uint64
 	clock   int // hours after base of the last event
 	byAct   map[events.ActID][]events.Event
-	entries []projections.Entry
+	entries []eventlog.Entry
 	// unchecked lets an event the ledger would refuse through (tests of the
 	// projection's tolerance).
 	unchecked bool
@@ -75,7 +76,7 @@ func (l *ledger) addAt(e events.Event, recorded time.Time) events.Event {
 	}
 	e.RecordedAt, e.RecordedBy = recorded, "clerk@test"
 	l.seq++
-	en := projections.Entry{Seq: l.seq, Event: e}
+	en := eventlog.Entry{Seq: l.seq, Event: e}
 	if _, err := l.p.Apply(en); err != nil {
 		l.t.Fatalf("Apply(seq %d): %v", l.seq, err)
 	}

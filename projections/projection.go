@@ -8,18 +8,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 )
 
-// Entry is one event as the stream holds it: the input of a projection.
-type Entry struct {
-	Seq   uint64       `json:"seq"`
-	Event events.Event `json:"event"`
-}
-
 // actRec is everything the projection keeps of one act.
 type actRec struct {
-	entries []Entry
+	entries []eventlog.Entry
 	// knownFrom[i] is the record time from which entries[:i+1] are known:
 	// the running maximum of their record times, so that "known at T" is
 	// always a prefix of the act's events in ledger order.
@@ -72,7 +67,11 @@ func (p *Projection) Events() uint64 { return p.events }
 // order, each once: an event at or before LastSeq is an error, and nothing
 // changes. It returns the acts whose current state changed: the event's
 // act, and its instrument if the event records a change the instrument made.
-func (p *Projection) Apply(e Entry) ([]events.ActID, error) {
+func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
+	// A projection is a function of the events and their sequences alone:
+	// what the reader knew besides (Version, StoredAt) is not kept, so that
+	// a projection restored from a snapshot equals the one that wrote it.
+	e = eventlog.Entry{Seq: e.Seq, Event: e.Event}
 	if e.Seq <= p.lastSeq {
 		return nil, fmt.Errorf("event at sequence %d applied after sequence %d: events must come in order, each once", e.Seq, p.lastSeq)
 	}
@@ -116,7 +115,7 @@ func (p *Projection) Apply(e Entry) ([]events.ActID, error) {
 
 // buildFrom folds entries into a model, corrections and retractions
 // applied.
-func buildFrom(id events.ActID, entries []Entry) *model {
+func buildFrom(id events.ActID, entries []eventlog.Entry) *model {
 	evs := make([]events.Event, len(entries))
 	for i := range entries {
 		evs[i] = entries[i].Event
@@ -188,21 +187,21 @@ func (p *Projection) noteRecord(t time.Time) {
 }
 
 // EachBySeq calls fn with every event applied, in stream order.
-func (p *Projection) EachBySeq(fn func(e *Entry)) {
-	all := make([]*Entry, 0, p.events)
+func (p *Projection) EachBySeq(fn func(e *eventlog.Entry)) {
+	all := make([]*eventlog.Entry, 0, p.events)
 	for _, r := range p.acts {
 		for i := range r.entries {
 			all = append(all, &r.entries[i])
 		}
 	}
-	slices.SortFunc(all, func(a, b *Entry) int { return cmp.Compare(a.Seq, b.Seq) })
+	slices.SortFunc(all, func(a, b *eventlog.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
 	for _, e := range all {
 		fn(e)
 	}
 }
 
 // Find returns the applied event id of act, or false.
-func (p *Projection) Find(act events.ActID, id events.ID) (Entry, bool) {
+func (p *Projection) Find(act events.ActID, id events.ID) (eventlog.Entry, bool) {
 	if r := p.acts[act]; r != nil {
 		for _, e := range r.entries {
 			if e.Event.ID == id {
@@ -210,7 +209,7 @@ func (p *Projection) Find(act events.ActID, id events.ID) (Entry, bool) {
 			}
 		}
 	}
-	return Entry{}, false
+	return eventlog.Entry{}, false
 }
 
 // History returns the events of an act as the projection holds them, in

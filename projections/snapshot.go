@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 )
 
@@ -23,6 +24,14 @@ type snapshotHeader struct {
 	LastSeq    uint64 `json:"last_seq"`
 	Events     uint64 `json:"events"`
 	Acts       int    `json:"acts"`
+}
+
+// snapshotLine is one event of a snapshot: {"seq": N, "event": {...}}. It
+// is the snapshot's own encoding, which WriteSnapshot writes by hand; the
+// field names are part of format Version.
+type snapshotLine struct {
+	Seq   uint64       `json:"seq"`
+	Event events.Event `json:"event"`
 }
 
 // WriteSnapshot writes the projection's state: a header line, then every
@@ -87,10 +96,11 @@ func ReadSnapshot(r io.Reader) (*Projection, error) {
 		}
 	}
 	for sc.Scan() {
-		var e Entry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+		var line snapshotLine
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
 			return nil, fmt.Errorf("snapshot line: %w", err)
 		}
+		e := eventlog.Entry{Seq: line.Seq, Event: line.Event}
 		if err := e.Event.Validate(); err != nil {
 			return nil, fmt.Errorf("snapshot event at sequence %d: %w", e.Seq, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/projections"
 )
@@ -222,7 +223,7 @@ func TestApplyOutOfOrder(t *testing.T) {
 	stale := l.entries[len(l.entries)-1]
 	repeal := stale
 	repeal.Event.ID = events.NewID()
-	replay := []projections.Entry{
+	replay := []eventlog.Entry{
 		stale,                           // the last event again
 		l.entries[0],                    // the first one again
 		{Seq: seq, Event: repeal.Event}, // a new event at the last sequence
@@ -251,7 +252,7 @@ func TestApplyOutOfOrder(t *testing.T) {
 		t.Errorf("a restored projection accepted seq %d again (%v)", stale.Seq, err)
 	}
 	// A gap in sequences is fine: the stream may skip.
-	next := projections.Entry{Seq: seq + 10, Event: events.Event{Schema: 1, ID: events.NewID(), Act: kzBill, Type: events.Lapsed,
+	next := eventlog.Entry{Seq: seq + 10, Event: events.Event{Schema: 1, ID: events.NewID(), Act: kzBill, Type: events.Lapsed,
 		Date: events.MustDate("2010-01-01"), RecordedAt: hour(1000), RecordedBy: "clerk@test"}}
 	if _, err := p.Apply(next); err != nil || p.LastSeq() != seq+10 || p.Events() != n+1 || p.Digest() == digest {
 		t.Errorf("Apply after a gap: %v, seq %d, events %d", err, p.LastSeq(), p.Events())
@@ -296,7 +297,10 @@ func TestSnapshotIsEventsByAct(t *testing.T) {
 	var prevSeq uint64
 	n := 0
 	for sc.Scan() {
-		var e projections.Entry
+		var e struct { // a snapshot line, as format Version writes it
+			Seq   uint64       `json:"seq"`
+			Event events.Event `json:"event"`
+		}
 		if err := jsonUnmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatal(err)
 		}

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/audit"
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/merkle"
-	"github.com/lexledger/lexledger/projections"
 )
 
 // auditState is the projector's evidence: a Merkle tree over every event
@@ -43,7 +43,7 @@ func (s *Service) addLeaf(e *events.Event) {
 // holds s.mu.
 func (s *Service) rebuildTree() {
 	s.audit = auditState{index: make(map[events.ID]leafRef, s.proj.Events())}
-	s.proj.EachBySeq(func(e *projections.Entry) { s.addLeaf(&e.Event) })
+	s.proj.EachBySeq(func(e *eventlog.Entry) { s.addLeaf(&e.Event) })
 }
 
 // ErrNoSigner is returned when checkpoints are asked of a projector

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
-	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
 	"github.com/lexledger/lexledger/projections"
 )
@@ -16,11 +16,11 @@ import (
 func freshFold(t *testing.T, env *natstest.Env) *projections.Projection {
 	t.Helper()
 	p := projections.New()
-	for st, err := range env.Store.Read(testContext(t, time.Minute), ledger.Position{Seq: 1}) {
+	for st, err := range env.Store.Read(testContext(t, time.Minute), eventlog.Position{Seq: 1}) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := p.Apply(projections.Entry{Seq: st.Seq, Event: st.Event}); err != nil {
+		if _, err := p.Apply(eventlog.Entry{Seq: st.Seq, Event: st.Event}); err != nil {
 			t.Fatal(err)
 		}
 	}

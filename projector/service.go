@@ -23,8 +23,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
-	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/projections"
 	"github.com/nats-io/nkeys"
 )
@@ -33,7 +33,7 @@ import (
 type Source interface {
 	// Follow delivers events from sequence from and keeps delivering new
 	// ones until ctx ends.
-	Follow(ctx context.Context, from uint64) iter.Seq2[ledger.Stored, error]
+	Follow(ctx context.Context, from uint64) iter.Seq2[eventlog.Entry, error]
 	// LastSeq is the stream's last sequence now.
 	LastSeq(ctx context.Context) (uint64, error)
 }
@@ -278,13 +278,13 @@ func (s *Service) markReadyLocked() {
 // apply folds one event and publishes what changed; caughtUp marks the
 // projector ready in the same step, so that whoever sees the event applied
 // also sees it ready.
-func (s *Service) apply(ctx context.Context, st ledger.Stored, caughtUp bool) error {
+func (s *Service) apply(ctx context.Context, st eventlog.Entry, caughtUp bool) error {
 	s.mu.Lock()
-	changed, err := s.proj.Apply(projections.Entry{Seq: st.Seq, Event: st.Event})
+	changed, err := s.proj.Apply(st)
 	if err == nil {
 		s.addLeaf(&st.Event)
-		s.subs.notify(projections.Entry{Seq: st.Seq, Event: st.Event})
-		s.status.appliedTime = st.Time
+		s.subs.notify(st)
+		s.status.appliedTime = st.StoredAt
 	}
 	ch := s.caught
 	s.caught = make(chan struct{})

@@ -3,7 +3,7 @@ package projector
 import (
 	"sync"
 
-	"github.com/lexledger/lexledger/projections"
+	"github.com/lexledger/lexledger/eventlog"
 )
 
 // SubscriberBuffer is how many applied events a subscriber may fall behind
@@ -15,7 +15,7 @@ const SubscriberBuffer = 256
 // ready: Service holds one.
 type subscribers struct {
 	mu   sync.Mutex
-	subs map[chan projections.Entry]struct{}
+	subs map[chan eventlog.Entry]struct{}
 }
 
 // Subscribe returns a channel that receives every event the projection
@@ -27,11 +27,11 @@ type subscribers struct {
 // SubscriberBuffer events behind has its channel closed without more
 // entries. A closed channel therefore means "you may have missed events":
 // subscribe again and read the projection to catch up.
-func (s *Service) Subscribe() (<-chan projections.Entry, func()) {
-	ch := make(chan projections.Entry, SubscriberBuffer)
+func (s *Service) Subscribe() (<-chan eventlog.Entry, func()) {
+	ch := make(chan eventlog.Entry, SubscriberBuffer)
 	s.subs.mu.Lock()
 	if s.subs.subs == nil {
-		s.subs.subs = map[chan projections.Entry]struct{}{}
+		s.subs.subs = map[chan eventlog.Entry]struct{}{}
 	}
 	s.subs.subs[ch] = struct{}{}
 	s.subs.mu.Unlock()
@@ -40,7 +40,7 @@ func (s *Service) Subscribe() (<-chan projections.Entry, func()) {
 }
 
 // drop removes ch and closes it, if it is still subscribed.
-func (b *subscribers) drop(ch chan projections.Entry) {
+func (b *subscribers) drop(ch chan eventlog.Entry) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.subs[ch]; ok {
@@ -51,7 +51,7 @@ func (b *subscribers) drop(ch chan projections.Entry) {
 
 // notify hands an applied event to every subscriber without waiting,
 // dropping those whose buffer is full.
-func (b *subscribers) notify(e projections.Entry) {
+func (b *subscribers) notify(e eventlog.Entry) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for ch := range b.subs {

@@ -5,13 +5,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
 	"github.com/lexledger/lexledger/projections"
 	"github.com/lexledger/lexledger/projector"
 )
 
-func receive(t *testing.T, ch <-chan projections.Entry) (projections.Entry, bool) {
+func receive(t *testing.T, ch <-chan eventlog.Entry) (eventlog.Entry, bool) {
 	t.Helper()
 	select {
 	case e, ok := <-ch:
@@ -19,7 +20,7 @@ func receive(t *testing.T, ch <-chan projections.Entry) (projections.Entry, bool
 	case <-time.After(30 * time.Second):
 		t.Fatal("no applied event within 30s")
 	}
-	return projections.Entry{}, false
+	return eventlog.Entry{}, false
 }
 
 // A subscriber receives every event applied, in stream order, once the

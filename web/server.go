@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/ledger"
@@ -35,7 +36,7 @@ type Projector interface {
 	// Report is the audit report of an act as now known.
 	Report(act events.ActID) (projector.AuditReport, error)
 	// Subscribe receives every event applied from now on.
-	Subscribe() (<-chan projections.Entry, func())
+	Subscribe() (<-chan eventlog.Entry, func())
 }
 
 var _ Projector = (*projector.Service)(nil)

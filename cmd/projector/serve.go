@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/internal/rungroup"
@@ -149,7 +150,7 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return fmt.Errorf("rebuild stopped at sequence %d: %w", p.LastSeq(), err)
 		}
-		if _, err := p.Apply(projections.Entry{Seq: st.Seq, Event: st.Event}); err != nil {
+		if _, err := p.Apply(eventlog.Entry{Seq: st.Seq, Event: st.Event}); err != nil {
 			return err
 		}
 		bar.Add(1)
