@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -40,18 +42,59 @@ type Guard struct {
 	mu      sync.Mutex
 	file    *File
 	stamp   fileStamp
+	refused fileStamp // the file as last refused on reload, logged once
 	checked time.Time
 	warned  map[string]bool // patterns without a policy, logged once
 }
 
+// fileStamp tells that the token file changed: its content, or its mode
+// or owner, which chmod and chown change without touching the time.
 type fileStamp struct {
 	mod  time.Time
 	size int64
+	mode fs.FileMode
+	uid  int
+}
+
+func stampOf(st fs.FileInfo) fileStamp {
+	uid, _ := ownerOf(st)
+	return fileStamp{st.ModTime(), st.Size(), st.Mode(), uid}
+}
+
+// readServed reads the token file for a server, refusing one that others
+// may write (checkSafe). The checks and the read are of one open file, so
+// that a file swapped in between is not read unchecked.
+func readServed(path string) (*File, fileStamp, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fileStamp{}, fmt.Errorf("token file %s does not exist: create it with 'ledger token add --file %s --name NAME --role admin'", path, path)
+		}
+		return nil, fileStamp{}, fmt.Errorf("token file: %w", err)
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, fileStamp{}, fmt.Errorf("token file: %w", err)
+	}
+	if err := checkSafe(path, st); err != nil {
+		return nil, fileStamp{}, err
+	}
+	data, err := io.ReadAll(fh)
+	if err != nil {
+		return nil, fileStamp{}, fmt.Errorf("read token file: %w", err)
+	}
+	f, err := parseFile(path, data)
+	return f, stampOf(st), err
 }
 
 // NewGuard reads the token file at path and returns its Guard, which
-// applies Routes. The file must exist and be valid; it may hold no tokens
-// yet (then only public routes answer, and the log says so).
+// applies Routes. The file must exist and be valid, and only its owner may
+// write it; it may hold no tokens yet (then only public routes answer, and
+// the log says so). On Unix systems a file that its group or other users
+// may write, or that belongs to a user other than root or this process's,
+// is refused with an error that says how to fix it (chmod 600, chown), as
+// sshd refuses such an authorized_keys.
 func NewGuard(path string, log *slog.Logger) (*Guard, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -60,20 +103,14 @@ func NewGuard(path string, log *slog.Logger) (*Guard, error) {
 	for _, rt := range Routes {
 		g.routes[rt.Pattern] = rt
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("token file %s does not exist: create it with 'ledger token add --file %s --name NAME --role admin'", path, path)
-		}
-		return nil, fmt.Errorf("token file: %w", err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		g.log.Warn("the token file is readable by others: it holds no secrets, but chmod 600 it", "file", path, "mode", st.Mode().Perm().String())
-	}
-	if g.file, err = ReadFile(path); err != nil {
+	var err error
+	if g.file, g.stamp, err = readServed(path); err != nil {
 		return nil, err
 	}
-	g.stamp, g.checked = fileStamp{st.ModTime(), st.Size()}, time.Now()
+	g.checked = time.Now()
+	if g.stamp.mode.Perm()&0o044 != 0 {
+		g.log.Warn("the token file is readable by others: it holds no secrets, but chmod 600 it", "file", path, "mode", g.stamp.mode.Perm().String())
+	}
 	if len(g.file.Tokens) == 0 {
 		g.log.Warn("the token file holds no tokens: only public routes answer; add one with 'ledger token add'", "file", path)
 	}
@@ -82,8 +119,10 @@ func NewGuard(path string, log *slog.Logger) (*Guard, error) {
 
 // tokens returns the current tokens, reading the file again if it changed
 // since it was last read (looked at once per ReloadEvery at most). A file
-// that became unreadable or invalid leaves the tokens as they were, and the
-// log says so.
+// that became unreadable, invalid or writable by others leaves the tokens
+// as they were, read when the file was safe, and the log says so as an
+// error, once per change of the file: a running server goes on serving
+// rather than stopping, and takes the file again once it is fixed.
 func (g *Guard) tokens() *File {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -96,16 +135,17 @@ func (g *Guard) tokens() *File {
 		g.log.Error("cannot read the token file: keeping the tokens read before", "file", g.path, "err", err)
 		return g.file
 	}
-	stamp := fileStamp{st.ModTime(), st.Size()}
-	if stamp == g.stamp {
+	stamp := stampOf(st)
+	if stamp == g.stamp || stamp == g.refused {
 		return g.file
 	}
-	f, err := ReadFile(g.path)
+	f, stamp, err := readServed(g.path)
 	if err != nil {
-		g.log.Error("the token file changed but is not valid: keeping the tokens read before", "file", g.path, "err", err)
+		g.refused = stampOf(st)
+		g.log.Error("the token file changed and is refused: keeping the tokens read before", "file", g.path, "err", err)
 		return g.file
 	}
-	g.file, g.stamp = f, stamp
+	g.file, g.stamp, g.refused = f, stamp, fileStamp{}
 	g.log.Info("token file reloaded", "file", g.path, "tokens", len(f.Tokens))
 	return g.file
 }

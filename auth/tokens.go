@@ -104,6 +104,11 @@ func ReadFile(path string) (*File, error) {
 		}
 		return nil, fmt.Errorf("read token file: %w", err)
 	}
+	return parseFile(path, data)
+}
+
+// parseFile decodes and checks the content of the token file at path.
+func parseFile(path string, data []byte) (*File, error) {
 	var f File
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("token file %s is not valid JSON (%v): fix it, or rebuild it with 'ledger token add'", path, err)

@@ -180,6 +180,14 @@ func (p *Projection) List(f Filter, q Query) ([]ActState, error) {
 	return out, nil
 }
 
+// Acts returns the identifiers of every act the projection knows, in
+// order.
+func (p *Projection) Acts() []events.ActID {
+	ids := make([]events.ActID, 0, len(p.acts))
+	p.eachAct("", func(id events.ActID) { ids = append(ids, id) })
+	return ids
+}
+
 // eachAct calls fn for every act of a country ("" for all), in order.
 func (p *Projection) eachAct(country string, fn func(events.ActID)) {
 	if country != "" {

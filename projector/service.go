@@ -46,6 +46,10 @@ type Sink interface {
 	// PutStates writes acts' states and returns those it could not
 	// write, which the feed writes again.
 	PutStates(ctx context.Context, states map[events.ActID][]byte) (failed []events.ActID, err error)
+	// EachState and DeleteStates read every state and remove states,
+	// to reconcile the bucket with the projection (reconcile.go).
+	EachState(ctx context.Context, fn func(act events.ActID, data []byte)) error
+	DeleteStates(ctx context.Context, acts []events.ActID) error
 	PublishChange(act events.ActID, data []byte) error
 	PublishNotice(ctx context.Context, what string, act events.ActID, id string, data []byte) (bool, error)
 	PublishCheckpoint(ctx context.Context, id string, data []byte) error
@@ -314,8 +318,15 @@ const feedInterval = 200 * time.Millisecond
 
 // feed publishes, at each interval, the current state of every act that
 // changed since the last one: into the state bucket, and as a change
-// notice.
+// notice. It begins once the projector is ready, by reconciling the bucket
+// with the projection.
 func (s *Service) feed(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-s.readyCh:
+	}
+	s.reconcile(ctx)
 	t := time.NewTicker(feedInterval)
 	defer t.Stop()
 	for {
