@@ -14,17 +14,13 @@ import (
 // time of the latest event it reflects, so the same question gives the same
 // bytes.
 func (q *Queries) export(w http.ResponseWriter, r *http.Request) {
-	p, ok := q.prepare(w, r)
+	p, id, ok := q.prepareAct(w, r)
 	if !ok {
-		return
-	}
-	id, err := actParam(r)
-	if err != nil {
-		q.fail(w, r, err)
 		return
 	}
 	var doc []byte
 	var seq uint64
+	var err error
 	q.Projector.Read(func(pr *projections.Projection) {
 		seq = pr.LastSeq()
 		var st projections.ActState

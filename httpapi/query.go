@@ -113,12 +113,23 @@ func (q *Queries) prepare(w http.ResponseWriter, r *http.Request) (projections.P
 	return p, true
 }
 
-func actParam(r *http.Request) (events.ActID, error) {
+// prepareAct is prepare for a question about one act, named by act=.
+func (q *Queries) prepareAct(w http.ResponseWriter, r *http.Request) (projections.Params, events.ActID, bool) {
+	p, ok := q.prepare(w, r)
+	if !ok {
+		return p, "", false
+	}
 	v := r.URL.Query().Get("act")
 	if v == "" {
-		return "", events.Errorf(events.CodeInvalid, "name the act with act=, such as act=/akn/kz/act/2009-12-04/216")
+		q.fail(w, r, events.Errorf(events.CodeInvalid, "name the act with act=, such as act=/akn/kz/act/2009-12-04/216"))
+		return p, "", false
 	}
-	return events.ParseActID(v)
+	id, err := events.ParseActID(v)
+	if err != nil {
+		q.fail(w, r, err)
+		return p, "", false
+	}
+	return p, id, true
 }
 
 func (q *Queries) acts(w http.ResponseWriter, r *http.Request) {
@@ -137,17 +148,13 @@ func (q *Queries) acts(w http.ResponseWriter, r *http.Request) {
 }
 
 func (q *Queries) act(w http.ResponseWriter, r *http.Request) {
-	p, ok := q.prepare(w, r)
+	p, id, ok := q.prepareAct(w, r)
 	if !ok {
-		return
-	}
-	id, err := actParam(r)
-	if err != nil {
-		q.fail(w, r, err)
 		return
 	}
 	var out projections.ActState
 	var seq uint64
+	var err error
 	q.Projector.Read(func(pr *projections.Projection) {
 		out, err = pr.State(id, p.Query())
 		seq = pr.LastSeq()
@@ -156,17 +163,13 @@ func (q *Queries) act(w http.ResponseWriter, r *http.Request) {
 }
 
 func (q *Queries) timeline(w http.ResponseWriter, r *http.Request) {
-	p, ok := q.prepare(w, r)
+	p, id, ok := q.prepareAct(w, r)
 	if !ok {
-		return
-	}
-	id, err := actParam(r)
-	if err != nil {
-		q.fail(w, r, err)
 		return
 	}
 	var out projections.Timeline
 	var seq uint64
+	var err error
 	q.Projector.Read(func(pr *projections.Projection) {
 		out, err = pr.Timeline(id, p.KnownAt)
 		seq = pr.LastSeq()
@@ -254,12 +257,8 @@ func (q *Queries) consistency(w http.ResponseWriter, r *http.Request) {
 // auditReport handles GET /v1/audit?act=: the act's audit report, as JSON
 // or, with format=csv, as CSV.
 func (q *Queries) auditReport(w http.ResponseWriter, r *http.Request) {
-	if _, ok := q.prepare(w, r); !ok {
-		return
-	}
-	id, err := actParam(r)
-	if err != nil {
-		q.fail(w, r, err)
+	_, id, ok := q.prepareAct(w, r)
+	if !ok {
 		return
 	}
 	rep, err := q.Projector.Report(id)
