@@ -4,8 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"errors"
-	"io"
 	"iter"
 	"log/slog"
 	"net/http"
@@ -53,6 +51,13 @@ type Server struct {
 	Identify func(r *http.Request) (string, error)
 	// StreamAdmin serves GET /v1/admin/stream when set.
 	StreamAdmin StreamAdmin
+	// Limits bound the request bodies held at once (BodyMemory) and move
+	// the write deadline of the stream's answer forward (Write); the zero
+	// value bounds neither. The http.Server's own limits come from
+	// Limits.Server.
+	Limits Limits
+
+	bodies *bodyBudget
 }
 
 // Handler returns the API's routes, and a JSON 404 for every other path.
@@ -75,6 +80,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
+	s.bodies = newBodyBudget(s.Limits)
 	mux.HandleFunc("POST /v1/events", s.record)
 	mux.HandleFunc("GET /v1/history", s.history)
 	mux.HandleFunc("GET /v1/history/{act...}", s.history) // the act as a path, for people typing URLs
@@ -99,14 +105,10 @@ func (s *Server) identify(r *http.Request) (string, error) {
 func (s *Server) record(w http.ResponseWriter, r *http.Request) {
 	// The body is parsed as JSON whatever its Content-Type says, so that
 	// curl -d works as typed; strict decoding rejects anything else.
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, release, err := s.bodies.readBody(w, r)
+	defer release() // the body and the commands decoded from it
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.fail(w, r, events.Errorf(events.CodeTooLarge, "the request body exceeds %d bytes: split it into several batches", MaxBodyBytes))
-			return
-		}
-		s.fail(w, r, events.Errorf(events.CodeInvalid, "reading the request body: %v", err))
+		s.fail(w, r, err)
 		return
 	}
 	cmds, batch, err := ledger.DecodeCommands(body)
@@ -203,7 +205,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	started := false
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
+	rc := http.NewResponseController(w)
 	for st, err := range s.Stream.Read(r.Context(), pos) {
+		if n%256 == 0 {
+			ExtendWrite(rc, s.Limits.Write) // a long answer, read as it comes
+		}
 		if err != nil {
 			if !started {
 				s.fail(w, r, err)

@@ -10,6 +10,10 @@ import (
 	"github.com/lexledger/lexledger/projections"
 )
 
+// liveWriteGrace is how long a live stream's client may take to accept
+// one piece before it is let go.
+const liveWriteGrace = 10 * time.Second
+
 // liveEvent is the data of a "recorded" server-sent event: an event the
 // projector applied.
 type liveEvent struct {
@@ -52,7 +56,9 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	s.p.Read(func(p *projections.Projection) { seq = p.LastSeq() })
 
 	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Time{}) // a stream outlives a server's write timeout
+	// A stream outlives a server's write timeout; its deadline moves with
+	// each piece instead, so that a client that stops reading is let go.
+	rc.SetWriteDeadline(time.Now().Add(liveWriteGrace))
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -65,6 +71,9 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	alive := time.NewTicker(s.alive)
 	defer alive.Stop()
 	for {
+		// The select waits at most s.alive; what it then writes has
+		// liveWriteGrace.
+		rc.SetWriteDeadline(time.Now().Add(s.alive + liveWriteGrace))
 		select {
 		case <-r.Context().Done():
 			return

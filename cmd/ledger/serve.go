@@ -124,7 +124,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return fmt.Errorf("NATS service: %w", err)
 	}
 	defer svc.Stop()
-	api := &httpapi.Server{Ledger: led, Stream: store, Log: log, Health: func(ctx context.Context) error {
+	api := &httpapi.Server{Ledger: led, Stream: store, Log: log, Limits: httpapi.DefaultLimits, Health: func(ctx context.Context) error {
 		_, err := store.LastSeq(ctx)
 		return err
 	}, Identify: httpSec.Identify(), StreamAdmin: streamAdmin(store)}
@@ -168,7 +168,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		}
 		return fmt.Errorf("cannot listen on %s for HTTP (is another ledger running? choose another address with --http): %w", *httpAddr, err)
 	}
-	hs := &http.Server{Handler: httpSec.Handler(mux), ReadHeaderTimeout: 10 * time.Second}
+	hs := httpapi.DefaultLimits.Server(httpSec.Handler(mux))
 	if ui != nil {
 		hs.RegisterOnShutdown(ui.Close) // live streams end, so as not to hold the shutdown
 	}
@@ -203,7 +203,10 @@ func (c components) run(ctx context.Context, log *slog.Logger) error {
 	g.Add("signal", rungroup.Context(ctx, func() { log.Info("shutting down: finishing in-flight appends") }))
 	if c.pprofLn != nil {
 		// http.DefaultServeMux holds the profiles (net/http/pprof).
-		ps := &http.Server{Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
+		// No write timeout: a CPU profile takes as long as it is asked to.
+		pl := httpapi.DefaultLimits
+		pl.Write = 0
+		ps := pl.Server(http.DefaultServeMux)
 		g.Add("pprof", func(ctx context.Context) error {
 			return cli.RunHTTP(ctx, ps, c.pprofLn, (*http.Server).Serve, time.Second)
 		})

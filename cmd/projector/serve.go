@@ -71,7 +71,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (choose another address with --http): %w", *httpAddr, err)
 	}
-	hs := &http.Server{Handler: httpSec.Handler(mux), ReadHeaderTimeout: 10 * time.Second}
+	hs := httpapi.DefaultLimits.Server(httpSec.Handler(mux))
 	hs.RegisterOnShutdown(ui.Close) // live streams end, so as not to hold the shutdown
 	fmt.Fprintf(stdout, "projector: serving queries on %s://%s, following stream %s at %s\n", httpSec.Scheme(), ln.Addr(), *stream, *natsURL)
 
