@@ -7,18 +7,23 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/lexledger/lexledger/audit"
 	"github.com/lexledger/lexledger/auth"
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
+	"github.com/lexledger/lexledger/projector"
 )
 
 // TestOpenAPIDocumentDescribesTheAPI loads the served document, checks that
@@ -72,11 +77,7 @@ func TestOpenAPIDocumentDescribesTheAPI(t *testing.T) {
 		return nil
 	}}
 
-	exchanges := []struct {
-		method, path, body string
-		status             int
-		token              string // admin's unless set; "-" for none
-	}{
+	exchanges := []exchange{
 		{"POST", "/v1/events", `{"event":{"act":"/akn/kz/act/2009-12-04/216","type":"drafted","date":"2009-03","body":{"title":"Law on Refugees","kind":"law"}}}`, 201, ""},
 		{"POST", "/v1/events", `[{"event":{"act":"/akn/kz/act/2009-12-04/216","type":"adopted","date":"2009-11"}},{"event":{"act":"/akn/kz/act/2009-12-04/216","type":"signed","date":"2009-12-04"}}]`, 201, ""},
 		{"POST", "/v1/events", `{"expected_version":1,"event":{"act":"/akn/kz/act/2009-12-04/216","type":"published","date":"2009-12-04","body":{"gazette":"KP"}}}`, 409, ""},
@@ -90,14 +91,32 @@ func TestOpenAPIDocumentDescribesTheAPI(t *testing.T) {
 		{"POST", "/v1/events", `{"event":{"act":"/akn/kz/act/2009-12-04/216","type":"published","date":"2009-12-04","body":{"gazette":"KP"}}}`, 401, "lex_not-a-token"},
 		{"GET", "/v1/history?act=/akn/kz/act/2009-12-04/216", "", 401, "-"},
 	}
+	checkExchanges(t, router, opts, srv.URL, admin, exchanges)
+}
+
+// exchange is a request to send and the status its answer must have.
+type exchange struct {
+	method, path, body string
+	status             int
+	token              string // the default token unless set; "-" for none
+}
+
+// checkExchanges sends each exchange to base, with token unless the
+// exchange says otherwise, and validates the request and the answer
+// against the document.
+func checkExchanges(t *testing.T, router routers.Router, opts *openapi3filter.Options, base, token string, exchanges []exchange) {
+	t.Helper()
+	ctx := context.Background()
 	for _, x := range exchanges {
-		req, _ := http.NewRequest(x.method, srv.URL+x.path, bytes.NewBufferString(x.body))
+		req, _ := http.NewRequest(x.method, base+x.path, bytes.NewBufferString(x.body))
 		if x.body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
 		switch x.token {
 		case "":
-			req.Header.Set("Authorization", "Bearer "+admin)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
 		case "-":
 		default:
 			req.Header.Set("Authorization", "Bearer "+x.token)
@@ -134,4 +153,49 @@ func TestOpenAPIDocumentDescribesTheAPI(t *testing.T) {
 			t.Errorf("%s %s: the answer %d does not match the document: %v", x.method, x.path, resp.StatusCode, err)
 		}
 	}
+}
+
+// TestOpenAPIDocumentDescribesTheQueries validates the auditors' queries,
+// proofs and exports on a projector that signs checkpoints, successes and
+// errors, against the document.
+func TestOpenAPIDocumentDescribesTheQueries(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(httpapi.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Servers = nil
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, _, _, err := audit.NewSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := natstest.MustStart(t, natstest.Options{})
+	rs := loadSeed(t, mustLedger(t, env))
+	last := rs[len(rs)-1]
+	r := startService(t, env.Store, env.Conn, projector.Options{Signer: kp})
+	r.waitFor(t, last.Seq)
+	opts := &openapi3filter.Options{AuthenticationFunc: func(context.Context, *openapi3filter.AuthenticationInput) error { return nil }}
+	act := url.QueryEscape(string(refugees))
+	checkExchanges(t, router, opts, r.url, "", []exchange{
+		{"GET", "/v1/checkpoint", "", 404, ""}, // none signed yet
+		{"POST", "/v1/checkpoints", "", 200, ""},
+		{"GET", "/v1/checkpoint", "", 200, ""},
+		{"GET", "/v1/proof?event=" + last.ID.String(), "", 200, ""},
+		{"GET", "/v1/proof?event=not-an-id", "", 400, ""},
+		{"GET", "/v1/consistency?from=1&to=" + strconv.FormatUint(last.Seq, 10), "", 200, ""},
+		{"GET", "/v1/consistency?from=2&to=1", "", 400, ""},
+		{"GET", "/v1/audit?act=" + act, "", 200, ""},
+		{"GET", "/v1/audit?act=" + act + "&format=csv", "", 200, ""},
+		{"GET", "/v1/audit?act=%2Fakn%2Fkz%2Fact%2F2001-01-01%2F9", "", 404, ""},
+		{"GET", "/v1/export?act=" + act + "&as_of=2010-01-01", "", 200, ""},
+		{"GET", "/v1/export?act=" + act + "&known_at=soon", "", 400, ""},
+		{"GET", "/v1/acts?as_of=2010-01-01&status=in_force", "", 200, ""},
+		{"GET", "/v1/act?act=" + act + "&as_of=2010-01-01", "", 200, ""},
+		{"GET", "/v1/timeline?act=" + act, "", 200, ""},
+		{"GET", "/v1/diff?from=2009-01-01&to=2010-01-01", "", 200, ""},
+		{"GET", "/v1/projection?digest=1", "", 200, ""},
+	})
 }
