@@ -4,9 +4,12 @@
 //
 //	go run ./examples/subscriber --nats-url nats://127.0.0.1:4222 --acts 'kz.>'
 //
-// On a server configured by `ledger nats-config`, it logs in with the
-// subscriber's seed (--nats-nkey subscriber.nk) and reads LEX_NOTICES
-// through its account's import, under the API prefix $JS.VIEWS.API.
+// It logs in with the subscriber's seed (--nats-nkey subscriber.nk): by
+// default the one that `ledger serve` keeps in its data directory,
+// $LEDGER_DATA/nats/subscriber.nk (./data/nats/subscriber.nk), when the
+// server is on this machine; on a server configured by `ledger
+// nats-config`, the subscriber.nk it wrote. It reads LEX_NOTICES through
+// its account's import, under the API prefix $JS.VIEWS.API.
 //
 // It uses only the documented contract (docs/PROJECTIONS.md,
 // docs/OPERATIONS.md): the subjects lex.changes.{act tokens} and the
@@ -22,6 +25,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,8 +37,11 @@ import (
 func main() {
 	url := flag.String("nats-url", "nats://127.0.0.1:4222", "the ledger's NATS server")
 	acts := flag.String("acts", ">", "which acts, as subject tokens: 'kz.>' for Kazakhstan, 'kz.act.code.>' for its codes")
-	nkey := flag.String("nats-nkey", "", "log in with the nkey seed in this file (subscriber.nk of 'ledger nats-config')")
+	nkey := flag.String("nats-nkey", "", "log in with the nkey seed in this file (subscriber.nk of 'ledger nats-config'); default: $LEDGER_DATA/nats/subscriber.nk of 'ledger serve' (./data when unset) if it exists and the server is on this machine")
 	flag.Parse()
+	if *nkey == "" {
+		*nkey = defaultSeed(*url)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
@@ -52,6 +59,9 @@ func main() {
 		opts = append(opts, opt, nats.CustomInboxPrefix("_INBOX."+pub))
 	}
 	nc, err := nats.Connect(*url, opts...)
+	if errors.Is(err, nats.ErrAuthorization) {
+		log.Fatalf("connect: %v: give --nats-nkey with the subscriber's seed (DATA/nats/subscriber.nk of 'ledger serve'; set LEDGER_DATA to its --data)", err)
+	}
 	if err != nil {
 		log.Fatalf("connect: %v", err)
 	}
@@ -127,6 +137,23 @@ func subjectMatches(subject, acts string) bool {
 		}
 	}
 	return len(strings.Split(acts, ".")) == len(tokens)
+}
+
+// defaultSeed returns the subscriber's seed of the 'ledger serve' on this
+// machine, when url is on this machine and the seed exists; or else "".
+func defaultSeed(url string) string {
+	if !strings.Contains(url, "://127.0.0.1:") && !strings.Contains(url, "://localhost:") && !strings.Contains(url, "://[::1]:") {
+		return ""
+	}
+	data := os.Getenv("LEDGER_DATA")
+	if data == "" {
+		data = "./data"
+	}
+	seed := filepath.Join(data, "nats", "subscriber.nk")
+	if _, err := os.Stat(seed); err != nil {
+		return ""
+	}
+	return seed
 }
 
 // nkeyPublic returns the public key of the seed in file.
