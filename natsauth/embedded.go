@@ -1,11 +1,13 @@
 package natsauth
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 
+	"github.com/lexledger/lexledger/natsjs"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 )
@@ -109,4 +111,33 @@ func StreamAccount(name string) string {
 		return AccountViews
 	}
 	return AccountLedger
+}
+
+// ContextFile returns the path of role's context for the nats tool in dir,
+// as WriteContexts names it.
+func ContextFile(dir string, role Role) string { return filepath.Join(dir, string(role)+".json") }
+
+// WriteContexts writes, beside the seeds, a context file of the nats tool
+// per role (ROLE.json: `nats --context DIR/ROLE.json ...`): the server's
+// url, the role's seed, the inbox prefix its permissions allow and, for
+// the roles of the clients' account, the API prefix under which they
+// import the stream. The files hold paths, not secrets (mode 0600 all the
+// same).
+func (e *Embedded) WriteContexts(url string) error {
+	for _, role := range Roles {
+		c := map[string]string{
+			"description":  "Lex Ledger, role " + string(role) + " (written by ledger serve)",
+			"url":          url,
+			"nkey":         e.Seeds[string(role)],
+			"inbox_prefix": InboxPrefix(e.Users[role]),
+		}
+		if AccountOf(role) == AccountClients {
+			c["jetstream_api_prefix"] = natsjs.StreamAPIPrefix
+		}
+		data, _ := json.MarshalIndent(c, "", "  ")
+		if err := writeFile(ContextFile(e.Dir, role), append(data, '\n'), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -115,6 +115,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			log.Warn("--insecure-open-nats: "+openNATSWarning+"; leave the flag out to run it with access control", "url", url)
 		} else {
 			callers = emb.keys.Callers()
+			if emb.srv.Addr() != nil {
+				if err := emb.keys.WriteContexts(emb.srv.ClientURL()); err != nil {
+					return err
+				}
+			}
 			log.Info("embedded NATS server access-controlled: clients log in with their role's nkey seed", "keys", emb.keys.Dir,
 				"clerk", emb.keys.Seeds[string(natsauth.RoleClerk)], "auditor", emb.keys.Seeds[string(natsauth.RoleAuditor)],
 				"subscriber", emb.keys.Seeds[string(natsauth.RoleSubscriber)], "admin", emb.keys.Seeds[string(natsauth.RoleAdmin)])
@@ -209,7 +214,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	log.Info("ledger ready", "http", httpSec.Scheme()+"://"+ln.Addr().String(), "nats", url, "record_subject", natsjs.SubjectRecord, "stream", *stream)
 	fmt.Fprintf(stdout, "ledger: serving HTTP on %s://%s and NATS requests on %s (%s)\n", httpSec.Scheme(), ln.Addr(), natsjs.SubjectRecord, url)
 	if emb != nil && emb.keys != nil {
-		fmt.Fprintf(stdout, "ledger: NATS clients log in with their role's nkey seed in %s (clerk.nk, auditor.nk, subscriber.nk, admin.nk; the ledger's commands find them there)\n", emb.keys.Dir)
+		fmt.Fprintf(stdout, "ledger: NATS clients log in with their role's nkey seed in %s (clerk.nk, auditor.nk, subscriber.nk, admin.nk; the ledger's commands find them there); the nats tool: go tool nats --context %s ...\n", emb.keys.Dir, natsauth.ContextFile(emb.keys.Dir, natsauth.RoleClerk))
 	}
 
 	c := components{httpSec: httpSec, hs: hs, ln: ln, pprofLn: pprofLn, svc: svc, led: led, proj: proj}

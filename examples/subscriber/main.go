@@ -87,28 +87,31 @@ func main() {
 	}
 
 	// The day notices, from the start of the notices stream: each once,
-	// read one by one with direct gets (readers create no consumers).
+	// read one by one with the message get API (readers create no
+	// consumers, and a reader's import has no direct get by sequence).
 	// Through the clients' import of the projector's views when there is
 	// one, or else in the account's own JetStream.
-	js, _ := jetstream.NewWithAPIPrefix(nc, "$JS.VIEWS.API")
-	notices, err := js.Stream(ctx, "LEX_NOTICES")
+	prefix := "$JS.VIEWS.API"
+	js, _ := jetstream.NewWithAPIPrefix(nc, prefix)
+	_, err = js.Stream(ctx, "LEX_NOTICES")
 	if errors.Is(err, nats.ErrNoResponders) {
+		prefix = "$JS.API"
 		js, _ = jetstream.New(nc)
-		notices, err = js.Stream(ctx, "LEX_NOTICES")
+		_, err = js.Stream(ctx, "LEX_NOTICES")
 	}
 	if err != nil {
 		log.Fatalf("notices (is a projector running? it creates LEX_NOTICES): %v", err)
 	}
 	go func() {
 		for seq := uint64(1); ctx.Err() == nil; {
-			m, err := notices.GetMsg(ctx, seq)
+			m, err := getMsg(nc, prefix+".STREAM.MSG.GET.LEX_NOTICES", seq)
 			switch {
 			case err == nil:
 				if strings.HasPrefix(m.Subject, "lex.notices.") && subjectMatches(m.Subject, *acts) {
 					fmt.Printf("notice   %s: %s\n", m.Subject, m.Data)
 				}
 				seq++
-			case errors.Is(err, jetstream.ErrMsgNotFound):
+			case errors.Is(err, errNotFound):
 				time.Sleep(time.Second) // not written yet
 			default:
 				log.Printf("notice %d: %v", seq, err)
@@ -118,6 +121,41 @@ func main() {
 	}()
 	fmt.Println("following lex.changes." + *acts + " and LEX_NOTICES; Ctrl-C to stop")
 	<-ctx.Done()
+}
+
+// errNotFound is the message get API's answer for a sequence not stored.
+var errNotFound = errors.New("no message at this sequence")
+
+// getMsg asks the JetStream message get API at subject for the message at
+// seq.
+func getMsg(nc *nats.Conn, subject string, seq uint64) (*nats.Msg, error) {
+	req, _ := json.Marshal(map[string]uint64{"seq": seq})
+	resp, err := nc.Request(subject, req, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	var r struct {
+		Message *struct {
+			Subject string `json:"subject"`
+			Data    []byte `json:"data"`
+		} `json:"message"`
+		Error *struct {
+			Code        int    `json:"code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(resp.Data, &r); err != nil {
+		return nil, err
+	}
+	switch {
+	case r.Error != nil && r.Error.Code == 404:
+		return nil, errNotFound
+	case r.Error != nil:
+		return nil, errors.New(r.Error.Description)
+	case r.Message == nil:
+		return nil, errors.New("an answer without a message")
+	}
+	return &nats.Msg{Subject: r.Message.Subject, Data: r.Message.Data}, nil
 }
 
 // subjectMatches reports whether a notice's subject, lex.notices.{what}.{act
