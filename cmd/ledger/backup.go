@@ -12,6 +12,7 @@ import (
 
 	"github.com/lexledger/lexledger/backup"
 	"github.com/lexledger/lexledger/internal/cli"
+	"github.com/lexledger/lexledger/natsauth"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/nats-io/nats.go"
 )
@@ -25,7 +26,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := fs.String("out", "", "the directory to write the backup into: new, or empty (required)")
 	data := fs.String("data", "", "back up the embedded store in this directory (the --data of a 'ledger serve' that is stopped) instead of a server at --nats-url")
 	stream := fs.String("stream", natsjs.DefaultStream, "the stream to back up")
-	auth := cli.AddNATSAuth(fs)
+	auth := cli.AddNATSAuthAs(fs, natsauth.RoleAdmin)
 	quiet := fs.Bool("quiet", false, "no progress bar (there is none when standard error is not a terminal)")
 	if done, err := cli.Parse(fs, args); done {
 		return err
@@ -61,7 +62,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	stream := fs.String("stream", natsjs.DefaultStream, "the stream to restore (its name in the backup)")
 	replicas := fs.Int("replicas", 0, "replicas of the restored stream (3 on a cluster); 0 keeps the backup's")
 	data := fs.String("data", "", "restore into the embedded store in this directory (the --data that 'ledger serve' will use; it must not be running) instead of a server at --nats-url")
-	auth := cli.AddNATSAuth(fs)
+	auth := cli.AddNATSAuthAs(fs, natsauth.RoleAdmin)
 	quiet := fs.Bool("quiet", false, "no progress bar (there is none when standard error is not a terminal)")
 	if done, err := cli.Parse(fs, args); done {
 		return err
@@ -121,14 +122,17 @@ func connect(fs *flag.FlagSet, auth cli.NATSAuth, url, data, name string, existi
 	// with a sync per message it runs at about 1,300 events/s and may stall
 	// past the server's 5 s restore watchdog. The store is synced whole
 	// when the server has stopped instead.
-	srv, err := natsjs.StartEmbedded(natsjs.EmbeddedOptions{Dir: dir, Port: -1})
+	// The store as 'ledger serve' left it: in the accounts of its access
+	// control, or in the global account of --insecure-open-nats.
+	emb, err := startEmbedded(embeddedOptions{dir: dir, port: -1, open: servedOpen(dir)}, nil)
 	if err != nil {
 		unlock()
 		return nil, nil, err
 	}
-	nc, err := nats.Connect("", nats.Name(name), nats.InProcessServer(srv))
+	srv := emb.srv
+	nc, err := nats.Connect("", append(emb.options(natsauth.RoleAdmin), nats.Name(name))...)
 	if err != nil {
-		srv.Shutdown()
+		emb.stop()
 		unlock()
 		return nil, nil, fmt.Errorf("connect to the embedded server on %s: %w", dir, err)
 	}
@@ -141,6 +145,18 @@ func connect(fs *flag.FlagSet, auth cli.NATSAuth, url, data, name string, existi
 		}
 		unlock()
 	}, nil
+}
+
+// servedOpen reports whether the store in dir was served with
+// --insecure-open-nats: its streams are in the global account and none in
+// the accounts of the access control.
+func servedOpen(dir string) bool {
+	js := filepath.Join(dir, "jetstream")
+	if _, err := os.Stat(filepath.Join(js, natsauth.AccountLedger)); err == nil {
+		return false
+	}
+	streams, _ := os.ReadDir(filepath.Join(js, natsjs.GlobalAccount, "streams"))
+	return len(streams) > 0
 }
 
 // syncTree fsyncs every file and directory under dir, so that what the

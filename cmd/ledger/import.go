@@ -15,6 +15,7 @@ import (
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/natsauth"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/oklog/ulid/v2"
 )
@@ -28,7 +29,7 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	client := cli.AddClientFlags(fs)
 	natsURL := fs.String("nats-url", "", "write straight to the stream on this NATS server instead of through the HTTP API")
 	stream := fs.String("stream", natsjs.DefaultStream, "stream name, with --nats-url")
-	auth := cli.AddNATSAuth(fs)
+	auth := cli.AddNATSAuthAs(fs, natsauth.RoleLedger)
 	batchSize := fs.Int("batch", ledger.DefaultMaxBatch, "events per atomic batch (at most 1000)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if done, err := cli.Parse(fs, args); done {

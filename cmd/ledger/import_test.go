@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lexledger/lexledger/natsauth"
 	"github.com/lexledger/lexledger/natsjs/natstest"
 )
 
@@ -47,7 +48,7 @@ func TestImportThroughTheAPI(t *testing.T) {
 	if !strings.Contains(out, "25 events in 25 lines: 25 recorded, 0 already in the ledger") {
 		t.Errorf("the first import says %q", out)
 	}
-	if n := count(t, s.natsURL); n != 25 {
+	if n := count(t, s.natsURL, s.login(t, natsauth.RoleAdmin)...); n != 25 {
 		t.Fatalf("the stream holds %d events, want 25", n)
 	}
 
@@ -55,7 +56,7 @@ func TestImportThroughTheAPI(t *testing.T) {
 	if !strings.Contains(out, "25 events in 25 lines: 0 recorded, 25 already in the ledger") {
 		t.Errorf("the second import says %q", out)
 	}
-	if n := count(t, s.natsURL); n != 25 {
+	if n := count(t, s.natsURL, s.login(t, natsauth.RoleAdmin)...); n != 25 {
 		t.Errorf("the second import changed the stream to %d events", n)
 	}
 
@@ -69,7 +70,7 @@ func TestImportThroughTheAPI(t *testing.T) {
 		if !strings.Contains(errOut, "line 5:") || !strings.Contains(errOut, "colour") {
 			t.Errorf("the error does not name line 5 and the field:\n%s", errOut)
 		}
-		if n := count(t, s.natsURL); n != 25 {
+		if n := count(t, s.natsURL, s.login(t, natsauth.RoleAdmin)...); n != 25 {
 			t.Errorf("the stream holds %d events, want 25: part of the failed batch was written", n)
 		}
 	})
@@ -85,7 +86,7 @@ func TestImportThroughTheAPI(t *testing.T) {
 		if !strings.Contains(errOut, "line 7:") || !strings.Contains(errOut, "signed") || !strings.Contains(errOut, "lines 1-10") {
 			t.Errorf("the error does not name line 7, the step and the batch:\n%s", errOut)
 		}
-		if n := count(t, s.natsURL); n != 25 {
+		if n := count(t, s.natsURL, s.login(t, natsauth.RoleAdmin)...); n != 25 {
 			t.Errorf("the stream holds %d events, want 25", n)
 		}
 	})

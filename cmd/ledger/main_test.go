@@ -16,6 +16,7 @@ import (
 
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/natsauth"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/nats-io/nats.go"
 )
@@ -30,6 +31,7 @@ type syncBuffer = testkit.SyncBuffer
 type serveProc struct {
 	base    string // the HTTP API
 	natsURL string // the embedded NATS server
+	dir     string // its data directory
 	stdout  *syncBuffer
 	stderr  *syncBuffer
 	cancel  context.CancelFunc
@@ -47,6 +49,7 @@ func startServe(t *testing.T, dir string, extra ...string) *serveProc {
 		natsURL: fmt.Sprintf("nats://127.0.0.1:%d", natsPort),
 		stdout:  &syncBuffer{},
 		stderr:  &syncBuffer{},
+		dir:     dir,
 		cancel:  cancel,
 		done:    make(chan error, 1),
 	}
@@ -103,10 +106,22 @@ func (s *serveProc) stop(t *testing.T) error {
 	}
 }
 
-// count returns the number of events in the stream of the NATS server at url.
-func count(t *testing.T, url string) uint64 {
+// login returns the options that log in to the embedded server as role,
+// with the seed that serve keeps in its data directory.
+func (s *serveProc) login(t *testing.T, role natsauth.Role) []nats.Option {
 	t.Helper()
-	nc, err := nats.Connect(url)
+	opts, err := natsauth.ClientOptions(natsauth.EmbeddedSeedFile(s.dir, role), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts
+}
+
+// count returns the number of events in the stream of the NATS server at
+// url, logged in with opts.
+func count(t *testing.T, url string, opts ...nats.Option) uint64 {
+	t.Helper()
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

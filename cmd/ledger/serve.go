@@ -39,7 +39,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", ""), "connect to this NATS server or cluster (comma-separated URLs) instead of embedding one ($LEDGER_NATS_URL)")
 	auth := cli.AddNATSAuth(fs)
 	natsUsers := fs.String("nats-users", cli.EnvOr("LEDGER_NATS_USERS", ""), "name the senders of NATS commands in recorded_by (NAME@nats) with this file of public keys and names, the users.json that 'ledger nats-config' writes, on a server it configured ($LEDGER_NATS_USERS); a key not in the file is recorded as KEY@nats; without the file, every NATS command is recorded as anonymous@nats")
-	natsPort := fs.Int("nats-port", defaultNATSPort, "client port of the embedded NATS server on 127.0.0.1 (0 picks a free one)")
+	natsPort := fs.Int("nats-port", defaultNATSPort, "client port of the embedded NATS server on 127.0.0.1 (0 picks a free one; -1 none: the ledger and its projector connect in process, and no other process can)")
+	openNATS := fs.Bool("insecure-open-nats", false, "run the embedded NATS server without access control, as before version 13: WARNING: "+openNATSWarning+". By default it has the accounts and roles of 'ledger nats-config', with the roles' seeds in DATA/nats")
 	syncMode := fs.String("sync", "always", "embedded server durability: 'always' fsyncs every write before acknowledging it; 'interval' lets the server fsync every 2 minutes (faster; a power loss can lose the last acknowledged writes)")
 	replicas := fs.Int("replicas", 1, "stream replicas when the stream is created (3 on a cluster)")
 	stream := fs.String("stream", natsjs.DefaultStream, "JetStream stream name")
@@ -55,10 +56,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
 	if auth.Set() && *natsURL == "" {
-		return errors.New("--nats-nkey and --nats-ca log in to a server of your own: give its address with --nats-url (the embedded server has no access control)")
+		return errors.New("--nats-nkey and --nats-ca log in to a server of your own: give its address with --nats-url (the ledger logs in to its embedded server by itself)")
 	}
 	if *natsUsers != "" && *natsURL == "" {
-		return errors.New("--nats-users names the users of a server of your own: give its address with --nats-url (the embedded server has no users)")
+		return errors.New("--nats-users names the users of a server of your own: give its address with --nats-url (the embedded server names its users by their roles, DATA/nats/users.json)")
+	}
+	if *openNATS && *natsURL != "" {
+		return errors.New("--insecure-open-nats is about the embedded server: leave it out with --nats-url")
+	}
+	if *natsPort < -1 || *natsPort > 65535 {
+		return fmt.Errorf("--nats-port %d: give a port between 1 and 65535, 0 for a free one, or -1 for none", *natsPort)
 	}
 	callers, err := natsauth.LoadUsers(*natsUsers)
 	if err != nil {
@@ -83,8 +90,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 
 	// Resources, released by the defers in the reverse order: the
-	// connection is drained, then the embedded server stops.
+	// connections are drained, then the embedded server stops.
 	url := *natsURL
+	connURL := url // empty for the in-process connections
+	extra := []nats.Option{nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false)}
+	var emb *embedded // the embedded server, nil with --nats-url
 	if url == "" {
 		dir, _ := filepath.Abs(*data)
 		unlock, err := lockData(dir, "serving it")
@@ -92,21 +102,36 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			return err
 		}
 		defer unlock()
-		srv, err := natsjs.StartEmbedded(natsjs.EmbeddedOptions{Dir: dir, Port: *natsPort, SyncAlways: *syncMode == "always"})
+		emb, err = startEmbedded(embeddedOptions{dir: dir, port: *natsPort, syncAlways: *syncMode == "always", stream: *stream, open: *openNATS}, log)
 		if err != nil {
 			return err
 		}
 		defer func() {
-			srv.Shutdown()
-			srv.WaitForShutdown()
+			emb.stop()
 			log.Info("embedded NATS server stopped")
 		}()
-		url = srv.ClientURL()
+		url = emb.url()
+		if emb.keys == nil {
+			log.Warn("--insecure-open-nats: "+openNATSWarning+"; leave the flag out to run it with access control", "url", url)
+		} else {
+			callers = emb.keys.Callers()
+			if emb.srv.Addr() != nil {
+				if err := emb.keys.WriteContexts(emb.srv.ClientURL()); err != nil {
+					return err
+				}
+			}
+			log.Info("embedded NATS server access-controlled: clients log in with their role's nkey seed", "keys", emb.keys.Dir,
+				"clerk", emb.keys.Seeds[string(natsauth.RoleClerk)], "auditor", emb.keys.Seeds[string(natsauth.RoleAuditor)],
+				"subscriber", emb.keys.Seeds[string(natsauth.RoleSubscriber)], "admin", emb.keys.Seeds[string(natsauth.RoleAdmin)])
+		}
 		log.Info("embedded NATS server started", "url", url, "data", dir, "sync", *syncMode)
+		extra = append(extra, emb.options(natsauth.RoleLedger)...)
 	}
-	st, err := auth.Open(ctx, url, cli.StreamOptions{Name: "lexledger-serve", Hint: "is the server running? without --nats-url the ledger embeds one",
-		Extra:  []nats.Option{nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false)},
-		Config: natsjs.Config{Stream: *stream, Replicas: *replicas}, Views: *withProjector})
+	// The ledger's connection; with --nats-url, the in-process projector
+	// shares it (and keeps its views in the stream's account), while on
+	// the embedded server it has a connection of its own as the projector.
+	st, err := auth.Open(ctx, connURL, cli.StreamOptions{Name: "lexledger-serve", Hint: "is the server running? without --nats-url the ledger embeds one",
+		Extra: extra, Config: natsjs.Config{Stream: *stream, Replicas: *replicas}, Views: *withProjector && emb == nil})
 	if err != nil {
 		return err
 	}
@@ -145,7 +170,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			popts.Signer = kp
 			log.Info("signing checkpoints", "public_key", pub, "key_file", *keyFile)
 		}
-		proj = projector.New(store, st.Views, popts)
+		pstore, views := store, st.Views
+		if emb != nil {
+			pst, err := auth.Open(ctx, connURL, cli.StreamOptions{Name: "lexledger-serve-projector",
+				Extra: append([]nats.Option{nats.MaxReconnects(-1)}, emb.options(natsauth.RoleProjector)...), Config: natsjs.Config{Stream: *stream, Replicas: *replicas}, Views: true})
+			if err != nil {
+				return fmt.Errorf("the in-process projector: %w", err)
+			}
+			defer func() {
+				if err := pst.Close(); err != nil {
+					log.Warn("drain the projector's NATS connection", "err", err)
+				}
+			}()
+			pstore, views = pst.Store, pst.Views
+		}
+		proj = projector.New(pstore, views, popts)
 		if err := proj.Restore(ctx); err != nil {
 			return err
 		}
@@ -174,6 +213,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	log.Info("ledger ready", "http", httpSec.Scheme()+"://"+ln.Addr().String(), "nats", url, "record_subject", natsjs.SubjectRecord, "stream", *stream)
 	fmt.Fprintf(stdout, "ledger: serving HTTP on %s://%s and NATS requests on %s (%s)\n", httpSec.Scheme(), ln.Addr(), natsjs.SubjectRecord, url)
+	if emb != nil && emb.keys != nil {
+		fmt.Fprintf(stdout, "ledger: NATS clients log in with their role's nkey seed in %s (clerk.nk, auditor.nk, subscriber.nk, admin.nk; the ledger's commands find them there); the nats tool: go tool nats --context %s ...\n", emb.keys.Dir, natsauth.ContextFile(emb.keys.Dir, natsauth.RoleClerk))
+	}
 
 	c := components{httpSec: httpSec, hs: hs, ln: ln, pprofLn: pprofLn, svc: svc, led: led, proj: proj}
 	return c.run(ctx, log)

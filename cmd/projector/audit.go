@@ -14,6 +14,7 @@ import (
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/merkle"
+	"github.com/lexledger/lexledger/natsauth"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/projector"
 )
@@ -24,7 +25,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := cli.NewFlags("verify", "projector verify --nats-url URL [--key PUBKEY]... [--report FILE]", stderr)
 	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", "nats://127.0.0.1:4222"), "the NATS server of the ledger ($LEDGER_NATS_URL)")
 	stream := fs.String("stream", natsjs.DefaultStream, "the stream to verify (any copy of the ledger's stream)")
-	auth := cli.AddNATSAuth(fs)
+	auth := cli.AddNATSAuthAs(fs, natsauth.RoleAuditor)
 	prefix := fs.String("prefix", natsjs.DefaultPrefix, "the subject prefix of that stream's events")
 	var keys stringList
 	fs.Var(&keys, "key", "a trusted public key of checkpoint signers (repeatable; none: any valid signature, reported as unpinned)")

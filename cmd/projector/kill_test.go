@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/internal/testkit"
+	"github.com/lexledger/lexledger/natsauth"
 	"github.com/lexledger/lexledger/projector"
 )
 
@@ -72,10 +73,10 @@ func position(base string, digest bool) (projector.Position, bool) {
 
 // startProjector starts `projector serve` on a free port and returns it
 // with its base URL.
-func startProjector(t *testing.T, bin, natsURL string) (*proc, string) {
+func startProjector(t *testing.T, bin, natsURL string, extra ...string) (*proc, string) {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
-	return startProc(t, bin, "serve", "--nats-url", natsURL, "--http", addr), "http://" + addr
+	return startProc(t, bin, append([]string{"serve", "--nats-url", natsURL, "--http", addr}, extra...)...), "http://" + addr
 }
 
 // waitCaughtUp waits until the projector at base has applied total events
@@ -103,9 +104,9 @@ func waitCaughtUp(t *testing.T, p *proc, base string, total uint64) projector.Po
 var digestRe = regexp.MustCompile(`to sequence (\d+) .*digest ([0-9a-f]{64})`)
 
 // rebuild runs `projector rebuild --save=false` and returns its digest.
-func rebuild(t *testing.T, bin, natsURL string, total uint64) string {
+func rebuild(t *testing.T, bin, natsURL string, total uint64, extra ...string) string {
 	t.Helper()
-	out := runBin(t, "", bin, "rebuild", "--nats-url", natsURL, "--save=false", "--quiet")
+	out := runBin(t, "", bin, append([]string{"rebuild", "--nats-url", natsURL, "--save=false", "--quiet"}, extra...)...)
 	m := digestRe.FindStringSubmatch(out)
 	if m == nil || m[1] != strconv.FormatUint(total, 10) {
 		t.Fatalf("rebuild printed %q, want a digest at sequence %d", out, total)
@@ -128,6 +129,10 @@ func TestKillDuringReplay(t *testing.T) {
 	serve := startProc(t, ledgerBin, "serve", "--data", data, "--http", fmt.Sprintf("127.0.0.1:%d", httpPort),
 		"--nats-port", strconv.Itoa(natsPort), "--projector=false")
 	waitHealthy(t, serve, fmt.Sprintf("http://127.0.0.1:%d", httpPort))
+	// The embedded server's seeds: the import writes as the ledger, the
+	// projector follows as the projector.
+	asLedger := []string{"--nats-nkey", natsauth.EmbeddedSeedFile(data, natsauth.RoleLedger)}
+	asProjector := []string{"--nats-nkey", natsauth.EmbeddedSeedFile(data, natsauth.RoleProjector)}
 	t.Logf("built and started in %s", time.Since(t0).Round(time.Millisecond))
 
 	// The load, and the projector killed in the middle of replaying it.
@@ -137,11 +142,11 @@ func TestKillDuringReplay(t *testing.T) {
 		load := filepath.Join(t.TempDir(), "load.jsonl")
 		runBin(t, load, ledgerBin, "gen", strconv.FormatUint(n, 10))
 		t1 := time.Now()
-		runBin(t, "", ledgerBin, "import", "--nats-url", natsURL, "--quiet", load)
+		runBin(t, "", ledgerBin, "import", "--nats-url", natsURL, "--quiet", asLedger[0], asLedger[1], load)
 		total = n
 		t.Logf("imported a load of %d events in %s", n, time.Since(t1).Round(time.Millisecond))
 
-		p, base := startProjector(t, projectorBin, natsURL)
+		p, base := startProjector(t, projectorBin, natsURL, asProjector...)
 		deadline := time.Now().Add(time.Minute)
 		for killedAt == 0 && time.Now().Before(deadline) {
 			pos, ok := position(base, false)
@@ -165,14 +170,14 @@ func TestKillDuringReplay(t *testing.T) {
 	}
 	t.Logf("killed with SIGKILL at sequence %d of %d", killedAt, total)
 
-	p, base := startProjector(t, projectorBin, natsURL)
+	p, base := startProjector(t, projectorBin, natsURL, asProjector...)
 	t2 := time.Now()
 	pos := waitCaughtUp(t, p, base, total)
 	t.Logf("restarted and caught up in %s", time.Since(t2).Round(time.Millisecond))
 	if pos.Events != total || pos.Digest == "" {
 		t.Errorf("after the restart: %+v, want %d events and a digest", pos, total)
 	}
-	want := rebuild(t, projectorBin, natsURL, total)
+	want := rebuild(t, projectorBin, natsURL, total, asProjector...)
 	if pos.Digest != want {
 		t.Errorf("after kill -9 and a restart the digest is %s; a fresh rebuild gives %s", pos.Digest, want)
 	}
@@ -184,16 +189,16 @@ func TestKillDuringReplay(t *testing.T) {
 	t.Logf("stopped with SIGTERM in %s", time.Since(t3).Round(time.Millisecond))
 	more := filepath.Join(t.TempDir(), "more.jsonl")
 	runBin(t, more, ledgerBin, "gen", strconv.FormatUint(total+5000, 10))
-	runBin(t, "", ledgerBin, "import", "--nats-url", natsURL, "--quiet", more) // the first total are duplicates
+	runBin(t, "", ledgerBin, "import", "--nats-url", natsURL, "--quiet", asLedger[0], asLedger[1], more) // the first total are duplicates
 	t.Logf("imported 5000 more events in %s", time.Since(t3).Round(time.Millisecond))
 	t4 := time.Now()
-	p, base = startProjector(t, projectorBin, natsURL)
+	p, base = startProjector(t, projectorBin, natsURL, asProjector...)
 	pos = waitCaughtUp(t, p, base, total+5000)
 	t.Logf("restarted from the snapshot and caught up in %s", time.Since(t4).Round(time.Millisecond))
 	if !regexp.MustCompile(fmt.Sprintf(`msg="snapshot restored" .*last_seq=%d `, total)).MatchString(p.Out.String()) {
 		t.Errorf("the projector did not restore its snapshot at %d:\n%s", total, p.Out)
 	}
-	if want := rebuild(t, projectorBin, natsURL, total+5000); pos.Digest != want || pos.Events != total+5000 {
+	if want := rebuild(t, projectorBin, natsURL, total+5000, asProjector...); pos.Digest != want || pos.Events != total+5000 {
 		t.Errorf("resumed from the snapshot: %d events, digest %s; a fresh rebuild gives %s", pos.Events, pos.Digest, want)
 	}
 	t.Logf("whole test in %s", time.Since(t0).Round(time.Millisecond))

@@ -15,6 +15,7 @@ import (
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/internal/rungroup"
 	"github.com/lexledger/lexledger/metrics"
+	"github.com/lexledger/lexledger/natsauth"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/projections"
 	"github.com/lexledger/lexledger/projector"
@@ -25,7 +26,7 @@ import (
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("serve", "projector serve --nats-url URL [flags]", stderr)
 	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", "nats://127.0.0.1:4222"), "the NATS server or cluster of the ledger (comma-separated URLs) ($LEDGER_NATS_URL)")
-	auth := cli.AddNATSAuth(fs)
+	auth := cli.AddNATSAuthAs(fs, natsauth.RoleProjector)
 	httpAddr := fs.String("http", cli.EnvOr("PROJECTOR_HTTP", "127.0.0.1:8081"), "address of the query API ($PROJECTOR_HTTP)")
 	stream := fs.String("stream", natsjs.DefaultStream, "the ledger's stream")
 	replicas := fs.Int("replicas", 1, "replicas of the projector's buckets when they are created")
@@ -126,7 +127,7 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := cli.NewFlags("rebuild", "projector rebuild --nats-url URL [flags]", stderr)
 	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", "nats://127.0.0.1:4222"), "the NATS server of the ledger ($LEDGER_NATS_URL)")
 	stream := fs.String("stream", natsjs.DefaultStream, "the ledger's stream")
-	auth := cli.AddNATSAuth(fs)
+	auth := cli.AddNATSAuthAs(fs, natsauth.RoleProjector)
 	save := fs.Bool("save", true, "store the rebuilt projection as the snapshot that projectors restore")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if done, err := cli.Parse(fs, args); done {

@@ -6,6 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	neturl "net/url"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/lexledger/lexledger/natsauth"
@@ -18,7 +22,19 @@ import (
 type NATSAuth struct {
 	Nkey, CA *string
 	stderr   io.Writer
+	// role, when set, is the role whose seed the command uses without
+	// --nats-nkey when it connects to a server on this machine: the one
+	// that 'ledger serve' keeps in its data directory (DefaultSeed).
+	role natsauth.Role
 }
+
+// DefaultDataDir is the data directory of 'ledger serve' without --data
+// or $LEDGER_DATA.
+const DefaultDataDir = "./data"
+
+// DataDir is the data directory of 'ledger serve' as the command lines
+// assume it: $LEDGER_DATA, or DefaultDataDir.
+func DataDir() string { return EnvOr("LEDGER_DATA", DefaultDataDir) }
 
 // AddNATSAuth registers --nats-nkey and --nats-ca on fs, with
 // $LEDGER_NATS_NKEY and $LEDGER_NATS_CA as their defaults.
@@ -30,6 +46,60 @@ func AddNATSAuth(fs *flag.FlagSet) NATSAuth {
 	}
 }
 
+// AddNATSAuthAs registers the flags as AddNATSAuth does, for a command
+// that logs in as role: without --nats-nkey, to a server on this machine
+// (a loopback or in-process address), it uses role's seed in the data
+// directory of 'ledger serve' (DataDir()/nats/ROLE.nk) when there is one,
+// so that the commands work against the embedded default with no flag.
+func AddNATSAuthAs(fs *flag.FlagSet, role natsauth.Role) NATSAuth {
+	a := NATSAuth{
+		stderr: fs.Output(),
+		role:   role,
+		Nkey: fs.String("nats-nkey", EnvOr("LEDGER_NATS_NKEY", ""), fmt.Sprintf("log in to NATS with the nkey seed in this file, the role's ROLE.nk written by 'ledger nats-config' ($LEDGER_NATS_NKEY); default on this machine: the %s seed of 'ledger serve', %s, when it exists ($LEDGER_DATA is its --data, ./data when unset)",
+			role, natsauth.EmbeddedSeedFile("$LEDGER_DATA", role))),
+	}
+	a.CA = fs.String("nats-ca", EnvOr("LEDGER_NATS_CA", ""), "trust the NATS server's TLS certificate if this CA (PEM file) signed it ($LEDGER_NATS_CA)")
+	return a
+}
+
+// seed returns the seed file to log in to url with, and whether it is the
+// default of the role rather than --nats-nkey's.
+func (a NATSAuth) seed(url string) (string, bool) {
+	if *a.Nkey != "" || a.role == "" || !local(url) {
+		return *a.Nkey, false
+	}
+	f := natsauth.EmbeddedSeedFile(DataDir(), a.role)
+	if _, err := os.Stat(f); err != nil {
+		return "", false
+	}
+	return f, true
+}
+
+// local reports whether every server of url (comma-separated URLs) is on
+// this machine, or url is empty (an in-process connection).
+func local(url string) bool {
+	for _, u := range strings.Split(url, ",") {
+		u = strings.TrimSpace(u)
+		if u == "" {
+			continue
+		}
+		if !strings.Contains(u, "://") {
+			u = "nats://" + u
+		}
+		p, err := neturl.Parse(u)
+		if err != nil {
+			return false
+		}
+		switch h := p.Hostname(); {
+		case h == "localhost":
+		case net.ParseIP(h) != nil && net.ParseIP(h).IsLoopback():
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // Set reports whether either flag was given.
 func (a NATSAuth) Set() bool { return *a.Nkey != "" || *a.CA != "" }
 
@@ -39,12 +109,16 @@ func (a NATSAuth) Set() bool { return *a.Nkey != "" || *a.CA != "" }
 // asynchronously (the request itself just times out), are written to the
 // command's error output with what to check.
 func (a NATSAuth) Options(extra ...nats.Option) ([]nats.Option, error) {
-	opts, err := natsauth.ClientOptions(*a.Nkey, *a.CA)
+	return a.options(*a.Nkey, extra...)
+}
+
+func (a NATSAuth) options(seed string, extra ...nats.Option) ([]nats.Option, error) {
+	opts, err := natsauth.ClientOptions(seed, *a.CA)
 	if err != nil {
 		return nil, err
 	}
-	if *a.Nkey != "" && a.stderr != nil {
-		seed, w := *a.Nkey, a.stderr
+	if seed != "" && a.stderr != nil {
+		w := a.stderr
 		opts = append(opts, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrPermissionViolation) {
 				fmt.Fprintf(w, "NATS refused an operation: %v; is %s the seed of the role that may do it? (docs/OPERATIONS.md, Access control on NATS)\n", err, seed)
@@ -59,11 +133,24 @@ func (a NATSAuth) Options(extra ...nats.Option) ([]nats.Option, error) {
 // the address and, when hint is set, what to check: "connect to NATS at
 // URL: ERR (HINT)".
 func (a NATSAuth) Connect(url, name, hint string, extra ...nats.Option) (*nats.Conn, error) {
-	opts, err := a.Options(append([]nats.Option{nats.Name(name)}, extra...)...)
+	seed, byDefault := a.seed(url)
+	opts, err := a.options(seed, append([]nats.Option{nats.Name(name)}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
 	nc, err := nats.Connect(url, opts...)
+	if err != nil && errors.Is(err, nats.ErrAuthorization) {
+		switch {
+		case byDefault:
+			hint = fmt.Sprintf("the server refused the %s seed %s: is it the 'ledger serve' of %s? Set $LEDGER_DATA to the --data of the one running, or give --nats-nkey", a.role, seed, DataDir())
+		case seed == "" && a.role != "":
+			hint = fmt.Sprintf("the server requires a login: give --nats-nkey with the %s seed (%s of 'ledger serve', where $LEDGER_DATA is its --data; found none in %s)", a.role, natsauth.EmbeddedSeedFile("$LEDGER_DATA", a.role), DataDir())
+		case seed == "":
+			hint = "the server requires a login: give --nats-nkey with your role's seed (DATA/nats/ROLE.nk of 'ledger serve', or the files of 'ledger nats-config')"
+		default:
+			hint = fmt.Sprintf("the server refused the seed %s: is it a seed of this server's configuration?", seed)
+		}
+	}
 	if err != nil {
 		if hint != "" {
 			return nil, fmt.Errorf("connect to NATS at %s: %w (%s)", url, err, hint)
