@@ -19,6 +19,10 @@ const (
 	CodeTooLarge    Code = "too_large"      // the request exceeds a size limit
 	CodeUnavailable Code = "unavailable"    // the engine cannot be reached: try again later
 	CodeInternal    Code = "internal"       // a defect: report it
+	// CodeStreamWeakened: the events stream was changed so that events
+	// could be lost or admitted, or deleted; nothing is recorded until an
+	// admin restores it. Retry later with the same ids.
+	CodeStreamWeakened Code = "stream_weakened"
 )
 
 // The statuses of the codes: HTTP's numbers, written here so that this
@@ -48,7 +52,7 @@ func (c Code) Status() int {
 		return statusNotFound
 	case CodeTooLarge:
 		return statusTooLarge
-	case CodeUnavailable:
+	case CodeUnavailable, CodeStreamWeakened:
 		return statusServiceUnavailable
 	}
 	return statusInternal

@@ -85,3 +85,10 @@ func ProjectorCheck(caughtUp func(context.Context) error) Check {
 func Alive(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
+
+// StreamConfigCheck is the readiness check of the streams' configuration:
+// weakened, from a natsjs.Watcher's Err, says which stream was changed so
+// that messages can be lost or admitted, or deleted, and how.
+func StreamConfigCheck(weakened func() error) Check {
+	return Check{Name: "stream_config", Check: func(context.Context) error { return weakened() }}
+}

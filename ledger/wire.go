@@ -150,8 +150,13 @@ func Kind(err error) *events.Error {
 }
 
 // unavailable returns the error a clerk gets when the store cannot take or
-// answer a command: CodeUnavailable, wrapping err.
+// answer a command: CodeUnavailable, wrapping err; or the store's own
+// *events.Error of status 503 in err's chain (events.CodeStreamWeakened),
+// which says more.
 func unavailable(err error) *events.Error {
+	if e := (*events.Error)(nil); errors.As(err, &e) && e.Code.Status() == events.CodeUnavailable.Status() {
+		return e
+	}
 	return &events.Error{Code: events.CodeUnavailable, Err: err, Message: fmt.Sprintf("the event store did not answer (%v): the outcome is unknown; retry with the same event ids, which is safe", err)}
 }
 

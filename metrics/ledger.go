@@ -28,7 +28,7 @@ func NewLedger(reg prometheus.Registerer) *Ledger {
 	m := &Ledger{
 		appends: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Subsystem: "ledger", Name: "appends_total",
-			Help: "Append calls (one event, or one atomic batch) by outcome: recorded, duplicate, or the error code (invalid, conflict, rule_violation, too_large, unavailable, internal).",
+			Help: "Append calls (one event, or one atomic batch) by outcome: recorded, duplicate, or the error code (invalid, conflict, rule_violation, too_large, unavailable, internal, stream_weakened).",
 		}, []string{"outcome"}),
 		recorded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Subsystem: "ledger", Name: "events_recorded_total",
@@ -57,7 +57,7 @@ func NewLedger(reg prometheus.Registerer) *Ledger {
 	// Every outcome from the start, so that rates need no special case.
 	for _, o := range []string{OutcomeRecorded, OutcomeDuplicate,
 		string(events.CodeInvalid), string(events.CodeConflict), string(events.CodeRule), string(events.CodeTooLarge),
-		string(events.CodeUnavailable), string(events.CodeInternal)} {
+		string(events.CodeUnavailable), string(events.CodeInternal), string(events.CodeStreamWeakened)} {
 		m.appends.WithLabelValues(o)
 	}
 	return m

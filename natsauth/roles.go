@@ -217,6 +217,18 @@ func changesStream(n Names) []string {
 	}
 }
 
+// advisories are the subjects of JetStream's advisories that a stream was
+// updated, deleted or created, for each of streams: natsjs.Watcher hears
+// them to notice at once a stream changed so that messages can be lost or
+// admitted. They reach only the stream's own account.
+func advisories(streams ...string) []string {
+	var out []string
+	for _, s := range streams {
+		out = append(out, natsjs.AdvisoryStreamUpdated+"."+s, natsjs.AdvisoryStreamDeleted+"."+s, natsjs.AdvisoryStreamCreated+"."+s)
+	}
+	return out
+}
+
 // InboxPrefix is the inbox prefix of the user with public key user: its
 // replies arrive under it, and it may subscribe to no other inbox, so
 // that no client reads the replies meant for another. ClientOptions sets
@@ -265,14 +277,14 @@ func PermissionsOf(role Role, n Names, user string) (Permissions, error) {
 			PubAllow: append(pub, views...),
 			// Everything that changes the stream but appending to it.
 			PubDeny:        changesStream(n)[1:],
-			SubAllow:       append([]string{"lex.cmd.>", "$SRV.>"}, inbox...),
+			SubAllow:       append(append([]string{"lex.cmd.>", "$SRV.>"}, inbox...), advisories(append([]string{n.Stream}, viewStreams...)...)...),
 			AllowResponses: true,
 		}, nil
 	case RoleProjector:
 		pub := subjects(natsjs.StreamAPIPrefix, readAPI(n.Stream), consumeAPI(n.Stream))
 		// natsjs.OpenViewsForReading looks for an import of the views first.
 		pub = append(pub, natsjs.ViewsAPIPrefix+".STREAM.INFO."+natsjs.CheckpointsStream)
-		return Permissions{PubAllow: append(pub, views...), PubDeny: changesStream(n), SubAllow: inbox}, nil
+		return Permissions{PubAllow: append(pub, views...), PubDeny: changesStream(n), SubAllow: append(inbox, advisories(viewStreams...)...)}, nil
 	case RoleClerk:
 		return Permissions{PubAllow: []string{"lex.cmd.>"}, PubDeny: changesStream(n), SubAllow: inbox}, nil
 	case RoleAuditor:

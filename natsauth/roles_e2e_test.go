@@ -686,6 +686,95 @@ func TestRolesOnARealServer(t *testing.T) {
 		}
 	})
 
+	t.Run("WatchersNoticeAnEditedStream", func(t *testing.T) {
+		// The ledger hears the advisories of its stream; the projector
+		// reads the stream's info through its import, and hears the
+		// advisories of its own views. An hour between checks: what is
+		// noticed is noticed by advisory, except the projector's view of
+		// the ledger's stream, which only its periodic check can see.
+		watch := func(nc *nats.Conn, interval time.Duration, views bool) *natsjs.Watcher {
+			store, err := natsjs.Open(ctx, nc, natsjs.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := natsjs.NewWatcher(natsjs.WatchOptions{Interval: interval})
+			if err := w.WatchStore(ctx, store); err != nil {
+				t.Fatalf("watch the stream: %v", err)
+			}
+			if views {
+				v, err := natsjs.OpenViews(ctx, nc, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := w.WatchViews(ctx, v); err != nil {
+					t.Fatalf("watch the views: %v", err)
+				}
+			}
+			wctx, stop := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- w.Run(wctx) }()
+			t.Cleanup(func() { stop(); <-done })
+			return w
+		}
+		ledgerW := watch(s.connect(natsauth.RoleLedger, ""), time.Hour, false)
+		projNC := s.connect(natsauth.RoleProjector, "")
+		projW := watch(projNC, 100*time.Millisecond, true)
+		viewW := watch(projNC, time.Hour, true)
+		weakened := func(w *natsjs.Watcher, stream, want string) {
+			t.Helper()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				err := w.Err()
+				if err != nil && strings.Contains(err.Error(), "stream "+stream+" was changed") && strings.Contains(err.Error(), want) {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("not noticed within 20s that %s has %s: %v", stream, want, err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		restored := func(w *natsjs.Watcher) {
+			t.Helper()
+			deadline := time.Now().Add(20 * time.Second)
+			for w.Err() != nil {
+				if time.Now().After(deadline) {
+					t.Fatalf("not seen restored within 20s: %v", w.Err())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		s.mustNats(natsauth.RoleAdmin, "stream", "edit", "LEX", "--max-age", "1h", "-f")
+		weakened(ledgerW, "LEX", "max_age 1h")
+		weakened(projW, "LEX", "max_age 1h")
+		s.mustNats(natsauth.RoleAdmin, "stream", "edit", "LEX", "--max-age", "0", "-f")
+		restored(ledgerW)
+		restored(projW)
+
+		// natscli asks before editing a bucket's stream: the projector's
+		// own client edits it (its role may: its views are its own).
+		kv := "KV_" + natsjs.StateBucket
+		pjs, err := jetstream.New(projNC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := pjs.Stream(ctx, kv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig := st.CachedInfo().Config
+		weak := orig
+		weak.MaxAge = time.Hour
+		if _, err := pjs.UpdateStream(ctx, weak); err != nil {
+			t.Fatal(err)
+		}
+		weakened(viewW, kv, "max_age is 1h0m0s")
+		if _, err := pjs.UpdateStream(ctx, orig); err != nil {
+			t.Fatal(err)
+		}
+		restored(viewW)
+	})
+
 	t.Run("OnlyAdminChangesTheStream", func(t *testing.T) {
 		s.denied(natsauth.RoleLedger, "$JS.API.STREAM.UPDATE.LEX", "stream", "edit", "LEX", "--description", "edited", "-f")
 		// The other accounts import no update: natscli, or the request itself.

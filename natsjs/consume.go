@@ -27,6 +27,9 @@ func (s *Store) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig
 		return mapError(err)
 	}
 	defer it.Stop()
+	// Next does not see ctx while it recreates a consumer, which it
+	// retries for ever on a deleted stream: stopping the iterator ends it.
+	defer context.AfterFunc(ctx, it.Stop)()
 	for {
 		m, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {

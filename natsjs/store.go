@@ -35,6 +35,9 @@ type Store struct {
 	// opened with Open through an import (the projector's) follows and
 	// replays with consumers, which its account may create.
 	direct bool
+	// gate, set by Watcher.WatchStore before the store writes, refuses
+	// writes while the stream is weakened or gone.
+	gate *gate
 }
 
 var _ eventlog.Store = (*Store)(nil)
@@ -141,6 +144,9 @@ func (s *Store) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog
 	if s.readOnly != "" {
 		return nil, errors.New(s.readOnly)
 	}
+	if err := s.gateErr(); err != nil {
+		return nil, err
+	}
 	if !s.nc.IsConnected() {
 		return nil, fmt.Errorf("%w: not connected to NATS (%s)", eventlog.ErrUnavailable, s.nc.Status())
 	}
@@ -180,6 +186,12 @@ func (s *Store) AppendEach(ctx context.Context, msgs []eventlog.Message) []event
 	if s.readOnly != "" {
 		for i := range out {
 			out[i].Err = errors.New(s.readOnly)
+		}
+		return out
+	}
+	if err := s.gateErr(); err != nil {
+		for i := range out {
+			out[i].Err = err
 		}
 		return out
 	}

@@ -123,8 +123,8 @@ func waitReady(t *testing.T, base string, within time.Duration) {
 	for {
 		status, r := readyz(t, base)
 		if status == http.StatusOK {
-			if r.Status != "ready" || len(r.Checks) != 2 {
-				t.Errorf("200 with %+v, want ready with the stream and projector checks", r)
+			if r.Status != "ready" || len(r.Checks) != 3 {
+				t.Errorf("200 with %+v, want ready with the stream, stream_config and projector checks", r)
 			}
 			return
 		}

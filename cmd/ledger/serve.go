@@ -48,6 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) on this address, such as 127.0.0.1:6060; off by default")
 	withProjector := fs.Bool("projector", true, "also run a projector in process and serve its queries on the same address")
 	keyFile := fs.String("checkpoint-key", "", "the projector signs checkpoints with the nkey seed in this file (created if missing); default: DATA/checkpoint.nk when the server is embedded, none otherwise")
+	watchEvery := fs.Duration("watch-interval", natsjs.DefaultWatchInterval, "how often to check that no stream the ledger depends on was changed so that events can be lost or admitted, or deleted (JetStream's advisories are also heard, when permitted)")
 	security := cli.AddServeFlags(fs) // --auth, --tls-cert, --tls-key
 	if done, err := cli.Parse(fs, args); done {
 		return err
@@ -141,6 +142,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		}
 	}()
 	store := st.Store
+	watch, err := watchStreams(ctx, st, *watchEvery, log)
+	if err != nil {
+		return err
+	}
 	reg := metrics.NewRegistry()
 	led := ledger.New(store, ledger.Options{Logger: log, Observe: reg.Ledger().Observe})
 	defer led.Close()
@@ -183,6 +188,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 				}
 			}()
 			pstore, views = pst.Store, pst.Views
+			// The projector's views are in its own account: watched
+			// through its connection.
+			if err := watch.WatchViews(ctx, views); err != nil {
+				return err
+			}
 		}
 		proj = projector.New(pstore, views, popts)
 		if err := proj.Restore(ctx); err != nil {
@@ -192,7 +202,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		ui = web.New(proj, web.Options{Logger: log})
 		ui.Routes(mux)
 	}
-	mountOps(mux, reg, store, proj)
+	mountOps(mux, reg, store, proj, watch)
 	mux.HandleFunc("/", httpapi.NotFound)
 	var pprofLn net.Listener
 	if *pprofAddr != "" {
@@ -217,7 +227,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		fmt.Fprintf(stdout, "ledger: NATS clients log in with their role's nkey seed in %s (clerk.nk, auditor.nk, subscriber.nk, admin.nk; the ledger's commands find them there); the nats tool: go tool nats --context %s ...\n", emb.keys.Dir, natsauth.ContextFile(emb.keys.Dir, natsauth.RoleClerk))
 	}
 
-	c := components{httpSec: httpSec, hs: hs, ln: ln, pprofLn: pprofLn, svc: svc, led: led, proj: proj}
+	c := components{httpSec: httpSec, hs: hs, ln: ln, pprofLn: pprofLn, svc: svc, led: led, proj: proj, watch: watch}
 	return c.run(ctx, log)
 }
 
@@ -232,6 +242,7 @@ type components struct {
 	svc         *natsjs.Service
 	led         *ledger.Ledger
 	proj        *projector.Service // nil without --projector
+	watch       *natsjs.Watcher
 }
 
 // run runs the components as one group until ctx ends or one of them
@@ -280,13 +291,32 @@ func (c components) run(ctx context.Context, log *slog.Logger) error {
 			return nil
 		})
 	}
+	g.Add("stream-watch", c.watch.Run)
 	return g.Run()
 }
 
+// watchStreams watches the stream, and the views when open: while one is
+// weakened or deleted, /readyz says how and the store refuses appends
+// (docs/RUNBOOK.md).
+func watchStreams(ctx context.Context, st *cli.Stream, every time.Duration, log *slog.Logger) (*natsjs.Watcher, error) {
+	w := natsjs.NewWatcher(natsjs.WatchOptions{Interval: every, Logger: log})
+	if err := w.WatchStore(ctx, st.Store); err != nil {
+		return nil, err
+	}
+	if st.Views != nil {
+		if err := w.WatchViews(ctx, st.Views); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
 // mountOps mounts GET /metrics and GET /readyz: ready when the stream
-// answers and, when proj is not nil, the projector has caught up with it.
-func mountOps(mux *http.ServeMux, reg *metrics.Registry, store *natsjs.Store, proj *projector.Service) {
-	checks := []httpapi.Check{httpapi.StreamCheck(store.Config().Stream, store.LastSeq)}
+// answers and keeps its configuration (so do the views, watched by watch)
+// and, when proj is not nil, the projector has caught up with it.
+func mountOps(mux *http.ServeMux, reg *metrics.Registry, store *natsjs.Store, proj *projector.Service, watch *natsjs.Watcher) {
+	checks := []httpapi.Check{httpapi.StreamCheck(store.Config().Stream, store.LastSeq), httpapi.StreamConfigCheck(watch.Err)}
+	reg.WatchConfigs(watch)
 	if proj != nil {
 		reg.Watch(store, proj)
 		checks = append(checks, httpapi.ProjectorCheck(proj.CaughtUp))

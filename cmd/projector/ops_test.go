@@ -40,16 +40,16 @@ func TestReadinessFollowsTheProjector(t *testing.T) {
 	}
 	svc := projector.New(env.Store, views, projector.Options{})
 	mux := http.NewServeMux()
-	mountOps(mux, env.Store, svc)
+	mountOps(mux, env.Store, svc, mustWatch(t, env, views))
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 
 	status, r := getReadyz(t, hs.URL)
-	if status != http.StatusServiceUnavailable || r.Status != "not_ready" || len(r.Checks) != 2 || !r.Checks[0].OK || r.Checks[1].OK {
-		t.Fatalf("before the projector ran: %d %+v; want 503 with the stream ready and the projector not", status, r)
+	if status != http.StatusServiceUnavailable || r.Status != "not_ready" || len(r.Checks) != 3 || !r.Checks[0].OK || !r.Checks[1].OK || r.Checks[2].OK {
+		t.Fatalf("before the projector ran: %d %+v; want 503 with the stream and its configuration ready and the projector not", status, r)
 	}
-	if want := "applied sequence 0 of the stream's 44 (44 behind)"; !strings.Contains(r.Checks[1].Error, want) {
-		t.Errorf("the projector check says %q; want it to say %q", r.Checks[1].Error, want)
+	if want := "applied sequence 0 of the stream's 44 (44 behind)"; !strings.Contains(r.Checks[2].Error, want) {
+		t.Errorf("the projector check says %q; want it to say %q", r.Checks[2].Error, want)
 	}
 	m := getMetrics(t, hs.URL)
 	if m["lex_projector_lag_events"] != seedEvents || m["lex_projector_applied_sequence"] != 0 || m["lex_projector_ready"] != 0 || m["lex_projector_replay_progress_ratio"] != 0 {

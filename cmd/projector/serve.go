@@ -34,6 +34,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	keyFile := fs.String("checkpoint-key", "", "sign checkpoints of the stream's Merkle tree with the nkey seed in this file (created if missing); none: sign no checkpoints")
 	interval := fs.Duration("checkpoint-interval", time.Minute, "how often to sign a checkpoint when the stream grew")
 	logFormat := fs.String("log", "text", "log format: text or json")
+	watchEvery := fs.Duration("watch-interval", natsjs.DefaultWatchInterval, "how often to check that no stream the projector depends on was changed so that messages can be lost or admitted, or deleted (JetStream's advisories of its own account's streams are also heard, when permitted)")
 	security := cli.AddServeFlags(fs) // --auth, --tls-cert, --tls-key
 	if done, err := cli.Parse(fs, args); done {
 		return err
@@ -58,13 +59,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		opts.Signer = kp
 		log.Info("signing checkpoints", "public_key", pub, "key_file", *keyFile)
 	}
+	watch := natsjs.NewWatcher(natsjs.WatchOptions{Interval: *watchEvery, Logger: log})
+	if err := watch.WatchStore(ctx, st.Store); err != nil {
+		return err
+	}
+	if err := watch.WatchViews(ctx, st.Views); err != nil {
+		return err
+	}
 	svc := projector.New(st.Store, st.Views, opts)
 	if err := svc.Restore(ctx); err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
 	(&httpapi.Queries{Projector: svc, Log: log}).Routes(mux)
-	mountOps(mux, st.Store, svc)
+	mountOps(mux, st.Store, svc, watch)
 	ui := web.New(svc, web.Options{Logger: log})
 	ui.Routes(mux)
 	mux.HandleFunc("/", httpapi.NotFound)
@@ -91,6 +99,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	})
+	g.Add("stream-watch", watch.Run)
 	return g.Run()
 }
 
@@ -101,15 +110,18 @@ var listen = net.Listen
 const shutdownGrace = 10 * time.Second
 
 // mountOps mounts the operations endpoints: GET /healthz (liveness: the
-// process serves), GET /readyz (the stream answers and the projector has
-// caught up with it) and GET /metrics.
-func mountOps(mux *http.ServeMux, store *natsjs.Store, svc *projector.Service) {
+// process serves), GET /readyz (the stream answers, no stream watch
+// watches was weakened or deleted, and the projector has caught up with
+// the stream) and GET /metrics.
+func mountOps(mux *http.ServeMux, store *natsjs.Store, svc *projector.Service, watch *natsjs.Watcher) {
 	reg := metrics.NewRegistry()
 	reg.Watch(store, svc)
+	reg.WatchConfigs(watch)
 	mux.Handle("GET /metrics", reg.Handler())
 	mux.HandleFunc("GET /healthz", httpapi.Alive)
 	mux.HandleFunc("GET /readyz", httpapi.Ready(
 		httpapi.StreamCheck(store.Config().Stream, store.LastSeq),
+		httpapi.StreamConfigCheck(watch.Err),
 		httpapi.ProjectorCheck(svc.CaughtUp),
 	))
 }
