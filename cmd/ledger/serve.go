@@ -244,7 +244,7 @@ func mountOps(mux *http.ServeMux, reg *metrics.Registry, store *natsjs.Store, pr
 	checks := []httpapi.Check{httpapi.StreamCheck(store.Config().Stream, store.LastSeq)}
 	if proj != nil {
 		reg.Watch(store, proj)
-		checks = append(checks, httpapi.ProjectorCheck(proj.CaughtUp))
+		checks = append(checks, httpapi.ProjectorCheck(proj.CaughtUp, proj.DefectNote))
 	} else {
 		reg.Watch(store, nil)
 	}

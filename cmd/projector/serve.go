@@ -109,7 +109,7 @@ func mountOps(mux *http.ServeMux, store *natsjs.Store, svc *projector.Service) {
 	mux.HandleFunc("GET /healthz", httpapi.Alive)
 	mux.HandleFunc("GET /readyz", httpapi.Ready(
 		httpapi.StreamCheck(store.Config().Stream, store.LastSeq),
-		httpapi.ProjectorCheck(svc.CaughtUp),
+		httpapi.ProjectorCheck(svc.CaughtUp, svc.DefectNote),
 	))
 }
 
