@@ -54,9 +54,10 @@ type Defect struct {
 	Act events.ActID `json:"act,omitempty"`
 	// ID is the event id the message claims, when it could be read.
 	ID events.ID `json:"id,omitzero"`
-	// Digest is SHA-256 of the message as stored, unless the message is
-	// an event whose hash is that of its content: then it is that hash.
-	// It is the message's leaf in the Merkle tree of the stream.
+	// Digest is what the Merkle tree of the stream holds for the message
+	// (docs/VERIFY.md): the hash the event states, or, without one, the
+	// hash of its content; SHA-256 of the stored bytes when they are not
+	// an event at all.
 	Digest events.Digest `json:"digest"`
 }
 
@@ -87,6 +88,12 @@ type Subjects interface {
 // event.
 func Inspect(seq uint64, subject string, data []byte, subjects Subjects) Entry {
 	bad := func(e *events.Event, digest events.Digest, reason Reason, format string, args ...any) Entry {
+		switch {
+		case e != nil && !e.Hash.IsZero():
+			digest = e.Hash // the hash it claims: its leaf, as verifiers take it
+		case digest.IsZero() && e != nil:
+			digest, _ = e.ComputeHash()
+		}
 		if digest.IsZero() {
 			digest = sha256.Sum256(data)
 		}
