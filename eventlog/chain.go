@@ -13,6 +13,7 @@ import (
 // events are the act's and where its chain continues.
 type Chain struct {
 	tip     events.Digest
+	pending *events.Event // the last valid event, schema 1: its hash, tip, computed when needed
 	chained bool // an event of schema 2 is valid: no unchained event may follow
 	ids     []events.ID
 	set     map[events.ID]struct{} // ids, once there are many
@@ -22,7 +23,13 @@ type Chain struct {
 const chainSetFrom = 32
 
 // Tip returns the hash of the act's last valid event; zero for none.
-func (c *Chain) Tip() events.Digest { return c.tip }
+func (c *Chain) Tip() events.Digest {
+	if c.pending != nil {
+		c.tip, _ = c.pending.ComputeHash()
+		c.pending = nil
+	}
+	return c.tip
+}
 
 // Check decides whether e, an entry that Inspect found readable and sealed
 // on its act's subject, is the act's next valid event: its prev_hash names
@@ -38,17 +45,30 @@ func (c *Chain) Check(e *Entry) {
 	var reason Reason
 	var msg string
 	switch {
-	case ev.Schema >= 2 && ev.PrevHash != c.tip:
+	case ev.Schema >= 2 && ev.PrevHash != c.Tip():
 		reason, msg = ReasonChain, fmt.Sprintf("event %s at sequence %d names %s as the previous event of %s, but the act's last valid event hashes to %s", ev.ID, e.Seq, shortDigest(ev.PrevHash), ev.Act, shortDigest(c.tip))
 	case ev.Schema < 2 && c.chained:
 		reason, msg = ReasonChain, fmt.Sprintf("event %s at sequence %d has schema %d, without a chain, but %s's chain began before it", ev.ID, e.Seq, ev.Schema, ev.Act)
 	case c.used(ev.ID):
 		reason, msg = ReasonDuplicateID, fmt.Sprintf("event id %s at sequence %d is already an earlier event of %s", ev.ID, e.Seq, ev.Act)
 	default:
-		c.add(ev.ID, e.Digest(), ev.Schema >= 2)
+		if ev.Schema < 2 && e.Defect == nil {
+			// Schema 1 has no stored hash: computed only if a chained
+			// event follows (Tip).
+			c.pending = new(events.Event)
+			*c.pending = *ev
+			c.add(ev.ID, events.Digest{}, false)
+			return
+		}
+		c.pending = nil
+		c.add(ev.ID, ev.Hash, true)
 		return
 	}
-	e.Defect = &Defect{Reason: reason, Message: msg, Act: ev.Act, ID: ev.ID, Digest: e.Digest()}
+	d := &Defect{Reason: reason, Message: msg, Act: ev.Act, ID: ev.ID, Digest: ev.Hash}
+	if d.Digest.IsZero() {
+		d.Digest, _ = ev.ComputeHash()
+	}
+	e.Defect = d
 	e.Event = events.Event{}
 }
 
