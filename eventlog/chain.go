@@ -14,7 +14,7 @@ import (
 type Chain struct {
 	tip     events.Digest
 	pending *events.Event // the last valid event, schema 1: its hash, tip, computed when needed
-	chained bool // an event of schema 2 is valid: no unchained event may follow
+	chained bool          // an event of schema 2 is valid: no unchained event may follow
 	ids     []events.ID
 	set     map[events.ID]struct{} // ids, once there are many
 }
