@@ -22,6 +22,27 @@ const (
 // without the hash field. Anything else (schema 1, or bytes that do not
 // end as the ledger writes them) is decoded and checked by Add.
 func (v *Verifier) AddRaw(seq uint64, act events.ActID, data []byte) {
+	v.AddStored(seq, "", act, nil, data)
+}
+
+// AddStored checks the message stored at seq on subject, whose act is act
+// (actErr when the subject names none): as AddRaw does, and as the
+// projector does for defects (Report.Defects).
+func (v *Verifier) AddStored(seq uint64, subject string, act events.ActID, actErr error, data []byte) {
+	// The chain as stored breaks once at an altered or missing event; an
+	// event that chains onto its act's last valid event (after a defect
+	// was published beside it) breaks nothing: the projector goes on from
+	// there too.
+	v.validTip = v.defects.Tip(act)
+	v.defects.Classify(seq, subject, act, actErr, data)
+	if actErr != nil {
+		v.bad(seq, "", fmt.Errorf("subject %s: %w", subject, actErr), data)
+		return
+	}
+	v.addRaw(seq, act, data)
+}
+
+func (v *Verifier) addRaw(seq uint64, act events.ActID, data []byte) {
 	hash, prev, canonicalLen, ok := splitTail(data)
 	if !ok {
 		v.addDecoded(seq, act, data)
@@ -42,7 +63,7 @@ func (v *Verifier) AddRaw(seq uint64, act events.ActID, data []byte) {
 	}
 	v.lastSeq = seq
 	v.events++
-	if last := v.last[act]; prev != last {
+	if last := v.last[act]; prev != last && prev != v.validTip {
 		v.fail(Failure{Seq: seq, Act: act, Kind: "chain", Message: chainMessage(seq, act, prev, last)})
 	}
 	v.last[act] = hash
@@ -80,7 +101,7 @@ func splitTail(data []byte) (hash, prev events.Digest, canonicalLen int, ok bool
 func (v *Verifier) addDecoded(seq uint64, act events.ActID, data []byte) {
 	e, err := events.Decode(data)
 	if err != nil {
-		v.Bad(seq, act, err)
+		v.bad(seq, act, err, data)
 		return
 	}
 	v.Add(seq, &e)

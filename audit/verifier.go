@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/merkle"
 )
@@ -28,6 +29,10 @@ type Verifier struct {
 	// Failures found so far, in the order found.
 	Failures []Failure
 	checked  int
+	defects  Defects
+	// validTip is the hash of the last valid event of the act of the
+	// message being added (Defects.Tip).
+	validTip events.Digest
 }
 
 // NewVerifier returns a Verifier that trusts the given public keys for
@@ -79,7 +84,7 @@ func (v *Verifier) Add(seq uint64, e *events.Event) {
 		}
 	}
 	if e.Schema >= 2 {
-		if prev := v.last[e.Act]; e.PrevHash != prev {
+		if prev := v.last[e.Act]; e.PrevHash != prev && (e.PrevHash != v.validTip || prev.IsZero()) {
 			v.fail(Failure{Seq: seq, Act: e.Act, Kind: "chain", Message: chainMessage(seq, e.Act, e.PrevHash, prev)})
 		}
 	}
@@ -89,16 +94,19 @@ func (v *Verifier) Add(seq uint64, e *events.Event) {
 
 // Bad records an event that could not be read at all; act may be empty
 // when the subject names none.
-func (v *Verifier) Bad(seq uint64, act events.ActID, err error) {
+func (v *Verifier) Bad(seq uint64, act events.ActID, err error) { v.bad(seq, act, err, nil) }
+
+// bad is Bad with the message's bytes, when known, for its leaf.
+func (v *Verifier) bad(seq uint64, act events.ActID, err error, data []byte) {
 	if seq != v.lastSeq+1 {
 		v.fail(Failure{Seq: seq, Act: act, Kind: "gap", Message: gapMessage(seq, v.lastSeq)})
 	}
 	v.lastSeq = seq
 	v.events++
 	v.fail(Failure{Seq: seq, Act: act, Kind: "decode", Message: fmt.Sprintf("sequence %d does not hold a readable event: %v", seq, err)})
-	// Keep the tree aligned with the stream: a leaf that no honest
-	// checkpoint can have signed.
-	v.tree.Append(merkle.LeafHash([]byte("unreadable")))
+	// Keep the tree aligned with the stream, with the leaf a projector
+	// gives the message (a defect, which it signs as stored).
+	v.tree.Append(unreadableLeaf(data))
 }
 
 // Check verifies a checkpoint against the replay so far: run it after the
@@ -134,6 +142,10 @@ type Report struct {
 	Checkpoints int         `json:"checkpoints_checked"`
 	TrustedKeys []string    `json:"trusted_keys,omitempty"`
 	Failures    []Failure   `json:"failures"`
+	// Defects are the messages that are not valid events of their acts,
+	// as the projector finds them and leaves them out of the views
+	// (docs/RUNBOOK.md, Defects). Any makes OK false.
+	Defects []eventlog.Entry `json:"defects,omitempty"`
 }
 
 // Report returns the outcome so far.
@@ -142,7 +154,7 @@ func (v *Verifier) Report() Report {
 	if f == nil {
 		f = []Failure{}
 	}
-	return Report{OK: len(f) == 0, Events: v.events, Acts: len(v.last), LastSeq: v.lastSeq, TreeSize: v.tree.Size(),
+	return Report{OK: len(f) == 0 && len(v.defects.list) == 0, Defects: v.defects.List(), Events: v.events, Acts: len(v.last), LastSeq: v.lastSeq, TreeSize: v.tree.Size(),
 		Root: v.tree.Root(), Checkpoints: v.checked, TrustedKeys: v.trusted, Failures: f}
 }
 

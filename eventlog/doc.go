@@ -3,6 +3,8 @@
 // from. Package natsjs implements Store on NATS JetStream; package ledger,
 // the projections and the transports speak Entry.
 //
-// It holds types and errors only, and imports nothing but package events
-// and the standard library.
+// It holds types and errors, and the checks that every reader makes of a
+// stored message (Inspect, Chain: a message that is not a readable,
+// well-sealed event of its act is a Defect, never a reason to stop); it
+// imports nothing but package events and the standard library.
 package eventlog

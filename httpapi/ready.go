@@ -15,6 +15,9 @@ const ReadyTimeout = 2 * time.Second
 type Check struct {
 	Name  string
 	Check func(ctx context.Context) error
+	// Note, when set, says what a check that holds wants known (the
+	// projector's defects); empty for nothing.
+	Note func() string
 }
 
 // Readiness is the answer of GET /readyz.
@@ -28,6 +31,7 @@ type CheckResult struct {
 	Name  string `json:"name"`
 	OK    bool   `json:"ok"`
 	Error string `json:"error,omitempty"`
+	Note  string `json:"note,omitempty"`
 }
 
 // Ready returns the handler of GET /readyz: 200 when every check holds,
@@ -44,6 +48,9 @@ func Ready(checks ...Check) http.HandlerFunc {
 			err := c.Check(ctx)
 			cancel()
 			res := CheckResult{Name: c.Name, OK: err == nil}
+			if c.Note != nil {
+				res.Note = c.Note()
+			}
 			if err != nil {
 				res.Error = err.Error()
 				out.Status, status = "not_ready", http.StatusServiceUnavailable
@@ -71,13 +78,19 @@ func StreamCheck(stream string, lastSeq func(context.Context) (uint64, error)) C
 }
 
 // ProjectorCheck is the readiness check of a projector: it has caught up
-// with the stream, within CatchUpWait.
-func ProjectorCheck(caughtUp func(context.Context) error) Check {
-	return Check{Name: "projector", Check: func(ctx context.Context) error {
+// with the stream, within CatchUpWait. Defects in the stream do not make
+// it fail (the views are complete for every valid event): when note is
+// given, the check's note names them.
+func ProjectorCheck(caughtUp func(context.Context) error, note ...func() string) Check {
+	c := Check{Name: "projector", Check: func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, CatchUpWait)
 		defer cancel()
 		return caughtUp(ctx)
 	}}
+	if len(note) > 0 {
+		c.Note = note[0]
+	}
+	return c
 }
 
 // Alive is the handler of GET /healthz on a server with no ledger of its

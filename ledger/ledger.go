@@ -214,18 +214,23 @@ func at(i, n int, err error) error {
 }
 
 // History returns an act's events in order, read from the store (not from
-// the cache), each with its version and the store's record time. An act with no events is a
-// CodeNotFound error.
+// the cache), each with its version and the store's record time, and the
+// defects stored on its subject in their place (without a version). An act
+// with no events is a CodeNotFound error.
 func (l *Ledger) History(ctx context.Context, id events.ActID) ([]eventlog.Entry, error) {
 	entries, err := l.store.Load(ctx, id, 0)
 	if err != nil {
 		return nil, fmt.Errorf("history of %s: %w", id, err)
 	}
-	if len(entries) == 0 {
-		return nil, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s has no events in the ledger: check the identifier, or record its first event", id)}
-	}
+	v := uint64(0)
 	for i := range entries {
-		entries[i].Version = uint64(i + 1)
+		if entries[i].Defect == nil {
+			v++
+			entries[i].Version = v
+		}
+	}
+	if v == 0 {
+		return nil, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s has no events in the ledger: check the identifier, or record its first event", id)}
 	}
 	return entries, nil
 }

@@ -53,6 +53,10 @@ type act struct {
 	ids   map[events.ID]idInfo // the version of each event id
 	last  events.Digest        // the hash of the act's last event: the next one's prev_hash
 	stale bool                 // the store may hold more than the cache: reload first
+	// tail is the stream sequence of the last message on the act's
+	// subject when it is a defect after the last event: the sequence that
+	// the next write expects, though the chain goes on from last.
+	tail uint64
 }
 
 type entry struct {
@@ -68,10 +72,10 @@ type idInfo struct {
 func (a *act) version() uint64 { return uint64(len(a.log)) }
 
 func (a *act) lastSeq() uint64 {
-	if len(a.log) == 0 {
-		return 0
+	if n := len(a.log); n > 0 && a.log[n-1].seq > a.tail {
+		return a.log[n-1].seq
 	}
-	return a.log[len(a.log)-1].seq
+	return a.tail
 }
 
 // stage is an act as it will be if the batch being built commits.
@@ -480,7 +484,9 @@ func (l *Ledger) checkRecord(st *stage, e *events.Event) error {
 	}
 	hist := make([]events.Event, 0, len(stored)+len(st.staged))
 	for _, s := range stored {
-		hist = append(hist, s.Event)
+		if s.Defect == nil {
+			hist = append(hist, s.Event)
+		}
 	}
 	for _, s := range st.staged {
 		hist = append(hist, *s.event)
@@ -635,12 +641,19 @@ func (l *Ledger) load(id events.ActID) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", id, err)
 	}
-	hist := make([]events.Event, len(stored))
-	a := &act{ids: make(map[events.ID]idInfo, len(stored)), log: make([]entry, len(stored))}
-	for i, s := range stored {
-		hist[i] = s.Event
-		a.log[i] = entry{seq: s.Seq, at: s.Event.RecordedAt.UnixNano()}
-		a.ids[s.Event.ID] = idInfo{version: uint32(i + 1), typ: s.Event.Type}
+	// The store marks the messages on the act's subject that are not its
+	// events (defects): the act is its other events, and its chain goes on
+	// from the last of those; the next write expects the last message.
+	hist := make([]events.Event, 0, len(stored))
+	a := &act{ids: make(map[events.ID]idInfo, len(stored)), log: make([]entry, 0, len(stored))}
+	for _, s := range stored {
+		if s.Defect != nil {
+			a.tail = s.Seq
+			continue
+		}
+		hist = append(hist, s.Event)
+		a.log = append(a.log, entry{seq: s.Seq, at: s.Event.RecordedAt.UnixNano()})
+		a.ids[s.Event.ID] = idInfo{version: uint32(len(a.log)), typ: s.Event.Type}
 	}
 	st, err := events.Fold(hist)
 	if err != nil {

@@ -161,19 +161,27 @@ func unavailable(err error) *events.Error {
 }
 
 // HistoryJSON is the wire form of an act's history: each event with its
-// version and stream sequence, {"version", "sequence", "event"}.
+// version and stream sequence, {"version", "sequence", "event"}, and the
+// messages on the act's subject that are not its events, {"sequence",
+// "defect"} (docs/RUNBOOK.md, Defects).
 type HistoryJSON struct {
 	Act     events.ActID     `json:"act"`
 	Version uint64           `json:"version"`
 	Events  []eventlog.Entry `json:"events"`
+	Defects []eventlog.Entry `json:"defects,omitempty"`
 }
 
 // NewHistoryJSON returns the wire form of an act's history. The store's
 // record time (StoredAt) is not part of it.
 func NewHistoryJSON(act events.ActID, entries []eventlog.Entry) HistoryJSON {
-	out := HistoryJSON{Act: act, Version: uint64(len(entries)), Events: make([]eventlog.Entry, len(entries))}
-	for i, e := range entries {
-		out.Events[i] = eventlog.Entry{Version: e.Version, Seq: e.Seq, Event: e.Event}
+	out := HistoryJSON{Act: act, Events: make([]eventlog.Entry, 0, len(entries))}
+	for _, e := range entries {
+		if e.Defect != nil {
+			out.Defects = append(out.Defects, eventlog.Entry{Seq: e.Seq, Defect: e.Defect})
+			continue
+		}
+		out.Events = append(out.Events, eventlog.Entry{Version: e.Version, Seq: e.Seq, Event: e.Event})
 	}
+	out.Version = uint64(len(out.Events))
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/projector"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -35,6 +36,7 @@ type Collector struct {
 	up, lastSeq                                 *prometheus.Desc
 	applied, lagEvents, lagSeconds, ready       *prometheus.Desc
 	replayTarget, replayProgress, appliedRecord *prometheus.Desc
+	defects, defectsByReason                    *prometheus.Desc
 }
 
 // NewCollector returns a collector of stream's metrics, and of proj's when
@@ -54,6 +56,9 @@ func NewCollector(stream Stream, proj Projector) *Collector {
 		ready:          d("projector", "ready", "1 once the projector has caught up with the stream since it started."),
 		replayTarget:   d("projector", "replay_target_sequence", "The stream's last sequence when the projector's catch-up replay began."),
 		replayProgress: d("projector", "replay_progress_ratio", "Share of the catch-up replay done (events replayed / events to replay), 0 to 1."),
+		defects:        d("projector", "defects", "Messages in the stream, up to the applied sequence, that are not valid events of their acts: left out of the views (docs/RUNBOOK.md, Defects)."),
+		defectsByReason: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "projector", "defects_by_reason"),
+			"lex_projector_defects by reason: unreadable, unknown_schema, invalid, hash_mismatch, subject_mismatch, chain_broken, duplicate_id.", []string{"reason"}, nil),
 	}
 }
 
@@ -62,7 +67,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.up
 	ch <- c.lastSeq
 	if c.proj != nil {
-		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress} {
+		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress, c.defects, c.defectsByReason} {
 			ch <- d
 		}
 	}
@@ -91,6 +96,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.ready, boolFloat(st.Ready))
 	gauge(c.replayTarget, float64(st.ReplayTo))
 	gauge(c.replayProgress, st.ReplayProgress())
+	gauge(c.defects, float64(st.DefectCount()))
+	for _, r := range eventlog.Reasons {
+		ch <- prometheus.MustNewConstMetric(c.defectsByReason, prometheus.GaugeValue, float64(st.Defects[r]), string(r))
+	}
 	if err != nil {
 		return // no lag without the stream's position
 	}

@@ -2,10 +2,8 @@ package natsjs
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/lexledger/lexledger/eventlog"
-	"github.com/lexledger/lexledger/events"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -45,20 +43,15 @@ func (s *Store) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig
 	}
 }
 
-// decodeStored decodes the event stored at seq on subject.
-func (s *Store) decodeStored(seq uint64, subject string, data []byte) (events.Event, error) {
-	e, err := events.Decode(data)
-	if err != nil {
-		return e, fmt.Errorf("stream %s sequence %d (%s) does not hold a readable event: %w", s.cfg.Stream, seq, subject, err)
-	}
-	return e, nil
+// inspect reads the message stored at seq on subject: its event, or the
+// defect it is (eventlog.Inspect). A reader yields either and goes on.
+func (s *Store) inspect(seq uint64, subject string, data []byte) eventlog.Entry {
+	return eventlog.Inspect(seq, subject, data, s)
 }
 
-// storedOf decodes a message that consume delivered.
-func (s *Store) storedOf(m jetstream.Msg, md *jetstream.MsgMetadata) (eventlog.Entry, error) {
-	e, err := s.decodeStored(md.Sequence.Stream, m.Subject(), m.Data())
-	if err != nil {
-		return eventlog.Entry{}, err
-	}
-	return eventlog.Entry{Seq: md.Sequence.Stream, StoredAt: md.Timestamp, Event: e}, nil
+// storedOf reads a message that consume delivered.
+func (s *Store) storedOf(m jetstream.Msg, md *jetstream.MsgMetadata) eventlog.Entry {
+	st := s.inspect(md.Sequence.Stream, m.Subject(), m.Data())
+	st.StoredAt = md.Timestamp
+	return st
 }

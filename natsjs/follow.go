@@ -13,7 +13,10 @@ import (
 // keeps delivering new events as they are stored, in order, until ctx ends
 // or an error occurs. It is the projector's source: an ordered consumer,
 // recreated by the client library after a disconnection without gaps or
-// repeats.
+// repeats. A message that is not a readable, sealed event of its act is
+// delivered as an entry with a Defect (eventlog.Inspect), and the
+// following goes on; its place in its act's chain is the follower's to
+// check (eventlog.Chain).
 func (s *Store) Follow(ctx context.Context, from uint64) iter.Seq2[eventlog.Entry, error] {
 	return func(yield func(eventlog.Entry, error) bool) {
 		cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
@@ -21,12 +24,7 @@ func (s *Store) Follow(ctx context.Context, from uint64) iter.Seq2[eventlog.Entr
 			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
 		}
 		err := s.consume(ctx, cfg, 2000, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
-			st, err := s.storedOf(m, md)
-			if err != nil {
-				yield(eventlog.Entry{}, err)
-				return false
-			}
-			return yield(st, nil)
+			return yield(s.storedOf(m, md), nil)
 		})
 		// The end of ctx, or of the iterator, ends the following quietly.
 		if err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {

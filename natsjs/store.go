@@ -101,6 +101,32 @@ func subjectOf(prefix string, act events.ActID) string {
 	return prefix + "." + strings.ReplaceAll(strings.TrimPrefix(string(act), "/akn/"), "/", ".")
 }
 
+// IsSubjectOf reports whether subject is the subject of act's events,
+// without allocating: the prefix, then the act's components after /akn/
+// with dots for slashes.
+func (s *Store) IsSubjectOf(subject string, act events.ActID) bool {
+	rest, ok := strings.CutPrefix(subject, s.cfg.Prefix+".")
+	if !ok {
+		return false
+	}
+	a, ok := strings.CutPrefix(string(act), "/akn/")
+	if !ok || len(a) != len(rest) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if c == '/' {
+			c = '.'
+		} else if c == '.' {
+			return false
+		}
+		if rest[i] != c {
+			return false
+		}
+	}
+	return true
+}
+
 // ActOfSubject returns the act whose events are stored on subject.
 func (s *Store) ActOfSubject(subject string) (events.ActID, error) {
 	rest, ok := strings.CutPrefix(subject, s.cfg.Prefix+".")
@@ -240,7 +266,11 @@ const (
 // read with batched direct gets. It returns the whole rest of the act or an
 // error, never part of it: each page says how many matching messages remain
 // (Nats-Num-Pending), so a page cut short by size, a dropped message or a
-// timeout is read on or reported, not taken for the end.
+// timeout is read on or reported, not taken for the end. A message that is
+// not a valid event of the act is an entry with a Defect; from the act's
+// start (after 0) that includes an event off its act's chain
+// (eventlog.Chain), so that the valid entries are the act's history and the
+// last entry, defect or not, is the act's last stream sequence.
 func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]eventlog.Entry, error) {
 	subject := s.Subject(act)
 	var out []eventlog.Entry
@@ -269,20 +299,16 @@ func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]eve
 			if perr != nil || (pending >= 0 && np != pending-1) || (pending < 0 && last >= 0 && np < last-1) {
 				break // a message went missing: read on from next
 			}
-			st, err := s.decode(m)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, st)
+			out = append(out, s.decode(m))
 			next, pending, last = m.Sequence+1, np, np
 			got++
 			if np == 0 {
-				return out, nil
+				return chained(out, after, subject), nil
 			}
 		}
 		switch {
 		case none && got == 0:
-			return out, nil // nothing at or after next
+			return chained(out, after, subject), nil // nothing at or after next
 		case got == 0:
 			if err := ctx.Err(); err != nil {
 				return nil, mapError(err)
@@ -292,12 +318,26 @@ func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]eve
 	}
 }
 
-func (s *Store) decode(m *jetstream.RawStreamMsg) (eventlog.Entry, error) {
-	e, err := s.decodeStored(m.Sequence, m.Subject, m.Data)
-	if err != nil {
-		return eventlog.Entry{}, err
+// chained checks an act's entries read from its start (after 0) against
+// its chain, marking the events off it as defects on subject.
+func chained(out []eventlog.Entry, after uint64, subject string) []eventlog.Entry {
+	if after != 0 {
+		return out
 	}
-	return eventlog.Entry{Seq: m.Sequence, StoredAt: m.Time, Event: e}, nil
+	var c eventlog.Chain
+	for i := range out {
+		c.Check(&out[i])
+		if d := out[i].Defect; d != nil && d.Subject == "" {
+			d.Subject = subject
+		}
+	}
+	return out
+}
+
+func (s *Store) decode(m *jetstream.RawStreamMsg) eventlog.Entry {
+	st := s.inspect(m.Sequence, m.Subject, m.Data)
+	st.StoredAt = m.Time
+	return st
 }
 
 // Position is where a replay starts: a stream sequence or a record time.
@@ -323,7 +363,8 @@ func (s *Store) Msgs(ctx context.Context) (uint64, error) {
 
 // Read replays the stream from pos up to the last sequence at the time of
 // the call, in order. It stops at the first error, including one from the
-// loop's body. It reads with an ordered consumer, or, opened for reading
+// loop's body; a message that is not a readable, sealed event of its act is
+// an entry with a Defect (eventlog.Inspect), not an error. It reads with an ordered consumer, or, opened for reading
 // through another account's import, with message gets (scan), which need
 // no consumer.
 func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[eventlog.Entry, error] {
@@ -347,13 +388,7 @@ func (s *Store) Read(ctx context.Context, pos Position) iter.Seq2[eventlog.Entry
 		}
 		stopped := false
 		err = s.scan(ctx, from, pos.Time, last, func(m *jetstream.RawStreamMsg) bool {
-			st, err := s.decode(m)
-			if err != nil {
-				stopped = true
-				yield(eventlog.Entry{}, err)
-				return false
-			}
-			stopped = !yield(st, nil)
+			stopped = !yield(s.decode(m), nil)
 			return !stopped
 		})
 		if err != nil && !stopped {
@@ -499,13 +534,7 @@ func (s *Store) readConsumer(ctx context.Context, pos Position) iter.Seq2[eventl
 			if seq > last {
 				return false
 			}
-			st, err := s.storedOf(m, md)
-			if err != nil {
-				stopped = true
-				yield(eventlog.Entry{}, err)
-				return false
-			}
-			stopped = !yield(st, nil)
+			stopped = !yield(s.storedOf(m, md), nil)
 			return !stopped && seq < last && md.NumPending > 0
 		})
 		if err != nil && !stopped {

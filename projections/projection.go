@@ -20,6 +20,7 @@ type actRec struct {
 	// always a prefix of the act's events in ledger order.
 	knownFrom []time.Time
 	current   *model
+	chain     eventlog.Chain // the act's valid events: where its chain stands
 }
 
 // Projection is the set of views over a stream, kept up to date by Apply.
@@ -31,6 +32,9 @@ type Projection struct {
 	madeBy    map[events.ActID][]events.ActID // instrument -> acts it changed, sorted
 	lastSeq   uint64
 	events    uint64
+	// defects are the messages that are not valid events of their acts,
+	// in stream order: left out of every view, kept for reports.
+	defects []eventlog.Entry
 	// firstRecord is the earliest time from which any act is known:
 	// known_at before it is before the ledger began.
 	firstRecord time.Time
@@ -63,22 +67,52 @@ func (p *Projection) LastSeq() uint64 { return p.lastSeq }
 // Events returns the number of events applied.
 func (p *Projection) Events() uint64 { return p.events }
 
-// Apply folds one event into the projection. Events must come in stream
-// order, each once: an event at or before LastSeq is an error, and nothing
+// Defects returns the defects met, in stream order: a copy.
+func (p *Projection) Defects() []eventlog.Entry { return slices.Clone(p.defects) }
+
+// DefectCount returns how many defects were met.
+func (p *Projection) DefectCount() int { return len(p.defects) }
+
+// LastDefect returns the last defect met, and false when there is none.
+func (p *Projection) LastDefect() (eventlog.Entry, bool) {
+	if len(p.defects) == 0 {
+		return eventlog.Entry{}, false
+	}
+	return p.defects[len(p.defects)-1], true
+}
+
+// Apply folds one entry into the projection. Entries must come in stream
+// order, each once: an entry at or before LastSeq is an error, and nothing
 // changes. It returns the acts whose current state changed: the event's
-// act, and its instrument if the event records a change the instrument made.
+// act, and its instrument if the event records a change the instrument
+// made. An entry with a Defect, or an event off its act's chain
+// (eventlog.Chain), is kept as a defect and changes no view: Apply returns
+// no act, and LastDefect returns it.
 func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	// A projection is a function of the events and their sequences alone:
 	// what the reader knew besides (Version, StoredAt) is not kept, so that
 	// a projection restored from a snapshot equals the one that wrote it.
-	e = eventlog.Entry{Seq: e.Seq, Event: e.Event}
+	e = eventlog.Entry{Seq: e.Seq, Event: e.Event, Defect: e.Defect}
 	if e.Seq <= p.lastSeq {
 		return nil, fmt.Errorf("event at sequence %d applied after sequence %d: events must come in order, each once", e.Seq, p.lastSeq)
 	}
+	var chain eventlog.Chain
+	r := p.acts[e.Event.Act]
+	if e.Defect == nil {
+		if r != nil {
+			r.chain.Check(&e)
+		} else {
+			chain.Check(&e)
+		}
+	}
+	if e.Defect != nil {
+		p.defects = append(p.defects, e)
+		p.lastSeq = e.Seq
+		return nil, nil
+	}
 	id := e.Event.Act
-	r := p.acts[id]
 	if r == nil {
-		r = &actRec{}
+		r = &actRec{chain: chain}
 		p.acts[id] = r
 		country := id.Country()
 		list := p.byCountry[country]
@@ -186,13 +220,17 @@ func (p *Projection) noteRecord(t time.Time) {
 	}
 }
 
-// EachBySeq calls fn with every event applied, in stream order.
+// EachBySeq calls fn with every event applied, and every defect met, in
+// stream order.
 func (p *Projection) EachBySeq(fn func(e *eventlog.Entry)) {
-	all := make([]*eventlog.Entry, 0, p.events)
+	all := make([]*eventlog.Entry, 0, int(p.events)+len(p.defects))
 	for _, r := range p.acts {
 		for i := range r.entries {
 			all = append(all, &r.entries[i])
 		}
+	}
+	for i := range p.defects {
+		all = append(all, &p.defects[i])
 	}
 	slices.SortFunc(all, func(a, b *eventlog.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
 	for _, e := range all {

@@ -24,23 +24,29 @@ type snapshotHeader struct {
 	LastSeq    uint64 `json:"last_seq"`
 	Events     uint64 `json:"events"`
 	Acts       int    `json:"acts"`
+	Defects    int    `json:"defects,omitempty"`
 }
 
-// snapshotLine is one event of a snapshot: {"seq": N, "event": {...}}. It
-// is the snapshot's own encoding, which WriteSnapshot writes by hand; the
-// field names are part of format Version.
+// snapshotLine is one event of a snapshot: {"seq": N, "event": {...}}, or
+// one defect: {"seq": N, "defect": {...}}. It is the snapshot's own
+// encoding, which WriteSnapshot writes by hand; the field names are part of
+// format Version. Defect lines came later within the version: a snapshot
+// without them reads as before, and one of a stream without defects is
+// byte for byte what it was.
 type snapshotLine struct {
-	Seq   uint64       `json:"seq"`
-	Event events.Event `json:"event"`
+	Seq    uint64           `json:"seq"`
+	Event  events.Event     `json:"event"`
+	Defect *eventlog.Defect `json:"defect"`
 }
 
 // WriteSnapshot writes the projection's state: a header line, then every
-// event, act by act in identifier order, each act's in stream order. The
-// bytes depend only on the events applied, so two projections that applied
-// the same events write the same snapshot.
+// event, act by act in identifier order, each act's in stream order, then
+// every defect in stream order. The bytes depend only on the stream
+// applied, so two projections that applied the same stream write the same
+// snapshot.
 func (p *Projection) WriteSnapshot(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
-	h, _ := json.Marshal(snapshotHeader{Projection: Version, LastSeq: p.lastSeq, Events: p.events, Acts: len(p.acts)})
+	h, _ := json.Marshal(snapshotHeader{Projection: Version, LastSeq: p.lastSeq, Events: p.events, Acts: len(p.acts), Defects: len(p.defects)})
 	bw.Write(h)
 	bw.WriteByte('\n')
 	ids := make([]events.ActID, 0, len(p.acts))
@@ -62,6 +68,19 @@ func (p *Projection) WriteSnapshot(w io.Writer) error {
 			if _, err := bw.Write(line); err != nil {
 				return err
 			}
+		}
+	}
+	for _, d := range p.defects {
+		line = append(line[:0], `{"seq":`...)
+		line = strconv.AppendUint(line, d.Seq, 10)
+		line = append(line, `,"defect":`...)
+		js, err := json.Marshal(d.Defect)
+		if err != nil {
+			return err
+		}
+		line = append(append(line, js...), "}\n"...)
+		if _, err := bw.Write(line); err != nil {
+			return err
 		}
 	}
 	return bw.Flush()
@@ -100,6 +119,13 @@ func ReadSnapshot(r io.Reader) (*Projection, error) {
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
 			return nil, fmt.Errorf("snapshot line: %w", err)
 		}
+		if line.Defect != nil {
+			if n := len(p.defects); n > 0 && p.defects[n-1].Seq >= line.Seq {
+				return nil, fmt.Errorf("snapshot lists defect %d after %d: it is damaged", line.Seq, p.defects[n-1].Seq)
+			}
+			p.defects = append(p.defects, eventlog.Entry{Seq: line.Seq, Defect: line.Defect})
+			continue
+		}
 		e := eventlog.Entry{Seq: line.Seq, Event: line.Event}
 		if err := e.Event.Validate(); err != nil {
 			return nil, fmt.Errorf("snapshot event at sequence %d: %w", e.Seq, err)
@@ -114,6 +140,11 @@ func ReadSnapshot(r io.Reader) (*Projection, error) {
 			p.acts[curID] = cur
 			c := curID.Country()
 			p.byCountry[c] = append(p.byCountry[c], curID)
+		}
+		// A snapshot written before defects were checked may hold an
+		// event off its act's chain: not this derivation's, so rebuild.
+		if cur.chain.Check(&e); e.Defect != nil {
+			return nil, fmt.Errorf("%w: its event at sequence %d is a defect (%s): %s", ErrOtherVersion, e.Seq, e.Defect.Reason, e.Defect.Message)
 		}
 		known := e.Event.RecordedAt
 		if n := len(cur.knownFrom); n > 0 && cur.knownFrom[n-1].After(known) {
@@ -139,6 +170,9 @@ func ReadSnapshot(r io.Reader) (*Projection, error) {
 	p.lastSeq, p.events = h.LastSeq, h.Events
 	if uint64(len(p.acts)) != uint64(h.Acts) {
 		return nil, fmt.Errorf("snapshot holds %d acts, its header says %d", len(p.acts), h.Acts)
+	}
+	if len(p.defects) != h.Defects {
+		return nil, fmt.Errorf("snapshot holds %d defects, its header says %d", len(p.defects), h.Defects)
 	}
 	return p, nil
 }

@@ -39,11 +39,25 @@ func (s *Service) addLeaf(e *events.Event) {
 	s.audit.tree.Append(leaf)
 }
 
+// addDefectLeaf appends a defect to the tree: the tree covers the stream
+// as stored, one leaf per message, so that a checkpoint also vouches for
+// the defects it saw (docs/VERIFY.md). Its leaf is that of its digest; it
+// is not indexed, having no event id of its own. The caller holds s.mu.
+func (s *Service) addDefectLeaf(d *eventlog.Defect) {
+	s.audit.tree.Append(merkle.LeafHash(d.Digest[:]))
+}
+
 // rebuildTree rebuilds the tree from a restored projection. The caller
 // holds s.mu.
 func (s *Service) rebuildTree() {
 	s.audit = auditState{index: make(map[events.ID]leafRef, s.proj.Events())}
-	s.proj.EachBySeq(func(e *eventlog.Entry) { s.addLeaf(&e.Event) })
+	s.proj.EachBySeq(func(e *eventlog.Entry) {
+		if e.Defect != nil {
+			s.addDefectLeaf(e.Defect)
+			return
+		}
+		s.addLeaf(&e.Event)
+	})
 }
 
 // ErrNoSigner is returned when checkpoints are asked of a projector

@@ -279,15 +279,23 @@ func (s *Service) markReadyLocked() {
 	}
 }
 
-// apply folds one event and publishes what changed; caughtUp marks the
+// apply folds one entry and publishes what changed; caughtUp marks the
 // projector ready in the same step, so that whoever sees the event applied
-// also sees it ready.
+// also sees it ready. A defect (a message that is not a valid event of its
+// act) changes no view: it is counted, logged and added to the tree as the
+// stream holds it.
 func (s *Service) apply(ctx context.Context, st eventlog.Entry, caughtUp bool) error {
 	s.mu.Lock()
 	changed, err := s.proj.Apply(st)
+	var defect *eventlog.Entry
 	if err == nil {
-		s.addLeaf(&st.Event)
-		s.subs.notify(st)
+		if d, ok := s.proj.LastDefect(); ok && d.Seq == st.Seq {
+			defect = &d
+			s.addDefectLeaf(d.Defect)
+		} else {
+			s.addLeaf(&st.Event)
+			s.subs.notify(st)
+		}
 		s.status.appliedTime = st.StoredAt
 	}
 	ch := s.caught
@@ -307,6 +315,11 @@ func (s *Service) apply(ctx context.Context, st eventlog.Entry, caughtUp bool) e
 	close(ch)
 	if err != nil {
 		return fmt.Errorf("apply sequence %d: %w", st.Seq, err)
+	}
+	if defect != nil {
+		d := defect.Defect
+		s.log.Warn("defect in the stream: left out of the views (docs/RUNBOOK.md, Defects)", "seq", defect.Seq,
+			"reason", d.Reason, "subject", d.Subject, "act", d.Act, "message", d.Message)
 	}
 	return nil
 }

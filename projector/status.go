@@ -3,7 +3,10 @@ package projector
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/lexledger/lexledger/eventlog"
 )
 
 // runStatus is what Status reports beyond the projection itself; guarded
@@ -33,6 +36,18 @@ type Status struct {
 	// from the first sequence it read to the stream's last sequence when it
 	// began.
 	ReplayFrom, ReplayTo uint64
+	// Defects counts the messages met that are not valid events of their
+	// acts, by reason (eventlog.Reasons); none is absent.
+	Defects map[eventlog.Reason]int
+}
+
+// DefectCount is the number of defects met, every reason.
+func (st Status) DefectCount() int {
+	n := 0
+	for _, c := range st.Defects {
+		n += c
+	}
+	return n
 }
 
 // ReplayProgress is the share of the catch-up replay done, from 0 to 1;
@@ -60,9 +75,54 @@ func (s *Service) Status() Status {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	r := s.status
-	return Status{AppliedSeq: s.proj.LastSeq(), AppliedTime: r.appliedTime, Ready: s.ready, Running: !r.runStart.IsZero(),
+	st := Status{AppliedSeq: s.proj.LastSeq(), AppliedTime: r.appliedTime, Ready: s.ready, Running: !r.runStart.IsZero(),
 		Since: r.runStart, ReplayFrom: r.replayFrom, ReplayTo: r.replayTo}
+	if s.proj.DefectCount() > 0 {
+		st.Defects = map[eventlog.Reason]int{}
+		for _, d := range s.proj.Defects() {
+			st.Defects[d.Defect.Reason]++
+		}
+	}
+	return st
 }
+
+// Defects returns the defects met so far, in stream order: messages on the
+// events subjects that are not valid events of their acts, left out of
+// every view.
+func (s *Service) Defects() []eventlog.Entry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.proj.Defects()
+}
+
+// DefectNote names the defects met, for a readiness check that holds: the
+// views are complete for every valid event, and these messages are left
+// out of them. Empty when there is none.
+func (s *Service) DefectNote() string {
+	ds := s.Defects()
+	if len(ds) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d defect(s) in the stream, left out of the views (docs/RUNBOOK.md, Defects):", len(ds))
+	for i, d := range ds {
+		if i == defectsNamed {
+			fmt.Fprintf(&b, " and %d more", len(ds)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		fmt.Fprintf(&b, " sequence %d %s", d.Seq, d.Defect.Reason)
+		if d.Defect.Act != "" {
+			fmt.Fprintf(&b, " (%s)", d.Defect.Act)
+		}
+	}
+	return b.String()
+}
+
+// defectsNamed is how many defects DefectNote names one by one.
+const defectsNamed = 10
 
 func (s *Service) startRun(from, total uint64) {
 	s.mu.Lock()

@@ -319,7 +319,7 @@ func mountOps(mux *http.ServeMux, reg *metrics.Registry, store *natsjs.Store, pr
 	reg.WatchConfigs(watch)
 	if proj != nil {
 		reg.Watch(store, proj)
-		checks = append(checks, httpapi.ProjectorCheck(proj.CaughtUp))
+		checks = append(checks, httpapi.ProjectorCheck(proj.CaughtUp, proj.DefectNote))
 	} else {
 		reg.Watch(store, nil)
 	}

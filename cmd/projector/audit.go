@@ -20,7 +20,8 @@ import (
 )
 
 // runVerify replays the stream and its checkpoints and reports the first
-// divergence; it exits non-zero on any failure.
+// divergence; it exits non-zero on any failure, a defect included (a
+// message that is not a valid event of its act), and lists every defect.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("verify", "projector verify --nats-url URL [--key PUBKEY]... [--report FILE]", stderr)
 	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", "nats://127.0.0.1:4222"), "the NATS server of the ledger ($LEDGER_NATS_URL)")
@@ -59,14 +60,30 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return nil
 	}
-	f := rep.Failures[0]
-	fmt.Fprintf(stderr, "verification FAILED: %s; the first at sequence %d", cli.Count(len(rep.Failures), "problem"), f.Seq)
-	if f.Act != "" {
-		fmt.Fprintf(stderr, " (act %s)", f.Act)
+	if len(rep.Failures) == 0 {
+		fmt.Fprintf(stderr, "verification FAILED: the chains, tree and checkpoints hold, but the stream holds defects\n")
+	} else {
+		f := rep.Failures[0]
+		fmt.Fprintf(stderr, "verification FAILED: %s; the first at sequence %d", cli.Count(len(rep.Failures), "problem"), f.Seq)
+		if f.Act != "" {
+			fmt.Fprintf(stderr, " (act %s)", f.Act)
+		}
+		fmt.Fprintf(stderr, ": %s: %s\n", f.Kind, f.Message)
+		for _, g := range rep.Failures[1:min(len(rep.Failures), 10)] {
+			fmt.Fprintf(stderr, "  then sequence %d: %s: %s\n", g.Seq, g.Kind, g.Message)
+		}
 	}
-	fmt.Fprintf(stderr, ": %s: %s\n", f.Kind, f.Message)
-	for _, g := range rep.Failures[1:min(len(rep.Failures), 10)] {
-		fmt.Fprintf(stderr, "  then sequence %d: %s: %s\n", g.Seq, g.Kind, g.Message)
+	if n := len(rep.Defects); n > 0 {
+		fmt.Fprintf(stderr, "%s: messages that are not valid events of their acts, left out of the views (docs/RUNBOOK.md, Defects):\n", cli.Count(n, "defect"))
+		for _, d := range rep.Defects {
+			fmt.Fprintf(stderr, "  sequence %d %s", d.Seq, d.Defect.Reason)
+			if d.Defect.Subject != "" {
+				fmt.Fprintf(stderr, " on %s", d.Defect.Subject)
+			} else if d.Defect.Act != "" {
+				fmt.Fprintf(stderr, " of %s", d.Defect.Act)
+			}
+			fmt.Fprintf(stderr, ": %s\n", d.Defect.Message)
+		}
 	}
 	return cli.ErrReported
 }
@@ -88,11 +105,7 @@ func verifyStream(ctx context.Context, store *natsjs.Store, views *natsjs.Views,
 		if err != nil {
 			return audit.Report{}, 0, fmt.Errorf("replay stopped after sequence %d: %w", v.Report().LastSeq, err)
 		}
-		if raw.Err != nil {
-			v.Bad(raw.Seq, "", fmt.Errorf("subject %s: %w", raw.Subject, raw.Err))
-		} else {
-			v.AddRaw(raw.Seq, raw.Act, raw.Data)
-		}
+		v.AddStored(raw.Seq, raw.Subject, raw.Act, raw.Err, raw.Data)
 		bar.Add(1)
 	}
 	if err := ctx.Err(); err != nil {

@@ -122,7 +122,7 @@ func mountOps(mux *http.ServeMux, store *natsjs.Store, svc *projector.Service, w
 	mux.HandleFunc("GET /readyz", httpapi.Ready(
 		httpapi.StreamCheck(store.Config().Stream, store.LastSeq),
 		httpapi.StreamConfigCheck(watch.Err),
-		httpapi.ProjectorCheck(svc.CaughtUp),
+		httpapi.ProjectorCheck(svc.CaughtUp, svc.DefectNote),
 	))
 }
 

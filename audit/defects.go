@@ -1,0 +1,112 @@
+package audit
+
+import (
+	"bytes"
+	"crypto/sha256"
+
+	"github.com/lexledger/lexledger/eventlog"
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/merkle"
+)
+
+// Defects is what a replay finds beside tampering: the messages that are
+// not valid events of their acts, as every projector finds them
+// (eventlog.Inspect and eventlog.Chain), left out of the views. A verifier
+// keeps one; a stream with defects does not verify (Report.OK is false),
+// since an auditor must look at each.
+type Defects struct {
+	chains map[events.ActID]*eventlog.Chain
+	list   []eventlog.Entry
+}
+
+// Classify checks the message stored at seq on subject, whose act is act
+// (actErr when the subject names none), as the projector does, and keeps
+// it if it is a defect, which it reports. Messages must come in stream
+// order.
+func (d *Defects) Classify(seq uint64, subject string, act events.ActID, actErr error, data []byte) bool {
+	e, ok := fastEntry(seq, act, actErr, data)
+	if !ok {
+		e = eventlog.Inspect(seq, subject, data, actSubject{act: act, err: actErr})
+	}
+	if e.Defect == nil {
+		if d.chains == nil {
+			d.chains = map[events.ActID]*eventlog.Chain{}
+		}
+		c := d.chains[e.Event.Act]
+		if c == nil {
+			c = &eventlog.Chain{}
+			d.chains[e.Event.Act] = c
+		}
+		c.Check(&e)
+	}
+	if e.Defect == nil {
+		return false
+	}
+	e.Defect.Subject = subject
+	d.list = append(d.list, e)
+	return true
+}
+
+// Tip returns the hash of act's last valid event, zero for none.
+func (d *Defects) Tip(act events.ActID) events.Digest {
+	if c := d.chains[act]; c != nil {
+		return c.Tip()
+	}
+	return events.Digest{}
+}
+
+// List returns the defects found, in stream order.
+func (d *Defects) List() []eventlog.Entry { return d.list }
+
+// fastEntry reads a message in the ledger's own encoding without decoding
+// it: its hash, prev_hash, id and act, enough for its act's chain. It
+// returns false for anything else, which eventlog.Inspect reads.
+func fastEntry(seq uint64, act events.ActID, actErr error, data []byte) (eventlog.Entry, bool) {
+	hash, prev, canonicalLen, ok := splitTail(data)
+	if !ok || actErr != nil {
+		return eventlog.Entry{}, false
+	}
+	const head, actField = `{"schema":2,"id":"`, `","act":"`
+	rest, ok := bytes.CutPrefix(data, []byte(head))
+	if !ok || len(rest) < 26+len(actField)+len(act)+1 {
+		return eventlog.Entry{}, false
+	}
+	var id events.ID
+	if id.UnmarshalText(rest[:26]) != nil || string(rest[26:26+len(actField)]) != actField {
+		return eventlog.Entry{}, false
+	}
+	rest = rest[26+len(actField):]
+	if string(rest[:len(act)]) != string(act) || rest[len(act)] != '"' {
+		return eventlog.Entry{}, false
+	}
+	h := sha256.New()
+	h.Write(data[:canonicalLen])
+	h.Write([]byte{'}'})
+	var got events.Digest
+	if h.Sum(got[:0]); got != hash {
+		return eventlog.Entry{}, false
+	}
+	return eventlog.Entry{Seq: seq, Event: events.Event{Schema: 2, ID: id, Act: act, PrevHash: prev, Hash: hash}}, true
+}
+
+// actSubject is the one subject a message was read from, naming act (or
+// failing with err): what eventlog.Inspect checks an event's act against.
+type actSubject struct {
+	act events.ActID
+	err error
+}
+
+func (s actSubject) IsSubjectOf(_ string, act events.ActID) bool { return s.err == nil && act == s.act }
+
+func (s actSubject) ActOfSubject(string) (events.ActID, error) { return s.act, s.err }
+
+// unreadableLeaf is the leaf of a message that is not an event: that of
+// SHA-256 of its bytes, as the projector's tree holds it; without the
+// bytes, a leaf that no checkpoint can have signed.
+func unreadableLeaf(data []byte) merkle.Hash {
+	if data == nil {
+		return merkle.LeafHash([]byte("unreadable"))
+	}
+	h := sha256.Sum256(data)
+	return leafOfDigest(h)
+}

@@ -1,0 +1,110 @@
+package eventlog
+
+import (
+	"fmt"
+
+	"github.com/lexledger/lexledger/events"
+)
+
+// Chain is where an act's hash chain stands after its valid events: the
+// hash of the last one and the ids used. The zero Chain is an act with no
+// event. Every reader that folds an act (the ledger, the projections, the
+// verifier) checks its events with a Chain, so that all agree on which
+// events are the act's and where its chain continues.
+type Chain struct {
+	tip     events.Digest
+	pending *events.Event // the last valid event, schema 1: its hash, tip, computed when needed
+	chained bool          // an event of schema 2 is valid: no unchained event may follow
+	ids     []events.ID
+	set     map[events.ID]struct{} // ids, once there are many
+}
+
+// chainSetFrom is how many ids a Chain scans before it keeps a set.
+const chainSetFrom = 32
+
+// Tip returns the hash of the act's last valid event; zero for none.
+func (c *Chain) Tip() events.Digest {
+	if c.pending != nil {
+		c.tip, _ = c.pending.ComputeHash()
+		c.pending = nil
+	}
+	return c.tip
+}
+
+// Check decides whether e, an entry that Inspect found readable and sealed
+// on its act's subject, is the act's next valid event: its prev_hash names
+// the last valid event (schema 2), or the act has no chained event yet
+// (schema 1), and its id is new to the act. If not, it turns e into a
+// defect; a valid e is added to the chain. An entry that is already a
+// defect is left as it is.
+func (c *Chain) Check(e *Entry) {
+	if e.Defect != nil {
+		return
+	}
+	ev := &e.Event
+	var reason Reason
+	var msg string
+	switch {
+	case ev.Schema >= 2 && ev.PrevHash != c.Tip():
+		reason, msg = ReasonChain, fmt.Sprintf("event %s at sequence %d names %s as the previous event of %s, but the act's last valid event hashes to %s", ev.ID, e.Seq, shortDigest(ev.PrevHash), ev.Act, shortDigest(c.tip))
+	case ev.Schema < 2 && c.chained:
+		reason, msg = ReasonChain, fmt.Sprintf("event %s at sequence %d has schema %d, without a chain, but %s's chain began before it", ev.ID, e.Seq, ev.Schema, ev.Act)
+	case c.used(ev.ID):
+		reason, msg = ReasonDuplicateID, fmt.Sprintf("event id %s at sequence %d is already an earlier event of %s", ev.ID, e.Seq, ev.Act)
+	default:
+		if ev.Schema < 2 && e.Defect == nil {
+			// Schema 1 has no stored hash: computed only if a chained
+			// event follows (Tip).
+			c.pending = new(events.Event)
+			*c.pending = *ev
+			c.add(ev.ID, events.Digest{}, false)
+			return
+		}
+		c.pending = nil
+		c.add(ev.ID, ev.Hash, true)
+		return
+	}
+	d := &Defect{Reason: reason, Message: msg, Act: ev.Act, ID: ev.ID, Digest: ev.Hash}
+	if d.Digest.IsZero() {
+		d.Digest, _ = ev.ComputeHash()
+	}
+	e.Defect = d
+	e.Event = events.Event{}
+}
+
+func (c *Chain) used(id events.ID) bool {
+	if c.set != nil {
+		_, ok := c.set[id]
+		return ok
+	}
+	for _, x := range c.ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Chain) add(id events.ID, h events.Digest, chained bool) {
+	c.tip = h
+	c.chained = c.chained || chained
+	if c.set != nil {
+		c.set[id] = struct{}{}
+		return
+	}
+	c.ids = append(c.ids, id)
+	if len(c.ids) > chainSetFrom {
+		c.set = make(map[events.ID]struct{}, 2*len(c.ids))
+		for _, x := range c.ids {
+			c.set[x] = struct{}{}
+		}
+		c.ids = nil
+	}
+}
+
+func shortDigest(d events.Digest) string {
+	if d.IsZero() {
+		return "none (the act's first event)"
+	}
+	return d.String()[:16] + "…"
+}
