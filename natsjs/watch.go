@@ -172,16 +172,27 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(w.opts.Interval)
 	defer t.Stop()
+	// An advisory may come before the change it announces is visible to a
+	// stream info request (a stream created is announced as it is being
+	// created): each one is followed by a second check a moment later.
+	var again <-chan time.Time
 	for {
 		w.Check(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-again:
+			again = nil
 		case <-kick:
+			again = time.After(advisoryRecheck)
 		}
 	}
 }
+
+// advisoryRecheck is how long after an advisory the streams are checked
+// again.
+const advisoryRecheck = 500 * time.Millisecond
 
 // Check reads every stream's configuration once and updates what Err
 // says. Run calls it; a stream that does not answer (the engine
