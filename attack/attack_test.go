@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -465,4 +466,141 @@ func getJSON(t *testing.T, url string, v any) {
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
+}
+
+// With --insecure-open-nats, the posture of the issue's first table, any
+// local process may write: what it writes is detected and survived. A
+// garbage message and a forged event are defects the views leave out; an
+// edit that ages events out is named at once and appends are refused
+// until it is undone.
+func TestOpenPostureAttacksAreDetected(t *testing.T) {
+	s := start(t, "--insecure-open-nats")
+	if !strings.Contains(s.proc.Out.String(), "WARN") {
+		t.Errorf("serve --insecure-open-nats does not warn:\n%s", s.proc.Out)
+	}
+	s.importSeed()
+	s.waitReady(30 * time.Second)
+	before := s.streamLines()
+
+	s.mustNats("", "pub", "--jetstream", "lex.events.kz.act.2009-12-04.998", "garbage")
+	s.mustNats("", "pub", "lex.events.kz.act.2009-12-04.216", forged(t, before))
+	r := s.waitReadiness("ready and naming 2 defects", 30*time.Second, func(status int, r readiness) bool {
+		return status == http.StatusOK && strings.Contains(r.says(), "2 defect")
+	})
+	row(t, "publish garbage through JetStream, and a forged repeal", "anonymous, open posture", "stored; defects left out of the views and named by /readyz: "+r.says())
+	if status, body := s.post(amendment("2011-01-01")); status != http.StatusCreated {
+		t.Fatalf("a clerk's append after the defects: %d %s", status, body)
+	}
+
+	// An hour's age limit: nothing is old enough to go, so nothing is
+	// lost while the test looks; it is named and refused all the same.
+	s.mustNats("", "stream", "edit", "LEX", "--max-age", "1h", "-f")
+	s.waitReadiness("not ready, naming max_age", 30*time.Second, func(status int, r readiness) bool {
+		return status == http.StatusServiceUnavailable && strings.Contains(r.says(), "max_age")
+	})
+	if status, body := s.post(amendment("2011-02-01")); status != http.StatusServiceUnavailable || !strings.Contains(body, "stream_weakened") {
+		t.Errorf("an append while LEX ages out: %d %s, want 503 stream_weakened", status, body)
+	}
+	row(t, "edit LEX (--max-age 1h)", "anonymous, open posture", "detected: /readyz 503 naming max_age; appends 503 stream_weakened")
+	s.mustNats("", "stream", "edit", "LEX", "--max-age", "0", "-f")
+	s.waitReady(30 * time.Second)
+	if status, body := s.post(amendment("2011-02-01")); status != http.StatusCreated {
+		t.Errorf("an append once LEX is restored: %d %s", status, body)
+	}
+	sameRecord(t, before, s.streamLines())
+}
+
+// vmHWM is the peak resident memory of process pid, in bytes.
+func vmHWM(t *testing.T, pid int) int64 {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				t.Fatalf("VmHWM %q: %v", v, err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc/PID/status")
+	return 0
+}
+
+// The HTTP attacks of the issue on a real process: an idle kept-alive
+// connection is closed; thirty clients posting 15 MB bodies at once do
+// not take resident memory past the documented bound; and nothing is
+// recorded by any of them.
+func TestHTTPAttacks(t *testing.T) {
+	s := start(t)
+	msgs := len(s.streamLines())
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	conn.SetReadDeadline(time.Now().Add(70 * time.Second))
+	start := time.Now()
+	if _, err := br.ReadByte(); err == nil {
+		t.Errorf("the server wrote on an idle connection")
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Errorf("an idle kept-alive connection is still open after 70 s")
+	}
+	row(t, "an idle kept-alive connection", "anonymous, HTTP", fmt.Sprintf("closed by the server after %.0f s", time.Since(start).Seconds()))
+
+	const clients, size = 30, 15 << 20
+	var wg sync.WaitGroup
+	codes := make([]int, clients)
+	for i := range clients {
+		wg.Go(func() {
+			req, _ := http.NewRequest("POST", s.base+"/v1/events", io.LimitReader(repeated('x'), size))
+			req.ContentLength = size
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	peak := vmHWM(t, s.proc.Cmd.Process.Pid)
+	for i, c := range codes {
+		if c != http.StatusBadRequest {
+			t.Errorf("client %d: status %d, want 400 (the body is not JSON)", i, c)
+		}
+	}
+	// The documented bound (docs/OPERATIONS.md, HTTP limits): 64 MiB of
+	// bodies counted twice, the collector's slack, and the process itself.
+	const bound = 256 << 20
+	if peak > bound {
+		t.Errorf("resident memory peaked at %d MiB under %d bodies of %d MiB, over the %d MiB bound", peak>>20, clients, size>>20, bound>>20)
+	}
+	row(t, fmt.Sprintf("%d clients posting %d MiB bodies at once", clients, size>>20), "anonymous, HTTP", fmt.Sprintf("each refused 400; resident memory peaked at %d MiB", peak>>20))
+	if got := len(s.streamLines()); got != msgs {
+		t.Errorf("the stream holds %d events after the HTTP attacks, %d before", got, msgs)
+	}
+}
+
+// repeated is an endless source of one byte.
+type repeated byte
+
+func (b repeated) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
 }
