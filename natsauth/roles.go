@@ -202,6 +202,9 @@ func ownStream(s string) []string {
 		"$JS.SNAPSHOT.RESTORE."+s+".*",
 		api+"STREAM.PURGE."+s,
 		api+"STREAM.MSG.DELETE."+s,
+		// The flow control of the push consumers that read an object or
+		// watch a bucket: the client answers the server on these.
+		"$JS.FC."+s+".>",
 	)
 }
 

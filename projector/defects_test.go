@@ -198,6 +198,28 @@ func TestDefectsLeftOutAndFollowed(t *testing.T) {
 	if after.Status != before.Status || after.Status == projections.Repealed {
 		t.Errorf("the refugees' law is %s after the forged repeals, want %s", after.Status, before.Status)
 	}
+	// The act's audit report lists the five on its subject, in JSON and CSV.
+	rep, err := r.svc.Report(refugees)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Defects) != 5 {
+		t.Errorf("the refugees' audit report lists %d defects, want 5: %+v", len(rep.Defects), rep.Defects)
+	}
+	for _, e := range rep.Events {
+		for _, d := range rep.Defects {
+			if e.Seq == d.Seq {
+				t.Errorf("sequence %d is both an event and a defect of the audit report", e.Seq)
+			}
+		}
+	}
+	var csv bytes.Buffer
+	if err := rep.WriteCSV(&csv); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(csv.String(), ",defect,"); n != 5 {
+		t.Errorf("the audit report's CSV has %d defect lines, want 5:\n%s", n, csv.String())
+	}
 	var evs uint64
 	r.svc.Read(func(p *projections.Projection) { evs = p.Events() })
 	if evs != seedEvents+1 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 )
 
@@ -20,6 +21,16 @@ type AuditReport struct {
 	ChainOK     bool          `json:"chain_ok"`
 	ChainIssues []string      `json:"chain_issues,omitempty"`
 	Checkpoint  *CheckpointAt `json:"checkpoint,omitempty"`
+	// Defects are the messages on the act's subject that are not sealed
+	// events of it: left out of Events and of every view.
+	Defects []AuditDefect `json:"defects,omitempty"`
+}
+
+// AuditDefect is a defect on the act's subject, by stream sequence.
+type AuditDefect struct {
+	Seq      uint64          `json:"sequence"`
+	StoredAt time.Time       `json:"stored_at"`
+	Defect   eventlog.Defect `json:"defect"`
 }
 
 // AuditEvent is one line of an audit report.
@@ -95,6 +106,11 @@ func (s *Service) Report(act events.ActID) (AuditReport, error) {
 		pos[ev.ID] = len(rep.Events)
 		rep.Events = append(rep.Events, ae)
 	}
+	for _, d := range s.proj.Defects() {
+		if d.Defect.Act == act {
+			rep.Defects = append(rep.Defects, AuditDefect{Seq: d.Seq, StoredAt: d.StoredAt, Defect: *d.Defect})
+		}
+	}
 	if c := s.audit.last; c != nil {
 		rep.Checkpoint = &CheckpointAt{TreeSize: c.TreeSize, Root: c.Root.String(), Key: c.Key, CoversAll: c.TreeSize >= maxLeaf}
 	}
@@ -102,10 +118,12 @@ func (s *Service) Report(act events.ActID) (AuditReport, error) {
 }
 
 // WriteCSV writes the report's events as CSV, a header line first: one
-// line per event, the corrections of an event separated by spaces.
+// line per event, the corrections of an event separated by spaces; then
+// one line per defect, of type "defect", with its reason and message in
+// the last column.
 func (r AuditReport) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"sequence", "id", "type", "date", "recorded_at", "recorded_by", "hash", "effective", "corrected_by", "retracted_by", "target", "instrument"})
+	cw.Write([]string{"sequence", "id", "type", "date", "recorded_at", "recorded_by", "hash", "effective", "corrected_by", "retracted_by", "target", "instrument", "defect"})
 	for _, e := range r.Events {
 		corr := make([]string, len(e.CorrectedBy))
 		for i, c := range e.CorrectedBy {
@@ -119,7 +137,15 @@ func (r AuditReport) WriteCSV(w io.Writer) error {
 			tgt = e.Target.String()
 		}
 		cw.Write([]string{strconv.FormatUint(e.Seq, 10), e.ID.String(), string(e.Type), e.Date.String(), e.RecordedAt.Format(time.RFC3339Nano),
-			e.RecordedBy, e.Hash, strconv.FormatBool(e.Effective), strings.Join(corr, " "), ret, tgt, string(e.Instrument)})
+			e.RecordedBy, e.Hash, strconv.FormatBool(e.Effective), strings.Join(corr, " "), ret, tgt, string(e.Instrument), ""})
+	}
+	for _, d := range r.Defects {
+		id := ""
+		if !d.Defect.ID.IsZero() {
+			id = d.Defect.ID.String()
+		}
+		cw.Write([]string{strconv.FormatUint(d.Seq, 10), id, "defect", "", d.StoredAt.Format(time.RFC3339Nano), "", d.Defect.Digest.String(),
+			"false", "", "", "", "", string(d.Defect.Reason) + ": " + d.Defect.Message})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -58,6 +58,7 @@ type site struct {
 	svc    *projector.Service
 	ledger *ledger.Ledger
 	ui     *web.Server
+	env    *natstest.Env
 }
 
 // today is the interface's "today" in tests.
@@ -116,7 +117,7 @@ func mustSite(t *testing.T) *site {
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	t.Cleanup(ui.Close) // first: live streams end, so that Close does not wait on them
-	return &site{url: hs.URL, svc: svc, ledger: l, ui: ui}
+	return &site{url: hs.URL, svc: svc, ledger: l, ui: ui, env: env}
 }
 
 // record appends e as a clerk and waits until the projector applied it.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/events"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // The act page, server-rendered, needs no JavaScript: the status on the
@@ -260,5 +261,32 @@ func TestEveryControlHasALabel(t *testing.T) {
 		if n < 2 {
 			t.Errorf("%s: found %d controls, want the page's form", path, n)
 		}
+	}
+}
+
+// A message in the stream that is not a sealed event of its act (here
+// garbage on the Law on Refugees' subject) is named on every page, and
+// left out of the act's page.
+func TestPagesNameDefects(t *testing.T) {
+	s := mustSite(t)
+	const notice = "that is not a sealed event of its act (defects)"
+	s.mustPage(t, "/").hasNot(t, notice)
+
+	js, err := jetstream.New(s.env.Conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := js.Publish(testContext(t, 30*time.Second), "lex.events.kz.act.2009-12-04.216", []byte("garbage"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.WaitFor(testContext(t, 30*time.Second), ack.Sequence); err != nil {
+		t.Fatalf("the projector did not pass the defect at %d: %v", ack.Sequence, err)
+	}
+	s.mustPage(t, "/").has(t, "The stream holds 1 message "+notice)
+	act := s.mustPage(t, "/ui/act", "act", string(refugees))
+	act.has(t, notice)
+	if got := act.actStatus(t); got != "in_force" {
+		t.Errorf("the Law on Refugees is %q after a defect on its subject, want in_force", got)
 	}
 }

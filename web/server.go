@@ -138,6 +138,9 @@ type page struct {
 	Seq     uint64 // the projection's sequence the page shows
 	Live    string // the live events URL the page listens to ("" none)
 	Partial bool
+	// Defects counts the messages in the stream that are not sealed events
+	// of their act: the views leave them out, and every page says so.
+	Defects int
 }
 
 // render writes a page, or only its parts when the request asks for them
@@ -183,7 +186,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) page(r *http.Request, title, nav string) page {
-	return page{Title: title, Nav: nav, Asset: s.version, Partial: r.URL.Query().Get("partial") == "1"}
+	pg := page{Title: title, Nav: nav, Asset: s.version, Partial: r.URL.Query().Get("partial") == "1"}
+	s.p.Read(func(p *projections.Projection) { pg.Defects = p.DefectCount() })
+	return pg
 }
 
 // today is the default valid day.
