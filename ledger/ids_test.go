@@ -1,16 +1,19 @@
 package ledger_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/natsjs/natstest"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // wantIDUsed fails the test unless err refuses an event whose id names the
@@ -181,5 +184,52 @@ func TestIDRaceOnTwoActs(t *testing.T) {
 		if got := msgCount(t, env); got != before+1 {
 			t.Fatalf("round %d: the stream grew by %d, want 1", round, got-before)
 		}
+	}
+}
+
+// A ledger that stopped between an event's claim and the event (here: the
+// claim written as the store writes it, and nothing else) left the id
+// claimed: the retry with the same content records the event, once;
+// other content under that id is refused, saying that no event has it.
+func TestClaimWithoutItsEvent(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	ctx := testContext(t)
+	js, err := jetstream.New(env.Conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := func(e events.Event) {
+		t.Helper()
+		d, err := e.ContentDigest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := json.Marshal(eventlog.Claim{ID: e.ID, Act: e.Act, Content: d})
+		if _, err := js.Publish(ctx, env.Store.Config().IDPrefix()+"."+e.ID.String(), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drafted := event(refugees, events.Drafted, "2009-06-01", titled("Law on Refugees", events.Law))
+	claim(drafted)
+	l := mustLedger(t, env.Store)
+	r, err := l.Append(ctx, "clerk@test", cmd(drafted))
+	if err != nil || r.Duplicate || r.Version != 1 {
+		t.Fatalf("the retry after a claim alone: %+v %v, want the event recorded as new", r, err)
+	}
+	if n := msgCount(t, env); n != 1 {
+		t.Fatalf("the stream holds %d events, want 1", n)
+	}
+
+	adopted := event(refugees, events.Adopted, "2009-11-20", chamber("Parliament"))
+	claim(adopted)
+	other := adopted
+	other.Body.Chamber = "Senate"
+	_, err = l.Append(ctx, "clerk@test", cmd(other))
+	e := wantError(t, err, events.CodeConflict)
+	if e.Rule != events.RuleIDUsed || !strings.Contains(e.Message, "not recorded") {
+		t.Errorf("other content under a claimed id: %v, want id_used saying no event has it", err)
+	}
+	if n := msgCount(t, env); n != 1 {
+		t.Fatalf("the stream holds %d events, want 1", n)
 	}
 }
