@@ -249,18 +249,44 @@ func (s *Store) claimEach(ctx context.Context, claims, held []eventlog.Claim) (e
 // heldClaim reads the claim of id from the stream's leader (a message get,
 // not a direct get, which a replica not yet up to date may answer).
 func (s *Store) heldClaim(ctx context.Context, id events.ID) (eventlog.Claim, error) {
+	c, _, ok, err := s.lookupClaim(ctx, id)
+	if err == nil && !ok {
+		err = fmt.Errorf("stream %s refused the claim of event id %s as taken, but holds none", s.idStream, id)
+	}
+	return c, err
+}
+
+// lookupClaim reads the claim of id, if there is one, from the stream's
+// leader, with its sequence in the claims' stream.
+func (s *Store) lookupClaim(ctx context.Context, id events.ID) (eventlog.Claim, uint64, bool, error) {
 	m, err := msgGet(ctx, s.nc, apiPrefixOf(s.js), s.idStream, msgGetRequest{LastBySubject: s.claimSubject(id)})
 	if err != nil {
-		return eventlog.Claim{}, fmt.Errorf("read the claim of event id %s: %w", id, err)
+		return eventlog.Claim{}, 0, false, fmt.Errorf("read the claim of event id %s: %w", id, err)
 	}
 	if m == nil {
-		return eventlog.Claim{}, fmt.Errorf("stream %s refused the claim of event id %s as taken, but holds none", s.idStream, id)
+		return eventlog.Claim{}, 0, false, nil
 	}
 	var c eventlog.Claim
 	if err := json.Unmarshal(m.Data, &c); err != nil || c.ID != id {
-		return eventlog.Claim{}, fmt.Errorf("stream %s sequence %d does not hold a readable claim of event id %s: %v", s.idStream, m.Sequence, id, err)
+		return eventlog.Claim{}, 0, false, fmt.Errorf("stream %s sequence %d does not hold a readable claim of event id %s: %v", s.idStream, m.Sequence, id, err)
 	}
-	return c, nil
+	return c, m.Sequence, true, nil
+}
+
+// claimedWhole reports whether chunk was claimed by one atomic batch
+// before: its first and last claims are there, as many sequences apart as
+// the batch's first and last messages.
+func (s *Store) claimedWhole(ctx context.Context, chunk []eventlog.Claim) (bool, error) {
+	first, last := chunk[0], chunk[len(chunk)-1]
+	c, lastSeq, ok, err := s.lookupClaim(ctx, last.ID)
+	if err != nil || !ok || c != last {
+		return false, err
+	}
+	c, firstSeq, ok, err := s.lookupClaim(ctx, first.ID)
+	if err != nil || !ok || c != first {
+		return false, err
+	}
+	return lastSeq-firstSeq == uint64(len(chunk)-1), nil
 }
 
 // isWrongLastSeq reports whether err is JetStream's refusal of a publish
@@ -290,8 +316,9 @@ func checkClaims(want, held []eventlog.Claim) error {
 // backfilled is the message that says when claims were backfilled.
 type backfilled struct {
 	Through uint64 `json:"through"` // the events' stream's last sequence then
-	Claimed int    `json:"claimed"`
-	Reused  int    `json:"reused"` // ids already stored twice, before claims
+	Claimed int    `json:"claimed"` // by the run that finished
+	Skipped int    `json:"skipped"` // claimed by an earlier, interrupted run
+	Reused  int    `json:"reused"`  // ids already stored twice, before claims
 }
 
 // backfillIDs claims the ids of the events stored before the claims'
@@ -301,7 +328,10 @@ type backfilled struct {
 // did. An id that the old stream already holds twice (on two acts, which
 // nothing refused before claims) keeps the claim of its first event; the
 // count of those is in the record. Two processes may backfill at once:
-// claims of one event are equal, and one record is kept.
+// claims of one event are equal, and one record is kept. A run cut short
+// (Open's deadline, on a long stream) is taken up by the next, which
+// skips the chunks an earlier run claimed whole (claimedWhole) and claims
+// the others again.
 func (s *Store) backfillIDs(ctx context.Context) error {
 	done := s.idPrefix + "." + idsBackfilled
 	m, err := msgGet(ctx, s.nc, apiPrefixOf(s.js), s.idStream, msgGetRequest{LastBySubject: done})
@@ -317,8 +347,16 @@ func (s *Store) backfillIDs(ctx context.Context) error {
 	}
 	rec := backfilled{Through: last}
 	var chunk []eventlog.Claim
+	var upTo, through uint64 // the sequence of the chunk's last event; of the last claimed
 	flush := func() error {
 		if len(chunk) == 0 {
+			return nil
+		}
+		if whole, err := s.claimedWhole(ctx, chunk); err != nil {
+			return err
+		} else if whole {
+			rec.Skipped += len(chunk)
+			chunk, through = chunk[:0], upTo
 			return nil
 		}
 		held, err := s.claim(ctx, chunk, true)
@@ -331,14 +369,17 @@ func (s *Store) backfillIDs(ctx context.Context) error {
 			}
 		}
 		rec.Claimed += len(chunk)
-		chunk = chunk[:0]
+		chunk, through = chunk[:0], upTo
 		return nil
+	}
+	fail := func(err error) error {
+		return fmt.Errorf("backfill the claims of the ids of the %d events stored before claims existed: claimed through sequence %d, then: %w; open the stream again to go on from there", last, through, err)
 	}
 	seen := map[events.ID]bool{} // within one chunk, ids are distinct
 	if last > 0 {
 		for raw, err := range s.ReadRaw(ctx) {
 			if err != nil {
-				return fmt.Errorf("backfill the claims of event ids: %w", err)
+				return fail(err)
 			}
 			if raw.Seq > last {
 				break
@@ -353,22 +394,23 @@ func (s *Store) backfillIDs(ctx context.Context) error {
 			}
 			if seen[e.ID] {
 				if err := flush(); err != nil {
-					return err
+					return fail(err)
 				}
 				clear(seen)
 			}
 			seen[e.ID] = true
 			chunk = append(chunk, eventlog.Claim{ID: e.ID, Act: e.Act, Content: d})
+			upTo = raw.Seq
 			if len(chunk) == maxAtomicBatch {
 				if err := flush(); err != nil {
-					return err
+					return fail(err)
 				}
 				clear(seen)
 			}
 		}
 	}
 	if err := flush(); err != nil {
-		return fmt.Errorf("backfill the claims of event ids: %w", err)
+		return fail(err)
 	}
 	msg := nats.NewMsg(done)
 	msg.Data, _ = json.Marshal(rec)

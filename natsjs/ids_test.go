@@ -1,14 +1,19 @@
 package natsjs_test
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/natsjs/natstest"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
 )
 
 // sealed returns e ready to append: schema set, encoded.
@@ -176,5 +181,81 @@ func TestIDStreamChecked(t *testing.T) {
 	}
 	if got := (natsjs.Config{Prefix: "raw"}).IDPrefix(); got != "raw_ids" {
 		t.Errorf("claims' prefix beside raw: %q, want raw_ids", got)
+	}
+}
+
+// A backfill cut short is taken up by the next open: the chunk of 1000
+// claims an earlier run wrote as one atomic batch is skipped, a chunk it
+// claimed in part is claimed again, and every old id ends up claimed once.
+func TestBackfillTakenUp(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	ctx := testContext(t)
+	js, err := jetstream.New(env.Conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := natsjs.Config{Stream: "OLD", Prefix: "old.events"}
+	if _, err := js.CreateStream(ctx, cfg.StreamConfig()); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2500
+	claims := make([]eventlog.Claim, n)
+	var batch []*nats.Msg
+	for i := range n {
+		m := sealed(t, created(events.ActID(fmt.Sprintf("/akn/kz/act/2009-12-04/n%d", i)), "Law", events.Law))
+		d, err := m.Event.ContentDigest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims[i] = eventlog.Claim{ID: m.Event.ID, Act: m.Event.Act, Content: d}
+		batch = append(batch, natsjs.EventMsg(cfg.Prefix, &m))
+		if len(batch) == 500 {
+			if _, err := jetstreamext.PublishMsgBatch(ctx, js, batch); err != nil {
+				t.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	// The earlier run: the first chunk whole, ten claims of the second.
+	if _, err := js.CreateStream(ctx, cfg.IDStreamConfig()); err != nil {
+		t.Fatal(err)
+	}
+	claimMsg := func(c eventlog.Claim) *nats.Msg {
+		m := nats.NewMsg(cfg.IDPrefix() + "." + c.ID.String())
+		m.Data, _ = json.Marshal(c)
+		return m
+	}
+	var first []*nats.Msg
+	for _, c := range claims[:1000] {
+		first = append(first, claimMsg(c))
+	}
+	if _, err := jetstreamext.PublishMsgBatch(ctx, js, first); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range claims[1000:1010] {
+		if _, err := js.PublishMsg(ctx, claimMsg(c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	start := time.Now()
+	if _, err := natsjs.Open(ctx, env.Connect(t), cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the backfill of %d events took %s, 1000 of them skipped", n, time.Since(start))
+	ids, err := js.Stream(ctx, cfg.IDStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids.CachedInfo().State.Msgs; got != n+1 {
+		t.Errorf("%s holds %d messages, want %d claims and the record", cfg.IDStream(), got, n)
+	}
+	rec, err := ids.GetLastMsgForSubject(ctx, cfg.IDPrefix()+".backfilled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Through, Claimed, Skipped, Reused int }
+	if err := json.Unmarshal(rec.Data, &got); err != nil || got.Through != n || got.Claimed != n-1000 || got.Skipped != 1000 || got.Reused != 0 {
+		t.Errorf("the backfill's record %s (%v), want %d through, 1500 claimed, 1000 skipped, none reused", rec.Data, err, n)
 	}
 }
