@@ -639,13 +639,16 @@ func (l *Ledger) refuseUsed(ctx context.Context, b *batch, units []*unit, used [
 				continue
 			}
 			e := &u.cmds[i].Event
-			where := fmt.Sprintf("act %s", c.Act)
+			var current uint64 // the command's act's version, as cached
+			if a := l.acts[e.Act]; a != nil {
+				current = a.version()
+			}
 			seq, version, found := l.whereIs(ctx, c.ID, c.Act)
 			if found {
-				err = at(i, len(u.cmds), idUsed(e, c.Act, seq, version, 0))
+				err = at(i, len(u.cmds), idUsed(e, c.Act, seq, version, current))
 			} else {
-				err = at(i, len(u.cmds), &events.Error{Code: events.CodeConflict, Rule: events.RuleIDUsed, Act: e.Act,
-					Message: fmt.Sprintf("event id %s is claimed by an event of %s that is not recorded (an earlier attempt failed, or is still being written): an id names one event for ever; give this event a new id", e.ID, where)})
+				err = at(i, len(u.cmds), &events.Error{Code: events.CodeConflict, Rule: events.RuleIDUsed, Act: e.Act, Current: current,
+					Message: fmt.Sprintf("event id %s is claimed by an event of act %s that is not recorded (an earlier attempt failed, or is still being written): an id names one event for ever; give this event a new id", e.ID, c.Act)})
 			}
 			break
 		}
@@ -687,7 +690,7 @@ func (l *Ledger) whereIs(ctx context.Context, id events.ID, act events.ActID) (s
 
 // idUsed is the refusal of e, whose id names the event at stream sequence
 // seq (version version) of act: another act's, or e's own with other
-// content. current is e's act's version when the other event is e's act's.
+// content. current is e's act's version, as the ledger knows it.
 func idUsed(e *events.Event, act events.ActID, seq, version, current uint64) *events.Error {
 	err := &events.Error{Code: events.CodeConflict, Rule: events.RuleIDUsed, Act: e.Act, Current: current}
 	if act == e.Act {
