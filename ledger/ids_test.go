@@ -233,3 +233,50 @@ func TestClaimWithoutItsEvent(t *testing.T) {
 		t.Fatalf("the stream holds %d events, want 1", n)
 	}
 }
+
+// Two commands with one id on two acts, queued into one group: the first
+// is recorded, the second decided after it (deferred to the next write)
+// and refused, naming where the first landed. (On memStore, whose claims
+// are a map: the grouping is what is tested, the store's part is above.)
+func TestOneIDTwoActsInOneGroup(t *testing.T) {
+	g := &gateStore{memStore: &memStore{last: map[events.ActID]uint64{}}, gate: make(chan struct{})}
+	l := ledger.New(g, ledger.Options{})
+	defer l.Close()
+	ctx := testContext(t)
+	first := make(chan error, 1)
+	go func() {
+		_, err := l.Append(ctx, "clerk", cmd(event("/akn/kz/act/2001-01-01/1", events.Drafted, "2001", titled("t", events.Law))))
+		first <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the first holds the baton, blocked in the store
+	id := events.NewID()
+	acts := []events.ActID{"/akn/kz/act/2001-01-01/2", "/akn/kz/act/2001-01-01/3"}
+	rs := make([]ledger.Receipt, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, act := range acts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i == 1 {
+				time.Sleep(20 * time.Millisecond) // queued second
+			}
+			e := event(act, events.Drafted, "2001", titled("t", events.Law))
+			e.ID = id
+			rs[i], errs[i] = l.Append(ctx, "clerk", cmd(e))
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	close(g.gate)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if errs[0] != nil || rs[0].Act != acts[0] || rs[0].Duplicate {
+		t.Fatalf("the first command with id %s: %+v %v, want it recorded", id, rs[0], errs[0])
+	}
+	wantIDUsed(t, "the second act", errs[1], acts[0], rs[0].Seq)
+	if n := len(g.claims); n != 2 {
+		t.Errorf("%d ids claimed, want 2 (the first command's, and the shared one once)", n)
+	}
+}
