@@ -135,6 +135,9 @@ const (
 	RuleNoVeto                Rule = "no_veto"                 // a veto overridden that was never made
 	RuleNotEnded              Rule = "not_ended"               // re-enactment of an act still in force
 	RuleFirstEvent            Rule = "first_event"             // title and kind belong to the first event
+	// RuleIDUsed comes with CodeConflict, not CodeRule: an event id already
+	// names another event (on another act, or with other content).
+	RuleIDUsed Rule = "id_used"
 )
 
 // ruleError returns a CodeRule error about act.

@@ -68,9 +68,10 @@ func TestCodeAndRuleNamesAreAppendOnly(t *testing.T) {
 		events.RuleNoVeto:                "no_veto",
 		events.RuleNotEnded:              "not_ended",
 		events.RuleFirstEvent:            "first_event",
+		events.RuleIDUsed:                "id_used",
 	}
-	if len(rules) != 21 {
-		t.Errorf("%d distinct rules, want 21: two rule constants share a name", len(rules))
+	if len(rules) != 22 {
+		t.Errorf("%d distinct rules, want 22: two rule constants share a name", len(rules))
 	}
 	for r, want := range rules {
 		if string(r) != want {

@@ -3,6 +3,7 @@ package events
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"time"
 )
 
 // Digest is a SHA-256 hash, written as 64 lower-case hex digits.
@@ -70,4 +71,20 @@ func (e *Event) Seal() ([]byte, error) {
 		return nil, Errorf(CodeTooLarge, "the event is %d bytes once encoded, more than the limit of %d: record long texts in several events, one per provision", len(out), MaxEventBytes)
 	}
 	return out, nil
+}
+
+// ContentDigest returns SHA-256 of the encoding of e's content: the fields
+// a clerk gives (id, act, type, date, valid time, retroactive, instrument,
+// provisions, body), without those the ledger sets (schema, recorded_at,
+// recorded_by, prev_hash, hash). Two events with one id are the same event
+// when their content digests are equal: the second is a retry of the first.
+// Otherwise the id is taken (RuleIDUsed).
+func (e *Event) ContentDigest() (Digest, error) {
+	c := *e
+	c.Schema, c.RecordedAt, c.RecordedBy, c.PrevHash, c.Hash = 0, time.Time{}, "", Digest{}, Digest{}
+	b, err := appendEvent(make([]byte, 0, 1024), &c)
+	if err != nil {
+		return Digest{}, err
+	}
+	return sha256.Sum256(b), nil
 }

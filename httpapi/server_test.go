@@ -185,6 +185,11 @@ func TestRecordOneAndManyAndReadHistory(t *testing.T) {
 	if status != http.StatusCreated || json.Unmarshal(data, &again) != nil || !again.Duplicate || again.Seq != r.Seq {
 		t.Errorf("the retry: %d %s", status, data)
 	}
+	// The same id on another act names another event: refused.
+	status, data = a.post(t, fmt.Sprintf(`{"event":{"id":%q,"act":"/akn/kz/act/2009-12-04/217","type":"drafted","date":"2009-06-01","body":{"title":"Law on Refugees","kind":"law"}}}`, r.ID))
+	if status != http.StatusConflict || !bytes.Contains(data, []byte(`"rule":"id_used"`)) || !bytes.Contains(data, []byte(refugees)) {
+		t.Errorf("the id on another act: %d %s, want 409 id_used naming %s", status, data, refugees)
+	}
 	if got := a.count(t); got != 5 {
 		t.Errorf("the stream holds %d messages, want 5", got)
 	}

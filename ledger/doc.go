@@ -30,10 +30,14 @@
 // # Idempotency
 //
 // Every event has an id (a ULID), assigned by the ledger when the client gives
-// none. A command whose event id is already recorded for its act returns the
-// first receipt with Duplicate set, however long ago it was recorded: the
-// cache, loaded from the store, knows every id of the act. The store's own
-// duplicate window (Nats-Msg-Id) is a second line.
+// none, and an id names one event in the whole ledger. A command whose event
+// id is already recorded for its act with the same content
+// (events.Event.ContentDigest) returns the first receipt with Duplicate set,
+// however long ago it was recorded: the cache, loaded from the store, knows
+// every id of the act and its content. The same id with other content, or
+// on another act, is refused (CodeConflict, events.RuleIDUsed), naming the
+// event that has it: the cache catches it on the act, the store's claims
+// (eventlog.Store, eventlog.IDUsedError) across acts and ledgers.
 //
 // # Errors
 //

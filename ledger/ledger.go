@@ -170,7 +170,8 @@ func (l *Ledger) AppendAtomic(ctx context.Context, identity string, cmds []Comma
 	if identity == "" {
 		return nil, events.Errorf(events.CodeInternal, "no recording identity")
 	}
-	u := &unit{ctx: ctx, identity: identity, cmds: make([]Command, len(cmds)), done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	u := &unit{ctx: ctx, identity: identity, cmds: make([]Command, len(cmds)), contents: make([]events.Digest, len(cmds)),
+		done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	var seen map[events.ID]int // ids used twice in one batch
 	if len(cmds) > 1 {
 		seen = make(map[events.ID]int, len(cmds))
@@ -193,7 +194,13 @@ func (l *Ledger) AppendAtomic(ctx context.Context, identity string, cmds []Comma
 		if err := e.Validate(); err != nil {
 			return nil, at(i, len(cmds), err)
 		}
-		u.cmds[i] = c
+		// What a retry must repeat: computed here, on the caller's
+		// goroutine, not by the sequencer.
+		d, err := e.ContentDigest()
+		if err != nil {
+			return nil, at(i, len(cmds), err)
+		}
+		u.cmds[i], u.contents[i] = c, d
 	}
 	return l.submit(u)
 }

@@ -14,15 +14,32 @@ import (
 // memStore is an in-memory eventlog.Store, only to measure the ledger's own
 // CPU cost per append apart from the engine's (BenchmarkLedgerOverhead).
 // Every behavioural test runs against real JetStream.
+// It claims ids as the port says, in a map.
 type memStore struct {
-	mu   sync.Mutex
-	seq  uint64
-	last map[events.ActID]uint64
+	mu     sync.Mutex
+	seq    uint64
+	last   map[events.ActID]uint64
+	claims map[events.ID]eventlog.Claim
 }
 
 func (m *memStore) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog.Entry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.claims == nil {
+		m.claims = map[events.ID]eventlog.Claim{}
+	}
+	var used []eventlog.UsedID
+	for i, msg := range msgs {
+		c := eventlog.Claim{ID: msg.Event.ID, Act: msg.Event.Act, Content: msg.Content}
+		if held, ok := m.claims[c.ID]; !ok {
+			m.claims[c.ID] = c
+		} else if held != c {
+			used = append(used, eventlog.UsedID{Index: i, Held: held})
+		}
+	}
+	if used != nil {
+		return nil, &eventlog.IDUsedError{Used: used}
+	}
 	out := make([]eventlog.Entry, len(msgs))
 	for _, msg := range msgs {
 		if msg.Expect && m.last[msg.Event.Act] != msg.ExpectSeq {

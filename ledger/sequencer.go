@@ -28,6 +28,7 @@ type unit struct {
 	ctx      context.Context
 	identity string
 	cmds     []Command
+	contents []events.Digest // each event's ContentDigest
 	done     chan struct{}
 	receipts []Receipt
 	err      error
@@ -66,7 +67,7 @@ type entry struct {
 
 type idInfo struct {
 	version uint32
-	typ     events.Type
+	content events.Digest // the event's ContentDigest
 }
 
 func (a *act) version() uint64 { return uint64(len(a.log)) }
@@ -90,13 +91,15 @@ type stage struct {
 }
 
 type staged struct {
-	event *events.Event
-	msg   int // index in batch.msgs
+	event   *events.Event
+	msg     int           // index in batch.msgs
+	content events.Digest // the event's ContentDigest
 }
 
 // batch is one atomic write being built.
 type batch struct {
 	msgs   []eventlog.Message
+	ids    map[events.ID]int // the index in msgs of each id
 	stages map[events.ActID]*stage
 	order  []events.ActID
 	units  []*unit
@@ -112,7 +115,7 @@ type plan struct {
 }
 
 func newBatch() *batch {
-	return &batch{stages: make(map[events.ActID]*stage, 1)}
+	return &batch{stages: make(map[events.ActID]*stage, 1), ids: make(map[events.ID]int, 1)}
 }
 
 // takeBatch returns an empty batch: the one the last group used, or a new
@@ -131,6 +134,7 @@ func (l *Ledger) putBatch(b *batch) {
 	clear(b.order)
 	clear(b.units)
 	clear(b.stages)
+	clear(b.ids)
 	b.msgs, b.order, b.units = b.msgs[:0], b.order[:0], b.units[:0]
 	l.spare = b
 }
@@ -243,6 +247,10 @@ const (
 	staged_  outcome = iota // the unit's events are in the batch
 	settled                 // the unit is answered (duplicates, or an error)
 	needLoad                // an act must be read from the store first
+	// deferred: an id of the unit is staged in the batch for another
+	// event (another act, or other content); decide the unit after the
+	// batch is written.
+	deferred
 )
 
 // process decides and writes a group of units, as few batches as it can.
@@ -258,7 +266,7 @@ func (l *Ledger) process(units []*unit) {
 				continue
 			}
 			out, act := l.stageUnit(b, u)
-			if out == needLoad {
+			if out == needLoad || out == deferred {
 				load = act
 				break
 			}
@@ -274,7 +282,9 @@ func (l *Ledger) process(units []*unit) {
 			return
 		}
 		u := units[i]
-		if err := l.load(load); err != nil {
+		if load == "" {
+			// deferred: decided first in the next batch
+		} else if err := l.load(load); err != nil {
 			u.finish(nil, err)
 			i++
 		} else {
@@ -299,6 +309,10 @@ func (l *Ledger) processAlone(u *unit) {
 		out, id := l.stageUnit(b, u)
 		switch out {
 		case settled:
+			return
+		case deferred:
+			// A batch of its own holds no other unit's ids.
+			u.finish(nil, &events.Error{Code: events.CodeInternal, Message: "internal error: a command was deferred in a batch of its own; nothing was written: retry with the same ids"})
 			return
 		case needLoad:
 			if err := l.load(id); err != nil {
@@ -346,6 +360,9 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 	}
 	msgs0, order0 := len(b.msgs), len(b.order)
 	undo := func() {
+		for k := msgs0; k < len(b.msgs); k++ {
+			delete(b.ids, b.msgs[k].Event.ID)
+		}
 		for _, s := range touched {
 			if !s.exists {
 				delete(b.stages, s.id)
@@ -386,20 +403,29 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 		fresh := u.fresh[e.Act]
 
 		// Idempotency: an id already recorded, or staged by another unit.
+		// The same id is a retry when the content is the same; otherwise
+		// it names another event. An id on another act is caught here
+		// within a batch, and by the store's claims across batches and
+		// ledgers.
 		if info, ok := a.ids[e.ID]; ok {
-			if info.typ != e.Type {
+			ent := a.log[info.version-1]
+			if info.content != u.contents[i] {
 				undo()
-				u.finish(nil, at(i, n, &events.Error{Code: events.CodeConflict, Act: e.Act, Current: a.version(),
-					Message: fmt.Sprintf("event id %s is already recorded for %s as a '%s' event, not '%s': give a new event a new id", e.ID, e.Act, info.typ, e.Type)}))
+				u.finish(nil, at(i, n, idUsed(e, e.Act, ent.seq, uint64(info.version), a.version())))
 				return settled, ""
 			}
-			ent := a.log[info.version-1]
 			plans[i] = plan{dup: &Receipt{ID: e.ID, Act: e.Act, Type: e.Type, Version: uint64(info.version), Seq: ent.seq,
 				RecordedAt: time.Unix(0, ent.at).UTC(), Duplicate: true}, alias: -1}
 			continue
 		}
-		if k := st.find(e.ID); k >= 0 {
-			plans[i] = plan{alias: st.staged[k].msg}
+		if k, ok := b.ids[e.ID]; ok {
+			if m := &b.msgs[k]; m.Event.Act != e.Act || m.Content != u.contents[i] {
+				// Another event staged with this id: whether this one is
+				// refused depends on whether that one is stored.
+				undo()
+				return deferred, ""
+			}
+			plans[i] = plan{alias: k}
 			continue
 		}
 
@@ -444,12 +470,13 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 			u.finish(nil, at(i, n, err))
 			return settled, ""
 		}
-		b.msgs = append(b.msgs, eventlog.Message{Event: e, Data: data, Expect: !st.expectSent, ExpectSeq: st.expectSeq})
+		b.msgs = append(b.msgs, eventlog.Message{Event: e, Data: data, Expect: !st.expectSent, ExpectSeq: st.expectSeq, Content: u.contents[i]})
+		b.ids[e.ID] = len(b.msgs) - 1
 		st.expectSent = true
 		st.lastHash = e.Hash
 		st.state.Apply(e)
 		st.version++
-		st.staged = append(st.staged[:len(st.staged):len(st.staged)], staged{event: e, msg: len(b.msgs) - 1})
+		st.staged = append(st.staged[:len(st.staged):len(st.staged)], staged{event: e, msg: len(b.msgs) - 1, content: u.contents[i]})
 		plans[i] = plan{act: e.Act, version: st.version, msg: len(b.msgs) - 1, alias: -1}
 	}
 	u.plans = plans
@@ -462,15 +489,6 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 	// (a client's retry while its first attempt waits): answered once the
 	// batch is stored.
 	return staged_, ""
-}
-
-func (st *stage) find(id events.ID) int {
-	for k := range st.staged {
-		if st.staged[k].event.ID == id {
-			return k
-		}
-	}
-	return -1
 }
 
 // checkRecord validates a correction or retraction against the act's whole
@@ -514,6 +532,11 @@ func (l *Ledger) flush(b *batch) (retry []*unit) {
 	}
 	start := time.Now()
 	stored, err := l.store.Append(ctx, b.msgs)
+	if used := (*eventlog.IDUsedError)(nil); errors.As(err, &used) {
+		// Nothing was written: the cache is current. The units whose ids
+		// are taken are refused, the others decided again.
+		return l.refuseUsed(ctx, b, b.units, used.Used)
+	}
 	if err != nil {
 		// Whatever happened, the store may hold more than the cache knows.
 		for _, id := range b.order {
@@ -566,10 +589,15 @@ func (l *Ledger) flushEach(ctx context.Context, b *batch) (retry []*unit) {
 	for i, r := range results {
 		stored[i] = r.Entry
 	}
+	var used []eventlog.UsedID
 	for _, u := range b.units {
 		p := u.plans[0]
 		act := b.msgs[p.msg].Event.Act
 		if err := results[p.msg].Err; err != nil {
+			if e := (*eventlog.IDUsedError)(nil); errors.As(err, &e) {
+				used = append(used, eventlog.UsedID{Index: p.msg, Held: e.Used[0].Held})
+				continue // nothing written: the cache is current
+			}
 			l.acts[act].stale = true
 			if errors.Is(err, eventlog.ErrConflict) {
 				retry = append(retry, u)
@@ -581,7 +609,102 @@ func (l *Ledger) flushEach(ctx context.Context, b *batch) (retry []*unit) {
 		l.commitStage(b.stages[act], stored)
 		l.answer(b, u, stored)
 	}
+	if used != nil {
+		// Each unit here is one event: the refused ones are answered, no
+		// other is returned.
+		var owners []*unit
+		for _, uu := range used {
+			for _, u := range b.units {
+				if u.plans[0].msg == uu.Index {
+					owners = append(owners, u)
+				}
+			}
+		}
+		l.refuseUsed(ctx, b, owners, used)
+	}
 	return retry
+}
+
+// refuseUsed answers the units of units that wrote (or shared, as a
+// retry) a message of b whose id the store found claimed by another event
+// (used), and returns the others, to be decided again.
+func (l *Ledger) refuseUsed(ctx context.Context, b *batch, units []*unit, used []eventlog.UsedID) (retry []*unit) {
+	held := make(map[int]eventlog.Claim, len(used))
+	for _, uu := range used {
+		held[uu.Index] = uu.Held
+	}
+	for _, u := range units {
+		var err error
+		for i, p := range u.plans {
+			k := p.msg
+			if p.alias >= 0 {
+				k = p.alias
+			}
+			c, ok := held[k]
+			if p.dup != nil || !ok {
+				continue
+			}
+			e := &u.cmds[i].Event
+			var current uint64 // the command's act's version, as cached
+			if a := l.acts[e.Act]; a != nil {
+				current = a.version()
+			}
+			seq, version, found := l.whereIs(ctx, c.ID, c.Act)
+			if found {
+				err = at(i, len(u.cmds), idUsed(e, c.Act, seq, version, current))
+			} else {
+				err = at(i, len(u.cmds), &events.Error{Code: events.CodeConflict, Rule: events.RuleIDUsed, Act: e.Act, Current: current,
+					Message: fmt.Sprintf("event id %s is claimed by an event of act %s that is not recorded (an earlier attempt failed, or is still being written): an id names one event for ever; give this event a new id", e.ID, c.Act)})
+			}
+			break
+		}
+		if err != nil {
+			u.finish(nil, err)
+		} else {
+			retry = append(retry, u)
+		}
+	}
+	return retry
+}
+
+// whereIs finds the event with id among act's events: in the cache, or
+// else in the store (without changing the cache). An event whose claim
+// won a race may still be on its way: the store is asked again a few
+// times, for at most about a tenth of a second, before giving up.
+func (l *Ledger) whereIs(ctx context.Context, id events.ID, act events.ActID) (seq, version uint64, found bool) {
+	if a := l.acts[act]; a != nil && !a.stale {
+		if info, ok := a.ids[id]; ok {
+			return a.log[info.version-1].seq, uint64(info.version), true
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	for _, wait := range []time.Duration{0, 10 * time.Millisecond, 30 * time.Millisecond, 60 * time.Millisecond} {
+		time.Sleep(wait)
+		entries, err := l.store.Load(ctx, act, 0)
+		if err != nil {
+			return 0, 0, false
+		}
+		for i, en := range entries {
+			if en.Event.ID == id {
+				return en.Seq, uint64(i + 1), true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// idUsed is the refusal of e, whose id names the event at stream sequence
+// seq (version version) of act: another act's, or e's own with other
+// content. current is e's act's version, as the ledger knows it.
+func idUsed(e *events.Event, act events.ActID, seq, version, current uint64) *events.Error {
+	err := &events.Error{Code: events.CodeConflict, Rule: events.RuleIDUsed, Act: e.Act, Current: current}
+	if act == e.Act {
+		err.Message = fmt.Sprintf("event id %s is already used by the event at sequence %d of %s (its version %d), whose content differs: a retry must send the same event; give a new event a new id", e.ID, seq, act, version)
+	} else {
+		err.Message = fmt.Sprintf("event id %s is already used by the event at sequence %d of act %s (its version %d): an id names one event in the whole ledger; give this event a new id", e.ID, seq, act, version)
+	}
+	return err
 }
 
 func (l *Ledger) failUnits(units []*unit, events int, err error) {
@@ -604,7 +727,7 @@ func (l *Ledger) commitStage(st *stage, stored []eventlog.Entry) {
 	a.state = st.state
 	for _, s := range st.staged {
 		a.log = append(a.log, entry{seq: stored[s.msg].Seq, at: s.event.RecordedAt.UnixNano()})
-		a.ids[s.event.ID] = idInfo{version: uint32(len(a.log)), typ: s.event.Type}
+		a.ids[s.event.ID] = idInfo{version: uint32(len(a.log)), content: s.content}
 	}
 	a.last = st.lastHash
 	if a.state.Stale {
@@ -651,9 +774,13 @@ func (l *Ledger) load(id events.ActID) error {
 			a.tail = s.Seq
 			continue
 		}
+		content, err := s.Event.ContentDigest()
+		if err != nil {
+			return fmt.Errorf("read %s: event %s at sequence %d: %w", id, s.Event.ID, s.Seq, err)
+		}
 		hist = append(hist, s.Event)
 		a.log = append(a.log, entry{seq: s.Seq, at: s.Event.RecordedAt.UnixNano()})
-		a.ids[s.Event.ID] = idInfo{version: uint32(len(a.log)), typ: s.Event.Type}
+		a.ids[s.Event.ID] = idInfo{version: uint32(len(a.log)), content: content}
 	}
 	st, err := events.Fold(hist)
 	if err != nil {

@@ -86,8 +86,9 @@ func TestGeneratedConfigParses(t *testing.T) {
 }
 
 // TestOnlyLedgerPublishesEvents checks the rule that matters most on the
-// permissions themselves: lex.events.> is allowed to the ledger and admin
-// only, and the stream's update, purge and delete to admin only.
+// permissions themselves: lex.events.> and the claims of event ids
+// (lex.ids.>) are allowed to the ledger and admin only, and the update,
+// purge and delete of their streams to admin only.
 func TestOnlyLedgerPublishesEvents(t *testing.T) {
 	for _, role := range natsauth.Roles {
 		p, err := natsauth.PermissionsOf(role, natsauth.Names{}, "")
@@ -95,9 +96,11 @@ func TestOnlyLedgerPublishesEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, subj := range []string{"lex.events.kz.act.2009-12-04.216", "$JS.API.STREAM.UPDATE.LEX", "$JS.API.STREAM.PURGE.LEX",
-			"$JS.API.STREAM.DELETE.LEX", "$JS.API.STREAM.MSG.DELETE.LEX"} {
+			"$JS.API.STREAM.DELETE.LEX", "$JS.API.STREAM.MSG.DELETE.LEX",
+			"lex.ids.01M8AAWX5201A3NTNNVVHR2XPV", "$JS.API.STREAM.UPDATE.LEX_IDS", "$JS.API.STREAM.PURGE.LEX_IDS",
+			"$JS.API.STREAM.DELETE.LEX_IDS", "$JS.API.STREAM.MSG.DELETE.LEX_IDS"} {
 			got := allowed(p, subj)
-			want := role == natsauth.RoleAdmin || role == natsauth.RoleLedger && strings.HasPrefix(subj, "lex.events.")
+			want := role == natsauth.RoleAdmin || role == natsauth.RoleLedger && (strings.HasPrefix(subj, "lex.events.") || strings.HasPrefix(subj, "lex.ids."))
 			if got != want {
 				t.Errorf("%s may publish on %s: %v, want %v", role, subj, got, want)
 			}

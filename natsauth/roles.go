@@ -208,16 +208,18 @@ func ownStream(s string) []string {
 	)
 }
 
-// changesStream lists what changes the ledger's stream: denied to every
-// role but admin, whatever else a role is allowed.
+// idStream is the stream of the claims of event ids beside the ledger's.
+func (n Names) idStream() string { return natsjs.Config{Stream: n.Stream}.IDStream() }
+
+// changesStream lists what changes the ledger's streams (its events and
+// the claims of their ids): denied to every role but admin, whatever else
+// a role is allowed. The ledger is allowed the first two, the appends.
 func changesStream(n Names) []string {
-	return []string{
-		natsjs.DefaultPrefix + ".>",
-		api + "STREAM.UPDATE." + n.Stream,
-		api + "STREAM.DELETE." + n.Stream,
-		api + "STREAM.PURGE." + n.Stream,
-		api + "STREAM.MSG.DELETE." + n.Stream,
+	out := []string{natsjs.DefaultPrefix + ".>", natsjs.DefaultIDPrefix + ".>"}
+	for _, s := range []string{n.Stream, n.idStream()} {
+		out = append(out, api+"STREAM.UPDATE."+s, api+"STREAM.DELETE."+s, api+"STREAM.PURGE."+s, api+"STREAM.MSG.DELETE."+s)
 	}
+	return out
 }
 
 // advisories are the subjects of JetStream's advisories that a stream was
@@ -275,12 +277,16 @@ func PermissionsOf(role Role, n Names, user string) (Permissions, error) {
 			api + "STREAM.CREATE." + n.Stream,
 			// natsjs.Open looks for an import of the stream first.
 			natsjs.StreamAPIPrefix + ".STREAM.INFO." + n.Stream,
-		}, subjects(natsjs.DefaultAPIPrefix, ownReadAPI(n.Stream), consumeAPI(n.Stream))...)
+			// The claims of event ids: created beside the stream, written
+			// before each event, read when an id is taken.
+			natsjs.DefaultIDPrefix + ".>",
+			api + "STREAM.CREATE." + n.idStream(),
+		}, subjects(natsjs.DefaultAPIPrefix, ownReadAPI(n.Stream), consumeAPI(n.Stream), readAPI(n.idStream()))...)
 		return Permissions{
 			PubAllow: append(pub, views...),
-			// Everything that changes the stream but appending to it.
-			PubDeny:        changesStream(n)[1:],
-			SubAllow:       append(append([]string{"lex.cmd.>", "$SRV.>"}, inbox...), advisories(append([]string{n.Stream}, viewStreams...)...)...),
+			// Everything that changes the streams but appending to them.
+			PubDeny:        changesStream(n)[2:],
+			SubAllow:       append(append([]string{"lex.cmd.>", "$SRV.>"}, inbox...), advisories(append([]string{n.Stream, n.idStream()}, viewStreams...)...)...),
 			AllowResponses: true,
 		}, nil
 	case RoleProjector:

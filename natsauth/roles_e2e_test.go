@@ -295,6 +295,44 @@ func TestRolesOnARealServer(t *testing.T) {
 		}
 	})
 
+	t.Run("OnlyTheLedgerClaimsIDs", func(t *testing.T) {
+		// The ledger claimed the id of each event it wrote, in LEX_IDS.
+		ids, err := admin.Stream(ctx, natsjs.DefaultIDStream)
+		if err != nil {
+			t.Fatalf("stream %s: %v", natsjs.DefaultIDStream, err)
+		}
+		before := ids.CachedInfo().State.Msgs
+		if before < 4 {
+			t.Errorf("%s holds %d messages after four events, want at least 4", natsjs.DefaultIDStream, before)
+		}
+		recs, err := led.History(ctx, refugees)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := recs[0].Event.ID.String()
+		claim := natsjs.DefaultIDPrefix + "." + events.NewID().String()
+		for _, role := range []natsauth.Role{natsauth.RoleClerk, natsauth.RoleSubscriber, natsauth.RoleAuditor, natsauth.RoleProjector} {
+			s.denied(role, claim, "pub", claim, `{"forged":true}`)
+		}
+		for _, op := range []string{"PURGE", "DELETE", "MSG.DELETE", "UPDATE"} {
+			subj := "$JS.API.STREAM." + op + "." + natsjs.DefaultIDStream
+			s.denied(natsauth.RoleLedger, subj, "req", subj, "")
+		}
+		// A clerk who reuses an id on another act is refused, naming the
+		// event that has it.
+		reuse := fmt.Sprintf(`{"event":{"id":%q,"act":"/akn/kz/act/2010-01-01/9","type":"drafted","date":"2009-10","body":{"title":"Another","kind":"law"}}}`, id)
+		out, _ := s.nats(natsauth.RoleClerk, "req", natsjs.SubjectRecord, reuse)
+		if !strings.Contains(out, `"rule":"id_used"`) || !strings.Contains(out, refugees) {
+			t.Errorf("the clerk's command reusing id %s on another act was not refused as id_used naming %s:\n%s", id, refugees, out)
+		}
+		if info, err := ids.Info(ctx); err != nil || info.State.Msgs != before {
+			t.Errorf("%s after the refused attempts: %v, %d messages, want the same %d", natsjs.DefaultIDStream, err, info.State.Msgs, before)
+		}
+		if n := eventsIn(t, admin); n != 4 {
+			t.Errorf("%d events in the stream after the refused command, want the same 4", n)
+		}
+	})
+
 	t.Run("SubscriberCannotPublishEvents", func(t *testing.T) {
 		for _, args := range [][]string{
 			{"pub", "lex.events.kz.act.2009-12-04.216", `{"forged":true}`},
@@ -579,10 +617,11 @@ func TestRolesOnARealServer(t *testing.T) {
 		for _, e := range stats[0].Endpoints {
 			requests[e.Name] = e.Requests
 		}
-		// Four record requests reached it from the clerk (the auditor's was
-		// stopped by the server), one history request from the auditor.
-		if requests["record"] != 4 || requests["history"] != 1 {
-			t.Errorf("the service counts %v requests, want record 4 and history 1\n%s", requests, out)
+		// Five record requests reached it from the clerk (one reusing an
+		// id; the auditor's was stopped by the server), one history
+		// request from the auditor.
+		if requests["record"] != 5 || requests["history"] != 1 {
+			t.Errorf("the service counts %v requests, want record 5 and history 1\n%s", requests, out)
 		}
 		// The service framework answers discovery on any reply subject:
 		// only admin may ask.

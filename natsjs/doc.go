@@ -27,4 +27,8 @@
 //	Lex-Schema      the payload's schema version
 //
 // and the act is the subject's tokens after the prefix (Store.ActOfSubject).
+//
+// Beside the events, the stream LEX_IDS holds the claim of each event id
+// on lex.ids.{id} (ids.go): written before the event, one per id, so that
+// an id names one event in the whole ledger.
 package natsjs

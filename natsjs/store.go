@@ -38,6 +38,9 @@ type Store struct {
 	// gate, set by Watcher.WatchStore before the store writes, refuses
 	// writes while the stream is weakened or gone.
 	gate *gate
+	// idStream and idPrefix are the claims of event ids (ids.go), set when
+	// the store appends.
+	idStream, idPrefix string
 }
 
 var _ eventlog.Store = (*Store)(nil)
@@ -66,7 +69,19 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
-	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why}, nil
+	st := &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why}
+	if why == "" {
+		// The claims of event ids: created beside the stream, and
+		// backfilled once for events stored before they existed.
+		st.idStream, st.idPrefix = cfg.IDStream(), cfg.IDPrefix()
+		if err := ensureIDStream(ctx, js, cfg); err != nil {
+			return nil, err
+		}
+		if err := st.backfillIDs(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
 }
 
 // OpenForReading connects to an existing stream without checking its
@@ -159,10 +174,13 @@ func EventMsg(prefix string, m *eventlog.Message) *nats.Msg {
 }
 
 // Append writes msgs atomically: one message with a plain publish, several
-// as a JetStream atomic batch. It maps JetStream's errors onto the port's
-// (mapError): a wrong last sequence and duplicates within a batch are
-// eventlog.ErrConflict; a missing server, and a leader not yet able to check
-// expectations, are eventlog.ErrUnavailable.
+// as a JetStream atomic batch, after their ids' claims (ids.go), which
+// several messages write as an atomic batch of their own. It maps
+// JetStream's errors onto the port's (mapError): a wrong last sequence and
+// duplicates within a batch are eventlog.ErrConflict; a missing server,
+// and a leader not yet able to check expectations, are
+// eventlog.ErrUnavailable; an id claimed by another event is an
+// *eventlog.IDUsedError.
 func (s *Store) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog.Entry, error) {
 	if len(msgs) == 0 {
 		return nil, nil
@@ -187,6 +205,17 @@ func (s *Store) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog
 		out[0] = r.Entry
 		return out, nil
 	}
+	claims, err := claimsOf(msgs)
+	if err != nil {
+		return nil, err
+	}
+	held, err := s.claim(ctx, claims, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkClaims(claims, held); err != nil {
+		return nil, err
+	}
 	batch := make([]*nats.Msg, len(msgs))
 	for i := range msgs {
 		batch[i] = s.message(&msgs[i])
@@ -205,8 +234,9 @@ func (s *Store) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog
 	return out, nil
 }
 
-// AppendEach publishes msgs asynchronously, each with its own expectation,
-// and waits for every acknowledgement.
+// AppendEach publishes the claims of msgs' ids asynchronously, then the
+// events whose claims hold, each with its own expectation, and waits for
+// every acknowledgement.
 func (s *Store) AppendEach(ctx context.Context, msgs []eventlog.Message) []eventlog.Result {
 	out := make([]eventlog.Result, len(msgs))
 	if s.readOnly != "" {
@@ -227,8 +257,25 @@ func (s *Store) AppendEach(ctx context.Context, msgs []eventlog.Message) []event
 		}
 		return out
 	}
+	claims, err := claimsOf(msgs)
+	if err != nil {
+		for i := range out {
+			out[i].Err = err
+		}
+		return out
+	}
+	held := make([]eventlog.Claim, len(claims))
+	claimErrs := s.claimEach(ctx, claims, held)
 	futures := make([]jetstream.PubAckFuture, len(msgs))
 	for i := range msgs {
+		if err := claimErrs[i]; err != nil {
+			out[i].Err = err
+			continue
+		}
+		if held[i] != claims[i] {
+			out[i].Err = &eventlog.IDUsedError{Used: []eventlog.UsedID{{Index: i, Held: held[i]}}}
+			continue
+		}
 		f, err := s.js.PublishMsgAsync(s.message(&msgs[i]))
 		if err != nil {
 			out[i].Err = mapError(err)
@@ -456,8 +503,9 @@ func (s *Store) scan(ctx context.Context, from uint64, t time.Time, last uint64,
 
 // msgGetRequest is a request of JetStream's message get API.
 type msgGetRequest struct {
-	Seq       uint64     `json:"seq,omitempty"`
-	StartTime *time.Time `json:"start_time,omitempty"`
+	Seq           uint64     `json:"seq,omitempty"`
+	StartTime     *time.Time `json:"start_time,omitempty"`
+	LastBySubject string     `json:"last_by_subj,omitempty"`
 }
 
 // msgGet gets one message of stream through the message get API under
