@@ -77,6 +77,7 @@ type watched struct {
 	base        jetstream.StreamConfig
 	created     time.Time
 	checkEvents *Config // the events stream's configuration, for CheckStream
+	checkIDs    *Config // the events stream's configuration, for CheckIDStream
 	dedupe      bool    // writers rely on its duplicate window
 }
 
@@ -104,7 +105,18 @@ func (w *Watcher) WatchStore(ctx context.Context, s *Store) error {
 		return err
 	}
 	w.gated[cfg.Stream] = true
-	s.gate = w.gateOf(cfg.Stream)
+	gated := []string{cfg.Stream}
+	if s.idStream != "" {
+		// The claims of event ids, beside a store that appends: weakened,
+		// an id could name two events.
+		if err := w.add(ctx, s.nc, s.js, s.idStream, own, nil, false); err != nil {
+			return err
+		}
+		w.streams[len(w.streams)-1].checkIDs = &cfg
+		w.gated[s.idStream] = true
+		gated = append(gated, s.idStream)
+	}
+	s.gate = w.gateOf(gated...)
 	return nil
 }
 
@@ -229,6 +241,9 @@ func (s *watched) check(ctx context.Context) ([]string, error) {
 	if s.checkEvents != nil {
 		p = append(p, CheckStream(info.Config, *s.checkEvents)...)
 	}
+	if s.checkIDs != nil {
+		p = append(p, CheckIDStream(info.Config, *s.checkIDs)...)
+	}
 	return append(p, drift(s.base, info.Config, s.checkEvents != nil, s.dedupe)...), nil
 }
 
@@ -278,18 +293,22 @@ func (w *Watcher) ConfigOK() map[string]bool {
 // gate is what a store asks before each write.
 type gate struct{ fn func() error }
 
-// gateOf returns the gate of the store of stream name: an
+// gateOf returns the gate of the store of the streams names: an
 // events.CodeStreamWeakened error, wrapping eventlog.ErrUnavailable and
 // the *WeakenedError, while the stream is weakened or gone.
-func (w *Watcher) gateOf(name string) *gate {
+func (w *Watcher) gateOf(names ...string) *gate {
 	return &gate{fn: func() error {
+		we := &WeakenedError{}
 		w.mu.Lock()
-		p := slices.Clone(w.problems[name])
+		for _, name := range names {
+			if p := w.problems[name]; len(p) > 0 {
+				we.Streams = append(we.Streams, StreamProblems{Stream: name, Problems: slices.Clone(p)})
+			}
+		}
 		w.mu.Unlock()
-		if len(p) == 0 {
+		if len(we.Streams) == 0 {
 			return nil
 		}
-		we := &WeakenedError{Streams: []StreamProblems{{Stream: name, Problems: p}}}
 		return &events.Error{Code: events.CodeStreamWeakened, Err: fmt.Errorf("%w: %w", eventlog.ErrUnavailable, we),
 			Message: fmt.Sprintf("the ledger refuses to record: %v. Nothing was written; retry with the same event ids once an admin has restored the stream", we)}
 	}}

@@ -263,3 +263,37 @@ func TestWatchNoticesAWeakenedView(t *testing.T) {
 	}
 	waitRestored(t, w)
 }
+
+// The claims of event ids are watched beside the events: one that would
+// keep a second claim of an id (more than one message per subject, a
+// harmless-looking raised limit elsewhere) is named and appends are
+// refused, until it is restored.
+func TestWatchNoticesWeakenedClaims(t *testing.T) {
+	for _, way := range watchWays {
+		t.Run(way.name, func(t *testing.T) {
+			env := natstest.MustStart(t, natstest.Options{})
+			w := mustWatch(t, env, nil, way.opts)
+			l := mustLedger(t, env.Store)
+			mustAppend(t, l, created(refugees, "Law on Refugees", events.Law))
+			js, _ := stream(t, env)
+			ids := env.Store.Config().IDStream()
+			s, err := js.Stream(testContext(t), ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			orig := s.CachedInfo().Config
+			weak := orig
+			weak.MaxMsgsPerSubject = 2
+			if _, err := js.UpdateStream(testContext(t), weak); err != nil {
+				t.Fatal(err)
+			}
+			waitWeakened(t, w, ids, "first claim of each id")
+			wantWeakenedAppend(t, l, ids)
+			if _, err := js.UpdateStream(testContext(t), orig); err != nil {
+				t.Fatal(err)
+			}
+			waitRestored(t, w)
+			mustAppend(t, l, created("/akn/kz/act/2010-01-01/2", "Another law", events.Law))
+		})
+	}
+}
