@@ -51,10 +51,16 @@ type server struct {
 
 func start(t *testing.T, extra ...string) *server {
 	t.Helper()
+	return startIn(t, t.TempDir(), extra...)
+}
+
+// startIn starts ledger serve on the data directory dir.
+func startIn(t *testing.T, dir string, extra ...string) *server {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds ledger and natscli and attacks real processes (skipped with -short)")
 	}
-	s := &server{t: t, dir: t.TempDir(), ledger: testkit.Tool(t, "ledger", ledgerPkg), natscli: testkit.Tool(t, "nats", natscliPkg)}
+	s := &server{t: t, dir: dir, ledger: testkit.Tool(t, "ledger", ledgerPkg), natscli: testkit.Tool(t, "nats", natscliPkg)}
 	hp, np := testkit.FreePort(t), testkit.FreePort(t)
 	s.base, s.natsURL = fmt.Sprintf("http://127.0.0.1:%d", hp), fmt.Sprintf("nats://127.0.0.1:%d", np)
 	args := append([]string{"serve", "--data", s.dir, "--http", fmt.Sprintf("127.0.0.1:%d", hp),
@@ -246,6 +252,7 @@ func TestAttacksWithoutPrivilege(t *testing.T) {
 	// The projector's feed writes the states and sends the change notices
 	// a moment after it applies: the baseline is taken once it is still.
 	bucket := s.settledBucket()
+	ids := stateOf(s.mustNats("admin", "stream", "info", "LEX_IDS", "--json"))
 
 	// Every notice published while the attacks run is one of theirs.
 	var notices atomic.Int64
@@ -277,6 +284,9 @@ func TestAttacksWithoutPrivilege(t *testing.T) {
 		{"a push consumer delivering into the events subjects", []string{"consumer", "add", "LEX", "evil", "--target", "lex.events.kz.act.2009-12-04.997", "--deliver", "all", "--ack", "none", "--replay", "instant", "--defaults"}},
 		{"a stream of its own on the events subjects", []string{"stream", "add", "EVIL", "--subjects", "lex.events.>", "--defaults"}},
 		{"delete the signed checkpoints", []string{"stream", "rm", "LEX_CHECKPOINTS", "-f"}},
+		{"claim an event id before the clerk (lex.ids)", []string{"pub", "lex.ids.01KZZZZZZZZZZZZZZZZZZZZZZZ", `{"act":"/akn/kz/act/2009-12-04/216"}`}},
+		{"edit LEX_IDS to keep two claims of an id", []string{"stream", "edit", "LEX_IDS", "--max-msgs-per-subject", "2", "-f"}},
+		{"delete LEX_IDS", []string{"stream", "rm", "LEX_IDS", "-f"}},
 	}
 	// Each identity attacks on its own, all at once: most refusals are
 	// the tool's timeouts.
@@ -325,8 +335,11 @@ func TestAttacksWithoutPrivilege(t *testing.T) {
 	if out := s.mustNats("admin", "consumer", "ls", "LEX", "--names"); strings.Contains(out, "evil") {
 		t.Errorf("the attackers' consumer exists: %s", out)
 	}
-	if out := s.mustNats("admin", "stream", "ls", "--names"); strings.Contains(out, "EVIL") {
-		t.Errorf("the attackers' stream exists: %s", out)
+	if out := s.mustNats("admin", "stream", "ls", "--names"); strings.Contains(out, "EVIL") || !strings.Contains(out, "LEX_IDS") {
+		t.Errorf("the attackers' stream exists, or LEX_IDS does not: %s", out)
+	}
+	if got := stateOf(s.mustNats("admin", "stream", "info", "LEX_IDS", "--json")); got != ids {
+		t.Errorf("LEX_IDS changed:\nbefore %s\nafter  %s", ids, got)
 	}
 	if status, body := s.post(amendment("2011-01-01")); status != http.StatusCreated {
 		t.Errorf("a clerk's append after the attacks: %d %s", status, body)
@@ -603,4 +616,38 @@ func (b repeated) Read(p []byte) (int, error) {
 		p[i] = byte(b)
 	}
 	return len(p), nil
+}
+
+// An event id names one event, over HTTP, across a restart: the id of a
+// recorded event sent again on another act, or with other content, is
+// 409 id_used naming the stored event; the same command sent again gets
+// its first receipt.
+func TestIDReuseOverHTTP(t *testing.T) {
+	dir := t.TempDir()
+	s := startIn(t, dir)
+	first := `{"event":{"id":"01KZATTACK0000000000000001","act":"` + refugees + `","type":"drafted","date":"2009-06-01","body":{"title":"Law on Refugees","kind":"law"}}}`
+	status, receipt := s.post(first)
+	if status != http.StatusCreated {
+		t.Fatalf("the first record: %d %s", status, receipt)
+	}
+	try := func(name, body string, wantStatus int, want string) {
+		t.Helper()
+		status, got := s.post(body)
+		if status != wantStatus || !strings.Contains(got, want) {
+			t.Errorf("%s: %d %s, want %d with %q", name, status, got, wantStatus, want)
+		}
+		row(t, name, "clerk, HTTP", fmt.Sprintf("%d %s", status, want))
+	}
+	check := func() {
+		try("the id of a recorded event on another act", strings.Replace(first, refugees, "/akn/kz/act/2009-12-04/999", 1), http.StatusConflict, "id_used")
+		try("the id of a recorded event with other content", strings.Replace(first, "Law on Refugees", "Law on Migrants", 1), http.StatusConflict, "id_used")
+		try("the same command again (a retry)", first, http.StatusCreated, `"duplicate":true`)
+	}
+	check()
+	s.proc.Terminate(t)
+	s = startIn(t, dir)
+	check()
+	if got := len(s.streamLines()); got != 1 {
+		t.Errorf("the stream holds %d events, want 1", got)
+	}
 }
