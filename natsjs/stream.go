@@ -96,6 +96,15 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, c Config) (jetstr
 	want := c.StreamConfig()
 	s, err := js.Stream(ctx, want.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		// Claims of event ids without their events: the stream was
+		// deleted, and an empty one in its place would be an empty
+		// register that nobody was told about.
+		if ids, err := js.Stream(ctx, c.IDStream()); err == nil && ids.CachedInfo().State.Msgs > 0 {
+			return nil, fmt.Errorf("stream %s does not exist, but %s holds the claims of %d events recorded in it: it was deleted. "+
+				"The ledger will not start an empty register in its place: restore %s from a backup (docs/RUNBOOK.md, Restoring from a backup), "+
+				"or, to start a new register on purpose, have an admin delete %s first",
+				want.Name, c.IDStream(), ids.CachedInfo().State.Msgs, want.Name, c.IDStream())
+		}
 		s, err = js.CreateStream(ctx, want)
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			s, err = js.Stream(ctx, want.Name) // created meanwhile by another process

@@ -188,3 +188,30 @@ func TestStreamDeniesDeleteAndPurge(t *testing.T) {
 		t.Errorf("the history after the attempts: %d events, %v", len(h), err)
 	}
 }
+
+// A stream deleted while its claims of event ids remain is not created
+// again, empty, by the next Open: the error says what happened and what
+// to do. Without claims (a new server) Open creates it.
+func TestOpenDoesNotRecreateADeletedStream(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	l := mustLedger(t, env.Store)
+	mustAppend(t, l, created(refugees, "Law on Refugees", events.Law))
+	js, _ := stream(t, env)
+	if err := js.DeleteStream(testContext(t), natsjs.DefaultStream); err != nil {
+		t.Fatal(err)
+	}
+	_, err := natsjs.Open(testContext(t), env.Conn, natsjs.Config{})
+	if err == nil || !strings.Contains(err.Error(), "was deleted") || !strings.Contains(err.Error(), "restore") {
+		t.Fatalf("Open after the stream's deletion: %v, want a refusal that says it was deleted and to restore it", err)
+	}
+	if _, err := js.Stream(testContext(t), natsjs.DefaultStream); err == nil {
+		t.Fatalf("Open created the deleted stream again")
+	}
+	// An admin who means to start a new register deletes the claims too.
+	if err := js.DeleteStream(testContext(t), natsjs.DefaultIDStream); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := natsjs.Open(testContext(t), env.Conn, natsjs.Config{}); err != nil {
+		t.Fatalf("Open on a server with neither stream: %v", err)
+	}
+}
