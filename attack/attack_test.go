@@ -436,7 +436,7 @@ func TestAttacksWithPrivilegeAreDetected(t *testing.T) {
 	// The admin's role: a limit that would lose events later. Detected,
 	// appends refused, restored.
 	s.mustNats("admin", "stream", "edit", "LEX", "--max-msgs", "100000", "-f")
-	r = s.waitReadiness("not ready, naming max_msgs", 30*time.Second, func(status int, r readiness) bool {
+	s.waitReadiness("not ready, naming max_msgs", 30*time.Second, func(status int, r readiness) bool {
 		return status == http.StatusServiceUnavailable && strings.Contains(r.says(), "max_msgs")
 	})
 	status, body := s.post(amendment("2011-02-01"))
