@@ -21,7 +21,9 @@ import (
 )
 
 // apiOnEngine is the HTTP API on a ledger on an embedded server with sync
-// always, as `ledger serve` runs it.
+// always, as `ledger serve` runs it, but in the test's process and without
+// the access control of serve's default: the clerks of this scenario speak
+// HTTP only, and the ledger is the one NATS client.
 func apiOnEngine(t *testing.T) (*natstest.Env, string) {
 	t.Helper()
 	env := natstest.MustStart(t, natstest.Options{SyncAlways: true})

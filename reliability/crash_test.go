@@ -49,7 +49,7 @@ func TestCrashLoopLosesNothingAcknowledged(t *testing.T) {
 	}
 	s := startServe(t, dir, "--projector=false")
 	checked, lost, dup := checkAcked(t, s.base, acked)
-	out := verify(t, s.natsURL)
+	out := verify(t, s)
 	if t.Failed() {
 		t.Logf("verify: %s", out)
 	}

@@ -36,8 +36,8 @@ func TestEngineReopenedAfterCrashWithDataInFlight(t *testing.T) {
 		s.Kill(t) // SIGKILL with batches in flight
 		imp.Wait()
 		s = startServe(t, dir, "--projector=false")
-		verify(t, s.natsURL)
-		seq, _ := rebuild(t, s.natsURL)
+		verify(t, s)
+		seq, _ := rebuild(t, s)
 		seqs = append(seqs, seq)
 		if seq%1000 != 0 {
 			t.Errorf("after kill %d the stream holds %d events: not whole batches of 1000", i, seq)
@@ -46,8 +46,8 @@ func TestEngineReopenedAfterCrashWithDataInFlight(t *testing.T) {
 	}
 	s := startServe(t, dir, "--projector=false")
 	runBin(t, lb, "import", "--server", s.base, "--quiet", load)
-	total, _ := rebuild(t, s.natsURL)
-	verify(t, s.natsURL)
+	total, _ := rebuild(t, s)
+	verify(t, s)
 	if total != n {
 		t.Errorf("after the import was re-run the stream holds %d events, want %d", total, n)
 	}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/natsauth"
 )
 
 var (
@@ -92,11 +93,27 @@ func startProc(t *testing.T, bin string, args ...string) *proc {
 	return testkit.StartProc(t, bin, args...)
 }
 
-// server is `ledger serve` on free ports.
+// server is `ledger serve` on free ports. Its embedded NATS server is
+// access-controlled (the default): a command that connects to it logs in
+// with its role's seed, which serve keeps in dir/nats, as a user's would.
 type server struct {
 	*proc
+	dir     string // the data directory (--data)
 	base    string // the HTTP API
 	natsURL string
+}
+
+// as is the flag with which a command logs in to s's NATS server as role:
+// --nats-nkey DATA/nats/ROLE.nk.
+func (s *server) as(role natsauth.Role) []string {
+	return []string{"--nats-nkey", natsauth.EmbeddedSeedFile(s.dir, role)}
+}
+
+// env is the environment in which a command finds its role's seed of s by
+// itself, with no flag: $LEDGER_DATA set to s's data directory, and no
+// $LEDGER_NATS_NKEY of the caller's to override it.
+func (s *server) env() []string {
+	return append(os.Environ(), "LEDGER_DATA="+s.dir, "LEDGER_NATS_NKEY=")
 }
 
 // startServe starts `ledger serve` on dir and waits until it is healthy.
@@ -105,7 +122,7 @@ func startServe(t *testing.T, dir string, extra ...string) *server {
 	lb, _ := binaries(t)
 	hp, np := freePort(t), freePort(t)
 	args := append([]string{"serve", "--data", dir, "--http", fmt.Sprintf("127.0.0.1:%d", hp), "--nats-port", strconv.Itoa(np)}, extra...)
-	s := &server{proc: startProc(t, lb, args...), base: fmt.Sprintf("http://127.0.0.1:%d", hp), natsURL: fmt.Sprintf("nats://127.0.0.1:%d", np)}
+	s := &server{proc: startProc(t, lb, args...), dir: dir, base: fmt.Sprintf("http://127.0.0.1:%d", hp), natsURL: fmt.Sprintf("nats://127.0.0.1:%d", np)}
 	waitHealthy(t, s.proc, s.base)
 	return s
 }
@@ -132,9 +149,17 @@ func waitHealthy(t *testing.T, p *proc, base string) {
 // runBin runs a command to its end and returns its standard output.
 func runBin(t *testing.T, bin string, args ...string) string {
 	t.Helper()
+	return runBinEnv(t, nil, bin, args...)
+}
+
+// runBinEnv runs a command as runBin does, in the environment env (the
+// test's own when nil).
+func runBinEnv(t *testing.T, env []string, bin string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = env
 	var errb syncBuffer
 	cmd.Stderr = &errb
 	out, err := cmd.Output()
@@ -144,12 +169,13 @@ func runBin(t *testing.T, bin string, args ...string) string {
 	return string(out)
 }
 
-// verify runs `projector verify` against the stream and fails the test
-// unless it is clean.
-func verify(t *testing.T, natsURL string) string {
+// verify runs `projector verify` against s's stream and fails the test
+// unless it is clean. It logs in as the auditor, whose seed it finds in
+// $LEDGER_DATA, as a user on the server's machine would run it.
+func verify(t *testing.T, s *server) string {
 	t.Helper()
 	_, pb := binaries(t)
-	return runBin(t, pb, "verify", "--nats-url", natsURL, "--quiet")
+	return runBinEnv(t, s.env(), pb, "verify", "--nats-url", s.natsURL, "--quiet")
 }
 
 // post sends one command; ok is true for a 201 with a receipt.

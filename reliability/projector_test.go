@@ -16,6 +16,7 @@ import (
 	"github.com/lexledger/lexledger/internal/testkit"
 
 	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/natsauth"
 	"github.com/lexledger/lexledger/projector"
 )
 
@@ -24,21 +25,25 @@ func position(base string, digest bool) (projector.Position, bool) {
 	return testkit.Position(base, digest)
 }
 
-func startProjector(t *testing.T, natsURL string) (*proc, string) {
+// startProjector starts `projector serve` on s's stream, logged in as the
+// projector with --nats-nkey DATA/nats/projector.nk.
+func startProjector(t *testing.T, s *server) (*proc, string) {
 	t.Helper()
 	_, pb := binaries(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	return startProc(t, pb, "serve", "--nats-url", natsURL, "--http", addr), "http://" + addr
+	args := append([]string{"serve", "--nats-url", s.natsURL, "--http", addr}, s.as(natsauth.RoleProjector)...)
+	return startProc(t, pb, args...), "http://" + addr
 }
 
 var digestRe = regexp.MustCompile(`to sequence (\d+) .*digest ([0-9a-f]{64})`)
 
-// rebuild runs `projector rebuild --save=false`: the stream's last
-// sequence and the digest of a fresh fold.
-func rebuild(t *testing.T, natsURL string) (uint64, string) {
+// rebuild runs `projector rebuild --save=false` on s's stream, logged in
+// as the projector with --nats-nkey: the stream's last sequence and the
+// digest of a fresh fold.
+func rebuild(t *testing.T, s *server) (uint64, string) {
 	t.Helper()
 	_, pb := binaries(t)
-	out := runBin(t, pb, "rebuild", "--nats-url", natsURL, "--save=false", "--quiet")
+	out := runBin(t, pb, append([]string{"rebuild", "--nats-url", s.natsURL, "--save=false", "--quiet"}, s.as(natsauth.RoleProjector)...)...)
 	m := digestRe.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("rebuild printed %q, want a sequence and a digest", out)
@@ -65,15 +70,17 @@ func waitCaughtUp(t *testing.T, p *proc, base string, total uint64) projector.Po
 	return pos
 }
 
-// importLoad writes `ledger gen n` to a file and imports it.
-func importLoad(t *testing.T, n int, args ...string) {
+// importLoad writes `ledger gen n` to a file and imports it straight into
+// s's stream (`ledger import --nats-url`), logged in as the ledger with the
+// seed that the command finds in $LEDGER_DATA.
+func importLoad(t *testing.T, s *server, n int) {
 	t.Helper()
 	lb, _ := binaries(t)
 	load := filepath.Join(t.TempDir(), "load.jsonl")
 	if err := os.WriteFile(load, []byte(runBin(t, lb, "gen", strconv.Itoa(n))), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runBin(t, lb, append(append([]string{"import", "--quiet"}, args...), load)...)
+	runBinEnv(t, s.env(), lb, "import", "--quiet", "--nats-url", s.natsURL, load)
 }
 
 // (b) kill -9 of `projector serve` while it replays (rebuilds) the stream
@@ -83,11 +90,11 @@ func TestProjectorCrashDuringRebuildAndCatchUp(t *testing.T) {
 	t0 := time.Now()
 	s := startServe(t, t.TempDir(), "--projector=false")
 	load := envInt(t, "LEX_REL_LOAD", 60000)
-	importLoad(t, load, "--nats-url", s.natsURL)
+	importLoad(t, s, load)
 	t.Logf("imported %d events in %s", load, time.Since(t0).Round(time.Millisecond))
 
 	// During the replay.
-	p, base := startProjector(t, s.natsURL)
+	p, base := startProjector(t, s)
 	var killedAt uint64
 	deadline := time.Now().Add(2 * time.Minute)
 	for killedAt == 0 && time.Now().Before(deadline) {
@@ -109,7 +116,7 @@ func TestProjectorCrashDuringRebuildAndCatchUp(t *testing.T) {
 
 	// During live catch-up: clerks append while the restarted projector
 	// follows them, and it is killed again.
-	p, base = startProjector(t, s.natsURL)
+	p, base = startProjector(t, s)
 	waitCaughtUp(t, p, base, uint64(load))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	ch := make(chan ledger.Receipt, 1<<16)
@@ -131,8 +138,8 @@ func TestProjectorCrashDuringRebuildAndCatchUp(t *testing.T) {
 	}
 	t.Logf("projector killed during live catch-up at sequence %d; %d live events appended", livePos.LastSeq, live)
 
-	total, want := rebuild(t, s.natsURL)
-	p, base = startProjector(t, s.natsURL)
+	total, want := rebuild(t, s)
+	p, base = startProjector(t, s)
 	pos := waitCaughtUp(t, p, base, total)
 	if pos.Digest != want || pos.Events != total {
 		t.Errorf("after two kills -9 the projector holds %d events, digest %s; a fresh rebuild of %d gives %s", pos.Events, pos.Digest, total, want)

@@ -62,7 +62,7 @@ func TestReadOnlyDataDirectory(t *testing.T) {
 	if err != nil || status != 201 {
 		t.Fatalf("after the fix: %d %v", status, err)
 	}
-	verify(t, s.natsURL)
+	verify(t, s)
 	t.Logf("SUMMARY read-only: ledger serve on %s refused to start (%v: %s); after the fix it started, recorded sequence %d, verify clean; %s",
 		how, p.Err, lastLine(out), r.Seq, time.Since(t0).Round(time.Millisecond))
 }

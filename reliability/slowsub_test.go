@@ -45,7 +45,11 @@ func appendRate(t *testing.T, l *ledger.Ledger, tag string, workers, each int) f
 
 // (f) a slow core subscriber on lex.recorded.> (10 ms per message) and a
 // JetStream consumer that never acknowledges do not slow appends: the
-// append rate with them is compared with the rate without.
+// append rate with them is compared with the rate without. The server is
+// natstest's, in the test's process and open (no accounts or roles), not
+// the access-controlled server of `ledger serve`'s default, where these
+// clients would log in with a role's seed and reach the stream through
+// their account's imports; that variant is not tried here.
 func TestSlowSubscriberDoesNotSlowAppends(t *testing.T) {
 	env := natstest.MustStart(t, natstest.Options{SyncAlways: true})
 	l := ledger.New(env.Store, ledger.Options{})
