@@ -35,7 +35,8 @@ const (
 //   - a wrong last sequence (10071, and 10164 on replicated streams) and a
 //     duplicate message id (10158, and 10201 within a batch) wrap
 //     eventlog.ErrConflict;
-//   - an expectation the leader cannot check yet (10163), any other API
+//   - an expectation the leader cannot check yet (10163), a stream not
+//     found (10059: deleted while the process ran), any other API
 //     error with status 503, no responders, a closed or lost connection and
 //     a timeout wrap eventlog.ErrUnavailable;
 //   - anything else is returned as it is.
@@ -47,6 +48,10 @@ func mapError(err error) error {
 			jetstreamext.JSErrCodeBatchPublishDuplicateMsgID, jsErrCodeDuplicateMessageInProcess:
 			return fmt.Errorf("%w: %w", eventlog.ErrConflict, err)
 		case jsErrCodeExpectedLastSubjSeqNotReady:
+			return fmt.Errorf("%w: %w", eventlog.ErrUnavailable, err)
+		case jetstream.JSErrCodeStreamNotFound:
+			// The stream is gone (deleted: the watcher says so); no read
+			// or write can be served until it is restored.
 			return fmt.Errorf("%w: %w", eventlog.ErrUnavailable, err)
 		}
 		if apiErr.Code == 503 {

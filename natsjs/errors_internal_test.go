@@ -30,6 +30,7 @@ func TestMapError(t *testing.T) {
 		{"duplicate message id in process", jsErrCodeDuplicateMessageInProcess, 409, eventlog.ErrConflict, events.CodeConflict},
 		{"expected last subject sequence not ready", jsErrCodeExpectedLastSubjSeqNotReady, 503, eventlog.ErrUnavailable, events.CodeUnavailable},
 		{"another 503", jetstream.JSErrCodeJetStreamNotEnabled, 503, eventlog.ErrUnavailable, events.CodeUnavailable},
+		{"stream not found", jetstream.JSErrCodeStreamNotFound, 404, eventlog.ErrUnavailable, events.CodeUnavailable},
 		{"message too large", jetstream.JSErrCodeStreamMessageExceedsMaximum, 400, nil, events.CodeInternal},
 	}
 	for _, tt := range tests {
