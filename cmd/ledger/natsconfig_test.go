@@ -17,10 +17,18 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// TestMain removes the binaries that testkit.Tool built.
+// TestMain removes the binaries that testkit.Tool built. The signing keys
+// that serve makes by default go into a directory of the tests' own
+// (XDG_CONFIG_HOME), not into the user's.
 func TestMain(m *testing.M) {
+	cfg, err := os.MkdirTemp("", "lexledger-config-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CONFIG_HOME", cfg)
 	code := m.Run()
 	testkit.RemoveTools()
+	os.RemoveAll(cfg)
 	os.Exit(code)
 }
 
