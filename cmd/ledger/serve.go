@@ -321,7 +321,7 @@ func mountOps(mux *http.ServeMux, reg *metrics.Registry, store *natsjs.Store, pr
 	reg.WatchConfigs(watch)
 	if proj != nil {
 		reg.Watch(store, proj)
-		checks = append(checks, httpapi.ProjectorCheck(proj.CaughtUp, proj.DefectNote))
+		checks = append(checks, httpapi.ProjectorCheck(proj.ReadyCheck, proj.DefectNote))
 	} else {
 		reg.Watch(store, nil)
 	}
