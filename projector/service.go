@@ -102,6 +102,7 @@ type Service struct {
 	dirty   map[events.ActID]bool // acts changed since the feed last published
 	subs    subscribers           // receivers of applied events (subscribe.go)
 	status  runStatus             // for Status (status.go)
+	bytes   bytesCheck            // the check of the stored bytes (bytes.go)
 }
 
 // New returns a Service over src and sink with an empty projection.
@@ -219,6 +220,7 @@ func (s *Service) Run(ctx context.Context) error {
 		go s.feed(ctx)
 	}
 	go s.checkpoints(ctx)
+	go s.checkingBytes(ctx)
 	for st, err := range s.src.Follow(ctx, from) {
 		if err != nil {
 			return fmt.Errorf("follow the stream: %w", err)
