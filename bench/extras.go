@@ -132,7 +132,8 @@ func measureMemory(ctx context.Context, cfg *Config) (*Memory, error) {
 	}
 	defer os.RemoveAll(dir)
 	httpPort, natsPort := freePort(), freePort()
-	cmd := exec.CommandContext(ctx, cfg.Exe, "serve", "--data", dir+"/data", "--http", "127.0.0.1:"+strconv.Itoa(httpPort), "--nats-port", strconv.Itoa(natsPort))
+	cmd := exec.CommandContext(ctx, cfg.Exe, "serve", "--data", dir+"/data", "--http", "127.0.0.1:"+strconv.Itoa(httpPort), "--nats-port", strconv.Itoa(natsPort),
+		"--checkpoint-key", dir+"/checkpoint.nk") // a key of its own, removed with dir
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		return nil, err

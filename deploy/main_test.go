@@ -19,10 +19,12 @@ var bins struct {
 }
 
 func TestMain(m *testing.M) {
+	removeConfig := testkit.PrivateConfig() // serve's default signing key
 	code := m.Run()
 	if bins.dir != "" {
 		os.RemoveAll(bins.dir)
 	}
+	removeConfig()
 	os.Exit(code)
 }
 

@@ -78,7 +78,9 @@ func StreamCheck(stream string, lastSeq func(context.Context) (uint64, error)) C
 }
 
 // ProjectorCheck is the readiness check of a projector: it has caught up
-// with the stream, within CatchUpWait. Defects in the stream do not make
+// with the stream, within CatchUpWait, and whatever else caughtUp checks
+// (projector.Service.ReadyCheck: that the stream still extends its last
+// signed checkpoint). Defects in the stream do not make
 // it fail (the views are complete for every valid event): when note is
 // given, the check's note names them.
 func ProjectorCheck(caughtUp func(context.Context) error, note ...func() string) Check {

@@ -37,6 +37,7 @@ type Collector struct {
 	applied, lagEvents, lagSeconds, ready       *prometheus.Desc
 	replayTarget, replayProgress, appliedRecord *prometheus.Desc
 	defects, defectsByReason                    *prometheus.Desc
+	refusals, conflict                          *prometheus.Desc
 }
 
 // NewCollector returns a collector of stream's metrics, and of proj's when
@@ -57,6 +58,8 @@ func NewCollector(stream Stream, proj Projector) *Collector {
 		replayTarget:   d("projector", "replay_target_sequence", "The stream's last sequence when the projector's catch-up replay began."),
 		replayProgress: d("projector", "replay_progress_ratio", "Share of the catch-up replay done (events replayed / events to replay), 0 to 1."),
 		defects:        d("projector", "defects", "Messages in the stream, up to the applied sequence, that are not valid events of their acts: left out of the views (docs/RUNBOOK.md, Defects)."),
+		refusals:       d("projector", "checkpoint_refusals_total", "Times the signer refused to sign a checkpoint because the tree does not extend the last checkpoint it signed (a rewritten or shortened stream: docs/VERIFY.md, Threat model)."),
+		conflict:       d("projector", "checkpoint_conflict", "1 while the projector's tree does not extend the last checkpoint stored, or the signer refused to sign: /readyz says why."),
 		defectsByReason: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "projector", "defects_by_reason"),
 			"lex_projector_defects by reason: unreadable, unknown_schema, invalid, hash_mismatch, subject_mismatch, chain_broken, duplicate_id.", []string{"reason"}, nil),
 	}
@@ -67,7 +70,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.up
 	ch <- c.lastSeq
 	if c.proj != nil {
-		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress, c.defects, c.defectsByReason} {
+		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress, c.defects, c.defectsByReason, c.refusals, c.conflict} {
 			ch <- d
 		}
 	}
@@ -97,6 +100,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.replayTarget, float64(st.ReplayTo))
 	gauge(c.replayProgress, st.ReplayProgress())
 	gauge(c.defects, float64(st.DefectCount()))
+	ch <- prometheus.MustNewConstMetric(c.refusals, prometheus.CounterValue, float64(st.CheckpointRefusals))
+	gauge(c.conflict, boolFloat(st.CheckpointConflict != ""))
 	for _, r := range eventlog.Reasons {
 		ch <- prometheus.MustNewConstMetric(c.defectsByReason, prometheus.GaugeValue, float64(st.Defects[r]), string(r))
 	}

@@ -603,7 +603,10 @@ type Raw struct {
 // ReadRaw replays the stream from sequence 1 to its last sequence at the
 // time of the call, without decoding the events: with an ordered consumer,
 // or with message gets when opened for reading through an import.
-func (s *Store) ReadRaw(ctx context.Context) iter.Seq2[Raw, error] {
+func (s *Store) ReadRaw(ctx context.Context) iter.Seq2[Raw, error] { return s.ReadRawFrom(ctx, 1) }
+
+// ReadRawFrom is ReadRaw from sequence from.
+func (s *Store) ReadRawFrom(ctx context.Context, from uint64) iter.Seq2[Raw, error] {
 	return func(yield func(Raw, error) bool) {
 		info, err := s.stream.Info(ctx)
 		if err != nil {
@@ -611,18 +614,21 @@ func (s *Store) ReadRaw(ctx context.Context) iter.Seq2[Raw, error] {
 			return
 		}
 		last := info.State.LastSeq
-		if last == 0 || info.State.Msgs == 0 {
+		if last == 0 || info.State.Msgs == 0 || from > last {
 			return
 		}
 		stopped := false
 		if s.direct {
-			err = s.scan(ctx, max(info.State.FirstSeq, 1), time.Time{}, last, func(m *jetstream.RawStreamMsg) bool {
+			err = s.scan(ctx, max(info.State.FirstSeq, from, 1), time.Time{}, last, func(m *jetstream.RawStreamMsg) bool {
 				act, aerr := s.ActOfSubject(m.Subject)
 				stopped = !yield(Raw{Seq: m.Sequence, Act: act, Subject: m.Subject, Data: m.Data, Err: aerr}, nil)
 				return !stopped
 			})
 		} else {
 			cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+			if from > 1 {
+				cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
+			}
 			err = s.consume(ctx, cfg, 4000, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
 				act, aerr := s.ActOfSubject(m.Subject())
 				stopped = !yield(Raw{Seq: md.Sequence.Stream, Act: act, Subject: m.Subject(), Data: m.Data(), Err: aerr}, nil)
@@ -635,4 +641,18 @@ func (s *Store) ReadRaw(ctx context.Context) iter.Seq2[Raw, error] {
 			yield(Raw{}, err)
 		}
 	}
+}
+
+// ReadStored calls fn with each message stored from sequence from to the
+// stream's last sequence at the time of the call, as stored: its subject,
+// the act the subject names (or why it names none), and its bytes. It is
+// the projector's check of the stored bytes (projector.StoredReader).
+func (s *Store) ReadStored(ctx context.Context, from uint64, fn func(seq uint64, subject string, act events.ActID, actErr error, data []byte)) error {
+	for raw, err := range s.ReadRawFrom(ctx, from) {
+		if err != nil {
+			return err
+		}
+		fn(raw.Seq, raw.Subject, raw.Act, raw.Err, raw.Data)
+	}
+	return ctx.Err()
 }

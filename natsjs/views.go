@@ -302,3 +302,36 @@ func (v *Views) Checkpoints(ctx context.Context) ([][]byte, error) {
 	}
 	return out, nil
 }
+
+// LastCheckpoint returns the newest checkpoint stored (JSON) that match
+// accepts, reading the checkpoints stream backwards from its last
+// message, and its sequence in that stream; nil and 0 when none does (or
+// the stream does not exist yet). A signer finds its own last checkpoint
+// this way, from the stream rather than from memory.
+func (v *Views) LastCheckpoint(ctx context.Context, match func(data []byte) bool) ([]byte, uint64, error) {
+	s, err := v.js.Stream(ctx, CheckpointsStream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, mapError(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return nil, 0, mapError(err)
+	}
+	if info.State.Msgs == 0 {
+		return nil, 0, nil
+	}
+	prefix := apiPrefixOf(v.js)
+	for seq := info.State.LastSeq; seq >= max(info.State.FirstSeq, 1); seq-- {
+		m, err := msgGet(ctx, v.nc, prefix, CheckpointsStream, msgGetRequest{Seq: seq})
+		if err != nil {
+			return nil, 0, err
+		}
+		if m != nil && match(m.Data) {
+			return m.Data, seq, nil
+		}
+	}
+	return nil, 0, nil
+}

@@ -3,6 +3,7 @@ package projector
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,7 +19,14 @@ import (
 type auditState struct {
 	tree  merkle.Tree
 	index map[events.ID]leafRef // where each event is
-	last  *audit.Checkpoint     // the latest checkpoint signed here
+	last  *audit.Checkpoint     // the latest checkpoint signed, which the tree extends
+	// found is the last checkpoint read from the checkpoints stream (its
+	// own, for a signer), whether the tree extends it or not.
+	found *audit.Checkpoint
+	// conflict says why the tree does not extend found, or why the
+	// signer refused to sign; nil when it does (signer.go).
+	conflict error
+	refusals uint64 // refusals to sign
 }
 
 type leafRef struct {
@@ -71,11 +79,36 @@ func (s *Service) Checkpoint(ctx context.Context) (audit.Checkpoint, error) {
 	if s.opts.Signer == nil {
 		return audit.Checkpoint{}, ErrNoSigner
 	}
-	s.mu.RLock()
-	size, root, seq, last := s.audit.tree.Size(), s.audit.tree.Root(), s.proj.LastSeq(), s.audit.last
-	s.mu.RUnlock()
-	if last != nil && last.TreeSize == size {
-		return *last, nil
+	if !s.Ready() {
+		return audit.Checkpoint{}, events.Errorf(events.CodeUnavailable, "the projector has not caught up with the stream yet: it signs once it has")
+	}
+	key, err := s.opts.Signer.PublicKey()
+	if err != nil {
+		return audit.Checkpoint{}, err
+	}
+	prev, signed, err := s.storedCheckpoint(ctx, key)
+	if err != nil {
+		return audit.Checkpoint{}, fmt.Errorf("sign a checkpoint: %w", err)
+	}
+	s.mu.Lock()
+	size, root, seq := s.audit.tree.Size(), s.audit.tree.Root(), s.proj.LastSeq()
+	var cerr error
+	if signed {
+		s.audit.found = &prev
+		cerr = s.extends(prev)
+	}
+	s.mu.Unlock()
+	if cerr != nil {
+		return audit.Checkpoint{}, s.refuse(cerr)
+	}
+	s.mu.Lock()
+	s.audit.conflict = nil
+	if signed && (s.audit.last == nil || s.audit.last.TreeSize <= prev.TreeSize) {
+		s.audit.last = &prev
+	}
+	s.mu.Unlock()
+	if signed && prev.TreeSize == size {
+		return prev, nil
 	}
 	if size == 0 {
 		return audit.Checkpoint{}, events.Errorf(events.CodeNotFound, "the stream is empty: there is nothing to sign yet")
@@ -92,14 +125,24 @@ func (s *Service) Checkpoint(ctx context.Context) (audit.Checkpoint, error) {
 		return c, fmt.Errorf("publish checkpoint: %w", err)
 	}
 	s.mu.Lock()
-	s.audit.last = &c
+	s.audit.last, s.audit.found = &c, &c
 	s.mu.Unlock()
 	s.log.Info("checkpoint signed", "tree_size", c.TreeSize, "root", c.Root.String(), "key", c.Key)
 	return c, nil
 }
 
-// checkpoints signs a checkpoint at each interval in which the tree grew.
+// checkpoints finds the last checkpoint stored once the projector has
+// caught up; then, at each interval, a signer signs a checkpoint if the
+// tree grew, and a projector that does not sign reads the newest one.
 func (s *Service) checkpoints(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-s.readyCh:
+	}
+	if err := s.loadCheckpoint(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("reading the last checkpoint failed", "err", err)
+	}
 	t := time.NewTicker(s.opts.CheckpointInterval)
 	defer t.Stop()
 	for {
@@ -108,16 +151,21 @@ func (s *Service) checkpoints(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if !s.Ready() {
+		if s.opts.Signer == nil {
+			if err := s.loadCheckpoint(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("reading the last checkpoint failed", "err", err)
+			}
 			continue
 		}
-		if _, err := s.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.Checkpoint(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrRewrite) {
 			s.log.Warn("checkpoint failed", "err", err)
 		}
 	}
 }
 
-// LatestCheckpoint returns the latest checkpoint this projector signed.
+// LatestCheckpoint returns the latest checkpoint that the projector's tree
+// extends: signed here, or found in the checkpoints stream after a start
+// (and, on a projector that does not sign, at each checkpoint interval).
 func (s *Service) LatestCheckpoint() (audit.Checkpoint, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -53,6 +53,9 @@ type Sink interface {
 	PublishChange(act events.ActID, data []byte) error
 	PublishNotice(ctx context.Context, what string, act events.ActID, id string, data []byte) (bool, error)
 	PublishCheckpoint(ctx context.Context, id string, data []byte) error
+	// LastCheckpoint returns the newest stored checkpoint that match
+	// accepts, and its sequence in the checkpoints stream; nil when none.
+	LastCheckpoint(ctx context.Context, match func(data []byte) bool) ([]byte, uint64, error)
 }
 
 // Options configure a Service.
@@ -99,6 +102,7 @@ type Service struct {
 	dirty   map[events.ActID]bool // acts changed since the feed last published
 	subs    subscribers           // receivers of applied events (subscribe.go)
 	status  runStatus             // for Status (status.go)
+	bytes   bytesCheck            // the check of the stored bytes (bytes.go)
 }
 
 // New returns a Service over src and sink with an empty projection.
@@ -215,9 +219,8 @@ func (s *Service) Run(ctx context.Context) error {
 		go s.dayNotices(ctx)
 		go s.feed(ctx)
 	}
-	if s.opts.Signer != nil {
-		go s.checkpoints(ctx)
-	}
+	go s.checkpoints(ctx)
+	go s.checkingBytes(ctx)
 	for st, err := range s.src.Follow(ctx, from) {
 		if err != nil {
 			return fmt.Errorf("follow the stream: %w", err)

@@ -39,6 +39,12 @@ type Status struct {
 	// Defects counts the messages met that are not valid events of their
 	// acts, by reason (eventlog.Reasons); none is absent.
 	Defects map[eventlog.Reason]int
+	// CheckpointRefusals counts the signer's refusals to sign a tree that
+	// does not extend its last checkpoint (signer.go).
+	CheckpointRefusals uint64
+	// CheckpointConflict says why the tree does not extend the last
+	// checkpoint stored, or why the signer refused; empty when it does.
+	CheckpointConflict string
 }
 
 // DefectCount is the number of defects met, every reason.
@@ -76,7 +82,10 @@ func (s *Service) Status() Status {
 	defer s.mu.RUnlock()
 	r := s.status
 	st := Status{AppliedSeq: s.proj.LastSeq(), AppliedTime: r.appliedTime, Ready: s.ready, Running: !r.runStart.IsZero(),
-		Since: r.runStart, ReplayFrom: r.replayFrom, ReplayTo: r.replayTo}
+		Since: r.runStart, ReplayFrom: r.replayFrom, ReplayTo: r.replayTo, CheckpointRefusals: s.audit.refusals}
+	if s.audit.conflict != nil {
+		st.CheckpointConflict = s.audit.conflict.Error()
+	}
 	if s.proj.DefectCount() > 0 {
 		st.Defects = map[eventlog.Reason]int{}
 		for _, d := range s.proj.Defects() {

@@ -39,10 +39,12 @@ var (
 
 // TestMain removes the binaries built for the suite.
 func TestMain(m *testing.M) {
+	removeConfig := testkit.PrivateConfig() // serve's default signing key
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
+	removeConfig()
 	os.Exit(code)
 }
 

@@ -90,6 +90,8 @@ type eventView struct {
 type verifyView struct {
 	Err        string
 	ChainOK    bool
+	Status     string // projector.AuditReport.ChainStatus
+	CheckedTo  uint64 // the last sequence whose stored bytes were checked
 	Issues     []string
 	Events     int
 	Checkpoint *projector.CheckpointAt
@@ -191,7 +193,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	if rep, err := s.p.Report(id); err != nil {
 		v.Verify = verifyView{Err: err.Error()}
 	} else {
-		v.Verify = verifyView{ChainOK: rep.ChainOK, Issues: rep.ChainIssues, Events: len(rep.Events), Checkpoint: rep.Checkpoint}
+		v.Verify = verifyView{ChainOK: rep.ChainOK, Status: rep.ChainStatus, CheckedTo: rep.ChainCheckedTo, Issues: rep.ChainIssues, Events: len(rep.Events), Checkpoint: rep.Checkpoint}
 		for _, e := range rep.Events {
 			hashes[e.ID.String()] = e.Hash
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -223,4 +224,11 @@ func (p page) actStatus(t *testing.T) string {
 		t.Fatalf("the page shows no status")
 	}
 	return m[1]
+}
+
+func TestMain(m *testing.M) {
+	removeConfig := testkit.PrivateConfig() // the e2e test's serve signs with a default key
+	code := m.Run()
+	removeConfig()
+	os.Exit(code)
 }

@@ -17,10 +17,14 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// TestMain removes the binaries that testkit.Tool built.
+// TestMain removes the binaries that testkit.Tool built. The signing keys
+// that serve makes by default go into a directory of the tests' own
+// (XDG_CONFIG_HOME), not into the user's.
 func TestMain(m *testing.M) {
+	removeConfig := testkit.PrivateConfig()
 	code := m.Run()
 	testkit.RemoveTools()
+	removeConfig()
 	os.Exit(code)
 }
 

@@ -47,7 +47,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	logFormat := fs.String("log", "text", "log format: text or json")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) on this address, such as 127.0.0.1:6060; off by default")
 	withProjector := fs.Bool("projector", true, "also run a projector in process and serve its queries on the same address")
-	keyFile := fs.String("checkpoint-key", "", "the projector signs checkpoints with the nkey seed in this file (created if missing); default: DATA/checkpoint.nk when the server is embedded, none otherwise")
+	keyFile := fs.String("checkpoint-key", cli.EnvOr("LEDGER_CHECKPOINT_KEY", ""), "the projector signs checkpoints with the nkey seed in this file (created if missing, mode 0600; refused if others may read it) ($LEDGER_CHECKPOINT_KEY); default: $XDG_CONFIG_HOME/lexledger/checkpoint.nk (~/.config/lexledger/checkpoint.nk) when the server is embedded, none otherwise; never inside DATA")
 	watchEvery := fs.Duration("watch-interval", natsjs.DefaultWatchInterval, "how often to check that no stream the ledger depends on was changed so that events can be lost or admitted, or deleted (JetStream's advisories are also heard, when permitted)")
 	security := cli.AddServeFlags(fs) // --auth, --tls-cert, --tls-key
 	if done, err := cli.Parse(fs, args); done {
@@ -165,7 +165,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if *withProjector {
 		popts := projector.Options{Feed: true, Logger: log}
 		if *keyFile == "" && *natsURL == "" {
-			*keyFile = filepath.Join(*data, "checkpoint.nk")
+			if *keyFile, err = defaultCheckpointKey(*data, log); err != nil {
+				return err
+			}
 		}
 		if *keyFile != "" {
 			kp, pub, err := projector.LoadOrCreateKey(*keyFile)
@@ -319,7 +321,7 @@ func mountOps(mux *http.ServeMux, reg *metrics.Registry, store *natsjs.Store, pr
 	reg.WatchConfigs(watch)
 	if proj != nil {
 		reg.Watch(store, proj)
-		checks = append(checks, httpapi.ProjectorCheck(proj.CaughtUp, proj.DefectNote))
+		checks = append(checks, httpapi.ProjectorCheck(proj.ReadyCheck, proj.DefectNote))
 	} else {
 		reg.Watch(store, nil)
 	}

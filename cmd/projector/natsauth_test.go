@@ -20,8 +20,10 @@ import (
 
 // TestMain removes the binaries that testkit.Tool built.
 func TestMain(m *testing.M) {
+	removeConfig := testkit.PrivateConfig() // serve's default signing key
 	code := m.Run()
 	testkit.RemoveTools()
+	removeConfig()
 	os.Exit(code)
 }
 

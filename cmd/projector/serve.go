@@ -111,8 +111,8 @@ const shutdownGrace = 10 * time.Second
 
 // mountOps mounts the operations endpoints: GET /healthz (liveness: the
 // process serves), GET /readyz (the stream answers, no stream watch
-// watches was weakened or deleted, and the projector has caught up with
-// the stream) and GET /metrics.
+// watches was weakened or deleted, the projector has caught up with the
+// stream, and the stream extends its last signed checkpoint) and GET /metrics.
 func mountOps(mux *http.ServeMux, store *natsjs.Store, svc *projector.Service, watch *natsjs.Watcher) {
 	reg := metrics.NewRegistry()
 	reg.Watch(store, svc)
@@ -122,7 +122,7 @@ func mountOps(mux *http.ServeMux, store *natsjs.Store, svc *projector.Service, w
 	mux.HandleFunc("GET /readyz", httpapi.Ready(
 		httpapi.StreamCheck(store.Config().Stream, store.LastSeq),
 		httpapi.StreamConfigCheck(watch.Err),
-		httpapi.ProjectorCheck(svc.CaughtUp, svc.DefectNote),
+		httpapi.ProjectorCheck(svc.ReadyCheck, svc.DefectNote),
 	))
 }
 

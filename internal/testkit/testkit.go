@@ -177,3 +177,17 @@ func ReadSeed(tb testing.TB, path string) []events.Event {
 	}
 	return out
 }
+
+// PrivateConfig points XDG_CONFIG_HOME, inherited by every process a test
+// starts, at a new temporary directory, so that the signing keys ledger
+// serve makes by default (projector.DefaultKeyPath) go there and not into
+// the user's. Call it from TestMain; call the function it returns when the
+// tests are done.
+func PrivateConfig() (remove func()) {
+	dir, err := os.MkdirTemp("", "lexledger-config-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CONFIG_HOME", dir)
+	return func() { os.RemoveAll(dir) }
+}
