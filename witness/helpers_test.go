@@ -157,4 +157,3 @@ func wantRefusal(tb testing.TB, err, kind error, size int64) {
 		tb.Fatalf("the refusal %v carries a size; want none", err)
 	}
 }
-
