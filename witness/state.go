@@ -19,10 +19,12 @@ import (
 // The witness's directory holds its key, its lock and one state file per
 // log.
 const (
-	keyFile  = "witness.key"  // the note signer key, mode 0600
-	vkeyFile = "witness.vkey" // the cosignature/v1 verifier key, public
-	lockFile = "witness.lock" // flock: one witness process per directory
-	logsDir  = "logs"         // <sha256(origin) in hex>.json
+	// KeyFile holds the witness's note signer key, mode 0600.
+	KeyFile = "witness.key"
+	// VerifierKeyFile holds its cosignature/v1 verifier key, public.
+	VerifierKeyFile = "witness.vkey"
+	lockFile        = "witness.lock" // flock: one witness process per directory
+	logsDir         = "logs"         // <sha256(origin) in hex>.json
 )
 
 // record is the state of one log, as stored: the last checkpoint the

@@ -67,14 +67,14 @@ func Init(dir, name string) (vkey string, err error) {
 	if err := os.MkdirAll(filepath.Join(dir, logsDir), 0o700); err != nil {
 		return "", fmt.Errorf("witness directory: %w", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, keyFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, KeyFile)); err == nil {
 		return "", fmt.Errorf("%s already holds a witness key: a witness keeps its key for life (its verifier key is configured by the logs' clients); use another directory for a new witness", dir)
 	}
 	skey, vkey, err := GenerateKey(rand.Reader, name)
 	if err != nil {
 		return "", err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, keyFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, KeyFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("witness key: %w", err)
 	}
@@ -89,7 +89,7 @@ func Init(dir, name string) (vkey string, err error) {
 	if err := f.Close(); err != nil {
 		return "", fmt.Errorf("witness key: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, vkeyFile), []byte(vkey+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, VerifierKeyFile), []byte(vkey+"\n"), 0o644); err != nil {
 		return "", fmt.Errorf("witness verifier key: %w", err)
 	}
 	return vkey, syncDir(dir)
@@ -100,7 +100,7 @@ func Init(dir, name string) (vkey string, err error) {
 // witness process per directory). The key file must not be readable by
 // group or others.
 func Open(dir string, opts Options) (*Witness, error) {
-	keyPath := filepath.Join(dir, keyFile)
+	keyPath := filepath.Join(dir, KeyFile)
 	fi, err := os.Stat(keyPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no witness key in %s: create one with 'ledger witness init --dir %s --name NAME'", dir, dir)
