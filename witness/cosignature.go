@@ -100,6 +100,14 @@ func (c *Cosigner) VerifierKey() string {
 	return fmt.Sprintf("%s+%08x+%s", c.name, c.hash, base64.StdEncoding.EncodeToString(append([]byte{algCosignatureV1}, pub...)))
 }
 
+// NoteVerifierKey returns the Ed25519 note verifier key (type 0x01) of
+// the same public key, as note.GenerateKey prints it: what tools that
+// derive the cosignature/v1 key themselves are given.
+func (c *Cosigner) NoteVerifierKey() string {
+	key := append([]byte{algEd25519}, c.priv.Public().(ed25519.PublicKey)...)
+	return fmt.Sprintf("%s+%08x+%s", c.name, noteKeyHash(c.name, key), base64.StdEncoding.EncodeToString(key))
+}
+
 func cosignedMessage(t uint64, text []byte) []byte {
 	m := make([]byte, 0, len(cosignatureHeader)+32+len(text))
 	m = append(m, cosignatureHeader...)

@@ -59,6 +59,16 @@ func (l *testLog) checkpoint(size uint64) []byte {
 	return l.sign(witness.Checkpoint{Origin: l.origin, Size: size, Root: root})
 }
 
+// text returns the checkpoint's note text at size, unsigned.
+func (l *testLog) text(size uint64) string {
+	l.tb.Helper()
+	root, err := l.tree.RootAt(size)
+	if err != nil {
+		l.tb.Fatal(err)
+	}
+	return witness.Checkpoint{Origin: l.origin, Size: size, Root: root}.String()
+}
+
 func (l *testLog) sign(c witness.Checkpoint) []byte {
 	l.tb.Helper()
 	signed, err := note.Sign(&note.Note{Text: c.String()}, l.signer)
