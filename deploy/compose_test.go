@@ -53,8 +53,15 @@ func configService(s types.ServiceConfig) bool {
 	return binaryOf(s) == "ledger" && len(s.Command) > 0 && s.Command[0] == "nats-config"
 }
 
+// witnessService reports whether s runs a witness (ledger witness) rather
+// than a ledger.
+func witnessService(s types.ServiceConfig) bool {
+	return binaryOf(s) == "ledger" && len(s.Command) > 0 && s.Command[0] == "witness"
+}
+
 // servicesOf returns the servers that run bin, sorted by name; "nats-config"
-// returns the services that write the nodes' configurations.
+// returns the services that write the nodes' configurations, "witness" the
+// witnesses.
 func servicesOf(p *types.Project, bin string) []types.ServiceConfig {
 	var out []types.ServiceConfig
 	for _, name := range slices.Sorted(func(yield func(string) bool) {
@@ -65,7 +72,16 @@ func servicesOf(p *types.Project, bin string) []types.ServiceConfig {
 		}
 	}) {
 		s := p.Services[name]
-		if bin == "nats-config" && configService(s) || bin != "nats-config" && !configService(s) && binaryOf(s) == bin {
+		var ok bool
+		switch bin {
+		case "nats-config":
+			ok = configService(s)
+		case "witness":
+			ok = witnessService(s)
+		default:
+			ok = !configService(s) && !witnessService(s) && binaryOf(s) == bin
+		}
+		if ok {
 			out = append(out, s)
 		}
 	}
@@ -76,17 +92,28 @@ func servicesOf(p *types.Project, bin string) []types.ServiceConfig {
 // always, routes to each other and the accounts and nkey users of `ledger
 // nats-config` (run here as the file runs it), two ledgers and two
 // projectors logged in with their roles' seeds, each server with a health
-// check, started only once the nodes are healthy.
+// check, started only once the nodes are healthy, and a witness whose
+// directory is a volume of its own.
 func TestComposeTopology(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the ledger to run its nats-config commands")
 	}
 	p := loadCompose(t)
 	natsNodes, ledgers, projectors := servicesOf(p, "nats-server"), servicesOf(p, "ledger"), servicesOf(p, "projector")
-	configs := servicesOf(p, "nats-config")
-	if len(natsNodes) != 3 || len(ledgers) != 2 || len(projectors) != 2 || len(configs) != 3 || len(p.Services) != 10 {
-		t.Fatalf("got %d NATS nodes, %d ledgers, %d projectors and %d configuration writers in %d services, want 3, 2, 2 and 3 in 10",
-			len(natsNodes), len(ledgers), len(projectors), len(configs), len(p.Services))
+	configs, witnesses := servicesOf(p, "nats-config"), servicesOf(p, "witness")
+	if len(natsNodes) != 3 || len(ledgers) != 2 || len(projectors) != 2 || len(configs) != 3 || len(witnesses) != 1 || len(p.Services) != 11 {
+		t.Fatalf("got %d NATS nodes, %d ledgers, %d projectors, %d configuration writers and %d witnesses in %d services, want 3, 2, 2, 3 and 1 in 11",
+			len(natsNodes), len(ledgers), len(projectors), len(configs), len(witnesses), len(p.Services))
+	}
+	for _, s := range witnesses {
+		flags := commandFlags(s.Command)
+		if !onNamedVolume(p, s, flags["dir"]) {
+			t.Errorf("%s keeps its key and state in %q, which is not on a volume of its own: the witness's state must outlive the container and be no one else's", s.Name, flags["dir"])
+		}
+		_, port, _ := strings.Cut(flags["listen"], ":")
+		if hc := strings.Join(s.HealthCheck.Test, " "); port == "" || !strings.Contains(hc, "localhost:"+port+"/healthz") {
+			t.Errorf("%s serves on %q but its health check is %q", s.Name, flags["listen"], hc)
+		}
 	}
 	written := writeConfigs(t, p, configs)
 	for _, s := range p.Services {

@@ -1,7 +1,7 @@
 // Command ledger is the clerks' service and command line: it serves the
 // ledger over HTTP and NATS (serve), records events (record, import) and
-// reads an act's history (history), and backs up and restores the
-// stream (backup, restore).
+// reads an act's history (history), backs up and restores the stream
+// (backup, restore), and runs a witness of checkpoints (witness).
 package main
 
 import (
@@ -26,6 +26,7 @@ Usage:
   ledger token    add|list|revoke  manage the bearer tokens of serve --auth
   ledger backup   --out DIR        snapshot the stream into DIR; 'ledger restore DIR' puts it back
   ledger nats-config [flags] DIR   write a nats-server configuration with one nkey user per role
+  ledger witness  --dir DIR        cosign the checkpoints of logs that only grow (C2SP tlog-witness); 'init' makes its key
 
 Run 'ledger COMMAND --help' for the flags of a command.
 `
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runRestore(ctx, rest, stdout, stderr)
 	case "nats-config":
 		return runNATSConfig(ctx, rest, stdout, stderr)
+	case "witness":
+		return runWitness(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
