@@ -6,40 +6,48 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/lexledger/lexledger/audit"
-	"github.com/nats-io/nkeys"
 )
 
-// LoadOrCreateKey reads a checkpoint signing key (an nkey seed) from path,
-// or creates one there (mode 0600) when the file does not exist. It returns
-// the key pair and its public key, which auditors pin.
-func LoadOrCreateKey(path string) (nkeys.KeyPair, string, error) {
+// LoadOrCreateKey reads a checkpoint signing key from path, or creates one
+// there (mode 0600, with its verifier key in path.pub) when the file does
+// not exist. It returns the signer and its verifier key, which auditors
+// pin.
+//
+// The file holds a note signer key (PRIVATE+KEY+<origin>+...), which names
+// its origin, or an nkey seed, the key of the JSON checkpoints signed
+// before notes: that is read as the same ed25519 key named origin, so its
+// public key stays the one auditors pinned (docs/VERIFY.md, Migration).
+// origin may be empty: the key's name, or audit.DefaultOrigin for a new
+// key or an nkey seed; a note key named otherwise is refused.
+func LoadOrCreateKey(path, origin string) (*audit.Signer, string, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		kp, seed, pub, err := audit.NewSigningKey()
+		if origin == "" {
+			origin = audit.DefaultOrigin
+		}
+		s, err := audit.GenerateSigner(origin)
 		if err != nil {
 			return nil, "", err
 		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, "", err
 		}
-		if err := os.WriteFile(path, append(seed, '\n'), 0o600); err != nil {
+		if err := os.WriteFile(path, []byte(s.PrivateKey()+"\n"), 0o600); err != nil {
 			return nil, "", fmt.Errorf("write the signing key: %w", err)
 		}
-		if err := os.WriteFile(path+".pub", []byte(pub+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(path+".pub", []byte(s.VerifierKey()+"\n"), 0o644); err != nil {
 			return nil, "", fmt.Errorf("write the public key: %w", err)
 		}
-		return kp, pub, nil
+		return s, s.VerifierKey(), nil
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	kp, err := nkeys.FromSeed([]byte(strings.TrimSpace(string(data))))
+	s, err := audit.ParseSigner(string(data), origin)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s does not hold an nkey seed: %w", path, err)
+		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
-	pub, err := kp.PublicKey()
-	return kp, pub, err
+	return s, s.VerifierKey(), nil
 }
