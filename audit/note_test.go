@@ -229,3 +229,62 @@ func mustVerifier(t testing.TB, vkey string) note.Verifier {
 	}
 	return v
 }
+
+// BenchmarkSignNote signs a checkpoint note: once a minute at most on the
+// projector, on a lock-free path (BENCHMARKS.md).
+func BenchmarkSignNote(b *testing.B) {
+	s := mustSigner(b, audit.DefaultOrigin)
+	c := audit.Checkpoint{TreeSize: 1_000_000, StreamSeq: 1_000_000, Time: baseTime}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.Sign(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyNote checks a stored checkpoint note with a pinned key, as
+// verify does for each checkpoint on LEX_CHECKPOINTS.
+func BenchmarkVerifyNote(b *testing.B) {
+	s := mustSigner(b, audit.DefaultOrigin)
+	c := audit.Checkpoint{TreeSize: 1_000_000, StreamSeq: 1_000_000, Time: baseTime}
+	if err := c.Sign(s); err != nil {
+		b.Fatal(err)
+	}
+	data, _ := audit.MarshalCheckpoint(c)
+	keys := []string{s.VerifierKey()}
+	b.ReportAllocs()
+	for b.Loop() {
+		back, err := audit.UnmarshalCheckpoint(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := back.Verify(keys); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyLegacy is BenchmarkVerifyNote for an old JSON checkpoint.
+func BenchmarkVerifyLegacy(b *testing.B) {
+	kp, _, pub, err := audit.NewSigningKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := audit.Checkpoint{TreeSize: 1_000_000, StreamSeq: 1_000_000, Time: baseTime}
+	if err := c.SignLegacy(kp); err != nil {
+		b.Fatal(err)
+	}
+	data, _ := audit.MarshalCheckpoint(c)
+	keys := []string{pub}
+	b.ReportAllocs()
+	for b.Loop() {
+		back, err := audit.UnmarshalCheckpoint(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := back.Verify(keys); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
