@@ -1,10 +1,13 @@
 package audit_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -286,5 +289,31 @@ func BenchmarkVerifyLegacy(b *testing.B) {
 		if err := back.Verify(keys); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestDocumentedNote: the example note of docs/VERIFY.md §3 is a real one:
+// note.Open verifies it with the verifier key given there, and the nkey
+// given there trusts it too.
+func TestDocumentedNote(t *testing.T) {
+	const vkey = "lexledger.example/LEX+514ffad6+AduYeTz9T+PMud60w9eObFHM7u1tL/E8xKJwu5jbZYFJ"
+	const nkey = "NDNZQ6J47VH6HTFZ322MHV4ONRI4Z3XNNUX7CPGEUJYLXGG3MWAUTGSL"
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "VERIFY.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := bytes.Index(doc, []byte("```\nlexledger.example/LEX\n60\n"))
+	if start < 0 || !bytes.Contains(doc, []byte(vkey)) || !bytes.Contains(doc, []byte(nkey)) {
+		t.Fatal("docs/VERIFY.md no longer holds the example note and its keys")
+	}
+	msg := doc[start+4:]
+	msg = msg[:bytes.Index(msg, []byte("```"))]
+	n, err := note.Open(msg, note.VerifierList(mustVerifier(t, vkey)))
+	if err != nil || !strings.HasSuffix(n.Text, "\ntime 2026-11-25T22:00:00.123456789Z\n") {
+		t.Fatalf("the documented note does not verify: %v\n%s", err, msg)
+	}
+	c, err := audit.UnmarshalCheckpoint(msg)
+	if err != nil || c.TreeSize != 60 || c.StreamSeq != 60 || c.Verify([]string{nkey}) != nil || c.Verify([]string{vkey}) != nil {
+		t.Errorf("the documented note: %v %+v", err, c)
 	}
 }
