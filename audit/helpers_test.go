@@ -127,7 +127,7 @@ func checkpointOf(t testing.TB, recs []rec, kp nkeys.KeyPair) audit.Checkpoint {
 		t.Fatalf("the untampered chain does not verify: %+v", rep.Failures)
 	}
 	c := audit.Checkpoint{TreeSize: v.Tree().Size(), Root: v.Tree().Root(), StreamSeq: recs[len(recs)-1].seq, Time: baseTime.Add(time.Hour)}
-	if err := c.Sign(kp); err != nil {
+	if err := c.SignLegacy(kp); err != nil {
 		t.Fatal(err)
 	}
 	return c

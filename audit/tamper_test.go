@@ -120,7 +120,7 @@ func TestVerifyCleanChain(t *testing.T) {
 			t.Fatalf("RootAt(%d) differs from RFC 6962", n)
 		}
 		c := audit.Checkpoint{TreeSize: n, Root: root, StreamSeq: n, Time: baseTime}
-		if err := c.Sign(kp); err != nil {
+		if err := c.SignLegacy(kp); err != nil {
 			t.Fatal(err)
 		}
 		v.Check(c)
@@ -524,7 +524,7 @@ func TestTamperCheckpoint(t *testing.T) {
 
 	t.Run("re-signed by another key", func(t *testing.T) {
 		f := c
-		if err := f.Sign(other); err != nil {
+		if err := f.SignLegacy(other); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.Verify(nil); err != nil {

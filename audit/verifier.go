@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/lexledger/lexledger/eventlog"
@@ -29,7 +30,9 @@ type Verifier struct {
 	// Failures found so far, in the order found.
 	Failures []Failure
 	checked  int
-	defects  Defects
+	// unchecked counts the notes checked with no key (ErrUnpinned).
+	unchecked int
+	defects   Defects
 	// validTip is the hash of the last valid event of the act of the
 	// message being added (Defects.Tip).
 	validTip events.Digest
@@ -113,7 +116,9 @@ func (v *Verifier) bad(seq uint64, act events.ActID, err error, data []byte) {
 // replay, so that every checkpoint's tree is within the replayed one.
 func (v *Verifier) Check(c Checkpoint) {
 	v.checked++
-	if err := c.Verify(v.trusted); err != nil {
+	if err := c.Verify(v.trusted); errors.Is(err, ErrUnpinned) {
+		v.unchecked++ // no key to check a note with: its tree is checked all the same
+	} else if err != nil {
 		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_signature", Message: err.Error()})
 		return
 	}
@@ -140,8 +145,11 @@ type Report struct {
 	TreeSize    uint64      `json:"tree_size"`
 	Root        merkle.Hash `json:"root"`
 	Checkpoints int         `json:"checkpoints_checked"`
-	TrustedKeys []string    `json:"trusted_keys,omitempty"`
-	Failures    []Failure   `json:"failures"`
+	// SignaturesUnchecked counts the checkpoint notes whose signature
+	// could not be checked, no key being trusted (ErrUnpinned).
+	SignaturesUnchecked int       `json:"signatures_unchecked,omitempty"`
+	TrustedKeys         []string  `json:"trusted_keys,omitempty"`
+	Failures            []Failure `json:"failures"`
 	// Defects are the messages that are not valid events of their acts,
 	// as the projector finds them and leaves them out of the views
 	// (docs/RUNBOOK.md, Defects). Any makes OK false.
@@ -155,7 +163,7 @@ func (v *Verifier) Report() Report {
 		f = []Failure{}
 	}
 	return Report{OK: len(f) == 0 && len(v.defects.list) == 0, Defects: v.defects.List(), Events: v.events, Acts: len(v.last), LastSeq: v.lastSeq, TreeSize: v.tree.Size(),
-		Root: v.tree.Root(), Checkpoints: v.checked, TrustedKeys: v.trusted, Failures: f}
+		Root: v.tree.Root(), Checkpoints: v.checked, SignaturesUnchecked: v.unchecked, TrustedKeys: v.trusted, Failures: f}
 }
 
 // Tree returns the verifier's Merkle tree.

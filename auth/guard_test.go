@@ -68,7 +68,7 @@ func mustStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kp, _, err := projector.LoadOrCreateKey(filepath.Join(t.TempDir(), "checkpoint.nk"))
+	kp, _, err := projector.LoadOrCreateKey(filepath.Join(t.TempDir(), "checkpoint.nk"), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -168,7 +168,7 @@ func TestOpenAPIDocumentDescribesTheQueries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kp, _, _, err := audit.NewSigningKey()
+	kp, err := audit.GenerateSigner(audit.DefaultOrigin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,6 +183,7 @@ func TestOpenAPIDocumentDescribesTheQueries(t *testing.T) {
 		{"GET", "/v1/checkpoint", "", 404, ""}, // none signed yet
 		{"POST", "/v1/checkpoints", "", 200, ""},
 		{"GET", "/v1/checkpoint", "", 200, ""},
+		{"GET", "/v1/checkpoint?format=note", "", 200, ""},
 		{"GET", "/v1/proof?event=" + last.ID.String(), "", 200, ""},
 		{"GET", "/v1/proof?event=not-an-id", "", 400, ""},
 		{"GET", "/v1/consistency?from=1&to=" + strconv.FormatUint(last.Seq, 10), "", 200, ""},

@@ -3,9 +3,11 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lexledger/lexledger/audit"
@@ -59,7 +61,7 @@ type Queries struct {
 //	GET  /v1/timeline?act=&known_at=                         an act's life
 //	GET  /v1/diff?from=&to=&country=&kind=&known_at=         what changed between two days
 //	GET  /v1/projection                                      the projection's position (and ?digest=1)
-//	GET  /v1/checkpoint                                      the latest signed checkpoint
+//	GET  /v1/checkpoint(?format=note)                        the latest signed checkpoint (JSON, or its note)
 //	POST /v1/checkpoints                                     sign one now
 //	GET  /v1/proof?event=                                    an event's inclusion proof
 //	GET  /v1/consistency?from=&to=                           two checkpoints' consistency
@@ -221,7 +223,28 @@ func (q *Queries) checkpoint(w http.ResponseWriter, r *http.Request) {
 		q.fail(w, r, events.Errorf(events.CodeNotFound, "no checkpoint signed yet: POST /v1/checkpoints asks for one"))
 		return
 	}
-	q.answer(w, r, c.StreamSeq, c, nil)
+	if !wantsNote(r) {
+		q.answer(w, r, c.StreamSeq, c, nil)
+		return
+	}
+	if c.Note == "" {
+		q.fail(w, r, events.Errorf(events.CodeNotFound, "the latest checkpoint is of the old JSON form, not a signed note: ask without format=note"))
+		return
+	}
+	// As transparency logs serve their checkpoint: the signed note as text.
+	w.Header().Set(HeaderSeq, strconv.FormatUint(c.StreamSeq, 10))
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, c.Note)
+}
+
+// wantsNote reports whether a checkpoint is asked for as its signed note
+// (format=note, or text/plain accepted and JSON not) rather than as JSON.
+func wantsNote(r *http.Request) bool {
+	if f := r.URL.Query().Get("format"); f != "" {
+		return f == "note"
+	}
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "text/plain") && !strings.Contains(accept, "application/json")
 }
 
 func (q *Queries) newCheckpoint(w http.ResponseWriter, r *http.Request) {

@@ -449,7 +449,7 @@ func TestRolesOnARealServer(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the projector role cannot create its views: %v", err)
 		}
-		kp, err := nkeys.CreateUser()
+		kp, err := audit.GenerateSigner(audit.DefaultOrigin)
 		if err != nil {
 			t.Fatal(err)
 		}

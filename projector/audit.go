@@ -82,11 +82,7 @@ func (s *Service) Checkpoint(ctx context.Context) (audit.Checkpoint, error) {
 	if !s.Ready() {
 		return audit.Checkpoint{}, events.Errorf(events.CodeUnavailable, "the projector has not caught up with the stream yet: it signs once it has")
 	}
-	key, err := s.opts.Signer.PublicKey()
-	if err != nil {
-		return audit.Checkpoint{}, err
-	}
-	prev, signed, err := s.storedCheckpoint(ctx, key)
+	prev, signed, err := s.storedCheckpoint(ctx, s.opts.Signer.VerifierKey())
 	if err != nil {
 		return audit.Checkpoint{}, fmt.Errorf("sign a checkpoint: %w", err)
 	}
@@ -107,7 +103,9 @@ func (s *Service) Checkpoint(ctx context.Context) (audit.Checkpoint, error) {
 		s.audit.last = &prev
 	}
 	s.mu.Unlock()
-	if signed && prev.TreeSize == size {
+	// The same tree is signed again only to give it its first note (the
+	// last checkpoint is in the JSON form of before notes).
+	if signed && prev.TreeSize == size && prev.Note != "" {
 		return prev, nil
 	}
 	if size == 0 {

@@ -3,16 +3,16 @@ package projector
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/lexledger/lexledger/audit"
-	"github.com/nats-io/nkeys"
 )
 
-// KeyFile is the name of a checkpoint signing key file, in DefaultKeyDir
+// KeyFile is the name of a checkpoint signing key file, in the directory
+// of DefaultKeyPath
 // (and, before version 14, in the ledger's data directory).
 const KeyFile = "checkpoint.nk"
 
@@ -35,16 +35,23 @@ func DefaultKeyPath() (string, error) {
 	return filepath.Join(dir, "lexledger", KeyFile), nil
 }
 
-// LoadOrCreateKey reads a checkpoint signing key (an nkey seed) from path,
-// or creates one there (mode 0600, its directory 0700) when the file does
-// not exist, with the public key beside it in path.pub. It returns the
-// key pair and its public key, which auditors pin. It refuses a key file
-// that others may read or write, or that another user owns: whoever reads
-// the seed can sign checkpoints of a rewritten history.
-func LoadOrCreateKey(path string) (nkeys.KeyPair, string, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+// LoadOrCreateKey reads a checkpoint signing key from path, or creates one
+// there (mode 0600, its directory 0700, with its verifier key in path.pub)
+// when the file does not exist. It returns the signer and its verifier
+// key, which auditors pin. It refuses a key file that others may read or
+// write, or that another user owns: whoever reads the key can sign
+// checkpoints of a rewritten history.
+//
+// The file holds a note signer key (PRIVATE+KEY+<origin>+...), which names
+// its origin, or an nkey seed, the key of the JSON checkpoints signed
+// before notes: that is read as the same ed25519 key named origin, so its
+// public key stays the one auditors pinned (docs/VERIFY.md, Migration).
+// origin may be empty: the key's name, or audit.DefaultOrigin for a new
+// key or an nkey seed; a note key named otherwise is refused.
+func LoadOrCreateKey(path, origin string) (*audit.Signer, string, error) {
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return createKey(path)
+		return createKey(path, origin)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("checkpoint signing key: %w", err)
@@ -57,24 +64,25 @@ func LoadOrCreateKey(path string) (nkeys.KeyPair, string, error) {
 	if err := checkKeyFile(path, st); err != nil {
 		return nil, "", err
 	}
-	data := make([]byte, 256)
-	n, err := f.Read(data)
+	data, err := io.ReadAll(io.LimitReader(f, 4096))
 	if err != nil {
 		return nil, "", fmt.Errorf("read the checkpoint signing key %s: %w", path, err)
 	}
-	kp, err := nkeys.FromSeed([]byte(strings.TrimSpace(string(data[:n]))))
+	s, err := audit.ParseSigner(string(data), origin)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s does not hold an nkey seed: %w", path, err)
+		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
-	pub, err := kp.PublicKey()
-	return kp, pub, err
+	return s, s.VerifierKey(), nil
 }
 
 // createKey makes a new key at path, refusing to replace a file created
 // meanwhile (by another process starting at the same time): that one is
 // read instead.
-func createKey(path string) (nkeys.KeyPair, string, error) {
-	kp, seed, pub, err := audit.NewSigningKey()
+func createKey(path, origin string) (*audit.Signer, string, error) {
+	if origin == "" {
+		origin = audit.DefaultOrigin
+	}
+	s, err := audit.GenerateSigner(origin)
 	if err != nil {
 		return nil, "", err
 	}
@@ -83,20 +91,20 @@ func createKey(path string) (nkeys.KeyPair, string, error) {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return LoadOrCreateKey(path)
+		return LoadOrCreateKey(path, origin)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("write the checkpoint signing key: %w", err)
 	}
-	if _, err := f.Write(append(seed, '\n')); err != nil {
+	if _, err := f.Write([]byte(s.PrivateKey() + "\n")); err != nil {
 		f.Close()
 		return nil, "", fmt.Errorf("write the checkpoint signing key: %w", err)
 	}
 	if err := f.Close(); err != nil {
 		return nil, "", fmt.Errorf("write the checkpoint signing key: %w", err)
 	}
-	if err := os.WriteFile(path+".pub", []byte(pub+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(path+".pub", []byte(s.VerifierKey()+"\n"), 0o644); err != nil {
 		return nil, "", fmt.Errorf("write the public key: %w", err)
 	}
-	return kp, pub, nil
+	return s, s.VerifierKey(), nil
 }

@@ -15,7 +15,7 @@ import (
 // the same key, and refused once others may read or write it.
 func TestLoadOrCreateKeyPermissions(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys", "checkpoint.nk")
-	_, pub, err := projector.LoadOrCreateKey(path)
+	_, pub, err := projector.LoadOrCreateKey(path, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,14 +29,14 @@ func TestLoadOrCreateKeyPermissions(t *testing.T) {
 	if dst, _ := os.Stat(filepath.Dir(path)); dst.Mode().Perm() != 0o700 {
 		t.Errorf("the signing key's new directory has mode %v, want 0700", dst.Mode().Perm())
 	}
-	if _, again, err := projector.LoadOrCreateKey(path); err != nil || again != pub {
+	if _, again, err := projector.LoadOrCreateKey(path, ""); err != nil || again != pub {
 		t.Errorf("the key read again is %s (%v), want %s", again, err, pub)
 	}
 	for _, mode := range []os.FileMode{0o640, 0o604, 0o660, 0o644, 0o666} {
 		if err := os.Chmod(path, mode); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := projector.LoadOrCreateKey(path)
+		_, _, err := projector.LoadOrCreateKey(path, "")
 		if err == nil || !strings.Contains(err.Error(), "chmod 600 "+path) {
 			t.Errorf("a signing key of mode %v: got %v, want a refusal that says to chmod 600", mode, err)
 		}
@@ -44,7 +44,7 @@ func TestLoadOrCreateKeyPermissions(t *testing.T) {
 	if err := os.Chmod(path, 0o400); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := projector.LoadOrCreateKey(path); err != nil {
+	if _, _, err := projector.LoadOrCreateKey(path, ""); err != nil {
 		t.Errorf("a signing key of mode 0400 is refused: %v", err)
 	}
 }

@@ -23,10 +23,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lexledger/lexledger/audit"
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/projections"
-	"github.com/nats-io/nkeys"
 )
 
 // Source is the stream the projector follows.
@@ -75,8 +75,9 @@ type Options struct {
 	Progress func(applied, total uint64) // called while catching up, if set
 	// Signer signs checkpoints of the stream's Merkle tree, every
 	// CheckpointInterval (default a minute) in which it grew, and on demand;
-	// nil: this projector signs none.
-	Signer             nkeys.KeyPair
+	// nil: this projector signs none. The checkpoints are signed notes
+	// whose origin is the key's name (docs/VERIFY.md).
+	Signer             *audit.Signer
 	CheckpointInterval time.Duration
 }
 

@@ -36,8 +36,20 @@ func (s *Service) storedCheckpoint(ctx context.Context, key string) (audit.Check
 	var found audit.Checkpoint
 	data, _, err := s.sink.LastCheckpoint(ctx, func(data []byte) bool {
 		c, err := audit.UnmarshalCheckpoint(data)
-		if err != nil || c.Verify(trusted) != nil {
+		if err != nil {
 			return false
+		}
+		// A note names its key by name and hash only: a projector that
+		// does not sign has no key to check it with, and takes it as it
+		// is; a signer takes only its own.
+		if err := c.Verify(trusted); err != nil && (key != "" || !errors.Is(err, audit.ErrUnpinned)) {
+			return false
+		}
+		if c.Key == "" { // a note: named by the key it verified with, or its origin
+			c.Key = key
+			if key == "" {
+				c.Key = c.Origin
+			}
 		}
 		found = c
 		return true
@@ -91,11 +103,7 @@ func (s *Service) refuse(err error) error {
 func (s *Service) loadCheckpoint(ctx context.Context) error {
 	key := ""
 	if s.opts.Signer != nil {
-		k, err := s.opts.Signer.PublicKey()
-		if err != nil {
-			return err
-		}
-		key = k
+		key = s.opts.Signer.VerifierKey()
 	}
 	c, ok, err := s.storedCheckpoint(ctx, key)
 	if err != nil || !ok {

@@ -13,7 +13,6 @@ import (
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/natsjs/natstest"
 	"github.com/lexledger/lexledger/projector"
-	"github.com/nats-io/nkeys"
 )
 
 // recordAll records evs through a new ledger over store, in batches of 8.
@@ -43,13 +42,13 @@ func otherStream(t *testing.T, env *natstest.Env, name string) *natsjs.Store {
 	return st
 }
 
-func mustSigningKey(t *testing.T) (nkeys.KeyPair, string) {
+func mustSigningKey(t *testing.T) (*audit.Signer, string) {
 	t.Helper()
-	kp, _, pub, err := audit.NewSigningKey()
+	s, err := audit.GenerateSigner(audit.DefaultOrigin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kp, pub
+	return s, s.VerifierKey()
 }
 
 // waitReady waits, bounded, until the service has caught up once.

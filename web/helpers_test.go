@@ -91,7 +91,7 @@ func mustSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kp, _, err := projector.LoadOrCreateKey(filepath.Join(t.TempDir(), "checkpoint.nk"))
+	kp, _, err := projector.LoadOrCreateKey(filepath.Join(t.TempDir(), "checkpoint.nk"), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func TestServeCheckpointKeyLocation(t *testing.T) {
 	t.Run("OldLocationWarned", func(t *testing.T) {
 		dir := t.TempDir()
 		old := filepath.Join(dir, projector.KeyFile)
-		_, pub, err := projector.LoadOrCreateKey(old)
+		_, pub, err := projector.LoadOrCreateKey(old, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func TestServeCheckpointKeyLocation(t *testing.T) {
 	t.Run("ErrReadableByOthers", func(t *testing.T) {
 		dir := t.TempDir()
 		key := filepath.Join(t.TempDir(), "k.nk")
-		if _, _, err := projector.LoadOrCreateKey(key); err != nil {
+		if _, _, err := projector.LoadOrCreateKey(key, ""); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.Chmod(key, 0o644); err != nil {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lexledger/lexledger/audit"
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/internal/rungroup"
@@ -47,7 +48,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	logFormat := fs.String("log", "text", "log format: text or json")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) on this address, such as 127.0.0.1:6060; off by default")
 	withProjector := fs.Bool("projector", true, "also run a projector in process and serve its queries on the same address")
-	keyFile := fs.String("checkpoint-key", cli.EnvOr("LEDGER_CHECKPOINT_KEY", ""), "the projector signs checkpoints with the nkey seed in this file (created if missing, mode 0600; refused if others may read it) ($LEDGER_CHECKPOINT_KEY); default: $XDG_CONFIG_HOME/lexledger/checkpoint.nk (~/.config/lexledger/checkpoint.nk) when the server is embedded, none otherwise; never inside DATA")
+	keyFile := fs.String("checkpoint-key", cli.EnvOr("LEDGER_CHECKPOINT_KEY", ""), "the projector signs checkpoints with the key in this file (a note signer key, or the nkey seed of an older ledger; created if missing, mode 0600; refused if others may read it) ($LEDGER_CHECKPOINT_KEY); default: $XDG_CONFIG_HOME/lexledger/checkpoint.nk (~/.config/lexledger/checkpoint.nk) when the server is embedded, none otherwise; never inside DATA")
+	origin := fs.String("checkpoint-origin", cli.EnvOr("LEDGER_CHECKPOINT_ORIGIN", ""), "the origin line of the checkpoint notes, naming this ledger, and so the name of a new key ($LEDGER_CHECKPOINT_ORIGIN; default: the key's name, or "+audit.DefaultOrigin+")")
 	watchEvery := fs.Duration("watch-interval", natsjs.DefaultWatchInterval, "how often to check that no stream the ledger depends on was changed so that events can be lost or admitted, or deleted (JetStream's advisories are also heard, when permitted)")
 	security := cli.AddServeFlags(fs) // --auth, --tls-cert, --tls-key
 	if done, err := cli.Parse(fs, args); done {
@@ -170,12 +172,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			}
 		}
 		if *keyFile != "" {
-			kp, pub, err := projector.LoadOrCreateKey(*keyFile)
+			kp, pub, err := projector.LoadOrCreateKey(*keyFile, *origin)
 			if err != nil {
 				return err
 			}
 			popts.Signer = kp
-			log.Info("signing checkpoints", "public_key", pub, "key_file", *keyFile)
+			log.Info("signing checkpoints", "origin", kp.Origin(), "public_key", pub, "nkey", kp.NKey(), "key_file", *keyFile)
 		}
 		pstore, views := store, st.Views
 		if emb != nil {

@@ -29,11 +29,14 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	auth := cli.AddNATSAuthAs(fs, natsauth.RoleAuditor)
 	prefix := fs.String("prefix", natsjs.DefaultPrefix, "the subject prefix of that stream's events")
 	var keys stringList
-	fs.Var(&keys, "key", "a trusted public key of checkpoint signers (repeatable; none: any valid signature, reported as unpinned)")
+	fs.Var(&keys, "key", "a trusted public key of checkpoint signers: a note verifier key (origin+hash+key, as in DATA/checkpoint.nk.pub) or the nkey of an older ledger (repeatable; none: signatures unpinned)")
 	report := fs.String("report", "", "write the JSON report to this file")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if done, err := cli.Parse(fs, args); done {
 		return err
+	}
+	if _, err := audit.ParseTrustedKeys(keys); err != nil {
+		return fmt.Errorf("--key: %w", err)
 	}
 	st, err := auth.Open(ctx, *natsURL, cli.StreamOptions{Name: "lexledger-verify",
 		Config: natsjs.Config{Stream: *stream, Prefix: *prefix}, ReadOnly: true, Views: true})
@@ -56,7 +59,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "verified: %s of %s, %s; root %s at tree size %d; %.1fs (%.0f events/s)\n",
 			cli.Count(rep.Events, "event"), cli.Count(rep.Acts, "act"), cli.Count(rep.Checkpoints, "checkpoint"), rep.Root, rep.TreeSize, took.Seconds(), rate)
 		if len(keys) == 0 && rep.Checkpoints > 0 {
-			fmt.Fprintln(stdout, "note: no --key given: checkpoint signatures were checked against the keys they name, which were not pinned")
+			fmt.Fprintln(stdout, "note: no --key given: checkpoint signatures were not pinned (old JSON checkpoints were checked against the keys they name)")
+		}
+		if n := rep.SignaturesUnchecked; n > 0 {
+			fmt.Fprintf(stdout, "note: the signatures of %s were not checked: a note names its key only by name and hash; pin the key with --key (DATA/checkpoint.nk.pub)\n", cli.Count(n, "checkpoint note"))
 		}
 		return nil
 	}
@@ -164,9 +170,12 @@ func runProof(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func runCheckProof(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("check-proof", "projector check-proof --key PUBKEY proof.json", stderr)
 	var keys stringList
-	fs.Var(&keys, "key", "the trusted public key of the checkpoint signer (repeatable)")
+	fs.Var(&keys, "key", "the trusted public key of the checkpoint signer: a note verifier key (origin+hash+key) or an nkey (repeatable)")
 	if done, err := cli.Parse(fs, args); done {
 		return err
+	}
+	if _, err := audit.ParseTrustedKeys(keys); err != nil {
+		return fmt.Errorf("--key: %w", err)
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
@@ -216,26 +225,40 @@ func checkProof(data []byte, keys []string) error {
 		return fmt.Errorf("inclusion: %w", err)
 	}
 	c := p.Checkpoint
+	if c.Note != "" {
+		// The fields the signature covers are the note's: read them from
+		// it, so that a field edited beside the note cannot pass.
+		n, err := audit.ParseNote([]byte(c.Note))
+		if err != nil {
+			return err
+		}
+		n.Key = c.Key
+		c = n
+	}
 	if c.TreeSize != p.TreeSize || c.Root != p.Root {
 		return fmt.Errorf("the checkpoint signs tree size %d root %s, the proof is for size %d root %s", c.TreeSize, c.Root, p.TreeSize, p.Root)
 	}
 	return c.Verify(keys)
 }
 
-// runKeygen writes a new checkpoint signing key.
+// runKeygen writes a new checkpoint signing key, or prints the public key
+// of an existing one (an nkey seed too: the note verifier key it signs
+// with now, then the nkey that its old checkpoints name).
 func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := cli.NewFlags("keygen", "projector keygen FILE   (writes the secret seed to FILE, prints the public key)", stderr)
+	fs := cli.NewFlags("keygen", "projector keygen [--origin NAME] FILE   (writes the secret key to FILE unless it exists, prints the verifier key and the nkey)", stderr)
+	origin := fs.String("origin", cli.EnvOr("LEDGER_CHECKPOINT_ORIGIN", ""), "the ledger's origin, the name of the key ($LEDGER_CHECKPOINT_ORIGIN; default: the key's name, or "+audit.DefaultOrigin+")")
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
-		return errors.New("keygen needs the file to write the secret seed to")
+		return errors.New("keygen needs the file to write the secret key to")
 	}
-	_, pub, err := projector.LoadOrCreateKey(fs.Arg(0))
+	s, vkey, err := projector.LoadOrCreateKey(fs.Arg(0), *origin)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, pub)
+	fmt.Fprintln(stdout, vkey)
+	fmt.Fprintln(stdout, s.NKey())
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lexledger/lexledger/audit"
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/internal/cli"
@@ -31,7 +32,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stream := fs.String("stream", natsjs.DefaultStream, "the ledger's stream")
 	replicas := fs.Int("replicas", 1, "replicas of the projector's buckets when they are created")
 	feed := fs.Bool("feed", true, "publish state changes and day notices")
-	keyFile := fs.String("checkpoint-key", "", "sign checkpoints of the stream's Merkle tree with the nkey seed in this file (created if missing); none: sign no checkpoints")
+	keyFile := fs.String("checkpoint-key", "", "sign checkpoints of the stream's Merkle tree with the key in this file (a note signer key, or the nkey seed of an older ledger; created if missing); none: sign no checkpoints")
+	origin := fs.String("checkpoint-origin", cli.EnvOr("LEDGER_CHECKPOINT_ORIGIN", ""), "the origin line of the checkpoint notes, naming this ledger, and so the name of a new key ($LEDGER_CHECKPOINT_ORIGIN; default: the key's name, or "+audit.DefaultOrigin+")")
 	interval := fs.Duration("checkpoint-interval", time.Minute, "how often to sign a checkpoint when the stream grew")
 	logFormat := fs.String("log", "text", "log format: text or json")
 	watchEvery := fs.Duration("watch-interval", natsjs.DefaultWatchInterval, "how often to check that no stream the projector depends on was changed so that messages can be lost or admitted, or deleted (JetStream's advisories of its own account's streams are also heard, when permitted)")
@@ -52,12 +54,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer st.Close()
 	opts := projector.Options{Feed: *feed, Logger: log, CheckpointInterval: *interval}
 	if *keyFile != "" {
-		kp, pub, err := projector.LoadOrCreateKey(*keyFile)
+		kp, pub, err := projector.LoadOrCreateKey(*keyFile, *origin)
 		if err != nil {
 			return err
 		}
 		opts.Signer = kp
-		log.Info("signing checkpoints", "public_key", pub, "key_file", *keyFile)
+		log.Info("signing checkpoints", "origin", kp.Origin(), "public_key", pub, "nkey", kp.NKey(), "key_file", *keyFile)
 	}
 	watch := natsjs.NewWatcher(natsjs.WatchOptions{Interval: *watchEvery, Logger: log})
 	if err := watch.WatchStore(ctx, st.Store); err != nil {

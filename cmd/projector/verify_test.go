@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -35,7 +34,6 @@ import (
 	"github.com/lexledger/lexledger/projector"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nkeys"
 )
 
 // vtMarker is in the title of act 3's drafted event only: the on-disk
@@ -128,13 +126,22 @@ func vtLedger(t *testing.T, dir string, acts, perAct int) (*natstest.Env, []ledg
 	return env, rs
 }
 
-func vtKey(t testing.TB) (nkeys.KeyPair, string) {
+// vtKey makes a checkpoint signing key and returns it with its verifier
+// key.
+func vtKey(t testing.TB) (*audit.Signer, string) {
 	t.Helper()
-	kp, _, pub, err := audit.NewSigningKey()
+	s, err := audit.GenerateSigner(audit.DefaultOrigin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kp, pub
+	return s, s.VerifierKey()
+}
+
+// vtKeyID returns the name+hash of a verifier key: how a note names it.
+func vtKeyID(vkey string) string {
+	name, rest, _ := strings.Cut(vkey, "+")
+	hash, _, _ := strings.Cut(rest, "+")
+	return name + "+" + hash
 }
 
 func vtContext(t testing.TB, d time.Duration) context.Context {
@@ -160,9 +167,16 @@ func vtPublish(t testing.TB, nc *nats.Conn, c audit.Checkpoint, id string) {
 	}
 }
 
-// vtSign replays the stream into a Verifier, signs a checkpoint of its
-// tree with kp and publishes it.
-func vtSign(t testing.TB, nc *nats.Conn, store *natsjs.Store, kp nkeys.KeyPair) audit.Checkpoint {
+// vtSign replays the stream into a Verifier, signs a checkpoint note of
+// its tree with kp and publishes it.
+func vtSign(t testing.TB, nc *nats.Conn, store *natsjs.Store, kp *audit.Signer) audit.Checkpoint {
+	t.Helper()
+	return vtSignWith(t, nc, store, func(c *audit.Checkpoint) error { return c.Sign(kp) })
+}
+
+// vtSignWith is vtSign with a signing function: SignLegacy makes an old
+// JSON checkpoint.
+func vtSignWith(t testing.TB, nc *nats.Conn, store *natsjs.Store, sign func(*audit.Checkpoint) error) audit.Checkpoint {
 	t.Helper()
 	ctx := vtContext(t, time.Minute)
 	v := audit.NewVerifier(nil)
@@ -176,7 +190,7 @@ func vtSign(t testing.TB, nc *nats.Conn, store *natsjs.Store, kp nkeys.KeyPair) 
 		t.Fatalf("the stream to sign does not verify: %+v", rep.Failures)
 	}
 	c := audit.Checkpoint{TreeSize: v.Tree().Size(), Root: v.Tree().Root(), StreamSeq: v.Report().LastSeq, Time: time.Now()}
-	if err := c.Sign(kp); err != nil {
+	if err := sign(&c); err != nil {
 		t.Fatal(err)
 	}
 	vtPublish(t, nc, c, fmt.Sprintf("%s:%d", c.Key, c.TreeSize))
@@ -241,7 +255,7 @@ func vtFailures(rep audit.Report) string {
 
 // vtService runs a projector with signer over env's stream, with its HTTP
 // routes on a real server.
-func vtService(t *testing.T, env *natstest.Env, signer nkeys.KeyPair, upTo uint64) (*projector.Service, string) {
+func vtService(t *testing.T, env *natstest.Env, signer *audit.Signer, upTo uint64) (*projector.Service, string) {
 	t.Helper()
 	ctx := vtContext(t, time.Minute)
 	views, err := natsjs.OpenViews(ctx, env.Conn, 1)
@@ -319,8 +333,8 @@ func TestVerifyLedger(t *testing.T) {
 	_, other := vtKey(t)
 	rep, _, errs, err = vtRun(t, url, "--key", other)
 	f := vtFailed(t, rep, errs, err, c.StreamSeq, "checkpoint_signature")
-	if !strings.Contains(f.Message, pub) {
-		t.Errorf("the failure does not name the signer %s: %s", pub, f.Message)
+	if !strings.Contains(f.Message, vtKeyID(pub)) {
+		t.Errorf("the failure does not name the signer %s: %s", vtKeyID(pub), f.Message)
 	}
 
 	// More events and a second checkpoint: both hold.
@@ -644,21 +658,31 @@ func TestTamperCheckpointOnStream(t *testing.T) {
 		forge func(c audit.Checkpoint) audit.Checkpoint
 		want  string // in the message
 	}{
-		{"root changed, signature kept", func(c audit.Checkpoint) audit.Checkpoint { c.Root[0] ^= 0xff; return c }, "does not verify with key " + pub},
-		{"size changed, signature kept", func(c audit.Checkpoint) audit.Checkpoint { c.TreeSize -= 2; return c }, "does not verify with key " + pub},
+		{"root changed, signature kept", func(c audit.Checkpoint) audit.Checkpoint {
+			c.Note = vtReplaceLine(t, c.Note, 2, base64.StdEncoding.EncodeToString(make([]byte, 32)))
+			return c
+		}, "the signature of " + vtKeyID(pub) + " does not verify"},
+		{"size changed, signature kept", func(c audit.Checkpoint) audit.Checkpoint {
+			c.Note = vtReplaceLine(t, c.Note, 1, fmt.Sprint(c.TreeSize-2))
+			return c
+		}, "the signature of " + vtKeyID(pub) + " does not verify"},
+		{"stream_seq changed, signature kept", func(c audit.Checkpoint) audit.Checkpoint {
+			c.Note = vtReplaceLine(t, c.Note, 3, "stream_seq 999")
+			return c
+		}, "the signature of " + vtKeyID(pub) + " does not verify"},
 		{"re-signed by another key", func(c audit.Checkpoint) audit.Checkpoint {
 			if err := c.Sign(other); err != nil {
 				t.Fatal(err)
 			}
 			return c
-		}, otherPub + ", which is not a trusted key"},
+		}, vtKeyID(otherPub) + ", which is not a trusted key"},
 		{"forged root re-signed by another key", func(c audit.Checkpoint) audit.Checkpoint {
 			c.Root = merkle.Hash{1, 2, 3}
 			if err := c.Sign(other); err != nil {
 				t.Fatal(err)
 			}
 			return c
-		}, otherPub + ", which is not a trusted key"},
+		}, vtKeyID(otherPub) + ", which is not a trusted key"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -670,7 +694,11 @@ func TestTamperCheckpointOnStream(t *testing.T) {
 			if rep.Checkpoints != 2 {
 				t.Errorf("%d checkpoints checked, want the genuine and the forged", rep.Checkpoints)
 			}
-			g := vtFailed(t, rep, errs, err, f.StreamSeq, "checkpoint_signature")
+			seq := f.StreamSeq // as the stored note says
+			if n, err := audit.ParseNote([]byte(f.Note)); err == nil {
+				seq = n.StreamSeq
+			}
+			g := vtFailed(t, rep, errs, err, seq, "checkpoint_signature")
 			if !strings.Contains(g.Message, tc.want) {
 				t.Errorf("message %q does not say %q", g.Message, tc.want)
 			}
@@ -692,6 +720,17 @@ func TestTamperCheckpointOnStream(t *testing.T) {
 		rep, _, errs, err := vtRun(t, env.Server.ClientURL(), "--key", pub)
 		vtFailed(t, rep, errs, err, 0, "checkpoint_signature")
 	})
+}
+
+// vtReplaceLine replaces line i (from 0) of a note's text.
+func vtReplaceLine(t testing.TB, note string, i int, line string) string {
+	t.Helper()
+	lines := strings.Split(note, "\n")
+	if i >= len(lines) {
+		t.Fatalf("the note has no line %d: %q", i, note)
+	}
+	lines[i] = line
+	return strings.Join(lines, "\n")
 }
 
 // TestProofCheckProof fetches an inclusion proof from a projector over
@@ -904,22 +943,39 @@ func vtByHand(event []byte, p projector.Proof, pub string) error {
 	if sn != 0 || r != [32]byte(p.Root) {
 		return fmt.Errorf("step 3: sn %d, r %x, root %s", sn, r, p.Root)
 	}
-	// 4. The checkpoint's signature over the bytes of §3, with the nkey's
-	// 32 key bytes (base32: a version byte, the key, a CRC16).
-	c := p.Checkpoint
-	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(pub)
-	if err != nil || len(raw) != 35 {
-		return fmt.Errorf("step 4: the public key: %v (%d bytes)", err, len(raw))
+	// 4. The checkpoint note: its text up to the blank line, its
+	// signature line "— <name> <base64>", whose first 4 bytes are the
+	// key hash and the rest the ed25519 signature of the text; the verifier
+	// key <name>+<hash>+<base64 of 0x01 and the 32 key bytes>.
+	name, rest, _ := strings.Cut(pub, "+")
+	_, key64, _ := strings.Cut(rest, "+")
+	key, err := base64.StdEncoding.DecodeString(key64)
+	if err != nil || len(key) != 33 || key[0] != 1 {
+		return fmt.Errorf("step 4: the verifier key: %v (%d bytes)", err, len(key))
 	}
-	sig, err := base64.StdEncoding.DecodeString(c.Signature)
-	if err != nil {
-		return err
+	text, sigs, ok := strings.Cut(p.Checkpoint.Note, "\n\n")
+	if !ok {
+		return errors.New("step 4: the note has no blank line")
 	}
-	signed := fmt.Sprintf("lexledger-checkpoint/v1\n%d\n%s\n%d\n%s\n", c.TreeSize, c.Root, c.StreamSeq, c.Time.UTC().Format(time.RFC3339Nano))
-	if !ed25519.Verify(ed25519.PublicKey(raw[1:33]), []byte(signed), sig) {
+	text += "\n"
+	line, _, _ := strings.Cut(sigs, "\n")
+	b64, ok := strings.CutPrefix(line, "— "+name+" ")
+	if !ok {
+		return fmt.Errorf("step 4: no signature line of %s: %q", name, line)
+	}
+	sig, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(sig) != 4+ed25519.SignatureSize {
+		return fmt.Errorf("step 4: the signature: %v", err)
+	}
+	kh := sha256.Sum256(append([]byte(name+"\n"), key...))
+	if !bytes.Equal(kh[:4], sig[:4]) {
+		return errors.New("step 4: the signature is by another key")
+	}
+	if !ed25519.Verify(ed25519.PublicKey(key[1:]), []byte(text), sig[4:]) {
 		return errors.New("step 4: the signature does not verify")
 	}
-	if c.TreeSize != p.TreeSize || c.Root != p.Root {
+	lines := strings.Split(text, "\n")
+	if lines[1] != fmt.Sprint(p.TreeSize) || lines[2] != base64.StdEncoding.EncodeToString(p.Root[:]) {
 		return errors.New("step 4: the checkpoint is of another tree")
 	}
 	return nil
