@@ -56,7 +56,7 @@ func TestVerifyLedgerOverJetStream(t *testing.T) {
 		}
 	}
 
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	defer l.Close()
 	var cmds []ledger.Command
 	for act := range v1acts { // one more event on each schema 1 act

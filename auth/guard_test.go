@@ -58,7 +58,7 @@ func mustStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 
-	led := ledger.New(env.Store, ledger.Options{})
+	led := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	api := &httpapi.Server{Ledger: led, Stream: env.Store, Identify: auth.Identify,
 		StreamAdmin: func(ctx context.Context) (httpapi.StreamStatus, error) {
 			n, err := env.Store.Msgs(ctx)

@@ -64,7 +64,7 @@ func emptyServer(t *testing.T) *nats.Conn {
 func record(t *testing.T, env *natstest.Env) int {
 	t.Helper()
 	ctx := testContext(t)
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	defer l.Close()
 	seed := testkit.ReadSeed(t, "../examples/seed.jsonl")
 	n := 0
@@ -235,7 +235,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the ledger does not open the restored stream: %v", err)
 	}
-	l := ledger.New(store, ledger.Options{})
+	l := ledger.New(store, ledger.Options{AppendTimeout: 30 * time.Second})
 	defer l.Close()
 	act := events.ActID("/akn/kz/act/2010-01-01/b0n0")
 	r, err := l.Append(ctx, "clerk@test", ledger.Command{Event: events.Event{Act: act, Type: events.Type("adopted"), Date: events.MustDate("2010-02-01")}})

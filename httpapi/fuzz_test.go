@@ -36,7 +36,7 @@ func FuzzHTTPRecord(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	env := natstest.MustStart(f, natstest.Options{})
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	f.Cleanup(func() { l.Close() })
 	srv := httptest.NewServer((&httpapi.Server{Ledger: l, Stream: env.Store}).Handler())
 	f.Cleanup(srv.Close)

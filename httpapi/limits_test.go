@@ -25,7 +25,7 @@ import (
 func startLimited(t *testing.T, lim httpapi.Limits) *api {
 	t.Helper()
 	env := natstest.MustStart(t, natstest.Options{})
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	t.Cleanup(func() { l.Close() })
 	s := &httpapi.Server{Ledger: l, Stream: env.Store, Limits: lim}
 	srv := httptest.NewUnstartedServer(nil)

@@ -46,7 +46,7 @@ func TestOpenAPIDocumentDescribesTheAPI(t *testing.T) {
 	}
 
 	env := natstest.MustStart(t, natstest.Options{})
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	t.Cleanup(func() { l.Close() })
 	tokens := filepath.Join(t.TempDir(), "tokens.json")
 	f, _ := auth.ReadOrNew(tokens)

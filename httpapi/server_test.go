@@ -36,7 +36,7 @@ type api struct {
 func startAPI(t *testing.T) *api {
 	t.Helper()
 	env := natstest.MustStart(t, natstest.Options{})
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	t.Cleanup(func() { l.Close() })
 	s := &httpapi.Server{Ledger: l, Stream: env.Store, Health: func(ctx context.Context) error {
 		_, err := env.Store.LastSeq(ctx)

@@ -36,7 +36,7 @@ func (g *gateStore) AppendEach(ctx context.Context, msgs []eventlog.Message) []e
 // sequencer panicked and stayed stuck.)
 func TestRetryQueuedWithItsFirstAttempt(t *testing.T) {
 	g := &gateStore{memStore: &memStore{last: map[events.ActID]uint64{}}, gate: make(chan struct{})}
-	l := ledger.New(g, ledger.Options{})
+	l := ledger.New(g, ledger.Options{AppendTimeout: 30 * time.Second})
 	defer l.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -15,7 +15,7 @@ import (
 
 func TestAppendAfterCloseIsErrClosed(t *testing.T) {
 	env := natstest.MustStart(t, natstest.Options{})
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	mustAppend(t, l, event(refugees, events.Drafted, "2009-06-01", titled("Law on Refugees", events.Law)))
 	before := msgCount(t, env)
 	if err := l.Close(); err != nil {
@@ -48,7 +48,7 @@ func TestCloseDuringAppends(t *testing.T) {
 	reader := mustLedger(t, env.Store)
 
 	for round := 0; round < rounds; round++ {
-		l := ledger.New(env.Store, ledger.Options{})
+		l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 		var (
 			mu      sync.Mutex
 			won     = map[events.ID]ledger.Receipt{}

@@ -240,7 +240,7 @@ func TestClaimWithoutItsEvent(t *testing.T) {
 // are a map: the grouping is what is tested, the store's part is above.)
 func TestOneIDTwoActsInOneGroup(t *testing.T) {
 	g := &gateStore{memStore: &memStore{last: map[events.ActID]uint64{}}, gate: make(chan struct{})}
-	l := ledger.New(g, ledger.Options{})
+	l := ledger.New(g, ledger.Options{AppendTimeout: 30 * time.Second})
 	defer l.Close()
 	ctx := testContext(t)
 	first := make(chan error, 1)

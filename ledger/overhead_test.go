@@ -72,7 +72,7 @@ func (m *memStore) Load(ctx context.Context, act events.ActID, after uint64) ([]
 
 func BenchmarkLedgerOverhead(b *testing.B) {
 	ctx := context.Background()
-	l := ledger.New(&memStore{last: map[events.ActID]uint64{}}, ledger.Options{})
+	l := ledger.New(&memStore{last: map[events.ActID]uint64{}}, ledger.Options{AppendTimeout: 30 * time.Second})
 	defer l.Close()
 	act := "/akn/kz/act/2001-01-10/1"
 	for _, s := range []string{

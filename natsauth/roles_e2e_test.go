@@ -178,7 +178,7 @@ func startLedger(t *testing.T, s *authServer) *ledger.Ledger {
 	if err != nil {
 		t.Fatalf("the ledger role cannot open the stream: %v", err)
 	}
-	led := ledger.New(store, ledger.Options{})
+	led := ledger.New(store, ledger.Options{AppendTimeout: 30 * time.Second})
 	callers, err := natsauth.LoadUsers(filepath.Join(s.dir, natsauth.UsersFile))
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ func testContext(t *testing.T) context.Context {
 
 func mustLedger(t *testing.T, store eventlog.Store) *ledger.Ledger {
 	t.Helper()
-	l := ledger.New(store, ledger.Options{})
+	l := ledger.New(store, ledger.Options{AppendTimeout: 30 * time.Second})
 	t.Cleanup(func() { l.Close() })
 	return l
 }

@@ -60,7 +60,7 @@ func BenchmarkAppendPath(b *testing.B) {
 			}
 		}
 	})
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	defer l.Close()
 	act := "/akn/kz/act/2001-01-10/1"
 	for _, s := range []string{

@@ -256,7 +256,7 @@ func TestReadWaysAgree(t *testing.T) {
 //	go test ./natsjs -run '^$' -bench Replay
 func BenchmarkReplay(b *testing.B) {
 	env := natstest.MustStart(b, natstest.Options{})
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	defer l.Close()
 	ctx := context.Background()
 	const n = 20000

@@ -47,7 +47,7 @@ func readSeed(t *testing.T) []events.Event {
 // mustLedger returns a ledger over the env's store, closed when the test ends.
 func mustLedger(t *testing.T, env *natstest.Env) *ledger.Ledger {
 	t.Helper()
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	t.Cleanup(func() { l.Close() })
 	return l
 }

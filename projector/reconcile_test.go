@@ -208,7 +208,7 @@ func TestFeedReconcilesTheBucket(t *testing.T) {
 func BenchmarkReconcile(b *testing.B) {
 	const acts = 20000
 	env := natstest.MustStart(b, natstest.Options{})
-	last := recordActs(b, ledger.New(env.Store, ledger.Options{}), 0, acts)
+	last := recordActs(b, ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second}), 0, acts)
 	ctx := context.Background()
 	views, err := natsjs.OpenViews(ctx, env.Conn, 1)
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 // recordAll records evs through a new ledger over store, in batches of 8.
 func recordAll(t *testing.T, store *natsjs.Store, evs []events.Event) {
 	t.Helper()
-	l := ledger.New(store, ledger.Options{})
+	l := ledger.New(store, ledger.Options{AppendTimeout: 30 * time.Second})
 	defer l.Close()
 	for i := 0; i < len(evs); i += 8 {
 		var cmds []ledger.Command

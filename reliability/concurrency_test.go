@@ -27,7 +27,7 @@ import (
 func apiOnEngine(t *testing.T) (*natstest.Env, string) {
 	t.Helper()
 	env := natstest.MustStart(t, natstest.Options{SyncAlways: true})
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	t.Cleanup(func() { l.Close() })
 	srv := httptest.NewServer((&httpapi.Server{Ledger: l, Stream: env.Store}).Handler())
 	t.Cleanup(srv.Close)

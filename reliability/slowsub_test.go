@@ -52,7 +52,7 @@ func appendRate(t *testing.T, l *ledger.Ledger, tag string, workers, each int) f
 // their account's imports; that variant is not tried here.
 func TestSlowSubscriberDoesNotSlowAppends(t *testing.T) {
 	env := natstest.MustStart(t, natstest.Options{SyncAlways: true})
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	t.Cleanup(func() { l.Close() })
 	const workers, each = 16, 150
 	appendRate(t, l, "warm", workers, 20)

@@ -72,7 +72,7 @@ func mustSite(t *testing.T) *site {
 	t.Helper()
 	ctx := testContext(t, 2*time.Minute)
 	env := natstest.MustStart(t, natstest.Options{})
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	t.Cleanup(func() { l.Close() })
 	evs := readSeed(t)
 	var last uint64

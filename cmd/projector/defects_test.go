@@ -43,7 +43,7 @@ func TestVerifyDefects(t *testing.T) {
 		t.Fatal(err)
 	}
 	chain := dtPublish(t, env.Conn, env.Store.Subject(act), data)
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	defer l.Close()
 	after := vtRecord(t, l, 4, 1, 3) // a new act after the defects
 	if _, err := l.Append(context.Background(), "clerk@test", ledger.Command{Event: vtEvent(t, 2, 5)}); err != nil {

@@ -50,7 +50,7 @@ func runCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
 func seededServer(t *testing.T) string {
 	t.Helper()
 	env := natstest.MustStart(t, natstest.Options{})
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	t.Cleanup(func() { l.Close() })
 	var cmds []ledger.Command
 	for _, e := range testkit.ReadSeed(t, seedFile) {

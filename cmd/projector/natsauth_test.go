@@ -66,7 +66,7 @@ func TestCommandsWithProjectorNkey(t *testing.T) {
 	for _, e := range testkit.ReadSeed(t, seedFile) {
 		cmds = append(cmds, ledger.Command{Event: e})
 	}
-	led := ledger.New(store, ledger.Options{})
+	led := ledger.New(store, ledger.Options{AppendTimeout: 30 * time.Second})
 	if _, err := led.AppendAtomic(ctx, "seed@test", cmds); err != nil {
 		t.Fatal(err)
 	}

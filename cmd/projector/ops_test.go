@@ -23,7 +23,7 @@ import (
 // engine gone, 503 on the stream check. /healthz stays 200 throughout.
 func TestReadinessFollowsTheProjector(t *testing.T) {
 	env := natstest.MustStart(t, natstest.Options{})
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	t.Cleanup(func() { l.Close() })
 	var cmds []ledger.Command
 	for _, e := range testkit.ReadSeed(t, seedFile) {

@@ -115,7 +115,7 @@ func vtRecord(t testing.TB, l *ledger.Ledger, first, acts, perAct int) []ledger.
 func vtLedger(t *testing.T, dir string, acts, perAct int) (*natstest.Env, []ledger.Receipt) {
 	t.Helper()
 	env := natstest.MustStart(t, natstest.Options{Dir: dir})
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	defer l.Close()
 	rs := vtRecord(t, l, 1, acts, perAct)
 	for i, r := range rs {
@@ -338,7 +338,7 @@ func TestVerifyLedger(t *testing.T) {
 	}
 
 	// More events and a second checkpoint: both hold.
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	defer l.Close()
 	more := vtRecord(t, l, 9, 3, 5)
 	if _, err := svc.WaitFor(ctx, more[len(more)-1].Seq); err != nil {
@@ -877,7 +877,7 @@ func TestProofCheckProof(t *testing.T) {
 	}
 
 	// Consistency between the first checkpoint and a later one.
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	defer l.Close()
 	more := vtRecord(t, l, 6, 3, 3)
 	if _, err := svc.WaitFor(ctx, more[len(more)-1].Seq); err != nil {
@@ -999,7 +999,7 @@ func TestVerifyScale100k(t *testing.T) {
 	}
 	const acts, perAct = 10000, 10
 	env := natstest.MustStart(t, natstest.Options{})
-	l := ledger.New(env.Store, ledger.Options{})
+	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	defer l.Close()
 	start := time.Now()
 	rs := vtRecord(t, l, 1, acts, perAct)
