@@ -415,6 +415,198 @@ func TestTamper(t *testing.T) {
 			fmt.Sprintf("chain_ok %v, chain_status %q", rep.ChainOK, rep.ChainStatus))
 	})
 
+	// The first row: an admin deletes the checkpoints stream (its
+	// seed is in DATA/nats), which the server accepts.
+	t.Run("CheckpointsDeleted", func(t *testing.T) {
+		e := newLedger(t)
+		needs(t, e.projector, "verify", "state")
+		e.mustNats("admin", "stream", "rm", natsjs.CheckpointsStream, "-f")
+		msg := e.mustFailVerify("checkpoints_missing")
+		tamperRow(t, "the checkpoints stream deleted", "nats stream rm LEX_CHECKPOINTS with the admin's seed", "projector verify --state", msg)
+	})
+
+	// The same row's other half: the checkpoints stream's block corrupted,
+	// its checksum not recomputed, so that the server drops the last
+	// checkpoint when it rebuilds its state.
+	t.Run("CheckpointDropped", func(t *testing.T) {
+		e := newLedger(t)
+		needs(t, e.projector, "verify", "state")
+		e.stop()
+		cps := e.stream(natsjs.CheckpointsStream)
+		path := cps.BlockPath(1)
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := strings.Index(string(raw), fmt.Sprintf("stream_seq %d", ledgerEvents))
+		if i < 0 {
+			t.Fatalf("no checkpoint of stream_seq %d in %s", ledgerEvents, path)
+		}
+		raw[i] ^= 0x20
+		if err := os.WriteFile(path, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := cps.Invalidate(); err != nil {
+			t.Fatal(err)
+		}
+		e.restart()
+		msg := e.mustFailVerify("checkpoints_shorter")
+		tamperRow(t, "the last checkpoint's block corrupted (the server drops it)", "stopped the server, flipped a byte of the second checkpoint in LEX_CHECKPOINTS's block (checksum left wrong), removed index.db, restarted",
+			"projector verify --state", msg)
+	})
+
+	// The second row: events cut from the end, then the
+	// checkpoints and the snapshot deleted.
+	t.Run("CutEnd", func(t *testing.T) {
+		e := newLedger(t)
+		needs(t, e.projector, "verify", "state")
+		e.stop()
+		e.cutFrom(41)
+		e.removeStream(natsjs.CheckpointsStream)
+		e.removeStream("OBJ_" + natsjs.SnapshotBucket)
+		e.restart()
+		msg := e.mustFailVerify("stream_shorter", "40", "45")
+		tamperRow(t, "events cut from the end, checkpoints and snapshot deleted", "stopped the server, removed sequences 41 to 45 from LEX's block, deleted LEX_CHECKPOINTS and OBJ_LEX_PROJECTIONS, restarted",
+			"projector verify --state", msg)
+		e.witnessRefuses(40)
+	})
+
+	// The last row: the whole stream emptied, the checkpoints
+	// kept, the snapshot deleted: the ledger must not call itself ready.
+	t.Run("StreamEmptied", func(t *testing.T) {
+		e := newLedger(t)
+		e.stop()
+		e.cutFrom(1)
+		e.removeStream("OBJ_" + natsjs.SnapshotBucket)
+		e.restart()
+		says := e.waitFor(http.StatusServiceUnavailable, 30*time.Second)
+		if got := len(e.streamLines()); got != 0 {
+			t.Errorf("the stream serves %d events after it was emptied", got)
+		}
+		tamperRow(t, "every event cut, the checkpoints kept", "stopped the server, removed every record of LEX's block, deleted the snapshot, restarted", "/readyz 503", says)
+		msg := e.mustFailVerify("checkpoint_size")
+		tamperRow(t, "every event cut, the checkpoints kept", "as above", "projector verify", msg)
+	})
+
+	// (b) and the third row: Article 18 rewritten in the stored
+	// file, its event's hash and its act's chain after it recomputed, the
+	// checkpoints and the snapshot deleted; restarted, the ledger signs
+	// the rewritten tree with the genuine key.
+	t.Run("RewriteResigned", func(t *testing.T) {
+		e := newLedger(t)
+		needs(t, e.projector, "verify", "state")
+		before := e.latest()
+		e.stop()
+		e.rewriteArticle18()
+		e.removeStream(natsjs.CheckpointsStream)
+		e.removeStream("OBJ_" + natsjs.SnapshotBucket)
+		e.restart()
+		if got := e.stored(refugeesAdopted); !strings.Contains(got, "can be forced to return") {
+			t.Fatalf("the server does not serve the rewritten text: %s", got)
+		}
+		// The projector signs the rewrite with the genuine key.
+		deadline := time.Now().Add(30 * time.Second)
+		var after apiCheckpoint
+		for {
+			e.postTo("/v1/checkpoints", "")
+			if after = e.latestOrZero(); after.TreeSize == ledgerEvents || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if after.TreeSize != ledgerEvents || after.Root == before.Root {
+			t.Fatalf("the ledger did not re-sign the rewritten tree: size %d root %s, before %s", after.TreeSize, after.Root, before.Root)
+		}
+		if out, err := e.verify("--key", e.vkey); err == nil {
+			tamperRow(t, "(b) a rewrite re-hashed and re-signed with the genuine key", "as below", "projector verify --key alone (no state, no witness)", "passes: "+failureLine(out)+" (why the auditor remembers)")
+		}
+		want := []string{"history_rewritten", "27"}
+		if len(e.extra) > 0 {
+			want = append(want, "witness_quorum")
+		}
+		msg := e.mustFailVerify(want...)
+		tamperRow(t, "(b) Article 18 rewritten, its hash and its act's chain recomputed, re-signed with the genuine key", "stopped the server, rewrote sequence 27's text, re-sealed 27, 28 and 45, recomputed the block's checksums, deleted LEX_CHECKPOINTS and OBJ_LEX_PROJECTIONS, restarted; the projector signed the rewritten tree with the key in ~/.config/lexledger",
+			"projector verify --state --witness-key", msg)
+		e.witnessRefuses(ledgerEvents)
+	})
+
+	// The signer's guard: the same rewrite with the checkpoints kept.
+	t.Run("RewriteCheckpointsKept", func(t *testing.T) {
+		e := newLedger(t)
+		e.stop()
+		e.rewriteArticle18()
+		e.removeStream("OBJ_" + natsjs.SnapshotBucket)
+		e.restart()
+		says := e.waitFor(http.StatusServiceUnavailable, 30*time.Second)
+		status, body := e.postTo("/v1/checkpoints", "")
+		if status != http.StatusConflict {
+			t.Errorf("POST /v1/checkpoints after the rewrite: %d %s, want 409", status, body)
+		}
+		tamperRow(t, "Article 18 rewritten and re-hashed, the checkpoints kept", "as in (b), LEX_CHECKPOINTS kept", "the signer's guard: /readyz 503, POST /v1/checkpoints "+strconv.Itoa(status), says)
+		msg := e.mustFailVerify("checkpoint_root")
+		tamperRow(t, "Article 18 rewritten and re-hashed, the checkpoints kept", "as above", "projector verify --key", msg)
+	})
+
+	// The fourth row: a checkpoint whose stream_seq is beyond the
+	// stream, signed by another key, published with the projector's seed.
+	t.Run("ForgedStreamSeq", func(t *testing.T) {
+		e := newLedger(t)
+		needs(t, e.projector, "verify", "state")
+		forged := e.forge(999)
+		msg := e.mustFailVerify("checkpoint_signature")
+		tamperRow(t, "a checkpoint with stream_seq 999 on a 45-event stream, signed by another key", "published it on lex.checkpoints with the projector's seed", "projector verify --key --state", msg)
+		out, err := e.verify()
+		if err == nil || !strings.Contains(out, "checkpoint_stream_seq") || !strings.Contains(out, "999") {
+			t.Errorf("verify with no key pinned does not fail with checkpoint_stream_seq naming 999: %v\n%s", err, out)
+		}
+		tamperRow(t, "the same, no key pinned", "as above", "projector verify", failureLine(out))
+		_ = forged
+	})
+
+	// (c) A checkpoint of the true tree signed by another key under the
+	// ledger's origin.
+	t.Run("ForgedKey", func(t *testing.T) {
+		e := newLedger(t)
+		e.forge(ledgerEvents)
+		msg := e.mustFailVerify("checkpoint_signature")
+		tamperRow(t, "(c) a checkpoint of the true tree signed by another key", "published it on lex.checkpoints with the projector's seed", "projector verify --key", msg)
+	})
+
+	// The fifth row: check-proof on a proof whose sequence was
+	// edited.
+	t.Run("ProofSequenceEdited", func(t *testing.T) {
+		e := newLedger(t)
+		needs(t, e.projector, "verify", "state")
+		var proof map[string]any
+		getJSON(t, e.base+"/v1/proof?event=01KZSEED000000000000000027", &proof)
+		proof["sequence"] = 3
+		data, _ := json.Marshal(proof)
+		file := filepath.Join(t.TempDir(), "proof.json")
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(e.projector, "check-proof", "--key", e.vkey, file).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "3") || !strings.Contains(string(out), "26") {
+			t.Errorf("check-proof on a proof whose sequence says 3 for leaf 26: %v\n%s", err, out)
+		}
+		tamperRow(t, "an inclusion proof's sequence edited (27 to 3)", "edited proof.json", "projector check-proof --key", strings.TrimSpace(string(out)))
+	})
+
+	// The sixth row: after a restart the last checkpoint is found
+	// again.
+	t.Run("Restart", func(t *testing.T) {
+		e := newLedger(t)
+		before := e.latest()
+		e.stop()
+		e.restart()
+		e.waitReady(30 * time.Second)
+		after := e.latestOrZero()
+		if after.TreeSize != before.TreeSize || after.Root != before.Root {
+			t.Errorf("after a restart /v1/checkpoint is size %d root %s, before it was %d %s", after.TreeSize, after.Root, before.TreeSize, before.Root)
+		}
+		tamperRow(t, "a restart", "stopped and started the server", "GET /v1/checkpoint", fmt.Sprintf("tree_size %d, root %s: the last checkpoint found again", after.TreeSize, after.Root))
+	})
+
 	// (d) The operator, with the genuine key, shows the witness a second
 	// tree of the size it cosigned.
 	t.Run("WitnessShownTwoTrees", func(t *testing.T) {
@@ -440,6 +632,72 @@ func TestTamper(t *testing.T) {
 		tamperRow(t, "(d) a witness shown two different trees of the same size", fmt.Sprintf("signed a second checkpoint of size %d with another root with the genuine key, and submitted it", genuine.TreeSize),
 			"ledger witness", err.Error())
 	})
+}
+
+// rewriteArticle18 rewrites Article 18 of the Law on Refugees (sequence
+// 27) so that refugees "can be forced to return", and re-seals the act's
+// later events.
+func (e *ledgerEnv) rewriteArticle18() {
+	e.t.Helper()
+	e.rewriteEvent(refugeesAdopted, func(ev *events.Event) {
+		text := ev.Body.Texts[article18]
+		if !strings.Contains(text, "cannot be forced") {
+			e.t.Fatalf("Article 18 of sequence %d does not say \"cannot be forced\": %q", refugeesAdopted, text)
+		}
+		ev.Body.Texts[article18] = strings.Replace(text, "cannot be forced", "can be forced", 1)
+	})
+}
+
+// latestOrZero is GET /v1/checkpoint, or the zero checkpoint when there is
+// none.
+func (e *ledgerEnv) latestOrZero() apiCheckpoint {
+	e.t.Helper()
+	var c apiCheckpoint
+	resp, err := http.Get(e.base + "/v1/checkpoint")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		json.NewDecoder(resp.Body).Decode(&c)
+	}
+	return c
+}
+
+// forge signs a checkpoint of the ledger's true tree, saying stream_seq,
+// with a key of the attacker's under the ledger's origin, and publishes
+// it on lex.checkpoints with the projector's seed.
+func (e *ledgerEnv) forge(streamSeq uint64) audit.Checkpoint {
+	e.t.Helper()
+	other, err := audit.GenerateSigner(e.signer.Origin())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	genuine := e.latest()
+	c := audit.Checkpoint{TreeSize: genuine.TreeSize, StreamSeq: streamSeq, Time: time.Now()}
+	copy(c.Root[:], mustHex(e.t, genuine.Root))
+	if err := c.Sign(other); err != nil {
+		e.t.Fatal(err)
+	}
+	e.mustNats("projector", "pub", "--jetstream", natsjs.CheckpointsSubject, c.Note)
+	return c
+}
+
+// witnessRefuses has the ledger sign its tree of size events now, and
+// checks that the witness refused it: /readyz fails naming the witness,
+// and /v1/checkpoint says the checkpoint is not witnessed.
+func (e *ledgerEnv) witnessRefuses(size uint64) {
+	e.t.Helper()
+	if len(e.extra) == 0 {
+		return
+	}
+	status, body := e.postTo("/v1/checkpoints", "")
+	says := e.waitFor(http.StatusServiceUnavailable, 30*time.Second, "witness")
+	c := e.latestOrZero()
+	if c.Witnessed != nil && *c.Witnessed && c.TreeSize == size {
+		e.t.Errorf("the checkpoint of %d events is witnessed: %+v", size, c)
+	}
+	tamperRow(e.t, "the same, signed", fmt.Sprintf("the ledger signed its tree of %d events (POST /v1/checkpoints: %d %s)", size, status, body), "the witness refused it: /readyz 503", says)
 }
 
 // submit submits a signed checkpoint to the witness as a log does: from
