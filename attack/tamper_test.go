@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,11 +15,8 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/audit"
-	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/internal/blockfile"
-	"github.com/lexledger/lexledger/internal/testkit"
 	"github.com/lexledger/lexledger/natsjs"
-	"github.com/lexledger/lexledger/projector"
 	"github.com/lexledger/lexledger/witness"
 )
 
@@ -46,330 +42,6 @@ const (
 	seedEvents      = 44
 	ledgerEvents    = 45 // the seed and the amendment
 )
-
-// ledgerEnv is a ledger serve on its data directory, its witness, the
-// genuine checkpoint key as its operator holds it, and the auditor's
-// state.
-type ledgerEnv struct {
-	*server
-	signer    *audit.Signer
-	vkey      string // the ledger's note verifier key, as published
-	wit       *witnessProc
-	state     string // the auditor's state file, written before the attack
-	projector string // the projector binary: verify, check-proof
-	extra     []string
-}
-
-// witnessProc is a running `ledger witness` with its own directory.
-type witnessProc struct {
-	url, vkey string
-	proc      *testkit.Proc
-}
-
-// hasFlag reports whether `bin sub -h` lists flag: the features of issue
-// 14 that other branches build are used once they are merged.
-func hasFlag(t *testing.T, bin, sub, flag string) bool {
-	t.Helper()
-	out, _ := exec.Command(bin, sub, "-h").CombinedOutput()
-	return strings.Contains(string(out), "-"+flag+" ")
-}
-
-// needs skips the test unless bin's subcommand has flag.
-func needs(t *testing.T, bin, sub, flag string) {
-	t.Helper()
-	if !hasFlag(t, bin, sub, flag) {
-		t.Skipf("%s %s has no -%s yet (issue 14, being merged)", filepath.Base(bin), sub, flag)
-	}
-}
-
-// genuineKey returns the checkpoint key that serve signs with (its
-// default, under the test binary's private XDG_CONFIG_HOME), creating it
-// first if need be: the operator's copy of it.
-func genuineKey(t *testing.T) (*audit.Signer, string) {
-	t.Helper()
-	path, err := projector.DefaultKeyPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, vkey, err := projector.LoadOrCreateKey(path, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, vkey
-}
-
-// startWitness runs `ledger witness` on a directory of its own,
-// witnessing the log of origin signed by vkey.
-func startWitness(t *testing.T, ledger, origin, vkey string) *witnessProc {
-	t.Helper()
-	port := testkit.FreePort(t)
-	w := &witnessProc{url: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	w.proc = testkit.StartProc(t, ledger, "witness", "--dir", t.TempDir(), "--name", "witness.test/w1",
-		"--listen", fmt.Sprintf("127.0.0.1:%d", port), "--log-key", origin+"="+vkey)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(w.url + "/vkey")
-		if err == nil {
-			data, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				w.vkey = strings.TrimSpace(string(data))
-				return w
-			}
-		}
-		if !w.proc.Running() || time.Now().After(deadline) {
-			t.Fatalf("ledger witness did not answer within 30 s: %v\n%s", w.proc.Err, w.proc.Out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// newLedger starts the witness and the ledger, records the seed, an
-// amendment and two checkpoints, and has the auditor verify and remember
-// them.
-func newLedger(t *testing.T) *ledgerEnv {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds ledger and natscli and attacks real processes (skipped with -short)")
-	}
-	e := &ledgerEnv{projector: testkit.Tool(t, "projector", projectorPkg), state: filepath.Join(t.TempDir(), "auditor-state.json")}
-	e.signer, e.vkey = genuineKey(t)
-	ledger := testkit.Tool(t, "ledger", ledgerPkg)
-	e.wit = startWitness(t, ledger, e.signer.Origin(), e.vkey)
-	if hasFlag(t, ledger, "serve", "witness") {
-		e.extra = []string{"--witness", e.wit.url + "=" + e.wit.vkey, "--witness-quorum", "1"}
-	}
-	e.server = startIn(t, t.TempDir(), e.extra...)
-	e.importSeed()
-	e.waitReady(30 * time.Second)
-	e.checkpoint(seedEvents)
-	if status, body := e.post(amendment("2011-01-01")); status != http.StatusCreated {
-		t.Fatalf("the amendment: %d %s", status, body)
-	}
-	e.checkpoint(ledgerEvents)
-	if out, err := e.verify(e.auditor()...); err != nil {
-		t.Fatalf("the auditor's verify before any attack: %v\n%s", err, out)
-	}
-	return e
-}
-
-// auditor is what the auditor gives verify: the ledger's key, its state
-// and, once they exist, the witness's key and a quorum of one.
-func (e *ledgerEnv) auditor() []string {
-	args := []string{"--key", e.vkey}
-	if hasFlag(e.t, e.projector, "verify", "state") {
-		args = append(args, "--state", e.state)
-	}
-	if hasFlag(e.t, e.projector, "verify", "witness-key") {
-		args = append(args, "--witness-key", e.wit.vkey, "--witness-quorum", "1")
-	}
-	return args
-}
-
-// verify runs projector verify as the auditor (its seed in DATA/nats).
-func (e *ledgerEnv) verify(args ...string) (string, error) {
-	cmd := exec.Command(e.projector, append([]string{"verify", "--quiet", "--nats-url", e.natsURL}, args...)...)
-	cmd.Env = append(os.Environ(), "LEDGER_DATA="+e.dir)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-// mustFailVerify runs the auditor's verify and fails the test unless it
-// exits non-zero saying every one of want; it returns the line that says
-// what failed.
-func (e *ledgerEnv) mustFailVerify(want ...string) string {
-	e.t.Helper()
-	out, err := e.verify(e.auditor()...)
-	if err == nil {
-		e.t.Errorf("the auditor's verify passes after the attack:\n%s", out)
-		return out
-	}
-	for _, w := range want {
-		if !strings.Contains(out, w) {
-			e.t.Errorf("the auditor's verify does not say %q:\n%s", w, out)
-		}
-	}
-	return failureLine(out)
-}
-
-// failureLine is the line of verify's output that says what failed.
-func failureLine(out string) string {
-	for line := range strings.Lines(out) {
-		if strings.Contains(line, "FAILED") {
-			return strings.TrimSpace(line)
-		}
-	}
-	return strings.TrimSpace(out)
-}
-
-// apiCheckpoint is GET /v1/checkpoint's answer, with what witnessing adds.
-type apiCheckpoint struct {
-	TreeSize     uint64          `json:"tree_size"`
-	Root         string          `json:"root"`
-	StreamSeq    uint64          `json:"stream_seq"`
-	Note         string          `json:"note"`
-	Witnessed    *bool           `json:"witnessed"`
-	Cosignatures json.RawMessage `json:"cosignatures"`
-}
-
-// checkpoint asks the ledger for a checkpoint and waits until the latest
-// covers size events (and, with witnesses, is witnessed).
-func (e *ledgerEnv) checkpoint(size uint64) apiCheckpoint {
-	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	var last string
-	for {
-		status, body := e.postTo("/v1/checkpoints", "")
-		var c apiCheckpoint
-		if status == http.StatusOK {
-			c = e.latest()
-			if c.TreeSize == size && (len(e.extra) == 0 || c.Witnessed != nil && *c.Witnessed) {
-				return c
-			}
-		}
-		last = fmt.Sprintf("POST /v1/checkpoints: %d %s; latest: size %d witnessed %v", status, body, c.TreeSize, c.Witnessed)
-		if time.Now().After(deadline) {
-			e.t.Fatalf("no checkpoint of %d events within 30 s: %s\n%s", size, last, e.proc.Out)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// latest is GET /v1/checkpoint.
-func (e *ledgerEnv) latest() apiCheckpoint {
-	e.t.Helper()
-	var c apiCheckpoint
-	getJSON(e.t, e.base+"/v1/checkpoint", &c)
-	return c
-}
-
-func (e *ledgerEnv) postTo(path, body string) (int, string) {
-	e.t.Helper()
-	resp, err := http.Post(e.base+path, "application/json", strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, strings.TrimSpace(string(data))
-}
-
-// stored is the message at seq as the server serves it (nats stream get,
-// as the auditor).
-func (e *ledgerEnv) stored(seq uint64) string {
-	e.t.Helper()
-	return e.mustNats("auditor", "stream", "get", natsjs.DefaultStream, strconv.FormatUint(seq, 10))
-}
-
-// stop stops the ledger, as the operator does before editing its files.
-func (e *ledgerEnv) stop() {
-	e.t.Helper()
-	e.proc.Terminate(e.t)
-}
-
-// restart starts the ledger again on its data directory and waits until
-// it answers, ready or not: after an attack it may rightly refuse to be.
-func (e *ledgerEnv) restart() {
-	e.t.Helper()
-	s := &server{t: e.t, dir: e.dir, ledger: e.ledger, natscli: e.natscli}
-	hp, np := testkit.FreePort(e.t), testkit.FreePort(e.t)
-	s.base, s.natsURL = fmt.Sprintf("http://127.0.0.1:%d", hp), fmt.Sprintf("nats://127.0.0.1:%d", np)
-	args := append([]string{"serve", "--data", s.dir, "--http", fmt.Sprintf("127.0.0.1:%d", hp),
-		"--nats-port", strconv.Itoa(np), "--watch-interval", "200ms"}, e.extra...)
-	s.proc = testkit.StartProc(e.t, s.ledger, args...)
-	s.waitReadiness("answering", 60*time.Second, func(int, readiness) bool { return true })
-	e.server = s
-}
-
-// stream is a stream's files in the stopped ledger's data directory.
-func (e *ledgerEnv) stream(name string) blockfile.Stream {
-	e.t.Helper()
-	s, err := blockfile.Find(e.dir, name)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return s
-}
-
-// removeStream deletes a stream's directory, as an operator with the files
-// can (the projector creates the views it finds missing again, empty).
-func (e *ledgerEnv) removeStream(name string) {
-	e.t.Helper()
-	if err := os.RemoveAll(e.stream(name).Dir); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
-// rewriteEvent changes the event at seq with edit, re-seals it and every
-// later event of its act (prev_hash, hash), and writes the blocks with
-// their checksums: a rewrite that every chain still vouches for.
-func (e *ledgerEnv) rewriteEvent(seq uint64, edit func(*events.Event)) events.Digest {
-	e.t.Helper()
-	var act events.ActID
-	var head events.Digest // the act's new last hash
-	n, err := e.stream(natsjs.DefaultStream).Rewrite(func(r *blockfile.Record) (bool, error) {
-		if r.Seq < seq {
-			return true, nil
-		}
-		ev, err := events.Decode(r.Data)
-		if err != nil {
-			return false, err
-		}
-		switch {
-		case r.Seq == seq:
-			act = ev.Act
-			edit(&ev)
-		case ev.Act == act:
-			ev.PrevHash = head
-		default:
-			return true, nil
-		}
-		if r.Data, err = ev.Seal(); err != nil {
-			return false, err
-		}
-		head = ev.Hash
-		return true, nil
-	})
-	if err != nil || n == 0 {
-		e.t.Fatalf("rewrite sequence %d: %d records changed, %v", seq, n, err)
-	}
-	return head
-}
-
-// cutFrom removes the events from sequence from on.
-func (e *ledgerEnv) cutFrom(from uint64) {
-	e.t.Helper()
-	n, err := e.stream(natsjs.DefaultStream).Rewrite(func(r *blockfile.Record) (bool, error) { return r.Seq < from, nil })
-	if err != nil || n == 0 {
-		e.t.Fatalf("cut from sequence %d: %d removed, %v", from, n, err)
-	}
-}
-
-// tamperRow logs a row of RELIABILITY.md's tamper table: the attack, what
-// the operator did, what detected it and what it said.
-func tamperRow(t *testing.T, attack, did, detector, message string) {
-	t.Helper()
-	row(t, attack, did, detector+": "+message)
-}
-
-// waitFor polls /readyz until it answers status and says every one of
-// want; it returns what it says.
-func (e *ledgerEnv) waitFor(status int, within time.Duration, want ...string) string {
-	e.t.Helper()
-	what := fmt.Sprintf("%d saying %q", status, want)
-	r := e.waitReadiness(what, within, func(got int, r readiness) bool {
-		if got != status {
-			return false
-		}
-		for _, w := range want {
-			if !strings.Contains(r.says(), w) {
-				return false
-			}
-		}
-		return true
-	})
-	return r.says()
-}
 
 // TestTamper runs each attack on a ledger of its own.
 func TestTamper(t *testing.T) {
@@ -415,22 +87,32 @@ func TestTamper(t *testing.T) {
 			fmt.Sprintf("chain_ok %v, chain_status %q", rep.ChainOK, rep.ChainStatus))
 	})
 
-	// The issue's first row: an admin deletes the checkpoints stream (its
-	// seed is in DATA/nats), which the server accepts.
+	// The issue's first row: the checkpoints stream deleted. No role may
+	// delete it on the default server (the admin's account is LEDGER, the
+	// stream is in VIEWS, and the projector may not delete its views), so
+	// the operator deletes its files; the projector makes it again, empty.
 	t.Run("CheckpointsDeleted", func(t *testing.T) {
+		needsMerge(t)
 		e := newLedger(t)
-		needs(t, e.projector, "verify", "state")
-		e.mustNats("admin", "stream", "rm", natsjs.CheckpointsStream, "-f")
-		msg := e.mustFailVerify("checkpoints_missing")
-		tamperRow(t, "the checkpoints stream deleted", "nats stream rm LEX_CHECKPOINTS with the admin's seed", "projector verify --state", msg)
+		if out, err := e.nats("admin", "stream", "rm", natsjs.CheckpointsStream, "-f"); err == nil {
+			t.Errorf("the admin deleted LEX_CHECKPOINTS through NATS: %s", out)
+		}
+		if out, err := e.nats("projector", "stream", "rm", natsjs.CheckpointsStream, "-f"); err == nil {
+			t.Errorf("the projector's role deleted LEX_CHECKPOINTS through NATS: %s", out)
+		}
+		e.stop()
+		e.removeStream(natsjs.CheckpointsStream)
+		e.restart()
+		msg := e.mustFailVerify("checkpoints_shorter", "2")
+		tamperRow(t, "the checkpoints stream deleted", "nats stream rm LEX_CHECKPOINTS as admin and as projector (both refused); then stopped the server, deleted the stream's directory, restarted (the projector made it again, empty)", "projector verify --state", msg)
 	})
 
 	// The same row's other half: the checkpoints stream's block corrupted,
 	// its checksum not recomputed, so that the server drops the last
 	// checkpoint when it rebuilds its state.
 	t.Run("CheckpointDropped", func(t *testing.T) {
+		needsMerge(t)
 		e := newLedger(t)
-		needs(t, e.projector, "verify", "state")
 		e.stop()
 		cps := e.stream(natsjs.CheckpointsStream)
 		path := cps.BlockPath(1)
@@ -458,8 +140,8 @@ func TestTamper(t *testing.T) {
 	// The issue's second row: events cut from the end, then the
 	// checkpoints and the snapshot deleted.
 	t.Run("CutEnd", func(t *testing.T) {
+		needsMerge(t)
 		e := newLedger(t)
-		needs(t, e.projector, "verify", "state")
 		e.stop()
 		e.cutFrom(41)
 		e.removeStream(natsjs.CheckpointsStream)
@@ -493,8 +175,8 @@ func TestTamper(t *testing.T) {
 	// checkpoints and the snapshot deleted; restarted, the ledger signs
 	// the rewritten tree with the genuine key.
 	t.Run("RewriteResigned", func(t *testing.T) {
+		needsMerge(t)
 		e := newLedger(t)
-		needs(t, e.projector, "verify", "state")
 		before := e.latest()
 		e.stop()
 		e.rewriteArticle18()
@@ -550,8 +232,8 @@ func TestTamper(t *testing.T) {
 	// The issue's fourth row: a checkpoint whose stream_seq is beyond the
 	// stream, signed by another key, published with the projector's seed.
 	t.Run("ForgedStreamSeq", func(t *testing.T) {
+		needsMerge(t)
 		e := newLedger(t)
-		needs(t, e.projector, "verify", "state")
 		forged := e.forge(999)
 		msg := e.mustFailVerify("checkpoint_signature")
 		tamperRow(t, "a checkpoint with stream_seq 999 on a 45-event stream, signed by another key", "published it on lex.checkpoints with the projector's seed", "projector verify --key --state", msg)
@@ -575,8 +257,8 @@ func TestTamper(t *testing.T) {
 	// The issue's fifth row: check-proof on a proof whose sequence was
 	// edited.
 	t.Run("ProofSequenceEdited", func(t *testing.T) {
+		needsMerge(t)
 		e := newLedger(t)
-		needs(t, e.projector, "verify", "state")
 		var proof map[string]any
 		getJSON(t, e.base+"/v1/proof?event=01KZSEED000000000000000027", &proof)
 		proof["sequence"] = 3
@@ -632,99 +314,4 @@ func TestTamper(t *testing.T) {
 		tamperRow(t, "(d) a witness shown two different trees of the same size", fmt.Sprintf("signed a second checkpoint of size %d with another root with the genuine key, and submitted it", genuine.TreeSize),
 			"ledger witness", err.Error())
 	})
-}
-
-// rewriteArticle18 rewrites Article 18 of the Law on Refugees (sequence
-// 27) so that refugees "can be forced to return", and re-seals the act's
-// later events.
-func (e *ledgerEnv) rewriteArticle18() {
-	e.t.Helper()
-	e.rewriteEvent(refugeesAdopted, func(ev *events.Event) {
-		text := ev.Body.Texts[article18]
-		if !strings.Contains(text, "cannot be forced") {
-			e.t.Fatalf("Article 18 of sequence %d does not say \"cannot be forced\": %q", refugeesAdopted, text)
-		}
-		ev.Body.Texts[article18] = strings.Replace(text, "cannot be forced", "can be forced", 1)
-	})
-}
-
-// latestOrZero is GET /v1/checkpoint, or the zero checkpoint when there is
-// none.
-func (e *ledgerEnv) latestOrZero() apiCheckpoint {
-	e.t.Helper()
-	var c apiCheckpoint
-	resp, err := http.Get(e.base + "/v1/checkpoint")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
-		json.NewDecoder(resp.Body).Decode(&c)
-	}
-	return c
-}
-
-// forge signs a checkpoint of the ledger's true tree, saying stream_seq,
-// with a key of the attacker's under the ledger's origin, and publishes
-// it on lex.checkpoints with the projector's seed.
-func (e *ledgerEnv) forge(streamSeq uint64) audit.Checkpoint {
-	e.t.Helper()
-	other, err := audit.GenerateSigner(e.signer.Origin())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	genuine := e.latest()
-	c := audit.Checkpoint{TreeSize: genuine.TreeSize, StreamSeq: streamSeq, Time: time.Now()}
-	copy(c.Root[:], mustHex(e.t, genuine.Root))
-	if err := c.Sign(other); err != nil {
-		e.t.Fatal(err)
-	}
-	e.mustNats("projector", "pub", "--jetstream", natsjs.CheckpointsSubject, c.Note)
-	return c
-}
-
-// witnessRefuses has the ledger sign its tree of size events now, and
-// checks that the witness refused it: /readyz fails naming the witness,
-// and /v1/checkpoint says the checkpoint is not witnessed.
-func (e *ledgerEnv) witnessRefuses(size uint64) {
-	e.t.Helper()
-	if len(e.extra) == 0 {
-		return
-	}
-	status, body := e.postTo("/v1/checkpoints", "")
-	says := e.waitFor(http.StatusServiceUnavailable, 30*time.Second, "witness")
-	c := e.latestOrZero()
-	if c.Witnessed != nil && *c.Witnessed && c.TreeSize == size {
-		e.t.Errorf("the checkpoint of %d events is witnessed: %+v", size, c)
-	}
-	tamperRow(e.t, "the same, signed", fmt.Sprintf("the ledger signed its tree of %d events (POST /v1/checkpoints: %d %s)", size, status, body), "the witness refused it: /readyz 503", says)
-}
-
-// submit submits a signed checkpoint to the witness as a log does: from
-// the size the witness says it has, with no proof when that is the same
-// size (the ledger may have submitted it already).
-func submit(t *testing.T, url string, note []byte) []byte {
-	t.Helper()
-	c, err := audit.UnmarshalCheckpoint(note)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sigs, err := witness.Submit(context.Background(), url, 0, nil, note)
-	var we *witness.Error
-	if errors.As(err, &we) && we.HasSize && we.Size == c.TreeSize {
-		sigs, err = witness.Submit(context.Background(), url, we.Size, nil, note)
-	}
-	if err != nil {
-		t.Fatalf("submit the checkpoint of size %d to the witness: %v", c.TreeSize, err)
-	}
-	return sigs
-}
-
-func mustHex(t *testing.T, s string) []byte {
-	t.Helper()
-	var h events.Digest
-	if err := h.UnmarshalText([]byte(s)); err != nil {
-		t.Fatal(err)
-	}
-	return h[:]
 }
