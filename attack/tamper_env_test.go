@@ -212,6 +212,21 @@ func (e *ledgerEnv) checkpoint(size uint64) apiCheckpoint {
 	}
 }
 
+// get is the body of GET path, which must answer 200.
+func (e *ledgerEnv) get(path string) string {
+	e.t.Helper()
+	resp, err := http.Get(e.base + path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("GET %s: %s %s", path, resp.Status, data)
+	}
+	return string(data)
+}
+
 // latest is GET /v1/checkpoint.
 func (e *ledgerEnv) latest() apiCheckpoint {
 	e.t.Helper()

@@ -69,8 +69,9 @@ func TestTamper(t *testing.T) {
 			"projector verify", msg)
 		// The audit report and /readyz say it too, from the stored bytes.
 		var rep struct {
-			ChainOK     bool   `json:"chain_ok"`
-			ChainStatus string `json:"chain_status"`
+			ChainOK     bool            `json:"chain_ok"`
+			ChainStatus string          `json:"chain_status"`
+			ChainIssues json.RawMessage `json:"chain_issues"`
 		}
 		deadline := time.Now().Add(30 * time.Second)
 		for {
@@ -83,8 +84,21 @@ func TestTamper(t *testing.T) {
 		if rep.ChainOK || rep.ChainStatus != "failed" {
 			t.Errorf("the audit report of the Law on Refugees says chain_ok %v, chain_status %q after the flip; want false, failed", rep.ChainOK, rep.ChainStatus)
 		}
-		tamperRow(t, "(a) the same flip, seen by the audit report", "as above", "GET /v1/audit?act=…/216",
-			fmt.Sprintf("chain_ok %v, chain_status %q", rep.ChainOK, rep.ChainStatus))
+		if !strings.Contains(string(rep.ChainIssues), "27") {
+			t.Errorf("the audit report's chain_issues do not name sequence 27: %s", rep.ChainIssues)
+		}
+		csv := e.get("/v1/audit?format=csv&act=" + refugees)
+		var line27 string
+		for l := range strings.Lines(csv) {
+			if strings.HasPrefix(l, "27,") {
+				line27 = strings.TrimSpace(l)
+			}
+		}
+		if !strings.HasSuffix(line27, ",failed") {
+			t.Errorf("the CSV's line of sequence 27 does not end with the chain status failed: %q", line27)
+		}
+		tamperRow(t, "(a) the same flip, seen by the audit report", "as above", "GET /v1/audit?act=…/216 (and its CSV)",
+			fmt.Sprintf("chain_ok %v, chain_status %q, chain_issues %s; CSV: %s", rep.ChainOK, rep.ChainStatus, rep.ChainIssues, line27))
 	})
 
 	// The issue's first row: the checkpoints stream deleted. No role may
@@ -234,7 +248,7 @@ func TestTamper(t *testing.T) {
 	t.Run("ForgedStreamSeq", func(t *testing.T) {
 		needsMerge(t)
 		e := newLedger(t)
-		forged := e.forge(999)
+		e.forge(999)
 		msg := e.mustFailVerify("checkpoint_signature")
 		tamperRow(t, "a checkpoint with stream_seq 999 on a 45-event stream, signed by another key", "published it on lex.checkpoints with the projector's seed", "projector verify --key --state", msg)
 		out, err := e.verify()
@@ -242,7 +256,6 @@ func TestTamper(t *testing.T) {
 			t.Errorf("verify with no key pinned does not fail with checkpoint_stream_seq naming 999: %v\n%s", err, out)
 		}
 		tamperRow(t, "the same, no key pinned", "as above", "projector verify", failureLine(out))
-		_ = forged
 	})
 
 	// (c) A checkpoint of the true tree signed by another key under the
