@@ -326,5 +326,10 @@ func TestTamper(t *testing.T) {
 		}
 		tamperRow(t, "(d) a witness shown two different trees of the same size", fmt.Sprintf("signed a second checkpoint of size %d with another root with the genuine key, and submitted it", genuine.TreeSize),
 			"ledger witness", err.Error())
+		// Published beside the genuine one, it is a checkpoint of a tree
+		// the stream is not, and has no cosignature.
+		e.mustNats("projector", "pub", "--jetstream", natsjs.CheckpointsSubject, forged.Note)
+		msg := e.mustFailVerify("checkpoint_root", "45")
+		tamperRow(t, "(d) the same forked checkpoint, published on lex.checkpoints", "published it with the projector's seed", "projector verify --key --state --witness-key", msg)
 	})
 }
