@@ -32,9 +32,10 @@ type ledgerEnv struct {
 	signer    *audit.Signer
 	vkey      string // the ledger's note verifier key, as published
 	wit       *witnessProc
-	state     string // the auditor's state file, written before the attack
-	projector string // the projector binary: verify, check-proof
-	extra     []string
+	state     string   // the auditor's state file, written before the attack
+	projector string   // the projector binary: verify, check-proof
+	extra     []string // serve's witness flags
+	verified  string   // the output of the auditor's last verify
 }
 
 // witnessProc is a running `ledger witness` with its own directory.
@@ -137,7 +138,7 @@ func (e *ledgerEnv) auditor() []string {
 	if hasFlag(e.t, e.projector, "verify", "state") {
 		args = append(args, "--state", e.state)
 	}
-	if hasFlag(e.t, e.projector, "verify", "witness-key") {
+	if len(e.extra) > 0 {
 		args = append(args, "--witness-key", e.wit.vkey, "--witness-quorum", "1")
 	}
 	return args
@@ -152,18 +153,30 @@ func (e *ledgerEnv) verify(args ...string) (string, error) {
 }
 
 // mustFailVerify runs the auditor's verify and fails the test unless it
-// exits non-zero saying every one of want; it returns the line that says
-// what failed.
-func (e *ledgerEnv) mustFailVerify(want ...string) string {
+// exits non-zero saying every one of want, a failure's kind first; it
+// returns the line of that kind.
+func (e *ledgerEnv) mustFailVerify(kind string, want ...string) string {
 	e.t.Helper()
 	out, err := e.verify(e.auditor()...)
+	e.verified = out
 	if err == nil {
 		e.t.Errorf("the auditor's verify passes after the attack:\n%s", out)
 		return out
 	}
-	for _, w := range want {
+	for _, w := range append([]string{kind}, want...) {
 		if !strings.Contains(out, w) {
 			e.t.Errorf("the auditor's verify does not say %q:\n%s", w, out)
+		}
+	}
+	return failureOf(out, kind)
+}
+
+// failureOf is the line of verify's output that reports a failure of
+// kind, or the one that says it failed.
+func failureOf(out, kind string) string {
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, " "+kind+": ") {
+			return strings.TrimSpace(line)
 		}
 	}
 	return failureLine(out)
