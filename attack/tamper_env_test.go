@@ -202,6 +202,14 @@ type apiCheckpoint struct {
 	Cosignatures json.RawMessage `json:"cosignatures"`
 }
 
+// witnessed says what the checkpoint says of its witnesses.
+func (c apiCheckpoint) witnessed() string {
+	if c.Witnessed == nil {
+		return "(not said)"
+	}
+	return strconv.FormatBool(*c.Witnessed)
+}
+
 // checkpoint asks the ledger for a checkpoint and waits until the latest
 // covers size events (and, with witnesses, is witnessed).
 func (e *ledgerEnv) checkpoint(size uint64) apiCheckpoint {
@@ -217,7 +225,7 @@ func (e *ledgerEnv) checkpoint(size uint64) apiCheckpoint {
 				return c
 			}
 		}
-		last = fmt.Sprintf("POST /v1/checkpoints: %d %s; latest: size %d witnessed %v", status, body, c.TreeSize, c.Witnessed)
+		last = fmt.Sprintf("POST /v1/checkpoints: %d %s; latest: size %d witnessed %s", status, body, c.TreeSize, c.witnessed())
 		if time.Now().After(deadline) {
 			e.t.Fatalf("no checkpoint of %d events within 30 s: %s\n%s", size, last, e.proc.Out)
 		}
@@ -433,13 +441,14 @@ func (e *ledgerEnv) witnessRefuses(size uint64) {
 	if len(e.extra) == 0 {
 		return
 	}
-	status, body := e.postTo("/v1/checkpoints", "")
+	status, _ := e.postTo("/v1/checkpoints", "")
 	says := e.waitFor(http.StatusServiceUnavailable, 30*time.Second, "witness")
 	c := e.latestOrZero()
-	if c.Witnessed != nil && *c.Witnessed && c.TreeSize == size {
-		e.t.Errorf("the checkpoint of %d events is witnessed: %+v", size, c)
+	if c.TreeSize != size || c.Witnessed == nil || *c.Witnessed {
+		e.t.Errorf("/v1/checkpoint after the witness's refusal: size %d, witnessed %s; want %d, false", c.TreeSize, c.witnessed(), size)
 	}
-	tamperRow(e.t, "the same, signed", fmt.Sprintf("the ledger signed its tree of %d events (POST /v1/checkpoints: %d %s)", size, status, body), "the witness refused it: /readyz 503", says)
+	tamperRow(e.t, "the same, signed", fmt.Sprintf("the ledger signed its tree of %d events (POST /v1/checkpoints: %d)", size, status),
+		"the witness refused it: /v1/checkpoint witnessed "+c.witnessed()+"; /readyz 503", says)
 }
 
 // submit submits a signed checkpoint to the witness as a log does: from
