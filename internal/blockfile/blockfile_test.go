@@ -192,12 +192,10 @@ func TestCutTheEnd(t *testing.T) {
 	}
 }
 
-// A byte flipped without the checksum recomputed: the server drops the
-// record, and the rest of its block, when it rebuilds its state. This is
-// why the insider recomputes the checksum.
-func TestFlipWithoutChecksumIsDropped(t *testing.T) {
-	dir, want := seed(t)
-	s := mustFind(t, dir)
+// flip changes "message 4" to "Message 4" in the block's file, its
+// checksum left as it was, and returns the block's bytes.
+func flip(t *testing.T, s blockfile.Stream) []byte {
+	t.Helper()
 	path := s.BlockPath(1)
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -208,6 +206,35 @@ func TestFlipWithoutChecksumIsDropped(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return raw
+}
+
+// A byte flipped without the checksum recomputed, the server's summary
+// kept (bit rot): the server serves the stream without that message, a
+// gap, and leaves the file as it is.
+func TestFlipWithoutChecksumIsSkipped(t *testing.T) {
+	dir, want := seed(t)
+	s := mustFind(t, dir)
+	raw := flip(t, s)
+	env := mustStore(t, dir)
+	delete(want, 4)
+	if got := stored(t, env); !equalMaps(got, want) {
+		t.Errorf("after the flip the server serves\n%v\nwant, without sequence 4,\n%v", got, want)
+	}
+	if after, err := os.ReadFile(s.BlockPath(1)); err != nil || !bytes.Equal(after, raw) {
+		t.Errorf("the server changed the block's file: %d bytes, were %d (%v)", len(after), len(raw), err)
+	}
+}
+
+// A byte flipped without the checksum recomputed, the server's summary
+// removed: the server drops the record, and the rest of its block, when
+// it rebuilds its state, and truncates the file there. This is why the
+// insider recomputes the checksum.
+func TestFlipWithoutChecksumIsDropped(t *testing.T) {
+	dir, want := seed(t)
+	s := mustFind(t, dir)
+	path := s.BlockPath(1)
+	raw := flip(t, s)
 	var ce *blockfile.ChecksumError
 	if _, err := s.Read(1); !errors.As(err, &ce) || ce.Seq != 4 {
 		t.Fatalf("reading the flipped block: %v, want a checksum error at sequence 4", err)
@@ -216,6 +243,13 @@ func TestFlipWithoutChecksumIsDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := mustStore(t, dir)
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != ce.Offset {
+		t.Errorf("the block was %d bytes, the bad record at offset %d; after the restart it is %d bytes", len(raw), ce.Offset, len(after))
+	}
 	got := stored(t, env)
 	for seq := uint64(1); seq <= 3; seq++ {
 		if got[seq] != want[seq] {
