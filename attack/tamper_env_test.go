@@ -349,6 +349,31 @@ func (e *ledgerEnv) rewriteEvent(seq uint64, edit func(*events.Event)) events.Di
 	return head
 }
 
+// flipStored flips a byte of the event at seq in LEX's block file,
+// leaving its checksum as it was.
+func (e *ledgerEnv) flipStored(seq uint64) {
+	e.t.Helper()
+	st := e.stream(natsjs.DefaultStream)
+	blocks, err := st.Blocks()
+	if err != nil || len(blocks) != 1 {
+		e.t.Fatalf("LEX's blocks: %v %v; want one", blocks, err)
+	}
+	path := st.BlockPath(blocks[0])
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	id := fmt.Sprintf(`"id":"01KZSEED0000000000000000%02d"`, seq)
+	i := strings.Index(string(raw), id)
+	if i < 0 {
+		e.t.Fatalf("no %s in %s", id, path)
+	}
+	raw[i+len(id)+2] ^= 0x20 // a letter of the following field's name
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // cutFrom removes the events from sequence from on.
 func (e *ledgerEnv) cutFrom(from uint64) {
 	e.t.Helper()
