@@ -504,3 +504,14 @@ func mustHex(t *testing.T, s string) []byte {
 	}
 	return h[:]
 }
+
+// natsErrors is what the nats tool said was wrong.
+func natsErrors(out string) string {
+	var errs []string
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, "error:") {
+			errs = append(errs, strings.TrimSpace(line))
+		}
+	}
+	return strings.Join(errs, "; ")
+}

@@ -166,6 +166,39 @@ func TestTamper(t *testing.T) {
 		tamperRow(t, "the checkpoints stream deleted", "nats stream rm LEX_CHECKPOINTS as admin and as projector (both refused); then stopped the server, deleted the stream's directory, restarted (the projector made it again, empty)", "projector verify --state", msg)
 	})
 
+	// The projector's role may edit its views (their replicas): it may not
+	// lift LEX_CHECKPOINTS's deny purge (the server refuses), but may it
+	// limit the stream to its last message, so that the server itself
+	// removes the older checkpoints?
+	t.Run("CheckpointsPurged", func(t *testing.T) {
+		e := newLedger(t)
+		edit, err := e.nats("projector", "stream", "edit", natsjs.CheckpointsStream, "--no-deny-purge", "-f")
+		if err == nil {
+			t.Errorf("the projector's role lifted LEX_CHECKPOINTS's deny purge: %s", edit)
+		}
+		purge, err := e.nats("projector", "stream", "purge", natsjs.CheckpointsStream, "-f")
+		if err == nil {
+			t.Errorf("the projector's role purged LEX_CHECKPOINTS: %s", purge)
+		}
+		tamperRow(t, "the checkpoints purged", "nats stream edit LEX_CHECKPOINTS --no-deny-purge, then nats stream purge, as projector", "refused by the server", natsErrors(edit+purge))
+	})
+	t.Run("CheckpointsLimited", func(t *testing.T) {
+		e := newLedger(t)
+		out, err := e.nats("projector", "stream", "edit", natsjs.CheckpointsStream, "--max-msgs", "1", "-f")
+		if err != nil {
+			tamperRow(t, "the checkpoints limited to one", "nats stream edit LEX_CHECKPOINTS --max-msgs 1, as projector", "refused", natsErrors(out))
+			return
+		}
+		if got := stateOf(e.mustNats("projector", "stream", "info", natsjs.CheckpointsStream, "--json")); !strings.Contains(got, "Msgs:1 ") {
+			t.Errorf("LEX_CHECKPOINTS after --max-msgs 1: %s, want one message", got)
+		}
+		says := e.waitFor(http.StatusServiceUnavailable, 30*time.Second, natsjs.CheckpointsStream, "max_msgs")
+		tamperRow(t, "the checkpoints limited to one", "nats stream edit LEX_CHECKPOINTS --max-msgs 1, as projector (accepted: the server dropped all but the last)", "the stream watch: /readyz 503", says)
+		needsMerge(t)
+		msg := e.mustFailVerify("checkpoints_shorter", "holds 1 message")
+		tamperRow(t, "the checkpoints limited to one", "as above", "projector verify --state", msg)
+	})
+
 	// The same row's other half: the checkpoints stream's block corrupted,
 	// its checksum not recomputed, so that the server drops the last
 	// checkpoint when it rebuilds its state.
