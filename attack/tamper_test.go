@@ -100,6 +100,9 @@ func TestTamper(t *testing.T) {
 		}
 		tamperRow(t, "(a) the same flip, seen by the audit report", "as above", "GET /v1/audit?act=…/216 (and its CSV)",
 			fmt.Sprintf("chain_ok %v, chain_status %q, chain_issues %s; CSV: %s", rep.ChainOK, rep.ChainStatus, rep.ChainIssues, line27))
+		var r readiness
+		status := testkit.Readyz(t, e.base, &r)
+		tamperRow(t, "(a) the same flip, seen by /readyz", "as above", fmt.Sprintf("/readyz %d", status), r.says())
 	})
 
 	// Not an insider: one byte of LEX's block rots on the disk, its
