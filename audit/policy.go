@@ -98,8 +98,9 @@ func streamSeqFailure(c Checkpoint, last uint64) (Failure, bool) {
 // ApplyPolicy checks the newest checkpoint verified with a trusted key
 // (CheckStored) against p: run it after every checkpoint was checked, when
 // the signer's key is pinned. It reports
-//   - checkpoint_missing: the stream holds events and no checkpoint signed
-//     by a trusted key covers them;
+//   - checkpoint_missing: the stream holds events and no checkpoint is
+//     signed by a trusted key (one that is, but does not fit the stream,
+//     has failed already);
 //   - checkpoint_uncovered: more than p.MaxUncovered events follow the
 //     newest checkpoint;
 //   - checkpoint_stale: events follow the newest checkpoint, and it was
@@ -112,10 +113,12 @@ func (v *Verifier) ApplyPolicy(p Policy) {
 	size := v.tree.Size()
 	n := v.newest
 	if n == nil {
-		if size > 0 {
+		// A checkpoint signed by a trusted key that does not fit the
+		// stream has failed already, saying why.
+		if size > 0 && v.signed == 0 {
 			v.fail(Failure{Seq: v.lastSeq, Kind: "checkpoint_missing", Message: fmt.Sprintf("no checkpoint signed by a trusted key covers the stream's %d events: have the ledger sign one (a projector with its key signs every minute the stream grows; POST /v1/checkpoints signs now), and check that --key is the ledger's verifier key", size)})
 		}
-		if len(p.WitnessKeys) > 0 && size > 0 {
+		if len(p.WitnessKeys) > 0 && size > 0 && v.signed == 0 {
 			v.fail(Failure{Seq: v.lastSeq, Kind: "witness_quorum", Message: "witnesses are required (--witness-key), but there is no checkpoint for them to have cosigned"})
 		}
 		return

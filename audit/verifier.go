@@ -48,6 +48,9 @@ type Verifier struct {
 	// verified (ApplyPolicy).
 	newest      *verified
 	witnessedBy []string
+	// signed counts the checkpoints signed by a trusted key, sound or
+	// not.
+	signed int
 }
 
 // NewVerifier returns a Verifier that trusts the given public keys for
@@ -163,6 +166,9 @@ func (v *Verifier) check(c Checkpoint) (ok, pinned bool) {
 	} else if err != nil {
 		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_signature", Message: err.Error()})
 		return false, false
+	}
+	if pinned {
+		v.signed++
 	}
 	if c.TreeSize > v.tree.Size() {
 		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_size", Message: fmt.Sprintf("checkpoint signs a tree of %d events, but the stream holds %d: events were removed", c.TreeSize, v.tree.Size())})
