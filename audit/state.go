@@ -244,11 +244,11 @@ func (v *Verifier) rememberedRoot(s State, n uint64) string {
 func (v *Verifier) compareCheckpoints(s State, cps CheckpointStream, at string) {
 	switch {
 	case !cps.Exists && s.CheckpointMessages > 0:
-		v.fail(Failure{Kind: "checkpoints_missing", Message: fmt.Sprintf("there is no checkpoints stream, but it held %d messages at %s (verify --state): it was deleted; restore it from a backup (ledger restore --stream LEX_CHECKPOINTS DIR) and ask the operator why it went",
-			s.CheckpointMessages, at)})
+		v.fail(Failure{Kind: "checkpoints_missing", Message: fmt.Sprintf("there is no checkpoints stream, but it held %s at %s (verify --state): it was deleted; restore it from a backup (ledger restore --stream LEX_CHECKPOINTS DIR) and ask the operator why it went",
+			messages(s.CheckpointMessages), at)})
 	case cps.Messages < s.CheckpointMessages:
-		v.fail(Failure{Kind: "checkpoints_shorter", Message: fmt.Sprintf("the checkpoints stream holds %d messages, but it held %d at %s (verify --state): checkpoints were removed (the stream deleted and made again, or replaced); restore it from a backup and ask the operator why",
-			cps.Messages, s.CheckpointMessages, at)})
+		v.fail(Failure{Kind: "checkpoints_shorter", Message: fmt.Sprintf("the checkpoints stream holds %s, but it held %d at %s (verify --state): checkpoints were removed (the stream deleted and made again, or replaced); restore it from a backup and ask the operator why",
+			messages(cps.Messages), s.CheckpointMessages, at)})
 	}
 	if s.CheckpointSize == 0 {
 		return
@@ -261,4 +261,12 @@ func (v *Verifier) compareCheckpoints(s State, cps CheckpointStream, at string) 
 		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_regressed", Message: fmt.Sprintf("the newest checkpoint that verifies signs tree size %d, but one of tree size %d verified at %s (verify --state; the state file holds it): newer checkpoints were removed; restore them from a backup",
 			c.TreeSize, s.CheckpointSize, at)})
 	}
+}
+
+// messages says "1 message" or "n messages".
+func messages(n uint64) string {
+	if n == 1 {
+		return "1 message"
+	}
+	return fmt.Sprintf("%d messages", n)
 }

@@ -133,6 +133,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stderr, ": %s\n", d.Defect.Message)
 		}
 	}
+	if *rf.backup != "" && *rf.checkpointsBackup == "" {
+		fmt.Fprintln(stderr, "note: the backup was verified without its checkpoints: give their backup with --checkpoints-backup (ledger backup --stream LEX_CHECKPOINTS --out DIR2)")
+	}
 	if *rf.state != "" {
 		fmt.Fprintf(stderr, "the state in %s was not advanced: it still remembers what the last run that passed verified\n", *rf.state)
 	}
