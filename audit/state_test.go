@@ -176,6 +176,13 @@ func TestStateCheckpoints(t *testing.T) {
 	if st.CheckpointSize != nEvents || st.Checkpoint != c60.Note || st.CheckpointMessages != 2 {
 		t.Fatalf("state remembers checkpoint %d %q of %d messages", st.CheckpointSize, st.Checkpoint, st.CheckpointMessages)
 	}
+	// Without a trusted key no checkpoint is remembered: an old JSON one
+	// is checked with the key it names, whoever holds it.
+	kp, _ := newKey(t)
+	v2, rep2 := replay(recs, nil, checkpointOf(t, recs, kp))
+	if !rep2.OK || rep2.Newest != nil || v2.State("LEX", audit.CheckpointStream{Exists: true, Messages: 1}, 0, baseTime).CheckpointSize != 0 {
+		t.Errorf("unpinned: newest %+v, failures:\n%s", rep2.Newest, failures(rep2))
+	}
 	cases := []struct {
 		name string
 		cps  []audit.Checkpoint

@@ -156,13 +156,14 @@ func (v *Verifier) CheckStored(c Checkpoint, storedAt time.Time) {
 }
 
 // check verifies c and reports whether it holds, and whether its
-// signature was checked with a trusted key (not unpinned).
+// signature was checked with a trusted key: with none, an old JSON
+// checkpoint is checked with the key it names, which proves nothing of
+// who signed it.
 func (v *Verifier) check(c Checkpoint) (ok, pinned bool) {
 	v.checked++
-	pinned = true
+	pinned = len(v.trusted) > 0
 	if err := c.Verify(v.trusted); errors.Is(err, ErrUnpinned) {
 		v.unchecked++ // no key to check a note with: its tree is checked all the same
-		pinned = false
 	} else if err != nil {
 		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_signature", Message: err.Error()})
 		return false, false
