@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -69,6 +71,32 @@ func (n *verified) merge(note string) {
 			n.sigs = append(n.sigs, line)
 		}
 	}
+}
+
+// cosigned returns the note with the signature lines gathered, less any
+// line that claims to be by one of the witnesses of wkeys and does not
+// verify: anyone who may publish into the checkpoints stream could store a
+// copy of the note with such a line, and one invalid line by a witness
+// fails the note's valid line by it too.
+func (n *verified) cosigned(wkeys []string) string {
+	var keep []string
+	for _, line := range n.sigs {
+		name, b64, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(line, "— "), "\n"), " ")
+		raw, err := base64.StdEncoding.DecodeString(b64)
+		ok := true
+		for _, vk := range wkeys {
+			v, verr := witness.NewCosignatureVerifier(vk)
+			if verr != nil || err != nil || len(raw) < 4 || v.Name() != name || v.KeyHash() != binary.BigEndian.Uint32(raw) {
+				continue
+			}
+			_, verr = witness.VerifyCosignature(vk, []byte(n.text+"\n"+line), nil)
+			ok = ok && verr == nil
+		}
+		if ok {
+			keep = append(keep, line)
+		}
+	}
+	return n.text + "\n" + strings.Join(keep, "")
 }
 
 // splitNote splits a signed note into its text (with its final newline)
@@ -148,7 +176,7 @@ func (v *Verifier) ApplyPolicy(p Policy) {
 	if q == 0 {
 		q = MajorityQuorum(distinct(p.WitnessKeys))
 	}
-	names, err := witness.Quorum([]byte(n.note()), p.WitnessKeys, q)
+	names, err := witness.Quorum([]byte(n.cosigned(p.WitnessKeys)), p.WitnessKeys, q)
 	v.witnessedBy = names
 	if err != nil {
 		v.fail(Failure{Seq: c.StreamSeq, Kind: "witness_quorum", Message: fmt.Sprintf("the newest checkpoint (tree size %d, signed at %s) lacks a quorum of witnesses: %v. Until it has one, a history shown to you alone cannot be told from the one others see: check that the ledger submits its checkpoints to its witnesses (its log) and that they are up",

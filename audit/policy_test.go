@@ -2,6 +2,8 @@ package audit_test
 
 import (
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
@@ -67,6 +69,7 @@ func TestPolicy(t *testing.T) {
 		{"old but covering all", []audit.Checkpoint{c60}, with(func(p *audit.Policy) { p.Now = baseTime.Add(90 * 24 * time.Hour) }), "", 0, ""},
 		{"witnessed by 2 of 3", []audit.Checkpoint{cosign(t, cosign(t, c60, w1), w2)}, with(func(p *audit.Policy) { p.WitnessKeys = []string{v1, v2, v3} }), "", 0, ""},
 		{"cosignatures stored as another copy", []audit.Checkpoint{c60, cosign(t, c60, w1), cosign(t, c60, w2)}, with(func(p *audit.Policy) { p.WitnessKeys = []string{v1, v2, v3} }), "", 0, ""},
+		{"a forged cosignature in another copy", []audit.Checkpoint{forgeCosignature(t, c60, v1), cosign(t, cosign(t, c60, w1), w2)}, with(func(p *audit.Policy) { p.WitnessKeys = []string{v1, v2, v3}; p.WitnessQuorum = 2 }), "", 0, ""},
 		{"witnessed by 1 of 3", []audit.Checkpoint{cosign(t, c60, w1)}, with(func(p *audit.Policy) { p.WitnessKeys = []string{v1, v2, v3} }), "witness_quorum", nEvents, "1 of the 3 distinct witnesses cosigned the checkpoint, want 2"},
 		{"all 3 required", []audit.Checkpoint{cosign(t, cosign(t, c60, w1), w2)}, with(func(p *audit.Policy) { p.WitnessKeys = []string{v1, v2, v3}; p.WitnessQuorum = 3 }), "witness_quorum", nEvents, "no cosignature by witness witness.test/w3"},
 		{"older checkpoint witnessed", []audit.Checkpoint{cosign(t, cosign(t, c40, w1), w2), c60}, with(func(p *audit.Policy) { p.WitnessKeys = []string{v1, v2} }), "witness_quorum", nEvents, "0 of the 2"},
@@ -124,4 +127,18 @@ func TestCheckpointStreamSeq(t *testing.T) {
 			})
 		}
 	}
+}
+
+// forgeCosignature returns c with a line that claims to be a cosignature
+// by the witness of vkey, but is not.
+func forgeCosignature(t testing.TB, c audit.Checkpoint, vkey string) audit.Checkpoint {
+	t.Helper()
+	v, err := witness.NewCosignatureVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := make([]byte, 4+8+64)
+	binary.BigEndian.PutUint32(sig, v.KeyHash())
+	c.Note += "— " + v.Name() + " " + base64.StdEncoding.EncodeToString(sig) + "\n"
+	return c
 }
