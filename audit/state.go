@@ -93,6 +93,10 @@ func (v *Verifier) State(stream string, cps CheckpointStream, maxBlocks int, now
 	}
 	if n := v.newest; n != nil {
 		s.Checkpoint, s.CheckpointSize = n.note(), n.c.TreeSize
+	} else if r := v.remembered; r != nil {
+		// No key to verify one with this time: the remembered checkpoint
+		// still holds, the tree extending the one it was verified with.
+		s.Checkpoint, s.CheckpointSize = r.Checkpoint, r.CheckpointSize
 	}
 	return s
 }
@@ -176,7 +180,11 @@ func WriteState(path string, s State) error {
 //   - checkpoints_shorter: it holds fewer messages than remembered;
 //   - checkpoint_regressed: the newest checkpoint that verifies signs a
 //     smaller tree than the one remembered.
+//
+// Without a trusted key no checkpoint is verified, so the remembered one
+// is not compared, and is remembered again (State).
 func (v *Verifier) CompareState(s State, cps CheckpointStream) {
+	v.remembered = &s
 	at := s.VerifiedAt.Format(time.RFC3339)
 	size := v.tree.Size()
 	if size < s.TreeSize {
@@ -250,7 +258,7 @@ func (v *Verifier) compareCheckpoints(s State, cps CheckpointStream, at string) 
 		v.fail(Failure{Kind: "checkpoints_shorter", Message: fmt.Sprintf("the checkpoints stream holds %s, but it held %d at %s (verify --state): checkpoints were removed (the stream deleted and made again, or replaced); restore it from a backup and ask the operator why",
 			messages(cps.Messages), s.CheckpointMessages, at)})
 	}
-	if s.CheckpointSize == 0 {
+	if s.CheckpointSize == 0 || len(v.trusted) == 0 {
 		return
 	}
 	if v.newest == nil {

@@ -194,6 +194,19 @@ func TestStateCheckpoints(t *testing.T) {
 		{"stream shorter", []audit.Checkpoint{c60}, audit.CheckpointStream{Exists: true, Messages: 1}, "checkpoints_shorter"},
 		{"newest regressed", []audit.Checkpoint{c40, c40}, audit.CheckpointStream{Exists: true, Messages: 2}, "checkpoint_regressed"},
 	}
+	t.Run("without a key", func(t *testing.T) {
+		// Nothing verifies a checkpoint: the remembered one is neither
+		// compared nor forgotten.
+		v, _ := replay(recs, nil, c40, c60)
+		v.CompareState(st, audit.CheckpointStream{Exists: true, Messages: 2})
+		if rep := v.Report(); !rep.OK {
+			t.Fatalf("fails:\n%s", failures(rep))
+		}
+		next := v.State("LEX", audit.CheckpointStream{Exists: true, Messages: 2}, 0, baseTime)
+		if next.CheckpointSize != nEvents || next.Checkpoint != st.Checkpoint {
+			t.Errorf("the state of a run without a key remembers checkpoint %d %q; want the one remembered before", next.CheckpointSize, next.Checkpoint)
+		}
+	})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			v, _ := replay(recs, keys, tc.cps...)

@@ -51,6 +51,8 @@ type Verifier struct {
 	// signed counts the checkpoints signed by a trusted key, sound or
 	// not.
 	signed int
+	// remembered is the state compared with (CompareState), if any.
+	remembered *State
 }
 
 // NewVerifier returns a Verifier that trusts the given public keys for
