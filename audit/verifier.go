@@ -3,6 +3,7 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
@@ -36,6 +37,9 @@ type Verifier struct {
 	// validTip is the hash of the last valid event of the act of the
 	// message being added (Defects.Tip).
 	validTip events.Digest
+	// notes holds the texts of the checkpoint notes checked: a note
+	// stored again with witnesses' cosignatures is the same checkpoint.
+	notes map[string]bool
 }
 
 // NewVerifier returns a Verifier that trusts the given public keys for
@@ -114,7 +118,23 @@ func (v *Verifier) bad(seq uint64, act events.ActID, err error, data []byte) {
 
 // Check verifies a checkpoint against the replay so far: run it after the
 // replay, so that every checkpoint's tree is within the replayed one.
+//
+// The same checkpoint note stored again with witnesses' cosignatures
+// appended (docs/WITNESS.md) is the same tree: its log signature is
+// checked, and it is not counted again.
 func (v *Verifier) Check(c Checkpoint) {
+	if text, _, ok := strings.Cut(c.Note, "\n\n"); ok {
+		if v.notes[text] {
+			if err := c.Verify(v.trusted); err != nil && !errors.Is(err, ErrUnpinned) {
+				v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_signature", Message: err.Error()})
+			}
+			return
+		}
+		if v.notes == nil {
+			v.notes = map[string]bool{}
+		}
+		v.notes[text] = true
+	}
 	v.checked++
 	if err := c.Verify(v.trusted); errors.Is(err, ErrUnpinned) {
 		v.unchecked++ // no key to check a note with: its tree is checked all the same

@@ -126,6 +126,7 @@ func (s *Service) Checkpoint(ctx context.Context) (audit.Checkpoint, error) {
 	s.audit.last, s.audit.found = &c, &c
 	s.mu.Unlock()
 	s.log.Info("checkpoint signed", "tree_size", c.TreeSize, "root", c.Root.String(), "key", c.Key)
+	s.kickWitnessing()
 	return c, nil
 }
 
@@ -141,6 +142,7 @@ func (s *Service) checkpoints(ctx context.Context) {
 	if err := s.loadCheckpoint(ctx); err != nil && ctx.Err() == nil {
 		s.log.Warn("reading the last checkpoint failed", "err", err)
 	}
+	s.kickWitnessing() // the last checkpoint, if a witness lacks it
 	t := time.NewTicker(s.opts.CheckpointInterval)
 	defer t.Stop()
 	for {
@@ -155,7 +157,9 @@ func (s *Service) checkpoints(ctx context.Context) {
 			}
 			continue
 		}
-		if _, err := s.Checkpoint(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrRewrite) {
+		if _, err := s.Checkpoint(ctx); err == nil {
+			s.kickWitnessing() // the witnesses that did not cosign it yet
+		} else if ctx.Err() == nil && !errors.Is(err, ErrRewrite) {
 			s.log.Warn("checkpoint failed", "err", err)
 		}
 	}
