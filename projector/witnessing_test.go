@@ -1,8 +1,10 @@
 package projector_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/audit"
+	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/merkle"
 	"github.com/lexledger/lexledger/natsjs/natstest"
 	"github.com/lexledger/lexledger/projector"
@@ -95,6 +98,30 @@ func TestWitnessesCosignCheckpoints(t *testing.T) {
 	}
 	if err := r.svc.ReadyCheck(ctx); err != nil {
 		t.Fatalf("ready check: %v", err)
+	}
+
+	// GET /v1/checkpoint names the witnesses; its note carries their
+	// cosignatures.
+	mux := http.NewServeMux()
+	(&httpapi.Queries{Projector: r.svc}).Routes(mux)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/checkpoint", nil))
+	var got struct {
+		TreeSize     uint64   `json:"tree_size"`
+		Cosignatures []string `json:"cosignatures"`
+		Witnessed    bool     `json:"witnessed"`
+		Quorum       int      `json:"quorum"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK || got.TreeSize != seedEvents || len(got.Cosignatures) != 2 || !got.Witnessed || got.Quorum != 2 {
+		t.Fatalf("GET /v1/checkpoint: %d %s (%v); want the checkpoint witnessed by 2, quorum 2", rec.Code, rec.Body, err)
+	}
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/checkpoint?format=note", nil))
+	if body := rec.Body.String(); body != c.Note || !strings.Contains(body, "\n— witness.test/w1 ") || !strings.Contains(body, "\n— witness.test/w2 ") {
+		t.Fatalf("GET /v1/checkpoint?format=note:\n%s\nwant the cosigned note", body)
+	}
+	if _, err := witness.Quorum(rec.Body.Bytes(), []string{w1.vkey, w2.vkey}, 2); err != nil {
+		t.Fatalf("the served note: %v", err)
 	}
 
 	// A second checkpoint: the witnesses get a consistency proof from the
@@ -244,6 +271,11 @@ func TestWitnessAlarm(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "witness.test/w1") {
 				t.Fatalf("ready check: %v; names the honest witness too", err)
+			}
+			rec := httptest.NewRecorder()
+			httpapi.Ready(httpapi.ProjectorCheck(r.svc.ReadyCheck, r.svc.DefectNote))(rec, httptest.NewRequest("GET", "/readyz", nil))
+			if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "witness alarm") || !strings.Contains(rec.Body.String(), "witness.test/w2") {
+				t.Fatalf("/readyz answered %d %s; want 503 naming the witness alarm and witness.test/w2", rec.Code, rec.Body)
 			}
 		})
 	}
