@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lexledger/lexledger/projector"
+	"github.com/lexledger/lexledger/witness"
+)
+
+// The whole path, in process: a witness started with --vkey-out, and a
+// ledger whose projector signs and takes --witness URL=@FILE; a signed
+// checkpoint comes back cosigned, witnessed with a quorum of 1.
+func TestServeWithWitness(t *testing.T) {
+	keyDir := t.TempDir()
+	keyFile := filepath.Join(keyDir, "checkpoint.nk")
+	signer, _, err := projector.LoadOrCreateKey(keyFile, "lexledger.test/ledger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vkeyFile := filepath.Join(t.TempDir(), "witness.vkey")
+	wdir := filepath.Join(t.TempDir(), "witness")
+	base, _ := startWitness(t, "--dir", wdir, "--name", "witness.test/w1", "--vkey-out", vkeyFile,
+		"--log-key", signer.Origin()+"="+signer.VerifierKey())
+	vkey, err := os.ReadFile(vkeyFile)
+	if err != nil || !strings.HasPrefix(string(vkey), "witness.test/w1+") {
+		t.Fatalf("--vkey-out wrote %q (%v); want the witness's verifier key", vkey, err)
+	}
+
+	s := startServe(t, t.TempDir(), "--checkpoint-key", keyFile, "--witness", base+"=@"+vkeyFile)
+	mustLedgerCmd(t, "import", "--server", s.base, "--quiet", "../../examples/seed.jsonl")
+	resp, err := http.Post(s.base+"/v1/checkpoints", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /v1/checkpoints: %s", resp.Status)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var got struct {
+			Note         string   `json:"note"`
+			Cosignatures []string `json:"cosignatures"`
+			Witnessed    bool     `json:"witnessed"`
+			Quorum       int      `json:"quorum"`
+		}
+		resp, err := http.Get(s.base + "/v1/checkpoint")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatalf("GET /v1/checkpoint: %v: %s", err, body)
+		}
+		if got.Witnessed {
+			if got.Quorum != 1 || len(got.Cosignatures) != 1 || got.Cosignatures[0] != "witness.test/w1" {
+				t.Fatalf("GET /v1/checkpoint: %s; want witnessed by witness.test/w1, quorum 1", body)
+			}
+			if _, err := witness.VerifyCosignature(strings.TrimSpace(string(vkey)), []byte(got.Note), nil); err != nil {
+				t.Fatalf("the served note's cosignature: %v", err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the checkpoint is not witnessed after 30s: %s\n%s", body, s.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Bad witness flags stop serve before anything starts, saying what to do.
+func TestServeWitnessFlags(t *testing.T) {
+	_, vkey, err := witness.GenerateKey(strings.NewReader(strings.Repeat("k", 64)), "witness.test/w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, vkey2, err := witness.GenerateKey(strings.NewReader(strings.Repeat("j", 64)), "witness.test/w2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "none.vkey")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--witness", "witness.example:8090=" + vkey}, "not an http:// or https:// URL"},
+		{[]string{"--witness", "http://w.example=@" + missing}, "cannot read its verifier key"},
+		{[]string{"--witness", "http://w.example=not-a-key"}, "verifier key"},
+		{[]string{"--witness", "http://w.example=" + vkey, "--witness-quorum", "2"}, "--witness-quorum 2: give a number between 1 and the 1 witness"},
+		{[]string{"--witness-quorum", "1"}, "without witnesses"},
+		{[]string{"--witness", "http://w.example=" + vkey, "--witness", "http://v.example=" + vkey}, "given twice"},
+		{[]string{"--witness", "http://w.example=" + vkey, "--projector=false"}, "--projector=false runs none"},
+	} {
+		dir := filepath.Join(t.TempDir(), "data")
+		_, _, err := ledgerCmd(t, append([]string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--nats-port", "-1"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("serve %s: %v; want an error saying %q", strings.Join(tc.args, " "), err, tc.want)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("serve %s created its data directory before refusing its flags", strings.Join(tc.args, " "))
+		}
+	}
+	t.Setenv("LEDGER_WITNESSES", "http://w.example="+vkey+",http://v.example="+vkey2)
+	t.Setenv("LEDGER_WITNESS_QUORUM", "3")
+	if _, _, err := ledgerCmd(t, "serve", "--data", filepath.Join(t.TempDir(), "data"), "--http", "127.0.0.1:0", "--nats-port", "-1"); err == nil || !strings.Contains(err.Error(), "between 1 and the 2 witness") {
+		t.Errorf("serve with $LEDGER_WITNESSES of 2 and $LEDGER_WITNESS_QUORUM 3: %v; want the quorum refused", err)
+	}
+}
