@@ -82,6 +82,8 @@ func (s *Service) Checkpoint(ctx context.Context) (audit.Checkpoint, error) {
 	if !s.Ready() {
 		return audit.Checkpoint{}, events.Errorf(events.CodeUnavailable, "the projector has not caught up with the stream yet: it signs once it has")
 	}
+	s.publishing.Lock()
+	defer s.publishing.Unlock()
 	prev, signed, err := s.storedCheckpoint(ctx, s.opts.Signer.VerifierKey())
 	if err != nil {
 		return audit.Checkpoint{}, fmt.Errorf("sign a checkpoint: %w", err)

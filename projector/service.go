@@ -117,6 +117,10 @@ type Service struct {
 	status  runStatus             // for Status (status.go)
 	bytes   bytesCheck            // the check of the stored bytes (bytes.go)
 	wit     *witnessing           // nil without witnesses (witnessing.go)
+	// publishing serialises the writers of the checkpoints stream (the
+	// signer, witnessing), so that its newest message is always of its
+	// largest tree.
+	publishing sync.Mutex
 }
 
 // New returns a Service over src and sink with an empty projection.

@@ -225,6 +225,13 @@ func (s *Service) witnessRound(ctx context.Context) {
 	}
 	sum := sha256.Sum256(data)
 	id := fmt.Sprintf("%s:%d:cosigned:%x", c.Key, c.TreeSize, sum[:8])
+	// Stored only while it is the latest: a newer checkpoint stored
+	// meanwhile wins, and is submitted next.
+	s.publishing.Lock()
+	defer s.publishing.Unlock()
+	if latest, _ := s.LatestCheckpoint(); latest.TreeSize != c.TreeSize || latest.Root != c.Root {
+		return
+	}
 	if err := s.sink.PublishCheckpoint(ctx, id, data); err != nil {
 		if ctx.Err() == nil {
 			s.log.Warn("cosigned checkpoint not stored; submitted again at the next interval", "tree_size", c.TreeSize, "err", err)
