@@ -31,7 +31,13 @@ type testWitness struct {
 
 func mustWitness(t *testing.T, name string, signer *audit.Signer) *testWitness {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "witness")
+	return mustWitnessIn(t, t.TempDir(), name, signer)
+}
+
+// mustWitnessIn is mustWitness with the witness's directory in parent.
+func mustWitnessIn(t *testing.T, parent, name string, signer *audit.Signer) *testWitness {
+	t.Helper()
+	dir := filepath.Join(parent, "witness")
 	vkey, err := witness.Init(dir, name)
 	if err != nil {
 		t.Fatal(err)
