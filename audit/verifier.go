@@ -37,8 +37,9 @@ type Verifier struct {
 	// validTip is the hash of the last valid event of the act of the
 	// message being added (Defects.Tip).
 	validTip events.Digest
-	// notes holds the texts of the checkpoint notes checked: a note
-	// stored again with witnesses' cosignatures is the same checkpoint.
+	// notes holds the texts and first signature lines of the checkpoint
+	// notes checked: a note stored again with witnesses' cosignatures
+	// appended is the same checkpoint.
 	notes map[string]bool
 }
 
@@ -123,7 +124,12 @@ func (v *Verifier) bad(seq uint64, act events.ActID, err error, data []byte) {
 // appended (docs/WITNESS.md) is the same tree: its log signature is
 // checked, and it is not counted again.
 func (v *Verifier) Check(c Checkpoint) {
-	if text, _, ok := strings.Cut(c.Note, "\n\n"); ok {
+	if text, sigs, ok := strings.Cut(c.Note, "\n\n"); ok {
+		// The text and the log's signature line, which the cosigned copy
+		// keeps first: a note of the same text signed by another key is
+		// another statement, and counted.
+		first, _, _ := strings.Cut(sigs, "\n")
+		text += "\n\n" + first
 		if v.notes[text] {
 			if err := c.Verify(v.trusted); err != nil && !errors.Is(err, ErrUnpinned) {
 				v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_signature", Message: err.Error()})
