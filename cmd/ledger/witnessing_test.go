@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/audit"
+	"github.com/lexledger/lexledger/merkle"
 	"github.com/lexledger/lexledger/projector"
 	"github.com/lexledger/lexledger/witness"
 )
@@ -112,5 +115,72 @@ func TestServeWitnessFlags(t *testing.T) {
 	t.Setenv("LEDGER_WITNESS_QUORUM", "3")
 	if _, _, err := ledgerCmd(t, "serve", "--data", filepath.Join(t.TempDir(), "data"), "--http", "127.0.0.1:0", "--nats-port", "-1"); err == nil || !strings.Contains(err.Error(), "between 1 and the 2 witness") {
 		t.Errorf("serve with $LEDGER_WITNESSES of 2 and $LEDGER_WITNESS_QUORUM 3: %v; want the quorum refused", err)
+	}
+}
+
+// A witness shown another tree of the ledger, of the same size and signed
+// with the ledger's genuine key, refuses the ledger's checkpoint: the
+// ledger's /readyz fails naming the witness, and /metrics raises
+// lex_projector_witness_alarm.
+func TestServeWitnessAlarm(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "checkpoint.nk")
+	signer, _, err := projector.LoadOrCreateKey(keyFile, "lexledger.test/ledger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wdir := filepath.Join(t.TempDir(), "witness")
+	vkeyFile := filepath.Join(t.TempDir(), "witness.vkey")
+	base, _ := startWitness(t, "--dir", wdir, "--name", "witness.test/w1", "--vkey-out", vkeyFile,
+		"--log-key", signer.Origin()+"="+signer.VerifierKey())
+	const seedEvents = 44
+	forged := audit.Checkpoint{TreeSize: seedEvents, Root: merkle.LeafHash([]byte("another history")), StreamSeq: seedEvents, Time: time.Now()}
+	if err := forged.Sign(signer); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := witness.Submit(ctx, base, 0, nil, []byte(forged.Note)); err != nil {
+		t.Fatalf("showing the witness another tree: %v", err)
+	}
+
+	s := startServe(t, t.TempDir(), "--checkpoint-key", keyFile, "--witness", base+"=@"+vkeyFile)
+	mustLedgerCmd(t, "import", "--server", s.base, "--quiet", "../../examples/seed.jsonl")
+	resp, err := http.Post(s.base+"/v1/checkpoints", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(s.base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(string(body), "witness alarm: witness witness.test/w1") {
+			if !strings.Contains(string(body), "conflict") {
+				t.Errorf("/readyz: %s; want the kind, conflict", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz answers %d %s after 30s; want 503 naming the witness alarm\n%s", resp.StatusCode, body, s.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, err = http.Get(s.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"\nlex_projector_witness_alarm 1\n", `lex_projector_witness_failures_total{kind="conflict",witness="witness.test/w1"} 1`, "\nlex_projector_checkpoint_witnessed 0\n"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q", strings.TrimSpace(want))
+		}
+	}
+	if log := s.stderr.String(); !strings.Contains(log, "WITNESS ALARM") {
+		t.Errorf("the log has no WITNESS ALARM:\n%s", log)
 	}
 }
