@@ -145,12 +145,39 @@ func TestServeWitnessAlarm(t *testing.T) {
 
 	s := startServe(t, t.TempDir(), "--checkpoint-key", keyFile, "--witness", base+"=@"+vkeyFile)
 	mustLedgerCmd(t, "import", "--server", s.base, "--quiet", "../../examples/seed.jsonl")
+	// The checkpoint of the whole seed: signed once the projector has
+	// applied it (a smaller tree would be refused as size_beyond_tree).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(s.base + "/v1/projection")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pos struct {
+			Events int `json:"events"`
+		}
+		json.NewDecoder(resp.Body).Decode(&pos)
+		resp.Body.Close()
+		if pos.Events == seedEvents {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the projector applied %d events of the seed's %d after 30s", pos.Events, seedEvents)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	resp, err := http.Post(s.base+"/v1/checkpoints", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var c struct {
+		TreeSize int `json:"tree_size"`
+	}
+	json.NewDecoder(resp.Body).Decode(&c)
 	resp.Body.Close()
-	deadline := time.Now().Add(30 * time.Second)
+	if c.TreeSize != seedEvents {
+		t.Fatalf("signed a checkpoint of %d events, want the seed's %d", c.TreeSize, seedEvents)
+	}
 	for {
 		resp, err := http.Get(s.base + "/readyz")
 		if err != nil {
