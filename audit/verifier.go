@@ -3,6 +3,7 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lexledger/lexledger/eventlog"
@@ -53,6 +54,10 @@ type Verifier struct {
 	signed int
 	// remembered is the state compared with (CompareState), if any.
 	remembered *State
+	// notes holds the texts and first signature lines of the checkpoint
+	// notes checked, and whether each held: a note stored again with
+	// witnesses' cosignatures appended is the same checkpoint.
+	notes map[string]bool
 }
 
 // NewVerifier returns a Verifier that trusts the given public keys for
@@ -161,9 +166,31 @@ func (v *Verifier) CheckStored(c Checkpoint, storedAt time.Time) {
 // signature was checked with a trusted key: with none, an old JSON
 // checkpoint is checked with the key it names, which proves nothing of
 // who signed it.
+//
+// The same checkpoint note stored again with witnesses' cosignatures
+// appended (docs/WITNESS.md) is the same tree: its log signature is
+// checked, and it is not counted again.
 func (v *Verifier) check(c Checkpoint) (ok, pinned bool) {
-	v.checked++
 	pinned = len(v.trusted) > 0
+	if text, sigs, found := strings.Cut(c.Note, "\n\n"); found {
+		// The text and the log's signature line, which the cosigned copy
+		// keeps first: a note of the same text signed by another key is
+		// another statement, and counted.
+		first, _, _ := strings.Cut(sigs, "\n")
+		text += "\n\n" + first
+		if held, seen := v.notes[text]; seen {
+			if err := c.Verify(v.trusted); err != nil && !errors.Is(err, ErrUnpinned) {
+				v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_signature", Message: err.Error()})
+				return false, false
+			}
+			return held, pinned
+		}
+		if v.notes == nil {
+			v.notes = map[string]bool{}
+		}
+		defer func() { v.notes[text] = ok }()
+	}
+	v.checked++
 	if err := c.Verify(v.trusted); errors.Is(err, ErrUnpinned) {
 		v.unchecked++ // no key to check a note with: its tree is checked all the same
 	} else if err != nil {
