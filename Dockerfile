@@ -18,7 +18,9 @@ FROM alpine:3.22 AS runtime
 # mounts the volumes of NATS configurations and of each role's seed: a new
 # named volume takes its directory's owner and mode, so that the user below
 # can write seeds there (0600). /var/lib/lexledger/witness is the witness's
-# directory, its key and state.
+# directory, its key and state; .../witness-vkey where it writes its public
+# verifier key for the projector; .../checkpoint the signing projector's
+# checkpoint key.
 RUN addgroup -S -g 10001 lex \
  && adduser -S -D -H -u 10001 -G lex -h /var/lib/lexledger lex \
  && install -d -o lex -g lex /var/lib/lexledger /var/lib/lexledger/seeds \
@@ -27,7 +29,9 @@ RUN addgroup -S -g 10001 lex \
  && install -d -o lex -g lex -m 0700 /var/lib/lexledger/seeds/projector \
  && install -d -o lex -g lex -m 0700 /var/lib/lexledger/seeds/admin \
  && install -d -o lex -g lex -m 0700 /var/lib/lexledger/seeds/clients \
- && install -d -o lex -g lex -m 0700 /var/lib/lexledger/witness
+ && install -d -o lex -g lex -m 0700 /var/lib/lexledger/witness \
+ && install -d -o lex -g lex -m 0755 /var/lib/lexledger/witness-vkey \
+ && install -d -o lex -g lex -m 0700 /var/lib/lexledger/checkpoint
 WORKDIR /var/lib/lexledger
 USER 10001:10001
 

@@ -3,6 +3,8 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
@@ -11,10 +13,16 @@ import (
 
 // Failure is one place where the record does not prove itself.
 type Failure struct {
-	Seq     uint64       `json:"sequence,omitempty"`
-	Act     events.ActID `json:"act,omitempty"`
-	Kind    string       `json:"kind"` // gap, hash, chain, decode, checkpoint_signature, checkpoint_root, checkpoint_size
-	Message string       `json:"message"`
+	Seq uint64       `json:"sequence,omitempty"`
+	Act events.ActID `json:"act,omitempty"`
+	// Kind is one of gap, hash, chain, decode, checkpoint_signature,
+	// checkpoint_root, checkpoint_size, checkpoint_stream_seq; with a
+	// state (CompareState) history_rewritten, stream_shorter,
+	// checkpoints_missing, checkpoints_shorter, checkpoint_regressed; with
+	// a policy (ApplyPolicy) checkpoint_missing, checkpoint_uncovered,
+	// checkpoint_stale, witness_quorum.
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
 }
 
 // Verifier replays the stream in sequence order and checks it: the stream
@@ -36,6 +44,20 @@ type Verifier struct {
 	// validTip is the hash of the last valid event of the act of the
 	// message being added (Defects.Tip).
 	validTip events.Digest
+	// newest is the newest checkpoint verified with a trusted key
+	// (CheckStored); witnessedBy the witnesses whose cosignatures of it
+	// verified (ApplyPolicy).
+	newest      *verified
+	witnessedBy []string
+	// signed counts the checkpoints signed by a trusted key, sound or
+	// not.
+	signed int
+	// remembered is the state compared with (CompareState), if any.
+	remembered *State
+	// notes holds the texts and first signature lines of the checkpoint
+	// notes checked, and whether each held: a note stored again with
+	// witnesses' cosignatures appended is the same checkpoint.
+	notes map[string]bool
 }
 
 // NewVerifier returns a Verifier that trusts the given public keys for
@@ -114,26 +136,88 @@ func (v *Verifier) bad(seq uint64, act events.ActID, err error, data []byte) {
 
 // Check verifies a checkpoint against the replay so far: run it after the
 // replay, so that every checkpoint's tree is within the replayed one.
-func (v *Verifier) Check(c Checkpoint) {
+func (v *Verifier) Check(c Checkpoint) { v.CheckStored(c, time.Time{}) }
+
+// CheckStored is Check for a checkpoint as the checkpoints stream stored
+// it, at storedAt (zero when unknown): the time the age policy falls back
+// on when the checkpoint states none. Of the checkpoints whose signature a
+// trusted key verified and whose tree is the stream's, the one of the
+// largest tree (the later of equals) is the newest, which the policy
+// (ApplyPolicy) and the state (State, CompareState) look at; the
+// signature lines of every copy of its note stored are gathered, so that
+// cosignatures stored beside it count.
+func (v *Verifier) CheckStored(c Checkpoint, storedAt time.Time) {
+	ok, pinned := v.check(c)
+	text, _ := splitNote(c.Note)
+	switch {
+	case ok && pinned && (v.newest == nil || c.TreeSize >= v.newest.c.TreeSize):
+		if v.newest != nil && text != "" && text == v.newest.text {
+			v.newest.merge(c.Note)
+			return
+		}
+		v.newest = &verified{c: c, at: storedAt, text: text}
+		v.newest.merge(c.Note)
+	case v.newest != nil && text != "" && text == v.newest.text:
+		v.newest.merge(c.Note)
+	}
+}
+
+// check verifies c and reports whether it holds, and whether its
+// signature was checked with a trusted key: with none, an old JSON
+// checkpoint is checked with the key it names, which proves nothing of
+// who signed it.
+//
+// The same checkpoint note stored again with witnesses' cosignatures
+// appended (docs/WITNESS.md) is the same tree: its log signature is
+// checked, and it is not counted again.
+func (v *Verifier) check(c Checkpoint) (ok, pinned bool) {
+	pinned = len(v.trusted) > 0
+	if text, sigs, found := strings.Cut(c.Note, "\n\n"); found {
+		// The text and the log's signature line, which the cosigned copy
+		// keeps first: a note of the same text signed by another key is
+		// another statement, and counted.
+		first, _, _ := strings.Cut(sigs, "\n")
+		text += "\n\n" + first
+		if held, seen := v.notes[text]; seen {
+			if err := c.Verify(v.trusted); err != nil && !errors.Is(err, ErrUnpinned) {
+				v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_signature", Message: err.Error()})
+				return false, false
+			}
+			return held, pinned
+		}
+		if v.notes == nil {
+			v.notes = map[string]bool{}
+		}
+		defer func() { v.notes[text] = ok }()
+	}
 	v.checked++
 	if err := c.Verify(v.trusted); errors.Is(err, ErrUnpinned) {
 		v.unchecked++ // no key to check a note with: its tree is checked all the same
 	} else if err != nil {
 		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_signature", Message: err.Error()})
-		return
+		return false, false
+	}
+	if pinned {
+		v.signed++
 	}
 	if c.TreeSize > v.tree.Size() {
 		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_size", Message: fmt.Sprintf("checkpoint signs a tree of %d events, but the stream holds %d: events were removed", c.TreeSize, v.tree.Size())})
-		return
+		return false, pinned
 	}
 	root, err := v.tree.RootAt(c.TreeSize)
 	if err != nil {
 		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_root", Message: err.Error()})
-		return
+		return false, pinned
 	}
 	if root != c.Root {
 		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_root", Message: fmt.Sprintf("checkpoint signed at %s says the first %d events have root %s, but the stream's first %d events have root %s: an event up to sequence %d was altered, removed, added or moved", c.Time.Format("2006-01-02T15:04:05Z07:00"), c.TreeSize, c.Root, c.TreeSize, root, c.StreamSeq)})
+		return false, pinned
 	}
+	if f, bad := streamSeqFailure(c, v.lastSeq); bad {
+		v.fail(f)
+		return false, pinned
+	}
+	return true, pinned
 }
 
 // Report is the outcome of a verification, to keep.
@@ -154,6 +238,12 @@ type Report struct {
 	// as the projector finds them and leaves them out of the views
 	// (docs/RUNBOOK.md, Defects). Any makes OK false.
 	Defects []eventlog.Entry `json:"defects,omitempty"`
+	// Newest is the newest checkpoint verified with a trusted key, its
+	// note with every signature and cosignature found for it.
+	Newest *Checkpoint `json:"newest_checkpoint,omitempty"`
+	// WitnessedBy names the witnesses whose cosignatures of it verified,
+	// when witnesses were required (ApplyPolicy).
+	WitnessedBy []string `json:"witnessed_by,omitempty"`
 }
 
 // Report returns the outcome so far.
@@ -162,8 +252,15 @@ func (v *Verifier) Report() Report {
 	if f == nil {
 		f = []Failure{}
 	}
+	var newest *Checkpoint
+	if v.newest != nil {
+		c := v.newest.c
+		c.Note = v.newest.note()
+		newest = &c
+	}
 	return Report{OK: len(f) == 0 && len(v.defects.list) == 0, Defects: v.defects.List(), Events: v.events, Acts: len(v.last), LastSeq: v.lastSeq, TreeSize: v.tree.Size(),
-		Root: v.tree.Root(), Checkpoints: v.checked, SignaturesUnchecked: v.unchecked, TrustedKeys: v.trusted, Failures: f}
+		Root: v.tree.Root(), Checkpoints: v.checked, SignaturesUnchecked: v.unchecked, TrustedKeys: v.trusted, Failures: f,
+		Newest: newest, WitnessedBy: v.witnessedBy}
 }
 
 // Tree returns the verifier's Merkle tree.

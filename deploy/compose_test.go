@@ -231,6 +231,7 @@ func TestComposeTopology(t *testing.T) {
 		}
 		checkSecrets(t, p, s, written, flags["nats-nkey"])
 	}
+	checkWitnessing(t, p, projectors, witnesses)
 	// Each server sees its own role's seed and no other: admin's and the
 	// clients' are mounted by none.
 	for _, s := range p.Services {
@@ -258,6 +259,80 @@ func TestComposeTopology(t *testing.T) {
 			t.Errorf("%s does not wait for %s to complete: %+v", s.Name, configs[i].Name, s.DependsOn)
 		}
 	}
+}
+
+// checkWitnessing: one projector signs, with its key on a volume of its
+// own, and submits to every witness, with --witness URL=@FILE: the URL
+// is the witness service and its --listen port, and FILE the witness's
+// --vkey-out, on a volume the witness writes and the projector mounts
+// read-only; the projector waits for the witness to be healthy (its key
+// written).
+func checkWitnessing(t *testing.T, p *types.Project, projectors, witnesses []types.ServiceConfig) {
+	t.Helper()
+	var signers []types.ServiceConfig
+	for _, s := range projectors {
+		if commandFlags(s.Command)["checkpoint-key"] != "" {
+			signers = append(signers, s)
+		}
+	}
+	if len(signers) != 1 {
+		t.Fatalf("%d projectors sign checkpoints, want 1: two signers of one origin would show the witness two trees", len(signers))
+	}
+	s := signers[0]
+	key := commandFlags(s.Command)["checkpoint-key"]
+	if !onNamedVolume(p, s, filepath.Dir(key)) {
+		t.Errorf("%s keeps its checkpoint key %s on no volume of its own", s.Name, key)
+	}
+	var specs []string
+	for i, a := range s.Command {
+		if a == "--witness" && i+1 < len(s.Command) {
+			specs = append(specs, s.Command[i+1])
+		}
+	}
+	if len(specs) != len(witnesses) {
+		t.Fatalf("%s submits to %d witnesses (%q), want every one of the %d", s.Name, len(specs), specs, len(witnesses))
+	}
+	for _, w := range witnesses {
+		wflags := commandFlags(w.Command)
+		_, port, _ := strings.Cut(wflags["listen"], ":")
+		want := "http://" + w.Name + ":" + port + "=@" + wflags["vkey-out"]
+		if wflags["vkey-out"] == "" || !slices.Contains(specs, want) {
+			t.Errorf("%s's witnesses are %q, want %q: the witness's address and the file its --vkey-out writes", s.Name, specs, want)
+		}
+		if d, ok := s.DependsOn[w.Name]; !ok || d.Condition != types.ServiceConditionHealthy {
+			t.Errorf("%s does not wait for %s to be healthy (its verifier key written): %+v", s.Name, w.Name, s.DependsOn)
+		}
+		dir := filepath.Dir(wflags["vkey-out"])
+		var shared string
+		for _, v := range w.Volumes {
+			if v.Type == types.VolumeTypeVolume && v.Target == dir && !v.ReadOnly {
+				shared = v.Source
+			}
+		}
+		if shared == "" || shared == volumeAt(w, wflags["dir"]) {
+			t.Errorf("%s writes its verifier key into %s, which is not a writable named volume apart from its state", w.Name, dir)
+			continue
+		}
+		mounted := false
+		for _, v := range s.Volumes {
+			if v.Source == shared {
+				mounted = v.ReadOnly && v.Target == dir
+			}
+		}
+		if !mounted {
+			t.Errorf("%s does not mount %s read-only at %s, where it reads the witness's verifier key", s.Name, shared, dir)
+		}
+	}
+}
+
+// volumeAt returns the named volume s mounts at target.
+func volumeAt(s types.ServiceConfig, target string) string {
+	for _, v := range s.Volumes {
+		if v.Target == target {
+			return v.Source
+		}
+	}
+	return ""
 }
 
 func dependsOnCompletion(s types.ServiceConfig, on string) bool {
@@ -412,6 +487,14 @@ func TestDockerfile(t *testing.T) {
 			for _, v := range s.Volumes {
 				if want := "install -d -o lex -g lex -m 0700 " + v.Target; !strings.Contains(all, want) {
 					t.Errorf("%s writes into %s, which the Dockerfile does not create for its user (%q)", s.Name, v.Target, want)
+				}
+			}
+		}
+		if witnessService(s) || commandFlags(s.Command)["checkpoint-key"] != "" {
+			// Written by the image's user, as the writers' volumes are.
+			for _, v := range s.Volumes {
+				if !v.ReadOnly && !regexp.MustCompile(`(?m)install -d -o lex -g lex -m 07[05][05] `+regexp.QuoteMeta(v.Target)+`( |$)`).MatchString(all) {
+					t.Errorf("%s writes into %s, which the Dockerfile does not create for its user", s.Name, v.Target)
 				}
 			}
 		}

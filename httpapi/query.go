@@ -31,8 +31,12 @@ type Projector interface {
 	WaitFor(ctx context.Context, seq uint64) (uint64, error)
 	// Position is where the projection stands.
 	Position(ctx context.Context, digest bool) (projector.Position, error)
-	// LatestCheckpoint is the latest checkpoint signed, if any.
+	// LatestCheckpoint is the latest checkpoint signed, if any; with the
+	// witnesses' cosignatures when it was cosigned.
 	LatestCheckpoint() (audit.Checkpoint, bool)
+	// Witnessed says which configured witnesses cosigned a checkpoint,
+	// and whether they make the quorum.
+	Witnessed(c audit.Checkpoint) projector.Witnessed
 	// Checkpoint signs a checkpoint of the tree now.
 	Checkpoint(ctx context.Context) (audit.Checkpoint, error)
 	// Prove proves an event's inclusion in the latest checkpoint.
@@ -224,7 +228,7 @@ func (q *Queries) checkpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !wantsNote(r) {
-		q.answer(w, r, c.StreamSeq, c, nil)
+		q.answer(w, r, c.StreamSeq, witnessedCheckpoint{Checkpoint: c, Witnessed: q.Projector.Witnessed(c)}, nil)
 		return
 	}
 	if c.Note == "" {
@@ -235,6 +239,15 @@ func (q *Queries) checkpoint(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(HeaderSeq, strconv.FormatUint(c.StreamSeq, 10))
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, c.Note)
+}
+
+// witnessedCheckpoint is the answer of GET /v1/checkpoint: the
+// checkpoint's fields, and those of its witnesses: cosignatures (the
+// names of the configured witnesses that cosigned it), witnessed (they
+// make the quorum) and quorum.
+type witnessedCheckpoint struct {
+	audit.Checkpoint
+	projector.Witnessed
 }
 
 // wantsNote reports whether a checkpoint is asked for as its signed note

@@ -486,3 +486,32 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("after concurrent use the root is %s, want %s", got, want)
 	}
 }
+
+// TestRangeRoot checks RangeRoot against the root of a tree of the range's
+// leaves alone, for every range of trees up to 20 leaves.
+func TestRangeRoot(t *testing.T) {
+	var whole merkle.Tree
+	leaves := make([]merkle.Hash, 20)
+	for i := range leaves {
+		leaves[i] = merkle.LeafHash([]byte{byte(i)})
+		whole.Append(leaves[i])
+	}
+	for start := range uint64(len(leaves) + 1) {
+		for end := start; end <= uint64(len(leaves)); end++ {
+			var part merkle.Tree
+			for _, l := range leaves[start:end] {
+				part.Append(l)
+			}
+			got, err := whole.RangeRoot(start, end)
+			if err != nil || got != part.Root() {
+				t.Fatalf("RangeRoot(%d, %d) = %s, %v; want %s", start, end, got, err, part.Root())
+			}
+		}
+	}
+	if _, err := whole.RangeRoot(3, 21); !errors.Is(err, merkle.ErrOutOfRange) {
+		t.Errorf("RangeRoot beyond the tree: %v, want ErrOutOfRange", err)
+	}
+	if _, err := whole.RangeRoot(5, 4); !errors.Is(err, merkle.ErrOutOfRange) {
+		t.Errorf("RangeRoot of a reversed range: %v, want ErrOutOfRange", err)
+	}
+}

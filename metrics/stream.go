@@ -38,6 +38,8 @@ type Collector struct {
 	replayTarget, replayProgress, appliedRecord *prometheus.Desc
 	defects, defectsByReason                    *prometheus.Desc
 	refusals, conflict                          *prometheus.Desc
+	witnessed, cosignatures, witnessFailures    *prometheus.Desc
+	witnessAlarm                                *prometheus.Desc
 }
 
 // NewCollector returns a collector of stream's metrics, and of proj's when
@@ -60,6 +62,11 @@ func NewCollector(stream Stream, proj Projector) *Collector {
 		defects:        d("projector", "defects", "Messages in the stream, up to the applied sequence, that are not valid events of their acts: left out of the views (docs/RUNBOOK.md, Defects)."),
 		refusals:       d("projector", "checkpoint_refusals_total", "Times the signer refused to sign a checkpoint because the tree does not extend the last checkpoint it signed (a rewritten or shortened stream: docs/VERIFY.md, Threat model)."),
 		conflict:       d("projector", "checkpoint_conflict", "1 while the projector's tree does not extend the last checkpoint stored, or the signer refused to sign: /readyz says why."),
+		witnessed:      d("projector", "checkpoint_witnessed", "1 when a quorum of the configured witnesses cosigned the latest checkpoint (docs/WITNESS.md); 0 otherwise, or without witnesses."),
+		cosignatures:   d("projector", "checkpoint_cosignatures", "The configured witnesses whose cosignature on the latest checkpoint verifies."),
+		witnessAlarm:   d("projector", "witness_alarm", "1 while a witness refused a checkpoint with evidence that it was shown another tree of this log (a bad consistency proof, an unresolved conflict, a size beyond the tree): /readyz says which and why (docs/RUNBOOK.md, Witness alarm)."),
+		witnessFailures: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "projector", "witness_failures_total"),
+			"Submissions of a checkpoint to a witness that did not give a valid cosignature, by witness and kind: unreachable, malformed, unknown_origin, unverified, internal, bad_cosignature, and the alarms bad_proof, conflict, size_beyond_tree.", []string{"witness", "kind"}, nil),
 		defectsByReason: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "projector", "defects_by_reason"),
 			"lex_projector_defects by reason: unreadable, unknown_schema, invalid, hash_mismatch, subject_mismatch, chain_broken, duplicate_id.", []string{"reason"}, nil),
 	}
@@ -70,7 +77,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.up
 	ch <- c.lastSeq
 	if c.proj != nil {
-		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress, c.defects, c.defectsByReason, c.refusals, c.conflict} {
+		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress, c.defects, c.defectsByReason, c.refusals, c.conflict, c.witnessed, c.cosignatures, c.witnessAlarm, c.witnessFailures} {
 			ch <- d
 		}
 	}
@@ -102,6 +109,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.defects, float64(st.DefectCount()))
 	ch <- prometheus.MustNewConstMetric(c.refusals, prometheus.CounterValue, float64(st.CheckpointRefusals))
 	gauge(c.conflict, boolFloat(st.CheckpointConflict != ""))
+	gauge(c.witnessed, boolFloat(st.Witnessed))
+	gauge(c.cosignatures, float64(st.Cosignatures))
+	gauge(c.witnessAlarm, boolFloat(st.WitnessAlarm != ""))
+	for k, n := range st.WitnessFailures {
+		ch <- prometheus.MustNewConstMetric(c.witnessFailures, prometheus.CounterValue, float64(n), k.Witness, k.Kind)
+	}
 	for _, r := range eventlog.Reasons {
 		ch <- prometheus.MustNewConstMetric(c.defectsByReason, prometheus.GaugeValue, float64(st.Defects[r]), string(r))
 	}

@@ -82,6 +82,8 @@ func (s *Service) Checkpoint(ctx context.Context) (audit.Checkpoint, error) {
 	if !s.Ready() {
 		return audit.Checkpoint{}, events.Errorf(events.CodeUnavailable, "the projector has not caught up with the stream yet: it signs once it has")
 	}
+	s.publishing.Lock()
+	defer s.publishing.Unlock()
 	prev, signed, err := s.storedCheckpoint(ctx, s.opts.Signer.VerifierKey())
 	if err != nil {
 		return audit.Checkpoint{}, fmt.Errorf("sign a checkpoint: %w", err)
@@ -126,6 +128,7 @@ func (s *Service) Checkpoint(ctx context.Context) (audit.Checkpoint, error) {
 	s.audit.last, s.audit.found = &c, &c
 	s.mu.Unlock()
 	s.log.Info("checkpoint signed", "tree_size", c.TreeSize, "root", c.Root.String(), "key", c.Key)
+	s.kickWitnessing()
 	return c, nil
 }
 
@@ -141,6 +144,7 @@ func (s *Service) checkpoints(ctx context.Context) {
 	if err := s.loadCheckpoint(ctx); err != nil && ctx.Err() == nil {
 		s.log.Warn("reading the last checkpoint failed", "err", err)
 	}
+	s.kickWitnessing() // the last checkpoint, if a witness lacks it
 	t := time.NewTicker(s.opts.CheckpointInterval)
 	defer t.Stop()
 	for {
@@ -155,7 +159,9 @@ func (s *Service) checkpoints(ctx context.Context) {
 			}
 			continue
 		}
-		if _, err := s.Checkpoint(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrRewrite) {
+		if _, err := s.Checkpoint(ctx); err == nil {
+			s.kickWitnessing() // the witnesses that did not cosign it yet
+		} else if ctx.Err() == nil && !errors.Is(err, ErrRewrite) {
 			s.log.Warn("checkpoint failed", "err", err)
 		}
 	}

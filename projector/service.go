@@ -20,6 +20,7 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -79,6 +80,17 @@ type Options struct {
 	// whose origin is the key's name (docs/VERIFY.md).
 	Signer             *audit.Signer
 	CheckpointInterval time.Duration
+	// Witnesses cosign the signer's checkpoints (witnessing.go): each new
+	// checkpoint is submitted to them, and stored again with their
+	// cosignatures. WitnessQuorum is how many make a checkpoint witnessed
+	// (default: a majority); WitnessTimeout bounds one submission
+	// (default DefaultWitnessTimeout); WitnessClient is the HTTP client
+	// (default http.DefaultClient). A projector that does not sign only
+	// reports which of them cosigned the checkpoints it reads.
+	Witnesses      []Witness
+	WitnessQuorum  int
+	WitnessTimeout time.Duration
+	WitnessClient  *http.Client
 }
 
 // SnapshotName is the object under which snapshots of this projection
@@ -104,6 +116,11 @@ type Service struct {
 	subs    subscribers           // receivers of applied events (subscribe.go)
 	status  runStatus             // for Status (status.go)
 	bytes   bytesCheck            // the check of the stored bytes (bytes.go)
+	wit     *witnessing           // nil without witnesses (witnessing.go)
+	// publishing serialises the writers of the checkpoints stream (the
+	// signer, witnessing), so that its newest message is always of its
+	// largest tree.
+	publishing sync.Mutex
 }
 
 // New returns a Service over src and sink with an empty projection.
@@ -124,7 +141,7 @@ func New(src Source, sink Sink, opts Options) *Service {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{src: src, sink: sink, opts: opts, log: opts.Logger.With("component", "projector"),
-		proj: projections.New(), caught: make(chan struct{}), readyCh: make(chan struct{})}
+		proj: projections.New(), caught: make(chan struct{}), readyCh: make(chan struct{}), wit: newWitnessing(opts)}
 }
 
 // Read runs fn with the projection, under a read lock: fn must not keep it.
@@ -221,6 +238,9 @@ func (s *Service) Run(ctx context.Context) error {
 		go s.feed(ctx)
 	}
 	go s.checkpoints(ctx)
+	if s.wit != nil && s.opts.Signer != nil {
+		go s.witnessLoop(ctx)
+	}
 	go s.checkingBytes(ctx)
 	for st, err := range s.src.Follow(ctx, from) {
 		if err != nil {

@@ -127,8 +127,9 @@ func (s *Service) loadCheckpoint(ctx context.Context) error {
 
 // ReadyCheck is the projector's readiness: it has caught up with the
 // stream (CaughtUp), its tree extends the last checkpoint found in the
-// checkpoints stream, it has not refused to sign, and the stream is not
-// shorter than that checkpoint says it was.
+// checkpoints stream, it has not refused to sign, no witness alarm is
+// raised (witnessing.go), and the stream is not shorter than that
+// checkpoint says it was.
 func (s *Service) ReadyCheck(ctx context.Context) error {
 	if err := s.CaughtUp(ctx); err != nil {
 		return err
@@ -138,6 +139,9 @@ func (s *Service) ReadyCheck(ctx context.Context) error {
 	s.mu.RUnlock()
 	if conflict != nil {
 		return conflict
+	}
+	if err := s.witnessAlarm(); err != nil {
+		return err
 	}
 	if found == nil {
 		return nil

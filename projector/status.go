@@ -45,6 +45,16 @@ type Status struct {
 	// CheckpointConflict says why the tree does not extend the last
 	// checkpoint stored, or why the signer refused; empty when it does.
 	CheckpointConflict string
+	// Witnesses names the configured witnesses (witnessing.go); the
+	// fields below are zero without them. Witnessed is true when a
+	// quorum of them cosigned the latest checkpoint, Cosignatures how
+	// many did. WitnessAlarm says why the alarm is raised; empty when it
+	// is not. WitnessFailures counts the failed submissions.
+	Witnesses       []string
+	Witnessed       bool
+	Cosignatures    int
+	WitnessAlarm    string
+	WitnessFailures map[WitnessFailure]uint64
 }
 
 // DefectCount is the number of defects met, every reason.
@@ -78,6 +88,12 @@ func boolFloat(b bool) float64 {
 
 // Status returns where the projector stands now.
 func (s *Service) Status() Status {
+	st := s.status0()
+	s.witnessStatus(&st)
+	return st
+}
+
+func (s *Service) status0() Status {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	r := s.status

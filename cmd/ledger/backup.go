@@ -37,7 +37,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *out == "" {
 		return fmt.Errorf("give the directory to write the backup into: ledger backup --out DIR")
 	}
-	nc, closeNC, err := connect(fs, auth, *natsURL, *data, "lexledger-backup", true)
+	nc, closeNC, err := connect(fs, auth, *natsURL, *data, *stream, "lexledger-backup", true)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("give the backup's directory: ledger restore --nats-url URL DIR")
 	}
 	dir := fs.Arg(0)
-	nc, closeNC, err := connect(fs, auth, *natsURL, *data, "lexledger-restore", false)
+	nc, closeNC, err := connect(fs, auth, *natsURL, *data, *stream, "lexledger-restore", false)
 	if err != nil {
 		return err
 	}
@@ -89,9 +89,11 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // connect connects to the server at url, logged in as auth says, or, with
 // data, to an embedded server on that store, started for the command alone
-// and listening on no port; existing says that the store must exist
-// already. The returned func closes the connection and stops that server.
-func connect(fs *flag.FlagSet, auth cli.NATSAuth, url, data, name string, existing bool) (*nats.Conn, func(), error) {
+// and listening on no port, as the role whose account holds stream (admin
+// for the ledger's stream, projector for its views: LEX_CHECKPOINTS);
+// existing says that the store must exist already. The returned func
+// closes the connection and stops that server.
+func connect(fs *flag.FlagSet, auth cli.NATSAuth, url, data, stream, name string, existing bool) (*nats.Conn, func(), error) {
 	if data == "" {
 		nc, err := auth.Connect(url, name, "is the server running? set --nats-url, or --data for a stopped ledger's store")
 		if err != nil {
@@ -130,7 +132,11 @@ func connect(fs *flag.FlagSet, auth cli.NATSAuth, url, data, name string, existi
 		return nil, nil, err
 	}
 	srv := emb.srv
-	nc, err := nats.Connect("", append(emb.options(natsauth.RoleAdmin), nats.Name(name))...)
+	role := natsauth.RoleAdmin
+	if natsauth.StreamAccount(stream) == natsauth.AccountViews {
+		role = natsauth.RoleProjector
+	}
+	nc, err := nats.Connect("", append(emb.options(role), nats.Name(name))...)
 	if err != nil {
 		emb.stop()
 		unlock()

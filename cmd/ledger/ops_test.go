@@ -203,6 +203,21 @@ func TestBackupRestoreCommands(t *testing.T) {
 	if m["lex_stream_last_sequence"] != 44 || m["lex_projector_applied_sequence"] != 44 {
 		t.Errorf("on the restored stream: last sequence %v, applied %v; want 44 and 44", m["lex_stream_last_sequence"], m["lex_projector_applied_sequence"])
 	}
+
+	// The checkpoints of a stopped ledger's store are backed up too: the
+	// stream is in the views' account, reached as the projector.
+	resp, err := http.Post(s.base+"/v1/checkpoints", "", nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign a checkpoint: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	s.cancel()
+	err = <-s.done
+	s.done <- err // for the cleanup
+	out = mustLedgerCmd(t, "backup", "--data", data, "--stream", natsjs.CheckpointsStream, "--out", t.TempDir())
+	if !strings.Contains(out, "backed up stream LEX_CHECKPOINTS: 1 event") {
+		t.Errorf("backup --data --stream LEX_CHECKPOINTS printed %q", out)
+	}
 }
 
 func scrape(t *testing.T, base string) map[string]float64 { return testkit.Metrics(t, base) }

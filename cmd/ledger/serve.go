@@ -51,12 +51,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	keyFile := fs.String("checkpoint-key", cli.EnvOr("LEDGER_CHECKPOINT_KEY", ""), "the projector signs checkpoints with the key in this file (a note signer key, or the nkey seed of an older ledger; created if missing, mode 0600; refused if others may read it) ($LEDGER_CHECKPOINT_KEY); default: $XDG_CONFIG_HOME/lexledger/checkpoint.nk (~/.config/lexledger/checkpoint.nk) when the server is embedded, none otherwise; never inside DATA")
 	origin := fs.String("checkpoint-origin", cli.EnvOr("LEDGER_CHECKPOINT_ORIGIN", ""), "the origin line of the checkpoint notes, naming this ledger, and so the name of a new key ($LEDGER_CHECKPOINT_ORIGIN; default: the key's name, or "+audit.DefaultOrigin+")")
 	watchEvery := fs.Duration("watch-interval", natsjs.DefaultWatchInterval, "how often to check that no stream the ledger depends on was changed so that events can be lost or admitted, or deleted (JetStream's advisories are also heard, when permitted)")
-	security := cli.AddServeFlags(fs) // --auth, --tls-cert, --tls-key
+	security := cli.AddServeFlags(fs)       // --auth, --tls-cert, --tls-key
+	witnessFlags := cli.AddWitnessFlags(fs) // --witness, --witness-quorum
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	witnesses, quorum, err := witnessFlags.Witnesses()
+	if err != nil {
+		return err
+	}
+	if len(witnesses) > 0 && !*withProjector {
+		return errors.New("--witness is for the projector, and --projector=false runs none: give the witnesses to 'projector serve', or leave --projector on")
 	}
 	if auth.Set() && *natsURL == "" {
 		return errors.New("--nats-nkey and --nats-ca log in to a server of your own: give its address with --nats-url (the ledger logs in to its embedded server by itself)")
@@ -165,7 +173,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	var ui *web.Server // the auditors' web interface, with the projector
 	var proj *projector.Service
 	if *withProjector {
-		popts := projector.Options{Feed: true, Logger: log}
+		popts := projector.Options{Feed: true, Logger: log, Witnesses: witnesses, WitnessQuorum: quorum}
 		if *keyFile == "" && *natsURL == "" {
 			if *keyFile, err = defaultCheckpointKey(*data, log); err != nil {
 				return err
@@ -178,6 +186,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			}
 			popts.Signer = kp
 			log.Info("signing checkpoints", "origin", kp.Origin(), "public_key", pub, "nkey", kp.NKey(), "key_file", *keyFile)
+		}
+		for _, w := range witnesses {
+			log.Info("submitting checkpoints to witness", "witness", w.Name, "url", w.URL, "quorum", quorum, "signs", popts.Signer != nil)
 		}
 		pstore, views := store, st.Views
 		if emb != nil {

@@ -45,6 +45,7 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var logKeys multiFlag
 	flags.Var(&logKeys, "log-key", "witness the log whose checkpoints have this origin, signed by this note verifier key: ORIGIN=VKEY (repeatable; adds to --logs)")
 	name := flags.String("name", "", "create the witness's key with this name (such as witness.example.org/w1) if DIR has none, as 'ledger witness init' does")
+	vkeyOut := flags.String("vkey-out", cli.EnvOr("LEDGER_WITNESS_VKEY_OUT", ""), "write the witness's verifier key to this file at start, for the logs to read (projector serve --witness URL=@FILE), such as on a volume shared with them ($LEDGER_WITNESS_VKEY_OUT)")
 	logFormat := flags.String("log", "text", "log format: text or json")
 	if done, err := cli.Parse(flags, args); done {
 		return err
@@ -76,6 +77,11 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer w.Close()
+	if *vkeyOut != "" {
+		if err := writeVKey(*vkeyOut, w.VerifierKey()); err != nil {
+			return err
+		}
+	}
 	if len(logs) == 0 {
 		log.Warn("this witness witnesses no log yet: list them in " + filepath.Join(*dir, defaultLogsFile) + " or give --log-key ORIGIN=VKEY, then restart")
 	}
@@ -174,6 +180,21 @@ func runWitnessVKey(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("no verifier key in %s: create the witness with 'ledger witness init --dir %s --name NAME': %w", *dir, *dir, err)
 	}
 	fmt.Fprint(stdout, string(b))
+	return nil
+}
+
+// writeVKey writes the verifier key to path, mode 0644 (it is public),
+// through a temporary file renamed over it: a reader sees the old key or
+// the new, whole.
+func writeVKey(path, vkey string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(vkey+"\n"), 0o644); err != nil {
+		return fmt.Errorf("--vkey-out: %w (give a file in a writable directory)", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("--vkey-out: %w", err)
+	}
 	return nil
 }
 

@@ -23,7 +23,7 @@ import (
 // divergence; it exits non-zero on any failure, a defect included (a
 // message that is not a valid event of its act), and lists every defect.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := cli.NewFlags("verify", "projector verify --nats-url URL [--key PUBKEY]... [--report FILE]", stderr)
+	fs := cli.NewFlags("verify", "projector verify --nats-url URL [--key PUBKEY]... [--state FILE] [--report FILE]\n       projector verify --backup DIR [--checkpoints-backup DIR2] [--key PUBKEY]... [--state FILE]", stderr)
 	natsURL := fs.String("nats-url", cli.EnvOr("LEDGER_NATS_URL", "nats://127.0.0.1:4222"), "the NATS server of the ledger ($LEDGER_NATS_URL)")
 	stream := fs.String("stream", natsjs.DefaultStream, "the stream to verify (any copy of the ledger's stream)")
 	auth := cli.AddNATSAuthAs(fs, natsauth.RoleAuditor)
@@ -32,19 +32,43 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(&keys, "key", "a trusted public key of checkpoint signers: a note verifier key (origin+hash+key, as in DATA/checkpoint.nk.pub) or the nkey of an older ledger (repeatable; none: signatures unpinned)")
 	report := fs.String("report", "", "write the JSON report to this file")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	rf := addRememberFlags(fs)
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
 	if _, err := audit.ParseTrustedKeys(keys); err != nil {
 		return fmt.Errorf("--key: %w", err)
 	}
-	st, err := auth.Open(ctx, *natsURL, cli.StreamOptions{Name: "lexledger-verify",
-		Config: natsjs.Config{Stream: *stream, Prefix: *prefix}, ReadOnly: true, Views: true})
+	if err := rf.checkBackupFlags(fs); err != nil {
+		return err
+	}
+	policy, err := rf.policy(fs, keys)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	rep, took, err := verifyStream(ctx, st.Store, st.Views, keys, *quiet, stderr)
+	prev, err := readState(*rf.state, *stream)
+	if err != nil {
+		return err
+	}
+	cfg := natsjs.Config{Stream: *stream, Prefix: *prefix}
+	var store *natsjs.Store
+	var views *natsjs.Views
+	if *rf.backup != "" {
+		var stop func()
+		if store, views, stop, err = openBackup(ctx, *rf.backup, *rf.checkpointsBackup, cfg); err != nil {
+			return err
+		}
+		defer stop()
+	} else {
+		st, err := auth.Open(ctx, *natsURL, cli.StreamOptions{Name: "lexledger-verify", Config: cfg, ReadOnly: true, Views: true})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		store, views = st.Store, st.Views
+	}
+	o := verifyOptions{keys: keys, quiet: *quiet, stream: *stream, policy: policy, prev: prev}
+	rep, next, took, err := verifyStream(ctx, store, views, o, stderr)
 	if err != nil {
 		return err
 	}
@@ -52,6 +76,11 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		data, _ := json.MarshalIndent(rep, "", "  ")
 		if err := os.WriteFile(*report, append(data, '\n'), 0o644); err != nil {
 			return err
+		}
+	}
+	if rep.OK && *rf.state != "" {
+		if err := audit.WriteState(*rf.state, next); err != nil {
+			return fmt.Errorf("--state %s: %w (the run passed, but the state was not advanced)", *rf.state, err)
 		}
 	}
 	rate := float64(rep.Events) / took.Seconds()
@@ -64,19 +93,32 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if n := rep.SignaturesUnchecked; n > 0 {
 			fmt.Fprintf(stdout, "note: the signatures of %s were not checked: a note names its key only by name and hash; pin the key with --key (DATA/checkpoint.nk.pub)\n", cli.Count(n, "checkpoint note"))
 		}
+		if len(rep.WitnessedBy) > 0 {
+			fmt.Fprintf(stdout, "the newest checkpoint is cosigned by %s\n", strings.Join(rep.WitnessedBy, ", "))
+		}
+		if *rf.state != "" {
+			printRemembered(stdout, *rf.state, next, prev)
+		}
 		return nil
 	}
 	if len(rep.Failures) == 0 {
 		fmt.Fprintf(stderr, "verification FAILED: the chains, tree and checkpoints hold, but the stream holds defects\n")
 	} else {
 		f := rep.Failures[0]
-		fmt.Fprintf(stderr, "verification FAILED: %s; the first at sequence %d", cli.Count(len(rep.Failures), "problem"), f.Seq)
+		fmt.Fprintf(stderr, "verification FAILED: %s; the first", cli.Count(len(rep.Failures), "problem"))
+		if f.Seq > 0 {
+			fmt.Fprintf(stderr, " at sequence %d", f.Seq)
+		}
 		if f.Act != "" {
 			fmt.Fprintf(stderr, " (act %s)", f.Act)
 		}
 		fmt.Fprintf(stderr, ": %s: %s\n", f.Kind, f.Message)
 		for _, g := range rep.Failures[1:min(len(rep.Failures), 10)] {
-			fmt.Fprintf(stderr, "  then sequence %d: %s: %s\n", g.Seq, g.Kind, g.Message)
+			if g.Seq > 0 {
+				fmt.Fprintf(stderr, "  then sequence %d: %s: %s\n", g.Seq, g.Kind, g.Message)
+			} else {
+				fmt.Fprintf(stderr, "  then: %s: %s\n", g.Kind, g.Message)
+			}
 		}
 	}
 	if n := len(rep.Defects); n > 0 {
@@ -91,50 +133,66 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stderr, ": %s\n", d.Defect.Message)
 		}
 	}
+	if *rf.backup != "" && *rf.checkpointsBackup == "" {
+		fmt.Fprintln(stderr, "note: the backup was verified without its checkpoints: give their backup with --checkpoints-backup (ledger backup --stream LEX_CHECKPOINTS --out DIR2)")
+	}
+	if *rf.state != "" {
+		fmt.Fprintf(stderr, "the state in %s was not advanced: it still remembers what the last run that passed verified\n", *rf.state)
+	}
 	return cli.ErrReported
 }
 
 // verifyStream replays the stream into a Verifier, then checks every
-// checkpoint.
-func verifyStream(ctx context.Context, store *natsjs.Store, views *natsjs.Views, keys []string, quiet bool, stderr io.Writer) (audit.Report, time.Duration, error) {
+// checkpoint, the policy and the remembered state that o gives. It returns
+// the report, and the state to remember if it passed.
+func verifyStream(ctx context.Context, store *natsjs.Store, views *natsjs.Views, o verifyOptions, stderr io.Writer) (audit.Report, audit.State, time.Duration, error) {
 	last, err := store.LastSeq(ctx)
 	if err != nil {
-		return audit.Report{}, 0, err
+		return audit.Report{}, audit.State{}, 0, err
 	}
 	// The bar counts the events read and ends, full, only when all is
 	// verified, as the summary's count and time do.
-	bar := cli.NewProgress(stderr, quiet, "verifying", int64(last))
+	bar := cli.NewProgress(stderr, o.quiet, "verifying", int64(last))
 	defer bar.Abandon()
 	start := time.Now()
-	v := audit.NewVerifier(keys)
+	v := audit.NewVerifier(o.keys)
 	for raw, err := range store.ReadRaw(ctx) {
 		if err != nil {
-			return audit.Report{}, 0, fmt.Errorf("replay stopped after sequence %d: %w", v.Report().LastSeq, err)
+			return audit.Report{}, audit.State{}, 0, fmt.Errorf("replay stopped after sequence %d: %w", v.Report().LastSeq, err)
 		}
 		v.AddStored(raw.Seq, raw.Subject, raw.Act, raw.Err, raw.Data)
 		bar.Add(1)
 	}
 	if err := ctx.Err(); err != nil {
-		return audit.Report{}, 0, fmt.Errorf("verification cancelled: %w", err)
+		return audit.Report{}, audit.State{}, 0, fmt.Errorf("verification cancelled: %w", err)
 	}
-	cps, err := views.Checkpoints(ctx)
+	cps, err := views.ReadCheckpoints(ctx)
 	if err != nil {
-		return audit.Report{}, 0, fmt.Errorf("read checkpoints: %w", err)
+		return audit.Report{}, audit.State{}, 0, fmt.Errorf("read checkpoints: %w", err)
 	}
-	for _, data := range cps {
-		c, err := audit.UnmarshalCheckpoint(data)
+	for _, m := range cps.Checkpoints {
+		c, err := audit.UnmarshalCheckpoint(m.Data)
 		if err != nil {
-			v.Failures = append(v.Failures, audit.Failure{Kind: "checkpoint_signature", Message: "a checkpoint is not readable: " + err.Error()})
+			v.Failures = append(v.Failures, audit.Failure{Kind: "checkpoint_signature", Message: fmt.Sprintf("the message at sequence %d of %s is not a readable checkpoint: %v", m.Seq, natsjs.CheckpointsStream, err)})
 			continue
 		}
-		v.Check(c)
+		v.CheckStored(c, m.Time)
+	}
+	if o.policy != nil {
+		v.ApplyPolicy(*o.policy)
+	}
+	seen := audit.CheckpointStream{Exists: cps.Exists, Messages: cps.Messages}
+	if o.prev != nil {
+		v.CompareState(*o.prev, seen)
 	}
 	rep := v.Report()
+	var next audit.State
 	if rep.OK {
+		next = v.State(o.stream, seen, 0, time.Now())
 		bar.Set(int64(rep.Events))
 		bar.Done()
 	}
-	return rep, time.Since(start), nil
+	return rep, next, time.Since(start), nil
 }
 
 type stringList []string
@@ -205,6 +263,11 @@ func checkProof(data []byte, keys []string) error {
 	var p projector.Proof
 	if err := json.Unmarshal(data, &p); err != nil {
 		return fmt.Errorf("not a proof file: %w", err)
+	}
+	// Leaf i is the event at stream sequence i+1: the sequence the proof
+	// states is bound to the leaf the path proves.
+	if p.Sequence != p.LeafIndex+1 {
+		return fmt.Errorf("the proof says the event is at sequence %d, but its leaf index %d is that of the event at sequence %d (leaf i is the event at sequence i+1): the proof was edited; fetch it again with 'projector proof'", p.Sequence, p.LeafIndex, p.LeafIndex+1)
 	}
 	e, err := events.Decode(p.Event)
 	if err != nil {

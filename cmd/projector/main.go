@@ -22,7 +22,8 @@ Usage:
   projector show     [flags] ACT      one act on a date: status, provisions, amendments
   projector timeline [flags] ACT      an act's life: intervals and events
   projector diff     [flags] D1 D2    what changed between two dates
-  projector verify   [flags]          replay the stream: hash chains, Merkle tree, signed checkpoints
+  projector verify   [flags]          replay the stream (or --backup DIR): hash chains, Merkle tree,
+                                      signed checkpoints; --state FILE remembers what passed
   projector proof    [flags] EVENT    an inclusion proof of an event in a signed checkpoint
   projector check-proof --key K FILE  check a proof offline
   projector keygen   FILE             a new checkpoint signing key

@@ -37,8 +37,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	interval := fs.Duration("checkpoint-interval", time.Minute, "how often to sign a checkpoint when the stream grew")
 	logFormat := fs.String("log", "text", "log format: text or json")
 	watchEvery := fs.Duration("watch-interval", natsjs.DefaultWatchInterval, "how often to check that no stream the projector depends on was changed so that messages can be lost or admitted, or deleted (JetStream's advisories of its own account's streams are also heard, when permitted)")
-	security := cli.AddServeFlags(fs) // --auth, --tls-cert, --tls-key
+	security := cli.AddServeFlags(fs)       // --auth, --tls-cert, --tls-key
+	witnessFlags := cli.AddWitnessFlags(fs) // --witness, --witness-quorum
 	if done, err := cli.Parse(fs, args); done {
+		return err
+	}
+	witnesses, quorum, err := witnessFlags.Witnesses()
+	if err != nil {
 		return err
 	}
 	log := newLogger(stderr, *logFormat)
@@ -52,7 +57,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
-	opts := projector.Options{Feed: *feed, Logger: log, CheckpointInterval: *interval}
+	opts := projector.Options{Feed: *feed, Logger: log, CheckpointInterval: *interval, Witnesses: witnesses, WitnessQuorum: quorum}
 	if *keyFile != "" {
 		kp, pub, err := projector.LoadOrCreateKey(*keyFile, *origin)
 		if err != nil {
@@ -61,6 +66,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		opts.Signer = kp
 		log.Info("signing checkpoints", "origin", kp.Origin(), "public_key", pub, "nkey", kp.NKey(), "key_file", *keyFile)
 	}
+	logWitnesses(log, witnesses, quorum, opts.Signer != nil)
 	watch := natsjs.NewWatcher(natsjs.WatchOptions{Interval: *watchEvery, Logger: log})
 	if err := watch.WatchStore(ctx, st.Store); err != nil {
 		return err
@@ -126,6 +132,18 @@ func mountOps(mux *http.ServeMux, store *natsjs.Store, svc *projector.Service, w
 		httpapi.StreamConfigCheck(watch.Err),
 		httpapi.ProjectorCheck(svc.ReadyCheck, svc.DefectNote),
 	))
+}
+
+// logWitnesses says which witnesses the projector submits to, or, when it
+// does not sign, only checks.
+func logWitnesses(log *slog.Logger, ws []projector.Witness, quorum int, signs bool) {
+	for _, w := range ws {
+		if signs {
+			log.Info("submitting checkpoints to witness", "witness", w.Name, "url", w.URL, "quorum", quorum)
+		} else {
+			log.Info("checking the cosignatures of witness (this projector signs no checkpoint, and submits none)", "witness", w.Name, "url", w.URL, "quorum", quorum)
+		}
+	}
 }
 
 func newLogger(w io.Writer, format string) *slog.Logger {

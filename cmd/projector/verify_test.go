@@ -316,7 +316,7 @@ func TestVerifyLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	var progress bytes.Buffer
-	rep2, took, err := verifyStream(ctx, store, views, []string{pub}, false, &progress)
+	rep2, _, took, err := verifyStream(ctx, store, views, verifyOptions{keys: []string{pub}}, &progress)
 	if err != nil || !rep2.OK || rep2.Root != c.Root || took <= 0 {
 		t.Errorf("verifyStream: %v %+v %v", err, rep2, took)
 	}
@@ -869,6 +869,23 @@ func TestProofCheckProof(t *testing.T) {
 			}
 			t.Logf("%v", err)
 		})
+	}
+	// The sequence is bound to the leaf index: an edited one fails, and
+	// says so.
+	for _, seq := range []uint64{p.Sequence + 1, p.Sequence - 1, 0} {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(vtRead(t, file)), &m); err != nil {
+			t.Fatal(err)
+		}
+		m["sequence"] = seq
+		data, _ := json.Marshal(m)
+		f := filepath.Join(t.TempDir(), "proof.json")
+		os.WriteFile(f, data, 0o644)
+		out, errs, err := runCmd(t, "check-proof", "--key", pub, f)
+		want := fmt.Sprintf("the proof says the event is at sequence %d, but its leaf index %d is that of the event at sequence %d", seq, p.LeafIndex, p.Sequence)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(out, "holds") {
+			t.Errorf("check-proof of a proof whose sequence was edited to %d: %v\n%s%s\nwant an error saying %q", seq, err, out, errs, want)
+		}
 	}
 	// Pinned to another key, the genuine proof fails.
 	_, otherPub := vtKey(t)
