@@ -29,35 +29,19 @@ import (
 // state.
 type ledgerEnv struct {
 	*server
-	signer    *audit.Signer
-	vkey      string // the ledger's note verifier key, as published
-	wit       *witnessProc
-	state     string   // the auditor's state file, written before the attack
-	projector string   // the projector binary: verify, check-proof
-	extra     []string // serve's witness flags
-	verified  string   // the output of the auditor's last verify
+	signer     *audit.Signer
+	vkey       string // the ledger's note verifier key, as published
+	wit        *witnessProc
+	state      string   // the auditor's state file, written before the attack
+	projector  string   // the projector binary: verify, check-proof
+	serveFlags []string // serve's flags: submit checkpoints to the witness, a quorum of one
+	verified   string   // the output of the auditor's last verify
 }
 
 // witnessProc is a running `ledger witness` with its own directory.
 type witnessProc struct {
 	url, vkey string
 	proc      *testkit.Proc
-}
-
-// hasFlag reports whether `bin sub -h` lists flag: the features of issue
-// 14 that other branches build are used once they are merged.
-func hasFlag(t *testing.T, bin, sub, flag string) bool {
-	t.Helper()
-	out, _ := exec.Command(bin, sub, "-h").CombinedOutput()
-	return strings.Contains(string(out), "-"+flag+" ")
-}
-
-// needsMerge skips the test until projector verify has --state.
-func needsMerge(t *testing.T) {
-	t.Helper()
-	if !hasFlag(t, testkit.Tool(t, "projector", projectorPkg), "verify", "state") {
-		t.Skip("projector verify has no --state yet (issue 14, being merged)")
-	}
 }
 
 // genuineKey returns the checkpoint key that serve signs with (its
@@ -114,10 +98,8 @@ func newLedger(t *testing.T) *ledgerEnv {
 	e.signer, e.vkey = genuineKey(t)
 	ledger := testkit.Tool(t, "ledger", ledgerPkg)
 	e.wit = startWitness(t, ledger, e.signer.Origin(), e.vkey)
-	if hasFlag(t, ledger, "serve", "witness") {
-		e.extra = []string{"--witness", e.wit.url + "=" + e.wit.vkey, "--witness-quorum", "1"}
-	}
-	e.server = startIn(t, t.TempDir(), e.extra...)
+	e.serveFlags = []string{"--witness", e.wit.url + "=" + e.wit.vkey, "--witness-quorum", "1"}
+	e.server = startIn(t, t.TempDir(), e.serveFlags...)
 	e.importSeed()
 	e.waitReady(30 * time.Second)
 	e.checkpoint(seedEvents)
@@ -131,17 +113,10 @@ func newLedger(t *testing.T) *ledgerEnv {
 	return e
 }
 
-// auditor is what the auditor gives verify: the ledger's key, its state
-// and, once they exist, the witness's key and a quorum of one.
+// auditor is what the auditor gives verify: the ledger's key, its state,
+// the witness's key and a quorum of one.
 func (e *ledgerEnv) auditor() []string {
-	args := []string{"--key", e.vkey}
-	if hasFlag(e.t, e.projector, "verify", "state") {
-		args = append(args, "--state", e.state)
-	}
-	if len(e.extra) > 0 {
-		args = append(args, "--witness-key", e.wit.vkey, "--witness-quorum", "1")
-	}
-	return args
+	return []string{"--key", e.vkey, "--state", e.state, "--witness-key", e.wit.vkey, "--witness-quorum", "1"}
 }
 
 // verify runs projector verify as the auditor (its seed in DATA/nats).
@@ -221,7 +196,7 @@ func (e *ledgerEnv) checkpoint(size uint64) apiCheckpoint {
 		var c apiCheckpoint
 		if status == http.StatusOK {
 			c = e.latest()
-			if c.TreeSize == size && (len(e.extra) == 0 || c.Witnessed != nil && *c.Witnessed) {
+			if c.TreeSize == size && c.Witnessed != nil && *c.Witnessed {
 				return c
 			}
 		}
@@ -288,7 +263,7 @@ func (e *ledgerEnv) restart() {
 	hp, np := testkit.FreePort(e.t), testkit.FreePort(e.t)
 	s.base, s.natsURL = fmt.Sprintf("http://127.0.0.1:%d", hp), fmt.Sprintf("nats://127.0.0.1:%d", np)
 	args := append([]string{"serve", "--data", s.dir, "--http", fmt.Sprintf("127.0.0.1:%d", hp),
-		"--nats-port", strconv.Itoa(np), "--watch-interval", "200ms"}, e.extra...)
+		"--nats-port", strconv.Itoa(np), "--watch-interval", "200ms"}, e.serveFlags...)
 	s.proc = testkit.StartProc(e.t, s.ledger, args...)
 	s.waitReadiness("answering", 60*time.Second, func(int, readiness) bool { return true })
 	e.server = s
@@ -463,9 +438,6 @@ func (e *ledgerEnv) forge(streamSeq uint64) audit.Checkpoint {
 // and /v1/checkpoint says the checkpoint is not witnessed.
 func (e *ledgerEnv) witnessRefuses(size uint64) {
 	e.t.Helper()
-	if len(e.extra) == 0 {
-		return
-	}
 	status, _ := e.postTo("/v1/checkpoints", "")
 	says := e.waitFor(http.StatusServiceUnavailable, 30*time.Second, "witness")
 	c := e.latestOrZero()
