@@ -114,7 +114,7 @@ func TestTamper(t *testing.T) {
 		e.stop()
 		e.flipStored(refugeesAdopted)
 		e.restart()
-		msg := e.mustFailVerify("gap", "27")
+		msg := e.mustFailVerify("gap", "events 27 to 27 are missing")
 		tamperRow(t, "bit rot: a byte of sequence 27 flipped, its checksum not", "stopped the server, flipped a byte of LEX's block, restarted (the server skips the record)", "projector verify", msg)
 		var rep struct {
 			ChainStatus string          `json:"chain_status"`
@@ -145,7 +145,7 @@ func TestTamper(t *testing.T) {
 		}
 		says := e.waitFor(http.StatusServiceUnavailable, 30*time.Second)
 		tamperRow(t, "bit rot, the server's index.db lost too", "stopped the server, flipped a byte of sequence 27 in LEX's block, removed index.db, restarted (the server truncated the block at 27)", "/readyz 503", says)
-		msg := e.mustFailVerify("checkpoint_size", "26")
+		msg := e.mustFailVerify("checkpoint_size", "the stream holds 26")
 		tamperRow(t, "bit rot, the server's index.db lost too", "as above", "projector verify", msg)
 	})
 
@@ -224,7 +224,7 @@ func TestTamper(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.restart()
-		msg := e.mustFailVerify("checkpoints_shorter")
+		msg := e.mustFailVerify("checkpoints_shorter", "holds 2 messages, but it held 4")
 		tamperRow(t, "the last checkpoint's block corrupted (the server drops it)", "stopped the server, flipped a byte of the second checkpoint in LEX_CHECKPOINTS's block (checksum left wrong), removed index.db, restarted",
 			"projector verify --state", msg)
 	})
@@ -238,7 +238,7 @@ func TestTamper(t *testing.T) {
 		e.removeStream(natsjs.CheckpointsStream)
 		e.removeStream("OBJ_" + natsjs.SnapshotBucket)
 		e.restart()
-		msg := e.mustFailVerify("stream_shorter", "40", "45")
+		msg := e.mustFailVerify("stream_shorter", "the stream holds 40 events, but 45 were verified", "events 41 to 45 were removed")
 		tamperRow(t, "events cut from the end, checkpoints and snapshot deleted", "stopped the server, removed sequences 41 to 45 from LEX's block, deleted LEX_CHECKPOINTS and OBJ_LEX_PROJECTIONS, restarted",
 			"projector verify --state", msg)
 		e.witnessRefuses(40)
@@ -257,7 +257,7 @@ func TestTamper(t *testing.T) {
 			t.Errorf("the stream serves %d events after it was emptied", got)
 		}
 		tamperRow(t, "every event cut, the checkpoints kept", "stopped the server, removed every record of LEX's block, deleted the snapshot, restarted", "/readyz 503", says)
-		msg := e.mustFailVerify("checkpoint_size")
+		msg := e.mustFailVerify("checkpoint_size", "the stream holds 0")
 		tamperRow(t, "every event cut, the checkpoints kept", "as above", "projector verify", msg)
 	})
 
@@ -292,7 +292,7 @@ func TestTamper(t *testing.T) {
 		if out, err := e.verify("--key", e.vkey); err == nil {
 			tamperRow(t, "(b) a rewrite re-hashed and re-signed with the genuine key", "as below", "projector verify --key alone (no state, no witness)", "passes: "+failureLine(out)+" (why the auditor remembers)")
 		}
-		msg := e.mustFailVerify("history_rewritten", "27", "witness_quorum")
+		msg := e.mustFailVerify("history_rewritten", "the first differing tree size is 27", "witness_quorum")
 		tamperRow(t, "(b) Article 18 rewritten, its hash and its act's chain recomputed, re-signed with the genuine key", "stopped the server, rewrote sequence 27's text, re-sealed 27, 28 and 45, recomputed the block's checksums, deleted LEX_CHECKPOINTS and OBJ_LEX_PROJECTIONS, restarted; the projector signed the rewritten tree with the key in ~/.config/lexledger",
 			"projector verify --state", msg)
 		tamperRow(t, "(b) the same", "as above", "projector verify --witness-key --witness-quorum 1", failureOf(e.verified, "witness_quorum"))
@@ -312,7 +312,7 @@ func TestTamper(t *testing.T) {
 			t.Errorf("POST /v1/checkpoints after the rewrite: %d %s, want 409", status, body)
 		}
 		tamperRow(t, "Article 18 rewritten and re-hashed, the checkpoints kept", "as in (b), LEX_CHECKPOINTS kept", "the signer's guard: /readyz 503, POST /v1/checkpoints "+strconv.Itoa(status), says)
-		msg := e.mustFailVerify("checkpoint_root")
+		msg := e.mustFailVerify("checkpoint_root", "the first 44 events")
 		tamperRow(t, "Article 18 rewritten and re-hashed, the checkpoints kept", "as above", "projector verify --key", msg)
 	})
 
@@ -321,7 +321,7 @@ func TestTamper(t *testing.T) {
 	t.Run("ForgedStreamSeq", func(t *testing.T) {
 		e := newLedger(t)
 		e.forge(999)
-		msg := e.mustFailVerify("checkpoint_signature")
+		msg := e.mustFailVerify("checkpoint_signature", "sequence 999")
 		tamperRow(t, "a checkpoint with stream_seq 999 on a 45-event stream, signed by another key", "published it on lex.checkpoints with the projector's seed", "projector verify --key --state", msg)
 		out, err := e.verify()
 		if err == nil || !strings.Contains(out, "checkpoint_stream_seq") || !strings.Contains(out, "999") {
@@ -335,7 +335,7 @@ func TestTamper(t *testing.T) {
 	t.Run("ForgedKey", func(t *testing.T) {
 		e := newLedger(t)
 		e.forge(ledgerEvents)
-		msg := e.mustFailVerify("checkpoint_signature")
+		msg := e.mustFailVerify("checkpoint_signature", "tree size 45")
 		tamperRow(t, "(c) a checkpoint of the true tree signed by another key", "published it on lex.checkpoints with the projector's seed", "projector verify --key", msg)
 	})
 
@@ -400,7 +400,7 @@ func TestTamper(t *testing.T) {
 		// Published beside the genuine one, it is a checkpoint of a tree
 		// the stream is not, and has no cosignature.
 		e.mustNats("projector", "pub", "--jetstream", natsjs.CheckpointsSubject, forged.Note)
-		msg := e.mustFailVerify("checkpoint_root", "45")
+		msg := e.mustFailVerify("checkpoint_root", "the first 45 events")
 		tamperRow(t, "(d) the same forked checkpoint, published on lex.checkpoints", "published it with the projector's seed", "projector verify --key --state --witness-key", msg)
 	})
 }
