@@ -225,7 +225,7 @@ func TestTamper(t *testing.T) {
 		}
 		e.restart()
 		msg := e.mustFailVerify("checkpoints_shorter", "holds 2 messages, but it held 4")
-		tamperRow(t, "the last checkpoint's block corrupted (the server drops it)", "stopped the server, flipped a byte of the second checkpoint in LEX_CHECKPOINTS's block (checksum left wrong), removed index.db, restarted",
+		tamperRow(t, "the last checkpoint's block corrupted (the server drops it)", "stopped the server, flipped a byte of the first checkpoint of 45 (the third message) in LEX_CHECKPOINTS's block, its checksum left wrong, removed index.db, restarted",
 			"projector verify --state", msg)
 	})
 
