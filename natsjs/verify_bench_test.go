@@ -196,3 +196,25 @@ func verifyAsProjector(b *testing.B, ctx context.Context, st *natsjs.Store, view
 	}
 	return rep
 }
+
+// BenchmarkVerify is verification alone, as `projector verify` does it, for
+// a CPU profile of it (the import before it is a small share of a long
+// run):
+//
+//	go test ./natsjs -run '^$' -bench 'Verify$' -benchtime 30x -cpuprofile cpu.prof
+func BenchmarkVerify(b *testing.B) {
+	const n = 20_000
+	env := natstest.MustStart(b, natstest.Options{})
+	ctx := context.Background()
+	mustImport(b, env.Store, n)
+	views, err := natsjs.OpenViews(ctx, env.Conn, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if rep := verifyAsProjector(b, ctx, env.Store, views); !rep.OK || rep.Events != n {
+			b.Fatalf("verification: ok %v, %d events of %d", rep.OK, rep.Events, n)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
+}

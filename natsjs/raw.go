@@ -1,0 +1,237 @@
+package natsjs
+
+import (
+	"context"
+	"iter"
+	"strings"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Raw is a stored message as it is, for verification.
+type Raw struct {
+	Seq     uint64
+	Act     events.ActID
+	Subject string
+	Data    []byte
+	Err     error // the subject is not an act's
+}
+
+// ReadRaw replays the stream from sequence 1 to its last sequence at the
+// time of the call, without decoding the events: with an ordered consumer,
+// or with message gets when opened for reading through an import.
+func (s *Store) ReadRaw(ctx context.Context) iter.Seq2[Raw, error] { return s.ReadRawFrom(ctx, 1) }
+
+// ReadRawFrom is ReadRaw from sequence from. With a consumer, the messages
+// are read on a goroutine of their own, ahead of the loop's body (readAhead),
+// so that the body's work on each (hashing, for verify) runs beside the
+// reading; the loop still sees every message in order, then the error that
+// ended the reading, if any. Leaving the loop stops the reading.
+func (s *Store) ReadRawFrom(ctx context.Context, from uint64) iter.Seq2[Raw, error] {
+	return func(yield func(Raw, error) bool) {
+		info, err := s.stream.Info(ctx)
+		if err != nil {
+			yield(Raw{}, mapError(err))
+			return
+		}
+		last := info.State.LastSeq
+		if last == 0 || info.State.Msgs == 0 || from > last {
+			return
+		}
+		stopped := false
+		if s.direct {
+			err = s.scan(ctx, max(info.State.FirstSeq, from, 1), time.Time{}, last, func(m *jetstream.RawStreamMsg) bool {
+				act, aerr := s.ActOfSubject(m.Subject)
+				stopped = !yield(Raw{Seq: m.Sequence, Act: act, Subject: m.Subject, Data: m.Data, Err: aerr}, nil)
+				return !stopped
+			})
+		} else {
+			cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+			if from > 1 {
+				cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
+			}
+			err = s.readAhead(ctx, cfg, last, func(m *storedMsg) bool {
+				act, aerr := s.ActOfSubject(m.subject)
+				stopped = !yield(Raw{Seq: m.seq, Act: act, Subject: m.subject, Data: m.data, Err: aerr}, nil)
+				return !stopped
+			})
+		}
+		if err != nil && !stopped {
+			yield(Raw{}, err)
+		}
+	}
+}
+
+// ReadStored calls fn with each message stored from sequence from to the
+// stream's last sequence at the time of the call, as stored: its subject,
+// the act the subject names (or why it names none), and its bytes. It is
+// the projector's check of the stored bytes (projector.StoredReader).
+func (s *Store) ReadStored(ctx context.Context, from uint64, fn func(seq uint64, subject string, act events.ActID, actErr error, data []byte)) error {
+	for raw, err := range s.ReadRawFrom(ctx, from) {
+		if err != nil {
+			return err
+		}
+		fn(raw.Seq, raw.Subject, raw.Act, raw.Err, raw.Data)
+	}
+	return ctx.Err()
+}
+
+// storedMsg is a message as readAhead hands it over.
+type storedMsg struct {
+	seq     uint64
+	subject string
+	data    []byte
+}
+
+// Read-ahead: the consumer's pull, how many messages the reading goroutine
+// hands over at once, and how many such batches may wait for the caller.
+const (
+	rawPull        = 4000
+	readAheadBatch = 256
+	readAheadDepth = 4
+)
+
+// readAhead reads the stream with an ordered consumer configured by cfg,
+// up to sequence last, on a goroutine of its own, and calls fn on the
+// caller's goroutine with each message, in order, until fn returns false.
+// Messages are handed over in batches, so that the hand-over costs little
+// per message. It returns nil when the stream was read up to last (or to
+// the end of the stream, when last was deleted) or when fn stopped it, and
+// otherwise the error that ended the reading, after every message read
+// before it was given to fn. It returns only once the goroutine has ended.
+func (s *Store) readAhead(ctx context.Context, cfg jetstream.OrderedConsumerConfig, last uint64, fn func(*storedMsg) bool) error {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	full := make(chan []storedMsg, readAheadDepth)
+	free := make(chan []storedMsg, readAheadDepth+2)
+	var readErr error // written before full is closed
+	go func() {
+		defer close(full)
+		batch := make([]storedMsg, 0, readAheadBatch)
+		// send hands batch over and takes an empty one; false when rctx
+		// ended first.
+		send := func() bool {
+			select {
+			case full <- batch:
+			case <-rctx.Done():
+				return false
+			}
+			select {
+			case batch = <-free:
+			default:
+				batch = make([]storedMsg, 0, readAheadBatch)
+			}
+			return true
+		}
+		ended := false // rctx ended while a batch waited
+		err := s.consumeMsgs(rctx, cfg, rawPull, func(m jetstream.Msg) (bool, error) {
+			seq, pending, err := streamPosition(m)
+			if err != nil {
+				return false, err
+			}
+			batch = append(batch, storedMsg{seq: seq, subject: m.Subject(), data: m.Data()})
+			// The last sequence may have been deleted (a tampered copy):
+			// nothing pending means the replay is complete.
+			more := seq < last && pending > 0
+			if len(batch) == cap(batch) || !more {
+				if !send() {
+					ended = true
+					return false, nil
+				}
+			}
+			return more, nil
+		})
+		switch {
+		case ended:
+			readErr = mapError(rctx.Err())
+		case err != nil:
+			// What was read before the error comes first.
+			if len(batch) > 0 && !send() {
+				err = mapError(rctx.Err())
+			}
+			readErr = err
+		}
+	}()
+	for batch := range full {
+		for i := range batch {
+			if !fn(&batch[i]) {
+				cancel()
+				for range full {
+					// Until the goroutine has ended.
+				}
+				return nil
+			}
+		}
+		clear(batch) // let go of the messages' bytes
+		select {
+		case free <- batch[:0]:
+		default:
+		}
+	}
+	return readErr
+}
+
+// streamPosition returns a message's stream sequence and the number of
+// messages pending after it. It reads them from the reply subject as
+// jetstream's Metadata does, without its allocations, and falls back to
+// Metadata for a subject it does not know.
+func streamPosition(m jetstream.Msg) (seq, pending uint64, err error) {
+	if seq, pending, ok := ackPosition(m.Reply()); ok {
+		return seq, pending, nil
+	}
+	md, err := m.Metadata()
+	if err != nil {
+		return 0, 0, err
+	}
+	return md.Sequence.Stream, md.NumPending, nil
+}
+
+// ackPosition reads the stream sequence and the pending count of a
+// JetStream acknowledgement subject, in either of its forms:
+//
+//	$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tm>.<pending>
+//	$JS.ACK.<domain>.<account hash>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tm>.<pending>[.<token>...]
+//
+// ok is false for anything else (the second form needs 11 tokens or more).
+func ackPosition(reply string) (seq, pending uint64, ok bool) {
+	rest, ok := strings.CutPrefix(reply, "$JS.ACK.")
+	if !ok {
+		return 0, 0, false
+	}
+	skip := 2 // stream, consumer
+	switch n := strings.Count(reply, ".") + 1; {
+	case n == 9:
+	case n >= 11:
+		skip = 4 // domain, account hash, stream, consumer
+	default:
+		return 0, 0, false
+	}
+	for range skip {
+		_, rest, _ = strings.Cut(rest, ".")
+	}
+	var tok [5]string // delivered, sseq, cseq, tm, pending
+	for i := range tok {
+		tok[i], rest, _ = strings.Cut(rest, ".")
+	}
+	seq, ok1 := parseDigits(tok[1])
+	pending, ok2 := parseDigits(tok[4])
+	return seq, pending, ok1 && ok2
+}
+
+// parseDigits reads a decimal number of 1 to 19 digits.
+func parseDigits(s string) (uint64, bool) {
+	if len(s) == 0 || len(s) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
