@@ -52,7 +52,7 @@ func (s *Store) ReadRawFrom(ctx context.Context, from uint64) iter.Seq2[Raw, err
 			if from > 1 {
 				cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
 			}
-			err = s.readAhead(ctx, cfg, last, func(m *storedMsg) bool {
+			err = s.readRaw(ctx, cfg, last, func(m *storedMsg) bool {
 				act, aerr := s.ActOfSubject(m.subject)
 				stopped = !yield(Raw{Seq: m.seq, Act: act, Subject: m.subject, Data: m.data, Err: aerr}, nil)
 				return !stopped
@@ -93,23 +93,46 @@ const (
 	readAheadDepth = 4
 )
 
-// readAhead reads the stream with an ordered consumer configured by cfg,
-// up to sequence last, on a goroutine of its own, and calls fn on the
-// caller's goroutine with each message, in order, until fn returns false.
-// Messages are handed over in batches, so that the hand-over costs little
-// per message. It returns nil when the stream was read up to last (or to
-// the end of the stream, when last was deleted) or when fn stopped it, and
-// otherwise the error that ended the reading, after every message read
-// before it was given to fn. It returns only once the goroutine has ended.
-func (s *Store) readAhead(ctx context.Context, cfg jetstream.OrderedConsumerConfig, last uint64, fn func(*storedMsg) bool) error {
+// readRaw reads the stream with an ordered consumer configured by cfg, up
+// to sequence last, ahead of fn (readAhead), which it calls with each
+// message in order until fn returns false. It returns nil when the stream
+// was read up to last (or to its end, when last was deleted) or when fn
+// stopped it, and otherwise the error that ended the reading.
+func (s *Store) readRaw(ctx context.Context, cfg jetstream.OrderedConsumerConfig, last uint64, fn func(*storedMsg) bool) error {
+	return readAhead(ctx, func(ctx context.Context, emit func(storedMsg) bool) error {
+		return s.consumeMsgs(ctx, cfg, rawPull, func(m jetstream.Msg) (bool, error) {
+			seq, pending, err := streamPosition(m)
+			if err != nil {
+				return false, err
+			}
+			if !emit(storedMsg{seq: seq, subject: m.Subject(), data: m.Data()}) {
+				return false, nil
+			}
+			// The last sequence may have been deleted (a tampered copy):
+			// nothing pending means the replay is complete.
+			return seq < last && pending > 0, nil
+		})
+	}, fn)
+}
+
+// readAhead runs read on a goroutine of its own and calls fn on the
+// caller's goroutine with each item read emits, in order, until fn returns
+// false; the items are handed over in batches (readAheadBatch), so that the
+// hand-over costs little per item, at most readAheadDepth batches ahead of
+// fn. emit returns false once read is to stop: fn stopped, or ctx ended.
+// readAhead returns nil when read returned nil or fn stopped it; ctx's
+// error, mapped, once ctx has ended (no more batches are handed over
+// then); and otherwise read's error, after every item emitted before it
+// was given to fn. It returns only once read has returned.
+func readAhead[T any](ctx context.Context, read func(ctx context.Context, emit func(T) bool) error, fn func(*T) bool) error {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	full := make(chan []storedMsg, readAheadDepth)
-	free := make(chan []storedMsg, readAheadDepth+2)
+	full := make(chan []T, readAheadDepth)
+	free := make(chan []T, readAheadDepth+2)
 	var readErr error // written before full is closed
 	go func() {
 		defer close(full)
-		batch := make([]storedMsg, 0, readAheadBatch)
+		batch := make([]T, 0, readAheadBatch)
 		// send hands batch over and takes an empty one; false when rctx
 		// ended first.
 		send := func() bool {
@@ -121,54 +144,54 @@ func (s *Store) readAhead(ctx context.Context, cfg jetstream.OrderedConsumerConf
 			select {
 			case batch = <-free:
 			default:
-				batch = make([]storedMsg, 0, readAheadBatch)
+				batch = make([]T, 0, readAheadBatch)
 			}
 			return true
 		}
-		ended := false // rctx ended while a batch waited
-		err := s.consumeMsgs(rctx, cfg, rawPull, func(m jetstream.Msg) (bool, error) {
-			seq, pending, err := streamPosition(m)
-			if err != nil {
-				return false, err
+		ended := false // rctx ended while a batch waited to be handed over
+		err := read(rctx, func(item T) bool {
+			batch = append(batch, item)
+			if len(batch) == cap(batch) && !send() {
+				ended = true
 			}
-			batch = append(batch, storedMsg{seq: seq, subject: m.Subject(), data: m.Data()})
-			// The last sequence may have been deleted (a tampered copy):
-			// nothing pending means the replay is complete.
-			more := seq < last && pending > 0
-			if len(batch) == cap(batch) || !more {
-				if !send() {
-					ended = true
-					return false, nil
-				}
-			}
-			return more, nil
+			return !ended
 		})
-		switch {
-		case ended:
-			readErr = mapError(rctx.Err())
-		case err != nil:
-			// What was read before the error comes first.
-			if len(batch) > 0 && !send() {
-				err = mapError(rctx.Err())
-			}
-			readErr = err
+		// What was read before the end, or the error, comes first.
+		if !ended && len(batch) > 0 && !send() {
+			ended = true
 		}
+		if ended && err == nil {
+			err = mapError(rctx.Err())
+		}
+		readErr = err
 	}()
+	stop := func() {
+		cancel()
+		for range full {
+			// Until read has returned.
+		}
+	}
 	for batch := range full {
+		if err := ctx.Err(); err != nil {
+			stop()
+			return mapError(err)
+		}
 		for i := range batch {
 			if !fn(&batch[i]) {
-				cancel()
-				for range full {
-					// Until the goroutine has ended.
-				}
+				stop()
 				return nil
 			}
 		}
-		clear(batch) // let go of the messages' bytes
+		clear(batch) // let go of what the items hold
 		select {
 		case free <- batch[:0]:
 		default:
 		}
+	}
+	if err := ctx.Err(); readErr != nil && err != nil {
+		// The reading ended with ctx (the iterator stopped, say): ctx's
+		// error says why.
+		return mapError(err)
 	}
 	return readErr
 }
@@ -217,10 +240,14 @@ func ackPosition(reply string) (seq, pending uint64, ok bool) {
 	}
 	seq, ok1 := parseDigits(tok[1])
 	pending, ok2 := parseDigits(tok[4])
-	return seq, pending, ok1 && ok2
+	if !ok1 || !ok2 {
+		return 0, 0, false
+	}
+	return seq, pending, true
 }
 
-// parseDigits reads a decimal number of 1 to 19 digits.
+// parseDigits reads a decimal number of 1 to 19 digits (no overflow; a
+// longer one is left to Metadata).
 func parseDigits(s string) (uint64, bool) {
 	if len(s) == 0 || len(s) > 19 {
 		return 0, false
