@@ -1,3 +1,5 @@
+//go:build unix
+
 package natsjs_test
 
 import (
@@ -6,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,7 +28,8 @@ import (
 // engine's fastest read, the honest baseline), and the store's ReadRaw
 // (which also parses each message's metadata and subject). Each iteration
 // runs the three in turn, so that the machine's load falls on each alike;
-// the metrics are the rates over all iterations and their ratios:
+// the metrics are the rates over all iterations, their ratios, and the
+// CPU time the process (server included) spent on each an event:
 //
 //	go test ./natsjs -run '^$' -bench VerifyAgainstReplay -benchtime 5x -count 3
 func BenchmarkVerifyAgainstReplay(b *testing.B) {
@@ -46,21 +50,21 @@ func BenchmarkVerifyAgainstReplay(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			var bare, raw, verify time.Duration
+			var bare, raw, verify, bareCPU, rawCPU, verifyCPU time.Duration
 			for b.Loop() {
-				start := time.Now()
+				start, cpu := time.Now(), processCPU(b)
 				if got := bareReplay(b, ctx, lex); got != n {
 					b.Fatalf("the bare replay read %d messages, want %d", got, n)
 				}
-				bare += time.Since(start)
-				start = time.Now()
+				bare, bareCPU = bare+time.Since(start), bareCPU+processCPU(b)-cpu
+				start, cpu = time.Now(), processCPU(b)
 				if got := readRawReplay(b, ctx, env.Store); got != n {
 					b.Fatalf("ReadRaw read %d messages, want %d", got, n)
 				}
-				raw += time.Since(start)
-				start = time.Now()
+				raw, rawCPU = raw+time.Since(start), rawCPU+processCPU(b)-cpu
+				start, cpu = time.Now(), processCPU(b)
 				rep := verifyAsProjector(b, ctx, env.Store, views)
-				verify += time.Since(start)
+				verify, verifyCPU = verify+time.Since(start), verifyCPU+processCPU(b)-cpu
 				if !rep.OK || rep.Events != uint64(n) {
 					b.Fatalf("verification: ok %v, %d events of %d, failures %v", rep.OK, rep.Events, n, rep.Failures[:min(3, len(rep.Failures))])
 				}
@@ -71,8 +75,23 @@ func BenchmarkVerifyAgainstReplay(b *testing.B) {
 			b.ReportMetric(total/verify.Seconds(), "verify-events/s")
 			b.ReportMetric(bare.Seconds()/verify.Seconds(), "verify/bare")
 			b.ReportMetric(raw.Seconds()/verify.Seconds(), "verify/readraw")
+			// CPU of the whole process (server and client) an event: what
+			// the ratios come to when the machine's cores are all busy.
+			b.ReportMetric(float64(bareCPU.Microseconds())/total, "bare-cpu-µs/event")
+			b.ReportMetric(float64(rawCPU.Microseconds())/total, "readraw-cpu-µs/event")
+			b.ReportMetric(float64(verifyCPU.Microseconds())/total, "verify-cpu-µs/event")
 		})
 	}
+}
+
+// processCPU is the CPU time the process has used so far, user and
+// system, the embedded server's included.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // mustImport writes n of `ledger bench`'s generated events (acts of ten)
