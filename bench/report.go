@@ -83,7 +83,7 @@ func WriteMarkdown(w io.Writer, r *Report, plot, kept string) error {
 	}
 	if rows := r.with(func(x Result) bool { return x.Rebuild != nil }); len(rows) > 0 {
 		p("%s of the whole stream, against the engine's own replay of it: a bare ordered consumer that only counts the messages\n\n", SectionRebuild)
-		p("Two raw baselines, read in the same run just before verification: the bare ordered consumer (pulls of 4000), and the store's raw replay (`ReadRaw`: the same consumer, reading each message's sequence and act from its reply subject and subject, no decoding). Ratios are to the bare consumer unless the column says ReadRaw.\n\n")
+		p("Two raw baselines, read in the same run as verification, in %d alternating rounds (the median round of each; the projector of the catch-up is still running and checks the stored bytes itself once it has caught up): the bare ordered consumer (pulls of 4000), and the store's raw replay (`ReadRaw`: the same consumer, reading each message's sequence and act from its reply subject and subject, no decoding). Ratios are to the bare consumer unless the column says ReadRaw.\n\n", replayRounds)
 		p("| sync | events | bare consumer replay events/s | ReadRaw replay events/s | rebuild events/s | ratio | projector catch-up events/s | ratio | verify events/s | ratio | verify ratio to ReadRaw |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, x := range rows {
 			q := x.Rebuild
