@@ -41,9 +41,10 @@ func (s *Store) ReadRawFrom(ctx context.Context, from uint64) iter.Seq2[Raw, err
 			return
 		}
 		stopped := false
+		var acts actCache
 		if s.direct {
 			err = s.scan(ctx, max(info.State.FirstSeq, from, 1), time.Time{}, last, func(m *jetstream.RawStreamMsg) bool {
-				act, aerr := s.ActOfSubject(m.Subject)
+				act, aerr := acts.actOf(s, m.Subject)
 				stopped = !yield(Raw{Seq: m.Sequence, Act: act, Subject: m.Subject, Data: m.Data, Err: aerr}, nil)
 				return !stopped
 			})
@@ -53,7 +54,7 @@ func (s *Store) ReadRawFrom(ctx context.Context, from uint64) iter.Seq2[Raw, err
 				cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
 			}
 			err = s.readRaw(ctx, cfg, last, func(m *storedMsg) bool {
-				act, aerr := s.ActOfSubject(m.subject)
+				act, aerr := acts.actOf(s, m.subject)
 				stopped = !yield(Raw{Seq: m.seq, Act: act, Subject: m.subject, Data: m.data, Err: aerr}, nil)
 				return !stopped
 			})
@@ -76,6 +77,34 @@ func (s *Store) ReadStored(ctx context.Context, from uint64, fn func(seq uint64,
 		fn(raw.Seq, raw.Subject, raw.Act, raw.Err, raw.Data)
 	}
 	return ctx.Err()
+}
+
+// actCacheSize is how many subjects' acts a replay remembers at most.
+const actCacheSize = 1 << 16
+
+// actCache remembers the acts of the subjects a replay has read (up to
+// actCacheSize, then it starts again): a stream's subjects recur, one an
+// act, and looking one up costs a fraction of ActOfSubject's parsing and
+// allocation. Subjects that name no act are not remembered.
+type actCache struct {
+	acts map[string]events.ActID
+}
+
+func (c *actCache) actOf(s *Store, subject string) (events.ActID, error) {
+	if act, ok := c.acts[subject]; ok {
+		return act, nil
+	}
+	act, err := s.ActOfSubject(subject)
+	if err != nil {
+		return act, err
+	}
+	if c.acts == nil {
+		c.acts = make(map[string]events.ActID)
+	} else if len(c.acts) >= actCacheSize {
+		clear(c.acts)
+	}
+	c.acts[subject] = act
+	return act, nil
 }
 
 // storedMsg is a message as readAhead hands it over.

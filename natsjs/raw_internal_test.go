@@ -3,6 +3,7 @@ package natsjs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -120,6 +121,34 @@ func TestAckPosition(t *testing.T) {
 		seq, pending, ok := ackPosition(tc.reply)
 		if seq != tc.seq || pending != tc.pending || ok != tc.ok {
 			t.Errorf("ackPosition(%q) = %d, %d, %v; want %d, %d, %v", tc.reply, seq, pending, ok, tc.seq, tc.pending, tc.ok)
+		}
+	}
+}
+
+// TestActCache: a replay's cache of acts gives what ActOfSubject gives,
+// errors included (never remembered), and starts again when full.
+func TestActCache(t *testing.T) {
+	s := &Store{cfg: Config{Prefix: "lex"}}
+	var c actCache
+	for i := range actCacheSize + 10 {
+		subject := fmt.Sprintf("lex.kz.act.2001-01-10.%d", i%(actCacheSize+3))
+		got, err := c.actOf(s, subject)
+		want, werr := s.ActOfSubject(subject)
+		if got != want || err != nil || werr != nil {
+			t.Fatalf("actOf(%q) = %q, %v; ActOfSubject gives %q, %v", subject, got, err, want, werr)
+		}
+		if len(c.acts) > actCacheSize {
+			t.Fatalf("the cache holds %d acts, more than %d", len(c.acts), actCacheSize)
+		}
+	}
+	for range 2 {
+		for _, bad := range []string{"lex.kz.act.2001-13-10.1", "other.kz.act.2001-01-10.1", "lex.kz"} {
+			if act, err := c.actOf(s, bad); err == nil {
+				t.Errorf("actOf(%q) = %q, want an error", bad, act)
+			}
+			if _, ok := c.acts[bad]; ok {
+				t.Errorf("the cache remembers %q, which names no act", bad)
+			}
 		}
 	}
 }
