@@ -7,6 +7,7 @@ import (
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/merkle"
+	"github.com/oklog/ulid/v2"
 )
 
 // Defects is what a replay finds beside tampering: the messages that are
@@ -28,6 +29,22 @@ func (d *Defects) Classify(seq uint64, subject string, act events.ActID, actErr 
 	if !ok {
 		e = eventlog.Inspect(seq, subject, data, actSubject{act: act, err: actErr})
 	}
+	return d.keep(subject, &e)
+}
+
+// classifySealed is Classify for a message on act's subject whose bytes
+// sealedTail has read and checked: hash and prev are its own.
+func (d *Defects) classifySealed(seq uint64, subject string, act events.ActID, data []byte, hash, prev events.Digest) bool {
+	e, ok := sealedEntry(seq, act, data, hash, prev)
+	if !ok {
+		e = eventlog.Inspect(seq, subject, data, actSubject{act: act})
+	}
+	return d.keep(subject, &e)
+}
+
+// keep checks e, read from subject, against its act's chain, and keeps it
+// if it is a defect, which it reports.
+func (d *Defects) keep(subject string, e *eventlog.Entry) bool {
 	if e.Defect == nil {
 		if d.chains == nil {
 			d.chains = map[events.ActID]*eventlog.Chain{}
@@ -37,13 +54,13 @@ func (d *Defects) Classify(seq uint64, subject string, act events.ActID, actErr 
 			c = &eventlog.Chain{}
 			d.chains[e.Event.Act] = c
 		}
-		c.Check(&e)
+		c.Check(e)
 	}
 	if e.Defect == nil {
 		return false
 	}
 	e.Defect.Subject = subject
-	d.list = append(d.list, e)
+	d.list = append(d.list, *e)
 	return true
 }
 
@@ -62,28 +79,32 @@ func (d *Defects) List() []eventlog.Entry { return d.list }
 // it: its hash, prev_hash, id and act, enough for its act's chain. It
 // returns false for anything else, which eventlog.Inspect reads.
 func fastEntry(seq uint64, act events.ActID, actErr error, data []byte) (eventlog.Entry, bool) {
-	hash, prev, canonicalLen, ok := splitTail(data)
-	if !ok || actErr != nil {
+	if actErr != nil {
 		return eventlog.Entry{}, false
 	}
+	hash, prev, ok := sealedTail(data)
+	if !ok {
+		return eventlog.Entry{}, false
+	}
+	return sealedEntry(seq, act, data, hash, prev)
+}
+
+// sealedEntry is fastEntry for bytes whose tail sealedTail has read and
+// checked: it reads the id and the act at their head.
+func sealedEntry(seq uint64, act events.ActID, data []byte, hash, prev events.Digest) (eventlog.Entry, bool) {
 	const head, actField = `{"schema":2,"id":"`, `","act":"`
 	rest, ok := bytes.CutPrefix(data, []byte(head))
 	if !ok || len(rest) < 26+len(actField)+len(act)+1 {
 		return eventlog.Entry{}, false
 	}
-	var id events.ID
-	if id.UnmarshalText(rest[:26]) != nil || string(rest[26:26+len(actField)]) != actField {
+	// As events.ParseID reads an id, without its error's copy of the bytes.
+	u, err := ulid.ParseStrict(string(rest[:26]))
+	if err != nil || string(rest[26:26+len(actField)]) != actField {
 		return eventlog.Entry{}, false
 	}
+	id := events.ID(u)
 	rest = rest[26+len(actField):]
 	if string(rest[:len(act)]) != string(act) || rest[len(act)] != '"' {
-		return eventlog.Entry{}, false
-	}
-	h := sha256.New()
-	h.Write(data[:canonicalLen])
-	h.Write([]byte{'}'})
-	var got events.Digest
-	if h.Sum(got[:0]); got != hash {
 		return eventlog.Entry{}, false
 	}
 	return eventlog.Entry{Seq: seq, Event: events.Event{Schema: 2, ID: id, Act: act, PrevHash: prev, Hash: hash}}, true

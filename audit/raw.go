@@ -3,7 +3,6 @@ package audit
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/lexledger/lexledger/events"
@@ -34,6 +33,15 @@ func (v *Verifier) AddStored(seq uint64, subject string, act events.ActID, actEr
 	// was published beside it) breaks nothing: the projector goes on from
 	// there too.
 	v.validTip = v.defects.Tip(act)
+	if actErr == nil {
+		// The ledger's own encoding, its hash right: read and hashed once
+		// for both the defects and the chain.
+		if hash, prev, ok := sealedTail(data); ok {
+			v.defects.classifySealed(seq, subject, act, data, hash, prev)
+			v.addSealed(seq, act, hash, prev)
+			return
+		}
+	}
 	v.defects.Classify(seq, subject, act, actErr, data)
 	if actErr != nil {
 		v.bad(seq, "", fmt.Errorf("subject %s: %w", subject, actErr), data)
@@ -43,21 +51,19 @@ func (v *Verifier) AddStored(seq uint64, subject string, act events.ActID, actEr
 }
 
 func (v *Verifier) addRaw(seq uint64, act events.ActID, data []byte) {
-	hash, prev, canonicalLen, ok := splitTail(data)
+	hash, prev, ok := sealedTail(data)
 	if !ok {
+		// Not the ledger's encoding, or altered: decode for a precise
+		// message (or report it unreadable).
 		v.addDecoded(seq, act, data)
 		return
 	}
-	h := sha256.New()
-	h.Write(data[:canonicalLen])
-	h.Write([]byte{'}'})
-	var got events.Digest
-	h.Sum(got[:0])
-	if got != hash {
-		// Altered: decode for a precise message (or report it unreadable).
-		v.addDecoded(seq, act, data)
-		return
-	}
+	v.addSealed(seq, act, hash, prev)
+}
+
+// addSealed adds an event whose stored bytes hash to hash (sealedTail) and
+// name prev as its act's previous event.
+func (v *Verifier) addSealed(seq uint64, act events.ActID, hash, prev events.Digest) {
 	if seq != v.lastSeq+1 {
 		v.fail(Failure{Seq: seq, Act: act, Kind: "gap", Message: gapMessage(seq, v.lastSeq)})
 	}
@@ -70,24 +76,37 @@ func (v *Verifier) addRaw(seq uint64, act events.ActID, data []byte) {
 	v.tree.Append(leafOfDigest(hash))
 }
 
+// sealedTail reads the hash and prev_hash at the end of an event in the
+// ledger's own encoding and checks the hash: ok when data ends as the
+// ledger writes events and SHA-256 of its bytes without the hash field is
+// the hash it holds.
+func sealedTail(data []byte) (hash, prev events.Digest, ok bool) {
+	hash, prev, canonicalLen, ok := splitTail(data)
+	if !ok {
+		return hash, prev, false
+	}
+	h := sha256.New()
+	h.Write(data[:canonicalLen])
+	h.Write(closeBrace)
+	var got events.Digest
+	h.Sum(got[:0])
+	return hash, prev, got == hash
+}
+
+var closeBrace = []byte{'}'}
+
 // splitTail finds the hash and prev_hash at the end of an encoded event.
 func splitTail(data []byte) (hash, prev events.Digest, canonicalLen int, ok bool) {
 	n := len(data)
-	if n < hashTail+2 || !bytes.Equal(data[n-hashTail:n-hashTail+9], []byte(`,"hash":"`)) || !bytes.Equal(data[n-2:], []byte(`"}`)) {
+	if n < hashTail+2 || string(data[n-hashTail:n-hashTail+9]) != `,"hash":"` || string(data[n-2:]) != `"}` {
 		return hash, prev, 0, false
 	}
-	if !lowerHex(data[n-hashTail+9 : n-2]) {
-		return hash, prev, 0, false
-	}
-	if _, err := hex.Decode(hash[:], data[n-hashTail+9:n-2]); err != nil {
+	if !decodeLowerHex(hash[:], data[n-hashTail+9:n-2]) {
 		return hash, prev, 0, false
 	}
 	canonicalLen = n - hashTail
-	if p := canonicalLen - prevTail; p > 0 && bytes.Equal(data[p:p+14], []byte(`,"prev_hash":"`)) && data[canonicalLen-1] == '"' {
-		if !lowerHex(data[p+14 : canonicalLen-1]) {
-			return hash, prev, 0, false
-		}
-		if _, err := hex.Decode(prev[:], data[p+14:canonicalLen-1]); err != nil {
+	if p := canonicalLen - prevTail; p > 0 && string(data[p:p+14]) == `,"prev_hash":"` && data[canonicalLen-1] == '"' {
+		if !decodeLowerHex(prev[:], data[p+14:canonicalLen-1]) {
 			return hash, prev, 0, false
 		}
 	}
@@ -112,11 +131,32 @@ func (v *Verifier) addDecoded(seq uint64, act events.ActID, data []byte) {
 	}
 }
 
-func lowerHex(b []byte) bool {
-	for _, c := range b {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
+// decodeLowerHex decodes src, lower-case hex digits only, into dst, of
+// half its length; it reports false for any other byte.
+func decodeLowerHex(dst, src []byte) bool {
+	if len(src) != 2*len(dst) {
+		return false
 	}
-	return true
+	var bad byte
+	for i := range dst {
+		hi, lo := hexValue[src[2*i]], hexValue[src[2*i+1]]
+		bad |= hi | lo
+		dst[i] = hi<<4 | lo&0x0f
+	}
+	return bad&0xf0 == 0
 }
+
+// hexValue is the value of each lower-case hex digit, 0xff for any other
+// byte.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c - 'a' + 10)
+	}
+	return t
+}()

@@ -73,7 +73,8 @@ type HTTPRow struct {
 // Rebuild is a replay of the whole stream, in events/s.
 type Rebuild struct {
 	Events    int
-	Replay    float64 // raw ordered-consumer replay, no decoding
+	Bare      float64 // the engine's own replay: a bare ordered consumer that only counts the messages
+	Replay    float64 // the store's raw replay (natsjs ReadRaw: subjects and sequences read, no decoding)
 	Fold      float64 // replay, decoding and the bitemporal fold: `projector rebuild --save=false`
 	Projector float64 // a projector service from empty until caught up (and its Merkle tree, snapshots)
 	Verify    float64 // hash chains and Merkle tree over the stored bytes

@@ -171,7 +171,8 @@ func (r *Report) writeSeries() []series {
 func (r *Report) replaySeries() []series {
 	has := func(x Result) bool { return x.Rebuild != nil }
 	var ss []series
-	ss = r.of(ss, "raw replay", has, func(x Result) float64 { return x.Rebuild.Replay })
+	ss = r.of(ss, "raw replay (bare consumer)", has, func(x Result) float64 { return x.Rebuild.Bare })
+	ss = r.of(ss, "raw replay (ReadRaw)", has, func(x Result) float64 { return x.Rebuild.Replay })
 	ss = r.of(ss, "rebuild", has, func(x Result) float64 { return x.Rebuild.Fold })
 	ss = r.of(ss, "projector catch-up", has, func(x Result) float64 { return x.Rebuild.Projector })
 	ss = r.of(ss, "verify", has, func(x Result) float64 { return x.Rebuild.Verify })

@@ -16,6 +16,19 @@ import (
 // ctx ends or the iterator is closed) or reading its metadata, mapped
 // onto the event log's errors by mapError.
 func (s *Store) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig, pull int, fn func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
+	return s.consumeMsgs(ctx, cfg, pull, func(m jetstream.Msg) (bool, error) {
+		md, err := m.Metadata()
+		if err != nil {
+			return false, err
+		}
+		return fn(m, md), nil
+	})
+}
+
+// consumeMsgs is consume without the metadata: fn reads what it needs of
+// it, and stops the reading with an error of its own, which consumeMsgs
+// returns as it is.
+func (s *Store) consumeMsgs(ctx context.Context, cfg jetstream.OrderedConsumerConfig, pull int, fn func(jetstream.Msg) (bool, error)) error {
 	cons, err := s.stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return mapError(err)
@@ -33,12 +46,8 @@ func (s *Store) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig
 		if err != nil {
 			return mapError(err)
 		}
-		md, err := m.Metadata()
-		if err != nil {
+		if more, err := fn(m); err != nil || !more {
 			return err
-		}
-		if !fn(m, md) {
-			return nil
 		}
 	}
 }

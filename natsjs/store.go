@@ -142,13 +142,25 @@ func (s *Store) IsSubjectOf(subject string, act events.ActID) bool {
 	return true
 }
 
-// ActOfSubject returns the act whose events are stored on subject.
+// ActOfSubject returns the act whose events are stored on subject: the
+// act of events.ActIDFromTokens of its tokens after the prefix, made in one
+// allocation (a replay asks for each message's act).
 func (s *Store) ActOfSubject(subject string) (events.ActID, error) {
 	rest, ok := strings.CutPrefix(subject, s.cfg.Prefix+".")
 	if !ok {
 		return "", fmt.Errorf("subject %q is outside %s.>", subject, s.cfg.Prefix)
 	}
-	return events.ActIDFromTokens(strings.Split(rest, "."))
+	var b strings.Builder
+	b.Grow(len("/akn/") + len(rest))
+	b.WriteString("/akn/")
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if c == '.' {
+			c = '/'
+		}
+		b.WriteByte(c)
+	}
+	return events.ParseActID(b.String())
 }
 
 func (s *Store) message(m *eventlog.Message) *nats.Msg { return EventMsg(s.cfg.Prefix, m) }
@@ -589,70 +601,4 @@ func (s *Store) readConsumer(ctx context.Context, pos Position) iter.Seq2[eventl
 			yield(eventlog.Entry{}, err)
 		}
 	}
-}
-
-// Raw is a stored message as it is, for verification.
-type Raw struct {
-	Seq     uint64
-	Act     events.ActID
-	Subject string
-	Data    []byte
-	Err     error // the subject is not an act's
-}
-
-// ReadRaw replays the stream from sequence 1 to its last sequence at the
-// time of the call, without decoding the events: with an ordered consumer,
-// or with message gets when opened for reading through an import.
-func (s *Store) ReadRaw(ctx context.Context) iter.Seq2[Raw, error] { return s.ReadRawFrom(ctx, 1) }
-
-// ReadRawFrom is ReadRaw from sequence from.
-func (s *Store) ReadRawFrom(ctx context.Context, from uint64) iter.Seq2[Raw, error] {
-	return func(yield func(Raw, error) bool) {
-		info, err := s.stream.Info(ctx)
-		if err != nil {
-			yield(Raw{}, mapError(err))
-			return
-		}
-		last := info.State.LastSeq
-		if last == 0 || info.State.Msgs == 0 || from > last {
-			return
-		}
-		stopped := false
-		if s.direct {
-			err = s.scan(ctx, max(info.State.FirstSeq, from, 1), time.Time{}, last, func(m *jetstream.RawStreamMsg) bool {
-				act, aerr := s.ActOfSubject(m.Subject)
-				stopped = !yield(Raw{Seq: m.Sequence, Act: act, Subject: m.Subject, Data: m.Data, Err: aerr}, nil)
-				return !stopped
-			})
-		} else {
-			cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
-			if from > 1 {
-				cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
-			}
-			err = s.consume(ctx, cfg, 4000, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
-				act, aerr := s.ActOfSubject(m.Subject())
-				stopped = !yield(Raw{Seq: md.Sequence.Stream, Act: act, Subject: m.Subject(), Data: m.Data(), Err: aerr}, nil)
-				// The last sequence may have been deleted (a tampered copy):
-				// nothing pending means the replay is complete.
-				return !stopped && md.Sequence.Stream < last && md.NumPending > 0
-			})
-		}
-		if err != nil && !stopped {
-			yield(Raw{}, err)
-		}
-	}
-}
-
-// ReadStored calls fn with each message stored from sequence from to the
-// stream's last sequence at the time of the call, as stored: its subject,
-// the act the subject names (or why it names none), and its bytes. It is
-// the projector's check of the stored bytes (projector.StoredReader).
-func (s *Store) ReadStored(ctx context.Context, from uint64, fn func(seq uint64, subject string, act events.ActID, actErr error, data []byte)) error {
-	for raw, err := range s.ReadRawFrom(ctx, from) {
-		if err != nil {
-			return err
-		}
-		fn(raw.Seq, raw.Subject, raw.Act, raw.Err, raw.Data)
-	}
-	return ctx.Err()
 }

@@ -80,9 +80,10 @@ func TestBenchQuick(t *testing.T) {
 			}
 		}
 	}
-	// Single and bulk: two a row (to each raw baseline); rebuild (3),
-	// queries (2) and view: one a row; HTTP: one a client.
-	if want := 4 * (2 + 2 + 3 + 2 + 1 + 2); ratios != want {
+	// Single and bulk: two a row (to each raw baseline); rebuild (4: three
+	// to the bare consumer, verify's to ReadRaw too), queries (2) and
+	// view: one a row; HTTP: one a client.
+	if want := 4 * (2 + 2 + 4 + 2 + 1 + 2); ratios != want {
 		t.Errorf("the report has %d ratios, want %d (2 scales × 2 sync modes)", ratios, want)
 	}
 
