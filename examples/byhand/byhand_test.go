@@ -43,9 +43,9 @@ func TestCheckByHand(t *testing.T) {
 		for _, want := range []string{
 			"(a) checkpoint", "tree size 45, root " + f.latest.Root.String(),
 			"(b) cosignature of witness witness.test/w1",
-			"(c) inclusion of event " + firstEvent, "folds leaf 0 to the root of the tree of 45 events",
+			"(c) inclusion of event " + firstEvent, "fold leaf 0 to the root of the tree of 45 events",
 			"(c) inclusion of event " + event27, "sequence 27 = leaf index 26 + 1",
-			"folds leaf 44 to the root of the tree of 45 events",
+			"fold leaf 44 to the root of the tree of 45 events",
 			"(d) consistency of the tree of 44 events with the checkpoint's 45",
 			"all checks passed",
 		} {
@@ -86,6 +86,30 @@ func TestCheckByHand(t *testing.T) {
 		out, code := check(t, "--key", f.logKey, "--witness-key", f.witKey, "--note", note, "--proof", proof)
 		if code != 0 || !strings.Contains(out, "(c) inclusion: "+proof) || !strings.Contains(out, "all checks passed") {
 			t.Fatalf("check.sh exited %d offline:\n%s", code, out)
+		}
+	})
+
+	// The commands of docs/VERIFY.md, as written.
+	t.Run("OK docs/VERIFY.md by hand", func(t *testing.T) {
+		out, code := f.runDocCommands(t)
+		if code != 0 {
+			t.Fatalf("the walkthrough's commands exited %d:\n%s", code, out)
+		}
+		for _, want := range []string{
+			"all checks passed", // check.sh
+			"an ed25519 key", "key hash ok", "signed with this key", "of the log the key names",
+			"tree size 45, root " + f.latest.Root.String(),
+			"witness key hash ok", "cosigned with this key",
+			"the hash is the last field", "event hash ok", "leaf hash ok", "sequence = leaf index + 1",
+			"the proof is of the checkpoint checked in step 1", "the event is in the tree of 45 events",
+			"old root at size 44: " + f.first.Root.String(), "new root at size 45: " + f.latest.Root.String(),
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the walkthrough does not print %q:\n%s", want, out)
+			}
+		}
+		if n := strings.Count(out, "Signature Verified Successfully"); n != 2 {
+			t.Errorf("openssl verified %d signatures, want 2 (the log's and the witness's):\n%s", n, out)
 		}
 	})
 

@@ -257,7 +257,7 @@ check_proof() {
 	((sn == 0)) || fail "the audit path is too short: ${#path[@]} hashes"
 	[[ $r == "$cp_root" ]] ||
 		fail "the audit path folds leaf $idx to $r, not to the checkpoint's root $cp_root"
-	ok "the audit path of $n hashes folds leaf $idx to the root of the tree of $cp_size events"
+	ok "the audit path's $n hash(es) fold leaf $idx to the root of the tree of $cp_size events"
 }
 i=0
 for id in "${event_ids[@]}"; do
@@ -293,7 +293,7 @@ if [[ -n $old_size ]]; then
 	mapfile -t path < <(jq -r '.path // [] | .[]' "$work/consistency")
 	out=$(python3 "$here/proofs.py" consistency "$old_size" "$size" "$old_root" "$root" "${path[@]}" 2>&1) ||
 		fail "$out"
-	ok "the proof of ${#path[@]} hashes folds to the remembered root $old_root at size $old_size"
+	ok "the proof's ${#path[@]} hash(es) fold to the remembered root $old_root at size $old_size"
 	ok "and to the checkpoint's root $root at size $size (RFC 9162 2.1.4.2, proofs.py)"
 fi
 

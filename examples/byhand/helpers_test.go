@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -218,9 +219,17 @@ func check(t *testing.T, args ...string) (string, int) {
 // run runs a command, bounded, and returns its output and exit status.
 func run(t *testing.T, name string, args ...string) (string, int) {
 	t.Helper()
+	return runIn(t, "", nil, name, args...)
+}
+
+// runIn is run in dir, with env added to the environment.
+func runIn(t *testing.T, dir string, env []string, name string, args ...string) (string, int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		t.Fatalf("%s did not end within 2 minutes:\n%s", name, out)
 	}
