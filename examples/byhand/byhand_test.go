@@ -113,6 +113,21 @@ func TestCheckByHand(t *testing.T) {
 		}
 	})
 
+	// Every check.sh command of the docs and the README, as written.
+	t.Run("OK every documented check.sh command", func(t *testing.T) {
+		cmds := checkCommands(t)
+		if len(cmds) < 4 {
+			t.Fatalf("found %d check.sh commands in README.md, docs/VERIFY.md and docs/WITNESS.md, want 4 or more: %q", len(cmds), cmds)
+		}
+		dir, env := f.docDir(t)
+		for _, c := range cmds {
+			out, code := runIn(t, dir, env, "bash", "-c", strings.ReplaceAll(c, "http://127.0.0.1:8080", f.url))
+			if code != 0 || !strings.HasSuffix(out, "all checks passed") {
+				t.Errorf("%s\nexited %d:\n%s", c, code, out)
+			}
+		}
+	})
+
 	other, err := audit.GenerateSigner(audit.DefaultOrigin) // the same origin, another key
 	if err != nil {
 		t.Fatal(err)
