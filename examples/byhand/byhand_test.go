@@ -74,6 +74,10 @@ func TestCheckByHand(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "remembered root "+c32.OldRoot.String()+" at size 32") {
 			t.Fatalf("check.sh exited %d from a tree of 32 events:\n%s", code, out)
 		}
+		out, code = check(t, "--key", f.logKey, "--old-size", "45", "--old-root", f.latest.Root.String(), f.url)
+		if code != 0 || !strings.Contains(out, "proof's 0 hash(es) fold to the remembered root "+f.latest.Root.String()+" at size 45") {
+			t.Fatalf("check.sh exited %d from the same tree:\n%s", code, out)
+		}
 	})
 
 	// Offline: the note and a proof from files, as 'projector proof' and

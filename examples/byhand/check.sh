@@ -137,7 +137,7 @@ check_note() {
 	[[ $cp_size =~ ^(0|[1-9][0-9]*)$ ]] || fail "its tree size \"$cp_size\" is not a decimal number"
 	cp_root=$(b64hex "$root") || cp_root=''
 	[[ ${#cp_root} == 64 ]] || fail "its root \"$root\" is not the base64 of 32 bytes"
-	ok "note: origin $origin, tree size $cp_size, root $cp_root (base64 $root)"
+	echo "      read: origin $origin, tree size $cp_size, root $cp_root (base64 $root)"
 	for s in $(signatures "$note" "$log_name"); do
 		[[ ${s:0:8} == "$log_hash" ]] && sig=$s
 	done
@@ -233,7 +233,12 @@ check_proof() {
 	# log's key; the size and root are taken from its signed text.
 	jq -j '.checkpoint.note // empty' "$proof" >"$proof.note"
 	[[ -s $proof.note ]] || fail "the proof's checkpoint has no note (an old JSON checkpoint): check it with 'projector check-proof'"
-	check_note "$proof.note"
+	if [[ -n $have_checkpoint ]] && cmp -s "$proof.note" "$work/note"; then
+		cp_size=$size cp_root=$root
+		ok "its checkpoint is the one checked in (a): tree size $cp_size, root $cp_root"
+	else
+		check_note "$proof.note" # signed since (a), or checked offline
+	fi
 	[[ $jsize == "$cp_size" && $jroot == "$cp_root" ]] ||
 		fail "the proof's tree_size $jsize and root $jroot are not those its checkpoint signs ($cp_size, $cp_root)"
 	if [[ -n $have_checkpoint && $cp_size == "$size" && $cp_root != "$root" ]]; then
@@ -241,7 +246,7 @@ check_proof() {
 	fi
 	# 5. Fold the audit path (RFC 9162 2.1.3.2) to the signed root.
 	((idx < cp_size)) || fail "leaf index $idx is not below the tree size $cp_size"
-	mapfile -t path < <(jq -r '.path // [] | .[]' "$proof")
+	read -ra path <<<"$(jq -r '.path // [] | join(" ")' "$proof")"
 	r=$leaf fn=$idx sn=$((cp_size - 1)) n=0
 	for p in "${path[@]}"; do
 		[[ $p =~ ^[0-9a-f]{64}$ ]] || fail "path hash \"$p\" is not 64 hex digits"
@@ -290,7 +295,7 @@ if [[ -n $old_size ]]; then
 	get "/v1/consistency?from=$old_size&to=$size" "$work/consistency"
 	[[ $(jq -r '"\(.old_size) \(.new_size)"' "$work/consistency") == "$old_size $size" ]] ||
 		fail "the ledger answered a proof between other sizes: $(head -c 200 "$work/consistency")"
-	mapfile -t path < <(jq -r '.path // [] | .[]' "$work/consistency")
+	read -ra path <<<"$(jq -r '.path // [] | join(" ")' "$work/consistency")"
 	out=$(python3 "$here/proofs.py" consistency "$old_size" "$size" "$old_root" "$root" "${path[@]}" 2>&1) ||
 		fail "$out"
 	ok "the proof's ${#path[@]} hash(es) fold to the remembered root $old_root at size $old_size"
