@@ -200,7 +200,8 @@ check_proof() {
 	local proof=$1 ev=$1.event want_id=$2 e h leaf seq idx jsize jroot n p r fn sn
 	# The event is the proof's first field, as stored: its bytes run from
 	# {"event": to the proof's own ,"sequence":N,"leaf_index": (the last such
-	# text outside a string). jq reads JSON but does not keep its bytes.
+	# text: within a string its quotes would be escaped). jq reads JSON but
+	# does not keep its bytes: it would write < where the ledger wrote \u003c.
 	sed -E 's/^\{"event":(.*),"sequence":[0-9]+,"leaf_index":.*$/\1/' "$proof" | tr -d '\n' >"$ev"
 	jq -e --slurpfile e "$ev" '.event == $e[0]' "$proof" >/dev/null 2>&1 ||
 		fail "cannot cut the event's bytes out of the proof: not a proof as the ledger writes it"
