@@ -171,6 +171,14 @@ func TestCheckByHand(t *testing.T) {
 		{"an edited proof sequence", func() []string {
 			return append(all, f.tampering(t, proof27, replace(`,"sequence":27,`, `,"sequence":28,`)))
 		}, "FAIL (c) inclusion of " + event27 + ": the proof says the event is at sequence 28, but its leaf index 26"},
+		{"the proof of another event", func() []string {
+			first := mustGetBody(t, f.url+"/v1/proof?event="+firstEvent)
+			return append(all, f.tampering(t, proof27, func([]byte) []byte { return first }))
+		}, "FAIL (c) inclusion of " + event27 + ": the proof is of event " + firstEvent + ", not " + event27},
+		{"a proof in an altered checkpoint", func() []string {
+			esc := func(s string) string { return strings.ReplaceAll(s, "\n", `\n`) } // as in the JSON string
+			return append(all, f.tampering(t, proof27, replace(esc(latestRoot), esc(firstRoot))))
+		}, "FAIL (c) inclusion of " + event27 + ": the ed25519 signature does not verify over the note's text"},
 		{"an edited event", func() []string {
 			return append(all, f.tampering(t, proof27, replace(`"type":"`, `"type":"x`)))
 		}, "FAIL (c) inclusion of " + event27 + ": the event's content hashes to"},
@@ -239,6 +247,14 @@ func editCosignatureTime(t *testing.T, note []byte) []byte {
 // mustGet writes the body of GET url to file.
 func mustGet(t *testing.T, url, file string) {
 	t.Helper()
+	if err := os.WriteFile(file, mustGetBody(t, url), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mustGetBody returns the body of GET url, which must answer 200.
+func mustGetBody(t *testing.T, url string) []byte {
+	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
@@ -248,9 +264,7 @@ func mustGet(t *testing.T, url, file string) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %s %s (%v)", url, resp.Status, body, err)
 	}
-	if err := os.WriteFile(file, body, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return body
 }
 
 // The consistency check of proofs.py accepts the proofs of package merkle
