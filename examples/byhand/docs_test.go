@@ -94,13 +94,13 @@ func (f *fixture) runDocCommands(t *testing.T) (string, int) {
 }
 
 // checkCommands returns every command line of check.sh that README.md,
-// docs/VERIFY.md and docs/WITNESS.md give, in code blocks or inline, with
-// its continuation lines.
+// examples/README.md, docs/VERIFY.md and docs/WITNESS.md give, in code
+// blocks or inline, with its continuation lines.
 func checkCommands(t *testing.T) []string {
 	t.Helper()
 	re := regexp.MustCompile("examples/byhand/check\\.sh (?:[^\n`\\\\]|\\\\\n)*")
 	var out []string
-	for _, name := range []string{"../../README.md", "../../docs/VERIFY.md", "../../docs/WITNESS.md"} {
+	for _, name := range []string{"../../README.md", "../README.md", "../../docs/VERIFY.md", "../../docs/WITNESS.md"} {
 		doc, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
