@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,8 +33,9 @@ func TestCheckByHand(t *testing.T) {
 	needTools(t)
 	f := mustFixture(t)
 	old := []string{"--old-size", strconv.FormatUint(f.first.TreeSize, 10), "--old-root", f.first.Root.String()}
-	all := append([]string{"--key", f.logKey, "--witness-key", f.witKey,
-		"--event", firstEvent, "--event", event27, "--event", f.amended.String()}, old...)
+	// Clipped, so that each append(all, …) below makes a slice of its own.
+	all := slices.Clip(append([]string{"--key", f.logKey, "--witness-key", f.witKey,
+		"--event", firstEvent, "--event", event27, "--event", f.amended.String()}, old...))
 
 	t.Run("OK", func(t *testing.T) {
 		out, code := check(t, append(all, f.url)...)
@@ -305,12 +307,12 @@ func TestProofsPyAgreesWithMerkle(t *testing.T) {
 			if m == 0 || m == n {
 				continue // nothing but the roots to alter; the rest below
 			}
-			bad := slicesClone(args)
+			bad := slices.Clone(args)
 			bad[6] = flip(bad[6])
 			if out, code := run(t, python, bad...); code != 1 {
 				t.Errorf("proofs.py: from %d to %d with the first proof hash altered: exit %d, want 1: %s", m, n, code, out)
 			}
-			bad = slicesClone(args)
+			bad = slices.Clone(args)
 			bad[4] = flip(bad[4])
 			if out, code := run(t, python, bad...); code != 1 {
 				t.Errorf("proofs.py: from %d to %d with the old root altered: exit %d, want 1: %s", m, n, code, out)
@@ -330,8 +332,6 @@ func TestProofsPyAgreesWithMerkle(t *testing.T) {
 		}
 	}
 }
-
-func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
 // flip changes the first hex digit of h.
 func flip(h string) string {
