@@ -5,6 +5,7 @@ package projector_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"strconv"
@@ -12,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
+	"github.com/lexledger/lexledger/projections"
 	"github.com/lexledger/lexledger/projector"
 )
 
@@ -75,10 +78,19 @@ func TestFeedIdleCPU(t *testing.T) {
 	r := startService(t, env.Store, env.Connect(t), projector.Options{Feed: true, Logger: log}, false)
 	r.waitFor(t, last)
 	waitReady(t, r)
+	var whole int
+	r.svc.Read(func(p *projections.Projection) {
+		st, err := p.State(criminalCode, projections.Query{AsOf: events.MustDate(time.Now().UTC().Format(time.DateOnly))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := json.Marshal(projector.ChangeNotice{Seq: last, State: st})
+		whole = len(data)
+	})
 	time.Sleep(2 * time.Second) // the reconcile and the first writes
 	const window = 10 * time.Second
 	before, logged := cpuTime(t), lines.n.Load()
 	time.Sleep(window)
 	used := cpuTime(t) - before
-	t.Logf("%d amendments; idle for %s holding an act larger than max_payload: %s of CPU, %.1f%% of a core; %d log lines", n, window, used.Round(time.Millisecond), 100*used.Seconds()/window.Seconds(), lines.n.Load()-logged)
+	t.Logf("%d amendments (whole state %d bytes, max_payload %d): idle for %s, %s of CPU, %.1f%% of a core; %d log lines", n, whole, env.Conn.MaxPayload(), window, used.Round(time.Millisecond), 100*used.Seconds()/window.Seconds(), lines.n.Load()-logged)
 }
