@@ -79,6 +79,7 @@ func TestFeedBoundsLargeStates(t *testing.T) {
 	if err := json.Unmarshal(data, &n); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("the whole state is %d bytes; the notice %d, within %d", len(whole), len(data), bound)
 	var total int
 	r.svc.Read(func(p *projections.Projection) {
 		st, _ := p.State(criminalCode, projections.Query{AsOf: n.State.AsOf})
