@@ -17,7 +17,9 @@ import (
 // The projector's JetStream resources, a stable contract for downstream
 // services:
 //
-//	KV bucket LEX_STATE      key {act tokens joined by '.'}: the act's current state (JSON)
+//	KV bucket LEX_STATE      key {act tokens joined by '.'}: the act's current state (JSON,
+//	                         at most 64 KiB: a larger state is cut and marked truncated,
+//	                         docs/PROJECTIONS.md)
 //	subject   lex.changes.{act tokens}            a notice of each change of an act's state
 //	stream    LEX_NOTICES    lex.notices.{what}.{act tokens}: on the day an act enters
 //	                         into force, is suspended, or ceases to be in force; each

@@ -168,7 +168,7 @@ func (s *Service) feedTick(ctx context.Context) {
 	if err == nil && len(failed) > 0 {
 		err = errors.New("the state bucket did not take them")
 	}
-	s.feedWritten(states, failed, err, now)
+	s.feedWritten(states, failed, err)
 	for _, act := range failed {
 		delete(states, act) // noticed once written
 	}
@@ -178,13 +178,14 @@ func (s *Service) feedTick(ctx context.Context) {
 }
 
 // feedWritten records the outcome of a write of states: the acts that
-// failed wait, and those that failed before and are now written recover.
-// It logs each act's failure once per kind, and once its recovery, in one
-// line per kind per tick.
-func (s *Service) feedWritten(states map[events.ActID][]byte, failed []events.ActID, err error, now time.Time) {
+// failed wait, from the end of the write, and those that failed before and
+// are now written recover. It logs each act's failure once per kind, and
+// once its recovery, in one line per kind per tick.
+func (s *Service) feedWritten(states map[events.ActID][]byte, failed []events.ActID, err error) {
 	kind, permanent := feedKind(err)
 	var newly, recovered []events.ActID
 	s.mu.Lock()
+	now := s.fd.clock()
 	if s.fd.waiting == nil {
 		s.fd.waiting = map[events.ActID]*feedFailure{}
 	}
