@@ -308,9 +308,8 @@ func bareReplay(ctx context.Context, e *env) (int, error) {
 }
 
 // verifyStream verifies the stream as `projector verify` does
-// (cmd/projector/audit.go, verifyStream): the last sequence, the replay
-// of the stored bytes into a Verifier with a (quiet) progress bar
-// counting, the checkpoints, the report.
+// (cmd/projector/audit.go, verifyStream): the last sequence, the pass of
+// natsjs.Verify with a (quiet) progress bar counting, the report.
 func verifyStream(ctx context.Context, store *natsjs.Store, views *natsjs.Views) (audit.Report, error) {
 	last, err := store.LastSeq(ctx)
 	if err != nil {
@@ -319,23 +318,8 @@ func verifyStream(ctx context.Context, store *natsjs.Store, views *natsjs.Views)
 	bar := cli.NewProgress(io.Discard, true, "verifying", int64(last))
 	defer bar.Abandon()
 	v := audit.NewVerifier(nil)
-	for raw, err := range store.ReadRaw(ctx) {
-		if err != nil {
-			return audit.Report{}, err
-		}
-		v.AddStored(raw.Seq, raw.Subject, raw.Act, raw.Err, raw.Data)
-		bar.Add(1)
-	}
-	cps, err := views.Checkpoints(ctx)
-	if err != nil {
+	if _, err := natsjs.Verify(ctx, store, views, v, func() { bar.Add(1) }); err != nil {
 		return audit.Report{}, err
-	}
-	for _, data := range cps {
-		c, err := audit.UnmarshalCheckpoint(data)
-		if err != nil {
-			return audit.Report{}, err
-		}
-		v.Check(c)
 	}
 	rep := v.Report()
 	if rep.OK {

@@ -117,4 +117,8 @@ var (
 	// ErrUnavailable: the store did not answer, or answered that it cannot
 	// serve the request now. Retrying later with the same event ids is safe.
 	ErrUnavailable = errors.New("the event store is unavailable")
+	// ErrForbidden: the engine refused a write because this process's user
+	// may not publish there (its permissions). Retrying does not help until
+	// an admin changes them.
+	ErrForbidden = errors.New("not permitted to write there")
 )

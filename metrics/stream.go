@@ -40,6 +40,7 @@ type Collector struct {
 	refusals, conflict                          *prometheus.Desc
 	witnessed, cosignatures, witnessFailures    *prometheus.Desc
 	witnessAlarm                                *prometheus.Desc
+	feedFailures, feedWaiting                   *prometheus.Desc
 }
 
 // NewCollector returns a collector of stream's metrics, and of proj's when
@@ -67,6 +68,9 @@ func NewCollector(stream Stream, proj Projector) *Collector {
 		witnessAlarm:   d("projector", "witness_alarm", "1 while a witness refused a checkpoint with evidence that it was shown another tree of this log (a bad consistency proof, an unresolved conflict, a size beyond the tree): /readyz says which and why (docs/RUNBOOK.md, Witness alarm)."),
 		witnessFailures: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "projector", "witness_failures_total"),
 			"Submissions of a checkpoint to a witness that did not give a valid cosignature, by witness and kind: unreachable, malformed, unknown_origin, unverified, internal, bad_cosignature, and the alarms bad_proof, conflict, size_beyond_tree.", []string{"witness", "kind"}, nil),
+		feedWaiting: d("projector", "feed_waiting_acts", "Acts whose latest state is not in LEX_STATE because the feed's write of it failed: waiting to be written again, or, after a permanent failure (too_large, forbidden), until the act changes or the projector restarts (docs/RUNBOOK.md, Feed failures)."),
+		feedFailures: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "projector", "feed_failures_total"),
+			"The feed's failed writes of an act's state to LEX_STATE (one per act and attempt) and failed change notices on lex.changes, by kind: too_large, forbidden, unavailable, other.", []string{"kind"}, nil),
 		defectsByReason: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "projector", "defects_by_reason"),
 			"lex_projector_defects by reason: unreadable, unknown_schema, invalid, hash_mismatch, subject_mismatch, chain_broken, duplicate_id.", []string{"reason"}, nil),
 	}
@@ -77,7 +81,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.up
 	ch <- c.lastSeq
 	if c.proj != nil {
-		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress, c.defects, c.defectsByReason, c.refusals, c.conflict, c.witnessed, c.cosignatures, c.witnessAlarm, c.witnessFailures} {
+		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress, c.defects, c.defectsByReason, c.refusals, c.conflict, c.witnessed, c.cosignatures, c.witnessAlarm, c.witnessFailures, c.feedFailures, c.feedWaiting} {
 			ch <- d
 		}
 	}
@@ -115,6 +119,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for k, n := range st.WitnessFailures {
 		ch <- prometheus.MustNewConstMetric(c.witnessFailures, prometheus.CounterValue, float64(n), k.Witness, k.Kind)
 	}
+	for _, k := range projector.FeedFailureKinds {
+		ch <- prometheus.MustNewConstMetric(c.feedFailures, prometheus.CounterValue, float64(st.FeedFailures[k]), k)
+	}
+	gauge(c.feedWaiting, float64(st.FeedWaiting))
 	for _, r := range eventlog.Reasons {
 		ch <- prometheus.MustNewConstMetric(c.defectsByReason, prometheus.GaugeValue, float64(st.Defects[r]), string(r))
 	}

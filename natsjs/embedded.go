@@ -36,6 +36,9 @@ type EmbeddedOptions struct {
 	// global account, GlobalAccount). Logger, when set, reports each move.
 	Place  func(stream string) string
 	Logger *slog.Logger
+	// MaxPayload is the largest message the server takes; 0: MaxMsgSize
+	// and room for headers. Tests set it lower to meet the limit sooner.
+	MaxPayload int32
 }
 
 // GlobalAccount is the account of every client of a server without
@@ -65,6 +68,9 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 	opts.JetStream, opts.StoreDir = true, o.Dir
 	opts.SyncAlways, opts.SyncInterval = o.SyncAlways, 0
 	opts.NoSigs, opts.MaxPayload = true, MaxMsgSize+1024
+	if o.MaxPayload > 0 {
+		opts.MaxPayload = o.MaxPayload
+	}
 	if o.Place != nil {
 		if err := placeStreams(filepath.Join(o.Dir, server.JetStreamStoreDir), o.Place, o.Logger); err != nil {
 			return nil, err

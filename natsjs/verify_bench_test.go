@@ -178,9 +178,8 @@ func readRawReplay(b *testing.B, ctx context.Context, st *natsjs.Store) int {
 }
 
 // verifyAsProjector verifies the stream as `projector verify` does
-// (cmd/projector/audit.go, verifyStream): the last sequence, the replay
-// into a Verifier with the (quiet) progress bar counting, the checkpoints,
-// the report.
+// (cmd/projector/audit.go, verifyStream): the last sequence, the pass of
+// natsjs.Verify with the (quiet) progress bar counting, the report.
 func verifyAsProjector(b *testing.B, ctx context.Context, st *natsjs.Store, views *natsjs.Views) audit.Report {
 	b.Helper()
 	last, err := st.LastSeq(ctx)
@@ -190,23 +189,8 @@ func verifyAsProjector(b *testing.B, ctx context.Context, st *natsjs.Store, view
 	bar := cli.NewProgress(io.Discard, true, "verifying", int64(last))
 	defer bar.Abandon()
 	v := audit.NewVerifier(nil)
-	for raw, err := range st.ReadRaw(ctx) {
-		if err != nil {
-			b.Fatal(err)
-		}
-		v.AddStored(raw.Seq, raw.Subject, raw.Act, raw.Err, raw.Data)
-		bar.Add(1)
-	}
-	cps, err := views.Checkpoints(ctx)
-	if err != nil {
+	if _, err := natsjs.Verify(ctx, st, views, v, func() { bar.Add(1) }); err != nil {
 		b.Fatal(err)
-	}
-	for _, data := range cps {
-		c, err := audit.UnmarshalCheckpoint(data)
-		if err != nil {
-			b.Fatal(err)
-		}
-		v.Check(c)
 	}
 	rep := v.Report()
 	if rep.OK {

@@ -17,7 +17,9 @@ import (
 // The projector's JetStream resources, a stable contract for downstream
 // services:
 //
-//	KV bucket LEX_STATE      key {act tokens joined by '.'}: the act's current state (JSON)
+//	KV bucket LEX_STATE      key {act tokens joined by '.'}: the act's current state (JSON,
+//	                         at most 64 KiB: a larger state is cut and marked truncated,
+//	                         docs/PROJECTIONS.md)
 //	subject   lex.changes.{act tokens}            a notice of each change of an act's state
 //	stream    LEX_NOTICES    lex.notices.{what}.{act tokens}: on the day an act enters
 //	                         into force, is suspended, or ceases to be in force; each
@@ -142,7 +144,10 @@ const putChunk = 512
 // PutStates writes several acts' states into the state bucket, pipelined
 // in chunks of putChunk, each waited for. It returns the acts whose state
 // was not written (to write again) and the first error; an act is never
-// left out unsaid.
+// left out unsaid. A state larger than the server or the bucket takes is
+// an *events.Error with events.CodeTooLarge; a write this user may not
+// make, eventlog.ErrForbidden (seen once ctx ends: the server does not
+// answer it); an engine that does not answer, eventlog.ErrUnavailable.
 func (v *Views) PutStates(ctx context.Context, states map[events.ActID][]byte) (failed []events.ActID, err error) {
 	acts := make([]events.ActID, 0, len(states))
 	for act := range states {
@@ -156,7 +161,7 @@ func (v *Views) PutStates(ctx context.Context, states map[events.ActID][]byte) (
 			if perr != nil {
 				failed = append(failed, act)
 				if err == nil {
-					err = mapError(perr)
+					err = mapViewError(perr)
 				}
 				continue
 			}
@@ -171,11 +176,14 @@ func (v *Views) PutStates(ctx context.Context, states map[events.ActID][]byte) (
 			case ferr := <-f.Err():
 				failed = append(failed, chunk[i])
 				if err == nil {
-					err = mapError(ferr)
+					err = mapViewError(ferr)
 				}
 			case <-ctx.Done():
 				// The rest is unknown: write it all again.
 				failed = append(failed, acts[start+i:]...)
+				if denied := v.stateWriteDenied(); denied != nil {
+					return failed, denied
+				}
 				return failed, mapError(ctx.Err())
 			}
 		}
@@ -197,7 +205,7 @@ func (v *Views) State(ctx context.Context, act events.ActID) ([]byte, error) {
 
 // PublishChange publishes a change notice of an act on lex.changes.{tokens}.
 func (v *Views) PublishChange(act events.ActID, data []byte) error {
-	return v.nc.Publish(ChangesPrefix+"."+actKey(act), data)
+	return mapViewError(v.nc.Publish(ChangesPrefix+"."+actKey(act), data))
 }
 
 // PublishNotice appends a day notice to the notices stream, once: id is

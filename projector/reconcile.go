@@ -116,6 +116,7 @@ func (s *Service) reconcile(ctx context.Context) {
 // those that the bucket misses or holds differently; it takes the acts it
 // sees out of bucket.
 func (s *Service) differing(acts []events.ActID, bucket map[events.ActID]held, ahead func(held, uint64) bool) map[events.ActID][]byte {
+	bound := s.feedBound()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	today := events.MustDate(s.opts.Clock().UTC().Format(time.DateOnly))
@@ -135,12 +136,12 @@ func (s *Service) differing(acts []events.ActID, bucket map[events.ActID]held, a
 			// Equal but for the day: the state the feed would have left.
 			same := st
 			same.AsOf = h.asOf
-			if data, err := json.Marshal(same); err == nil && sha256.Sum256(data) == h.sum {
+			n, _ := boundNotice(last, same, bound)
+			if data, err := json.Marshal(n.State); err == nil && sha256.Sum256(data) == h.sum {
 				continue
 			}
 		}
-		data, err := json.Marshal(ChangeNotice{Seq: last, State: st})
-		if err == nil {
+		if _, data := boundNotice(last, st, bound); data != nil {
 			states[act] = data
 		}
 	}

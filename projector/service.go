@@ -52,6 +52,9 @@ type Sink interface {
 	EachState(ctx context.Context, fn func(act events.ActID, data []byte)) error
 	DeleteStates(ctx context.Context, acts []events.ActID) error
 	PublishChange(act events.ActID, data []byte) error
+	// MaxPayload is the largest message the server takes; the feed keeps
+	// its messages under a quarter of it (feed.go).
+	MaxPayload() int64
 	PublishNotice(ctx context.Context, what string, act events.ActID, id string, data []byte) (bool, error)
 	PublishCheckpoint(ctx context.Context, id string, data []byte) error
 	// LastCheckpoint returns the newest stored checkpoint that match
@@ -70,6 +73,10 @@ type Options struct {
 	SnapshotInterval time.Duration
 	// Feed publishes state changes and day notices; off for rebuilds.
 	Feed bool
+	// FeedMaxBytes bounds each state the feed writes and publishes
+	// (default DefaultFeedMaxBytes, and never more than a quarter of the
+	// server's max_payload): larger states are cut (feed.go).
+	FeedMaxBytes int
 	// Clock gives "today" for day notices; time.Now when nil.
 	Clock    func() time.Time
 	Logger   *slog.Logger
@@ -113,6 +120,7 @@ type Service struct {
 	audit   auditState
 	readyCh chan struct{}         // closed when ready
 	dirty   map[events.ActID]bool // acts changed since the feed last published
+	fd      feedStatus            // the feed's failures and retries (feed.go)
 	subs    subscribers           // receivers of applied events (subscribe.go)
 	status  runStatus             // for Status (status.go)
 	bytes   bytesCheck            // the check of the stored bytes (bytes.go)
@@ -346,87 +354,6 @@ func (s *Service) apply(ctx context.Context, st eventlog.Entry, caughtUp bool) e
 			"reason", d.Reason, "subject", d.Subject, "act", d.Act, "message", d.Message)
 	}
 	return nil
-}
-
-// feedInterval is how often the feed publishes the acts that changed:
-// states are coalesced per act, so a burst of events costs one write per
-// act, not one per event.
-const feedInterval = 200 * time.Millisecond
-
-// feed publishes, at each interval, the current state of every act that
-// changed since the last one: into the state bucket, and as a change
-// notice. It begins once the projector is ready, by reconciling the bucket
-// with the projection.
-func (s *Service) feed(ctx context.Context) {
-	select {
-	case <-ctx.Done():
-		return
-	case <-s.readyCh:
-	}
-	s.reconcile(ctx)
-	t := time.NewTicker(feedInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		s.mu.Lock()
-		dirty := s.dirty
-		s.dirty = nil
-		states := make(map[events.ActID][]byte, len(dirty))
-		for act := range dirty {
-			if data := s.currentState(act); data != nil {
-				states[act] = data
-			}
-		}
-		s.mu.Unlock()
-		if len(states) == 0 {
-			continue
-		}
-		failed, err := s.sink.PutStates(ctx, states)
-		if err != nil && ctx.Err() == nil {
-			// Written again at the next tick: a state the bucket misses
-			// would stay missing until the act changed again.
-			s.log.Warn("state bucket write failed; writing again", "acts", len(failed), "of", len(states), "err", err)
-			s.mu.Lock()
-			if s.dirty == nil {
-				s.dirty = map[events.ActID]bool{}
-			}
-			for _, act := range failed {
-				s.dirty[act] = true
-			}
-			s.mu.Unlock()
-		}
-		for _, act := range failed {
-			delete(states, act) // noticed once written
-		}
-		for act, data := range states {
-			if err := s.sink.PublishChange(act, data); err != nil && ctx.Err() == nil {
-				s.log.Warn("change notice failed", "act", act, "err", err)
-			}
-		}
-	}
-}
-
-// currentState renders an act's state today, as now known, for the feed.
-// The caller holds the lock.
-func (s *Service) currentState(act events.ActID) []byte {
-	today := events.MustDate(s.opts.Clock().UTC().Format(time.DateOnly))
-	st, err := s.proj.State(act, projections.Query{AsOf: today})
-	if err != nil {
-		return nil
-	}
-	data, _ := json.Marshal(ChangeNotice{Seq: s.proj.LastSeq(), State: st})
-	return data
-}
-
-// ChangeNotice is the payload of lex.changes.{act} and of the state bucket:
-// the act's state today, as of stream sequence Seq.
-type ChangeNotice struct {
-	Seq   uint64               `json:"sequence"`
-	State projections.ActState `json:"state"`
 }
 
 // DayNotice is the payload of lex.notices.{what}.{act}.

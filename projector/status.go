@@ -55,6 +55,13 @@ type Status struct {
 	Cosignatures    int
 	WitnessAlarm    string
 	WitnessFailures map[WitnessFailure]uint64
+	// FeedFailures counts the feed's failed state writes (one per act)
+	// and change notices, by kind (FeedFailureKinds); FeedWaiting is the
+	// acts whose latest state is not in the state bucket because its
+	// write failed: waiting to be written again, or, after a permanent
+	// failure, until they change (feed.go).
+	FeedFailures map[string]uint64
+	FeedWaiting  int
 }
 
 // DefectCount is the number of defects met, every reason.
@@ -99,6 +106,13 @@ func (s *Service) status0() Status {
 	r := s.status
 	st := Status{AppliedSeq: s.proj.LastSeq(), AppliedTime: r.appliedTime, Ready: s.ready, Running: !r.runStart.IsZero(),
 		Since: r.runStart, ReplayFrom: r.replayFrom, ReplayTo: r.replayTo, CheckpointRefusals: s.audit.refusals}
+	if len(s.fd.failures) > 0 {
+		st.FeedFailures = make(map[string]uint64, len(s.fd.failures))
+		for k, n := range s.fd.failures {
+			st.FeedFailures[k] = n
+		}
+	}
+	st.FeedWaiting = len(s.fd.waiting)
 	if s.audit.conflict != nil {
 		st.CheckpointConflict = s.audit.conflict.Error()
 	}

@@ -156,32 +156,13 @@ func verifyStream(ctx context.Context, store *natsjs.Store, views *natsjs.Views,
 	defer bar.Abandon()
 	start := time.Now()
 	v := audit.NewVerifier(o.keys)
-	for raw, err := range store.ReadRaw(ctx) {
-		if err != nil {
-			return audit.Report{}, audit.State{}, 0, fmt.Errorf("replay stopped after sequence %d: %w", v.Report().LastSeq, err)
-		}
-		v.AddStored(raw.Seq, raw.Subject, raw.Act, raw.Err, raw.Data)
-		bar.Add(1)
-	}
-	if err := ctx.Err(); err != nil {
-		return audit.Report{}, audit.State{}, 0, fmt.Errorf("verification cancelled: %w", err)
-	}
-	cps, err := views.ReadCheckpoints(ctx)
+	seen, err := natsjs.Verify(ctx, store, views, v, func() { bar.Add(1) })
 	if err != nil {
-		return audit.Report{}, audit.State{}, 0, fmt.Errorf("read checkpoints: %w", err)
-	}
-	for _, m := range cps.Checkpoints {
-		c, err := audit.UnmarshalCheckpoint(m.Data)
-		if err != nil {
-			v.Failures = append(v.Failures, audit.Failure{Kind: "checkpoint_signature", Message: fmt.Sprintf("the message at sequence %d of %s is not a readable checkpoint: %v", m.Seq, natsjs.CheckpointsStream, err)})
-			continue
-		}
-		v.CheckStored(c, m.Time)
+		return audit.Report{}, audit.State{}, 0, err
 	}
 	if o.policy != nil {
 		v.ApplyPolicy(*o.policy)
 	}
-	seen := audit.CheckpointStream{Exists: cps.Exists, Messages: cps.Messages}
 	if o.prev != nil {
 		v.CompareState(*o.prev, seen)
 	}

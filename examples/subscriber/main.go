@@ -77,9 +77,16 @@ func main() {
 				Status string `json:"status"`
 				Reason string `json:"reason"`
 			} `json:"state"`
+			// A state larger than the feed's bound (64 KiB) comes with its
+			// lists cut: the whole state is at full_state, over HTTP.
+			Truncated bool   `json:"truncated"`
+			FullState string `json:"full_state"`
 		}
 		if json.Unmarshal(m.Data, &n) == nil {
 			fmt.Printf("change   #%d %s: %s (%s) — %s\n", n.Sequence, n.State.Act, n.State.Status, n.State.Reason, n.State.Title)
+			if n.Truncated {
+				fmt.Printf("         lists cut to the feed's bound; the whole state: GET %s\n", n.FullState)
+			}
 		}
 	})
 	if err != nil {

@@ -17,6 +17,9 @@ type Options struct {
 	Dir        string // reuse a store directory (to restart a server); t.TempDir() when empty
 	SyncAlways bool
 	Config     natsjs.Config
+	// MaxPayload lowers the server's max_payload (bytes); 0 keeps the
+	// embedded server's default.
+	MaxPayload int32
 }
 
 // Env is a running server with a connection and an opened store.
@@ -34,7 +37,7 @@ func MustStart(tb testing.TB, o Options) *Env {
 	if o.Dir == "" {
 		o.Dir = tb.TempDir()
 	}
-	s, err := natsjs.StartEmbedded(natsjs.EmbeddedOptions{Dir: o.Dir, Port: 0, SyncAlways: o.SyncAlways})
+	s, err := natsjs.StartEmbedded(natsjs.EmbeddedOptions{Dir: o.Dir, Port: 0, SyncAlways: o.SyncAlways, MaxPayload: o.MaxPayload})
 	if err != nil {
 		tb.Fatal(err)
 	}
