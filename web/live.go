@@ -31,8 +31,10 @@ type liveEvent struct {
 // sequence (a page rendered before it refreshes), then "recorded" for each
 // event applied that concerns the act (act=: its own events, and those of
 // which it is the instrument) or the jurisdiction (country=), or every
-// event. A client that falls behind is disconnected; EventSource
-// reconnects and its "hello" tells it to catch up.
+// event; with known_at=, only those recorded by then: a page of the record
+// as it stood at a time changes with no later event. A client that falls
+// behind is disconnected; EventSource reconnects and its "hello" tells it
+// to catch up.
 func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var act events.ActID
@@ -44,6 +46,11 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	country := q.Get("country")
+	knownAt, err := projections.ParseKnownAt(q.Get("known_at"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	select {
 	case <-s.closing:
 		http.Error(w, "the server is shutting down", http.StatusServiceUnavailable)
@@ -88,6 +95,9 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 			ev := &e.Event
 			if (act != "" && ev.Act != act && ev.Instrument != act) || (country != "" && ev.Act.Country() != country) {
 				continue
+			}
+			if knownAt != nil && ev.RecordedAt.After(*knownAt) {
+				continue // recorded after the time the page shows: it changes nothing there
 			}
 			data, _ := json.Marshal(liveEvent{Seq: e.Seq, ID: ev.ID, Act: ev.Act, Type: ev.Type, Date: ev.Date,
 				Instrument: ev.Instrument, RecordedAt: ev.RecordedAt, RecordedBy: ev.RecordedBy})
