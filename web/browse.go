@@ -77,6 +77,7 @@ func (s *Server) browse(w http.ResponseWriter, r *http.Request) {
 	v := browsePage{page: s.page(r, "Acts as of "+asOf.String(), "acts"), Q: q.Get("q"), AsOf: asOf.String(),
 		KnownAt: knownAtValue(q.Get("known_at"), knownAt), Empty: len(all) == 0,
 		Country: f.Country, Kind: string(f.Kind), StatusWant: string(f.Status)}
+	// Every jurisdiction's count is on the page: every event may change it.
 	v.Seq, v.Live = seq, link("/ui/events", "known_at", v.KnownAt)
 	v.Filtered = v.Q != "" || f.Country != "" || f.Kind != "" || f.Status != ""
 	counts := map[string]int{}

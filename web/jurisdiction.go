@@ -107,7 +107,7 @@ func (s *Server) jurisdiction(w http.ResponseWriter, r *http.Request) {
 	v := jurisdictionPage{page: s.page(r, "Jurisdiction "+country+" as of "+asOf.String(), "jurisdiction"), Country: country,
 		AsOf: asOf.String(), From: from.String(), To: to.String(), KnownAt: knownAtValue(q.Get("known_at"), knownAt), Kind: string(kind),
 		Limit: limit, LimitAsked: limitAsked}
-	v.Seq, v.Live = seq, link("/ui/events", "country", country, "known_at", v.KnownAt)
+	v.Seq, v.Live = seq, link("/ui/events", "country", country, "kind", v.Kind, "known_at", v.KnownAt)
 
 	// The counts of the whole, then the page of those in force.
 	counts := map[projections.Status]int{}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lexledger/lexledger/events"
 )
 
 // section is the part of a page's body from the element of id to the next
@@ -190,5 +192,24 @@ func TestLiveAsKnownAtTellsNothingLater(t *testing.T) {
 	}
 	if p := s.get(t, "/ui/events", "known_at", "yesterday"); p.status != http.StatusBadRequest {
 		t.Errorf("GET /ui/events?known_at=yesterday: %d, want 400", p.status)
+	}
+}
+
+// A live stream of a kind tells the events of acts of that kind only: the
+// law's adoption is skipped, the code's told.
+func TestLiveOfAKindTellsItsActsOnly(t *testing.T) {
+	m := newMemProjector()
+	s := &site{url: memSite(t, m)}
+	codes := s.stream(t, "?country=kz&kind=code")
+	next(t, codes)              // hello
+	m.addAct(t, "kz", 1, false) // a law
+	code := events.ActID("/akn/kz/act/code/2001-01-01/1")
+	m.add(t, events.Event{Act: code, Type: events.Adopted, Date: events.MustDate("2001-01-01"),
+		Body: events.Body{Title: "A Code", Kind: events.CodeKind}})
+	if ev := next(t, codes); ev.name != "recorded" || !strings.Contains(ev.data, `"act":"`+string(code)+`"`) {
+		t.Errorf("the stream of codes told %+v first, want the code's adoption", ev)
+	}
+	if p := s.get(t, "/ui/events", "kind", "bogus"); p.status != http.StatusBadRequest {
+		t.Errorf("GET /ui/events?kind=bogus: %d, want 400", p.status)
 	}
 }
