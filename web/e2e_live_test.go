@@ -21,9 +21,17 @@ import (
 // page itself (data-refreshes), not guessed from timings.
 func steadyStream(t *testing.T, b context.Context, base string) {
 	t.Helper()
-	step(t, b, "open the jurisdiction kz", chromedp.Navigate(base+"/ui/jurisdiction?country=kz&as_of=2010-01-01"),
+	// The second page of five acts in force: a live refresh must keep it.
+	step(t, b, "open the jurisdiction kz, five acts a page", chromedp.Navigate(base+"/ui/jurisdiction?country=kz&as_of=2010-01-01&limit=5"),
 		chromedp.WaitVisible(chromedp.ID("in-force")))
+	step(t, b, "follow the next page's link", chromedp.Click(chromedp.CSS(`#in-force a[rel=next]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#in-force a[rel=prev]`)))
 	waitUntil(t, b, "the jurisdiction page listens to live events", `document.body.dataset.listening === 'true'`)
+	const firstRow = `document.querySelector('#in-force tbody code.id').textContent`
+	second := eval[string](t, b, firstRow)
+	if !strings.Contains(eval[string](t, b, `location.search`), "cursor=") {
+		t.Fatalf("the next page's URL has no cursor")
+	}
 	refreshes := func() int { return eval[int](t, b, `Number(document.body.dataset.refreshes || 0)`) }
 	before := refreshes()
 
@@ -60,4 +68,10 @@ func steadyStream(t *testing.T, b context.Context, base string) {
 	}
 	// After the last event, a last refresh shows it.
 	waitUntil(t, b, "the page shows the last event's sequence", fmt.Sprintf(`document.getElementById('seq').textContent === '%d'`, last))
+	if got := eval[string](t, b, firstRow); got != second || !strings.Contains(eval[string](t, b, `location.search`), "cursor=") {
+		t.Errorf("after live refreshes the page starts at %s (URL %s), want the second page still, from %s", got, eval[string](t, b, `location.search`), second)
+	}
+	if n := eval[int](t, b, `document.querySelectorAll('#in-force tbody tr').length`); n != 5 {
+		t.Errorf("after live refreshes the page lists %d acts, want 5", n)
+	}
 }
