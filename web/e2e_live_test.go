@@ -62,7 +62,8 @@ func steadyStream(t *testing.T, b context.Context, base string) {
 		<-tick.C
 	}
 	during := refreshes() - before
-	t.Logf("%d events in 3s: the page refreshed %d times while they came", n, during)
+	t.Logf("%d events in 3s: the page refreshed %d times while they came, %d of them answered 304 (parts unchanged)",
+		n, during, eval[int](t, b, `Number(document.body.dataset.unchanged || 0)`))
 	if during < 2 {
 		t.Errorf("the page refreshed %d times during a steady stream of %d events over 3s, want at least 2", during, n)
 	}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"html"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -211,5 +212,49 @@ func TestLiveOfAKindTellsItsActsOnly(t *testing.T) {
 	}
 	if p := s.get(t, "/ui/events", "kind", "bogus"); p.status != http.StatusBadRequest {
 		t.Errorf("GET /ui/events?kind=bogus: %d, want 400", p.status)
+	}
+}
+
+// A page's parts carry an ETag: asked again with it, parts unchanged are
+// answered 304 without a body (an event elsewhere changed nothing shown),
+// and changed parts in full.
+func TestPartsUnchangedAre304(t *testing.T) {
+	m := newMemProjector()
+	m.addAct(t, "kz", 1, false)
+	s := &site{url: memSite(t, m)}
+	u := s.url + "/ui/jurisdiction?country=kz&as_of=2009-01-01&partial=1"
+	get := func(tag string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		if tag != "" {
+			req.Header.Set("If-None-Match", tag)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	first, _ := get("")
+	tag := first.Header.Get("ETag")
+	if first.StatusCode != http.StatusOK || tag == "" {
+		t.Fatalf("the parts: %d, ETag %q; want 200 with an ETag", first.StatusCode, tag)
+	}
+	m.addAct(t, "uz", 1, false) // elsewhere
+	same, body := get(tag)
+	if same.StatusCode != http.StatusNotModified || body != "" || same.Header.Get("Lex-Projection-Seq") != "4" {
+		t.Errorf("parts unchanged, asked with their ETag: %d, %d bytes, sequence %s; want 304, no body, sequence 4",
+			same.StatusCode, len(body), same.Header.Get("Lex-Projection-Seq"))
+	}
+	m.addAct(t, "kz", 2, false)
+	changed, body := get(tag)
+	if changed.StatusCode != http.StatusOK || changed.Header.Get("ETag") == tag || !strings.Contains(body, "/akn/kz/act/2000-03-01/2") {
+		t.Errorf("parts changed, asked with the old ETag: %d, ETag %q; want 200, a new ETag and the new act", changed.StatusCode, changed.Header.Get("ETag"))
+	}
+	// A whole page has no ETag: only the script's refreshes are compared.
+	if whole := s.get(t, "/ui/jurisdiction", "country", "kz"); whole.header.Get("ETag") != "" {
+		t.Errorf("a whole page has an ETag %q", whole.header.Get("ETag"))
 	}
 }

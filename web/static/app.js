@@ -19,6 +19,11 @@
   var latest = 0; // the number of the newest request: older answers are dropped
   var timer = 0;
   var THROTTLE = 250; // ms: the least time between two live refreshes
+  // The parts shown, as fetched: their URL and ETag. A refresh of the same
+  // URL sends If-None-Match, and a 304 leaves the page as it is.
+  var shownURL = '';
+  var shownTag = '';
+  var unchanged = 0; // refreshes answered 304, in data-unchanged
   var fresh = []; // ids of rows to highlight once they arrive
 
   function say(text, isError) {
@@ -60,10 +65,13 @@
     var highlight = fresh;
     fresh = [];
     body.setAttribute('aria-busy', 'true');
-    return fetch(url + (q ? '&' : '?') + 'partial=1', { headers: { Accept: 'text/html' }, cache: 'no-store' })
+    var headers = { Accept: 'text/html' };
+    if (url === shownURL && shownTag) headers['If-None-Match'] = shownTag;
+    return fetch(url + (q ? '&' : '?') + 'partial=1', { headers: headers, cache: 'no-store' })
       .then(function (r) {
         return r.text().then(function (html) {
-          return { ok: r.ok, html: html, seq: Number(r.headers.get('Lex-Projection-Seq')) || 0 };
+          return { ok: r.ok || r.status === 304, same: r.status === 304, html: html, tag: r.headers.get('ETag') || '',
+            seq: Number(r.headers.get('Lex-Projection-Seq')) || 0 };
         });
       })
       .then(function (res) {
@@ -74,10 +82,17 @@
           say(t.content.textContent.trim(), true);
           return;
         }
-        t.content.querySelectorAll('[data-part][id]').forEach(function (el) {
-          var old = document.getElementById(el.id);
-          if (old) old.replaceWith(el);
-        });
+        // 304: the parts are those shown, and stay as they are.
+        if (!res.same) {
+          t.content.querySelectorAll('[data-part][id]').forEach(function (el) {
+            var old = document.getElementById(el.id);
+            if (old) old.replaceWith(el);
+          });
+          shownURL = url;
+          shownTag = res.tag;
+        } else {
+          body.setAttribute('data-unchanged', String(++unchanged));
+        }
         var title = t.content.querySelector('[data-title]');
         if (title) document.title = title.getAttribute('data-title');
         showCursor();
