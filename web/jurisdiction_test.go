@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/projections"
 )
 
 // section is the part of a page's body from the element of id to the next
@@ -141,6 +142,15 @@ func TestJurisdictionIsPaged(t *testing.T) {
 	}
 	if n := len(ch.acts(t, "in-force")); n != 51 {
 		t.Errorf("following the changes' next link moved the acts in force: %d acts, want the third page's 51", n)
+	}
+
+	// A cursor past the last act (a bookmark of a list that shrank): an
+	// empty page that says so, and leads back to the last page.
+	end := projections.Cursor{Key: "/akn/kz/act/2000-03-01/999"}.String()
+	past := s.mustPage(t, "/ui/jurisdiction", "country", "kz", "as_of", "2009-01-01", "cursor", end)
+	past.has(t, "No act in force after this page's start: go to the previous page.")
+	if b := s.mustURL(t, past.link(t, "in-force", "prev")).acts(t, "in-force"); len(b) != 100 || b[99] != "/akn/kz/act/2000-03-01/999" {
+		t.Errorf("the page before the end lists %d acts up to %v, want the last 100", len(b), b[len(b)-1:])
 	}
 
 	// limit= sets the page's size, and the links keep it.

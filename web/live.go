@@ -33,9 +33,9 @@ type liveEvent struct {
 // which it is the instrument) or the jurisdiction (country=), or every
 // event; with kind=, only those of acts of that kind; with known_at=, only
 // those recorded by then: a page of the record as it stood at a time
-// changes with no later event. A client that falls
-// behind is disconnected; EventSource reconnects and its "hello" tells it
-// to catch up.
+// changes with no later event. A client that falls behind is
+// disconnected; EventSource reconnects and its "hello" tells it to catch
+// up.
 func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var act events.ActID
