@@ -180,6 +180,15 @@ func (p *Projection) List(f Filter, q Query) ([]ActState, error) {
 	return out, nil
 }
 
+// Kind returns the kind of an act as now recorded; "" for an act not in
+// the projection.
+func (p *Projection) Kind(id events.ActID) events.Kind {
+	if r := p.acts[id]; r != nil && r.current != nil {
+		return r.current.kind
+	}
+	return ""
+}
+
 // Acts returns the identifiers of every act the projection knows, in
 // order.
 func (p *Projection) Acts() []events.ActID {
