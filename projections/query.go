@@ -262,7 +262,9 @@ func (p *Projection) Timeline(id events.ActID, knownAt *time.Time) (Timeline, er
 	for _, e := range m.events {
 		effective[e] = true
 	}
-	for _, e := range p.acts[id].entries[:n] {
+	recs := p.acts[id].records[:n]
+	for i := range recs {
+		e := p.entry(&recs[i])
 		ev := e.Event
 		t.Events = append(t.Events, TimelineEvent{Seq: e.Seq, ID: ev.ID, Type: ev.Type, Date: ev.Date,
 			Effective: effective[ev.ID], RecordedAt: ev.RecordedAt, RecordedBy: ev.RecordedBy})

@@ -24,10 +24,10 @@ import (
 
 // memoryBoundPerEvent is the live heap, in bytes an event, that the
 // projector service (projection, Merkle tree, leaf index) may hold after
-// the cheap run of TestMemoryPerEvent: the figure measured on 2026-12-03
-// (BENCHMARKS.md, Memory per event) with a margin for the race detector
-// and the Go version.
-const memoryBoundPerEvent = 2100
+// the cheap run of TestMemoryPerEvent: 1,261 measured on 2026-12-03 with
+// and without the race detector (BENCHMARKS.md, Memory per event), and a
+// tenth more for the Go version.
+const memoryBoundPerEvent = 1400
 
 // TestMemoryPerEvent measures the live heap (runtime/metrics,
 // /gc/heap/live:bytes after a collection) that the projection, the Merkle
