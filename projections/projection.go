@@ -135,6 +135,7 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	if spec, ok := events.SpecOf(e.Event.Type); ok && spec.Group != events.Record && r.current != nil {
 		// The common case folds one event more: linear in the act's events.
 		ev := e.Event
+		ev.Instrument = p.SharedActID(ev.Instrument)
 		r.current.add(&ev)
 	} else {
 		r.current = p.buildFrom(id, r.records)
@@ -155,6 +156,9 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 // retractions applied.
 func (p *Projection) buildFrom(id events.ActID, recs []record) *model {
 	evs := p.decodeEvents(recs)
+	for i := range evs {
+		evs[i].Instrument = p.SharedActID(evs[i].Instrument)
+	}
 	eff, err := events.Effective(evs)
 	if err != nil {
 		// A correction that cannot be applied was refused by the ledger;
@@ -206,6 +210,18 @@ func (p *Projection) modelAt(id events.ActID, t *time.Time) (*model, int) {
 	p.past[key] = m
 	p.cacheMu.Unlock()
 	return m, n
+}
+
+// SharedActID returns id as the projection holds it: equal to id, and
+// the same string for every holder, so that what is kept per event (the
+// instrument of each amendment, a projector's index of leaves) costs no
+// copy of the act's identifier. An act the projection does not know, or
+// "", comes back as it is.
+func (p *Projection) SharedActID(id events.ActID) events.ActID {
+	if r := p.acts[id]; r != nil && r.current != nil {
+		return r.current.act
+	}
+	return id
 }
 
 // FirstRecord returns the record time of the first event applied, and
