@@ -24,9 +24,9 @@ import (
 
 // memoryBoundPerEvent is the live heap, in bytes an event, that the
 // projector service (projection, Merkle tree, leaf index) may hold after
-// the cheap run of TestMemoryPerEvent: 1,261 measured on 2026-12-03 with
-// and without the race detector (BENCHMARKS.md, Memory per event), and a
-// tenth more for the Go version.
+// the cheap run of TestMemoryPerEvent: 1,236 measured on 2026-12-03, the
+// same with the race detector (BENCHMARKS.md, Memory per event), and an
+// eighth more for another Go version.
 const memoryBoundPerEvent = 1400
 
 // TestMemoryPerEvent measures the live heap (runtime/metrics,
