@@ -14,7 +14,7 @@ import (
 )
 
 // Parts are the measurements Run knows, by the names Config.Only takes.
-var Parts = []string{"single", "bulk", "http", "rebuild", "query", "view", "batch", "hash", "memory"}
+var Parts = []string{"single", "bulk", "http", "proxy", "rebuild", "query", "view", "batch", "hash", "memory"}
 
 // Sender sends one atomic batch of commands to a ledger.
 type Sender func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error)
@@ -26,17 +26,21 @@ type Importer func(ctx context.Context, in io.Reader, send Sender, progress func
 
 // Config says what Run measures.
 type Config struct {
-	Scales   []int         // events loaded into the stream before the other measurements
-	Sync     []bool        // server modes: true fsyncs before each acknowledgement
-	Clients  []int         // concurrent HTTP clients
-	Duration time.Duration // of each HTTP load, and the bound of each latency measurement
-	Singles  int           // single appends per measurement with the default sync (a fifth with sync always)
-	Only     []string      // parts to run (Parts); empty: all but memory
-	Memory   int           // events imported into `ledger serve` by the memory part (0 skips it)
-	Exe      string        // the ledger binary, for the memory part
-	Dir      string        // where servers keep their data; os.TempDir() when empty
-	Import   Importer      // the import of `ledger import` (required)
-	Progress io.Writer     // progress lines; io.Discard when nil
+	Scales  []int  // events loaded into the stream before the other measurements
+	Sync    []bool // server modes: true fsyncs before each acknowledgement
+	Clients []int  // concurrent HTTP clients
+	// ProxyClients is the load of the proxy part (DefaultProxyClients
+	// when 0): concurrent HTTP clients appending to the proxy and to
+	// `ledger serve`, each a process of its own.
+	ProxyClients int
+	Duration     time.Duration // of each HTTP load, and the bound of each latency measurement
+	Singles      int           // single appends per measurement with the default sync (a fifth with sync always)
+	Only         []string      // parts to run (Parts); empty: all but memory
+	Memory       int           // events imported into `ledger serve` by the memory part (0 skips it)
+	Exe          string        // the ledger binary, for the memory and proxy parts
+	Dir          string        // where servers keep their data; os.TempDir() when empty
+	Import       Importer      // the import of `ledger import` (required)
+	Progress     io.Writer     // progress lines; io.Discard when nil
 }
 
 func (c *Config) runs(part string) bool {
@@ -104,6 +108,7 @@ type Report struct {
 	Config  Config
 	Results []Result
 	Batch   []BatchRow
+	Proxy   []ProxyRow // per sync mode
 	Hash    *Hash
 	Memory  *Memory
 }
@@ -120,6 +125,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.Dir == "" {
 		cfg.Dir = os.TempDir()
+	}
+	if cfg.ProxyClients <= 0 {
+		cfg.ProxyClients = DefaultProxyClients
 	}
 	for _, p := range cfg.Only {
 		if !strings.Contains(","+strings.Join(Parts, ",")+",", ","+p+",") {
@@ -143,6 +151,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	pr.at = "extras"
+	if cfg.runs("proxy") {
+		for _, always := range cfg.Sync {
+			row, err := measureProxy(ctx, &cfg, pr, always)
+			if err != nil {
+				return nil, fmt.Errorf("proxy, sync %s: %w", syncName(always), err)
+			}
+			r.Proxy = append(r.Proxy, row)
+		}
+	}
 	if cfg.runs("batch") {
 		pr.step("the raw engine's cost of a write, sync always")
 		rows, err := measureBatch(ctx, cfg.Dir, cfg.Duration)

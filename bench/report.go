@@ -18,6 +18,7 @@ const (
 	SectionSingle  = "### Single appends"
 	SectionBulk    = "### Bulk import"
 	SectionHTTP    = "### HTTP appends"
+	SectionProxy   = "### HTTP appends against a minimal HTTP-to-JetStream proxy"
 	SectionRebuild = "### Projector rebuild and verification"
 	SectionQuery   = "### As-of queries"
 	SectionView    = "### Append-to-view latency"
@@ -78,6 +79,17 @@ func WriteMarkdown(w io.Writer, r *Report, plot, kept string) error {
 			for _, h := range x.HTTP {
 				p("| %s | %d | %d | %.0f | %s | %s | %.0f | %s | %s | %.2f |\n", syncName(x.Always), x.Scale, h.Clients, h.Raw.Rate, ms(h.Raw.P50), ms(h.Raw.P99), h.Ledger.Rate, ms(h.Ledger.P50), ms(h.Ledger.P99), h.Ledger.Rate/h.Raw.Rate)
 			}
+		}
+		p("\n")
+	}
+	if len(r.Proxy) > 0 {
+		p("%s, each in a process of its own, %s a round\n\n", SectionProxy, r.Config.Duration)
+		p("The load generator (this process) drives, in %d alternating rounds, three processes of their own, each with its embedded server in the sync mode of the row: `ledger bench-proxy`, the fair baseline of an HTTP append (decodes the ledger's command body, publishes the event on its act's subject with the ledger's headers and the subject's expected last sequence, answers 201 with the sequence; no rules, no id claims, no history), `ledger serve`, and `ledger serve --projector=false`. Rates are the median round's, with the lowest and highest in parentheses; CPU is the target process's (server included) an append, in the median round.\n\n", proxyRounds)
+		p("| sync | clients | proxy append/s | proxy CPU µs | serve append/s | serve CPU µs | serve ratio | serve --projector=false append/s | CPU µs | --projector=false ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, x := range r.Proxy {
+			p("| %s | %d | %s | %.1f | %s | %.1f | %.2f | %s | %.1f | %.2f |\n", syncName(x.Always), x.Clients,
+				x.Proxy.rates(), us(x.Proxy.CPU), x.Serve.rates(), us(x.Serve.CPU), x.Serve.Rate/x.Proxy.Rate,
+				x.NoProjector.rates(), us(x.NoProjector.CPU), x.NoProjector.Rate/x.Proxy.Rate)
 		}
 		p("\n")
 	}
@@ -151,6 +163,10 @@ func (r *Report) with(ok func(Result) bool) []Result {
 	}
 	return out
 }
+
+func (l ProxyLoad) rates() string { return fmt.Sprintf("%.0f (%.0f–%.0f)", l.Rate, l.Min, l.Max) }
+
+func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Nanoseconds())/1e6) }
 

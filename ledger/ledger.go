@@ -90,6 +90,9 @@ type Ledger struct {
 	lastTime time.Time
 	cost     costModel
 	spare    *batch // an empty batch to reuse
+	// onChoice, when set (by tests, before the first command), is told
+	// how each group of independent events was written.
+	onChoice func(choice)
 }
 
 // New returns a Ledger writing to store.

@@ -520,15 +520,22 @@ func (l *Ledger) checkRecord(st *stage, e *events.Event) error {
 // single-event commands on distinct acts, as independent pipelined appends,
 // whichever the cost model expects to be faster: on a single file-backed
 // server an atomic batch costs milliseconds to set up, so a few events go
-// faster one by one; many events go faster together.
+// faster one by one; many events go faster together. Now and then it
+// writes them the other way, to measure that way again (costModel).
 func (l *Ledger) flush(b *batch) (retry []*unit) {
 	if len(b.msgs) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), l.opts.AppendTimeout)
 	defer cancel()
-	if len(b.msgs) > 1 && l.independent(b) && !l.cost.preferAtomic(len(b.msgs)) {
-		return l.flushEach(ctx, b)
+	if len(b.msgs) > 1 && l.independent(b) {
+		atomic, explored := l.cost.choose(len(b.msgs), time.Now())
+		if l.onChoice != nil {
+			l.onChoice(choice{n: len(b.msgs), atomic: atomic, explored: explored, model: l.cost})
+		}
+		if !atomic {
+			return l.flushEach(ctx, b)
+		}
 	}
 	start := time.Now()
 	stored, err := l.store.Append(ctx, b.msgs)
@@ -548,13 +555,13 @@ func (l *Ledger) flush(b *batch) (retry []*unit) {
 		l.failUnits(b.units, len(b.msgs), err)
 		return nil
 	}
-	if len(b.msgs) == 1 {
+	if now := time.Now(); len(b.msgs) == 1 {
 		// The store writes one message as a plain publish, not as an
 		// atomic batch: learning its time as an atomic batch's would
 		// make batches look almost free (issue 15).
-		l.cost.observeEach(1, time.Since(start))
+		l.cost.observeEach(1, now.Sub(start), now)
 	} else {
-		l.cost.observeAtomic(len(b.msgs), time.Since(start))
+		l.cost.observeAtomic(len(b.msgs), now.Sub(start), now)
 	}
 	for _, id := range b.order {
 		l.commitStage(b.stages[id], stored)
@@ -591,7 +598,8 @@ func (l *Ledger) independent(b *batch) bool {
 func (l *Ledger) flushEach(ctx context.Context, b *batch) (retry []*unit) {
 	start := time.Now()
 	results := l.store.AppendEach(ctx, b.msgs)
-	l.cost.observeEach(len(b.msgs), time.Since(start))
+	now := time.Now()
+	l.cost.observeEach(len(b.msgs), now.Sub(start), now)
 	stored := make([]eventlog.Entry, len(b.msgs))
 	for i, r := range results {
 		stored[i] = r.Entry

@@ -125,3 +125,78 @@ func BenchmarkListInForce(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLongAct asks about one act of 1,000 events (adopted,
+// commenced, then amendments of one article each, a text each): its state
+// now, its state as known halfway (a fold of its first 501 events, as on
+// the first ask at that record time), and its timeline.
+func BenchmarkLongAct(b *testing.B) {
+	const n = 1000
+	id := events.ActID("/akn/kz/act/code/1997-07-16/167")
+	var hist []events.Event
+	p := projections.New()
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		e := events.Event{Schema: 1, ID: events.NewID(), Act: id, Date: events.MustDate("1997-07-16")}
+		switch i {
+		case 0:
+			e.Type, e.Body.Title, e.Body.Kind = events.Adopted, "Civil Code", events.Law
+			e.Body.Texts = map[string]string{"art_1": "one"}
+		case 1:
+			e.Type, e.EffectiveFrom = events.Commenced, events.MustDate("1998-01-01")
+		default:
+			art := fmt.Sprintf("art_%d", i%200+1)
+			e.Type, e.EffectiveFrom, e.Instrument = events.Amended, events.MustDate(fmt.Sprintf("%d-07-01", 1999+i%25)), "/akn/kz/act/2005-06-01/1"
+			e.Provisions, e.Body.Effect = []string{art}, events.Substitution
+			e.Body.Texts = map[string]string{art: fmt.Sprintf("Article %d as amended for the %dth time: the court shall hear the case within a reasonable time.", i%200+1, i)}
+		}
+		if err := events.Validate(hist, e); err != nil {
+			b.Fatalf("event %d: %v", i, err)
+		}
+		clock = clock.Add(time.Second)
+		e.RecordedAt, e.RecordedBy = clock, "bench"
+		hist = append(hist, e)
+		if _, err := p.Apply(eventlog.Entry{Seq: uint64(i + 1), Event: e}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	day := events.MustDate("2010-01-01")
+	b.Run("state_now", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := p.State(id, projections.Query{AsOf: day}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("state_known_at_first_ask", func(b *testing.B) {
+		// A fresh projection each time: the past cache misses, as on the
+		// first ask at a record time.
+		known := hist[n/2].RecordedAt
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			fresh := reapply(b, hist)
+			b.StartTimer()
+			if _, err := fresh.State(id, projections.Query{AsOf: day, KnownAt: &known}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("timeline", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := p.Timeline(id, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// reapply returns a fresh projection of hist, at sequences from 1.
+func reapply(b *testing.B, hist []events.Event) *projections.Projection {
+	p := projections.New()
+	for i, e := range hist {
+		if _, err := p.Apply(eventlog.Entry{Seq: uint64(i + 1), Event: e}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return p
+}

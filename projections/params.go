@@ -29,6 +29,8 @@ type Params struct {
 	MinSeq  uint64        // min_seq: answer once the projection includes this sequence; 0: at once
 	Wait    time.Duration // wait: how long MinSeq may be waited for
 	Page    int           // page: of a paged list (the web's), from 1
+	Limit   int           // limit: a page's size, 1 to MaxLimit; 0 when absent
+	Cursor  Cursor        // cursor: where a page starts (ParseCursor); zero: the first page
 }
 
 // Query is the bitemporal question of p.
@@ -70,6 +72,14 @@ func ParseParams(q url.Values, today events.Date) (Params, error) {
 		if p.Page, err = strconv.Atoi(v); err != nil || p.Page < 1 {
 			return p, BadParam("page", v, "give a page number from 1")
 		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if p.Limit, err = strconv.Atoi(v); err != nil || p.Limit < 1 || p.Limit > MaxLimit {
+			return p, BadParam("limit", v, fmt.Sprintf("give how many a page holds, from 1 to %d", MaxLimit))
+		}
+	}
+	if p.Cursor, err = ParseCursor("cursor", q.Get("cursor")); err != nil {
+		return p, err
 	}
 	return p, nil
 }

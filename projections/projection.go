@@ -14,8 +14,8 @@ import (
 
 // actRec is everything the projection keeps of one act.
 type actRec struct {
-	entries []eventlog.Entry
-	// knownFrom[i] is the record time from which entries[:i+1] are known:
+	records []record // the act's valid events, in stream order
+	// knownFrom[i] is the record time from which records[:i+1] are known:
 	// the running maximum of their record times, so that "known at T" is
 	// always a prefix of the act's events in ledger order.
 	knownFrom []time.Time
@@ -38,6 +38,10 @@ type Projection struct {
 	// firstRecord is the earliest time from which any act is known:
 	// known_at before it is before the ledger began.
 	firstRecord time.Time
+	buf         []byte // Apply's scratch buffer for encoding an event
+	// unencoded holds the events, by sequence, that events.AppendEncode
+	// refused: their records have no bytes (record.go).
+	unencoded map[uint64]*events.Event
 
 	cacheMu sync.Mutex
 	past    map[pastKey]*model // models as known before their latest event
@@ -123,7 +127,7 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	if n := len(r.knownFrom); n > 0 && r.knownFrom[n-1].After(known) {
 		known = r.knownFrom[n-1]
 	}
-	r.entries = append(r.entries, e)
+	r.records = append(r.records, p.record(&e))
 	r.knownFrom = append(r.knownFrom, known)
 	if len(r.knownFrom) == 1 {
 		p.noteRecord(known) // an act's first event: the earliest it is known from
@@ -131,9 +135,10 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	if spec, ok := events.SpecOf(e.Event.Type); ok && spec.Group != events.Record && r.current != nil {
 		// The common case folds one event more: linear in the act's events.
 		ev := e.Event
+		ev.Instrument = p.SharedActID(ev.Instrument)
 		r.current.add(&ev)
 	} else {
-		r.current = buildFrom(id, r.entries)
+		r.current = p.buildFrom(id, r.records)
 	}
 	p.lastSeq = e.Seq
 	p.events++
@@ -147,12 +152,12 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	return changed, nil
 }
 
-// buildFrom folds entries into a model, corrections and retractions
-// applied.
-func buildFrom(id events.ActID, entries []eventlog.Entry) *model {
-	evs := make([]events.Event, len(entries))
-	for i := range entries {
-		evs[i] = entries[i].Event
+// buildFrom folds an act's records into a model, corrections and
+// retractions applied.
+func (p *Projection) buildFrom(id events.ActID, recs []record) *model {
+	evs := p.decodeEvents(recs)
+	for i := range evs {
+		evs[i].Instrument = p.SharedActID(evs[i].Instrument)
 	}
 	eff, err := events.Effective(evs)
 	if err != nil {
@@ -181,13 +186,13 @@ func (p *Projection) modelAt(id events.ActID, t *time.Time) (*model, int) {
 		return nil, 0
 	}
 	if t == nil {
-		return r.current, len(r.entries)
+		return r.current, len(r.records)
 	}
 	n := sort.Search(len(r.knownFrom), func(i int) bool { return r.knownFrom[i].After(*t) })
 	switch n {
 	case 0:
 		return nil, 0
-	case len(r.entries):
+	case len(r.records):
 		return r.current, n
 	}
 	key := pastKey{id, n}
@@ -197,7 +202,7 @@ func (p *Projection) modelAt(id events.ActID, t *time.Time) (*model, int) {
 	if m != nil {
 		return m, n
 	}
-	m = buildFrom(id, r.entries[:n])
+	m = p.buildFrom(id, r.records[:n])
 	p.cacheMu.Lock()
 	if len(p.past) >= pastCacheMax {
 		clear(p.past)
@@ -205,6 +210,18 @@ func (p *Projection) modelAt(id events.ActID, t *time.Time) (*model, int) {
 	p.past[key] = m
 	p.cacheMu.Unlock()
 	return m, n
+}
+
+// SharedActID returns id as the projection holds it: equal to id, and
+// the same string for every holder, so that what is kept per event (the
+// instrument of each amendment, a projector's index of leaves) costs no
+// copy of the act's identifier. An act the projection does not know, or
+// "", comes back as it is.
+func (p *Projection) SharedActID(id events.ActID) events.ActID {
+	if r := p.acts[id]; r != nil && r.current != nil {
+		return r.current.act
+	}
+	return id
 }
 
 // FirstRecord returns the record time of the first event applied, and
@@ -221,29 +238,34 @@ func (p *Projection) noteRecord(t time.Time) {
 }
 
 // EachBySeq calls fn with every event applied, and every defect met, in
-// stream order.
+// stream order. Each event is decoded for the call: fn must not keep e.
 func (p *Projection) EachBySeq(fn func(e *eventlog.Entry)) {
-	all := make([]*eventlog.Entry, 0, int(p.events)+len(p.defects))
+	all := make([]*record, 0, int(p.events))
 	for _, r := range p.acts {
-		for i := range r.entries {
-			all = append(all, &r.entries[i])
+		for i := range r.records {
+			all = append(all, &r.records[i])
 		}
 	}
-	for i := range p.defects {
-		all = append(all, &p.defects[i])
+	slices.SortFunc(all, func(a, b *record) int { return cmp.Compare(a.seq, b.seq) })
+	d := 0
+	for _, rec := range all {
+		for ; d < len(p.defects) && p.defects[d].Seq < rec.seq; d++ {
+			fn(&p.defects[d])
+		}
+		e := p.entry(rec)
+		fn(&e)
 	}
-	slices.SortFunc(all, func(a, b *eventlog.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
-	for _, e := range all {
-		fn(e)
+	for ; d < len(p.defects); d++ {
+		fn(&p.defects[d])
 	}
 }
 
 // Find returns the applied event id of act, or false.
 func (p *Projection) Find(act events.ActID, id events.ID) (eventlog.Entry, bool) {
 	if r := p.acts[act]; r != nil {
-		for _, e := range r.entries {
-			if e.Event.ID == id {
-				return e, true
+		for i := range r.records {
+			if r.records[i].id == id {
+				return p.entry(&r.records[i]), true
 			}
 		}
 	}
@@ -258,11 +280,7 @@ func (p *Projection) History(act events.ActID) []events.Event {
 	if r == nil {
 		return nil
 	}
-	out := make([]events.Event, len(r.entries))
-	for i := range r.entries {
-		out[i] = r.entries[i].Event
-	}
-	return out
+	return p.decodeEvents(r.records)
 }
 
 // indexInstruments notes id under every act its current model says amended

@@ -180,6 +180,15 @@ func (p *Projection) List(f Filter, q Query) ([]ActState, error) {
 	return out, nil
 }
 
+// Kind returns the kind of an act as now recorded; "" for an act not in
+// the projection.
+func (p *Projection) Kind(id events.ActID) events.Kind {
+	if r := p.acts[id]; r != nil && r.current != nil {
+		return r.current.kind
+	}
+	return ""
+}
+
 // Acts returns the identifiers of every act the projection knows, in
 // order.
 func (p *Projection) Acts() []events.ActID {
@@ -262,10 +271,12 @@ func (p *Projection) Timeline(id events.ActID, knownAt *time.Time) (Timeline, er
 	for _, e := range m.events {
 		effective[e] = true
 	}
-	for _, e := range p.acts[id].entries[:n] {
-		ev := e.Event
-		t.Events = append(t.Events, TimelineEvent{Seq: e.Seq, ID: ev.ID, Type: ev.Type, Date: ev.Date,
-			Effective: effective[ev.ID], RecordedAt: ev.RecordedAt, RecordedBy: ev.RecordedBy})
+	recs := p.acts[id].records[:n]
+	for i := range recs {
+		r := &recs[i]
+		h := p.head(r)
+		t.Events = append(t.Events, TimelineEvent{Seq: r.seq, ID: r.id, Type: h.typ, Date: h.date,
+			Effective: effective[r.id], RecordedAt: h.recordedAt, RecordedBy: h.recordedBy})
 	}
 	bounds := m.boundaries()
 	// The status before the first boundary, then at each.

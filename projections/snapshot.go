@@ -56,13 +56,17 @@ func (p *Projection) WriteSnapshot(w io.Writer) error {
 	slices.Sort(ids)
 	line := make([]byte, 0, 1024)
 	for _, id := range ids {
-		for _, e := range p.acts[id].entries {
+		for _, rec := range p.acts[id].records {
 			line = append(line[:0], `{"seq":`...)
-			line = strconv.AppendUint(line, e.Seq, 10)
+			line = strconv.AppendUint(line, rec.seq, 10)
 			line = append(line, `,"event":`...)
-			var err error
-			if line, err = events.AppendEncode(line, &e.Event); err != nil {
-				return err
+			if rec.data != nil {
+				line = append(line, rec.data...)
+			} else {
+				var err error
+				if line, err = events.AppendEncode(line, p.unencoded[rec.seq]); err != nil {
+					return err
+				}
 			}
 			line = append(line, "}\n"...)
 			if _, err := bw.Write(line); err != nil {
@@ -110,7 +114,7 @@ func ReadSnapshot(r io.Reader) (*Projection, error) {
 	var curID events.ActID
 	flush := func() {
 		if cur != nil {
-			cur.current = buildFrom(curID, cur.entries)
+			cur.current = p.buildFrom(curID, cur.records)
 			p.indexInstruments(curID, cur.current)
 		}
 	}
@@ -150,7 +154,7 @@ func ReadSnapshot(r io.Reader) (*Projection, error) {
 		if n := len(cur.knownFrom); n > 0 && cur.knownFrom[n-1].After(known) {
 			known = cur.knownFrom[n-1]
 		}
-		cur.entries = append(cur.entries, e)
+		cur.records = append(cur.records, p.record(&e))
 		cur.knownFrom = append(cur.knownFrom, known)
 		if len(cur.knownFrom) == 1 {
 			p.noteRecord(known)

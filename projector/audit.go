@@ -43,7 +43,7 @@ func (s *Service) addLeaf(e *events.Event) {
 	if s.audit.index == nil {
 		s.audit.index = map[events.ID]leafRef{}
 	}
-	s.audit.index[e.ID] = leafRef{s.audit.tree.Size(), e.Act}
+	s.audit.index[e.ID] = leafRef{s.audit.tree.Size(), s.proj.SharedActID(e.Act)}
 	s.audit.tree.Append(leaf)
 }
 

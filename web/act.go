@@ -157,7 +157,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	v := actPage{page: s.page(r, st.Title, "acts"), Act: id, AsOf: asOf.String(), KnownAt: knownAtValue(q.Get("known_at"), knownAt),
 		KnownAtTime: knownAt, State: st, Uncertain: st.Uncertain}
 	v.Seq = seq
-	v.Live = link("/ui/events", "act", string(id))
+	v.Live = link("/ui/events", "act", string(id), "known_at", v.KnownAt)
 	v.Title = st.Title + " — as of " + asOf.String()
 	for _, k := range []string{"adopted", "ratified", "acceded", "signed", "veto_overridden", "published", "first_in_force", "no_longer_in_force"} {
 		if d, ok := st.Dates[k]; ok {

@@ -77,7 +77,8 @@ func (s *Server) browse(w http.ResponseWriter, r *http.Request) {
 	v := browsePage{page: s.page(r, "Acts as of "+asOf.String(), "acts"), Q: q.Get("q"), AsOf: asOf.String(),
 		KnownAt: knownAtValue(q.Get("known_at"), knownAt), Empty: len(all) == 0,
 		Country: f.Country, Kind: string(f.Kind), StatusWant: string(f.Status)}
-	v.Seq, v.Live = seq, "/ui/events"
+	// Every jurisdiction's count is on the page: every event may change it.
+	v.Seq, v.Live = seq, link("/ui/events", "known_at", v.KnownAt)
 	v.Filtered = v.Q != "" || f.Country != "" || f.Kind != "" || f.Status != ""
 	counts := map[string]int{}
 	needle := strings.ToLower(strings.TrimSpace(v.Q))
@@ -125,98 +126,6 @@ func (s *Server) browse(w http.ResponseWriter, r *http.Request) {
 		v.Status = append(v.Status, option{Value: string(st), Label: statusLabel(st), Selected: st == f.Status})
 	}
 	s.render(w, r, http.StatusOK, "browse", v, seq)
-}
-
-// jurisdictionPage is a jurisdiction's acts in force on a day, and what
-// changed between two days.
-type jurisdictionPage struct {
-	page
-	Country, AsOf, From, To, KnownAt, Kind string
-	Kinds                                  []option
-	InForce                                []actRow
-	Changes                                []changeRow
-	Entered, Left                          int
-}
-
-type changeRow struct {
-	Act                  events.ActID
-	URL                  string
-	Title                string
-	Before, After        string
-	BeforeSt, AfterSt    string
-	Entered, Left, Other bool
-}
-
-func (s *Server) jurisdiction(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	country := q.Get("country")
-	if country == "" {
-		s.fail(w, r, events.Errorf(events.CodeInvalid, "name the jurisdiction with country=, such as country=kz; the home page lists them"))
-		return
-	}
-	params, err := s.params(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	asOf, knownAt, kind := params.AsOf, params.KnownAt, params.Filter.Kind
-	to, err := projections.ParseDay("to", q.Get("to"), asOf)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	from, err := projections.ParseDay("from", q.Get("from"), yearBefore(to))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var (
-		list    []projections.ActState
-		changes []projections.Change
-		seq     uint64
-	)
-	f := projections.Filter{Country: country, Kind: kind}
-	s.p.Read(func(p *projections.Projection) {
-		seq = p.LastSeq()
-		if err = p.CheckKnownAt(knownAt); err != nil {
-			return
-		}
-		if list, err = p.List(f, projections.Query{AsOf: asOf, KnownAt: knownAt}); err != nil {
-			return
-		}
-		changes, err = p.Diff(from, to, f, knownAt)
-	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v := jurisdictionPage{page: s.page(r, "Jurisdiction "+country+" as of "+asOf.String(), "jurisdiction"), Country: country,
-		AsOf: asOf.String(), From: from.String(), To: to.String(), KnownAt: knownAtValue(q.Get("known_at"), knownAt), Kind: string(kind)}
-	v.Seq, v.Live = seq, link("/ui/events", "country", country)
-	for _, a := range list {
-		if !a.Status.InForceOn() {
-			continue
-		}
-		v.InForce = append(v.InForce, actRow{Act: a.Act, URL: link("/ui/act", "act", string(a.Act), "as_of", v.AsOf, "known_at", v.KnownAt),
-			Title: a.Title, Kind: words(string(a.Kind)), Status: string(a.Status), Label: statusLabel(a.Status), Reason: a.Reason, Unsure: len(a.Uncertain) > 0})
-	}
-	for _, c := range changes {
-		row := changeRow{Act: c.Act, URL: link("/ui/act", "act", string(c.Act), "as_of", v.To, "known_at", v.KnownAt), Title: c.Title,
-			Before: statusLabel(c.Before), After: statusLabel(c.After), BeforeSt: string(c.Before), AfterSt: string(c.After),
-			Entered: c.EnteredForce, Left: c.LeftForce, Other: !c.EnteredForce && !c.LeftForce}
-		if c.EnteredForce {
-			v.Entered++
-		}
-		if c.LeftForce {
-			v.Left++
-		}
-		v.Changes = append(v.Changes, row)
-	}
-	v.Kinds = []option{{Value: "", Label: "every kind"}}
-	for _, k := range events.Kinds {
-		v.Kinds = append(v.Kinds, option{Value: string(k.Kind), Label: words(string(k.Kind)), Selected: k.Kind == kind})
-	}
-	s.render(w, r, http.StatusOK, "jurisdiction", v, seq)
 }
 
 // yearBefore is the same day a year earlier (29 February: 1 March).

@@ -372,4 +372,7 @@ func TestEndToEndInChromium(t *testing.T) {
 
 	step(t, b, "open the home page", chromedp.Navigate(srv.base+"/?as_of=2010-01-01"), chromedp.WaitVisible(chromedp.ID("results")))
 	screenshot(t, b, art, "06-browse.png")
+
+	steadyStream(t, b, srv.base)
+	screenshot(t, b, art, "07-jurisdiction-live.png")
 }

@@ -31,8 +31,11 @@ type liveEvent struct {
 // sequence (a page rendered before it refreshes), then "recorded" for each
 // event applied that concerns the act (act=: its own events, and those of
 // which it is the instrument) or the jurisdiction (country=), or every
-// event. A client that falls behind is disconnected; EventSource
-// reconnects and its "hello" tells it to catch up.
+// event; with kind=, only those of acts of that kind; with known_at=, only
+// those recorded by then: a page of the record as it stood at a time
+// changes with no later event. A client that falls behind is
+// disconnected; EventSource reconnects and its "hello" tells it to catch
+// up.
 func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var act events.ActID
@@ -44,6 +47,16 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	country := q.Get("country")
+	knownAt, err := projections.ParseKnownAt(q.Get("known_at"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	kind := events.Kind(q.Get("kind"))
+	if kind != "" && !events.ValidKind(kind) {
+		http.Error(w, projections.BadParam("kind", string(kind), "give an act kind such as law or code").Error(), http.StatusBadRequest)
+		return
+	}
 	select {
 	case <-s.closing:
 		http.Error(w, "the server is shutting down", http.StatusServiceUnavailable)
@@ -89,6 +102,12 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 			if (act != "" && ev.Act != act && ev.Instrument != act) || (country != "" && ev.Act.Country() != country) {
 				continue
 			}
+			if knownAt != nil && ev.RecordedAt.After(*knownAt) {
+				continue // recorded after the time the page shows: it changes nothing there
+			}
+			if kind != "" && !recordEvent(ev.Type) && s.kindOf(ev.Act) != kind {
+				continue // a correction may change the act's kind: told whatever it is
+			}
 			data, _ := json.Marshal(liveEvent{Seq: e.Seq, ID: ev.ID, Act: ev.Act, Type: ev.Type, Date: ev.Date,
 				Instrument: ev.Instrument, RecordedAt: ev.RecordedAt, RecordedBy: ev.RecordedBy})
 			fmt.Fprintf(w, "id: %d\nevent: recorded\ndata: %s\n\n", e.Seq, data)
@@ -97,4 +116,18 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// kindOf is the kind of an act as now recorded.
+func (s *Server) kindOf(id events.ActID) events.Kind {
+	var k events.Kind
+	s.p.Read(func(p *projections.Projection) { k = p.Kind(id) })
+	return k
+}
+
+// recordEvent reports whether t corrects or retracts the record (and may so
+// change an act's kind).
+func recordEvent(t events.Type) bool {
+	spec, ok := events.SpecOf(t)
+	return !ok || spec.Group == events.Record
 }

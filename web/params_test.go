@@ -42,6 +42,8 @@ func TestWebAndAPIReadParametersAlike(t *testing.T) {
 		{"MinSeqApplied", "/v1/acts", "/", []string{"as_of", "2009-08-01", "min_seq", "44"}, http.StatusOK},
 		{"MinSeqNotYet", "/v1/acts", "/", []string{"as_of", "2009-08-01", "min_seq", "1000", "wait", "100ms"}, http.StatusServiceUnavailable},
 		{"BadPage", "/v1/acts", "/", []string{"page", "0"}, http.StatusBadRequest},
+		{"BadLimit", "/v1/acts", "/ui/jurisdiction", []string{"country", "kz", "limit", "0"}, http.StatusBadRequest},
+		{"BadCursor", "/v1/acts", "/ui/jurisdiction", []string{"country", "kz", "cursor", "page2"}, http.StatusBadRequest},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			api, web := s.get(t, c.api, c.kv...), s.get(t, c.web, c.kv...)

@@ -158,6 +158,19 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	h := w.Header()
+	if tmpl == "parts" && status == http.StatusOK {
+		// A live refresh of parts unchanged is answered 304 with no body:
+		// the script keeps what it shows.
+		sum := sha256.Sum256(buf.Bytes())
+		etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+		h.Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			h.Set("Cache-Control", "no-store")
+			h.Set(httpapi.HeaderSeq, strconv.FormatUint(seq, 10))
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")

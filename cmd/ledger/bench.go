@@ -42,6 +42,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	scales := fs.String("scales", benchScales, "events loaded into the stream before the other measurements, one run each (1e4 or 10000)")
 	syncs := fs.String("sync", benchSync, "server sync modes: always (fsync before each ack), interval (the server's default)")
 	clients := fs.String("clients", benchClients, "concurrent HTTP clients")
+	proxyClients := fs.Int("proxy-clients", bench.DefaultProxyClients, "concurrent HTTP clients of the proxy part (the minimal proxy against ledger serve, each a process of its own)")
+	exe := fs.String("exe", "", "the ledger binary that the memory and proxy parts start as processes (default: this one)")
 	seconds := fs.Float64("seconds", benchSeconds, "seconds per HTTP load, and the bound of each latency measurement")
 	single := fs.Int("single", benchSingles, "sequential single appends per measurement with the default sync (a fifth with sync always)")
 	only := fs.String("only", "", "run only these parts, comma-separated: "+strings.Join(bench.Parts, ",")+" (default: all but memory)")
@@ -67,12 +69,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	cfg := bench.Config{
-		Duration: time.Duration(*seconds * float64(time.Second)),
-		Singles:  *single,
-		Memory:   *memEvents,
-		Dir:      *dir,
-		Import:   benchImport,
-		Progress: stderr,
+		Duration:     time.Duration(*seconds * float64(time.Second)),
+		Singles:      *single,
+		ProxyClients: *proxyClients,
+		Memory:       *memEvents,
+		Dir:          *dir,
+		Import:       benchImport,
+		Progress:     stderr,
 	}
 	var err error
 	if cfg.Scales, err = numbers("--scales", *scales); err != nil {
@@ -102,8 +105,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *seconds <= 0 || *single < bench.Rounds {
 		return fmt.Errorf("--seconds must be positive and --single at least %d", bench.Rounds)
 	}
-	if cfg.Exe, err = os.Executable(); err != nil {
-		return err
+	if cfg.Exe = *exe; cfg.Exe == "" {
+		if cfg.Exe, err = os.Executable(); err != nil {
+			return err
+		}
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

@@ -30,8 +30,11 @@ func TestBenchQuick(t *testing.T) {
 	if err := os.WriteFile(out, []byte("# Benchmarks\n\nold tables\n\n"+bench.KeepMarker+"\n\n"+analysis), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The proxy part starts the ledger binary as processes: this test's
+	// own binary is not one.
+	exe := testkit.Tool(t, "ledger", "github.com/lexledger/lexledger/cmd/ledger")
 	var stdout, stderr testkit.SyncBuffer
-	err := run(context.Background(), []string{"bench", "--quick", "--dir", dir, "--out", out, "--plot", plot}, strings.NewReader(""), &stdout, &stderr)
+	err := run(context.Background(), []string{"bench", "--quick", "--dir", dir, "--out", out, "--plot", plot, "--exe", exe, "--proxy-clients", "8"}, strings.NewReader(""), &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("ledger bench --quick: %v\nstderr:\n%s", err, stderr.String())
 	}
@@ -44,7 +47,7 @@ func TestBenchQuick(t *testing.T) {
 	}
 	md := string(data)
 
-	for _, section := range []string{bench.SectionSingle, bench.SectionBulk, bench.SectionHTTP, bench.SectionRebuild,
+	for _, section := range []string{bench.SectionSingle, bench.SectionBulk, bench.SectionHTTP, bench.SectionProxy, bench.SectionRebuild,
 		bench.SectionQuery, bench.SectionView, bench.SectionBatch, bench.SectionHash} {
 		if !strings.Contains(md, "\n"+section) {
 			t.Errorf("the report has no table %q", section)
@@ -82,9 +85,9 @@ func TestBenchQuick(t *testing.T) {
 	}
 	// Single and bulk: two a row (to each raw baseline); rebuild (4: three
 	// to the bare consumer, verify's to ReadRaw too), queries (2) and
-	// view: one a row; HTTP: one a client.
-	if want := 4 * (2 + 2 + 4 + 2 + 1 + 2); ratios != want {
-		t.Errorf("the report has %d ratios, want %d (2 scales × 2 sync modes)", ratios, want)
+	// view: one a row; HTTP: one a client; the proxy part: two a sync mode.
+	if want := 4*(2+2+4+2+1+2) + 2*2; ratios != want {
+		t.Errorf("the report has %d ratios, want %d (2 scales × 2 sync modes, and the proxy part's 2 sync modes)", ratios, want)
 	}
 
 	f, err := os.Open(plot)

@@ -53,6 +53,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runHistory(ctx, rest, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, stdout, stderr)
+	case "bench-proxy": // not in the usage: the baseline `ledger bench` starts
+		return runBenchProxy(ctx, rest, stdout, stderr)
 	case "gen":
 		return runGen(rest, stdout, stderr)
 	case "token":

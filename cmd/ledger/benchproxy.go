@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/lexledger/lexledger/bench"
+	"github.com/lexledger/lexledger/internal/cli"
+)
+
+// runBenchProxy runs the minimal HTTP-to-JetStream proxy that `ledger
+// bench` starts as the baseline of HTTP appends (bench.ServeProxy). It is
+// a benchmark's tool, not a service: it checks nothing, and is left out
+// of the usage (BENCHMARKS.md describes it).
+func runBenchProxy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("bench-proxy", "ledger bench-proxy [flags]   (the baseline of `ledger bench`'s proxy part)", stderr)
+	data := fs.String("data", "", "directory of the embedded JetStream store (required)")
+	addr := fs.String("http", "127.0.0.1:0", "address of POST /v1/events")
+	syncMode := fs.String("sync", "interval", "embedded server durability: always or interval, as ledger serve's --sync")
+	if done, err := cli.Parse(fs, args); done {
+		return err
+	}
+	if *data == "" {
+		return fmt.Errorf("bench-proxy: give --data, a directory for its server")
+	}
+	if *syncMode != "always" && *syncMode != "interval" {
+		return fmt.Errorf("--sync must be 'always' or 'interval', not %q", *syncMode)
+	}
+	return bench.ServeProxy(ctx, bench.ProxyOptions{Dir: *data, Addr: *addr, SyncAlways: *syncMode == "always",
+		Ready: func(a string) { fmt.Fprintf(stdout, "bench-proxy listening on http://%s\n", a) }})
+}

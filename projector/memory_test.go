@@ -1,0 +1,173 @@
+package projector_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lexledger/lexledger/audit"
+	"github.com/lexledger/lexledger/bench"
+	"github.com/lexledger/lexledger/eventlog"
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/merkle"
+	"github.com/lexledger/lexledger/projections"
+	"github.com/lexledger/lexledger/projector"
+)
+
+// memoryBoundPerEvent is the live heap, in bytes an event, that the
+// projector service (projection, Merkle tree, leaf index) may hold after
+// the cheap run of TestMemoryPerEvent: 1,236 measured on 2026-12-03, the
+// same with the race detector (BENCHMARKS.md, Memory per event), and an
+// eighth more for another Go version.
+const memoryBoundPerEvent = 1400
+
+// TestMemoryPerEvent measures the live heap (runtime/metrics,
+// /gc/heap/live:bytes after a collection) that the projection, the Merkle
+// tree and the whole projector service keep per event, over the events of
+// `ledger gen` (bench.Generate) sealed as the ledger stores them. In CI it
+// folds 20,000 events and checks the service against memoryBoundPerEvent;
+// with LEX_BENCH=1 it measures LEX_BENCH_EVENTS (default 100000,300000)
+// and logs the figures, and with LEX_MEMPROFILE=dir it writes a heap
+// profile of each (go tool pprof -sample_index=inuse_space -top FILE).
+func TestMemoryPerEvent(t *testing.T) {
+	sizes := []int{20000}
+	if os.Getenv("LEX_BENCH") == "1" {
+		sizes = []int{100000, 300000}
+		if s := os.Getenv("LEX_BENCH_EVENTS"); s != "" {
+			sizes = sizes[:0]
+			for _, f := range strings.Split(s, ",") {
+				n, err := strconv.Atoi(f)
+				if err != nil {
+					t.Fatalf("LEX_BENCH_EVENTS=%q: want numbers separated by commas", s)
+				}
+				sizes = append(sizes, n)
+			}
+		}
+	}
+	if os.Getenv("LEX_MEMPROFILE") != "" {
+		runtime.MemProfileRate = 64 << 10 // finer samples than the default 512 KiB
+	}
+	for _, n := range sizes {
+		proj := measureHeap(t, fmt.Sprintf("projection-%d", n), n, func() any {
+			p := projections.New()
+			generateSealed(t, n, func(e eventlog.Entry) {
+				if _, err := p.Apply(e); err != nil {
+					t.Fatal(err)
+				}
+			})
+			return p
+		})
+		tree := measureHeap(t, fmt.Sprintf("merkle-%d", n), n, func() any {
+			tr := new(merkle.Tree)
+			generateSealed(t, n, func(e eventlog.Entry) {
+				leaf, _, err := audit.LeafOf(&e.Event)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr.Append(leaf)
+			})
+			return tr
+		})
+		svc := measureHeap(t, fmt.Sprintf("service-%d", n), n, func() any {
+			s := projector.New(nil, nil, projector.Options{})
+			generateSealed(t, n, func(e eventlog.Entry) {
+				if err := s.ApplyEntry(e); err != nil {
+					t.Fatal(err)
+				}
+			})
+			return s
+		})
+		t.Logf("%d events, live heap per event: service %.0f B = projection %.0f + Merkle tree %.0f + the rest %.0f (leaf index, subscribers)",
+			n, svc, proj, tree, svc-proj-tree)
+		if len(sizes) == 1 && n == 20000 && svc > memoryBoundPerEvent {
+			t.Errorf("the projector service holds %.0f bytes of live heap an event after %d events, more than the bound of %d (BENCHMARKS.md, Memory per event)", svc, n, memoryBoundPerEvent)
+		}
+	}
+}
+
+// measureHeap returns the live heap that what build returns holds, in
+// bytes per event of n, and writes its heap profile under LEX_MEMPROFILE.
+func measureHeap(t *testing.T, name string, n int, build func() any) float64 {
+	t.Helper()
+	before := liveHeap()
+	start := time.Now()
+	v := build()
+	took := time.Since(start)
+	after := liveHeap()
+	if dir := os.Getenv("LEX_MEMPROFILE"); dir != "" {
+		f, err := os.Create(filepath.Join(dir, name+".pprof"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	runtime.KeepAlive(v)
+	per := float64(int64(after)-int64(before)) / float64(n)
+	t.Logf("%s: %.1f MiB live, %.0f B an event (built in %s)", name, float64(after-before)/(1<<20), per, took.Round(time.Millisecond))
+	return per
+}
+
+// liveHeap collects garbage and returns the live heap in bytes.
+func liveHeap() uint64 {
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// generateSealed calls fn with the first n events of bench.Generate as a
+// reader of the stream would yield them: sealed by the ledger (schema 2,
+// record time, recorder, hash chain), encoded and decoded again, at
+// sequences from 1. Nothing of the events is kept here.
+func generateSealed(t *testing.T, n int, fn func(eventlog.Entry)) {
+	t.Helper()
+	var (
+		seq     uint64
+		lastAct events.ActID
+		tip     events.Digest
+		clock   = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	)
+	w := writerFunc(func(line []byte) error {
+		e, err := events.Decode(bytes.TrimSpace(line))
+		if err != nil {
+			return err
+		}
+		if e.Act != lastAct {
+			lastAct, tip = e.Act, events.Digest{}
+		}
+		clock = clock.Add(time.Millisecond)
+		e.Schema, e.RecordedAt, e.RecordedBy, e.PrevHash = 2, clock, "import@bench", tip
+		data, err := e.Seal()
+		if err != nil {
+			return err
+		}
+		tip = e.Hash
+		stored, err := events.Decode(data)
+		if err != nil {
+			return err
+		}
+		seq++
+		fn(eventlog.Entry{Seq: seq, Event: stored})
+		return nil
+	})
+	if err := bench.Generate(w, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writerFunc is an io.Writer that hands each write (bench.Generate writes
+// one event a write) to a function.
+type writerFunc func([]byte) error
+
+func (f writerFunc) Write(p []byte) (int, error) { return len(p), f(p) }
