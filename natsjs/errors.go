@@ -27,6 +27,11 @@ const (
 	// catching up). Nothing was written, and the act did not change: it is
 	// a retryable unavailability, not a conflict.
 	jsErrCodeExpectedLastSubjSeqNotReady jetstream.ErrorCode = 10163
+	// jsErrCodeStreamCreate (JSStreamCreateErrF, 500): the server could not
+	// create the stream; "error creating store for stream" when its store
+	// could not be made, as happens for a moment after a stream of the same
+	// name was deleted while the server still removes its files.
+	jsErrCodeStreamCreate jetstream.ErrorCode = 10049
 )
 
 // mapError turns NATS errors into the port's, keeping the original as

@@ -118,10 +118,7 @@ func ensureIDStream(ctx context.Context, js jetstream.JetStream, c Config) error
 	want := c.IDStreamConfig()
 	s, err := js.Stream(ctx, want.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		_, err = js.CreateStream(ctx, want)
-		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			_, err = js.Stream(ctx, want.Name) // created meanwhile by another process
-		}
+		_, err = createStream(ctx, js, want)
 		if err != nil {
 			return fmt.Errorf("create stream %s: %w", want.Name, mapError(err))
 		}

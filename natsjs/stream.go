@@ -105,10 +105,7 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, c Config) (jetstr
 				"or, to start a new register on purpose, have an admin delete %s first",
 				want.Name, c.IDStream(), ids.CachedInfo().State.Msgs, want.Name, c.IDStream())
 		}
-		s, err = js.CreateStream(ctx, want)
-		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			s, err = js.Stream(ctx, want.Name) // created meanwhile by another process
-		}
+		s, err = createStream(ctx, js, want)
 		if err != nil {
 			return nil, fmt.Errorf("create stream %s: %w", want.Name, err)
 		}

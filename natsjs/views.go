@@ -121,12 +121,40 @@ func OpenViewsForReading(ctx context.Context, nc *nats.Conn) (*Views, error) {
 func openOrCreateStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
 	_, err := js.Stream(ctx, cfg.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		_, err = js.CreateStream(ctx, cfg)
-		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			_, err = js.Stream(ctx, cfg.Name) // created meanwhile by another projector
-		}
+		_, err = createStream(ctx, js, cfg)
 	}
 	return err
+}
+
+// createStreamTries bounds createStream's attempts, createStreamPause the
+// wait before the first retry (doubled at each).
+const (
+	createStreamTries = 6
+	createStreamPause = 50 * time.Millisecond
+)
+
+// createStream creates the stream cfg names, or opens it when another
+// process created it meanwhile. A store the server could not make is tried
+// again for about a second and a half: right after a stream of the same
+// name was deleted, the server may still be removing its files.
+func createStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	pause := createStreamPause
+	for try := 1; ; try++ {
+		s, err := js.CreateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return js.Stream(ctx, cfg.Name)
+		}
+		var apiErr *jetstream.APIError
+		if err == nil || try == createStreamTries || !errors.As(err, &apiErr) || apiErr.ErrorCode != jsErrCodeStreamCreate {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(pause):
+		}
+		pause *= 2
+	}
 }
 
 func actKey(act events.ActID) string { return strings.Join(act.Tokens(), ".") }
