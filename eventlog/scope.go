@@ -65,7 +65,7 @@ func parsePattern(p string) ([]string, error) {
 		return nil, bad("it is empty")
 	}
 	toks := strings.Split(p, ".")
-	if len(toks) > 6 {
+	if len(toks) > 5 {
 		return nil, bad("an act identifier has at most 5 components after /akn/")
 	}
 	for i, t := range toks {
@@ -75,10 +75,10 @@ func parsePattern(p string) ([]string, error) {
 			if i != len(toks)-1 {
 				return nil, bad("> may only be the last component")
 			}
-		case !isComponent(t):
-			return nil, bad(fmt.Sprintf("component %q must be *, >, or 1 to 64 of a-z, 0-9, '-' or '_'", t))
 		case i == 0 && !isCountry(t):
 			return nil, bad(fmt.Sprintf("the first component %q is the country: two lower-case letters, optionally followed by -subdivision", t))
+		case !isComponent(t):
+			return nil, bad(fmt.Sprintf("component %q must be *, >, or 1 to 64 of a-z, 0-9, '-' or '_'", t))
 		}
 	}
 	if toks[len(toks)-1] != ">" && len(toks) < 4 {
