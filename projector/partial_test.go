@@ -34,16 +34,23 @@ func mustScope(t *testing.T, patterns ...string) eventlog.Scope {
 	return sc
 }
 
-// startPart runs a projector of scope over env's stream, restoring its
-// snapshot if restore is set.
+// startPart runs a projector of scope over env's stream, with the feed,
+// restoring its snapshot if restore is set.
 func startPart(t *testing.T, env *natstest.Env, scope eventlog.Scope, restore bool) *running {
 	t.Helper()
+	return startPartWith(t, env, projector.Options{Scope: scope, Feed: true}, restore)
+}
+
+// startPartWith is startPart with opts, whose Scope is the part's.
+func startPartWith(t *testing.T, env *natstest.Env, opts projector.Options, restore bool) *running {
+	t.Helper()
+	scope := opts.Scope
 	ctx := testContext(t, time.Minute)
 	views, err := natsjs.OpenViews(ctx, env.Conn, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := projector.New(env.Store.Part(scope), views, projector.Options{Scope: scope, Feed: true})
+	svc := projector.New(env.Store.Part(scope), views, opts)
 	if restore {
 		if err := svc.Restore(ctx); err != nil {
 			t.Fatal(err)
