@@ -22,6 +22,7 @@ import (
 	"github.com/lexledger/lexledger/natsjs/natstest"
 	"github.com/lexledger/lexledger/projections"
 	"github.com/lexledger/lexledger/projector"
+	"github.com/lexledger/lexledger/web"
 )
 
 // mustScope parses patterns into a scope.
@@ -297,6 +298,7 @@ func TestPartialProjectorQueries(t *testing.T) {
 	part.caughtUp(t)
 	mux := http.NewServeMux()
 	(&httpapi.Queries{Projector: part.svc}).Routes(mux)
+	web.New(part.svc, web.Options{}).Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	get := func(path string) (int, http.Header, string) {
@@ -311,6 +313,9 @@ func TestPartialProjectorQueries(t *testing.T) {
 	status, h, body := get("/v1/act?act=/akn/ru/act/2011-05-01/0&as_of=2024-01-01")
 	if status != http.StatusMisdirectedRequest || !strings.Contains(body, `"out_of_scope"`) || !strings.Contains(body, "kz.>") {
 		t.Errorf("an act outside the part answers %d %s; want 421 out_of_scope naming kz.>", status, body)
+	}
+	if status, _, body := get("/ui/act?act=/akn/ru/act/2011-05-01/0"); status != http.StatusMisdirectedRequest || !strings.Contains(body, "kz.&gt;") {
+		t.Errorf("the web page of an act outside the part answers %d; want 421 naming kz.>: %.300s", status, body)
 	}
 	if h.Get(httpapi.HeaderScope) != "kz.>" {
 		t.Errorf("the refusal's %s is %q, want kz.>", httpapi.HeaderScope, h.Get(httpapi.HeaderScope))
