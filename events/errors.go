@@ -23,6 +23,9 @@ const (
 	// could be lost or admitted, or deleted; nothing is recorded until an
 	// admin restores it. Retry later with the same ids.
 	CodeStreamWeakened Code = "stream_weakened"
+	// CodeOutOfScope: the reader follows part of the ledger and the act
+	// is outside it; ask a reader that follows it, or the whole ledger.
+	CodeOutOfScope Code = "out_of_scope"
 )
 
 // The statuses of the codes: HTTP's numbers, written here so that this
@@ -31,6 +34,7 @@ const (
 	statusBadRequest         = 400
 	statusNotFound           = 404
 	statusConflict           = 409
+	statusMisdirected        = 421
 	statusTooLarge           = 413
 	statusUnprocessable      = 422
 	statusInternal           = 500
@@ -50,6 +54,8 @@ func (c Code) Status() int {
 		return statusUnprocessable
 	case CodeNotFound:
 		return statusNotFound
+	case CodeOutOfScope:
+		return statusMisdirected
 	case CodeTooLarge:
 		return statusTooLarge
 	case CodeUnavailable, CodeStreamWeakened:

@@ -131,6 +131,9 @@ func (q *Queries) prepareAct(w http.ResponseWriter, r *http.Request) (projection
 		return p, "", false
 	}
 	id, err := events.ParseActID(v)
+	if err == nil {
+		err = q.checkScope(id)
+	}
 	if err != nil {
 		q.fail(w, r, err)
 		return p, "", false
@@ -317,6 +320,7 @@ func (q *Queries) auditReport(w http.ResponseWriter, r *http.Request) {
 
 func (q *Queries) answer(w http.ResponseWriter, r *http.Request, seq uint64, v any, err error) {
 	w.Header().Set(HeaderSeq, strconv.FormatUint(seq, 10))
+	q.scopeHeader(w)
 	if err != nil {
 		q.fail(w, r, err)
 		return
@@ -325,5 +329,6 @@ func (q *Queries) answer(w http.ResponseWriter, r *http.Request, seq uint64, v a
 }
 
 func (q *Queries) fail(w http.ResponseWriter, r *http.Request, err error) {
+	q.scopeHeader(w)
 	writeError(w, r, q.Log, err)
 }

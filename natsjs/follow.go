@@ -2,11 +2,9 @@ package natsjs
 
 import (
 	"context"
-	"errors"
 	"iter"
 
 	"github.com/lexledger/lexledger/eventlog"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Follow delivers the stream from sequence from (1 for the beginning) and
@@ -18,17 +16,5 @@ import (
 // following goes on; its place in its act's chain is the follower's to
 // check (eventlog.Chain).
 func (s *Store) Follow(ctx context.Context, from uint64) iter.Seq2[eventlog.Entry, error] {
-	return func(yield func(eventlog.Entry, error) bool) {
-		cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
-		if from > 1 {
-			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
-		}
-		err := s.consume(ctx, cfg, 2000, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
-			return yield(s.storedOf(m, md), nil)
-		})
-		// The end of ctx, or of the iterator, ends the following quietly.
-		if err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-			yield(eventlog.Entry{}, err)
-		}
-	}
+	return s.follow(ctx, from, nil)
 }

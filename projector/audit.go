@@ -58,6 +58,10 @@ func (s *Service) addDefectLeaf(d *eventlog.Defect) {
 // rebuildTree rebuilds the tree from a restored projection. The caller
 // holds s.mu.
 func (s *Service) rebuildTree() {
+	if s.partial() {
+		s.audit = auditState{} // a part's tree is not the stream's: none is kept
+		return
+	}
 	s.audit = auditState{index: make(map[events.ID]leafRef, s.proj.Events())}
 	s.proj.EachBySeq(func(e *eventlog.Entry) {
 		if e.Defect != nil {
@@ -76,6 +80,9 @@ var ErrNoSigner = events.Errorf(events.CodeNotFound, "this projector has no chec
 // the checkpoints stream, and returns it. A tree that has not grown since
 // the last checkpoint returns that one.
 func (s *Service) Checkpoint(ctx context.Context) (audit.Checkpoint, error) {
+	if s.partial() {
+		return audit.Checkpoint{}, s.partialRefusal("checkpoints")
+	}
 	if s.opts.Signer == nil {
 		return audit.Checkpoint{}, ErrNoSigner
 	}
@@ -195,6 +202,9 @@ type Proof struct {
 // Prove returns the inclusion proof of event id in the latest checkpoint,
 // signing a new checkpoint first if the event is not yet covered.
 func (s *Service) Prove(ctx context.Context, id events.ID) (Proof, error) {
+	if s.partial() {
+		return Proof{}, s.partialRefusal("inclusion proofs")
+	}
 	s.mu.RLock()
 	ref, ok := s.audit.index[id]
 	index := ref.index
@@ -241,6 +251,9 @@ type Consistency struct {
 
 // Consistent returns the consistency proof between two tree sizes.
 func (s *Service) Consistent(oldSize, newSize uint64) (Consistency, error) {
+	if s.partial() {
+		return Consistency{}, s.partialRefusal("consistency proofs")
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if newSize > s.audit.tree.Size() || oldSize > newSize {

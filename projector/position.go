@@ -14,6 +14,10 @@ type Position struct {
 	Ready   bool   `json:"ready"`  // caught up with the stream at least once
 	Version int    `json:"projection_version"`
 	Digest  string `json:"digest,omitempty"` // with digest: SHA-256 of the snapshot bytes
+	// Scope is the part of the ledger followed: the patterns of act
+	// identifiers (eventlog.Scope); absent for the whole ledger. LastSeq
+	// and Behind are then of that part's events.
+	Scope []string `json:"scope,omitempty"`
 }
 
 // Position reads the stream's last sequence and returns where the
@@ -26,7 +30,8 @@ func (s *Service) Position(ctx context.Context, digest bool) (Position, error) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	pos := Position{LastSeq: s.proj.LastSeq(), Events: s.proj.Events(), Behind: behind, Ready: s.ready, Version: projections.Version}
+	pos := Position{LastSeq: s.proj.LastSeq(), Events: s.proj.Events(), Behind: behind, Ready: s.ready, Version: projections.Version,
+		Scope: s.opts.Scope.Patterns()}
 	if digest {
 		pos.Digest = s.proj.Digest()
 	}

@@ -37,7 +37,8 @@ type heldValue struct {
 // change, the bucket was behind. A state equal but for its day (as_of) is
 // left as it is, as the feed leaves an act that does not change; so a
 // restart rewrites nothing when the bucket is up to date. The states of
-// acts the projection does not know are removed.
+// acts the projection does not know are removed; a projector of part of the
+// ledger leaves the states of acts outside its scope to their projectors.
 //
 // A state written at a sequence past this projection's, by another
 // projector ahead of this one, is left to that projector, unless the
@@ -48,6 +49,9 @@ func (s *Service) reconcile(ctx context.Context) {
 	start := time.Now()
 	bucket := map[events.ActID]held{}
 	err := s.sink.EachState(ctx, func(act events.ActID, data []byte) {
+		if !s.opts.Scope.Covers(act) {
+			return // another part's, written by its projector
+		}
 		var v heldValue
 		var day struct {
 			AsOf events.Date `json:"as_of"`

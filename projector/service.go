@@ -8,12 +8,15 @@
 // Report...). It speaks no HTTP: package httpapi serves its queries
 // (httpapi.Queries) and package web its pages.
 //
-// Every projector is a full read replica of the stream; several may run on
-// one stream and give identical answers once they have applied the same
-// sequence (docs/PROJECTIONS.md states the consistency of each answer).
+// A projector is a full read replica of the stream, or of part of it
+// (Options.Scope, scope.go); several may run on one stream and give
+// identical answers for the acts they follow once they have applied the
+// same sequence (docs/PROJECTIONS.md states the consistency of each
+// answer, docs/OPERATIONS.md how to spread read load over projectors).
 package projector
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -35,7 +38,8 @@ type Source interface {
 	// Follow delivers events from sequence from and keeps delivering new
 	// ones until ctx ends.
 	Follow(ctx context.Context, from uint64) iter.Seq2[eventlog.Entry, error]
-	// LastSeq is the stream's last sequence now.
+	// LastSeq is the stream's last sequence now; for a source of part of
+	// the ledger (Options.Scope), the sequence of its part's last event.
 	LastSeq(ctx context.Context) (uint64, error)
 }
 
@@ -98,6 +102,12 @@ type Options struct {
 	WitnessQuorum  int
 	WitnessTimeout time.Duration
 	WitnessClient  *http.Client
+	// Scope is the part of the ledger the projector follows; the zero
+	// Scope is the whole ledger. Src must deliver the events of that part
+	// only (natsjs.Store.Part), and LastSeq the sequence of its last
+	// event. A partial projector keeps no Merkle tree and takes no Signer
+	// (scope.go).
+	Scope eventlog.Scope
 }
 
 // SnapshotName is the object under which snapshots of this projection
@@ -168,7 +178,17 @@ func (s *Service) Ready() bool {
 
 // WaitFor waits until the projection has applied sequence seq, or ctx
 // ends; it returns the sequence applied.
+//
+// A projector of part of the ledger waits for seq or for its part's last
+// event, whichever comes first (waitTarget): it never applies another
+// part's sequences.
 func (s *Service) WaitFor(ctx context.Context, seq uint64) (uint64, error) {
+	seq, err := s.waitTarget(ctx, seq)
+	if err != nil {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		return s.proj.LastSeq(), err
+	}
 	for {
 		s.mu.RLock()
 		last, ch := s.proj.LastSeq(), s.caught
@@ -188,13 +208,22 @@ func (s *Service) WaitFor(ctx context.Context, seq uint64) (uint64, error) {
 // A missing, unreadable or other-version snapshot leaves the projection
 // empty, to be rebuilt from the stream.
 func (s *Service) Restore(ctx context.Context) error {
-	r, err := s.sink.LoadSnapshot(ctx, SnapshotName)
+	r, err := s.sink.LoadSnapshot(ctx, s.snapshotName())
 	if err != nil {
 		s.log.Info("no snapshot restored; replaying the stream from the start", "reason", err)
 		return nil
 	}
 	defer r.Close()
-	p, err := projections.ReadSnapshot(r)
+	var rd io.Reader = r
+	if s.partial() {
+		br := bufio.NewReader(r)
+		if err := s.readScope(br); err != nil {
+			s.log.Warn("snapshot not restored; replaying the stream from the start", "err", err)
+			return nil
+		}
+		rd = br
+	}
+	p, err := projections.ReadSnapshot(rd)
 	if err != nil {
 		s.log.Warn("snapshot not restored; replaying the stream from the start", "err", err)
 		return nil
@@ -210,6 +239,9 @@ func (s *Service) Restore(ctx context.Context) error {
 // Run follows the stream from the projection's checkpoint and applies
 // events until ctx ends. It saves a snapshot as it goes and when it stops.
 func (s *Service) Run(ctx context.Context) error {
+	if s.partial() && s.opts.Signer != nil {
+		return ErrPartialSigner
+	}
 	var from uint64
 	s.Read(func(p *projections.Projection) { from = p.LastSeq() + 1 })
 	total, err := s.src.LastSeq(ctx)
@@ -245,7 +277,9 @@ func (s *Service) Run(ctx context.Context) error {
 		go s.dayNotices(ctx)
 		go s.feed(ctx)
 	}
-	go s.checkpoints(ctx)
+	if !s.partial() {
+		go s.checkpoints(ctx)
+	}
 	if s.wit != nil && s.opts.Signer != nil {
 		go s.witnessLoop(ctx)
 	}
@@ -323,9 +357,13 @@ func (s *Service) apply(ctx context.Context, st eventlog.Entry, caughtUp bool) e
 	if err == nil {
 		if d, ok := s.proj.LastDefect(); ok && d.Seq == st.Seq {
 			defect = &d
-			s.addDefectLeaf(d.Defect)
+			if !s.partial() {
+				s.addDefectLeaf(d.Defect)
+			}
 		} else {
-			s.addLeaf(&st.Event)
+			if !s.partial() {
+				s.addLeaf(&st.Event)
+			}
 			s.subs.notify(st)
 		}
 		s.status.appliedTime = st.StoredAt
@@ -414,7 +452,16 @@ func (s *Service) snapshot(ctx context.Context) error {
 		return nil
 	}
 	start := time.Now()
-	err := s.sink.SaveSnapshot(ctx, SnapshotName, last, s.proj.WriteSnapshot)
+	write := s.proj.WriteSnapshot
+	if s.partial() {
+		write = func(w io.Writer) error {
+			if err := s.writeScope(w); err != nil {
+				return err
+			}
+			return s.proj.WriteSnapshot(w)
+		}
+	}
+	err := s.sink.SaveSnapshot(ctx, s.snapshotName(), last, write)
 	if err == nil {
 		s.log.Info("snapshot saved", "last_seq", last, "took", time.Since(start).Round(time.Millisecond))
 	}

@@ -11,6 +11,12 @@ import (
 	"github.com/lexledger/lexledger/projector"
 )
 
+// scoped is a Projector that may follow part of the ledger
+// (*projector.Service): it refuses acts outside its part.
+type scoped interface {
+	CheckScope(act events.ActID) error
+}
+
 // lastDay is the latest valid day: an answer on it holds every amendment
 // ever in effect, for the timeline's markers.
 var lastDay = events.MustDate("2999-12-31")
@@ -118,6 +124,9 @@ func link(path string, kv ...string) string {
 func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	id, err := actParam(r)
+	if sc, ok := s.p.(scoped); ok && err == nil {
+		err = sc.CheckScope(id) // a partial projector's act outside its part: 421
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

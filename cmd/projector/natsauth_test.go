@@ -113,6 +113,26 @@ func TestCommandsWithProjectorNkey(t *testing.T) {
 		t.Errorf("the projector role lacked a permission:\n%s", stderr.String())
 	}
 
+	// A projector of one jurisdiction, with the same role: its filtered
+	// consumer and its part's last sequence (a message get by a wildcard
+	// subject) go through the account's imports.
+	partBase := fmt.Sprintf("http://127.0.0.1:%d", freeTCPPort(t))
+	pctx, pstop := context.WithCancel(ctx)
+	var pout, perr syncBuffer
+	pdone := make(chan error, 1)
+	go func() {
+		pdone <- run(pctx, []string{"serve", "--nats-url", url, "--nats-nkey", seed, "--http", strings.TrimPrefix(partBase, "http://"),
+			"--jurisdiction", "kz", "--feed=false"}, &pout, &perr)
+	}()
+	waitServing(t, partBase+"/readyz", pdone)
+	if pos, ok := testkit.Position(partBase, false); !ok || pos.LastSeq != seedEvents || pos.Behind != 0 {
+		t.Errorf("the projector of kz with the projector's nkey stands at %+v, want sequence %d, 0 behind", pos, seedEvents)
+	}
+	pstop()
+	if err := <-pdone; err != nil || strings.Contains(perr.String(), "NATS refused") {
+		t.Errorf("projector serve --jurisdiction kz with the projector's nkey: %v\n%s", err, perr.String())
+	}
+
 	out, errs, err := runCmd(t, "rebuild", "--nats-url", url, "--nats-nkey", seed, "--quiet")
 	if err != nil || !strings.Contains(out, fmt.Sprintf("to sequence %d", seedEvents)) {
 		t.Errorf("projector rebuild with the projector's nkey: %v\n%s%s", err, out, errs)

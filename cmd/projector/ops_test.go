@@ -40,7 +40,7 @@ func TestReadinessFollowsTheProjector(t *testing.T) {
 	}
 	svc := projector.New(env.Store, views, projector.Options{})
 	mux := http.NewServeMux()
-	mountOps(mux, env.Store, svc, mustWatch(t, env, views))
+	mountOps(mux, env.Store, env.Store, svc, mustWatch(t, env, views))
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/lexledger/lexledger/audit"
@@ -39,8 +40,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	watchEvery := fs.Duration("watch-interval", natsjs.DefaultWatchInterval, "how often to check that no stream the projector depends on was changed so that messages can be lost or admitted, or deleted (JetStream's advisories of its own account's streams are also heard, when permitted)")
 	security := cli.AddServeFlags(fs)       // --auth, --tls-cert, --tls-key
 	witnessFlags := cli.AddWitnessFlags(fs) // --witness, --witness-quorum
+	scopeFl := addScopeFlags(fs)            // --jurisdiction, --subjects
 	if done, err := cli.Parse(fs, args); done {
 		return err
+	}
+	scope, err := scopeFl.scope(natsjs.DefaultPrefix)
+	if err != nil {
+		return err
+	}
+	if !scope.All() && *keyFile != "" {
+		return fmt.Errorf("--checkpoint-key with --jurisdiction/--subjects: a projector of part of the ledger (%s) cannot sign checkpoints, its Merkle tree holds only its part's events; sign with a projector of the whole ledger", scope)
 	}
 	witnesses, quorum, err := witnessFlags.Witnesses()
 	if err != nil {
@@ -57,7 +66,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
-	opts := projector.Options{Feed: *feed, Logger: log, CheckpointInterval: *interval, Witnesses: witnesses, WitnessQuorum: quorum}
+	opts := projector.Options{Feed: *feed, Logger: log, CheckpointInterval: *interval, Witnesses: witnesses, WitnessQuorum: quorum, Scope: scope}
 	if *keyFile != "" {
 		kp, pub, err := projector.LoadOrCreateKey(*keyFile, *origin)
 		if err != nil {
@@ -74,13 +83,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := watch.WatchViews(ctx, st.Views); err != nil {
 		return err
 	}
-	svc := projector.New(st.Store, st.Views, opts)
+	// The source: the whole stream, or the part of it the scope covers
+	// (its consumer filtered on the part's subjects).
+	var src projector.Source = st.Store
+	var part *natsjs.Part
+	if !scope.All() {
+		part = st.Store.Part(scope)
+		src = part
+		log.Info("following part of the ledger", "scope", scope.String(), "filters", strings.Join(part.Filters(), ","))
+	}
+	svc := projector.New(src, st.Views, opts)
 	if err := svc.Restore(ctx); err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
 	(&httpapi.Queries{Projector: svc, Log: log}).Routes(mux)
-	mountOps(mux, st.Store, svc, watch)
+	mountOps(mux, st.Store, src, svc, watch)
 	ui := web.New(svc, web.Options{Logger: log})
 	ui.Routes(mux)
 	mux.HandleFunc("/", httpapi.NotFound)
@@ -90,7 +108,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	hs := httpapi.DefaultLimits.Server(httpSec.Handler(mux))
 	hs.RegisterOnShutdown(ui.Close) // live streams end, so as not to hold the shutdown
-	fmt.Fprintf(stdout, "projector: serving queries on %s://%s, following stream %s at %s\n", httpSec.Scheme(), ln.Addr(), *stream, *natsURL)
+	following := "stream " + *stream
+	if part != nil {
+		following = fmt.Sprintf("part %s of stream %s", scope, *stream)
+	}
+	fmt.Fprintf(stdout, "projector: serving queries on %s://%s, following %s at %s\n", httpSec.Scheme(), ln.Addr(), following, *natsURL)
 
 	// Stopped in this order: the queries, then the projector (which saves
 	// its snapshot); then the connection is drained (deferred above).
@@ -121,9 +143,11 @@ const shutdownGrace = 10 * time.Second
 // process serves), GET /readyz (the stream answers, no stream watch
 // watches was weakened or deleted, the projector has caught up with the
 // stream, and the stream extends its last signed checkpoint) and GET /metrics.
-func mountOps(mux *http.ServeMux, store *natsjs.Store, svc *projector.Service, watch *natsjs.Watcher) {
+//
+// The metrics' lag is against src: the stream, or the projector's part.
+func mountOps(mux *http.ServeMux, store *natsjs.Store, src projector.Source, svc *projector.Service, watch *natsjs.Watcher) {
 	reg := metrics.NewRegistry()
-	reg.Watch(store, svc)
+	reg.Watch(src, svc)
 	reg.WatchConfigs(watch)
 	mux.Handle("GET /metrics", reg.Handler())
 	mux.HandleFunc("GET /healthz", httpapi.Alive)

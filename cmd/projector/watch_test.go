@@ -45,7 +45,7 @@ func TestReadinessNamesAWeakenedStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mountOps(mux, env.Store, projector.New(env.Store, views, projector.Options{}), mustWatch(t, env, views))
+	mountOps(mux, env.Store, env.Store, projector.New(env.Store, views, projector.Options{}), mustWatch(t, env, views))
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	const ok = `lex_stream_config_ok{stream="LEX"}`
