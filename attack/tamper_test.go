@@ -16,7 +16,6 @@ import (
 
 	"github.com/lexledger/lexledger/audit"
 	"github.com/lexledger/lexledger/internal/blockfile"
-	"github.com/lexledger/lexledger/internal/testkit"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/witness"
 )
@@ -100,9 +99,8 @@ func TestTamper(t *testing.T) {
 		}
 		tamperRow(t, "(a) the same flip, seen by the audit report", "as above", "GET /v1/audit?act=…/216 (and its CSV)",
 			fmt.Sprintf("chain_ok %v, chain_status %q, chain_issues %s; CSV: %s", rep.ChainOK, rep.ChainStatus, rep.ChainIssues, line27))
-		var r readiness
-		status := testkit.Readyz(t, e.base, &r)
-		tamperRow(t, "(a) the same flip, seen by /readyz", "as above", fmt.Sprintf("/readyz %d", status), r.says())
+		says := e.waitFor(http.StatusServiceUnavailable, 30*time.Second, "stored bytes", "altered")
+		tamperRow(t, "(a) the same flip, seen by /readyz", "as above", "/readyz 503 (the stored bytes against the last checkpoint)", says)
 	})
 
 	// Not an insider: one byte of LEX's block rots on the disk, its
@@ -125,12 +123,10 @@ func TestTamper(t *testing.T) {
 			t.Errorf("the audit report of the Law on Refugees after the rot: %s %s; want failed, naming sequence 27", rep.ChainStatus, rep.ChainIssues)
 		}
 		tamperRow(t, "bit rot: a byte of sequence 27 flipped, its checksum not", "as above", "GET /v1/audit?act=…/216", fmt.Sprintf("chain_status %s, chain_issues %s", rep.ChainStatus, rep.ChainIssues))
-		// Issue 14 (part 5) asks /readyz to reflect the stored bytes too:
-		// it does for a stream shorter than its checkpoint, not for a
-		// chain that fails (a finding, logged, not asserted here).
-		var r readiness
-		status := testkit.Readyz(t, e.base, &r)
-		tamperRow(t, "bit rot: a byte of sequence 27 flipped, its checksum not", "as above", fmt.Sprintf("/readyz %d (not detected there)", status), r.says())
+		// /readyz reflects the stored bytes: their tree is no longer the
+		// one the last checkpoint signed.
+		says := e.waitFor(http.StatusServiceUnavailable, 30*time.Second, "stored bytes")
+		tamperRow(t, "bit rot: a byte of sequence 27 flipped, its checksum not", "as above", "/readyz 503 (the stored bytes against the last checkpoint)", says)
 	})
 	t.Run("BitRotRebuilt", func(t *testing.T) {
 		e := newLedger(t)
@@ -186,11 +182,19 @@ func TestTamper(t *testing.T) {
 	})
 	t.Run("CheckpointsLimited", func(t *testing.T) {
 		e := newLedger(t)
+		// natsauth denies the ledger's and the projector's roles any update
+		// of the checkpoints' stream; the ledger's admin is in another
+		// account. If the projector's role could, the rows below say what
+		// would still detect it.
+		if out, err := e.nats("admin", "stream", "edit", natsjs.CheckpointsStream, "--max-msgs", "1", "-f"); err == nil {
+			t.Errorf("the ledger's admin limited LEX_CHECKPOINTS: %s", out)
+		}
 		out, err := e.nats("projector", "stream", "edit", natsjs.CheckpointsStream, "--max-msgs", "1", "-f")
 		if err != nil {
-			tamperRow(t, "the checkpoints limited to one", "nats stream edit LEX_CHECKPOINTS --max-msgs 1, as projector", "refused", natsErrors(out))
+			tamperRow(t, "the checkpoints limited to one", "nats stream edit LEX_CHECKPOINTS --max-msgs 1, as admin and as projector", "refused: no role may update the checkpoints' stream", natsErrors(out))
 			return
 		}
+		t.Errorf("the projector's role limited LEX_CHECKPOINTS to one message: %s", out)
 		if got := stateOf(e.mustNats("projector", "stream", "info", natsjs.CheckpointsStream, "--json")); !strings.Contains(got, "Msgs:1 ") {
 			t.Errorf("LEX_CHECKPOINTS after --max-msgs 1: %s, want one message", got)
 		}

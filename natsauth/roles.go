@@ -222,6 +222,17 @@ func changesStream(n Names) []string {
 	return out
 }
 
+// lockedCheckpoints lists what would let the projector's role (and the
+// ledger's, whose in-process projector writes them) shorten the signed
+// checkpoints, a stream the projector otherwise keeps as its own:
+// updating its configuration (a server accepts --max-msgs 1 and drops
+// every checkpoint but the last, deny purge or not), purging it, deleting
+// a message or the stream. Only admin may.
+func lockedCheckpoints() []string {
+	s := natsjs.CheckpointsStream
+	return []string{api + "STREAM.UPDATE." + s, api + "STREAM.PURGE." + s, api + "STREAM.MSG.DELETE." + s, api + "STREAM.DELETE." + s}
+}
+
 // advisories are the subjects of JetStream's advisories that a stream was
 // updated, deleted or created, for each of streams: natsjs.Watcher hears
 // them to notice at once a stream changed so that messages can be lost or
@@ -285,7 +296,7 @@ func PermissionsOf(role Role, n Names, user string) (Permissions, error) {
 		return Permissions{
 			PubAllow: append(pub, views...),
 			// Everything that changes the streams but appending to them.
-			PubDeny:        changesStream(n)[2:],
+			PubDeny:        append(changesStream(n)[2:], lockedCheckpoints()...),
 			SubAllow:       append(append([]string{"lex.cmd.>", "$SRV.>"}, inbox...), advisories(append([]string{n.Stream, n.idStream()}, viewStreams...)...)...),
 			AllowResponses: true,
 		}, nil
@@ -293,7 +304,7 @@ func PermissionsOf(role Role, n Names, user string) (Permissions, error) {
 		pub := subjects(natsjs.StreamAPIPrefix, readAPI(n.Stream), consumeAPI(n.Stream))
 		// natsjs.OpenViewsForReading looks for an import of the views first.
 		pub = append(pub, natsjs.ViewsAPIPrefix+".STREAM.INFO."+natsjs.CheckpointsStream)
-		return Permissions{PubAllow: append(pub, views...), PubDeny: changesStream(n), SubAllow: append(inbox, advisories(viewStreams...)...)}, nil
+		return Permissions{PubAllow: append(pub, views...), PubDeny: append(changesStream(n), lockedCheckpoints()...), SubAllow: append(inbox, advisories(viewStreams...)...)}, nil
 	case RoleClerk:
 		return Permissions{PubAllow: []string{"lex.cmd.>"}, PubDeny: changesStream(n), SubAllow: inbox}, nil
 	case RoleAuditor:

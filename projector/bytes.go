@@ -2,6 +2,7 @@ package projector
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -42,6 +43,12 @@ type bytesCheck struct {
 	byAct    map[events.ActID][]audit.Failure // failures of each act
 	unnamed  []audit.Failure                  // failures of no act (gaps)
 	complete bool                             // a pass from the first sequence has completed
+	// unsigned says how the stored bytes differ from the last checkpoint
+	// (empty when they agree): the tree of the bytes as stored is not the
+	// tree that was signed, so stored events were altered, removed or
+	// moved since. A defect published beside the events does not set it:
+	// it was signed as stored.
+	unsigned string
 }
 
 // checkBytes feeds the stored messages after the last one checked to the
@@ -82,7 +89,60 @@ func (s *Service) checkBytes(ctx context.Context, full bool) error {
 	}
 	b.seen = len(v.Failures)
 	b.checked, b.at, b.complete = to, time.Now(), true
+	b.unsigned = s.unsigned(v, to)
 	return nil
+}
+
+// unsigned compares the tree of the stored bytes that v verified, up to
+// stream sequence to, with the last checkpoint signed or found, and says
+// how they differ ("" when they agree, when there is no checkpoint yet, or
+// when the checkpoint is of messages the pass has not read yet).
+func (s *Service) unsigned(v *audit.Verifier, to uint64) string {
+	s.mu.RLock()
+	found := s.audit.found
+	s.mu.RUnlock()
+	if found == nil {
+		return ""
+	}
+	tree := v.Tree()
+	if tree.Size() < found.TreeSize {
+		if to < found.StreamSeq {
+			return "" // signed after this pass read the stream
+		}
+		return fmt.Sprintf("the stored bytes hold %d readable events, but the last checkpoint (signed at %s) covers %d: stored events were removed",
+			tree.Size(), found.Time.Format(time.RFC3339), found.TreeSize)
+	}
+	// The tree holds each event's hash as the event states it; the event's
+	// bytes must still hash to it. A message the projector itself found to
+	// be a defect is left to the defects' note: it was signed as stored.
+	defects := map[uint64]bool{}
+	for _, d := range s.Defects() {
+		defects[d.Seq] = true
+	}
+	for _, f := range v.Failures {
+		if (f.Kind == "hash" || f.Kind == "gap") && f.Seq <= found.StreamSeq && !defects[f.Seq] {
+			return fmt.Sprintf("the stored bytes fail verification at sequence %d, which the last checkpoint (signed at %s) covers: stored events were altered or removed (%s); run projector verify (docs/RUNBOOK.md)",
+				f.Seq, found.Time.Format(time.RFC3339), f.Message)
+		}
+	}
+	root, err := tree.RootAt(found.TreeSize)
+	if err != nil {
+		return fmt.Sprintf("cannot compute the stored bytes' root at %d events: %v", found.TreeSize, err)
+	}
+	if root != found.Root {
+		return fmt.Sprintf("the stored bytes' first %d events have root %s, but the last checkpoint (signed at %s) says %s: stored events were altered or moved; run projector verify to find where (docs/RUNBOOK.md)",
+			found.TreeSize, root, found.Time.Format(time.RFC3339), found.Root)
+	}
+	return ""
+}
+
+// bytesUnsigned reports how the stored bytes, as the last pass read them,
+// differ from the last checkpoint ("" when they agree).
+func (s *Service) bytesUnsigned() string {
+	b := &s.bytes
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.unsigned
 }
 
 // checkingBytes checks the stored bytes once the projector is ready, then

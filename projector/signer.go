@@ -143,6 +143,9 @@ func (s *Service) ReadyCheck(ctx context.Context) error {
 	if err := s.witnessAlarm(); err != nil {
 		return err
 	}
+	if msg := s.bytesUnsigned(); msg != "" {
+		return errors.New(msg)
+	}
 	if found == nil {
 		return nil
 	}
