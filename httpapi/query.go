@@ -148,26 +148,36 @@ func (q *Queries) acts(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var all []projections.ActState
+	out := ActsPage{AsOf: p.AsOf, KnownAt: p.KnownAt}
 	var err error
 	var seq uint64
 	q.Projector.Read(func(pr *projections.Projection) {
-		all, err = pr.List(p.Filter, p.Query())
 		seq = pr.LastSeq()
+		if !p.Cursor.IsZero() { // a page after the first: its own acts only
+			var pg projections.Page[projections.ActState]
+			pg, err = pr.ListPage(p.Filter, p.Query(), p.Cursor, p.Limit)
+			out.Acts, out.NextCursor = pg.Items, pg.Next.String()
+			return
+		}
+		// The first page: the whole list, to count it.
+		var all []projections.ActState
+		all, err = pr.List(p.Filter, p.Query())
+		out.Total = new(len(all))
+		out.Acts, out.NextCursor = pageOf(all, func(a projections.ActState) string { return string(a.Act) }, p)
 	})
-	out := ActsPage{AsOf: p.AsOf, KnownAt: p.KnownAt, Total: len(all)}
-	out.Acts, out.NextCursor = pageOf(all, func(a projections.ActState) string { return string(a.Act) }, p)
 	q.answer(w, r, seq, out, err)
 }
 
 // ActsPage is the answer of GET /v1/acts: a page of the acts, in
-// identifier order, with the number of acts of the whole list and the
-// cursor of the next page (empty on the last).
+// identifier order, and the cursor of the next page (empty on the last).
+// Total, the number of acts of the whole list, is on the first page only:
+// counting decides every act's state, which a page after the first does
+// not (projections.ListPage).
 type ActsPage struct {
 	AsOf       events.Date            `json:"as_of"`
 	KnownAt    *time.Time             `json:"known_at"`
 	Acts       []projections.ActState `json:"acts"`
-	Total      int                    `json:"total"`
+	Total      *int                   `json:"total,omitempty"`
 	NextCursor string                 `json:"next_cursor,omitempty"`
 }
 

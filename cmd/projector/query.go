@@ -127,8 +127,10 @@ func runAsOf(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		if printed == 0 {
-			total = pg.Total
-			fmt.Fprintf(stdout, "%s on %s, as the record stood %s\n\n", cli.Count(pg.Total, "act"), fs.Arg(0), known)
+			if pg.Total != nil { // the first page's
+				total = *pg.Total
+			}
+			fmt.Fprintf(stdout, "%s on %s, as the record stood %s\n\n", cli.Count(total, "act"), fs.Arg(0), known)
 			fmt.Fprintln(tw, "STATUS\tKIND\tACT\tTITLE\tREASON")
 		}
 		for _, a := range pg.Acts {
