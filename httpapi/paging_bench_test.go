@@ -15,9 +15,10 @@ import (
 	"github.com/lexledger/lexledger/projector"
 )
 
-// BenchmarkActs measures GET /v1/acts over 10,000 acts: a page of 100 (the
-// default), a page of 1,000 (the most), every page of 100 followed to the
-// end, and the whole list in one answer as the API gave it before paging
+// BenchmarkActs measures GET /v1/acts over 10,000 acts: the first page of
+// 100 (the default) and of 1,000 (the most), a page of 100 after a cursor
+// halfway, every page of 100 and of 1,000 followed to the end, and the
+// whole list in one answer as the API gave it before paging
 // (the same fold, encoded whole). B/answer is the bytes of one answer (of
 // all of them, for every page).
 //
@@ -61,22 +62,28 @@ func BenchmarkActs(b *testing.B) {
 	page := func(limit, cursor string) string {
 		return r.url + "/v1/acts?" + url.Values{"as_of": {"2021-01-01"}, "limit": {limit}, "cursor": {cursor}}.Encode()
 	}
+	// every follows the pages of limit to the end; it returns the bytes
+	// of all of them.
+	every := func(limit string) int {
+		total, cursor := 0, ""
+		for {
+			n, next := fetch(b, page(limit, cursor))
+			total += n
+			if cursor = next; cursor == "" {
+				return total
+			}
+		}
+	}
+	mid := projections.Cursor{Key: string(pagedAct("05000"))}.String() // halfway
 	for _, bc := range []struct {
 		name string
 		run  func(b *testing.B) int
 	}{
 		{"page=100", func(b *testing.B) int { n, _ := fetch(b, page("100", "")); return n }},
 		{"page=1000", func(b *testing.B) int { n, _ := fetch(b, page("1000", "")); return n }},
-		{"every-page-of-100", func(b *testing.B) int {
-			total, cursor := 0, ""
-			for {
-				n, next := fetch(b, page("100", cursor))
-				total += n
-				if cursor = next; cursor == "" {
-					return total
-				}
-			}
-		}},
+		{"page=100-after-a-cursor", func(b *testing.B) int { n, _ := fetch(b, page("100", mid)); return n }},
+		{"every-page-of-100", func(b *testing.B) int { return every("100") }},
+		{"every-page-of-1000", func(b *testing.B) int { return every("1000") }},
 		{"whole-list-before-paging", func(b *testing.B) int { n, _ := fetch(b, whole.URL+"?as_of=2021-01-01"); return n }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

@@ -1,8 +1,10 @@
 package projections
 
 import (
+	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/lexledger/lexledger/events"
 )
@@ -28,37 +30,45 @@ func (p *Projection) ListPage(f Filter, q Query, c Cursor, limit int) (Page[ActS
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	ids := p.actIDs(f.Country)
-	i := sort.Search(len(ids), func(j int) bool { return string(ids[j]) > c.Key })
 	pg := Page[ActState]{Items: []ActState{}, Start: -1}
-	for _, id := range ids[i:] {
+	p.eachActAfter(f.Country, c.Key, func(id events.ActID) bool {
 		m, n := p.modelAt(id, q.KnownAt)
 		if m == nil || (f.Kind != "" && m.kind != f.Kind) {
-			continue
+			return true
 		}
 		s := p.stateOf(id, m, n, q, false)
 		if f.Status != "" && s.Status != f.Status {
-			continue
+			return true
 		}
 		if len(pg.Items) == limit { // one more: the page is not the last
 			pg.Next = Cursor{Key: string(pg.Items[limit-1].Act)}
-			break
+			return false
 		}
 		pg.Items = append(pg.Items, s)
-	}
+		return true
+	})
 	return pg, nil
 }
 
-// actIDs returns the identifiers of the acts of a country ("" for all),
-// sorted; the caller must not change them.
-func (p *Projection) actIDs(country string) []events.ActID {
-	if country != "" {
-		return p.byCountry[country]
+// eachActAfter calls fn for the acts of a country ("" for all) whose
+// identifiers sort after key, in identifier order, until fn returns
+// false. Every act is in its country's sorted list, and its identifier
+// begins "/akn/" + country + "/"; so without a country it walks the
+// countries' lists in the order of those prefixes, which is the order of
+// the identifiers, without sorting them all.
+func (p *Projection) eachActAfter(country, key string, fn func(events.ActID) bool) {
+	countries := []string{country}
+	if country == "" {
+		countries = slices.Collect(maps.Keys(p.byCountry))
+		slices.SortFunc(countries, func(a, b string) int { return strings.Compare(a+"/", b+"/") })
 	}
-	ids := make([]events.ActID, 0, len(p.acts))
-	for id := range p.acts {
-		ids = append(ids, id)
+	for _, c := range countries {
+		ids := p.byCountry[c]
+		i := sort.Search(len(ids), func(j int) bool { return string(ids[j]) > key })
+		for _, id := range ids[i:] {
+			if !fn(id) {
+				return
+			}
+		}
 	}
-	slices.Sort(ids)
-	return ids
 }

@@ -13,6 +13,11 @@ import (
 // the same next cursors.
 func TestListPageIsPageOfList(t *testing.T) {
 	l, beforeRepeal := listLedger(t)
+	// Countries of which one is a prefix of another: "/akn/za-cpt/" sorts
+	// before "/akn/za/".
+	for _, id := range []events.ActID{"/akn/za/act/2001-01-01/1", "/akn/za-cpt/act/2001-01-01/1", "/akn/zb/act/2001-01-01/1", "/akn/za/act/2001-01-01/2"} {
+		l.add(id, `{"type":"drafted","date":"2001-01-01","body":{"title":"Bill","kind":"law"}}`)
+	}
 	key := func(a projections.ActState) string { return string(a.Act) }
 	for _, f := range []projections.Filter{
 		{},
@@ -21,6 +26,8 @@ func TestListPageIsPageOfList(t *testing.T) {
 		{Status: projections.InForce},
 		{Country: "kz", Kind: "law"},
 		{Country: "none"},
+		{Country: "za"},
+		{Kind: "law"},
 	} {
 		for _, q := range []projections.Query{{AsOf: events.MustDate("2009-06-01")}, {AsOf: events.MustDate("2009-06-01"), KnownAt: beforeRepeal}} {
 			all, err := l.p.List(f, q)
