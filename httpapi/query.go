@@ -153,17 +153,16 @@ func (q *Queries) acts(w http.ResponseWriter, r *http.Request) {
 	var seq uint64
 	q.Projector.Read(func(pr *projections.Projection) {
 		seq = pr.LastSeq()
-		if !p.Cursor.IsZero() { // a page after the first: its own acts only
-			var pg projections.Page[projections.ActState]
-			pg, err = pr.ListPage(p.Filter, p.Query(), p.Cursor, p.Limit)
-			out.Acts, out.NextCursor = pg.Items, pg.Next.String()
+		var pg projections.Page[projections.ActState]
+		if pg, err = pr.ListPage(p.Filter, p.Query(), p.Cursor, p.Limit); err != nil {
 			return
 		}
-		// The first page: the whole list, to count it.
-		var all []projections.ActState
-		all, err = pr.List(p.Filter, p.Query())
-		out.Total = new(len(all))
-		out.Acts, out.NextCursor = pageOf(all, func(a projections.ActState) string { return string(a.Act) }, p)
+		out.Acts, out.NextCursor = pg.Items, pg.Next.String()
+		if p.Cursor.IsZero() { // the first page counts the whole list
+			var n int
+			n, err = pr.Count(p.Filter, p.Query())
+			out.Total = &n
+		}
 	})
 	q.answer(w, r, seq, out, err)
 }
@@ -171,8 +170,8 @@ func (q *Queries) acts(w http.ResponseWriter, r *http.Request) {
 // ActsPage is the answer of GET /v1/acts: a page of the acts, in
 // identifier order, and the cursor of the next page (empty on the last).
 // Total, the number of acts of the whole list, is on the first page only:
-// counting decides every act's state, which a page after the first does
-// not (projections.ListPage).
+// counting walks every act (and decides each one's state when status= is
+// asked), which a page after the first does not (projections.ListPage).
 type ActsPage struct {
 	AsOf       events.Date            `json:"as_of"`
 	KnownAt    *time.Time             `json:"known_at"`

@@ -50,6 +50,26 @@ func (p *Projection) ListPage(f Filter, q Query, c Cursor, limit int) (Page[ActS
 	return pg, nil
 }
 
+// Count is len(List(f, q)) without building the list: without a status
+// filter it decides no act's state, only which acts the filter holds.
+func (p *Projection) Count(f Filter, q Query) (int, error) {
+	if err := q.check(); err != nil {
+		return 0, err
+	}
+	n := 0
+	p.eachActAfter(f.Country, "", func(id events.ActID) bool {
+		m, k := p.modelAt(id, q.KnownAt)
+		if m == nil || (f.Kind != "" && m.kind != f.Kind) {
+			return true
+		}
+		if f.Status == "" || p.stateOf(id, m, k, q, false).Status == f.Status {
+			n++
+		}
+		return true
+	})
+	return n, nil
+}
+
 // eachActAfter calls fn for the acts of a country ("" for all) whose
 // identifiers sort after key, in identifier order, until fn returns
 // false. Every act is in its country's sorted list, and its identifier

@@ -34,6 +34,9 @@ func TestListPageIsPageOfList(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if n, err := l.p.Count(f, q); err != nil || n != len(all) {
+				t.Errorf("%+v: Count is %d (%v), want the %d acts of List", f, n, err, len(all))
+			}
 			for limit := 1; limit <= len(all)+1; limit++ {
 				var c projections.Cursor
 				for range len(all) + 2 {
