@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -113,5 +115,22 @@ func checkPrintedOnce(t *testing.T, out string, ids []events.ActID) {
 			t.Fatalf("%s is printed before the act before it", id)
 		}
 		at = i
+	}
+}
+
+// A projector from before paging answers the whole list, without total
+// or next_cursor: asof prints it whole and counts it.
+func TestAsOfAgainstAServerBeforePaging(t *testing.T) {
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"as_of":"2021-01-01","known_at":null,"acts":[{"act":"/akn/kz/act/2020-01-01/1","status":"drafted"},{"act":"/akn/kz/act/2020-01-01/2","status":"drafted"}]}`)
+	}))
+	t.Cleanup(old.Close)
+	out, errs, err := runCmd(t, "asof", "2021-01-01", "--server", old.URL)
+	if err != nil {
+		t.Fatalf("asof: %v\n%s", err, errs)
+	}
+	if !strings.HasPrefix(out, "2 acts on 2021-01-01") || lineWith(out, "/akn/kz/act/2020-01-01/2") == "" {
+		t.Errorf("asof against a server from before paging:\n%s", out)
 	}
 }

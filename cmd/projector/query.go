@@ -127,8 +127,11 @@ func runAsOf(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		if printed == 0 {
-			if pg.Total != nil { // the first page's
+			switch {
+			case pg.Total != nil: // the first page's
 				total = *pg.Total
+			case pg.NextCursor == "": // a server from before paging: the whole list
+				total = len(pg.Acts)
 			}
 			fmt.Fprintf(stdout, "%s on %s, as the record stood %s\n\n", cli.Count(total, "act"), fs.Arg(0), known)
 			fmt.Fprintln(tw, "STATUS\tKIND\tACT\tTITLE\tREASON")
@@ -318,6 +321,9 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		if printed == 0 {
 			total = pg.Total
+			if pg.NextCursor == "" { // the one page (or a server from before paging)
+				total = len(pg.Changes)
+			}
 			fmt.Fprintf(stdout, "%s between %s and %s\n\n", cli.Count(pg.Total, "act changed status", "acts changed status"), fs.Arg(0), fs.Arg(1))
 			fmt.Fprintln(tw, "ACT\tBEFORE\tAFTER\tTITLE")
 		}
