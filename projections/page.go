@@ -7,8 +7,9 @@ import (
 	"strings"
 )
 
-// Paging of lists in identifier order (limit and cursor), shared by the
-// query API and the web interface.
+// Paging of lists in identifier order, or in stream order (an act's
+// history, SeqKey), by limit and cursor, shared by the query API, the
+// ledger's API and the web interface.
 const (
 	DefaultLimit = 100  // a page's size when limit is absent
 	MaxLimit     = 1000 // the largest limit accepted
@@ -111,7 +112,7 @@ func ParseLimit(v string) (int, error) {
 // of the pages before and after it (zero when there is none).
 type Page[T any] struct {
 	Items      []T
-	Start      int // the index of Items[0] in the whole list
+	Start      int // the index of Items[0] in the whole list; -1 when not counted (ListPage)
 	Prev, Next Cursor
 }
 
