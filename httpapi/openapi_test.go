@@ -23,6 +23,7 @@ import (
 	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
+	"github.com/lexledger/lexledger/projections"
 	"github.com/lexledger/lexledger/projector"
 )
 
@@ -83,6 +84,9 @@ func TestOpenAPIDocumentDescribesTheAPI(t *testing.T) {
 		{"POST", "/v1/events", `{"expected_version":1,"event":{"act":"/akn/kz/act/2009-12-04/216","type":"published","date":"2009-12-04","body":{"gazette":"KP"}}}`, 409, ""},
 		{"POST", "/v1/events", `{"event":{"act":"/akn/kz/act/2009-12-04/216","type":"signed","date":"2009-12-05"}}`, 422, ""},
 		{"GET", "/v1/history?act=/akn/kz/act/2009-12-04/216", "", 200, ""},
+		{"GET", "/v1/history?act=/akn/kz/act/2009-12-04/216&limit=1", "", 200, ""},
+		{"GET", "/v1/history?act=/akn/kz/act/2009-12-04/216&limit=1&cursor=" + projections.Cursor{Key: projections.SeqKey(1)}.String(), "", 200, ""},
+		{"GET", "/v1/history?act=/akn/kz/act/2009-12-04/216&cursor=not-a-cursor", "", 400, ""},
 		{"GET", "/v1/history?act=/akn/kz/act/2001-01-01/9", "", 404, ""},
 		{"GET", "/v1/events?from_seq=2&limit=5", "", 200, ""},
 		{"GET", "/healthz", "", 200, "-"},
@@ -179,6 +183,7 @@ func TestOpenAPIDocumentDescribesTheQueries(t *testing.T) {
 	r.waitFor(t, last.Seq)
 	opts := &openapi3filter.Options{AuthenticationFunc: func(context.Context, *openapi3filter.AuthenticationInput) error { return nil }}
 	act := url.QueryEscape(string(refugees))
+	actCursor := projections.Cursor{Key: string(refugees)}.String()
 	checkExchanges(t, router, opts, r.url, "", []exchange{
 		{"GET", "/v1/checkpoint", "", 404, ""}, // none signed yet
 		{"POST", "/v1/checkpoints", "", 200, ""},
@@ -197,6 +202,10 @@ func TestOpenAPIDocumentDescribesTheQueries(t *testing.T) {
 		{"GET", "/v1/act?act=" + act + "&as_of=2010-01-01", "", 200, ""},
 		{"GET", "/v1/timeline?act=" + act, "", 200, ""},
 		{"GET", "/v1/diff?from=2009-01-01&to=2010-01-01", "", 200, ""},
+		{"GET", "/v1/acts?as_of=2010-01-01&limit=1", "", 200, ""},
+		{"GET", "/v1/acts?as_of=2010-01-01&limit=2&cursor=" + actCursor, "", 200, ""},
+		{"GET", "/v1/acts?cursor=not-a-cursor", "", 400, ""},
+		{"GET", "/v1/diff?from=2009-01-01&to=2010-01-01&limit=1&cursor=" + actCursor, "", 200, ""},
 		{"GET", "/v1/projection?digest=1", "", 200, ""},
 	})
 }

@@ -32,7 +32,7 @@ const (
 
 // testContext is bounded, so that a stuck projector fails the test instead
 // of hanging it.
-func testContext(t *testing.T, d time.Duration) context.Context {
+func testContext(t testing.TB, d time.Duration) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
@@ -40,7 +40,7 @@ func testContext(t *testing.T, d time.Duration) context.Context {
 }
 
 // mustLedger returns a ledger over the env's store, closed when the test ends.
-func mustLedger(t *testing.T, env *natstest.Env) *ledger.Ledger {
+func mustLedger(t testing.TB, env *natstest.Env) *ledger.Ledger {
 	t.Helper()
 	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	t.Cleanup(func() { l.Close() })
@@ -96,7 +96,7 @@ type running struct {
 
 // startService opens the views on nc, builds a Service over src and runs
 // it, with its queries served, until the test ends.
-func startService(t *testing.T, src *natsjs.Store, nc *nats.Conn, opts projector.Options) *running {
+func startService(t testing.TB, src *natsjs.Store, nc *nats.Conn, opts projector.Options) *running {
 	t.Helper()
 	ctx := testContext(t, time.Minute)
 	views, err := natsjs.OpenViews(ctx, nc, 1)
@@ -135,7 +135,7 @@ func seeded(t *testing.T) (*natstest.Env, *running, uint64) {
 }
 
 // waitFor waits, bounded, until the service has applied seq.
-func (r *running) waitFor(t *testing.T, seq uint64) {
+func (r *running) waitFor(t testing.TB, seq uint64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

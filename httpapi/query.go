@@ -60,10 +60,10 @@ type Queries struct {
 
 // Routes mounts the queries on mux:
 //
-//	GET  /v1/acts?as_of=&known_at=&country=&kind=&status=   acts on a day
+//	GET  /v1/acts?as_of=&known_at=&country=&kind=&status=   acts on a day (paged)
 //	GET  /v1/act?act=&as_of=&known_at=                       one act's state
 //	GET  /v1/timeline?act=&known_at=                         an act's life
-//	GET  /v1/diff?from=&to=&country=&kind=&known_at=         what changed between two days
+//	GET  /v1/diff?from=&to=&country=&kind=&known_at=         what changed between two days (paged)
 //	GET  /v1/projection                                      the projection's position (and ?digest=1)
 //	GET  /v1/checkpoint(?format=note)                        the latest signed checkpoint (JSON, or its note)
 //	POST /v1/checkpoints                                     sign one now
@@ -74,8 +74,13 @@ type Queries struct {
 //
 // Every query takes min_seq=S (and wait=DURATION): answer only once the
 // projection includes stream sequence S, the receipt's "sequence" of a
-// clerk's append (read-your-writes). The parameters are read by
-// projections.ParseParams, as the web interface reads them.
+// clerk's append (read-your-writes). The lists (acts, diff) are paged:
+// limit=N (default projections.DefaultLimit, at most MaxLimit) and
+// cursor=, the next_cursor of the page before, which names the last act of
+// that page, so that acts recorded between two requests neither shift nor
+// repeat the pages after it; the last page has no next_cursor. The
+// parameters are read by projections.ParseParams, as the web interface
+// reads them.
 func (q *Queries) Routes(mux *http.ServeMux) {
 	if q.Log == nil {
 		q.Log = slog.New(slog.DiscardHandler)
@@ -142,18 +147,77 @@ func (q *Queries) prepareAct(w http.ResponseWriter, r *http.Request) (projection
 }
 
 func (q *Queries) acts(w http.ResponseWriter, r *http.Request) {
-	p, ok := q.prepare(w, r)
+	p, ok := q.preparePaged(w, r)
 	if !ok {
 		return
 	}
-	var out []projections.ActState
+	out := ActsPage{AsOf: p.AsOf, KnownAt: p.KnownAt}
 	var err error
 	var seq uint64
 	q.Projector.Read(func(pr *projections.Projection) {
-		out, err = pr.List(p.Filter, p.Query())
 		seq = pr.LastSeq()
+		var pg projections.Page[projections.ActState]
+		if pg, err = pr.ListPage(p.Filter, p.Query(), p.Cursor, p.Limit); err != nil {
+			return
+		}
+		out.Acts, out.NextCursor = pg.Items, pg.Next.String()
+		if p.Cursor.IsZero() { // the first page counts the whole list
+			var n int
+			n, err = pr.Count(p.Filter, p.Query())
+			out.Total = &n
+		}
 	})
-	q.answer(w, r, seq, map[string]any{"as_of": p.AsOf, "known_at": p.KnownAt, "acts": out}, err)
+	q.answer(w, r, seq, out, err)
+}
+
+// ActsPage is the answer of GET /v1/acts: a page of the acts, in
+// identifier order, and the cursor of the next page (empty on the last).
+// Total, the number of acts of the whole list, is on the first page only:
+// counting walks every act (and decides each one's state when status= is
+// asked), which a page after the first does not (projections.ListPage).
+type ActsPage struct {
+	AsOf       events.Date            `json:"as_of"`
+	KnownAt    *time.Time             `json:"known_at"`
+	Acts       []projections.ActState `json:"acts"`
+	Total      *int                   `json:"total,omitempty"`
+	NextCursor string                 `json:"next_cursor,omitempty"`
+}
+
+// DiffPage is the answer of GET /v1/diff: a page of the changes, in
+// identifier order, with the number of changes of the whole list and the
+// cursor of the next page (empty on the last).
+type DiffPage struct {
+	From       events.Date          `json:"from"`
+	To         events.Date          `json:"to"`
+	KnownAt    *time.Time           `json:"known_at"`
+	Changes    []projections.Change `json:"changes"`
+	Total      int                  `json:"total"`
+	NextCursor string               `json:"next_cursor,omitempty"`
+}
+
+// preparePaged is prepare for a list of acts: it refuses a cursor of
+// another list (an act's history).
+func (q *Queries) preparePaged(w http.ResponseWriter, r *http.Request) (projections.Params, bool) {
+	p, ok := q.prepare(w, r)
+	if !ok {
+		return p, false
+	}
+	if err := projections.CheckCursor("cursor", p.Cursor, false); err != nil {
+		q.fail(w, r, err)
+		return p, false
+	}
+	return p, true
+}
+
+// pageOf cuts the page that p asks (limit=, cursor=) from items sorted by
+// key; it returns the page, never nil, and the next page's cursor, empty
+// on the last page.
+func pageOf[T any](items []T, key func(T) string, p projections.Params) ([]T, string) {
+	pg := projections.PageOf(items, key, p.Cursor, p.Limit)
+	if pg.Items == nil {
+		pg.Items = []T{}
+	}
+	return pg.Items, pg.Next.String()
 }
 
 func (q *Queries) act(w http.ResponseWriter, r *http.Request) {
@@ -187,7 +251,7 @@ func (q *Queries) timeline(w http.ResponseWriter, r *http.Request) {
 }
 
 func (q *Queries) diff(w http.ResponseWriter, r *http.Request) {
-	p, ok := q.prepare(w, r)
+	p, ok := q.preparePaged(w, r)
 	if !ok {
 		return
 	}
@@ -206,13 +270,15 @@ func (q *Queries) diff(w http.ResponseWriter, r *http.Request) {
 		q.fail(w, r, err)
 		return
 	}
-	var out []projections.Change
+	var all []projections.Change
 	var seq uint64
 	q.Projector.Read(func(pr *projections.Projection) {
-		out, err = pr.Diff(d1, d2, p.Filter, p.KnownAt)
+		all, err = pr.Diff(d1, d2, p.Filter, p.KnownAt)
 		seq = pr.LastSeq()
 	})
-	q.answer(w, r, seq, map[string]any{"from": d1, "to": d2, "known_at": p.KnownAt, "changes": out}, err)
+	out := DiffPage{From: d1, To: d2, KnownAt: p.KnownAt, Total: len(all)}
+	out.Changes, out.NextCursor = pageOf(all, func(c projections.Change) string { return string(c.Act) }, p)
+	q.answer(w, r, seq, out, err)
 }
 
 func (q *Queries) position(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/projections"
 )
 
 //go:embed openapi.yaml
@@ -134,9 +135,26 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) {
 }
 
 // history handles GET /v1/history?act=/akn/... (or /v1/history/akn/...):
-// an act's events in order.
+// a page of an act's events (and defects) in stream order, limit= of them
+// (default projections.DefaultLimit) after cursor=, which names the stream
+// sequence of the last of the page before; next_cursor is absent on the
+// last page.
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
-	raw := r.URL.Query().Get("act")
+	q := r.URL.Query()
+	limit, err := projections.ParseLimit(q.Get("limit"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cur, err := projections.ParseCursor("cursor", q.Get("cursor"))
+	if err == nil {
+		err = projections.CheckCursor("cursor", cur, true)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	raw := q.Get("act")
 	if p := r.PathValue("act"); p != "" {
 		raw = "/" + p
 	}
@@ -154,7 +172,16 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ledger.NewHistoryJSON(act, recs))
+	pg := projections.PageOf(recs, func(e eventlog.Entry) string { return projections.SeqKey(e.Seq) }, cur, limit)
+	h := ledger.NewHistoryJSON(act, pg.Items)
+	h.Version = 0 // the act's version: its events, on every page
+	for _, e := range recs {
+		if e.Defect == nil {
+			h.Version++
+		}
+	}
+	h.NextCursor = pg.Next.String()
+	writeJSON(w, http.StatusOK, h)
 }
 
 // Limits of GET /v1/events.

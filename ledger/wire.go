@@ -163,12 +163,15 @@ func unavailable(err error) *events.Error {
 // HistoryJSON is the wire form of an act's history: each event with its
 // version and stream sequence, {"version", "sequence", "event"}, and the
 // messages on the act's subject that are not its events, {"sequence",
-// "defect"} (docs/RUNBOOK.md, Defects).
+// "defect"} (docs/RUNBOOK.md, Defects). Over HTTP it is paged: Version is
+// the act's version (all its events), Events and Defects those of the
+// page, and NextCursor the cursor= of the next page, empty on the last.
 type HistoryJSON struct {
-	Act     events.ActID     `json:"act"`
-	Version uint64           `json:"version"`
-	Events  []eventlog.Entry `json:"events"`
-	Defects []eventlog.Entry `json:"defects,omitempty"`
+	Act        events.ActID     `json:"act"`
+	Version    uint64           `json:"version"`
+	Events     []eventlog.Entry `json:"events"`
+	Defects    []eventlog.Entry `json:"defects,omitempty"`
+	NextCursor string           `json:"next_cursor,omitempty"`
 }
 
 // NewHistoryJSON returns the wire form of an act's history. The store's

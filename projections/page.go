@@ -2,11 +2,14 @@ package projections
 
 import (
 	"encoding/base64"
+	"fmt"
+	"strconv"
 	"strings"
 )
 
-// Paging of lists in identifier order (limit and cursor), shared by the
-// query API and the web interface.
+// Paging of lists in identifier order, or in stream order (an act's
+// history, SeqKey), by limit and cursor, shared by the query API, the
+// ledger's API and the web interface.
 const (
 	DefaultLimit = 100  // a page's size when limit is absent
 	MaxLimit     = 1000 // the largest limit accepted
@@ -46,17 +49,70 @@ func ParseCursor(name, v string) (Cursor, error) {
 		return Cursor{}, nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil || len(b) < 2 || (b[0] != 'a' && b[0] != 'b') || !strings.HasPrefix(string(b[1:]), "/akn/") {
+	if err != nil || len(b) < 2 || (b[0] != 'a' && b[0] != 'b') || !validKey(string(b[1:])) {
 		return Cursor{}, BadParam(name, v, "give the cursor of a page's next or previous link as it was, or leave it out for the first page")
 	}
 	return Cursor{Key: string(b[1:]), Before: b[0] == 'b'}, nil
+}
+
+// seqKeyPrefix begins the key of an item of a list in stream order.
+const seqKeyPrefix = "seq:"
+
+// SeqKey is the key of an item of a list in stream order (an act's
+// history): its stream sequence, zero-padded so that the keys sort as the
+// sequences do. A cursor of such a key names a position in the stream,
+// which stays correct while events are appended.
+func SeqKey(seq uint64) string { return fmt.Sprintf("%s%020d", seqKeyPrefix, seq) }
+
+// OfSeq reports whether c names a position in stream order (SeqKey)
+// rather than an act.
+func (c Cursor) OfSeq() bool { return strings.HasPrefix(c.Key, seqKeyPrefix) }
+
+// validKey reports whether k is a key a cursor may name: an act's
+// identifier, or a stream sequence (SeqKey). A cursor of the page after
+// the last names the last key and a NUL byte; that is valid too.
+func validKey(k string) bool {
+	if strings.HasPrefix(k, "/akn/") {
+		return true
+	}
+	d, ok := strings.CutPrefix(strings.TrimSuffix(k, "\x00"), seqKeyPrefix)
+	if !ok || len(d) != 20 {
+		return false
+	}
+	_, err := strconv.ParseUint(d, 10, 64)
+	return err == nil
+}
+
+// CheckCursor refuses a cursor of the other kind of list than the one
+// asked (seq: a list in stream order; otherwise a list of acts), such as
+// the cursor of an act's history given to the list of acts; name is its
+// parameter.
+func CheckCursor(name string, c Cursor, seq bool) error {
+	if c.IsZero() || c.OfSeq() == seq {
+		return nil
+	}
+	return BadParam(name, c.String(), "this cursor is of another list: give the next_cursor of this list's previous page as it was, or leave it out for the first page")
+}
+
+// ParseLimit reads a page's size, limit=, from 1 to MaxLimit; empty is 0
+// (the list's default). A refusal is an *events.Error of code invalid
+// that names the parameter.
+func ParseLimit(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > MaxLimit {
+		return 0, BadParam("limit", v, fmt.Sprintf("give how many a page holds, from 1 to %d", MaxLimit))
+	}
+	return n, nil
 }
 
 // Page is one page of a list: its items, where it starts, and the cursors
 // of the pages before and after it (zero when there is none).
 type Page[T any] struct {
 	Items      []T
-	Start      int // the index of Items[0] in the whole list
+	Start      int // the index of Items[0] in the whole list; -1 when not counted (ListPage)
 	Prev, Next Cursor
 }
 

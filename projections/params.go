@@ -73,10 +73,8 @@ func ParseParams(q url.Values, today events.Date) (Params, error) {
 			return p, BadParam("page", v, "give a page number from 1")
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		if p.Limit, err = strconv.Atoi(v); err != nil || p.Limit < 1 || p.Limit > MaxLimit {
-			return p, BadParam("limit", v, fmt.Sprintf("give how many a page holds, from 1 to %d", MaxLimit))
-		}
+	if p.Limit, err = ParseLimit(q.Get("limit")); err != nil {
+		return p, err
 	}
 	if p.Cursor, err = ParseCursor("cursor", q.Get("cursor")); err != nil {
 		return p, err

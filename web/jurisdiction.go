@@ -71,6 +71,12 @@ func (s *Server) jurisdiction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	changesAt, err := projections.ParseCursor("changes_cursor", q.Get("changes_cursor"))
+	if err == nil { // both list acts: a history's cursor is not one of theirs
+		err = projections.CheckCursor("changes_cursor", changesAt, false)
+	}
+	if err == nil {
+		err = projections.CheckCursor("cursor", params.Cursor, false)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

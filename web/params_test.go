@@ -44,6 +44,7 @@ func TestWebAndAPIReadParametersAlike(t *testing.T) {
 		{"BadPage", "/v1/acts", "/", []string{"page", "0"}, http.StatusBadRequest},
 		{"BadLimit", "/v1/acts", "/ui/jurisdiction", []string{"country", "kz", "limit", "0"}, http.StatusBadRequest},
 		{"BadCursor", "/v1/acts", "/ui/jurisdiction", []string{"country", "kz", "cursor", "page2"}, http.StatusBadRequest},
+		{"CursorOfAHistory", "/v1/acts", "/ui/jurisdiction", []string{"country", "kz", "cursor", projections.Cursor{Key: projections.SeqKey(3)}.String()}, http.StatusBadRequest},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			api, web := s.get(t, c.api, c.kv...), s.get(t, c.web, c.kv...)

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/projections"
 )
 
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -19,6 +22,8 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	server := fs.String("server", cli.EnvOr("LEDGER_SERVER", cli.DefaultServer), "the ledger's HTTP address ($LEDGER_SERVER)")
 	client := cli.AddClientFlags(fs)
 	asJSON := fs.Bool("json", false, "print the history as JSON")
+	limit := fs.Int("limit", 0, "print at most this many events; 0: all of them, a page at a time")
+	pageSize := fs.Int("page-size", projections.MaxLimit, fmt.Sprintf("how many events to ask for in one request, 1 to %d", projections.MaxLimit))
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
@@ -26,28 +31,66 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.Usage()
 		return fmt.Errorf("history needs one act identifier, such as /akn/kz/act/2009-12-04/216")
 	}
+	if *limit < 0 || *pageSize < 1 || *pageSize > projections.MaxLimit {
+		return fmt.Errorf("--limit %d, --page-size %d: give --limit from 0 (all) and --page-size from 1 to %d", *limit, *pageSize, projections.MaxLimit)
+	}
 	act, err := events.ParseActID(fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	var h ledger.HistoryJSON
-	if err := client.Client(*server).Do(ctx, "GET", historyPath(act), nil, &h); err != nil {
-		return err
+	c := client.Client(*server)
+	var whole ledger.HistoryJSON // with --json: every page, printed at the end as one document
+	printed, cursor, version := 0, "", uint64(0)
+	for {
+		size := *pageSize
+		if *limit > 0 {
+			size = min(size, *limit-printed)
+		}
+		var h ledger.HistoryJSON
+		if err := c.Do(ctx, "GET", historyPath(act, size, cursor), nil, &h); err != nil {
+			return err
+		}
+		version = h.Version
+		if *asJSON {
+			whole.Act, whole.Version = h.Act, h.Version
+			whole.Events = append(whole.Events, h.Events...)
+			whole.Defects = append(whole.Defects, h.Defects...)
+		} else {
+			printHistoryPage(stdout, h, printed == 0)
+		}
+		printed += len(h.Events) + len(h.Defects)
+		if cursor = h.NextCursor; cursor == "" || (*limit > 0 && printed >= *limit) {
+			break
+		}
 	}
 	if *asJSON {
+		if whole.Events == nil {
+			whole.Events = []eventlog.Entry{}
+		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(h)
+		return enc.Encode(whole)
 	}
-	fmt.Fprintf(stdout, "%s: %s\n\n", h.Act, cli.Count(h.Version, "event"))
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tSEQ\tTYPE\tDATE\tVALID TIME\tDETAILS\tRECORDED\tBY")
+	if cursor != "" {
+		fmt.Fprintf(stdout, "\n(the first %d of the act's %d events: --limit 0 prints all)\n", printed, version)
+	}
+	return nil
+}
+
+// printHistoryPage prints a page of a history as a table, after a
+// heading when it is the first.
+func printHistoryPage(w io.Writer, h ledger.HistoryJSON, first bool) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if first {
+		fmt.Fprintf(w, "%s: %s\n\n", h.Act, cli.Count(h.Version, "event"))
+		fmt.Fprintln(tw, "VERSION\tSEQ\tTYPE\tDATE\tVALID TIME\tDETAILS\tRECORDED\tBY")
+	}
 	for _, r := range h.Events {
 		e := r.Event
 		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Version, r.Seq, e.Type, e.Date, validTime(e), details(e),
 			e.RecordedAt.Format("2006-01-02 15:04:05"), e.RecordedBy)
 	}
-	return tw.Flush()
+	tw.Flush()
 }
 
 func validTime(e events.Event) string {
@@ -106,7 +149,12 @@ func details(e events.Event) string {
 	return s
 }
 
-// historyPath is the API path of an act's history.
-func historyPath(act events.ActID) string {
-	return "/v1/history?act=" + url.QueryEscape(string(act))
+// historyPath is the API path of a page of an act's history: limit
+// events after cursor ("" for the first page).
+func historyPath(act events.ActID, limit int, cursor string) string {
+	v := url.Values{"act": {string(act)}, "limit": {strconv.Itoa(limit)}}
+	if cursor != "" {
+		v.Set("cursor", cursor)
+	}
+	return "/v1/history?" + v.Encode()
 }

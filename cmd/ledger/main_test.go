@@ -247,6 +247,24 @@ func TestServeRecordHistory(t *testing.T) {
 		t.Errorf("the recorded details: %+v", h.Events)
 	}
 
+	// Paged: asked two events at a time, the history follows the pages
+	// to the end, under one heading; --limit stops early and says so.
+	paged := mustLedgerCmd(t, "history", "--server", s.base, "--page-size", "2", refugees)
+	if versions := tableVersions(paged); fmt.Sprint(versions) != "[1 2 3 4 5 6]" || strings.Count(paged, "VERSION") != 1 {
+		t.Errorf("history by pages of 2 printed the versions %v, want 1 to 6 under one heading:\n%s", versions, paged)
+	}
+	limited := mustLedgerCmd(t, "history", "--server", s.base, "--page-size", "3", "--limit", "4", refugees)
+	if versions := tableVersions(limited); fmt.Sprint(versions) != "[1 2 3 4]" || !strings.Contains(limited, "(the first 4 of the act's 6 events") {
+		t.Errorf("history --limit 4 printed the versions %v, want 1 to 4 and a note:\n%s", versions, limited)
+	}
+	var hp ledger.HistoryJSON
+	if err := json.Unmarshal([]byte(mustLedgerCmd(t, "history", "--server", s.base, "--json", "--page-size", "4", refugees)), &hp); err != nil {
+		t.Fatal(err)
+	}
+	if hp.Version != 6 || len(hp.Events) != 6 || hp.NextCursor != "" {
+		t.Errorf("history --json by pages of 4: version %d, %d events, next_cursor %q; want 6, 6, none", hp.Version, len(hp.Events), hp.NextCursor)
+	}
+
 	if err := s.stop(t); err != nil {
 		t.Errorf("serve returned %v after its context was cancelled, want nil (graceful)", err)
 	}
@@ -297,4 +315,18 @@ func TestCommandLineErrors(t *testing.T) {
 	if out, _, err := ledgerCmd(t, "help"); err != nil || !strings.Contains(out, "ledger serve") {
 		t.Errorf("ledger help: %v %q", err, out)
 	}
+}
+
+// tableVersions are the first column's numbers of the rows of a history
+// table.
+func tableVersions(out string) []int {
+	var vs []int
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				vs = append(vs, n)
+			}
+		}
+	}
+	return vs
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,11 +50,19 @@ func runCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
 // applied it, its queries on a real HTTP server.
 func seededServer(t *testing.T) string {
 	t.Helper()
+	url, _ := serveEvents(t, testkit.ReadSeed(t, seedFile))
+	return url
+}
+
+// serveEvents is seededServer of evs (at most 1,000); it returns the
+// server's URL and the count of requests it answered.
+func serveEvents(t *testing.T, evs []events.Event) (string, *atomic.Int64) {
+	t.Helper()
 	env := natstest.MustStart(t, natstest.Options{})
 	l := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second})
 	t.Cleanup(func() { l.Close() })
 	var cmds []ledger.Command
-	for _, e := range testkit.ReadSeed(t, seedFile) {
+	for _, e := range evs {
 		cmds = append(cmds, ledger.Command{Event: e})
 	}
 	rs, err := l.AppendAtomic(context.Background(), "seed@test", cmds)
@@ -76,9 +85,13 @@ func seededServer(t *testing.T) string {
 	}
 	mux := http.NewServeMux()
 	(&httpapi.Queries{Projector: svc}).Routes(mux)
-	hs := httptest.NewServer(mux)
+	var asked atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(hs.Close)
-	return hs.URL
+	return hs.URL, &asked
 }
 
 // checkQueryCommands runs asof, show, timeline and diff against the

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/httpapi"
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/projections"
 )
@@ -96,6 +97,7 @@ func printJSON(w io.Writer, v any) error {
 func runAsOf(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("asof", "projector asof [flags] DATE", stderr)
 	q := addQueryFlags(fs, true)
+	pf := addPageFlags(fs)
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
@@ -103,37 +105,56 @@ func runAsOf(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return errors.New("asof needs one date, YYYY-MM-DD")
 	}
-	v := q.values()
-	v.Set("as_of", fs.Arg(0))
-	var out struct {
-		Acts []projections.ActState `json:"acts"`
-	}
-	empty, err := getList(ctx, q, "/v1/acts", v, &out)
-	if err != nil {
+	if err := pf.check(); err != nil {
 		return err
 	}
-	if empty {
-		out.Acts = []projections.ActState{}
-	}
-	if *q.asJSON {
-		return printJSON(stdout, out)
-	}
+	v := q.values()
+	v.Set("as_of", fs.Arg(0))
 	known := "now"
 	if *q.knownAt != "" {
 		known = *q.knownAt
+	}
+	js := &jsonList{w: stdout, key: "acts"}
+	printed, total := 0, 0
+	empty, err := eachPage(ctx, q, pf, "/v1/acts", v, func(pg *httpapi.ActsPage) (int, string, error) {
+		if *q.asJSON {
+			for _, a := range pg.Acts {
+				if err := js.add(a); err != nil {
+					return 0, "", err
+				}
+			}
+			return len(pg.Acts), pg.NextCursor, nil
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		if printed == 0 {
+			switch {
+			case pg.Total != nil: // the first page's
+				total = *pg.Total
+			case pg.NextCursor == "": // a server from before paging: the whole list
+				total = len(pg.Acts)
+			}
+			fmt.Fprintf(stdout, "%s on %s, as the record stood %s\n\n", cli.Count(total, "act"), fs.Arg(0), known)
+			fmt.Fprintln(tw, "STATUS\tKIND\tACT\tTITLE\tREASON")
+		}
+		for _, a := range pg.Acts {
+			fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\n", a.Status, uncertain(a), a.Kind, a.Act, clip(a.Title, 50), a.Reason)
+		}
+		printed += len(pg.Acts)
+		return len(pg.Acts), pg.NextCursor, tw.Flush()
+	})
+	if err != nil {
+		return err
+	}
+	if *q.asJSON {
+		return js.close()
 	}
 	if empty {
 		fmt.Fprintf(stdout, "0 acts on %s, as the record stood %s\n", fs.Arg(0), known)
 		nothingOnRecord(stdout, known)
 		return nil
 	}
-	fmt.Fprintf(stdout, "%s on %s, as the record stood %s\n\n", cli.Count(len(out.Acts), "act"), fs.Arg(0), known)
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tKIND\tACT\tTITLE\tREASON")
-	for _, a := range out.Acts {
-		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\n", a.Status, uncertain(a), a.Kind, a.Act, clip(a.Title, 50), a.Reason)
-	}
-	return tw.Flush()
+	stoppedEarly(stdout, printed, total)
+	return nil
 }
 
 func uncertain(a projections.ActState) string {
@@ -272,6 +293,7 @@ func orDots(s string) string {
 func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("diff", "projector diff [flags] D1 D2", stderr)
 	q := addQueryFlags(fs, true)
+	pf := addPageFlags(fs)
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
@@ -279,34 +301,51 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return errors.New("diff needs two dates, YYYY-MM-DD")
 	}
+	if err := pf.check(); err != nil {
+		return err
+	}
 	v := q.values()
 	v.Set("from", fs.Arg(0))
 	v.Set("to", fs.Arg(1))
-	var out struct {
-		Changes []projections.Change `json:"changes"`
-	}
-	empty, err := getList(ctx, q, "/v1/diff", v, &out)
+	js := &jsonList{w: stdout, key: "changes"}
+	printed, total := 0, 0
+	empty, err := eachPage(ctx, q, pf, "/v1/diff", v, func(pg *httpapi.DiffPage) (int, string, error) {
+		if *q.asJSON {
+			for _, c := range pg.Changes {
+				if err := js.add(c); err != nil {
+					return 0, "", err
+				}
+			}
+			return len(pg.Changes), pg.NextCursor, nil
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		if printed == 0 {
+			total = pg.Total
+			if pg.NextCursor == "" { // the one page (or a server from before paging)
+				total = len(pg.Changes)
+			}
+			fmt.Fprintf(stdout, "%s between %s and %s\n\n", cli.Count(pg.Total, "act changed status", "acts changed status"), fs.Arg(0), fs.Arg(1))
+			fmt.Fprintln(tw, "ACT\tBEFORE\tAFTER\tTITLE")
+		}
+		for _, c := range pg.Changes {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Act, c.Before, c.After, clip(c.Title, 50))
+		}
+		printed += len(pg.Changes)
+		return len(pg.Changes), pg.NextCursor, tw.Flush()
+	})
 	if err != nil {
 		return err
 	}
-	if empty {
-		out.Changes = []projections.Change{}
-	}
 	if *q.asJSON {
-		return printJSON(stdout, out)
+		return js.close()
 	}
 	if empty {
 		fmt.Fprintf(stdout, "0 acts changed status between %s and %s\n", fs.Arg(0), fs.Arg(1))
 		nothingOnRecord(stdout, *q.knownAt)
 		return nil
 	}
-	fmt.Fprintf(stdout, "%s between %s and %s\n\n", cli.Count(len(out.Changes), "act changed status", "acts changed status"), fs.Arg(0), fs.Arg(1))
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACT\tBEFORE\tAFTER\tTITLE")
-	for _, c := range out.Changes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Act, c.Before, c.After, clip(c.Title, 50))
-	}
-	return tw.Flush()
+	stoppedEarly(stdout, printed, total)
+	return nil
 }
 
 func provisionList(p []string) string {

@@ -114,11 +114,33 @@ func (p *Proc) Running() bool {
 	}
 }
 
-// History reads an act's history from a ledger's HTTP API at base. It
-// returns the answer's status; the history is decoded when it is 200.
+// History reads an act's whole history from a ledger's HTTP API at base,
+// following its pages. It returns the answer's status; the history is
+// decoded when it is 200.
 func History(base string, act events.ActID) (ledger.HistoryJSON, int, error) {
 	c := &http.Client{Timeout: 30 * time.Second}
-	resp, err := c.Get(base + "/v1/history?act=" + url.QueryEscape(string(act)))
+	var all ledger.HistoryJSON
+	cursor := ""
+	for {
+		u := base + "/v1/history?limit=1000&act=" + url.QueryEscape(string(act))
+		if cursor != "" {
+			u += "&cursor=" + url.QueryEscape(cursor)
+		}
+		h, status, err := historyPage(c, u)
+		if err != nil || status != http.StatusOK {
+			return all, status, err
+		}
+		all.Act, all.Version = h.Act, h.Version
+		all.Events = append(all.Events, h.Events...)
+		all.Defects = append(all.Defects, h.Defects...)
+		if cursor = h.NextCursor; cursor == "" {
+			return all, status, nil
+		}
+	}
+}
+
+func historyPage(c *http.Client, u string) (ledger.HistoryJSON, int, error) {
+	resp, err := c.Get(u)
 	if err != nil {
 		return ledger.HistoryJSON{}, 0, err
 	}
