@@ -341,7 +341,24 @@ func (g *book) actID(j *jurisdiction, kind events.Kind, day int) string {
 	}
 	b = append(b, '/')
 	b = strconv.AppendInt(b, int64(j.number), 10)
+	if j.code == "kz" {
+		// Kazakh laws are numbered within a convocation of parliament:
+		// Law No. 216-IV. (This also keeps them apart from the
+		// benchmark's own acts, /akn/kz/act/2003-02-10/N.)
+		b = append(b, '-')
+		b = append(b, convocation(j.year)...)
+	}
 	return string(b)
+}
+
+// convocation names the convocation of Kazakhstan's parliament in a year,
+// in lower-case Roman numerals, and "ks" (the Kazakh SSR) before 1995.
+func convocation(year int) string {
+	romans := []string{"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix"}
+	if year < 1995 {
+		return "ks"
+	}
+	return romans[min(len(romans)-1, (year-1995)/4)]
 }
 
 func (g *book) articlesFor(kind events.Kind, x int) int {

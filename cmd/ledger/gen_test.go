@@ -93,3 +93,23 @@ func contextCancelled(t *testing.T) (context.Context, context.CancelFunc) {
 	cancel()
 	return ctx, cancel
 }
+
+// TestBenchGenRealistic runs the bench's load, rebuild and query parts on
+// a realistic book: the import goes through, the projection answers for
+// acts in force on the query day, and the report says which shape it
+// loaded.
+func TestBenchGenRealistic(t *testing.T) {
+	out, errOut, err := ledgerCmd(t, "bench", "--shape", "realistic", "--only", "bulk,rebuild,query", "--scales", "3000",
+		"--sync", "interval", "--seconds", "0.1", "--single", "5", "--dir", t.TempDir())
+	if err != nil {
+		t.Fatalf("ledger bench --shape realistic: %v\n%s", err, errOut)
+	}
+	for _, want := range []string{"--shape realistic", "acts of 1 to 1,000 events", "| interval | 3000 |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report does not contain %q", want)
+		}
+	}
+	if _, _, err := ledgerCmd(t, "bench", "--shape", "square", "--quick"); err == nil {
+		t.Error("ledger bench --shape square succeeded")
+	}
+}
