@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lexledger/lexledger/natsjs/natstest"
 )
@@ -29,7 +30,15 @@ func TestGenRealisticImports(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := natstest.MustStart(t, natstest.Options{})
-	out := mustLedgerCmd(t, "import", "--nats-url", env.Server.ClientURL(), "--quiet", file)
+	// Longer than ledgerCmd's minute: with -race on two shared cores the
+	// import takes about that.
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, []string{"import", "--nats-url", env.Server.ClientURL(), "--quiet", file}, strings.NewReader(""), &stdout, &stderr); err != nil {
+		t.Fatalf("ledger import of the book: %v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
 	if want := n + " events in " + n + " lines: " + n + " recorded, 0 already in the ledger"; !strings.Contains(out, want) {
 		t.Errorf("the import says %q, want %q", out, want)
 	}
