@@ -144,7 +144,6 @@ type live struct {
 	suspFrom  int         // an open suspension since this day (0: none)
 	suspProv  string
 	seq       int
-	index     int
 }
 
 // plan is one event decided for a live act in a step.
@@ -508,8 +507,8 @@ func (h dueHeap) Less(i, j int) bool {
 	}
 	return h[i].seq < h[j].seq
 }
-func (h dueHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
-func (h *dueHeap) Push(x any)   { p := x.(*live); p.index = len(*h); *h = append(*h, p) }
+func (h dueHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)   { *h = append(*h, x.(*live)) }
 func (h *dueHeap) Pop() any {
 	old := *h
 	p := old[len(old)-1]
