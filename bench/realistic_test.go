@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"runtime"
 	"testing"
 
 	"github.com/lexledger/lexledger/bench"
@@ -163,5 +165,32 @@ func TestGenStopsWhenCancelled(t *testing.T) {
 	}
 	if err := bench.GenerateShape(context.Background(), &bytes.Buffer{}, bench.GenOptions{Shape: "square", Events: 1}); err == nil {
 		t.Error("an unknown shape was accepted")
+	}
+}
+
+// TestGenRealisticMemory: the generator's live heap at the end of a book
+// is the acts still expecting events, a few MiB, whatever the length.
+func TestGenRealisticMemory(t *testing.T) {
+	n := 1000000
+	if testing.Short() {
+		n = 100000
+	}
+	var heapMiB float64
+	err := bench.GenerateShape(context.Background(), io.Discard, bench.GenOptions{Shape: bench.ShapeRealistic, Events: n, Seed: 1, Progress: func(done int) {
+		// Near the end, not at it: the generator is still running, its
+		// state reachable.
+		if done >= n-20000 && heapMiB == 0 {
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			heapMiB = float64(ms.HeapAlloc) / (1 << 20)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("live heap after %d events: %.1f MiB", n, heapMiB)
+	if heapMiB > 24 {
+		t.Errorf("live heap after %d events is %.1f MiB, want at most 24", n, heapMiB)
 	}
 }
