@@ -40,8 +40,19 @@ type Config struct {
 	Exe          string        // the ledger binary, for the memory and proxy parts
 	Dir          string        // where servers keep their data; os.TempDir() when empty
 	Import       Importer      // the import of `ledger import` (required)
-	Progress     io.Writer     // progress lines; io.Discard when nil
+	// Shape is the shape of the generated events loaded (GenOptions.Shape,
+	// seed 1): ShapeSimple when empty.
+	Shape    string
+	Progress io.Writer // progress lines; io.Discard when nil
 }
+
+// generate writes n events of c's shape to w.
+func (c *Config) generate(ctx context.Context, w io.Writer, n int) error {
+	return GenerateShape(ctx, w, GenOptions{Shape: c.Shape, Events: n, Seed: 1})
+}
+
+// realistic reports whether c loads the realistic shape.
+func (c *Config) realistic() bool { return c.Shape == ShapeRealistic }
 
 func (c *Config) runs(part string) bool {
 	if len(c.Only) == 0 {
@@ -133,6 +144,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if !strings.Contains(","+strings.Join(Parts, ",")+",", ","+p+",") {
 			return nil, fmt.Errorf("bench: unknown part %q (known: %s)", p, strings.Join(Parts, ", "))
 		}
+	}
+	if c := cfg.Shape; c != "" && c != ShapeSimple && c != ShapeRealistic {
+		return nil, fmt.Errorf("bench: unknown shape %q (known: %s)", c, strings.Join(Shapes, ", "))
 	}
 	r := &Report{Machine: Describe(), Start: time.Now().UTC(), Config: cfg}
 	pr := &progress{w: cfg.Progress, start: time.Now()}

@@ -153,7 +153,7 @@ func measureMemory(ctx context.Context, cfg *Config) (*Memory, error) {
 	time.Sleep(time.Second)
 	m := &Memory{Events: cfg.Memory, RestMiB: rssMiB(cmd.Process.Pid)}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(Generate(pw, cfg.Memory)) }()
+	go func() { pw.CloseWithError(cfg.generate(ctx, pw, cfg.Memory)) }()
 	c := cli.NewClient(base)
 	start := time.Now()
 	sent, err := cfg.Import(ctx, pr, func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {

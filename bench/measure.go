@@ -51,7 +51,7 @@ func measureScale(ctx context.Context, cfg *Config, pr *progress, always bool, n
 	var same float64
 	if cfg.runs("bulk") {
 		pr.step("bulk load, raw atomic batches of the ledger's messages")
-		if same, err = rawSameBulk(ctx, e, pr, n); err != nil {
+		if same, err = rawSameBulk(ctx, cfg, e, pr, n); err != nil {
 			return res, err
 		}
 	}
@@ -199,7 +199,7 @@ func rawBulk(ctx context.Context, e *env, pr *progress, n int) (float64, error) 
 // ledger's AppendAtomic, as `ledger import --nats-url` does.
 func ledgerImport(ctx context.Context, cfg *Config, pr *progress, l *ledger.Ledger, n int) (float64, error) {
 	var load bytes.Buffer
-	if err := Generate(&load, n); err != nil {
+	if err := cfg.generate(ctx, &load, n); err != nil {
 		return 0, err
 	}
 	size := int64(load.Len())
@@ -342,9 +342,32 @@ func measureQueries(ctx context.Context, cfg *Config, e *env, proj *projector.Se
 		return nil, err
 	}
 	acts := max(1, n/10)
-	q := &Query{Acts: acts, StateDay: queryDay}
 	rnd := rand.New(rand.NewPCG(1, 2))
 	pick := func() events.ActID { return events.ActID(generatedAct(1 + rnd.IntN(acts))) }
+	if cfg.realistic() {
+		// The acts of a realistic book: those in force on the day are
+		// asked, and every act is listed.
+		var inForce []events.ActID
+		var err error
+		proj.Read(func(p *projections.Projection) {
+			var sts []projections.ActState
+			sts, err = p.List(projections.Filter{}, projections.Query{AsOf: day})
+			acts = len(sts)
+			for _, st := range sts {
+				if st.Status.InForceOn() {
+					inForce = append(inForce, st.Act)
+				}
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(inForce) == 0 {
+			return nil, fmt.Errorf("no act of the realistic book is in force on %s", queryDay)
+		}
+		pick = func() events.ActID { return inForce[rnd.IntN(len(inForce))] }
+	}
+	q := &Query{Acts: acts, StateDay: queryDay}
 	lex, err := e.js.Stream(ctx, natsjs.DefaultStream)
 	if err != nil {
 		return nil, err

@@ -35,9 +35,9 @@ func sealed(e events.Event, prev events.Digest) (events.Event, []byte, error) {
 // rawSameBulk publishes n generated events, encoded and sealed beforehand
 // (not timed), in atomic batches of 1000 as the ledger writes them: the
 // first message of each act in a batch states the act's expected sequence.
-func rawSameBulk(ctx context.Context, e *env, pr *progress, n int) (float64, error) {
+func rawSameBulk(ctx context.Context, cfg *Config, e *env, pr *progress, n int) (float64, error) {
 	var load bytes.Buffer
-	if err := Generate(&load, n); err != nil {
+	if err := cfg.generate(ctx, &load, n); err != nil {
 		return 0, err
 	}
 	type msg struct {

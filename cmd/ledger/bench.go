@@ -47,6 +47,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	seconds := fs.Float64("seconds", benchSeconds, "seconds per HTTP load, and the bound of each latency measurement")
 	single := fs.Int("single", benchSingles, "sequential single appends per measurement with the default sync (a fifth with sync always)")
 	only := fs.String("only", "", "run only these parts, comma-separated: "+strings.Join(bench.Parts, ",")+" (default: all but memory)")
+	shape := fs.String("shape", bench.ShapeSimple, "the shape of the generated events loaded: "+strings.Join(bench.Shapes, " or ")+" (as ledger gen --shape, seed 1)")
 	memEvents := fs.Int("memory", 0, "events imported into a real `ledger serve` to measure its memory (the memory part; 0 skips it)")
 	quick := fs.Bool("quick", false, "a fast smoke run: scales "+quickScales+", clients "+quickClients+", "+strconv.FormatFloat(quickSeconds, 'f', -1, 64)+" s, unless set")
 	out := fs.String("out", "", "write the Markdown report to this file (BENCHMARKS.md), keeping its hand-written analysis; default: standard output")
@@ -73,6 +74,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Singles:      *single,
 		ProxyClients: *proxyClients,
 		Memory:       *memEvents,
+		Shape:        *shape,
 		Dir:          *dir,
 		Import:       benchImport,
 		Progress:     stderr,

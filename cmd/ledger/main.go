@@ -22,7 +22,7 @@ Usage:
   ledger import   [flags] FILE     record the events of a JSON Lines file, in atomic batches
   ledger history  [flags] ACT      show an act's events
   ledger bench    [flags]          measure the ledger against the raw engine (writes Markdown)
-  ledger gen      N                write N generated events as JSON Lines (a load for import)
+  ledger gen      [flags] N        write N generated events as JSON Lines (a load for import; --shape realistic)
   ledger token    add|list|revoke  manage the bearer tokens of serve --auth
   ledger backup   --out DIR        snapshot the stream into DIR; 'ledger restore DIR' puts it back
   ledger nats-config [flags] DIR   write a nats-server configuration with one nkey user per role
@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "bench-proxy": // not in the usage: the baseline `ledger bench` starts
 		return runBenchProxy(ctx, rest, stdout, stderr)
 	case "gen":
-		return runGen(rest, stdout, stderr)
+		return runGen(ctx, rest, stdout, stderr)
 	case "token":
 		return runToken(ctx, rest, stdout, stderr)
 	case "backup":
