@@ -304,7 +304,12 @@ func PermissionsOf(role Role, n Names, user string) (Permissions, error) {
 		pub := subjects(natsjs.StreamAPIPrefix, readAPI(n.Stream), consumeAPI(n.Stream))
 		// natsjs.OpenViewsForReading looks for an import of the views first.
 		pub = append(pub, natsjs.ViewsAPIPrefix+".STREAM.INFO."+natsjs.CheckpointsStream)
-		return Permissions{PubAllow: append(pub, views...), PubDeny: append(changesStream(n), lockedCheckpoints()...), SubAllow: append(inbox, advisories(viewStreams...)...)}, nil
+		return Permissions{PubAllow: append(pub, views...), PubDeny: append(changesStream(n), lockedCheckpoints()...),
+			// The stream watch of a projector hears the advisories of the
+			// ledger's streams too: in the ledger's account, where
+			// `ledger serve`'s projector runs, they reach it; elsewhere none
+			// arrives.
+			SubAllow: append(inbox, advisories(append([]string{n.Stream, n.idStream()}, viewStreams...)...)...)}, nil
 	case RoleClerk:
 		return Permissions{PubAllow: []string{"lex.cmd.>"}, PubDeny: changesStream(n), SubAllow: inbox}, nil
 	case RoleAuditor:
