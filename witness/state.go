@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lexledger/lexledger/internal/atomicfile"
 	"github.com/lexledger/lexledger/merkle"
 )
 
@@ -50,36 +51,7 @@ func writeRecord(dir string, r record) error {
 	if err != nil {
 		return err
 	}
-	path := recordPath(dir, r.Origin)
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.Write(recordPath(dir, r.Origin), append(data, '\n'), 0o600)
 }
 
 // readRecords reads the state of every log in dir, by origin.
@@ -124,4 +96,15 @@ func (r record) root() (merkle.Hash, error) {
 	}
 	copy(h[:], b)
 	return h, nil
+}
+
+// syncDir syncs directory dir, so that the files created in it survive a
+// crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

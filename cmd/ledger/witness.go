@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/lexledger/lexledger/httpapi"
+	"github.com/lexledger/lexledger/internal/atomicfile"
 	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/internal/rungroup"
 	"github.com/lexledger/lexledger/witness"
@@ -187,13 +188,8 @@ func runWitnessVKey(args []string, stdout, stderr io.Writer) error {
 // through a temporary file renamed over it: a reader sees the old key or
 // the new, whole.
 func writeVKey(path, vkey string) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(vkey+"\n"), 0o644); err != nil {
+	if err := atomicfile.Write(path, []byte(vkey+"\n"), 0o644); err != nil {
 		return fmt.Errorf("--vkey-out: %w (give a file in a writable directory)", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("--vkey-out: %w", err)
 	}
 	return nil
 }
