@@ -15,13 +15,12 @@ import (
 	"github.com/lexledger/lexledger/projector"
 )
 
-// recordJurisdictions records n events over acts of perAct events each
-// (an adoption, then amendments), the acts dealt in turn to kz, ru, uz
-// and by, in atomic batches of 500; it returns the last sequence.
-func recordJurisdictions(t *testing.T, env *natstest.Env, n, perAct int) uint64 {
+// recordCodes records n events over acts of perAct events each (an
+// adoption, then amendments), the acts dealt in turn to countries, in
+// atomic batches of 500; it returns the last sequence.
+func recordCodes(t *testing.T, env *natstest.Env, n, perAct int, countries ...string) uint64 {
 	t.Helper()
 	l := mustLedger(t, env)
-	countries := []string{"kz", "ru", "uz", "by"}
 	var cmds []ledger.Command
 	var last uint64
 	flush := func() {
@@ -112,7 +111,7 @@ func TestPartialReplayRate(t *testing.T) {
 	// event is the stream's first, the far end of a search from the end.
 	mustAppend(t, mustLedger(t, env), created("/akn/am/act/2011-05-01/1", "A law of am"))
 	start := time.Now()
-	last := recordJurisdictions(t, env, n, 10)
+	last := recordCodes(t, env, n, 10, "kz", "ru", "uz", "by")
 	t.Logf("recorded %d events (last sequence %d) in %s", n, last, time.Since(start).Round(time.Millisecond))
 	kz := mustScope(t, "kz.>")
 	for _, sc := range []eventlog.Scope{{}, kz, mustScope(t, "am.>")} {

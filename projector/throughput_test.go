@@ -2,12 +2,9 @@ package projector_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
-	"github.com/lexledger/lexledger/events"
-	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
 	"github.com/lexledger/lexledger/projector"
 )
@@ -17,35 +14,7 @@ import (
 // last sequence.
 func recordLoad(t *testing.T, env *natstest.Env, n, perAct int) uint64 {
 	t.Helper()
-	l := mustLedger(t, env)
-	var cmds []ledger.Command
-	var last uint64
-	flush := func() {
-		if len(cmds) == 0 {
-			return
-		}
-		rs, err := l.AppendAtomic(context.Background(), "load@test", cmds)
-		if err != nil {
-			t.Fatal(err)
-		}
-		last, cmds = rs[len(rs)-1].Seq, cmds[:0]
-	}
-	for i := 0; i < n; i++ {
-		act := events.ActID(fmt.Sprintf("/akn/kz/act/code/2000-01-01/c%d", i/perAct))
-		e := amendment(i)
-		e.Act = act
-		if i%perAct == 0 {
-			e = created(act, fmt.Sprintf("Code %d", i/perAct))
-			e.Body.Kind = "code"
-			e.Date = events.MustDate("2000-01-01")
-		}
-		cmds = append(cmds, ledger.Command{Event: e})
-		if len(cmds) == 500 {
-			flush()
-		}
-	}
-	flush()
-	return last
+	return recordCodes(t, env, n, perAct, "kz")
 }
 
 // replayTime runs a fresh projector over the stream until it has applied
