@@ -98,7 +98,7 @@ type running struct {
 
 // startService opens the views on nc, builds a Service over src, restores
 // its snapshot if restore is set, and runs it until the test ends (or stop).
-func startService(t *testing.T, src *natsjs.Store, nc *nats.Conn, opts projector.Options, restore bool) *running {
+func startService(t *testing.T, src projector.Source, nc *nats.Conn, opts projector.Options, restore bool) *running {
 	t.Helper()
 	ctx := testContext(t, time.Minute)
 	views, err := natsjs.OpenViews(ctx, nc, 1)

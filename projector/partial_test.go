@@ -45,38 +45,7 @@ func startPart(t *testing.T, env *natstest.Env, scope eventlog.Scope, restore bo
 // startPartWith is startPart with opts, whose Scope is the part's.
 func startPartWith(t *testing.T, env *natstest.Env, opts projector.Options, restore bool) *running {
 	t.Helper()
-	scope := opts.Scope
-	ctx := testContext(t, time.Minute)
-	views, err := natsjs.OpenViews(ctx, env.Conn, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := projector.New(env.Store.Part(scope), views, opts)
-	if restore {
-		if err := svc.Restore(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(runCtx) }()
-	stopped := false
-	var runErr error
-	r := &running{svc: svc, views: views}
-	r.stop = func() error {
-		if !stopped {
-			stopped = true
-			cancel()
-			select {
-			case runErr = <-done:
-			case <-time.After(30 * time.Second):
-				t.Errorf("Run did not return within 30s of its cancellation")
-			}
-		}
-		return runErr
-	}
-	t.Cleanup(func() { r.stop() })
-	return r
+	return startService(t, env.Store.Part(opts.Scope), env.Conn, opts, restore)
 }
 
 // loadJurisdictions records the seed (Kazakhstan) and, interleaved, n new
