@@ -16,8 +16,30 @@ import (
 // keeps one; a stream with defects does not verify (Report.OK is false),
 // since an auditor must look at each.
 type Defects struct {
-	chains map[events.ActID]*eventlog.Chain
-	list   []eventlog.Entry
+	acts map[events.ActID]*actState
+	list []eventlog.Entry
+}
+
+// actState is what a replay keeps of one act, found with one lookup per
+// message: the chain of its valid events, as the projector holds it, and,
+// for a Verifier, the hash of its last event as stored.
+type actState struct {
+	chain eventlog.Chain
+	last  events.Digest
+	added bool // a Verifier added an event of the act (Acts)
+}
+
+// state returns act's state, made when it has none.
+func (d *Defects) state(act events.ActID) *actState {
+	st := d.acts[act]
+	if st == nil {
+		if d.acts == nil {
+			d.acts = map[events.ActID]*actState{}
+		}
+		st = &actState{}
+		d.acts[act] = st
+	}
+	return st
 }
 
 // Classify checks the message stored at seq on subject, whose act is act
@@ -34,27 +56,28 @@ func (d *Defects) Classify(seq uint64, subject string, act events.ActID, actErr 
 
 // classifySealed is Classify for a message on act's subject whose bytes
 // sealedTail has read and checked: hash and prev are its own.
-func (d *Defects) classifySealed(seq uint64, subject string, act events.ActID, data []byte, hash, prev events.Digest) bool {
+func (d *Defects) classifySealed(st *actState, seq uint64, subject string, act events.ActID, data []byte, hash, prev events.Digest) bool {
 	e, ok := sealedEntry(seq, act, data, hash, prev)
 	if !ok {
 		e = eventlog.Inspect(seq, subject, data, actSubject{act: act})
 	}
-	return d.keep(subject, &e)
+	return d.keepIn(st, subject, &e)
 }
 
 // keep checks e, read from subject, against its act's chain, and keeps it
 // if it is a defect, which it reports.
 func (d *Defects) keep(subject string, e *eventlog.Entry) bool {
+	if e.Defect != nil {
+		return d.keepIn(nil, subject, e)
+	}
+	return d.keepIn(d.state(e.Event.Act), subject, e)
+}
+
+// keepIn is keep with the state of e's act, st, already found: nil only
+// when e is a defect.
+func (d *Defects) keepIn(st *actState, subject string, e *eventlog.Entry) bool {
 	if e.Defect == nil {
-		if d.chains == nil {
-			d.chains = map[events.ActID]*eventlog.Chain{}
-		}
-		c := d.chains[e.Event.Act]
-		if c == nil {
-			c = &eventlog.Chain{}
-			d.chains[e.Event.Act] = c
-		}
-		c.Check(e)
+		st.chain.Check(e)
 	}
 	if e.Defect == nil {
 		return false
@@ -66,8 +89,8 @@ func (d *Defects) keep(subject string, e *eventlog.Entry) bool {
 
 // Tip returns the hash of act's last valid event, zero for none.
 func (d *Defects) Tip(act events.ActID) events.Digest {
-	if c := d.chains[act]; c != nil {
-		return c.Tip()
+	if st := d.acts[act]; st != nil {
+		return st.chain.Tip()
 	}
 	return events.Digest{}
 }

@@ -32,16 +32,19 @@ func (v *Verifier) AddStored(seq uint64, subject string, act events.ActID, actEr
 	// event that chains onto its act's last valid event (after a defect
 	// was published beside it) breaks nothing: the projector goes on from
 	// there too.
-	v.validTip = v.defects.Tip(act)
 	if actErr == nil {
-		// The ledger's own encoding, its hash right: read and hashed once
-		// for both the defects and the chain.
+		// The ledger's own encoding, its hash right: read and hashed once,
+		// and the act's state found once, for both the defects and the
+		// chain.
 		if hash, prev, ok := sealedTail(data); ok {
-			v.defects.classifySealed(seq, subject, act, data, hash, prev)
-			v.addSealed(seq, act, hash, prev)
+			st := v.defects.state(act)
+			v.validTip = st.chain.Tip()
+			v.defects.classifySealed(st, seq, subject, act, data, hash, prev)
+			v.addSealedTo(st, seq, act, hash, prev)
 			return
 		}
 	}
+	v.validTip = v.defects.Tip(act)
 	v.defects.Classify(seq, subject, act, actErr, data)
 	if actErr != nil {
 		v.bad(seq, "", fmt.Errorf("subject %s: %w", subject, actErr), data)
@@ -58,21 +61,21 @@ func (v *Verifier) addRaw(seq uint64, act events.ActID, data []byte) {
 		v.addDecoded(seq, act, data)
 		return
 	}
-	v.addSealed(seq, act, hash, prev)
+	v.addSealedTo(v.defects.state(act), seq, act, hash, prev)
 }
 
-// addSealed adds an event whose stored bytes hash to hash (sealedTail) and
-// name prev as its act's previous event.
-func (v *Verifier) addSealed(seq uint64, act events.ActID, hash, prev events.Digest) {
+// addSealedTo adds an event of act, whose state is st, whose stored bytes
+// hash to hash (sealedTail) and name prev as its act's previous event.
+func (v *Verifier) addSealedTo(st *actState, seq uint64, act events.ActID, hash, prev events.Digest) {
 	if seq != v.lastSeq+1 {
 		v.fail(Failure{Seq: seq, Act: act, Kind: "gap", Message: gapMessage(seq, v.lastSeq)})
 	}
 	v.lastSeq = seq
 	v.events++
-	if last := v.last[act]; prev != last && prev != v.validTip {
-		v.fail(Failure{Seq: seq, Act: act, Kind: "chain", Message: chainMessage(seq, act, prev, last)})
+	if prev != st.last && prev != v.validTip {
+		v.fail(Failure{Seq: seq, Act: act, Kind: "chain", Message: chainMessage(seq, act, prev, st.last)})
 	}
-	v.last[act] = hash
+	v.setLast(st, hash)
 	v.tree.Append(leafOfDigest(hash))
 }
 

@@ -31,7 +31,7 @@ type Failure struct {
 // checkpoint is signed by a trusted key over the root the replay computes.
 type Verifier struct {
 	tree    *merkle.Tree
-	last    map[events.ActID]events.Digest
+	acts    int // acts with an event added (their states: defects.acts)
 	lastSeq uint64
 	events  uint64
 	trusted []string
@@ -63,7 +63,7 @@ type Verifier struct {
 // NewVerifier returns a Verifier that trusts the given public keys for
 // checkpoints (none: any key that signs validly, reported as unpinned).
 func NewVerifier(trusted []string) *Verifier {
-	return &Verifier{tree: &merkle.Tree{}, last: map[events.ActID]events.Digest{}, trusted: trusted}
+	return &Verifier{tree: &merkle.Tree{}, trusted: trusted}
 }
 
 func (v *Verifier) fail(f Failure) { v.Failures = append(v.Failures, f) }
@@ -108,13 +108,23 @@ func (v *Verifier) Add(seq uint64, e *events.Event) {
 			v.fail(Failure{Seq: seq, Act: e.Act, Kind: "hash", Message: fmt.Sprintf("event %s at sequence %d says its hash is %s, but its content hashes to %s: it was altered", e.ID, seq, e.Hash, want)})
 		}
 	}
+	st := v.defects.state(e.Act)
 	if e.Schema >= 2 {
-		if prev := v.last[e.Act]; e.PrevHash != prev && (e.PrevHash != v.validTip || prev.IsZero()) {
+		if prev := st.last; e.PrevHash != prev && (e.PrevHash != v.validTip || prev.IsZero()) {
 			v.fail(Failure{Seq: seq, Act: e.Act, Kind: "chain", Message: chainMessage(seq, e.Act, e.PrevHash, prev)})
 		}
 	}
-	v.last[e.Act] = h
+	v.setLast(st, h)
 	v.tree.Append(leaf)
+}
+
+// setLast notes h as the hash of the last event of st's act as stored.
+func (v *Verifier) setLast(st *actState, h events.Digest) {
+	st.last = h
+	if !st.added {
+		st.added = true
+		v.acts++
+	}
 }
 
 // Bad records an event that could not be read at all; act may be empty
@@ -258,7 +268,7 @@ func (v *Verifier) Report() Report {
 		c.Note = v.newest.note()
 		newest = &c
 	}
-	return Report{OK: len(f) == 0 && len(v.defects.list) == 0, Defects: v.defects.List(), Events: v.events, Acts: len(v.last), LastSeq: v.lastSeq, TreeSize: v.tree.Size(),
+	return Report{OK: len(f) == 0 && len(v.defects.list) == 0, Defects: v.defects.List(), Events: v.events, Acts: v.acts, LastSeq: v.lastSeq, TreeSize: v.tree.Size(),
 		Root: v.tree.Root(), Checkpoints: v.checked, SignaturesUnchecked: v.unchecked, TrustedKeys: v.trusted, Failures: f,
 		Newest: newest, WitnessedBy: v.witnessedBy}
 }
