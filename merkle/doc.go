@@ -14,6 +14,12 @@
 // addition is a consistency proof from the empty tree (old size 0), which
 // the RFC leaves undefined: see [VerifyConsistency].
 //
-// The package is pure: it imports only the standard library. docs/MERKLE.md
-// describes the tree and how to check a proof by hand.
+// Tree keeps every hash in memory, about 64 bytes a leaf. StoredTree is the
+// same tree with its hashes in a Store and only its frontier in memory;
+// FileStore keeps them in one file a level, so that a projector's tree of
+// ten million leaves costs kilobytes of memory, not 640 MB.
+//
+// The package imports only the standard library; FileStore is its one use
+// of the disk. docs/MERKLE.md describes the tree and how to check a proof
+// by hand.
 package merkle

@@ -97,21 +97,7 @@ func (t *Tree) InclusionProof(index, size uint64) ([]Hash, error) {
 	if index >= size {
 		return nil, fmt.Errorf("%w: inclusion proof of leaf %d in a tree of %d leaves", ErrOutOfRange, index, size)
 	}
-	return t.path(index, 0, size, make([]Hash, 0, bits.Len64(size))), nil
-}
-
-// path appends PATH(m, D[start:start+n]) of RFC 9162 §2.1.3.1 to proof.
-func (t *Tree) path(m, start, n uint64, proof []Hash) []Hash {
-	if n <= 1 {
-		return proof
-	}
-	k := split(n)
-	if m < k {
-		proof = t.path(m, start, k, proof)
-		return append(proof, t.subtree(start+k, n-k))
-	}
-	proof = t.path(m-k, start+k, n-k, proof)
-	return append(proof, t.subtree(start, k))
+	return path(t, index, 0, size, make([]Hash, 0, bits.Len64(size)))
 }
 
 // ConsistencyProof returns the proof of RFC 9162 §2.1.4.1 that the tree of
@@ -133,42 +119,92 @@ func (t *Tree) ConsistencyProof(oldSize, newSize uint64) ([]Hash, error) {
 	if oldSize == 0 {
 		return proof, nil
 	}
-	return t.subproof(oldSize, 0, newSize, true, proof), nil
+	return subproof(t, oldSize, 0, newSize, true, proof)
+}
+
+// nodes reads the hashes of a tree's perfect subtrees: node(k, i) is the
+// hash over leaves [i<<k, (i+1)<<k). The algorithms below are written over
+// it once, for the Tree in memory and the StoredTree.
+type nodes interface {
+	node(k int, i uint64) (Hash, error)
+}
+
+// node implements nodes for the levels in memory; it never fails.
+func (t *Tree) node(k int, i uint64) (Hash, error) { return t.levels[k][i], nil }
+
+// path appends PATH(m, D[start:start+n]) of RFC 9162 §2.1.3.1 to proof.
+func path(t nodes, m, start, n uint64, proof []Hash) ([]Hash, error) {
+	if n <= 1 {
+		return proof, nil
+	}
+	k := split(n)
+	var err error
+	var h Hash
+	if m < k {
+		if proof, err = path(t, m, start, k, proof); err == nil {
+			h, err = subtree(t, start+k, n-k)
+		}
+	} else {
+		if proof, err = path(t, m-k, start+k, n-k, proof); err == nil {
+			h, err = subtree(t, start, k)
+		}
+	}
+	return append(proof, h), err
 }
 
 // subproof appends SUBPROOF(m, D[start:start+n], b) of RFC 9162 §2.1.4.1
 // to proof.
-func (t *Tree) subproof(m, start, n uint64, b bool, proof []Hash) []Hash {
+func subproof(t nodes, m, start, n uint64, b bool, proof []Hash) ([]Hash, error) {
 	if m == n {
 		if b {
-			return proof
+			return proof, nil
 		}
-		return append(proof, t.subtree(start, n))
+		h, err := subtree(t, start, n)
+		return append(proof, h), err
 	}
 	k := split(n)
+	var err error
+	var h Hash
 	if m <= k {
-		proof = t.subproof(m, start, k, b, proof)
-		return append(proof, t.subtree(start+k, n-k))
+		if proof, err = subproof(t, m, start, k, b, proof); err == nil {
+			h, err = subtree(t, start+k, n-k)
+		}
+	} else {
+		if proof, err = subproof(t, m-k, start+k, n-k, false, proof); err == nil {
+			h, err = subtree(t, start, k)
+		}
 	}
-	proof = t.subproof(m-k, start+k, n-k, false, proof)
-	return append(proof, t.subtree(start, k))
+	return append(proof, h), err
 }
 
 // subtree returns MTH(D[start:start+n]). A perfect subtree aligned on its
-// size is read from its level; any other range is split as RFC 9162 splits
-// it, and the left part of each split is such a perfect subtree, so the cost
-// is O(log n) hash computations. The range must lie within the tree; t.mu
-// must be held.
-func (t *Tree) subtree(start, n uint64) Hash {
+// size is read as a node; any other range is split as RFC 9162 splits it,
+// and the left part of each split is such a perfect subtree, so the cost is
+// O(log n) hash computations. The range must lie within the tree.
+func subtree(t nodes, start, n uint64) (Hash, error) {
 	switch {
 	case n == 0:
-		return emptyRoot
+		return emptyRoot, nil
 	case n&(n-1) == 0 && start&(n-1) == 0:
-		k := bits.TrailingZeros64(n)
-		return t.levels[k][start>>k]
+		return t.node(bits.TrailingZeros64(n), start>>bits.TrailingZeros64(n))
 	}
 	k := split(n)
-	return NodeHash(t.subtree(start, k), t.subtree(start+k, n-k))
+	left, err := subtree(t, start, k)
+	if err != nil {
+		return Hash{}, err
+	}
+	right, err := subtree(t, start+k, n-k)
+	if err != nil {
+		return Hash{}, err
+	}
+	return NodeHash(left, right), nil
+}
+
+// subtree is the package's subtree for the levels in memory, which never
+// fail. t.mu must be held.
+func (t *Tree) subtree(start, n uint64) Hash {
+	h, _ := subtree(t, start, n)
+	return h
 }
 
 // split returns the largest power of two smaller than n, for n >= 2: where
