@@ -17,9 +17,16 @@ import (
 // applied, in stream order, and the checkpoints it signed. Guarded by
 // Service.mu.
 type auditState struct {
-	tree  merkle.Tree
-	index map[events.ID]leafRef // where each event is
-	last  *audit.Checkpoint     // the latest checkpoint signed, which the tree extends
+	tree *merkle.StoredTree
+	// files holds the tree's hashes when Options.TreeDir is set; nil
+	// while they are in memory.
+	files *merkle.FileStore
+	// treeErr is the failure of the tree's store, if one failed: from
+	// then on the tree grows no more, and the projector signs, proves and
+	// reports ready no more, until it is started again.
+	treeErr error
+	index   map[events.ID]leafRef // where each event is
+	last    *audit.Checkpoint     // the latest checkpoint signed, which the tree extends
 	// found is the last checkpoint read from the checkpoints stream (its
 	// own, for a signer), whether the tree extends it or not.
 	found *audit.Checkpoint
@@ -43,8 +50,9 @@ func (s *Service) addLeaf(e *events.Event) {
 	if s.audit.index == nil {
 		s.audit.index = map[events.ID]leafRef{}
 	}
-	s.audit.index[e.ID] = leafRef{s.audit.tree.Size(), s.proj.SharedActID(e.Act)}
-	s.audit.tree.Append(leaf)
+	if s.appendLeaf(leaf) {
+		s.audit.index[e.ID] = leafRef{s.audit.tree.Size() - 1, s.proj.SharedActID(e.Act)}
+	}
 }
 
 // addDefectLeaf appends a defect to the tree: the tree covers the stream
@@ -52,17 +60,61 @@ func (s *Service) addLeaf(e *events.Event) {
 // the defects it saw (docs/VERIFY.md). Its leaf is that of its digest; it
 // is not indexed, having no event id of its own. The caller holds s.mu.
 func (s *Service) addDefectLeaf(d *eventlog.Defect) {
-	s.audit.tree.Append(merkle.LeafHash(d.Digest[:]))
+	s.appendLeaf(merkle.LeafHash(d.Digest[:]))
 }
 
-// rebuildTree rebuilds the tree from a restored projection. The caller
-// holds s.mu.
+// appendLeaf appends leaf to the tree, unless its store failed before;
+// a failure of the store now is kept in treeErr. The caller holds s.mu.
+func (s *Service) appendLeaf(leaf merkle.Hash) bool {
+	if s.audit.treeErr != nil {
+		return false
+	}
+	if err := s.audit.tree.Append(leaf); err != nil {
+		s.treeFailed(err)
+		return false
+	}
+	return true
+}
+
+// treeFailed keeps the failure of the tree's store, and logs it once.
+func (s *Service) treeFailed(err error) {
+	s.audit.treeErr = events.Errorf(events.CodeUnavailable, "the Merkle tree's store failed (%v): this projector signs and proves nothing until it is restarted; check the disk of %s", err, s.opts.TreeDir)
+	s.log.Error("the Merkle tree's store failed; no checkpoint or proof until a restart", "dir", s.opts.TreeDir, "err", err)
+}
+
+// newTree returns an empty tree: in files in Options.TreeDir, written
+// anew, or in memory.
+func (s *Service) newTree() (*merkle.StoredTree, *merkle.FileStore, error) {
+	if s.opts.TreeDir == "" || s.partial() {
+		return merkle.NewStoredTree(&merkle.MemStore{}), nil, nil
+	}
+	if s.audit.files != nil {
+		if err := s.audit.files.Close(); err != nil {
+			s.log.Warn("closing the Merkle tree's files", "err", err)
+		}
+	}
+	files, err := merkle.OpenFileStore(s.opts.TreeDir, 0)
+	if err != nil {
+		return merkle.NewStoredTree(&merkle.MemStore{}), nil, err
+	}
+	return merkle.NewStoredTree(files), files, nil
+}
+
+// rebuildTree rebuilds the tree from the projection, restored or new:
+// the tree's files, if it has them, are written anew, so that they can
+// never disagree with the events (they save memory, 64 bytes an event,
+// not time). A failure is kept in treeErr. The caller holds s.mu.
 func (s *Service) rebuildTree() {
+	tree, files, err := s.newTree()
 	if s.partial() {
-		s.audit = auditState{} // a part's tree is not the stream's: none is kept
+		s.audit = auditState{tree: tree} // a part's tree is not the stream's: none is kept
 		return
 	}
-	s.audit = auditState{index: make(map[events.ID]leafRef, s.proj.Events())}
+	s.audit = auditState{tree: tree, files: files, index: make(map[events.ID]leafRef, s.proj.Events())}
+	if err != nil {
+		s.treeFailed(err)
+		return
+	}
 	s.proj.EachBySeq(func(e *eventlog.Entry) {
 		if e.Defect != nil {
 			s.addDefectLeaf(e.Defect)
@@ -70,6 +122,18 @@ func (s *Service) rebuildTree() {
 		}
 		s.addLeaf(&e.Event)
 	})
+}
+
+// openTree moves the tree into files, rebuilt, when Options.TreeDir asks
+// for them and they are not open yet, and returns the failure of the
+// tree's store, if any. Run calls it before it applies events.
+func (s *Service) openTree() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opts.TreeDir != "" && !s.partial() && s.audit.files == nil && s.audit.treeErr == nil {
+		s.rebuildTree()
+	}
+	return s.audit.treeErr
 }
 
 // ErrNoSigner is returned when checkpoints are asked of a projector
@@ -96,8 +160,17 @@ func (s *Service) Checkpoint(ctx context.Context) (audit.Checkpoint, error) {
 		return audit.Checkpoint{}, fmt.Errorf("sign a checkpoint: %w", err)
 	}
 	s.mu.Lock()
-	size, root, seq := s.audit.tree.Size(), s.audit.tree.Root(), s.proj.LastSeq()
-	var cerr error
+	if err := s.audit.treeErr; err != nil {
+		s.mu.Unlock()
+		return audit.Checkpoint{}, err
+	}
+	size, seq := s.audit.tree.Size(), s.proj.LastSeq()
+	root, cerr := s.audit.tree.Root()
+	if cerr != nil {
+		s.treeFailed(cerr)
+		s.mu.Unlock()
+		return audit.Checkpoint{}, s.audit.treeErr
+	}
 	if signed {
 		s.audit.found = &prev
 		cerr = s.extends(prev)

@@ -30,6 +30,7 @@ import (
 	"github.com/lexledger/lexledger/audit"
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/merkle"
 	"github.com/lexledger/lexledger/projections"
 )
 
@@ -108,6 +109,11 @@ type Options struct {
 	// event. A partial projector keeps no Merkle tree and takes no Signer
 	// (scope.go).
 	Scope eventlog.Scope
+	// TreeDir keeps the Merkle tree's hashes in files there
+	// (merkle.FileStore), 64 bytes an event that then leave memory;
+	// empty: in memory. The files are written anew from the projection
+	// when the projector starts (rebuildTree).
+	TreeDir string
 }
 
 // SnapshotName is the object under which snapshots of this projection
@@ -159,7 +165,8 @@ func New(src Source, sink Sink, opts Options) *Service {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{src: src, sink: sink, opts: opts, log: opts.Logger.With("component", "projector"),
-		proj: projections.New(), caught: make(chan struct{}), readyCh: make(chan struct{}), wit: newWitnessing(opts)}
+		proj: projections.New(), caught: make(chan struct{}), readyCh: make(chan struct{}), wit: newWitnessing(opts),
+		audit: auditState{tree: merkle.NewStoredTree(&merkle.MemStore{})}}
 }
 
 // Read runs fn with the projection, under a read lock: fn must not keep it.
@@ -258,6 +265,9 @@ func (s *Service) Run(ctx context.Context) error {
 		s.rebuildTree()
 		s.mu.Unlock()
 		from = 1
+	}
+	if err := s.openTree(); err != nil {
+		return err
 	}
 	s.startRun(from, total)
 	if from > total {

@@ -70,8 +70,12 @@ func (s *Service) extends(c audit.Checkpoint) error {
 			size, c.TreeSize, c.Key, c.Time.Format(time.RFC3339), c.StreamSeq)
 	}
 	proof, err := s.audit.tree.ConsistencyProof(c.TreeSize, size)
+	var root merkle.Hash
 	if err == nil {
-		err = merkle.VerifyConsistency(c.TreeSize, size, c.Root, s.audit.tree.Root(), proof)
+		root, err = s.audit.tree.Root()
+	}
+	if err == nil {
+		err = merkle.VerifyConsistency(c.TreeSize, size, c.Root, root, proof)
 	}
 	if err != nil {
 		return fmt.Errorf("the tree of %d events is not an extension of the checkpoint signed by %s at %s (tree size %d, root %s, stream sequence %d): an event up to sequence %d was altered, removed, added or moved (%v)",
@@ -135,8 +139,11 @@ func (s *Service) ReadyCheck(ctx context.Context) error {
 		return err
 	}
 	s.mu.RLock()
-	conflict, found, size := s.audit.conflict, s.audit.found, s.audit.tree.Size()
+	conflict, found, size, treeErr := s.audit.conflict, s.audit.found, s.audit.tree.Size(), s.audit.treeErr
 	s.mu.RUnlock()
+	if treeErr != nil {
+		return treeErr
+	}
 	if conflict != nil {
 		return conflict
 	}
