@@ -2,6 +2,7 @@ package natsjs
 
 import (
 	"context"
+	"time"
 
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/nats-io/nats.go/jetstream"
@@ -33,6 +34,11 @@ func (s *Store) consumeMsgs(ctx context.Context, cfg jetstream.OrderedConsumerCo
 	if err != nil {
 		return mapError(err)
 	}
+	// The client library stops an ordered consumer's iterator without
+	// deleting the consumer on the server, which then lives on until its
+	// inactivity threshold (five minutes): every replay or history read
+	// would leave one behind. It is deleted when the reading ends.
+	defer s.deleteConsumer(ctx, cons)
 	it, err := cons.Messages(jetstream.PullMaxMessages(pull))
 	if err != nil {
 		return mapError(err)
@@ -50,6 +56,23 @@ func (s *Store) consumeMsgs(ctx context.Context, cfg jetstream.OrderedConsumerCo
 			return err
 		}
 	}
+}
+
+// consumerDeleteTimeout bounds the deletion of a reader's consumer.
+const consumerDeleteTimeout = 5 * time.Second
+
+// deleteConsumer deletes the server's consumer behind cons, the one it
+// uses now (an ordered consumer replaces its consumer after a
+// disconnection, and deletes the one it replaced). A failure is not the
+// reader's: the consumer's inactivity threshold removes it in the end.
+func (s *Store) deleteConsumer(ctx context.Context, cons jetstream.Consumer) {
+	info := cons.CachedInfo()
+	if info == nil {
+		return
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), consumerDeleteTimeout)
+	defer cancel()
+	_ = s.js.DeleteConsumer(dctx, s.cfg.Stream, info.Name)
 }
 
 // inspect reads the message stored at seq on subject: its event, or the

@@ -11,6 +11,7 @@ import (
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/natsjs/natstest"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // readAll replays the stream from pos and fails the test if that takes
@@ -285,5 +286,65 @@ func BenchmarkReplay(b *testing.B) {
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
 		})
+	}
+}
+
+// Every way of reading the stream with a consumer (a whole replay, one
+// left early, one from a sequence, the raw replay of verify, one whose
+// context ends) leaves no consumer behind on the server: a clerk's
+// history reads and an auditor's replays would otherwise pile up, each
+// living for minutes.
+func TestReadsLeaveNoConsumer(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	l := mustLedger(t, env.Store)
+	for i := range 20 {
+		mustAppend(t, l, created(events.ActID(fmt.Sprintf("/akn/kz/act/2009-12-04/%d", i+1)), "Law on Refugees", events.Law))
+	}
+	ctx := testContext(t)
+	reads := map[string]func(){
+		"whole": func() {
+			for _, err := range env.Store.Read(ctx, natsjs.Position{}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		},
+		"left early": func() {
+			for range env.Store.Read(ctx, natsjs.Position{Seq: 5}) {
+				break
+			}
+		},
+		"raw": func() {
+			for _, err := range env.Store.ReadRaw(ctx) {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		},
+		"cancelled": func() {
+			cctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			for range env.Store.Read(cctx, natsjs.Position{}) {
+				cancel()
+			}
+		},
+	}
+	js, err := jetstream.New(env.Conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, read := range reads {
+		read()
+		stream, err := js.Stream(ctx, env.Store.Config().Stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := stream.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Consumers != 0 {
+			t.Errorf("after a read (%s) the stream has %d consumers, want none", name, info.State.Consumers)
+		}
 	}
 }
