@@ -128,13 +128,24 @@ func (a NATSAuth) options(seed string, extra ...nats.Option) ([]nats.Option, err
 	return append(extra, opts...), nil
 }
 
+// A connection pings its server every PingInterval and gives it up for
+// another of the cluster's servers once MaxPingsOutstanding pings are
+// unanswered: a server that hangs (paused, its host frozen) is left within
+// about three intervals, where the client library's default (two minutes)
+// held every append for as long as the server hung (issue 17).
+const (
+	PingInterval        = 2 * time.Second
+	MaxPingsOutstanding = 2
+)
+
 // Connect connects to the NATS server or cluster at url, logged in as the
-// flags say, with the client name and any extra options. An error names
+// flags say, with the client name, PingInterval and MaxPingsOutstanding,
+// and any extra options (which may set those again). An error names
 // the address and, when hint is set, what to check: "connect to NATS at
 // URL: ERR (HINT)".
 func (a NATSAuth) Connect(url, name, hint string, extra ...nats.Option) (*nats.Conn, error) {
 	seed, byDefault := a.seed(url)
-	opts, err := a.options(seed, append([]nats.Option{nats.Name(name)}, extra...)...)
+	opts, err := a.options(seed, append([]nats.Option{nats.Name(name), nats.PingInterval(PingInterval), nats.MaxPingsOutstanding(MaxPingsOutstanding)}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
