@@ -201,6 +201,18 @@ func TestOpenAPIDocumentDescribesTheQueries(t *testing.T) {
 		{"GET", "/v1/acts?as_of=2010-01-01&status=in_force", "", 200, ""},
 		{"GET", "/v1/act?act=" + act + "&as_of=2010-01-01", "", 200, ""},
 		{"GET", "/v1/timeline?act=" + act, "", 200, ""},
+		// Answers with every optional part: an act amended, with
+		// provisions and texts, suspended once (the Criminal Code); an act
+		// that amended others; one known only to the month (uncertain);
+		// one in force in parts.
+		{"GET", "/v1/act?act=" + url.QueryEscape("/akn/kz/act/code/1997-07-16/167") + "&as_of=2010-06-01", "", 200, ""},
+		{"GET", "/v1/act?act=" + url.QueryEscape("/akn/kz/act/code/1997-07-16/167") + "&as_of=2010-06-01&known_at=2030-01-01T00:00:00Z", "", 200, ""},
+		{"GET", "/v1/timeline?act=" + url.QueryEscape("/akn/kz/act/code/1997-07-16/167"), "", 200, ""},
+		{"GET", "/v1/act?act=" + url.QueryEscape("/akn/kz/act/2009-12-10/judicial-system-improvement") + "&as_of=2011-01-01", "", 200, ""},
+		{"GET", "/v1/act?act=" + url.QueryEscape("/akn/kz/act/2009-07/death-penalty-abolition") + "&as_of=2009-07-15", "", 200, ""},
+		{"GET", "/v1/timeline?act=" + url.QueryEscape("/akn/kz/act/2008-01-01/jury-trial"), "", 200, ""},
+		{"GET", "/v1/acts?as_of=2011-01-01", "", 200, ""},
+		{"GET", "/v1/projection", "", 200, ""},
 		{"GET", "/v1/diff?from=2009-01-01&to=2010-01-01", "", 200, ""},
 		{"GET", "/v1/acts?as_of=2010-01-01&limit=1", "", 200, ""},
 		{"GET", "/v1/acts?as_of=2010-01-01&limit=2&cursor=" + actCursor, "", 200, ""},
