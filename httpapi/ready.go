@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -71,6 +72,12 @@ const CatchUpWait = 500 * time.Millisecond
 func StreamCheck(stream string, lastSeq func(context.Context) (uint64, error)) Check {
 	return Check{Name: "stream", Check: func(ctx context.Context) error {
 		if _, err := lastSeq(ctx); err != nil {
+			// A stream that answers, but without a leader, says so itself
+			// (natsjs.NoLeaderError).
+			var q interface{ NoLeader() bool }
+			if errors.As(err, &q) && q.NoLeader() {
+				return err
+			}
 			return fmt.Errorf("stream %s does not answer: %v", stream, err)
 		}
 		return nil

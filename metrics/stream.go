@@ -18,6 +18,13 @@ type Stream interface {
 	LastSeq(ctx context.Context) (uint64, error)
 }
 
+// StreamFunc is a Stream made of a function: natsjs.Store.Health, which
+// also fails when a replicated stream has lost its leader.
+type StreamFunc func(ctx context.Context) (uint64, error)
+
+// LastSeq implements Stream.
+func (f StreamFunc) LastSeq(ctx context.Context) (uint64, error) { return f(ctx) }
+
 // Projector is the part of a projector that a scrape reads.
 // *projector.Service implements it.
 type Projector interface {
@@ -51,7 +58,7 @@ func NewCollector(stream Stream, proj Projector) *Collector {
 	}
 	return &Collector{
 		stream: stream, proj: proj, now: time.Now,
-		up:             d("stream", "up", "1 when the stream answered this scrape's info request, 0 when it did not (engine unreachable, stream missing)."),
+		up:             d("stream", "up", "1 when the stream answered this scrape's info request, 0 when it did not (engine unreachable, stream missing) or, where the server says whether a replicated stream has a leader, it has none (a quorum of its replicas lost)."),
 		lastSeq:        d("stream", "last_sequence", "The stream's last sequence, as of this scrape."),
 		applied:        d("projector", "applied_sequence", "The last stream sequence the projector has applied."),
 		appliedRecord:  d("projector", "applied_record_time_seconds", "When the stream stored the last event the projector applied (Unix time); absent until it applied one since it started."),

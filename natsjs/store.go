@@ -411,6 +411,63 @@ func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 	return info.State.LastSeq, nil
 }
 
+// Health returns the stream's last sequence, as LastSeq, and fails when
+// the stream is replicated and has no leader: a quorum of its replicas is
+// down or cut off. A replica still answers the stream's info then, so
+// LastSeq alone says the stream is up while every append is refused (an
+// outside run for issue 17, two nodes of three down). The error is a
+// *NoLeaderError.
+func (s *Store) Health(ctx context.Context) (uint64, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, mapError(err)
+	}
+	if c := info.Cluster; c != nil && c.Leader == "" {
+		return info.State.LastSeq, &NoLeaderError{Stream: s.cfg.Stream, Replicas: info.Config.Replicas, Report: replicasOf(c)}
+	}
+	return info.State.LastSeq, nil
+}
+
+// NoLeaderError is Health's error for a replicated stream without a
+// leader. It wraps eventlog.ErrUnavailable.
+type NoLeaderError struct {
+	Stream   string
+	Replicas int    // the stream's replicas
+	Report   string // what the cluster info says of them
+}
+
+func (e *NoLeaderError) Error() string {
+	return fmt.Sprintf("stream %s has no leader: fewer than a quorum (%d of %d) of its replicas answer (%s); appends are refused until a quorum is back (docs/RUNBOOK.md, Quorum lost)",
+		e.Stream, e.Replicas/2+1, e.Replicas, e.Report)
+}
+
+// Unwrap makes the error an eventlog.ErrUnavailable.
+func (e *NoLeaderError) Unwrap() error { return eventlog.ErrUnavailable }
+
+// NoLeader marks the error for readiness checks, which report it as it is
+// (httpapi.StreamCheck).
+func (e *NoLeaderError) NoLeader() bool { return true }
+
+// replicasOf says what a leaderless stream's cluster info reports of its
+// replicas.
+func replicasOf(c *jetstream.ClusterInfo) string {
+	if len(c.Replicas) == 0 {
+		return "no replica reports"
+	}
+	var parts []string
+	for _, r := range c.Replicas {
+		state := "current"
+		switch {
+		case r.Offline:
+			state = "offline"
+		case !r.Current:
+			state = fmt.Sprintf("behind by %d", r.Lag)
+		}
+		parts = append(parts, r.Name+" "+state)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Msgs returns the number of events in the stream.
 func (s *Store) Msgs(ctx context.Context) (uint64, error) {
 	info, err := s.stream.Info(ctx)

@@ -330,13 +330,13 @@ func watchStreams(ctx context.Context, st *cli.Stream, every time.Duration, log 
 // answers and keeps its configuration (so do the views, watched by watch)
 // and, when proj is not nil, the projector has caught up with it.
 func mountOps(mux *http.ServeMux, reg *metrics.Registry, store *natsjs.Store, proj *projector.Service, watch *natsjs.Watcher) {
-	checks := []httpapi.Check{httpapi.StreamCheck(store.Config().Stream, store.LastSeq), httpapi.StreamConfigCheck(watch.Err)}
+	checks := []httpapi.Check{httpapi.StreamCheck(store.Config().Stream, store.Health), httpapi.StreamConfigCheck(watch.Err)}
 	reg.WatchConfigs(watch)
 	if proj != nil {
-		reg.Watch(store, proj)
+		reg.Watch(metrics.StreamFunc(store.Health), proj)
 		checks = append(checks, httpapi.ProjectorCheck(proj.ReadyCheck, proj.DefectNote))
 	} else {
-		reg.Watch(store, nil)
+		reg.Watch(metrics.StreamFunc(store.Health), nil)
 	}
 	mux.Handle("GET /metrics", reg.Handler())
 	mux.HandleFunc("GET /readyz", httpapi.Ready(checks...))

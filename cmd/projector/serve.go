@@ -152,7 +152,7 @@ func mountOps(mux *http.ServeMux, store *natsjs.Store, src projector.Source, svc
 	mux.Handle("GET /metrics", reg.Handler())
 	mux.HandleFunc("GET /healthz", httpapi.Alive)
 	mux.HandleFunc("GET /readyz", httpapi.Ready(
-		httpapi.StreamCheck(store.Config().Stream, store.LastSeq),
+		httpapi.StreamCheck(store.Config().Stream, store.Health),
 		httpapi.StreamConfigCheck(watch.Err),
 		httpapi.ProjectorCheck(svc.ReadyCheck, svc.DefectNote),
 	))
