@@ -254,6 +254,10 @@ func (v *Views) PublishNotice(ctx context.Context, what string, act events.ActID
 var ErrNoSnapshot = errors.New("no snapshot")
 
 // SaveSnapshot stores a snapshot under name, replacing the previous one
+// Connected reports whether the views' connection to NATS is up: a
+// snapshot saved while it is down can only wait for its timeout.
+func (v *Views) Connected() bool { return v.nc.IsConnected() }
+
 // only once the new one is whole.
 func (v *Views) SaveSnapshot(ctx context.Context, name string, lastSeq uint64, write func(io.Writer) error) error {
 	// Streamed: the snapshot is written into the upload as it is made,

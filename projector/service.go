@@ -275,6 +275,13 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	lastSnap, sinceSnap := time.Now(), 0
 	defer func() {
+		if c, ok := s.sink.(interface{ Connected() bool }); ok && sinceSnap > 0 && !c.Connected() {
+			// It could only wait for its timeout: the projector would take
+			// a minute to stop (issue 17). The next start catches up from
+			// the last snapshot saved.
+			s.log.Warn("final snapshot skipped: NATS is not reachable; the next start replays from the last snapshot", "events_since", sinceSnap)
+			return
+		}
 		if sinceSnap > 0 {
 			sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
