@@ -84,8 +84,15 @@ func runNATSConfig(_ context.Context, args []string, stdout, stderr io.Writer) e
 		scheme = "tls"
 	}
 	fmt.Fprintf(stdout, "start:   nats-server --config %s   (after a rotation: nats-server --signal reload)\n", res.Config)
-	fmt.Fprintf(stdout, "connect: ledger serve --nats-url %s://%s:%d --nats-nkey %s --nats-users %s\n", scheme, *host, *port, res.Seeds[string(natsauth.RoleLedger)], res.UsersFile)
-	fmt.Fprintf(stdout, "         projector serve --nats-url %s://%s:%d --nats-nkey %s\n", scheme, *host, *port, res.Seeds[string(natsauth.RoleProjector)])
+	url, replicas := fmt.Sprintf("%s://%s:%d", scheme, *host, *port), ""
+	if o.ClusterName != "" {
+		// Every node's client URL, so that a client goes on when this one
+		// is down, and the stream replicated on up to three of them.
+		url += ",… (every node's client URL)"
+		replicas = fmt.Sprintf(" --replicas %d", min(3, max(1, len(o.Routes))))
+	}
+	fmt.Fprintf(stdout, "connect: ledger serve --nats-url %s%s --nats-nkey %s --nats-users %s\n", url, replicas, res.Seeds[string(natsauth.RoleLedger)], res.UsersFile)
+	fmt.Fprintf(stdout, "         projector serve --nats-url %s%s --nats-nkey %s\n", url, replicas, res.Seeds[string(natsauth.RoleProjector)])
 	fmt.Fprintf(stdout, "natscli: nats --nkey %s --inbox-prefix %s ...   (each role's inbox is _INBOX.<its public key>;\n"+
 		"         readers add --js-api-prefix '%s' for the stream, '%s' for the views)\n",
 		res.Seeds[string(natsauth.RoleClerk)], natsauth.InboxPrefix(res.Users[natsauth.RoleClerk]), natsjs.StreamAPIPrefix, natsjs.ViewsAPIPrefix)

@@ -161,3 +161,22 @@ func TestNATSConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// A cluster node's configuration says how to connect to the cluster: every
+// node's URL and three replicas; a single server's, its own URL alone.
+func TestNATSConfigConnectHint(t *testing.T) {
+	single := mustLedgerCmd(t, "nats-config", "--port", "4333", t.TempDir())
+	if !strings.Contains(single, "ledger serve --nats-url nats://127.0.0.1:4333 --nats-nkey") || strings.Contains(single, "--replicas") {
+		t.Errorf("a single server's hint:\n%s", single)
+	}
+	node := mustLedgerCmd(t, "nats-config", "--port", "4333", "--server-name", "n1", "--cluster-name", "lexledger", "--cluster-listen", "127.0.0.1:6333",
+		"--routes", "nats-route://127.0.0.1:6333,nats-route://127.0.0.1:6334,nats-route://127.0.0.1:6335", t.TempDir())
+	for _, want := range []string{
+		"ledger serve --nats-url nats://127.0.0.1:4333,… (every node's client URL) --replicas 3 --nats-nkey",
+		"projector serve --nats-url nats://127.0.0.1:4333,… (every node's client URL) --replicas 3 --nats-nkey",
+	} {
+		if !strings.Contains(node, want) {
+			t.Errorf("a cluster node's hint lacks %q:\n%s", want, node)
+		}
+	}
+}
