@@ -146,7 +146,12 @@ func (s *Store) open() error {
 }
 
 // Close writes what Pebble holds in memory to disk and closes the store.
+// Closing it again does nothing.
 func (s *Store) Close() error {
+	if s.db == nil {
+		return nil
+	}
+	defer func() { s.db = nil }()
 	if s.batch != nil {
 		s.batch.Close()
 		s.batch = nil
@@ -156,6 +161,13 @@ func (s *Store) Close() error {
 		err = cerr
 	}
 	return err
+}
+
+// Memory returns the bytes Pebble holds outside the Go heap's accounting
+// or besides it: its block cache in use, and its memtables.
+func (s *Store) Memory() (cache, memtables int64) {
+	m := s.db.Metrics()
+	return m.BlockCache.Size, int64(m.MemTable.Size)
 }
 
 // Dir returns the store's directory.

@@ -18,6 +18,7 @@ import (
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/merkle"
+	"github.com/lexledger/lexledger/pebblestore"
 	"github.com/lexledger/lexledger/projections"
 	"github.com/lexledger/lexledger/projector"
 )
@@ -28,6 +29,22 @@ import (
 // same with the race detector (BENCHMARKS.md, Memory per event), and an
 // eighth more for another Go version.
 const memoryBoundPerEvent = 1400
+
+// memoryBoundPerEventPebble is memoryBoundPerEvent with the records in
+// Pebble: 662 measured on 2026-12-03, and an eighth more.
+const memoryBoundPerEventPebble = 750
+
+// mustStoreDefault opens a Pebble store with the default options (its
+// cache as the projector's), closed when the test ends.
+func mustStoreDefault(t *testing.T) *pebblestore.Store {
+	t.Helper()
+	s, err := pebblestore.Open(t.TempDir(), pebblestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
 
 // TestMemoryPerEvent measures the live heap (runtime/metrics,
 // /gc/heap/live:bytes after a collection) that the projection, the Merkle
@@ -89,6 +106,40 @@ func TestMemoryPerEvent(t *testing.T) {
 			n, svc, proj, tree, svc-proj-tree)
 		if len(sizes) == 1 && n == 20000 && svc > memoryBoundPerEvent {
 			t.Errorf("the projector service holds %.0f bytes of live heap an event after %d events, more than the bound of %d (BENCHMARKS.md, Memory per event)", svc, n, memoryBoundPerEvent)
+		}
+
+		// The same with the records in Pebble (pebblestore): what stays
+		// in the Go heap, and what Pebble holds besides (its block cache
+		// and memtables, bounded whatever the number of events).
+		var offHeap int64
+		pproj := measureHeap(t, fmt.Sprintf("projection-pebble-%d", n), n, func() any {
+			st := mustStoreDefault(t)
+			p := projections.NewWith(st)
+			generateSealed(t, n, func(e eventlog.Entry) {
+				if _, err := p.Apply(e); err != nil {
+					t.Fatal(err)
+				}
+			})
+			return p
+		})
+		psvc := measureHeap(t, fmt.Sprintf("service-pebble-%d", n), n, func() any {
+			st := mustStoreDefault(t)
+			s := projector.New(nil, nil, projector.Options{Store: st})
+			generateSealed(t, n, func(e eventlog.Entry) {
+				if err := s.ApplyEntry(e); err != nil {
+					t.Fatal(err)
+				}
+			})
+			cache, mem := st.Memory()
+			offHeap = cache + mem
+			return s
+		})
+		t.Logf("%d events with the records in Pebble, live heap per event: service %.0f B = projection %.0f + Merkle tree %.0f + the rest %.0f; Pebble's cache and memtables besides: %.1f MiB",
+			n, psvc, pproj, tree, psvc-pproj-tree, float64(offHeap)/(1<<20))
+		if len(sizes) == 1 && n == 20000 && pebbleOnGoHeap {
+			t.Logf("the bound of %d bytes an event on Pebble is not checked under the race detector: Pebble's cache and memtables are then on the Go heap, some of the time", memoryBoundPerEventPebble)
+		} else if len(sizes) == 1 && n == 20000 && psvc > memoryBoundPerEventPebble {
+			t.Errorf("the projector service on Pebble holds %.0f bytes of live heap an event after %d events more than the bound of %d (BENCHMARKS.md, Memory per event)", psvc, n, memoryBoundPerEventPebble)
 		}
 	}
 }
