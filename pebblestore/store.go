@@ -25,6 +25,7 @@ package pebblestore
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -176,20 +177,23 @@ func (s *Store) Dir() string { return s.dir }
 // Saved returns the sequence of the last Commit; 0 for an empty store.
 func (s *Store) Saved() uint64 { return s.saved }
 
-// Reset empties the store: its directory is removed and made anew. The
-// logs handed out before are not to be used again.
+// Reset empties the store: every key is deleted, and the space given
+// back by a compaction. The directory and any other file in it are left
+// as they are. The logs handed out before are not to be used again.
 func (s *Store) Reset() error {
 	if s.batch != nil {
 		s.batch.Close()
 		s.batch = nil
 	}
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close the projection store: %w", err)
-	}
-	if err := os.RemoveAll(s.dir); err != nil {
+	start, end := []byte{0}, []byte{0xff}
+	if err := s.db.DeleteRange(start, end, pebble.NoSync); err != nil {
 		return fmt.Errorf("empty the projection store: %w", err)
 	}
-	return s.open()
+	if err := s.db.Compact(context.Background(), start, end, true); err != nil {
+		return fmt.Errorf("empty the projection store: %w", err)
+	}
+	s.saved = 0
+	return nil
 }
 
 var metaKey = []byte{'m'}

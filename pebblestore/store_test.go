@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -172,12 +173,20 @@ func TestRecordsPastTheCheckpoint(t *testing.T) {
 
 // TestReset: a store reset is empty, and takes a new projection.
 func TestReset(t *testing.T) {
-	s := mustOpen(t, t.TempDir())
+	dir := t.TempDir()
+	s := mustOpen(t, dir)
 	defer s.Close()
 	entries := seed(t)
 	apply(t, projections.NewWith(s), entries)
+	other := filepath.Join(dir, "not-the-store's")
+	if err := os.WriteFile(other, []byte("kept"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Reset(); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("Reset removed a file of the directory that is not the store's: %v", err)
 	}
 	if s.Saved() != 0 {
 		t.Errorf("after Reset, Saved is %d, want 0", s.Saved())
