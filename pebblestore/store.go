@@ -17,10 +17,11 @@
 //
 // An act's records are one range, read by one scan; its index is the
 // record's position in the act. The checkpoint is written in the batch of
-// the records it covers (Commit). Writes do not wait for the disk: the
-// stream is the log, and a store that lost its last writes in a crash
-// reopens at an earlier checkpoint, from which the projector follows the
-// stream again.
+// the records it covers (Commit). Writes do not wait for the disk, and
+// Pebble keeps no write-ahead log: the stream is the log. Its memtables
+// reach the disk whole and in order (and on Close), so a store that lost
+// its last writes in a crash reopens at an earlier checkpoint, from which
+// the projector follows the stream again.
 package pebblestore
 
 import (
@@ -113,7 +114,11 @@ func (s *Store) open() error {
 	db, err := pebble.Open(s.dir, &pebble.Options{
 		Cache:        c,
 		MemTableSize: memTableSize,
-		Logger:       pebbleLogger{s.opts.Logger},
+		// No write-ahead log: the stream is the log. The memtables reach
+		// the disk whole and in order (and on Close), each batch with its
+		// checkpoint, so a crash leaves the store at an earlier one.
+		DisableWAL: true,
+		Logger:     pebbleLogger{s.opts.Logger},
 	})
 	if err != nil {
 		return fmt.Errorf("open the projection store in %s: %w", s.dir, err)

@@ -3,6 +3,7 @@ package projections_test
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -203,11 +204,15 @@ func benchLongAct(b *testing.B, s projections.Store, open func(*testing.B) (proj
 	}
 	day := events.MustDate("2010-01-01")
 	b.Run("state_now", func(b *testing.B) {
+		var took []time.Duration
 		for b.Loop() {
+			start := time.Now()
 			if _, err := p.State(id, projections.Query{AsOf: day}); err != nil {
 				b.Fatal(err)
 			}
+			took = append(took, time.Since(start))
 		}
+		reportP99(b, took)
 	})
 	b.Run("state_known_at_first_ask", func(b *testing.B) {
 		// A fresh projection each time: the past cache misses, as on the
@@ -228,11 +233,15 @@ func benchLongAct(b *testing.B, s projections.Store, open func(*testing.B) (proj
 	})
 	b.Run("state_known_at_cached", func(b *testing.B) {
 		known := hist[n/2].RecordedAt
+		var took []time.Duration
 		for b.Loop() {
+			start := time.Now()
 			if _, err := p.State(id, projections.Query{AsOf: day, KnownAt: &known}); err != nil {
 				b.Fatal(err)
 			}
+			took = append(took, time.Since(start))
 		}
+		reportP99(b, took)
 	})
 	b.Run("timeline", func(b *testing.B) {
 		for b.Loop() {
@@ -248,6 +257,15 @@ func benchLongAct(b *testing.B, s projections.Store, open func(*testing.B) (proj
 			}
 		}
 	})
+}
+
+// reportP99 reports the 99th percentile of the calls' times, in ns.
+func reportP99(b *testing.B, took []time.Duration) {
+	if len(took) == 0 {
+		return
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)*99/100].Nanoseconds()), "p99-ns")
 }
 
 // reapply applies hist to p, at sequences from 1, and returns p.
