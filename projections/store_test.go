@@ -217,3 +217,51 @@ func equalJSON(t *testing.T, got, want []any) bool {
 	}
 	return true
 }
+
+// TestPebbleReopen: a Pebble store closed in the middle of a stream and
+// reopened (projections.Open) answers every question as the projection
+// of memory that applied the same events, and again once it has applied
+// the rest.
+func TestPebbleReopen(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		h := snapshotHistory(seed)
+		for _, k := range []int{1, len(h.entries) / 3, len(h.entries) - 1} {
+			dir := t.TempDir()
+			s := openPebble(t, dir)
+			head := projections.NewWith(s)
+			for _, e := range h.entries[:k] {
+				if _, err := head.Apply(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s = openPebble(t, dir)
+			p, err := projections.Open(s)
+			if err != nil {
+				t.Fatalf("seed %d, %d events: Open: %v", seed, k, err)
+			}
+			want := projections.New()
+			for _, e := range h.entries[:k] {
+				if _, err := want.Apply(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !equalJSON(t, questions(t, p, h), questions(t, want, h)) {
+				t.Fatalf("seed %d: reopened after %d events, the answers differ from memory's", seed, k)
+			}
+			for _, e := range h.entries[k:] {
+				if _, err := p.Apply(e); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := want.Apply(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if p.Digest() != want.Digest() || !equalJSON(t, questions(t, p, h), questions(t, want, h)) {
+				t.Fatalf("seed %d: reopened after %d events then the rest, the answers differ from memory's", seed, k)
+			}
+		}
+	}
+}
