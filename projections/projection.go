@@ -151,6 +151,9 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 		ev := e.Event
 		ev.Instrument = p.SharedActID(ev.Instrument)
 		r.current.add(&ev)
+	} else if fresh {
+		// An act's first event: folded as it came, not read back.
+		r.current = p.buildEvents(id, []events.Event{e.Event})
 	} else {
 		r.current = p.buildFrom(id, r.log, r.log.Len())
 	}
