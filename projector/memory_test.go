@@ -2,6 +2,7 @@ package projector_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,11 +50,14 @@ func mustStoreDefault(t *testing.T) *pebblestore.Store {
 // TestMemoryPerEvent measures the live heap (runtime/metrics,
 // /gc/heap/live:bytes after a collection) that the projection, the Merkle
 // tree and the whole projector service keep per event, over the events of
-// `ledger gen` (bench.Generate) sealed as the ledger stores them. In CI it
-// folds 20,000 events and checks the service against memoryBoundPerEvent;
-// with LEX_BENCH=1 it measures LEX_BENCH_EVENTS (default 100000,300000)
-// and logs the figures, and with LEX_MEMPROFILE=dir it writes a heap
-// profile of each (go tool pprof -sample_index=inuse_space -top FILE).
+// `ledger gen` (bench.GenerateShape) sealed as the ledger stores them, with
+// the records in memory and in Pebble. In CI it folds 20,000 events and
+// checks the service against memoryBoundPerEvent and
+// memoryBoundPerEventPebble; with LEX_BENCH=1 it measures LEX_BENCH_EVENTS
+// (default 100000,300000) of the shape LEX_BENCH_SHAPE (simple, the
+// default, or realistic) and logs the figures, and with LEX_MEMPROFILE=dir
+// it writes a heap profile of each (go tool pprof
+// -sample_index=inuse_space -top FILE).
 func TestMemoryPerEvent(t *testing.T) {
 	sizes := []int{20000}
 	if os.Getenv("LEX_BENCH") == "1" {
@@ -177,42 +181,39 @@ func liveHeap() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// generateSealed calls fn with the first n events of bench.Generate as a
-// reader of the stream would yield them: sealed by the ledger (schema 2,
-// record time, recorder, hash chain), encoded and decoded again, at
-// sequences from 1. Nothing of the events is kept here.
+// generateSealed calls fn with the first n events of bench.GenerateShape
+// (LEX_BENCH_SHAPE: simple, the default, or realistic, seed 1) as a reader
+// of the stream would yield them: sealed by the ledger (schema 2, record
+// time, recorder, hash chain), encoded and decoded again, at sequences
+// from 1. Nothing of the events is kept here once it returns.
 func generateSealed(t *testing.T, n int, fn func(eventlog.Entry)) {
 	t.Helper()
 	var (
-		seq     uint64
-		lastAct events.ActID
-		tip     events.Digest
-		clock   = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		seq   uint64
+		tips  = map[events.ActID]events.Digest{}
+		clock = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	)
 	w := writerFunc(func(line []byte) error {
 		e, err := events.Decode(bytes.TrimSpace(line))
 		if err != nil {
 			return err
 		}
-		if e.Act != lastAct {
-			lastAct, tip = e.Act, events.Digest{}
-		}
 		clock = clock.Add(time.Millisecond)
-		e.Schema, e.RecordedAt, e.RecordedBy, e.PrevHash = 2, clock, "import@bench", tip
+		e.Schema, e.RecordedAt, e.RecordedBy, e.PrevHash = 2, clock, "import@bench", tips[e.Act]
 		data, err := e.Seal()
 		if err != nil {
 			return err
 		}
-		tip = e.Hash
 		stored, err := events.Decode(data)
 		if err != nil {
 			return err
 		}
+		tips[stored.Act] = stored.Hash
 		seq++
 		fn(eventlog.Entry{Seq: seq, Event: stored})
 		return nil
 	})
-	if err := bench.Generate(w, n); err != nil {
+	if err := bench.GenerateShape(context.Background(), w, bench.GenOptions{Shape: os.Getenv("LEX_BENCH_SHAPE"), Events: n, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 }
