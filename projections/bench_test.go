@@ -2,12 +2,15 @@ package projections_test
 
 import (
 	"fmt"
+	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/pebblestore"
 	"github.com/lexledger/lexledger/projections"
 )
 
@@ -78,20 +81,49 @@ var benchStream = sync.OnceValue(func() []eventlog.Entry {
 	return out
 })
 
+// benchStores are the stores the benchmarks run on: each returns an
+// empty store and a function that closes it.
+var benchStores = []struct {
+	name string
+	open func(b *testing.B) (projections.Store, func())
+}{
+	{"memory", func(*testing.B) (projections.Store, func()) { return projections.NewMemStore(), func() {} }},
+	{"pebble", func(b *testing.B) (projections.Store, func()) {
+		dir, err := os.MkdirTemp("", "lex-bench-pebble-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := pebblestore.Open(dir, pebblestore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s, func() { s.Close(); os.RemoveAll(dir) }
+	}},
+}
+
 // BenchmarkApply applies the 100,000 events of benchStream to a new
-// projection; an op is the whole stream.
+// projection on each store; an op is the whole stream.
 func BenchmarkApply(b *testing.B) {
 	stream := benchStream()
-	b.ResetTimer()
-	for b.Loop() {
-		p := projections.New()
-		for _, e := range stream {
-			if _, err := p.Apply(e); err != nil {
-				b.Fatal(err)
+	for _, st := range benchStores {
+		b.Run(st.name, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				s, done := st.open(b)
+				b.StartTimer()
+				p := projections.NewWith(s)
+				for _, e := range stream {
+					if _, err := p.Apply(e); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				done()
+				b.StartTimer()
 			}
-		}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(stream)), "ns/event")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(stream)), "ns/event")
 }
 
 // BenchmarkListInForce lists the acts in force in one country on a day,
@@ -127,14 +159,24 @@ func BenchmarkListInForce(b *testing.B) {
 }
 
 // BenchmarkLongAct asks about one act of 1,000 events (adopted,
-// commenced, then amendments of one article each, a text each): its state
-// now, its state as known halfway (a fold of its first 501 events, as on
-// the first ask at that record time), and its timeline.
+// commenced, then amendments of one article each, a text each), on each
+// store: its state now, its state as known halfway (a fold of its first
+// 501 events, as on the first ask at that record time), and its timeline.
 func BenchmarkLongAct(b *testing.B) {
+	for _, st := range benchStores {
+		b.Run(st.name, func(b *testing.B) {
+			s, done := st.open(b)
+			defer done()
+			benchLongAct(b, s, st.open)
+		})
+	}
+}
+
+func benchLongAct(b *testing.B, s projections.Store, open func(*testing.B) (projections.Store, func())) {
 	const n = 1000
 	id := events.ActID("/akn/kz/act/code/1997-07-16/167")
 	var hist []events.Event
-	p := projections.New()
+	p := projections.NewWith(s)
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < n; i++ {
 		e := events.Event{Schema: 1, ID: events.NewID(), Act: id, Date: events.MustDate("1997-07-16")}
@@ -162,11 +204,15 @@ func BenchmarkLongAct(b *testing.B) {
 	}
 	day := events.MustDate("2010-01-01")
 	b.Run("state_now", func(b *testing.B) {
+		var took []time.Duration
 		for b.Loop() {
+			start := time.Now()
 			if _, err := p.State(id, projections.Query{AsOf: day}); err != nil {
 				b.Fatal(err)
 			}
+			took = append(took, time.Since(start))
 		}
+		reportP99(b, took)
 	})
 	b.Run("state_known_at_first_ask", func(b *testing.B) {
 		// A fresh projection each time: the past cache misses, as on the
@@ -174,12 +220,28 @@ func BenchmarkLongAct(b *testing.B) {
 		known := hist[n/2].RecordedAt
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
-			fresh := reapply(b, hist)
+			s, done := open(b)
+			fresh := reapply(b, projections.NewWith(s), hist)
 			b.StartTimer()
 			if _, err := fresh.State(id, projections.Query{AsOf: day, KnownAt: &known}); err != nil {
 				b.Fatal(err)
 			}
+			b.StopTimer()
+			done()
+			b.StartTimer()
 		}
+	})
+	b.Run("state_known_at_cached", func(b *testing.B) {
+		known := hist[n/2].RecordedAt
+		var took []time.Duration
+		for b.Loop() {
+			start := time.Now()
+			if _, err := p.State(id, projections.Query{AsOf: day, KnownAt: &known}); err != nil {
+				b.Fatal(err)
+			}
+			took = append(took, time.Since(start))
+		}
+		reportP99(b, took)
 	})
 	b.Run("timeline", func(b *testing.B) {
 		for b.Loop() {
@@ -188,11 +250,26 @@ func BenchmarkLongAct(b *testing.B) {
 			}
 		}
 	})
+	b.Run("history", func(b *testing.B) {
+		for b.Loop() {
+			if h := p.History(id); len(h) != n {
+				b.Fatalf("History = %d events, want %d", len(h), n)
+			}
+		}
+	})
 }
 
-// reapply returns a fresh projection of hist, at sequences from 1.
-func reapply(b *testing.B, hist []events.Event) *projections.Projection {
-	p := projections.New()
+// reportP99 reports the 99th percentile of the calls' times, in ns.
+func reportP99(b *testing.B, took []time.Duration) {
+	if len(took) == 0 {
+		return
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)*99/100].Nanoseconds()), "p99-ns")
+}
+
+// reapply applies hist to p, at sequences from 1, and returns p.
+func reapply(b *testing.B, p *projections.Projection, hist []events.Event) *projections.Projection {
 	for i, e := range hist {
 		if _, err := p.Apply(eventlog.Entry{Seq: uint64(i + 1), Event: e}); err != nil {
 			b.Fatal(err)

@@ -9,8 +9,13 @@
 // prove it caught up with a fresh one.
 //
 // Its input is eventlog.Entry, an event at its stream sequence; it keeps of
-// each only the sequence and the event. Snapshots have their own line
-// encoding, {"seq": N, "event": {...}}, versioned by Version.
+// each only the sequence and the event, encoded, in a Store: the port
+// behind which what grows with every event lives (store.go). NewMemStore
+// keeps it in memory; package pebblestore, an adapter, on disk, and Open
+// restores a projection from such a store without the stream. What the
+// projection keeps in memory is per act: its current model, its chain,
+// its place in the indexes. Snapshots have their own line encoding,
+// {"seq": N, "event": {...}}, versioned by Version.
 //
 // # Semantics (docs/PROJECTIONS.md has the long form)
 //

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"testing"
 	"time"
 
 	"github.com/lexledger/lexledger/eventlog"
@@ -405,12 +406,9 @@ func (h *genHistory) texts(r *rand.Rand, eids []string, tag string) map[string]s
 }
 
 // project applies entries to a new projection.
-func project(tb interface {
-	Helper()
-	Fatalf(string, ...any)
-}, entries []eventlog.Entry) *projections.Projection {
+func project(tb testing.TB, entries []eventlog.Entry) *projections.Projection {
 	tb.Helper()
-	p := projections.New()
+	p := newProjection(tb)
 	for _, e := range entries {
 		if _, err := p.Apply(e); err != nil {
 			tb.Fatalf("Apply(%d): %v", e.Seq, err)

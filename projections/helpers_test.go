@@ -39,7 +39,7 @@ type ledger struct {
 }
 
 func newLedger(t testing.TB) *ledger {
-	return &ledger{t: t, p: projections.New(), byAct: map[events.ActID][]events.Event{}}
+	return &ledger{t: t, p: newProjection(t), byAct: map[events.ActID][]events.Event{}}
 }
 
 // add decodes js strictly (an event without "act", which is inserted),

@@ -1,10 +1,8 @@
 package projections
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -12,21 +10,22 @@ import (
 	"github.com/lexledger/lexledger/events"
 )
 
-// actRec is everything the projection keeps of one act.
+// actRec is everything the projection keeps of one act in memory; its
+// records are in the store.
 type actRec struct {
-	records []record // the act's valid events, in stream order
-	// knownFrom[i] is the record time from which records[:i+1] are known:
-	// the running maximum of their record times, so that "known at T" is
-	// always a prefix of the act's events in ledger order.
-	knownFrom []time.Time
-	current   *model
-	chain     eventlog.Chain // the act's valid events: where its chain stands
+	log ActLog // the act's valid events, in stream order
+	// last is the KnownFrom of the act's last record: the running maximum
+	// of their record times.
+	last    time.Time
+	current *model
+	chain   eventlog.Chain // the act's valid events: where its chain stands
 }
 
 // Projection is the set of views over a stream, kept up to date by Apply.
 // It is not safe for concurrent use: a projector guards it with a lock
 // (reads may run together; Apply excludes them).
 type Projection struct {
+	store     Store
 	acts      map[events.ActID]*actRec
 	byCountry map[string][]events.ActID       // sorted
 	madeBy    map[events.ActID][]events.ActID // instrument -> acts it changed, sorted
@@ -54,9 +53,15 @@ type pastKey struct {
 
 const pastCacheMax = 4096
 
-// New returns an empty projection.
-func New() *Projection {
+// New returns an empty projection that keeps its records in memory
+// (NewMemStore).
+func New() *Projection { return NewWith(NewMemStore()) }
+
+// NewWith returns an empty projection that keeps its records in s, which
+// must be empty (a Durable store that is not is restored with Open).
+func NewWith(s Store) *Projection {
 	return &Projection{
+		store:     s,
 		acts:      map[events.ActID]*actRec{},
 		byCountry: map[string][]events.ActID{},
 		madeBy:    map[events.ActID][]events.ActID{},
@@ -110,26 +115,35 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 		}
 	}
 	if e.Defect != nil {
+		if err := p.store.AppendDefect(e); err != nil {
+			return nil, fmt.Errorf("keep the defect at sequence %d: %w", e.Seq, err)
+		}
+		if err := p.store.Commit(e.Seq); err != nil {
+			return nil, fmt.Errorf("commit sequence %d: %w", e.Seq, err)
+		}
 		p.defects = append(p.defects, e)
 		p.lastSeq = e.Seq
 		return nil, nil
 	}
 	id := e.Event.Act
-	if r == nil {
-		r = &actRec{chain: chain}
+	fresh := r == nil
+	if fresh {
+		r = &actRec{log: p.store.Act(id), chain: chain}
+	}
+	known := e.Event.RecordedAt
+	if r.log.Len() > 0 && r.last.After(known) {
+		known = r.last
+	}
+	if err := r.log.Append(p.record(&e, known)); err != nil {
+		return nil, fmt.Errorf("keep the event at sequence %d: %w", e.Seq, err)
+	}
+	r.last = known
+	if fresh {
 		p.acts[id] = r
 		country := id.Country()
 		list := p.byCountry[country]
 		i, _ := slices.BinarySearch(list, id)
 		p.byCountry[country] = slices.Insert(list, i, id)
-	}
-	known := e.Event.RecordedAt
-	if n := len(r.knownFrom); n > 0 && r.knownFrom[n-1].After(known) {
-		known = r.knownFrom[n-1]
-	}
-	r.records = append(r.records, p.record(&e))
-	r.knownFrom = append(r.knownFrom, known)
-	if len(r.knownFrom) == 1 {
 		p.noteRecord(known) // an act's first event: the earliest it is known from
 	}
 	if spec, ok := events.SpecOf(e.Event.Type); ok && spec.Group != events.Record && r.current != nil {
@@ -137,8 +151,14 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 		ev := e.Event
 		ev.Instrument = p.SharedActID(ev.Instrument)
 		r.current.add(&ev)
+	} else if fresh {
+		// An act's first event: folded as it came, not read back.
+		r.current = p.buildEvents(id, []events.Event{e.Event})
 	} else {
-		r.current = p.buildFrom(id, r.records)
+		r.current = p.buildFrom(id, r.log, r.log.Len())
+	}
+	if err := p.store.Commit(e.Seq); err != nil {
+		return nil, fmt.Errorf("commit sequence %d: %w", e.Seq, err)
 	}
 	p.lastSeq = e.Seq
 	p.events++
@@ -152,10 +172,15 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	return changed, nil
 }
 
-// buildFrom folds an act's records into a model, corrections and
+// buildFrom folds an act's first n records into a model, corrections
+// and retractions applied.
+func (p *Projection) buildFrom(id events.ActID, log ActLog, n int) *model {
+	return p.buildEvents(id, p.decodeEvents(log, n))
+}
+
+// buildEvents folds an act's events into a model, corrections and
 // retractions applied.
-func (p *Projection) buildFrom(id events.ActID, recs []record) *model {
-	evs := p.decodeEvents(recs)
+func (p *Projection) buildEvents(id events.ActID, evs []events.Event) *model {
 	for i := range evs {
 		evs[i].Instrument = p.SharedActID(evs[i].Instrument)
 	}
@@ -186,13 +211,13 @@ func (p *Projection) modelAt(id events.ActID, t *time.Time) (*model, int) {
 		return nil, 0
 	}
 	if t == nil {
-		return r.current, len(r.records)
+		return r.current, r.log.Len()
 	}
-	n := sort.Search(len(r.knownFrom), func(i int) bool { return r.knownFrom[i].After(*t) })
+	n := r.log.KnownAt(*t)
 	switch n {
 	case 0:
 		return nil, 0
-	case len(r.records):
+	case r.log.Len():
 		return r.current, n
 	}
 	key := pastKey{id, n}
@@ -202,7 +227,7 @@ func (p *Projection) modelAt(id events.ActID, t *time.Time) (*model, int) {
 	if m != nil {
 		return m, n
 	}
-	m = p.buildFrom(id, r.records[:n])
+	m = p.buildFrom(id, r.log, n)
 	p.cacheMu.Lock()
 	if len(p.past) >= pastCacheMax {
 		clear(p.past)
@@ -224,6 +249,15 @@ func (p *Projection) SharedActID(id events.ActID) events.ActID {
 	return id
 }
 
+// firstKnown returns the record time from which act id is known: its
+// first record's.
+func (p *Projection) firstKnown(id events.ActID) time.Time {
+	for r := range p.acts[id].log.Records(0, 1) {
+		return r.KnownFrom
+	}
+	return time.Time{}
+}
+
 // FirstRecord returns the record time of the first event applied, and
 // false when there is none.
 func (p *Projection) FirstRecord() (time.Time, bool) {
@@ -240,19 +274,12 @@ func (p *Projection) noteRecord(t time.Time) {
 // EachBySeq calls fn with every event applied, and every defect met, in
 // stream order. Each event is decoded for the call: fn must not keep e.
 func (p *Projection) EachBySeq(fn func(e *eventlog.Entry)) {
-	all := make([]*record, 0, int(p.events))
-	for _, r := range p.acts {
-		for i := range r.records {
-			all = append(all, &r.records[i])
-		}
-	}
-	slices.SortFunc(all, func(a, b *record) int { return cmp.Compare(a.seq, b.seq) })
 	d := 0
-	for _, rec := range all {
-		for ; d < len(p.defects) && p.defects[d].Seq < rec.seq; d++ {
+	for _, rec := range p.store.BySeq() {
+		for ; d < len(p.defects) && p.defects[d].Seq < rec.Seq; d++ {
 			fn(&p.defects[d])
 		}
-		e := p.entry(rec)
+		e := p.entry(&rec)
 		fn(&e)
 	}
 	for ; d < len(p.defects); d++ {
@@ -263,9 +290,9 @@ func (p *Projection) EachBySeq(fn func(e *eventlog.Entry)) {
 // Find returns the applied event id of act, or false.
 func (p *Projection) Find(act events.ActID, id events.ID) (eventlog.Entry, bool) {
 	if r := p.acts[act]; r != nil {
-		for i := range r.records {
-			if r.records[i].id == id {
-				return p.entry(&r.records[i]), true
+		for rec := range r.log.Records(0, r.log.Len()) {
+			if rec.ID == id {
+				return p.entry(&rec), true
 			}
 		}
 	}
@@ -280,7 +307,7 @@ func (p *Projection) History(act events.ActID) []events.Event {
 	if r == nil {
 		return nil
 	}
-	return p.decodeEvents(r.records)
+	return p.decodeEvents(r.log, r.log.Len())
 }
 
 // indexInstruments notes id under every act its current model says amended

@@ -121,7 +121,7 @@ func checkDeterminism(t *testing.T, r *rand.Rand, h *genHistory, name string) {
 	if err := project(t, h.entries[:k]).WriteSnapshot(&mid); err != nil {
 		t.Fatal(err)
 	}
-	p3, err := projections.ReadSnapshot(&mid)
+	p3, err := readSnapshot(t, &mid)
 	if err != nil {
 		t.Fatalf("%s: ReadSnapshot after %d events: %v", name, k, err)
 	}

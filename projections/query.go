@@ -74,7 +74,7 @@ func (p *Projection) State(id events.ActID, q Query) (ActState, error) {
 	m, n := p.modelAt(id, q.KnownAt)
 	if m == nil {
 		if q.KnownAt != nil && p.acts[id] != nil {
-			return ActState{}, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s was not yet recorded at %s: its first event was recorded at %s", id, q.KnownAt.Format(time.RFC3339), p.acts[id].knownFrom[0].Format(time.RFC3339))}
+			return ActState{}, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s was not yet recorded at %s: its first event was recorded at %s", id, q.KnownAt.Format(time.RFC3339), p.firstKnown(id).Format(time.RFC3339))}
 		}
 		return ActState{}, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s is not in the ledger: check the identifier", id)}
 	}
@@ -271,12 +271,10 @@ func (p *Projection) Timeline(id events.ActID, knownAt *time.Time) (Timeline, er
 	for _, e := range m.events {
 		effective[e] = true
 	}
-	recs := p.acts[id].records[:n]
-	for i := range recs {
-		r := &recs[i]
-		h := p.head(r)
-		t.Events = append(t.Events, TimelineEvent{Seq: r.seq, ID: r.id, Type: h.typ, Date: h.date,
-			Effective: effective[r.id], RecordedAt: h.recordedAt, RecordedBy: h.recordedBy})
+	for r := range p.acts[id].log.Records(0, n) {
+		h := p.head(&r)
+		t.Events = append(t.Events, TimelineEvent{Seq: r.Seq, ID: r.ID, Type: h.typ, Date: h.date,
+			Effective: effective[r.ID], RecordedAt: h.recordedAt, RecordedBy: h.recordedBy})
 	}
 	bounds := m.boundaries()
 	// The status before the first boundary, then at each.

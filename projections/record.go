@@ -9,24 +9,18 @@ import (
 	"github.com/lexledger/lexledger/events"
 )
 
-// record is one event of an act as the projection keeps it: its stream
-// sequence, its id, and its encoding (events.AppendEncode), about a third
-// of the memory of the decoded event (docs/DESIGN.md, Memory at scale).
-// The act's current model answers about the present record without it;
-// an answer about a past record, a timeline, a history or a snapshot
-// decodes the records it needs.
-type record struct {
-	seq  uint64
-	id   events.ID
-	data []byte
-}
-
-// record returns e's record. An event that does not encode (a record
-// time past year 9999, a correction that is not JSON: nothing a reader of
-// the stream yields) is kept decoded in p.unencoded instead, and its
-// record has no bytes.
-func (p *Projection) record(e *eventlog.Entry) record {
-	rec := record{seq: e.Seq, id: e.Event.ID}
+// record returns e's record, known from known. Its Data is the encoding
+// of the event (events.AppendEncode), about a third of the memory of the
+// decoded event (docs/DESIGN.md, Memory at scale), in p.buf: valid until
+// the next call. The act's current model answers about the present record
+// without it; an answer about a past record, a timeline, a history or a
+// snapshot decodes the records it needs.
+//
+// An event that does not encode (a record time past year 9999, a
+// correction that is not JSON: nothing a reader of the stream yields) is
+// kept decoded in p.unencoded instead, and its record has no bytes.
+func (p *Projection) record(e *eventlog.Entry, known time.Time) Record {
+	rec := Record{Seq: e.Seq, ID: e.Event.ID, KnownFrom: known}
 	b, err := events.AppendEncode(p.buf[:0], &e.Event)
 	if err != nil {
 		if p.unencoded == nil {
@@ -37,30 +31,29 @@ func (p *Projection) record(e *eventlog.Entry) record {
 		return rec
 	}
 	p.buf = b
-	rec.data = make([]byte, len(b))
-	copy(rec.data, b)
+	rec.Data = b
 	return rec
 }
 
 // entry decodes a record. Its bytes are the encoding of an event that was
 // decoded from the stream or a snapshot (or made by the ledger), which
 // Decode reads back as it was: a failure is a bug, not an input.
-func (p *Projection) entry(r *record) eventlog.Entry {
-	if r.data == nil {
-		return eventlog.Entry{Seq: r.seq, Event: *p.unencoded[r.seq]}
+func (p *Projection) entry(r *Record) eventlog.Entry {
+	if r.Data == nil {
+		return eventlog.Entry{Seq: r.Seq, Event: *p.unencoded[r.Seq]}
 	}
-	e, err := events.Decode(r.data)
+	e, err := events.Decode(r.Data)
 	if err != nil {
-		panic(fmt.Sprintf("projections: the event at sequence %d does not decode from its own encoding: %v", r.seq, err))
+		panic(fmt.Sprintf("projections: the event at sequence %d does not decode from its own encoding: %v", r.Seq, err))
 	}
-	return eventlog.Entry{Seq: r.seq, Event: e}
+	return eventlog.Entry{Seq: r.Seq, Event: e}
 }
 
-// decodeEvents returns the events of recs, decoded, in order.
-func (p *Projection) decodeEvents(recs []record) []events.Event {
-	out := make([]events.Event, len(recs))
-	for i := range recs {
-		out[i] = p.entry(&recs[i]).Event
+// decodeEvents returns the first n events of log, decoded, in order.
+func (p *Projection) decodeEvents(log ActLog, n int) []events.Event {
+	out := make([]events.Event, 0, n)
+	for r := range log.Records(0, n) {
+		out = append(out, p.entry(&r).Event)
 	}
 	return out
 }
@@ -76,8 +69,8 @@ type head struct {
 // head returns a record's timeline fields, read from its bytes without
 // decoding the event (a tenth of the time), or decoded when readHead
 // cannot read them plainly.
-func (p *Projection) head(r *record) head {
-	if h, ok := readHead(r.data); ok {
+func (p *Projection) head(r *Record) head {
+	if h, ok := readHead(r.Data); ok {
 		return h
 	}
 	e := p.entry(r).Event

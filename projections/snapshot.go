@@ -56,15 +56,16 @@ func (p *Projection) WriteSnapshot(w io.Writer) error {
 	slices.Sort(ids)
 	line := make([]byte, 0, 1024)
 	for _, id := range ids {
-		for _, rec := range p.acts[id].records {
+		log := p.acts[id].log
+		for rec := range log.Records(0, log.Len()) {
 			line = append(line[:0], `{"seq":`...)
-			line = strconv.AppendUint(line, rec.seq, 10)
+			line = strconv.AppendUint(line, rec.Seq, 10)
 			line = append(line, `,"event":`...)
-			if rec.data != nil {
-				line = append(line, rec.data...)
+			if rec.Data != nil {
+				line = append(line, rec.Data...)
 			} else {
 				var err error
-				if line, err = events.AppendEncode(line, p.unencoded[rec.seq]); err != nil {
+				if line, err = events.AppendEncode(line, p.unencoded[rec.Seq]); err != nil {
 					return err
 				}
 			}
@@ -94,8 +95,14 @@ func (p *Projection) WriteSnapshot(w io.Writer) error {
 // another projection version.
 var ErrOtherVersion = fmt.Errorf("snapshot of another projection version")
 
-// ReadSnapshot restores a projection from WriteSnapshot's output.
-func ReadSnapshot(r io.Reader) (*Projection, error) {
+// ReadSnapshot restores a projection from WriteSnapshot's output, with
+// its records in memory.
+func ReadSnapshot(r io.Reader) (*Projection, error) { return ReadSnapshotWith(r, NewMemStore()) }
+
+// ReadSnapshotWith restores a projection from WriteSnapshot's output into
+// st, which must be empty; st holds what the snapshot held once it
+// returns. On an error st holds part of it.
+func ReadSnapshotWith(r io.Reader, st Store) (*Projection, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<20), events.MaxEventBytes+64)
 	if !sc.Scan() {
@@ -108,16 +115,11 @@ func ReadSnapshot(r io.Reader) (*Projection, error) {
 	if h.Projection != Version {
 		return nil, fmt.Errorf("%w: %d, this is %d", ErrOtherVersion, h.Projection, Version)
 	}
-	p := New()
+	p := NewWith(st)
 	seen := map[events.ActID]bool{}
 	var cur *actRec
 	var curID events.ActID
-	flush := func() {
-		if cur != nil {
-			cur.current = p.buildFrom(curID, cur.records)
-			p.indexInstruments(curID, cur.current)
-		}
-	}
+	var evs []events.Event
 	for sc.Scan() {
 		var line snapshotLine
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
@@ -127,7 +129,11 @@ func ReadSnapshot(r io.Reader) (*Projection, error) {
 			if n := len(p.defects); n > 0 && p.defects[n-1].Seq >= line.Seq {
 				return nil, fmt.Errorf("snapshot lists defect %d after %d: it is damaged", line.Seq, p.defects[n-1].Seq)
 			}
-			p.defects = append(p.defects, eventlog.Entry{Seq: line.Seq, Defect: line.Defect})
+			d := eventlog.Entry{Seq: line.Seq, Defect: line.Defect}
+			if err := st.AppendDefect(d); err != nil {
+				return nil, err
+			}
+			p.defects = append(p.defects, d)
 			continue
 		}
 		e := eventlog.Entry{Seq: line.Seq, Event: line.Event}
@@ -138,40 +144,31 @@ func ReadSnapshot(r io.Reader) (*Projection, error) {
 			if seen[e.Event.Act] {
 				return nil, fmt.Errorf("snapshot lists the events of %s in two places: it is damaged", e.Event.Act)
 			}
-			flush()
-			curID = e.Event.Act
-			cur = &actRec{}
-			p.acts[curID] = cur
-			c := curID.Country()
-			p.byCountry[c] = append(p.byCountry[c], curID)
-		}
-		// A snapshot written before defects were checked may hold an
-		// event off its act's chain: not this derivation's, so rebuild.
-		if cur.chain.Check(&e); e.Defect != nil {
-			return nil, fmt.Errorf("%w: its event at sequence %d is a defect (%s): %s", ErrOtherVersion, e.Seq, e.Defect.Reason, e.Defect.Message)
-		}
-		known := e.Event.RecordedAt
-		if n := len(cur.knownFrom); n > 0 && cur.knownFrom[n-1].After(known) {
-			known = cur.knownFrom[n-1]
-		}
-		cur.records = append(cur.records, p.record(&e))
-		cur.knownFrom = append(cur.knownFrom, known)
-		if len(cur.knownFrom) == 1 {
-			p.noteRecord(known)
-		}
-		if inst := e.Event.Instrument; inst != "" && e.Event.Type == events.Amended {
-			list := p.madeBy[inst]
-			if i, found := slices.BinarySearch(list, curID); !found {
-				p.madeBy[inst] = slices.Insert(list, i, curID)
+			if cur != nil {
+				p.addRestored(curID, cur, evs)
 			}
+			curID = e.Event.Act
+			cur, evs = &actRec{log: st.Act(curID)}, evs[:0]
 		}
+		if err := p.restoreEvent(cur, &e); err != nil {
+			return nil, err
+		}
+		if err := cur.log.Append(p.record(&e, cur.last)); err != nil {
+			return nil, err
+		}
+		evs = append(evs, e.Event)
 		seen[curID] = true
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	flush()
+	if cur != nil {
+		p.addRestored(curID, cur, evs)
+	}
 	p.lastSeq, p.events = h.LastSeq, h.Events
+	if err := st.Commit(p.lastSeq); err != nil {
+		return nil, err
+	}
 	if uint64(len(p.acts)) != uint64(h.Acts) {
 		return nil, fmt.Errorf("snapshot holds %d acts, its header says %d", len(p.acts), h.Acts)
 	}
@@ -179,6 +176,78 @@ func ReadSnapshot(r io.Reader) (*Projection, error) {
 		return nil, fmt.Errorf("snapshot holds %d defects, its header says %d", len(p.defects), h.Defects)
 	}
 	return p, nil
+}
+
+// Open restores a projection from a Durable store, at its checkpoint
+// (Saved): what the projection keeps in memory is rebuilt from the
+// records. A store whose records are not those of this derivation (an
+// event off its act's chain, an event kept without its bytes) is an
+// ErrOtherVersion error: Reset it and rebuild from the stream.
+func Open(st Durable) (*Projection, error) {
+	p := NewWith(st)
+	var evs []events.Event
+	for id := range st.Acts() {
+		r := &actRec{log: st.Act(id)}
+		evs = evs[:0]
+		for rec := range r.log.Records(0, r.log.Len()) {
+			if rec.Data == nil {
+				return nil, fmt.Errorf("%w: the store keeps the event at sequence %d without its bytes", ErrOtherVersion, rec.Seq)
+			}
+			e := p.entry(&rec)
+			if e.Event.Act != id {
+				return nil, fmt.Errorf("%w: the store keeps the event at sequence %d of %s under %s", ErrOtherVersion, rec.Seq, e.Event.Act, id)
+			}
+			if err := p.restoreEvent(r, &e); err != nil {
+				return nil, err
+			}
+			evs = append(evs, e.Event)
+		}
+		p.addRestored(id, r, evs)
+	}
+	for d, err := range st.Defects() {
+		if err != nil {
+			return nil, err
+		}
+		p.defects = append(p.defects, d)
+	}
+	p.lastSeq = st.Saved()
+	return p, nil
+}
+
+// restoreEvent checks a restored event against its act's chain and moves
+// the act's KnownFrom on.
+func (p *Projection) restoreEvent(r *actRec, e *eventlog.Entry) error {
+	// A snapshot written before defects were checked may hold an event
+	// off its act's chain: not this derivation's, so rebuild.
+	if r.chain.Check(e); e.Defect != nil {
+		return fmt.Errorf("%w: its event at sequence %d is a defect (%s): %s", ErrOtherVersion, e.Seq, e.Defect.Reason, e.Defect.Message)
+	}
+	known := e.Event.RecordedAt
+	if r.last.After(known) {
+		known = r.last
+	}
+	r.last = known
+	return nil
+}
+
+// addRestored adds a restored act, whose records are in its log and whose
+// events are evs: its model and its place in the indexes.
+func (p *Projection) addRestored(id events.ActID, r *actRec, evs []events.Event) {
+	for i := range evs {
+		if inst := evs[i].Instrument; inst != "" && evs[i].Type == events.Amended {
+			list := p.madeBy[inst]
+			if j, found := slices.BinarySearch(list, id); !found {
+				p.madeBy[inst] = slices.Insert(list, j, id)
+			}
+		}
+	}
+	r.current = p.buildEvents(id, evs)
+	p.indexInstruments(id, r.current)
+	p.acts[id] = r
+	c := id.Country()
+	p.byCountry[c] = append(p.byCountry[c], id)
+	p.noteRecord(p.firstKnown(id))
+	p.events += uint64(len(evs))
 }
 
 // Digest returns the SHA-256 of the projection's snapshot, in hex: two

@@ -73,7 +73,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		h := snapshotHistory(seed)
 		p := project(t, h.entries)
 		data := writeSnapshot(t, p)
-		q, err := projections.ReadSnapshot(bytes.NewReader(data))
+		q, err := readSnapshot(t, bytes.NewReader(data))
 		if err != nil {
 			t.Fatalf("seed %d: ReadSnapshot: %v", seed, err)
 		}
@@ -135,7 +135,7 @@ func TestSnapshotBytesIdentical(t *testing.T) {
 	}
 	for _, k := range []int{0, 1, len(h.entries) / 3, len(h.entries) - 1, len(h.entries)} {
 		mid := writeSnapshot(t, project(t, h.entries[:k]))
-		q, err := projections.ReadSnapshot(bytes.NewReader(mid))
+		q, err := readSnapshot(t, bytes.NewReader(mid))
 		if err != nil {
 			t.Fatalf("ReadSnapshot at %d: %v", k, err)
 		}

@@ -2,6 +2,7 @@ package projector_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/merkle"
+	"github.com/lexledger/lexledger/pebblestore"
 	"github.com/lexledger/lexledger/projections"
 	"github.com/lexledger/lexledger/projector"
 )
@@ -29,14 +31,33 @@ import (
 // eighth more for another Go version.
 const memoryBoundPerEvent = 1400
 
+// memoryBoundPerEventPebble is memoryBoundPerEvent with the records in
+// Pebble: 662 measured on 2026-12-03, and an eighth more.
+const memoryBoundPerEventPebble = 750
+
+// mustStoreDefault opens a Pebble store with the default options (its
+// cache as the projector's), closed when the test ends.
+func mustStoreDefault(t *testing.T) *pebblestore.Store {
+	t.Helper()
+	s, err := pebblestore.Open(t.TempDir(), pebblestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // TestMemoryPerEvent measures the live heap (runtime/metrics,
 // /gc/heap/live:bytes after a collection) that the projection, the Merkle
 // tree and the whole projector service keep per event, over the events of
-// `ledger gen` (bench.Generate) sealed as the ledger stores them. In CI it
-// folds 20,000 events and checks the service against memoryBoundPerEvent;
-// with LEX_BENCH=1 it measures LEX_BENCH_EVENTS (default 100000,300000)
-// and logs the figures, and with LEX_MEMPROFILE=dir it writes a heap
-// profile of each (go tool pprof -sample_index=inuse_space -top FILE).
+// `ledger gen` (bench.GenerateShape) sealed as the ledger stores them, with
+// the records in memory and in Pebble. In CI it folds 20,000 events and
+// checks the service against memoryBoundPerEvent and
+// memoryBoundPerEventPebble; with LEX_BENCH=1 it measures LEX_BENCH_EVENTS
+// (default 100000,300000) of the shape LEX_BENCH_SHAPE (simple, the
+// default, or realistic) and logs the figures, and with LEX_MEMPROFILE=dir
+// it writes a heap profile of each (go tool pprof
+// -sample_index=inuse_space -top FILE).
 func TestMemoryPerEvent(t *testing.T) {
 	sizes := []int{20000}
 	if os.Getenv("LEX_BENCH") == "1" {
@@ -90,6 +111,40 @@ func TestMemoryPerEvent(t *testing.T) {
 		if len(sizes) == 1 && n == 20000 && svc > memoryBoundPerEvent {
 			t.Errorf("the projector service holds %.0f bytes of live heap an event after %d events, more than the bound of %d (BENCHMARKS.md, Memory per event)", svc, n, memoryBoundPerEvent)
 		}
+
+		// The same with the records in Pebble (pebblestore): what stays
+		// in the Go heap, and what Pebble holds besides (its block cache
+		// and memtables, bounded whatever the number of events).
+		var offHeap int64
+		pproj := measureHeap(t, fmt.Sprintf("projection-pebble-%d", n), n, func() any {
+			st := mustStoreDefault(t)
+			p := projections.NewWith(st)
+			generateSealed(t, n, func(e eventlog.Entry) {
+				if _, err := p.Apply(e); err != nil {
+					t.Fatal(err)
+				}
+			})
+			return p
+		})
+		psvc := measureHeap(t, fmt.Sprintf("service-pebble-%d", n), n, func() any {
+			st := mustStoreDefault(t)
+			s := projector.New(nil, nil, projector.Options{Store: st})
+			generateSealed(t, n, func(e eventlog.Entry) {
+				if err := s.ApplyEntry(e); err != nil {
+					t.Fatal(err)
+				}
+			})
+			cache, mem := st.Memory()
+			offHeap = cache + mem
+			return s
+		})
+		t.Logf("%d events with the records in Pebble, live heap per event: service %.0f B = projection %.0f + Merkle tree %.0f + the rest %.0f; Pebble's cache and memtables besides: %.1f MiB",
+			n, psvc, pproj, tree, psvc-pproj-tree, float64(offHeap)/(1<<20))
+		if len(sizes) == 1 && n == 20000 && pebbleOnGoHeap {
+			t.Logf("the bound of %d bytes an event on Pebble is not checked under the race detector: Pebble's cache and memtables are then on the Go heap, some of the time", memoryBoundPerEventPebble)
+		} else if len(sizes) == 1 && n == 20000 && psvc > memoryBoundPerEventPebble {
+			t.Errorf("the projector service on Pebble holds %.0f bytes of live heap an event after %d events more than the bound of %d (BENCHMARKS.md, Memory per event)", psvc, n, memoryBoundPerEventPebble)
+		}
 	}
 }
 
@@ -126,42 +181,39 @@ func liveHeap() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// generateSealed calls fn with the first n events of bench.Generate as a
-// reader of the stream would yield them: sealed by the ledger (schema 2,
-// record time, recorder, hash chain), encoded and decoded again, at
-// sequences from 1. Nothing of the events is kept here.
+// generateSealed calls fn with the first n events of bench.GenerateShape
+// (LEX_BENCH_SHAPE: simple, the default, or realistic, seed 1) as a reader
+// of the stream would yield them: sealed by the ledger (schema 2, record
+// time, recorder, hash chain), encoded and decoded again, at sequences
+// from 1. Nothing of the events is kept here once it returns.
 func generateSealed(t *testing.T, n int, fn func(eventlog.Entry)) {
 	t.Helper()
 	var (
-		seq     uint64
-		lastAct events.ActID
-		tip     events.Digest
-		clock   = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		seq   uint64
+		tips  = map[events.ActID]events.Digest{}
+		clock = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	)
 	w := writerFunc(func(line []byte) error {
 		e, err := events.Decode(bytes.TrimSpace(line))
 		if err != nil {
 			return err
 		}
-		if e.Act != lastAct {
-			lastAct, tip = e.Act, events.Digest{}
-		}
 		clock = clock.Add(time.Millisecond)
-		e.Schema, e.RecordedAt, e.RecordedBy, e.PrevHash = 2, clock, "import@bench", tip
+		e.Schema, e.RecordedAt, e.RecordedBy, e.PrevHash = 2, clock, "import@bench", tips[e.Act]
 		data, err := e.Seal()
 		if err != nil {
 			return err
 		}
-		tip = e.Hash
 		stored, err := events.Decode(data)
 		if err != nil {
 			return err
 		}
+		tips[stored.Act] = stored.Hash
 		seq++
 		fn(eventlog.Entry{Seq: seq, Event: stored})
 		return nil
 	})
-	if err := bench.Generate(w, n); err != nil {
+	if err := bench.GenerateShape(context.Background(), w, bench.GenOptions{Shape: os.Getenv("LEX_BENCH_SHAPE"), Events: n, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -114,6 +114,13 @@ type Options struct {
 	// empty: in memory. The files are written anew from the projection
 	// when the projector starts (rebuildTree).
 	TreeDir string
+	// Store keeps the projection's records on disk (pebblestore), so that
+	// its memory does not grow with every event; nil keeps them in memory.
+	// A projector of the whole ledger reopens it at its checkpoint
+	// (Restore) and follows the stream from there; one of part of the
+	// ledger empties it and restores its snapshot into it. The caller
+	// closes it once Run has returned.
+	Store projections.Durable
 }
 
 // SnapshotName is the object under which snapshots of this projection
@@ -164,8 +171,12 @@ func New(src Source, sink Sink, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	proj := projections.New() // Restore opens a store that holds records
+	if opts.Store != nil && opts.Store.Saved() == 0 {
+		proj = projections.NewWith(opts.Store)
+	}
 	return &Service{src: src, sink: sink, opts: opts, log: opts.Logger.With("component", "projector"),
-		proj: projections.New(), caught: make(chan struct{}), readyCh: make(chan struct{}), wit: newWitnessing(opts),
+		proj: proj, caught: make(chan struct{}), readyCh: make(chan struct{}), wit: newWitnessing(opts),
 		audit: auditState{tree: merkle.NewStoredTree(&merkle.MemStore{})}}
 }
 
@@ -211,10 +222,29 @@ func (s *Service) WaitFor(ctx context.Context, seq uint64) (uint64, error) {
 	}
 }
 
-// Restore loads the latest snapshot of this projection version, if any.
-// A missing, unreadable or other-version snapshot leaves the projection
-// empty, to be rebuilt from the stream.
+// Restore restores the projection: from its store, when Options.Store
+// holds one of the whole ledger; otherwise from the latest snapshot of
+// this projection version, read into the store when there is one. A
+// store that does not reopen, and a missing, unreadable or other-version
+// snapshot, leave the projection empty, to be rebuilt from the stream.
+// The error is the store's, which cannot be emptied.
 func (s *Service) Restore(ctx context.Context) error {
+	if st := s.opts.Store; st != nil && !s.partial() && st.Saved() > 0 {
+		start := time.Now()
+		p, err := projections.Open(st)
+		if err == nil {
+			s.mu.Lock()
+			s.proj = p
+			s.rebuildTree()
+			s.mu.Unlock()
+			s.log.Info("projection store reopened", "last_seq", p.LastSeq(), "events", p.Events(), "took", time.Since(start).Round(time.Millisecond))
+			return nil
+		}
+		s.log.Warn("projection store not reopened; restoring the snapshot or replaying the stream instead", "err", err)
+	}
+	if err := s.emptyProjection(); err != nil {
+		return err
+	}
 	r, err := s.sink.LoadSnapshot(ctx, s.snapshotName())
 	if err != nil {
 		s.log.Info("no snapshot restored; replaying the stream from the start", "reason", err)
@@ -230,16 +260,37 @@ func (s *Service) Restore(ctx context.Context) error {
 		}
 		rd = br
 	}
-	p, err := projections.ReadSnapshot(rd)
+	var p *projections.Projection
+	if s.opts.Store != nil {
+		p, err = projections.ReadSnapshotWith(rd, s.opts.Store)
+	} else {
+		p, err = projections.ReadSnapshot(rd)
+	}
 	if err != nil {
 		s.log.Warn("snapshot not restored; replaying the stream from the start", "err", err)
-		return nil
+		return s.emptyProjection()
 	}
 	s.mu.Lock()
 	s.proj = p
 	s.rebuildTree()
 	s.mu.Unlock()
 	s.log.Info("snapshot restored", "last_seq", p.LastSeq(), "events", p.Events())
+	return nil
+}
+
+// emptyProjection makes the projection empty, and its store with it.
+func (s *Service) emptyProjection() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := projections.New()
+	if st := s.opts.Store; st != nil {
+		if err := st.Reset(); err != nil {
+			return fmt.Errorf("empty the projection store: %w", err)
+		}
+		p = projections.NewWith(st)
+	}
+	s.proj = p
+	s.rebuildTree()
 	return nil
 }
 
@@ -260,10 +311,9 @@ func (s *Service) Run(ctx context.Context) error {
 		// backup, or recreated): it describes events the stream no longer
 		// holds. Rebuild from the stream.
 		s.log.Warn("snapshot is ahead of the stream; rebuilding from the start", "snapshot_seq", from-1, "stream_seq", total)
-		s.mu.Lock()
-		s.proj = projections.New()
-		s.rebuildTree()
-		s.mu.Unlock()
+		if err := s.emptyProjection(); err != nil {
+			return err
+		}
 		from = 1
 	}
 	if err := s.openTree(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -278,6 +279,16 @@ func TestServeRestartKeepsTheLedger(t *testing.T) {
 	dir := t.TempDir()
 	s := startServe(t, dir)
 	mustLedgerCmd(t, "record", "--server", s.base, "--act", refugees, "--type", "drafted", "--date", "2009-06-01", "--title", "Law on Refugees", "--kind", "law")
+	// The projector has applied it (min_seq waits), so that its store
+	// holds it when the server stops.
+	resp, err := http.Get(s.base + "/v1/act?act=" + refugees + "&as_of=2009-07-01&min_seq=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the projector's answer about %s with min_seq=1: %s", refugees, resp.Status)
+	}
 	if err := s.stop(t); err != nil {
 		t.Fatal(err)
 	}
@@ -285,6 +296,10 @@ func TestServeRestartKeepsTheLedger(t *testing.T) {
 	out := mustLedgerCmd(t, "record", "--server", s.base, "--act", refugees, "--type", "adopted", "--date", "2009-11-20")
 	if !strings.Contains(out, "version 2, sequence 2") {
 		t.Errorf("after a restart: %q, want version 2", out)
+	}
+	// The projector kept its records in DATA/projection, and reopened them.
+	if log := s.stderr.String(); !strings.Contains(log, "projection store reopened") || !strings.Contains(log, filepath.Join(dir, "projection")) {
+		t.Errorf("after a restart the projector did not reopen its store in %s; its log:\n%s", filepath.Join(dir, "projection"), log)
 	}
 }
 

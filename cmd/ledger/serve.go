@@ -28,6 +28,7 @@ import (
 // Defaults of ledger serve.
 const (
 	defaultData     = "./data"
+	defaultStoreDir = "projection" // the in-process projector's store, in DATA
 	defaultHTTP     = "127.0.0.1:8080"
 	defaultNATSPort = 4222
 	shutdownGrace   = 15 * time.Second
@@ -48,6 +49,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	logFormat := fs.String("log", "text", "log format: text or json")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) on this address, such as 127.0.0.1:6060; off by default")
 	withProjector := fs.Bool("projector", true, "also run a projector in process and serve its queries on the same address")
+	storeFl := cli.AddStoreFlag(fs, "") // default DATA/projection
 	keyFile := fs.String("checkpoint-key", cli.EnvOr("LEDGER_CHECKPOINT_KEY", ""), "the projector signs checkpoints with the key in this file (a note signer key, or the nkey seed of an older ledger; created if missing, mode 0600; refused if others may read it) ($LEDGER_CHECKPOINT_KEY); default: $XDG_CONFIG_HOME/lexledger/checkpoint.nk (~/.config/lexledger/checkpoint.nk) when the server is embedded, none otherwise; never inside DATA")
 	origin := fs.String("checkpoint-origin", cli.EnvOr("LEDGER_CHECKPOINT_ORIGIN", ""), "the origin line of the checkpoint notes, naming this ledger, and so the name of a new key ($LEDGER_CHECKPOINT_ORIGIN; default: the key's name, or "+audit.DefaultOrigin+")")
 	watchEvery := fs.Duration("watch-interval", natsjs.DefaultWatchInterval, "how often to check that no stream the ledger depends on was changed so that events can be lost or admitted, or deleted (JetStream's advisories are also heard, when permitted)")
@@ -209,6 +211,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 				return err
 			}
 		}
+		storeFl.OrIn(filepath.Join(*data, defaultStoreDir))
+		pebble, err := storeFl.Open(log)
+		if err != nil {
+			return err
+		}
+		if pebble != nil {
+			defer func() {
+				if err := pebble.Close(); err != nil {
+					log.Warn("close the projection store", "err", err)
+				}
+			}()
+		}
+		popts.Store = cli.Durable(pebble)
 		proj = projector.New(pstore, views, popts)
 		if err := proj.Restore(ctx); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -116,11 +117,23 @@ func rebuild(t *testing.T, bin, natsURL string, total uint64, extra ...string) s
 
 // kill -9 while a projector replays a load: once restarted it catches up
 // to the state a fresh rebuild gives, digest for digest; stopped cleanly,
-// it restarts from its snapshot's checkpoint.
+// it restarts from its checkpoint: its snapshot's with its records in
+// memory, its store's with --store DIR.
 func TestKillDuringReplay(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binaries, imports a load and kills a projector")
 	}
+	t.Run("memory", func(t *testing.T) {
+		killDuringReplay(t, nil, `msg="snapshot restored" .*last_seq=%d `)
+	})
+	t.Run("pebble", func(t *testing.T) {
+		killDuringReplay(t, []string{"--store", filepath.Join(t.TempDir(), "projection")}, `msg="projection store reopened" .*last_seq=%d `)
+	})
+}
+
+// killDuringReplay is TestKillDuringReplay with the projector's store
+// flags, and the line its log says it restored its checkpoint with.
+func killDuringReplay(t *testing.T, store []string, restored string) {
 	t0 := time.Now()
 	ledgerBin, projectorBin := binaries(t)
 	httpPort, natsPort := freeTCPPort(t), freeTCPPort(t)
@@ -133,6 +146,7 @@ func TestKillDuringReplay(t *testing.T) {
 	// projector follows as the projector.
 	asLedger := []string{"--nats-nkey", natsauth.EmbeddedSeedFile(data, natsauth.RoleLedger)}
 	asProjector := []string{"--nats-nkey", natsauth.EmbeddedSeedFile(data, natsauth.RoleProjector)}
+	withStore := append(slices.Clip(asProjector), store...)
 	t.Logf("built and started in %s", time.Since(t0).Round(time.Millisecond))
 
 	// The load, and the projector killed in the middle of replaying it.
@@ -146,7 +160,7 @@ func TestKillDuringReplay(t *testing.T) {
 		total = n
 		t.Logf("imported a load of %d events in %s", n, time.Since(t1).Round(time.Millisecond))
 
-		p, base := startProjector(t, projectorBin, natsURL, asProjector...)
+		p, base := startProjector(t, projectorBin, natsURL, withStore...)
 		deadline := time.Now().Add(time.Minute)
 		for killedAt == 0 && time.Now().Before(deadline) {
 			pos, ok := position(base, false)
@@ -170,7 +184,7 @@ func TestKillDuringReplay(t *testing.T) {
 	}
 	t.Logf("killed with SIGKILL at sequence %d of %d", killedAt, total)
 
-	p, base := startProjector(t, projectorBin, natsURL, asProjector...)
+	p, base := startProjector(t, projectorBin, natsURL, withStore...)
 	t2 := time.Now()
 	pos := waitCaughtUp(t, p, base, total)
 	t.Logf("restarted and caught up in %s", time.Since(t2).Round(time.Millisecond))
@@ -192,11 +206,11 @@ func TestKillDuringReplay(t *testing.T) {
 	runBin(t, "", ledgerBin, "import", "--nats-url", natsURL, "--quiet", asLedger[0], asLedger[1], more) // the first total are duplicates
 	t.Logf("imported 5000 more events in %s", time.Since(t3).Round(time.Millisecond))
 	t4 := time.Now()
-	p, base = startProjector(t, projectorBin, natsURL, asProjector...)
+	p, base = startProjector(t, projectorBin, natsURL, withStore...)
 	pos = waitCaughtUp(t, p, base, total+5000)
-	t.Logf("restarted from the snapshot and caught up in %s", time.Since(t4).Round(time.Millisecond))
-	if !regexp.MustCompile(fmt.Sprintf(`msg="snapshot restored" .*last_seq=%d `, total)).MatchString(p.Out.String()) {
-		t.Errorf("the projector did not restore its snapshot at %d:\n%s", total, p.Out)
+	t.Logf("restarted from its checkpoint and caught up in %s", time.Since(t4).Round(time.Millisecond))
+	if !regexp.MustCompile(fmt.Sprintf(restored, total)).MatchString(p.Out.String()) {
+		t.Errorf("the projector did not restore its checkpoint at %d (%s):\n%s", total, restored, p.Out)
 	}
 	if want := rebuild(t, projectorBin, natsURL, total+5000, asProjector...); pos.Digest != want || pos.Events != total+5000 {
 		t.Errorf("resumed from the snapshot: %d events, digest %s; a fresh rebuild gives %s", pos.Events, pos.Digest, want)

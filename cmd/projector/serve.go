@@ -41,6 +41,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	security := cli.AddServeFlags(fs)       // --auth, --tls-cert, --tls-key
 	witnessFlags := cli.AddWitnessFlags(fs) // --witness, --witness-quorum
 	scopeFl := addScopeFlags(fs)            // --jurisdiction, --subjects
+	storeFl := cli.AddStoreFlag(fs, cli.StoreMemory)
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
@@ -92,6 +93,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		src = part
 		log.Info("following part of the ledger", "scope", scope.String(), "filters", strings.Join(part.Filters(), ","))
 	}
+	pebble, err := storeFl.Open(log)
+	if err != nil {
+		return err
+	}
+	if pebble != nil {
+		defer func() {
+			if err := pebble.Close(); err != nil {
+				log.Warn("close the projection store", "err", err)
+			}
+		}()
+	}
+	opts.Store = cli.Durable(pebble)
 	svc := projector.New(src, st.Views, opts)
 	if err := svc.Restore(ctx); err != nil {
 		return err

@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"flag"
+	"log/slog"
+
+	"github.com/lexledger/lexledger/pebblestore"
+	"github.com/lexledger/lexledger/projections"
+)
+
+// StoreMemory is the value of --store that keeps the projection's records
+// in memory.
+const StoreMemory = "memory"
+
+// StoreFlag is --store: where a projector keeps its projection's records
+// (docs/DESIGN.md, Memory at scale), a directory of its own for Pebble
+// (pebblestore), or "memory".
+type StoreFlag struct{ v *string }
+
+// AddStoreFlag adds --store to fs, with def as its default ($PROJECTOR_STORE
+// before it).
+func AddStoreFlag(fs *flag.FlagSet, def string) *StoreFlag {
+	return &StoreFlag{fs.String("store", EnvOr("PROJECTOR_STORE", def),
+		"where the projector keeps every act's records: a directory of its own, where it reopens them on restart and follows the stream from there (memory bounded by a cache), or '"+StoreMemory+"' to keep them in memory (they grow with every event; for tests and small ledgers) ($PROJECTOR_STORE)")}
+}
+
+// OrIn makes dir the store when the flag was not given: for ledger serve,
+// whose projector keeps its store in the data directory.
+func (f *StoreFlag) OrIn(dir string) {
+	if *f.v == "" {
+		*f.v = dir
+	}
+}
+
+// Open opens the store the flag names: nil for memory. Close it once the
+// projector has stopped.
+func (f *StoreFlag) Open(log *slog.Logger) (*pebblestore.Store, error) {
+	if *f.v == StoreMemory || *f.v == "" {
+		return nil, nil
+	}
+	s, err := pebblestore.Open(*f.v, pebblestore.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("projection store opened", "dir", *f.v, "checkpoint", s.Saved(), "cache_bytes", pebblestore.DefaultCacheSize)
+	return s, nil
+}
+
+// Durable returns s as the projector's Options.Store: nil for none.
+func Durable(s *pebblestore.Store) projections.Durable {
+	if s == nil {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,541 @@
+// Package pebblestore keeps a projection's records on disk, in Pebble
+// (github.com/cockroachdb/pebble/v2): it implements projections.Durable,
+// so that the projection keeps in memory only what it holds per act, and a
+// restarted projector reopens its store at its checkpoint instead of
+// reading every event back (docs/DESIGN.md, Memory at scale). It is the
+// only package that imports Pebble.
+//
+// # Keys
+//
+// Every key begins with a byte that says what it holds; numbers are
+// big-endian, so that a range scan reads them in order:
+//
+//	'r' act 0x00 index(4)  one record: seq(8) id(16) flags(1) len(1) known_from(len) data
+//	's' seq(8)             where the record at seq is: act index(4)
+//	'd' seq(8)             a defect, as JSON (eventlog.Defect)
+//	'm'                    the checkpoint: format(4) last_seq(8)
+//
+// An act's records are one range, read by one scan; its index is the
+// record's position in the act. The checkpoint is written in the batch of
+// the records it covers (Commit). Writes do not wait for the disk, and
+// Pebble keeps no write-ahead log: the stream is the log. Its memtables
+// reach the disk whole and in order (and on Close), so a store that lost
+// its last writes in a crash reopens at an earlier checkpoint, from which
+// the projector follows the stream again.
+package pebblestore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/lexledger/lexledger/eventlog"
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/projections"
+)
+
+// DefaultCacheSize is the block cache's size when Options.CacheSize is 0:
+// the memory Pebble keeps of the records read, besides its memtables.
+const DefaultCacheSize = 64 << 20
+
+// memTableSize is the size of each of Pebble's memtables (it keeps up to
+// two while one is flushed): the writes held in memory before they go to a
+// table on disk.
+const memTableSize = 16 << 20
+
+// batchBytes is how large a batch grows before it is committed without a
+// checkpoint (a snapshot read into the store); Commit writes the rest.
+const batchBytes = 8 << 20
+
+// format is the version of the keys and values above. A store of another
+// format is emptied on Open.
+const format = 1
+
+// Options configure a Store.
+type Options struct {
+	// CacheSize is the block cache's size in bytes; 0 for
+	// DefaultCacheSize.
+	CacheSize int64
+	// Logger receives Pebble's errors (and its other messages at debug
+	// level); nil discards them.
+	Logger *slog.Logger
+}
+
+// Store is a projection's records in a Pebble database in a directory.
+// It follows projections.Store's rules: reads may run together; writes
+// (Append, AppendDefect, Commit, Reset) run alone.
+type Store struct {
+	dir   string
+	opts  Options
+	db    *pebble.DB
+	batch *pebble.Batch // the writes since the last commit; nil when none
+	saved uint64
+	key   []byte // scratch for writes
+	val   []byte
+}
+
+var (
+	_ projections.Durable = (*Store)(nil)
+	_ projections.ActLog  = (*actLog)(nil)
+)
+
+// Open opens the store in dir, creating it if it is not there. A store
+// written in another format is emptied (its projection is rebuilt from
+// the stream). Close it when done.
+func Open(dir string, o Options) (*Store, error) {
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{dir: dir, opts: o}
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) open() error {
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return fmt.Errorf("open the projection store: %w", err)
+	}
+	c := pebble.NewCache(s.opts.CacheSize)
+	defer c.Unref()
+	db, err := pebble.Open(s.dir, &pebble.Options{
+		Cache:        c,
+		MemTableSize: memTableSize,
+		// No write-ahead log: the stream is the log. The memtables reach
+		// the disk whole and in order (and on Close), each batch with its
+		// checkpoint, so a crash leaves the store at an earlier one.
+		DisableWAL: true,
+		Logger:     pebbleLogger{s.opts.Logger},
+	})
+	if err != nil {
+		return fmt.Errorf("open the projection store in %s: %w", s.dir, err)
+	}
+	s.db, s.saved = db, 0
+	v, closer, err := db.Get(metaKey)
+	ok := true
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+	case err != nil:
+		db.Close()
+		return fmt.Errorf("read the projection store's checkpoint: %w", err)
+	default:
+		ok = len(v) == 12 && binary.BigEndian.Uint32(v) == format
+		if ok {
+			s.saved = binary.BigEndian.Uint64(v[4:])
+		}
+		closer.Close()
+	}
+	if !ok {
+		s.opts.Logger.Warn("the projection store is of another format: emptied, to be rebuilt from the stream", "dir", s.dir)
+		return s.Reset()
+	}
+	if last := s.lastSeq(); last > s.saved {
+		// Records were committed past the checkpoint (a batch of a
+		// snapshot read in, then a crash): not a state of the stream.
+		s.opts.Logger.Warn("the projection store holds records past its checkpoint: emptied, to be rebuilt", "dir", s.dir, "checkpoint", s.saved, "last_record", last)
+		return s.Reset()
+	}
+	return nil
+}
+
+// Close writes what Pebble holds in memory to disk and closes the store.
+// Closing it again does nothing.
+func (s *Store) Close() error {
+	if s.db == nil {
+		return nil
+	}
+	defer func() { s.db = nil }()
+	if s.batch != nil {
+		s.batch.Close()
+		s.batch = nil
+	}
+	err := s.db.Flush()
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Memory returns the bytes Pebble holds outside the Go heap's accounting
+// or besides it: its block cache in use, and its memtables.
+func (s *Store) Memory() (cache, memtables int64) {
+	m := s.db.Metrics()
+	return m.BlockCache.Size, int64(m.MemTable.Size)
+}
+
+// Dir returns the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Saved returns the sequence of the last Commit; 0 for an empty store.
+func (s *Store) Saved() uint64 { return s.saved }
+
+// Reset empties the store: every key is deleted, and the space given
+// back by a compaction. The directory and any other file in it are left
+// as they are. The logs handed out before are not to be used again.
+func (s *Store) Reset() error {
+	if s.batch != nil {
+		s.batch.Close()
+		s.batch = nil
+	}
+	start, end := []byte{0}, []byte{0xff}
+	if err := s.db.DeleteRange(start, end, pebble.NoSync); err != nil {
+		return fmt.Errorf("empty the projection store: %w", err)
+	}
+	if err := s.db.Compact(context.Background(), start, end, true); err != nil {
+		return fmt.Errorf("empty the projection store: %w", err)
+	}
+	s.saved = 0
+	return nil
+}
+
+var metaKey = []byte{'m'}
+
+// Commit writes the checkpoint lastSeq in the batch of the records and
+// defects appended since the last, and commits it.
+func (s *Store) Commit(lastSeq uint64) error {
+	b := s.writes()
+	var v [12]byte
+	binary.BigEndian.PutUint32(v[:], format)
+	binary.BigEndian.PutUint64(v[4:], lastSeq)
+	if err := b.Set(metaKey, v[:], nil); err != nil {
+		return err
+	}
+	if err := s.commit(); err != nil {
+		return err
+	}
+	s.saved = lastSeq
+	return nil
+}
+
+// writes returns the batch of the writes in progress. It is indexed, so
+// that the records appended are read before they are committed.
+func (s *Store) writes() *pebble.Batch {
+	if s.batch == nil {
+		s.batch = s.db.NewIndexedBatch()
+	}
+	return s.batch
+}
+
+func (s *Store) commit() error {
+	b := s.batch
+	if b == nil {
+		return nil
+	}
+	s.batch = nil
+	defer b.Close()
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("write to the projection store: %w", err)
+	}
+	return nil
+}
+
+// reader is where reads go: the batch in progress, which reads through to
+// the database, or the database.
+func (s *Store) reader() pebble.Reader {
+	if s.batch != nil {
+		return s.batch
+	}
+	return s.db
+}
+
+// AppendDefect keeps a defect, under its sequence.
+func (s *Store) AppendDefect(d eventlog.Entry) error {
+	js, err := json.Marshal(d.Defect)
+	if err != nil {
+		return err
+	}
+	if err := s.writes().Set(seqKey('d', d.Seq), js, nil); err != nil {
+		return err
+	}
+	return s.maybeCommit()
+}
+
+// maybeCommit commits a batch that grew past batchBytes, without a
+// checkpoint.
+func (s *Store) maybeCommit() error {
+	if s.batch.Len() < batchBytes {
+		return nil
+	}
+	return s.commit()
+}
+
+// Defects yields the defects kept, in stream order.
+func (s *Store) Defects() iter.Seq2[eventlog.Entry, error] {
+	return func(yield func(eventlog.Entry, error) bool) {
+		it := s.iter([]byte{'d'}, []byte{'d' + 1})
+		defer it.Close()
+		for ok := it.First(); ok; ok = it.Next() {
+			d := new(eventlog.Defect)
+			if err := json.Unmarshal(it.Value(), d); err != nil {
+				yield(eventlog.Entry{}, fmt.Errorf("the projection store's defect at sequence %d: %w", binary.BigEndian.Uint64(it.Key()[1:]), err))
+				return
+			}
+			if !yield(eventlog.Entry{Seq: binary.BigEndian.Uint64(it.Key()[1:]), Defect: d}, nil) {
+				return
+			}
+		}
+		check(it)
+	}
+}
+
+// Acts yields every act that has records, in identifier order.
+func (s *Store) Acts() iter.Seq[events.ActID] {
+	return func(yield func(events.ActID) bool) {
+		it := s.iter([]byte{'r'}, []byte{'r' + 1})
+		defer it.Close()
+		for ok := it.First(); ok; {
+			k := it.Key()
+			end := bytes.IndexByte(k, 0)
+			if end < 0 {
+				panic(fmt.Sprintf("pebblestore: a record key without its act's end: %q", k))
+			}
+			act := events.ActID(k[1:end])
+			if !yield(act) {
+				return
+			}
+			ok = it.SeekGE(actEnd(act))
+		}
+		check(it)
+	}
+}
+
+// BySeq yields every record, with its act, in stream order.
+func (s *Store) BySeq() iter.Seq2[events.ActID, projections.Record] {
+	return func(yield func(events.ActID, projections.Record) bool) {
+		it := s.iter([]byte{'s'}, []byte{'s' + 1})
+		defer it.Close()
+		recs := s.iter([]byte{'r'}, []byte{'r' + 1})
+		defer recs.Close()
+		for ok := it.First(); ok; ok = it.Next() {
+			v := it.Value()
+			if len(v) < 4 {
+				panic(fmt.Sprintf("pebblestore: the place of sequence %d is %d bytes long", binary.BigEndian.Uint64(it.Key()[1:]), len(v)))
+			}
+			act := events.ActID(v[:len(v)-4])
+			key := recordKey(nil, act, int(binary.BigEndian.Uint32(v[len(v)-4:])))
+			if !recs.SeekGE(key) || !bytes.Equal(recs.Key(), key) {
+				check(recs)
+				panic(fmt.Sprintf("pebblestore: the record at sequence %d is not under %q", binary.BigEndian.Uint64(it.Key()[1:]), key))
+			}
+			if !yield(act, decodeRecord(recs.Value())) {
+				return
+			}
+		}
+		check(it)
+	}
+}
+
+// Act returns the log of act id, with the records the store holds.
+func (s *Store) Act(id events.ActID) projections.ActLog {
+	l := &actLog{s: s, act: id}
+	it := s.iter(actPrefix(id), actEnd(id))
+	if it.Last() {
+		k := it.Key()
+		l.n = int(binary.BigEndian.Uint32(k[len(k)-4:])) + 1
+	}
+	check(it)
+	it.Close()
+	return l
+}
+
+// lastSeq returns the last sequence of a record the store holds.
+func (s *Store) lastSeq() uint64 {
+	it := s.iter([]byte{'s'}, []byte{'s' + 1})
+	defer it.Close()
+	if it.Last() {
+		return binary.BigEndian.Uint64(it.Key()[1:])
+	}
+	check(it)
+	return 0
+}
+
+// iter returns an iterator over [lower, upper). Reads do not fail
+// (projections.Store): an error panics.
+func (s *Store) iter(lower, upper []byte) *pebble.Iterator {
+	it, err := s.reader().NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		panic(fmt.Sprintf("pebblestore: read %s: %v", s.dir, err))
+	}
+	return it
+}
+
+// check panics if an iterator stopped on an error.
+func check(it *pebble.Iterator) {
+	if err := it.Error(); err != nil {
+		panic(fmt.Sprintf("pebblestore: read: %v", err))
+	}
+}
+
+// actLog is the records of one act.
+type actLog struct {
+	s   *Store
+	act events.ActID
+	n   int
+}
+
+func (l *actLog) Len() int { return l.n }
+
+// Append writes the record in the batch in progress, with its place
+// under its sequence.
+func (l *actLog) Append(r projections.Record) error {
+	s := l.s
+	if l.n > 1<<32-1 {
+		return fmt.Errorf("act %s has %d events: the store counts them in 32 bits", l.act, l.n)
+	}
+	s.key = recordKey(s.key[:0], l.act, l.n)
+	s.val = appendRecord(s.val[:0], &r)
+	b := s.writes()
+	if err := b.Set(s.key, s.val, nil); err != nil {
+		return err
+	}
+	s.val = binary.BigEndian.AppendUint32(append(s.val[:0], l.act...), uint32(l.n))
+	if err := b.Set(seqKey('s', r.Seq), s.val, nil); err != nil {
+		return err
+	}
+	l.n++
+	return s.maybeCommit()
+}
+
+func (l *actLog) Records(from, to int) iter.Seq[projections.Record] {
+	return func(yield func(projections.Record) bool) {
+		from, to := max(from, 0), min(to, l.n)
+		if from >= to {
+			return
+		}
+		it := l.s.iter(recordKey(nil, l.act, from), recordKey(nil, l.act, to))
+		defer it.Close()
+		for ok := it.First(); ok; ok = it.Next() {
+			if !yield(decodeRecord(it.Value())) {
+				return
+			}
+		}
+		check(it)
+	}
+}
+
+// KnownAt searches the records by their KnownFrom, which does not
+// decrease: a seek a step.
+func (l *actLog) KnownAt(t time.Time) int {
+	if l.n == 0 {
+		return 0
+	}
+	it := l.s.iter(recordKey(nil, l.act, 0), recordKey(nil, l.act, l.n))
+	defer it.Close()
+	key := make([]byte, 0, len(l.act)+6)
+	lo, hi := 0, l.n // the answer is in [lo, hi]
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		key = recordKey(key[:0], l.act, mid)
+		if !it.SeekGE(key) {
+			check(it)
+			panic(fmt.Sprintf("pebblestore: record %d of %s is missing", mid, l.act))
+		}
+		if decodeRecord(it.Value()).KnownFrom.After(t) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// actPrefix returns 'r' act 0x00.
+func actPrefix(act events.ActID) []byte {
+	p := make([]byte, 0, len(act)+6)
+	p = append(p, 'r')
+	p = append(p, act...)
+	return append(p, 0)
+}
+
+// actEnd returns 'r' act 0x01: the first key after the act's records.
+func actEnd(act events.ActID) []byte {
+	p := actPrefix(act)
+	p[len(p)-1] = 1
+	return p
+}
+
+// recordKey appends the key of record i of act to dst.
+func recordKey(dst []byte, act events.ActID, i int) []byte {
+	dst = append(dst, 'r')
+	dst = append(dst, act...)
+	dst = append(dst, 0)
+	return binary.BigEndian.AppendUint32(dst, uint32(i))
+}
+
+// seqKey returns kind seq.
+func seqKey(kind byte, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{kind}, seq)
+}
+
+const hasData = 1
+
+// appendRecord appends a record's value to dst.
+func appendRecord(dst []byte, r *projections.Record) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, r.Seq)
+	dst = append(dst, r.ID[:]...)
+	var flags byte
+	if r.Data != nil {
+		flags |= hasData
+	}
+	kt, err := r.KnownFrom.MarshalBinary()
+	if err != nil {
+		// A record time outside the years time.Time marshals is not one
+		// the ledger writes: kept as the zero time's.
+		kt, _ = time.Time{}.MarshalBinary()
+	}
+	dst = append(dst, flags, byte(len(kt)))
+	dst = append(dst, kt...)
+	return append(dst, r.Data...)
+}
+
+// decodeRecord reads a record's value; its Data is v's.
+func decodeRecord(v []byte) projections.Record {
+	var r projections.Record
+	if len(v) < 8+16+2 {
+		panic(fmt.Sprintf("pebblestore: a record of %d bytes", len(v)))
+	}
+	r.Seq = binary.BigEndian.Uint64(v)
+	copy(r.ID[:], v[8:24])
+	flags, n := v[24], int(v[25])
+	v = v[26:]
+	if len(v) < n {
+		panic(fmt.Sprintf("pebblestore: the record at sequence %d is cut short", r.Seq))
+	}
+	if err := r.KnownFrom.UnmarshalBinary(v[:n]); err != nil {
+		panic(fmt.Sprintf("pebblestore: the record time of sequence %d: %v", r.Seq, err))
+	}
+	if flags&hasData != 0 {
+		r.Data = v[n:]
+	}
+	return r
+}
+
+// pebbleLogger sends Pebble's messages to a slog.Logger.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error(msg, "component", "pebble")
+	panic("pebble: " + msg)
+}

@@ -1,0 +1,267 @@
+package projections_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lexledger/lexledger/eventlog"
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/pebblestore"
+	"github.com/lexledger/lexledger/projections"
+)
+
+// The contract of projections.Store: the projection's tests, run once on
+// each store. The tests build their projections with newProjection, which
+// asks storeFor which store the test runs on: the store of the top-level
+// test it runs under (TestPebbleStore, ...), or the memory store of New.
+
+// contractStores are the stores other than memory, by the top-level test
+// that runs the suite on them.
+var contractStores = map[string]func(tb testing.TB) projections.Store{
+	"TestPebbleStore": func(tb testing.TB) projections.Store { return openPebble(tb, tb.TempDir()) },
+}
+
+// contractSuite is the tests every store must pass: the property test
+// against the naive fold, the edge-case tables, the snapshots, the known
+// defects, and the seed's answers.
+var contractSuite = []struct {
+	name string
+	test func(*testing.T)
+}{
+	{"Property", TestProperty},
+	{"EdgeCases", TestEdgeCases},
+	{"StateErrors", TestStateErrors},
+	{"AmendmentsMade", TestAmendmentsMade},
+	{"RecordTimeRunningMax", TestRecordTimeRunningMax},
+	{"ToleratesABrokenCorrection", TestToleratesABrokenCorrection},
+	{"SnapshotRoundTrip", TestSnapshotRoundTrip},
+	{"SnapshotBytesIdentical", TestSnapshotBytesIdentical},
+	{"ApplyOutOfOrder", TestApplyOutOfOrder},
+	{"ConcurrentReads", TestConcurrentReads},
+	{"SnapshotIsEventsByAct", TestSnapshotIsEventsByAct},
+	{"TimelineFullLife", TestTimelineFullLife},
+	{"TimelineUncertainBoundaries", TestTimelineUncertainBoundaries},
+	{"TimelinePartialCommencement", TestTimelinePartialCommencement},
+	{"TimelineOfADraft", TestTimelineOfADraft},
+	{"BugSameDayReenactment", TestBugSameDayReenactment},
+	{"BugPostponementOfSomeProvisions", TestBugPostponementOfSomeProvisions},
+	{"BugLiftOfAnEndedSuspension", TestBugLiftOfAnEndedSuspension},
+	{"BugTextVersionsByDate", TestBugTextVersionsByDate},
+	{"BugFirstInForceOfAnActNeverInForce", TestBugFirstInForceOfAnActNeverInForce},
+	{"BugListOrderAcrossSubdivisions", TestBugListOrderAcrossSubdivisions},
+	{"BugAmendmentsMadeAfterInstrumentCorrection", TestBugAmendmentsMadeAfterInstrumentCorrection},
+	{"BugLawDateByRecordOrder", TestBugLawDateByRecordOrder},
+	{"BugUncertainBoundariesOfOneFirstDay", TestBugUncertainBoundariesOfOneFirstDay},
+	{"List", TestList},
+	{"Diff", TestDiff},
+	{"ListEmptyProjection", TestListEmptyProjection},
+	{"Seed", TestSeedAnswers},
+}
+
+// TestPebbleStore runs the contract suite with the records in
+// pebblestore, each projection in a directory of its own.
+func TestPebbleStore(t *testing.T) {
+	for _, c := range contractSuite {
+		t.Run(c.name, c.test)
+	}
+}
+
+// storeFor returns a new empty store for a projection of tb's.
+func storeFor(tb testing.TB) projections.Store {
+	top, _, _ := strings.Cut(tb.Name(), "/")
+	if open := contractStores[top]; open != nil {
+		return open(tb)
+	}
+	return projections.NewMemStore()
+}
+
+// newProjection returns an empty projection on tb's store.
+func newProjection(tb testing.TB) *projections.Projection {
+	return projections.NewWith(storeFor(tb))
+}
+
+// readSnapshot restores a snapshot into tb's store.
+func readSnapshot(tb testing.TB, r io.Reader) (*projections.Projection, error) {
+	return projections.ReadSnapshotWith(r, storeFor(tb))
+}
+
+// openPebble opens a store in dir with a small cache, closed when tb ends.
+func openPebble(tb testing.TB, dir string) *pebblestore.Store {
+	tb.Helper()
+	s, err := pebblestore.Open(dir, pebblestore.Options{CacheSize: 1 << 20})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// seedEntries reads examples/seed.jsonl as the ledger records it: schema 2,
+// a record time a minute apart, chained per act.
+func seedEntries(tb testing.TB) []eventlog.Entry {
+	tb.Helper()
+	data, err := os.ReadFile("../examples/seed.jsonl")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []eventlog.Entry
+	tips := map[events.ActID]events.Digest{}
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), events.MaxEventBytes+1)
+	for sc.Scan() {
+		e, err := events.Decode(bytes.TrimSpace(sc.Bytes()))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		clock = clock.Add(time.Minute)
+		if e.ID == (events.ID{}) {
+			e.ID = events.NewID()
+		}
+		e.Schema, e.RecordedAt, e.RecordedBy, e.PrevHash = 2, clock, "import@test", tips[e.Act]
+		sealed, err := e.Seal()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		stored, err := events.Decode(sealed)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tips[e.Act] = stored.Hash
+		out = append(out, eventlog.Entry{Seq: uint64(len(out) + 1), Event: stored})
+	}
+	return out
+}
+
+// TestSeedAnswers folds the seed into the test's store and into memory,
+// and asks both the same questions: every act's state, timeline, lists
+// and diffs on a grid of days, now and as known at times in between.
+func TestSeedAnswers(t *testing.T) {
+	entries := seedEntries(t)
+	got, want := project(t, entries), projections.New()
+	for _, e := range entries {
+		if _, err := want.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got.Digest() != want.Digest() {
+		t.Fatalf("the seed's digest is %s on this store, %s in memory", got.Digest(), want.Digest())
+	}
+	days := []string{"1995-01-01", "2003-12-15", "2005-01-01", "2008-06-01", "2009-06-30", "2010-01-01", "2026-01-01"}
+	knowns := []*time.Time{nil}
+	for _, i := range []int{1, len(entries) / 3, len(entries) / 2, len(entries) - 1} {
+		k := entries[i].Event.RecordedAt
+		knowns = append(knowns, &k)
+	}
+	answer := func(p *projections.Projection) []any {
+		var out []any
+		for _, k := range knowns {
+			for _, id := range p.Acts() {
+				tl, err := p.Timeline(id, k)
+				out = append(out, tl, errString(err))
+				for _, d := range days {
+					st, err := p.State(id, projections.Query{AsOf: events.MustDate(d), KnownAt: k})
+					out = append(out, st, errString(err))
+				}
+			}
+			for i, d := range days {
+				l, err := p.List(projections.Filter{}, projections.Query{AsOf: events.MustDate(d), KnownAt: k})
+				out = append(out, l, errString(err))
+				if i > 0 {
+					c, err := p.Diff(events.MustDate(days[i-1]), events.MustDate(d), projections.Filter{}, k)
+					out = append(out, c, errString(err))
+				}
+			}
+		}
+		return out
+	}
+	if g, w := answer(got), answer(want); !equalJSON(t, g, w) {
+		t.Errorf("the seed's answers differ between this store and memory")
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// equalJSON reports whether got and want marshal alike, naming the first
+// answer that differs.
+func equalJSON(t *testing.T, got, want []any) bool {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%d answers, want %d", len(got), len(want))
+		return false
+	}
+	for i := range got {
+		g, err := json.Marshal(got[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := json.Marshal(want[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(g, w) {
+			t.Errorf("answer %d:\n got %s\nwant %s", i, g, w)
+			return false
+		}
+	}
+	return true
+}
+
+// TestPebbleReopen: a Pebble store closed in the middle of a stream and
+// reopened (projections.Open) answers every question as the projection
+// of memory that applied the same events, and again once it has applied
+// the rest.
+func TestPebbleReopen(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		h := snapshotHistory(seed)
+		for _, k := range []int{1, len(h.entries) / 3, len(h.entries) - 1} {
+			dir := t.TempDir()
+			s := openPebble(t, dir)
+			head := projections.NewWith(s)
+			for _, e := range h.entries[:k] {
+				if _, err := head.Apply(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s = openPebble(t, dir)
+			p, err := projections.Open(s)
+			if err != nil {
+				t.Fatalf("seed %d, %d events: Open: %v", seed, k, err)
+			}
+			want := projections.New()
+			for _, e := range h.entries[:k] {
+				if _, err := want.Apply(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !equalJSON(t, questions(t, p, h), questions(t, want, h)) {
+				t.Fatalf("seed %d: reopened after %d events, the answers differ from memory's", seed, k)
+			}
+			for _, e := range h.entries[k:] {
+				if _, err := p.Apply(e); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := want.Apply(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if p.Digest() != want.Digest() || !equalJSON(t, questions(t, p, h), questions(t, want, h)) {
+				t.Fatalf("seed %d: reopened after %d events then the rest, the answers differ from memory's", seed, k)
+			}
+		}
+	}
+}
