@@ -25,9 +25,14 @@ const DefaultHistoryCache = 50_000
 // act back, and to fold the act again after one instead of reading it
 // again (commitStage). The acts' caches (act) hold no events.
 type history struct {
-	act        events.ActID
-	events     []events.Event
-	seq        uint64
+	act    events.ActID
+	events []events.Event
+	seq    uint64
+	// memo holds the act's events as corrected, so that each check and
+	// fold applies each correction once (events.CorrectionMemo); its
+	// entries count as events in the cache's bound.
+	memo       *events.CorrectionMemo
+	memoHeld   int      // memo.Len() as last counted
 	prev, next *history // the list of recency: ring.next is the most recent
 }
 
@@ -72,6 +77,9 @@ func (c *histories) add(h *history) {
 // drops the least recently used histories until they fit: h itself last,
 // when it alone is too large.
 func (c *histories) grew(h *history, n int) {
+	if c.byAct[h.act] != h {
+		return // not held: dropped already
+	}
 	c.held += n
 	for c.held > c.max && c.ring.prev != &c.ring {
 		c.drop(c.ring.prev)
@@ -85,7 +93,28 @@ func (c *histories) drop(h *history) {
 	}
 	delete(c.byAct, h.act)
 	c.unlink(h)
-	c.held -= len(h.events)
+	c.held -= len(h.events) + h.memoHeld
+}
+
+// memoOf returns h's memo of corrected events: a new one when it holds
+// more entries than h has events (entries of corrections that were later
+// retracted, or of a batch that was not written, are never used again).
+func (c *histories) memoOf(h *history) *events.CorrectionMemo {
+	if h.memo == nil || h.memo.Len() > len(h.events) {
+		if c.byAct[h.act] == h {
+			c.held -= h.memoHeld
+		}
+		h.memo, h.memoHeld = events.NewCorrectionMemo(), 0
+	}
+	return h.memo
+}
+
+// counted accounts for the entries h's memo gained, h being the most
+// recent history, and drops histories until they fit.
+func (c *histories) counted(h *history) {
+	n := h.memo.Len() - h.memoHeld
+	h.memoHeld += n
+	c.grew(h, n)
 }
 
 func (c *histories) unlink(h *history) {
@@ -99,17 +128,18 @@ func (c *histories) pushFront(h *history) {
 	c.ring.next = h
 }
 
-// historyOf returns a's events as the store holds them, through a's last
+// historyOf returns the history of a's events as the store holds them, through a's last
 // stream sequence as the cache knows it at least: the kept history, with
 // what the store holds after it read and appended (nothing when the kept
 // history is as recent as a). The result may run past a's last sequence
 // when another writer appended to the act: the store then refuses the
 // write that the decision leads to, since it expects a's last sequence,
-// and the act is read again. The caller must not change the result.
-func (l *Ledger) historyOf(id events.ActID, a *act) ([]events.Event, error) {
+// and the act is read again. The caller must not change its events. It
+// may have been dropped from the cache already, if too large for it.
+func (l *Ledger) historyOf(id events.ActID, a *act) (*history, error) {
 	h := l.hist.get(id)
 	if h != nil && h.seq >= a.lastSeq() {
-		return h.events, nil
+		return h, nil
 	}
 	var after uint64
 	if h != nil {
@@ -133,7 +163,7 @@ func (l *Ledger) historyOf(id events.ActID, a *act) ([]events.Event, error) {
 		}
 	}
 	l.hist.grew(h, len(h.events)-n)
-	return h.events, nil
+	return h, nil
 }
 
 // keepWritten appends the events of st, just written, to the kept history

@@ -497,19 +497,21 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 // read of the act for its first record event, none for the next ones while
 // the act's history stays in the cache and no other writer appends to it.
 func (l *Ledger) checkRecord(st *stage, e *events.Event) error {
-	stored, err := l.historyOf(e.Act, st.a)
+	h, err := l.historyOf(e.Act, st.a)
 	if err != nil {
 		return err
 	}
-	hist := stored
+	hist := h.events
 	if len(st.staged) > 0 {
-		hist = make([]events.Event, 0, len(stored)+len(st.staged))
-		hist = append(hist, stored...)
+		hist = make([]events.Event, 0, len(h.events)+len(st.staged))
+		hist = append(hist, h.events...)
 		for _, s := range st.staged {
 			hist = append(hist, *s.event)
 		}
 	}
-	return events.Validate(hist, *e)
+	err = events.ValidateMemo(hist, *e, l.hist.memoOf(h))
+	l.hist.counted(h)
+	return err
 }
 
 // flush writes b and answers its units, but for those whose acts changed
@@ -757,7 +759,8 @@ func (l *Ledger) commitStage(id events.ActID, st *stage, msgs []eventlog.Message
 		a.stale = true // fold again from the store
 		return
 	}
-	folded, err := events.Fold(h.events)
+	folded, err := events.FoldMemo(h.events, l.hist.memoOf(h))
+	l.hist.counted(h)
 	if err != nil {
 		l.log.Warn("cannot fold an act again after a record event; it is read again", "act", id, "err", err)
 		a.stale = true
