@@ -10,9 +10,9 @@ import (
 
 // DefaultHistoryCache is the default of Options.HistoryCache: the events of
 // the act histories the sequencer keeps in memory at most. A decoded event
-// takes about a kilobyte, so the histories take some tens of MiB at most,
-// however many events a ledger records.
-const DefaultHistoryCache = 50_000
+// of the realistic book takes about 840 bytes, so the histories take about
+// 80 MiB at most, however many events a ledger records.
+const DefaultHistoryCache = 100_000
 
 // history is one act's events as the store holds them, through the stream
 // sequence seq: the last message on the act's subject that it covers,
@@ -20,9 +20,10 @@ const DefaultHistoryCache = 50_000
 // append-only, so a history is never wrong, only short: what the store
 // holds after seq is read with Load(act, seq) and appended.
 //
-// The sequencer keeps the histories of the acts it checked a correction or
-// retraction of (checkRecord), to check the next one without reading the
-// act back, and to fold the act again after one instead of reading it
+// The sequencer keeps the histories of the acts it created, read (load) or
+// checked a correction or retraction of (checkRecord), the most recently
+// used first, to check corrections and retractions without reading their
+// acts back, and to fold an act again after one instead of reading it
 // again (commitStage). The acts' caches (act) hold no events.
 type history struct {
 	act    events.ActID
@@ -169,14 +170,19 @@ func (l *Ledger) historyOf(id events.ActID, a *act) (*history, error) {
 // keepWritten appends the events of st, just written, to the kept history
 // of its act, decoded from the bytes written (what a read of the store
 // would return), when that history ran exactly to the sequence the write
-// expected; it forgets the history otherwise. It returns the history, or
-// nil.
+// expected; it forgets the history otherwise. An act new to the store gets
+// a history of the events written. It returns the history, or nil.
 func (l *Ledger) keepWritten(id events.ActID, st *stage, msgs []eventlog.Message, stored []eventlog.Entry) *history {
 	h := l.hist.get(id)
-	if h == nil {
+	switch {
+	case h == nil && st.expectSeq == 0 && l.hist.max > 0:
+		// The store held nothing on the act's subject (the write expected
+		// so): its history is what was just written.
+		h = &history{act: id, events: make([]events.Event, 0, len(st.staged))}
+		l.hist.add(h)
+	case h == nil:
 		return nil
-	}
-	if h.seq != st.expectSeq {
+	case h.seq != st.expectSeq:
 		l.hist.drop(h)
 		return nil
 	}

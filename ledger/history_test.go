@@ -29,16 +29,17 @@ func dateFix(act events.ActID, target events.ID, day int) events.Event {
 }
 
 // The reads of the store that deciding corrections takes do not grow with
-// the corrections: one read of the act for the first, in a batch of one or
-// of twenty, none for those after it, and none to fold the act again after
-// them.
+// the corrections: none on an act this ledger created, and on an act
+// another ledger created the same reads for a batch of one correction as
+// for a batch of twenty; none for the corrections after them, and none to
+// fold the act again after them.
 func TestCorrectionsReadTheActOnce(t *testing.T) {
 	env := natstest.MustStart(t, natstest.Options{})
 	store := &countingStore{Store: env.Store}
 	l := mustLedger(t, store)
+	other := mustLedger(t, secondStore(t, env))
 	ctx := testContext(t)
 
-	one, twenty := events.ActID("/akn/kz/act/2009-12-04/1"), events.ActID("/akn/kz/act/2009-12-04/20")
 	readsFor := func(cmds []ledger.Command) int64 {
 		t.Helper()
 		before := store.loads.Load()
@@ -47,25 +48,31 @@ func TestCorrectionsReadTheActOnce(t *testing.T) {
 		}
 		return store.loads.Load() - before
 	}
-
-	adopted := fourEvents(t, l, one)[1]
-	got1 := readsFor([]ledger.Command{cmd(dateFix(one, adopted.ID, 3))})
-	adopted20 := fourEvents(t, l, twenty)[1]
-	var batch []ledger.Command
-	for i := range 20 {
-		batch = append(batch, cmd(dateFix(twenty, adopted20.ID, 3+i)))
+	fixes := func(act events.ActID, target events.ID, n int) []ledger.Command {
+		var cmds []ledger.Command
+		for i := range n {
+			cmds = append(cmds, cmd(dateFix(act, target, 3+i)))
+		}
+		return cmds
 	}
-	got20 := readsFor(batch)
-	if got1 > 1 || got20 != got1 {
-		t.Errorf("a batch of 1 correction read the act %d times and a batch of 20 %d times; want at most once, for both", got1, got20)
+
+	one, twenty := events.ActID("/akn/kz/act/2009-12-04/1"), events.ActID("/akn/kz/act/2009-12-04/20")
+	adopted, adopted20 := fourEvents(t, l, one)[1], fourEvents(t, l, twenty)[1]
+	if got1, got20 := readsFor(fixes(one, adopted.ID, 1)), readsFor(fixes(twenty, adopted20.ID, 20)); got1 != 0 || got20 != 0 {
+		t.Errorf("on acts this ledger created, a batch of 1 correction read the act %d times and a batch of 20 %d times; want none", got1, got20)
+	}
+	others1, others20 := events.ActID("/akn/kz/act/2009-12-05/1"), events.ActID("/akn/kz/act/2009-12-05/20")
+	a1, a20 := fourEvents(t, other, others1)[1], fourEvents(t, other, others20)[1]
+	if got1, got20 := readsFor(fixes(others1, a1.ID, 1)), readsFor(fixes(others20, a20.ID, 20)); got1 > 2 || got20 != got1 {
+		t.Errorf("on acts another ledger created, a batch of 1 correction read the act %d times and a batch of 20 %d times; want the same, at most 2", got1, got20)
 	}
 
 	before := store.loads.Load()
 	for i := range 10 {
-		mustAppend(t, l, dateFix(one, adopted.ID, 10+i))
+		mustAppend(t, l, dateFix(one, adopted.ID, 10+i), dateFix(others1, a1.ID, 10+i))
 	}
 	if got := store.loads.Load() - before; got != 0 {
-		t.Errorf("10 more corrections, one at a time, read the act %d times; want none", got)
+		t.Errorf("10 more corrections of each act, one at a time, read the acts %d times; want none", got)
 	}
 
 	// The act's rules follow the corrected record without a read: once

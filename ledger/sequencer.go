@@ -832,9 +832,11 @@ func (l *Ledger) load(id events.ActID) error {
 	a.state = *st
 	a.state.Act = id
 	l.acts[id] = a
+	// The whole history was just read: it replaces the one kept.
 	if h := l.hist.peek(id); h != nil {
-		// The whole history was just read: the kept one is replaced by it.
 		l.hist.drop(h)
+	}
+	if l.hist.max > 0 {
 		var last uint64
 		if n := len(stored); n > 0 {
 			last = stored[n-1].Seq
