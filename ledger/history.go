@@ -39,11 +39,11 @@ type history struct {
 }
 
 // histories is a cache of act histories, the least recently used dropped
-// first once they hold more than max events. Only the baton holder uses
-// it.
+// first once they hold more than max events (each entry of a memo counts
+// as one). Only the baton holder uses it.
 type histories struct {
 	max   int // events held at most; 0 keeps none
-	held  int // events held
+	held  int // events and memo entries held
 	byAct map[events.ActID]*history
 	ring  history // sentinel of the list of recency
 }
