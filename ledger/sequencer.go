@@ -493,9 +493,9 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 
 // checkRecord validates a correction or retraction against the act's whole
 // history, plus the events staged before it. The history is the one kept
-// for the act (historyOf), extended by what the store holds after it: one
-// read of the act for its first record event, none for the next ones while
-// the act's history stays in the cache and no other writer appends to it.
+// for the act (historyOf), extended by what the store holds after it: the
+// act is read only when no history of it is kept (or the kept one is
+// behind the act), not for every correction.
 func (l *Ledger) checkRecord(st *stage, e *events.Event) error {
 	h, err := l.historyOf(e.Act, st.a)
 	if err != nil {
