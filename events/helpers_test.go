@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -173,6 +174,39 @@ func checkValidate(t *testing.T, prior []events.Event, e events.Event, want verd
 	t.Helper()
 	err := events.Validate(prior, e)
 	assertVerdict(t, "Validate("+typesOf(prior)+" + "+string(e.Type)+")", e.Act, err, want)
+	checkMemo(t, prior, e)
+}
+
+// checkMemo checks that ValidateMemo and FoldMemo answer as Validate and
+// Fold do, for the history sealed (so that the memo knows its events),
+// with an empty memo and again with the memo they filled.
+func checkMemo(t *testing.T, prior []events.Event, e events.Event) {
+	t.Helper()
+	sealed := make([]events.Event, len(prior))
+	for i, p := range prior {
+		if _, err := p.Seal(); err != nil {
+			t.Fatalf("seal %s: %v", p.Type, err)
+		}
+		sealed[i] = p
+	}
+	say := func(err error) string {
+		if err == nil {
+			return "accepted"
+		}
+		return err.Error()
+	}
+	want := say(events.Validate(sealed, e))
+	wantState, wantErr := events.Fold(sealed)
+	memo := events.NewCorrectionMemo()
+	for _, round := range []string{"with an empty memo", "with the memo filled"} {
+		if got := say(events.ValidateMemo(sealed, e, memo)); got != want {
+			t.Errorf("ValidateMemo %s: %s; Validate: %s", round, got, want)
+		}
+		st, err := events.FoldMemo(sealed, memo)
+		if say(err) != say(wantErr) || (err == nil && !reflect.DeepEqual(st, wantState)) {
+			t.Errorf("FoldMemo %s: %+v, %v; Fold: %+v, %v", round, st, err, wantState, wantErr)
+		}
+	}
 }
 
 // assertVerdict checks err against want; what names the call.

@@ -330,7 +330,33 @@ func (s *State) Apply(e *Event) {
 // corrected values (later corrections over earlier ones), and the record
 // events themselves are left out. A retraction of a correction undoes that
 // correction. Events keep their order.
-func Effective(history []Event) ([]Event, error) {
+func Effective(history []Event) ([]Event, error) { return effective(history, nil) }
+
+// CorrectionMemo remembers the events of one act's history as corrected, so
+// that checking and folding the history again after each new event applies
+// each correction once rather than on every fold (ApplyCorrection encodes
+// and decodes the event). An event and its corrections are known by their
+// ids and hashes: those without a hash (not sealed yet, or of schema 1) are
+// corrected anew each time. Its answers are those without it. A memo is
+// for one act's history, and is not safe for concurrent use.
+type CorrectionMemo struct {
+	fixed map[string]Event // by the ids and hashes of the event and of its corrections applied, in order
+}
+
+// NewCorrectionMemo returns an empty memo.
+func NewCorrectionMemo() *CorrectionMemo { return &CorrectionMemo{fixed: map[string]Event{}} }
+
+// Len is the number of corrected events the memo holds.
+func (m *CorrectionMemo) Len() int {
+	if m == nil {
+		return 0
+	}
+	return len(m.fixed)
+}
+
+// effective is Effective, with corrected events remembered in memo (nil:
+// none).
+func effective(history []Event, memo *CorrectionMemo) ([]Event, error) {
 	retracted := map[ID]bool{}
 	for i := range history {
 		if e := &history[i]; e.Type == RecordRetracted {
@@ -350,15 +376,31 @@ func Effective(history []Event) ([]Event, error) {
 		return history, nil
 	}
 	out := make([]Event, 0, len(history))
+	var key []byte
 	for _, e := range history {
 		spec, _ := SpecOf(e.Type)
 		if spec == nil || spec.Group == Record || retracted[e.ID] {
 			continue
 		}
-		for _, c := range corrections[e.ID] {
+		cs := corrections[e.ID]
+		remember := memo != nil && len(cs) > 0 && !e.Hash.IsZero()
+		if remember {
+			key = append(append(key[:0], e.ID[:]...), e.Hash[:]...)
+		}
+		for _, c := range cs {
+			if remember = remember && !c.Hash.IsZero(); remember {
+				key = append(append(key, c.ID[:]...), c.Hash[:]...)
+				if fixed, ok := memo.fixed[string(key)]; ok {
+					e = fixed
+					continue
+				}
+			}
 			fixed, err := ApplyCorrection(e, c.Body.Correction)
 			if err != nil {
 				return nil, err
+			}
+			if remember {
+				memo.fixed[string(key)] = fixed
 			}
 			e = fixed
 		}
@@ -370,8 +412,12 @@ func Effective(history []Event) ([]Event, error) {
 // Fold folds an act's history (in ledger order) into a State, applying its
 // corrections and retractions. It does not check the rules: the history is
 // what the ledger holds. Version counts every event.
-func Fold(history []Event) (*State, error) {
-	eff, err := Effective(history)
+func Fold(history []Event) (*State, error) { return FoldMemo(history, nil) }
+
+// FoldMemo is Fold, with the corrected events remembered in memo (nil:
+// none), which must be the memo of this act's history.
+func FoldMemo(history []Event, memo *CorrectionMemo) (*State, error) {
+	eff, err := effective(history, memo)
 	if err != nil {
 		return nil, err
 	}
@@ -389,8 +435,8 @@ func Fold(history []Event) (*State, error) {
 
 // foldChecked is Fold that also checks every effective event against the
 // state before it, and returns the first rule broken.
-func foldChecked(history []Event) error {
-	eff, err := Effective(history)
+func foldChecked(history []Event, memo *CorrectionMemo) error {
+	eff, err := effective(history, memo)
 	if err != nil {
 		return err
 	}
@@ -410,7 +456,11 @@ func foldChecked(history []Event) error {
 // (CheckNew is the caller's: stored events carry them), and the lifecycle
 // rules; corrections and retractions are checked by folding the corrected
 // history again.
-func Validate(prior []Event, e Event) error {
+func Validate(prior []Event, e Event) error { return ValidateMemo(prior, e, nil) }
+
+// ValidateMemo is Validate, with the corrected events of prior remembered
+// in memo (nil: none), which must be the memo of this act's history.
+func ValidateMemo(prior []Event, e Event, memo *CorrectionMemo) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
@@ -421,16 +471,16 @@ func Validate(prior []Event, e Event) error {
 	}
 	spec, _ := SpecOf(e.Type)
 	if spec.Group != Record {
-		s, err := Fold(prior)
+		s, err := FoldMemo(prior, memo)
 		if err != nil {
 			return err
 		}
 		return s.Check(&e)
 	}
-	return checkRecord(prior, e)
+	return checkRecord(prior, e, memo)
 }
 
-func checkRecord(prior []Event, e Event) error {
+func checkRecord(prior []Event, e Event, memo *CorrectionMemo) error {
 	no := func(rule Rule, format string, args ...any) error {
 		return ruleError(rule, e.Act, "cannot record '%s' for %s: %s", e.Type, e.Act, fmt.Sprintf(format, args...))
 	}
@@ -463,7 +513,7 @@ func checkRecord(prior []Event, e Event) error {
 	}
 	if e.Type == RecordCorrected {
 		// Correct the event as it stands, earlier corrections applied.
-		eff, err := Effective(prior)
+		eff, err := effective(prior, memo)
 		if err != nil {
 			return err
 		}
@@ -479,11 +529,11 @@ func checkRecord(prior []Event, e Event) error {
 	}
 	// The corrected record must keep the rules, unless it already broke
 	// them before this event (recorded under older rules).
-	if foldChecked(prior) != nil {
+	if foldChecked(prior, memo) != nil {
 		return nil
 	}
 	next := append(append(make([]Event, 0, len(prior)+1), prior...), e)
-	if err := foldChecked(next); err != nil {
+	if err := foldChecked(next, memo); err != nil {
 		return no(RuleInconsistentRecord, "the history would then break a rule: %v", err)
 	}
 	return nil

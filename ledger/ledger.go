@@ -32,6 +32,11 @@ type Options struct {
 	// Clock gives the record time; time.Now when nil.
 	Clock  func() time.Time
 	Logger *slog.Logger
+	// HistoryCache bounds the events of the act histories that the
+	// sequencer keeps in memory to check corrections and retractions
+	// without reading their acts back: DefaultHistoryCache when zero, none
+	// when negative.
+	HistoryCache int
 	// Observe, when set, is called once at the end of every Append and
 	// AppendAtomic call with its outcome (for metrics: package metrics).
 	// It runs on the caller's goroutine and must be quick.
@@ -87,6 +92,7 @@ type Ledger struct {
 
 	// Owned by the baton holder.
 	acts     map[events.ActID]*act
+	hist     *histories
 	lastTime time.Time
 	cost     costModel
 	spare    *batch // an empty batch to reuse
@@ -112,11 +118,15 @@ func New(store eventlog.Store, opts Options) *Ledger {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.HistoryCache == 0 {
+		opts.HistoryCache = DefaultHistoryCache
+	}
 	l := &Ledger{
 		store: store,
 		opts:  opts,
 		log:   opts.Logger.With("component", "ledger"),
 		acts:  make(map[events.ActID]*act),
+		hist:  newHistories(max(opts.HistoryCache, 0)),
 		cost:  newCostModel(),
 	}
 	l.idle = sync.NewCond(&l.mu)

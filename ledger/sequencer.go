@@ -492,24 +492,26 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 }
 
 // checkRecord validates a correction or retraction against the act's whole
-// history as the store holds it, plus the events staged before it.
+// history, plus the events staged before it. The history is the one kept
+// for the act (historyOf), extended by what the store holds after it: the
+// act is read only when no history of it is kept (or the kept one is
+// behind the act), not for every correction.
 func (l *Ledger) checkRecord(st *stage, e *events.Event) error {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	stored, err := l.store.Load(ctx, e.Act, 0)
+	h, err := l.historyOf(e.Act, st.a)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", e.Act, err)
+		return err
 	}
-	hist := make([]events.Event, 0, len(stored)+len(st.staged))
-	for _, s := range stored {
-		if s.Defect == nil {
-			hist = append(hist, s.Event)
+	hist := h.events
+	if len(st.staged) > 0 {
+		hist = make([]events.Event, 0, len(h.events)+len(st.staged))
+		hist = append(hist, h.events...)
+		for _, s := range st.staged {
+			hist = append(hist, *s.event)
 		}
 	}
-	for _, s := range st.staged {
-		hist = append(hist, *s.event)
-	}
-	return events.Validate(hist, *e)
+	err = events.ValidateMemo(hist, *e, l.hist.memoOf(h))
+	l.hist.counted(h)
+	return err
 }
 
 // flush writes b and answers its units, but for those whose acts changed
@@ -564,7 +566,7 @@ func (l *Ledger) flush(b *batch) (retry []*unit) {
 		l.cost.observeAtomic(len(b.msgs), now.Sub(start), now)
 	}
 	for _, id := range b.order {
-		l.commitStage(b.stages[id], stored)
+		l.commitStage(id, b.stages[id], b.msgs, stored)
 	}
 	for _, u := range b.units {
 		l.answer(b, u, stored)
@@ -621,7 +623,7 @@ func (l *Ledger) flushEach(ctx context.Context, b *batch) (retry []*unit) {
 			}
 			continue
 		}
-		l.commitStage(b.stages[act], stored)
+		l.commitStage(act, b.stages[act], b.msgs, stored)
 		l.answer(b, u, stored)
 	}
 	if used != nil {
@@ -733,8 +735,12 @@ func (l *Ledger) failUnits(units []*unit, events int, err error) {
 	}
 }
 
-// commitStage makes a written stage the act's cached state.
-func (l *Ledger) commitStage(st *stage, stored []eventlog.Entry) {
+// commitStage makes a written stage the act's cached state, and extends
+// the act's kept history with its events. After a correction or retraction
+// the act's rule state is folded again from that history; without one, the
+// act is marked stale, to be read again from the store before its next
+// command.
+func (l *Ledger) commitStage(id events.ActID, st *stage, msgs []eventlog.Message, stored []eventlog.Entry) {
 	if len(st.staged) == 0 {
 		return
 	}
@@ -745,9 +751,23 @@ func (l *Ledger) commitStage(st *stage, stored []eventlog.Entry) {
 		a.ids[s.event.ID] = idInfo{version: uint32(len(a.log)), content: s.content}
 	}
 	a.last = st.lastHash
-	if a.state.Stale {
-		a.stale = true // a correction or retraction: fold again from the store
+	h := l.keepWritten(id, st, msgs, stored)
+	if !a.state.Stale {
+		return
 	}
+	if h == nil {
+		a.stale = true // fold again from the store
+		return
+	}
+	folded, err := events.FoldMemo(h.events, l.hist.memoOf(h))
+	l.hist.counted(h)
+	if err != nil {
+		l.log.Warn("cannot fold an act again after a record event; it is read again", "act", id, "err", err)
+		a.stale = true
+		return
+	}
+	a.state = *folded
+	a.state.Act = id
 }
 
 // answer settles u from its plans.
@@ -812,6 +832,17 @@ func (l *Ledger) load(id events.ActID) error {
 	a.state = *st
 	a.state.Act = id
 	l.acts[id] = a
+	// The whole history was just read: it replaces the one kept.
+	if h := l.hist.peek(id); h != nil {
+		l.hist.drop(h)
+	}
+	if l.hist.max > 0 {
+		var last uint64
+		if n := len(stored); n > 0 {
+			last = stored[n-1].Seq
+		}
+		l.hist.add(&history{act: id, events: hist, seq: last})
+	}
 	return nil
 }
 

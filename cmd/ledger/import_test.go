@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/natsauth"
 	"github.com/lexledger/lexledger/natsjs/natstest"
 )
@@ -118,5 +119,45 @@ func TestImportStraightToNATS(t *testing.T) {
 	}
 	if n, _ := env.Store.Msgs(t.Context()); n != 25 {
 		t.Errorf("after the import from standard input the stream holds %d events, want 25", n)
+	}
+}
+
+// An import checks corrections the same with its acts' histories kept in
+// memory (the default) and without (--history-cache 0): the good ones are
+// recorded, a correction of an unknown event stops the import at its line.
+func TestImportCorrectionsWithAndWithoutHistories(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	url := env.Server.ClientURL()
+	for _, keep := range []string{"100000", "0"} {
+		t.Run("history-cache="+keep, func(t *testing.T) {
+			act := "/akn/kz/act/2009-12-22/fix-" + keep
+			var lines []string
+			var adopted string
+			for i, l := range lifeOf(act) {
+				id := events.NewID().String()
+				if i == 1 {
+					adopted = id
+				}
+				lines = append(lines, fmt.Sprintf(`{"id":%q,%s`, id, l[1:]))
+			}
+			for _, day := range []string{"21", "22", "23"} {
+				lines = append(lines, fmt.Sprintf(`{"act":%q,"type":"record_corrected","date":"2010-01-%s","body":{"corrects":%q,"correction":{"date":"2009-11-%s"},"reason":"mistyped"}}`, act, day, adopted, day))
+			}
+			out := mustLedgerCmd(t, "import", "--nats-url", url, "--quiet", "--history-cache", keep, writeLines(t, lines))
+			if !strings.Contains(out, "8 events in 8 lines: 8 recorded") {
+				t.Errorf("the import says %q, want 8 recorded", out)
+			}
+			bad := []string{
+				fmt.Sprintf(`{"act":%q,"type":"record_corrected","date":"2010-02-01","body":{"corrects":%q,"correction":{"date":"2009-11-24"},"reason":"mistyped"}}`, act, adopted),
+				fmt.Sprintf(`{"act":%q,"type":"record_corrected","date":"2010-02-01","body":{"corrects":%q,"correction":{"date":"2009-11-25"},"reason":"mistyped"}}`, act, events.NewID()),
+			}
+			_, errOut, err := ledgerCmd(t, "import", "--nats-url", url, "--quiet", "--history-cache", keep, writeLines(t, bad))
+			if err == nil || !strings.Contains(errOut, "line 2: cannot record 'record_corrected'") || !strings.Contains(errOut, "no event") {
+				t.Errorf("importing a correction of an unknown event: %v, %q; want a refusal of line 2 naming no such event", err, errOut)
+			}
+		})
+	}
+	if n, _ := env.Store.Msgs(t.Context()); n != 16 {
+		t.Errorf("the stream holds %d events, want 16 (nothing of the refused batches)", n)
 	}
 }

@@ -1,0 +1,209 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lexledger/lexledger/eventlog"
+	"github.com/lexledger/lexledger/events"
+)
+
+// DefaultHistoryCache is the default of Options.HistoryCache: the events of
+// the act histories the sequencer keeps in memory at most, however many
+// events a ledger records. A decoded event of the realistic book takes about
+// 840 bytes; at this bound the histories added about 180 MB to the resident
+// set of a 1,000,000-event import (BENCHMARKS.md).
+const DefaultHistoryCache = 100_000
+
+// history is one act's events as the store holds them, through the stream
+// sequence seq: the last message on the act's subject that it covers,
+// a defect included (defects are not in events). The stream is
+// append-only, so a history is never wrong, only short: what the store
+// holds after seq is read with Load(act, seq) and appended.
+//
+// The sequencer keeps the histories of the acts it created, read (load) or
+// checked a correction or retraction of (checkRecord), the most recently
+// used first, to check corrections and retractions without reading their
+// acts back, and to fold an act again after one instead of reading it
+// again (commitStage). The acts' caches (act) hold no events.
+type history struct {
+	act    events.ActID
+	events []events.Event
+	seq    uint64
+	// memo holds the act's events as corrected, so that each check and
+	// fold applies each correction once (events.CorrectionMemo); its
+	// entries count as events in the cache's bound.
+	memo       *events.CorrectionMemo
+	memoHeld   int      // memo.Len() as last counted
+	prev, next *history // the list of recency: ring.next is the most recent
+}
+
+// histories is a cache of act histories, the least recently used dropped
+// first once they hold more than max events (each entry of a memo counts
+// as one). Only the baton holder uses it.
+type histories struct {
+	max   int // events held at most; 0 keeps none
+	held  int // events and memo entries held
+	byAct map[events.ActID]*history
+	ring  history // sentinel of the list of recency
+}
+
+func newHistories(max int) *histories {
+	c := &histories{max: max, byAct: map[events.ActID]*history{}}
+	c.ring.next, c.ring.prev = &c.ring, &c.ring
+	return c
+}
+
+// get returns act's history, or nil, and makes it the most recent.
+func (c *histories) get(act events.ActID) *history {
+	h := c.byAct[act]
+	if h != nil {
+		c.unlink(h)
+		c.pushFront(h)
+	}
+	return h
+}
+
+// peek returns act's history, or nil.
+func (c *histories) peek(act events.ActID) *history { return c.byAct[act] }
+
+// add makes h, new, the most recent history, and drops others if it is
+// too large for them all.
+func (c *histories) add(h *history) {
+	c.byAct[h.act] = h
+	c.pushFront(h)
+	c.grew(h, len(h.events))
+}
+
+// grew accounts for n events appended to h, the most recent history, and
+// drops the least recently used histories until they fit: h itself last,
+// when it alone is too large.
+func (c *histories) grew(h *history, n int) {
+	if c.byAct[h.act] != h {
+		return // not held: dropped already
+	}
+	c.held += n
+	for c.held > c.max && c.ring.prev != &c.ring {
+		c.drop(c.ring.prev)
+	}
+}
+
+// drop forgets h.
+func (c *histories) drop(h *history) {
+	if c.byAct[h.act] != h {
+		return
+	}
+	delete(c.byAct, h.act)
+	c.unlink(h)
+	c.held -= len(h.events) + h.memoHeld
+}
+
+// memoOf returns h's memo of corrected events: a new one when it holds
+// more entries than h has events (entries of corrections that were later
+// retracted, or of a batch that was not written, are never used again).
+func (c *histories) memoOf(h *history) *events.CorrectionMemo {
+	if h.memo == nil || h.memo.Len() > len(h.events) {
+		if c.byAct[h.act] == h {
+			c.held -= h.memoHeld
+		}
+		h.memo, h.memoHeld = events.NewCorrectionMemo(), 0
+	}
+	return h.memo
+}
+
+// counted accounts for the entries h's memo gained, h being the most
+// recent history, and drops histories until they fit.
+func (c *histories) counted(h *history) {
+	n := h.memo.Len() - h.memoHeld
+	h.memoHeld += n
+	c.grew(h, n)
+}
+
+func (c *histories) unlink(h *history) {
+	h.prev.next, h.next.prev = h.next, h.prev
+	h.prev, h.next = nil, nil
+}
+
+func (c *histories) pushFront(h *history) {
+	h.prev, h.next = &c.ring, c.ring.next
+	c.ring.next.prev = h
+	c.ring.next = h
+}
+
+// historyOf returns the history of a's events as the store holds them, through a's last
+// stream sequence as the cache knows it at least: the kept history, with
+// what the store holds after it read and appended (nothing when the kept
+// history is as recent as a). The result may run past a's last sequence
+// when another writer appended to the act: the store then refuses the
+// write that the decision leads to, since it expects a's last sequence,
+// and the act is read again. The caller must not change its events. It
+// may have been dropped from the cache already, if too large for it.
+func (l *Ledger) historyOf(id events.ActID, a *act) (*history, error) {
+	h := l.hist.get(id)
+	if h != nil && h.seq >= a.lastSeq() {
+		return h, nil
+	}
+	var after uint64
+	if h != nil {
+		after = h.seq
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	stored, err := l.store.Load(ctx, id, after)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", id, err)
+	}
+	if h == nil {
+		h = &history{act: id, events: make([]events.Event, 0, len(stored))}
+		l.hist.add(h)
+	}
+	n := len(h.events)
+	for _, s := range stored {
+		h.seq = max(h.seq, s.Seq)
+		if s.Defect == nil {
+			h.events = append(h.events, s.Event)
+		}
+	}
+	l.hist.grew(h, len(h.events)-n)
+	return h, nil
+}
+
+// keepWritten appends the events of st, just written, to the kept history
+// of its act, decoded from the bytes written (what a read of the store
+// would return), when that history ran exactly to the sequence the write
+// expected; it forgets the history otherwise. An act new to the store gets
+// a history of the events written. It returns the history, or nil.
+func (l *Ledger) keepWritten(id events.ActID, st *stage, msgs []eventlog.Message, stored []eventlog.Entry) *history {
+	h := l.hist.get(id)
+	switch {
+	case h == nil && st.expectSeq == 0 && l.hist.max > 0:
+		// The store held nothing on the act's subject (the write expected
+		// so): its history is what was just written.
+		h = &history{act: id, events: make([]events.Event, 0, len(st.staged))}
+		l.hist.add(h)
+	case h == nil:
+		return nil
+	case h.seq != st.expectSeq:
+		l.hist.drop(h)
+		return nil
+	}
+	n := len(h.events)
+	for _, s := range st.staged {
+		e, err := events.Decode(msgs[s.msg].Data)
+		if err != nil {
+			// The bytes were sealed by this process: a defect. Read the
+			// act again when a correction needs it.
+			l.log.Warn("cannot decode an event just written; its act's history is read again when needed", "act", id, "err", err)
+			h.events = h.events[:n]
+			l.hist.drop(h)
+			return nil
+		}
+		h.events = append(h.events, e)
+		h.seq = stored[s.msg].Seq
+	}
+	l.hist.grew(h, len(h.events)-n)
+	if l.hist.peek(id) != h {
+		return nil // too large to keep
+	}
+	return h
+}

@@ -1,0 +1,214 @@
+package ledger_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/ledger"
+	"github.com/lexledger/lexledger/natsjs/natstest"
+)
+
+// fourEvents records an act of four events (drafted, adopted, signed,
+// published) and returns their receipts.
+func fourEvents(t *testing.T, l *ledger.Ledger, act events.ActID) []ledger.Receipt {
+	t.Helper()
+	return mustAppend(t, l,
+		event(act, events.Drafted, "2009-06-01", titled("Law on Refugees", events.Law)),
+		event(act, events.Adopted, "2009-11-02", chamber("Parliament")),
+		event(act, events.Signed, "2009-12-04"),
+		event(act, events.Published, "2009-12-10", gazette("Kazakhstanskaya Pravda No. 277")),
+	)
+}
+
+// dateFix corrects the date of target.
+func dateFix(act events.ActID, target events.ID, day int) events.Event {
+	return event(act, events.RecordCorrected, "2010-01-15",
+		corrects(target, fmt.Sprintf(`{"date":"2009-11-%02d"}`, day), "the date was mistyped"))
+}
+
+// The reads of the store that deciding corrections takes do not grow with
+// the corrections: none on an act this ledger created, and on an act
+// another ledger created the same reads for a batch of one correction as
+// for a batch of twenty; none for the corrections after them, and none to
+// fold the act again after them.
+func TestCorrectionsReadTheActOnce(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	store := &countingStore{Store: env.Store}
+	l := mustLedger(t, store)
+	other := mustLedger(t, secondStore(t, env))
+	ctx := testContext(t)
+
+	readsFor := func(cmds []ledger.Command) int64 {
+		t.Helper()
+		before := store.loads.Load()
+		if _, err := l.AppendAtomic(ctx, "clerk@test", cmds); err != nil {
+			t.Fatalf("%d corrections in one batch: %v", len(cmds), err)
+		}
+		return store.loads.Load() - before
+	}
+	fixes := func(act events.ActID, target events.ID, n int) []ledger.Command {
+		var cmds []ledger.Command
+		for i := range n {
+			cmds = append(cmds, cmd(dateFix(act, target, 3+i)))
+		}
+		return cmds
+	}
+
+	one, twenty := events.ActID("/akn/kz/act/2009-12-04/1"), events.ActID("/akn/kz/act/2009-12-04/20")
+	adopted, adopted20 := fourEvents(t, l, one)[1], fourEvents(t, l, twenty)[1]
+	if got1, got20 := readsFor(fixes(one, adopted.ID, 1)), readsFor(fixes(twenty, adopted20.ID, 20)); got1 != 0 || got20 != 0 {
+		t.Errorf("on acts this ledger created, a batch of 1 correction read the act %d times and a batch of 20 %d times; want none", got1, got20)
+	}
+	others1, others20 := events.ActID("/akn/kz/act/2009-12-05/1"), events.ActID("/akn/kz/act/2009-12-05/20")
+	a1, a20 := fourEvents(t, other, others1)[1], fourEvents(t, other, others20)[1]
+	if got1, got20 := readsFor(fixes(others1, a1.ID, 1)), readsFor(fixes(others20, a20.ID, 20)); got1 > 2 || got20 != got1 {
+		t.Errorf("on acts another ledger created, a batch of 1 correction read the act %d times and a batch of 20 %d times; want the same, at most 2", got1, got20)
+	}
+
+	before := store.loads.Load()
+	for i := range 10 {
+		mustAppend(t, l, dateFix(one, adopted.ID, 10+i), dateFix(others1, a1.ID, 10+i))
+	}
+	if got := store.loads.Load() - before; got != 0 {
+		t.Errorf("10 more corrections of each act, one at a time, read the acts %d times; want none", got)
+	}
+
+	// The act's rules follow the corrected record without a read: once
+	// the publication is retracted, the act may be published again, and
+	// not twice.
+	published := mustHistory(t, l, one)[3].Event.ID
+	before = store.loads.Load()
+	mustAppend(t, l,
+		event(one, events.RecordRetracted, "2010-01-16", retracts(published, "recorded for the wrong act")),
+		event(one, events.Published, "2010-01-20", gazette("Egemen Qazaqstan")),
+	)
+	_, err := l.Append(ctx, "clerk@test", cmd(event(one, events.Published, "2010-01-21", gazette("Egemen Qazaqstan"))))
+	if e := wantError(t, err, events.CodeRule); e.Rule != events.RuleDuplicateStep {
+		t.Errorf("a second live publication: rule %s, want %s", e.Rule, events.RuleDuplicateStep)
+	}
+	// The refusal is final only once the act was read: one read.
+	if got := store.loads.Load() - before; got != 1 {
+		t.Errorf("a retraction, a publication and a refused publication read the act %d times; want 1 (for the refusal)", got)
+	}
+
+	// A new ledger, reading the stream, agrees with the receipts.
+	if h := mustHistory(t, mustLedger(t, env.Store), one); len(h) != 4+1+10+2 {
+		t.Errorf("the act has %d events in the store, want %d", len(h), 4+1+10+2)
+	}
+}
+
+// A ledger that keeps an act's history is not fooled by another ledger
+// that wrote to the act since: corrections are refused and accepted as the
+// store's whole history says, with the errors of a ledger that never saw
+// the act.
+func TestCorrectionsAfterAnotherLedgerWrote(t *testing.T) {
+	for _, cache := range []int{0, -1} {
+		t.Run(fmt.Sprintf("HistoryCache=%d", cache), func(t *testing.T) {
+			env := natstest.MustStart(t, natstest.Options{})
+			l1 := ledger.New(env.Store, ledger.Options{AppendTimeout: 30 * time.Second, HistoryCache: cache})
+			t.Cleanup(func() { l1.Close() })
+			l2 := mustLedger(t, secondStore(t, env))
+			ctx := testContext(t)
+
+			adopted := fourEvents(t, l1, refugees)[1]
+			mustAppend(t, l1, dateFix(refugees, adopted.ID, 20)) // l1 keeps the act's history
+
+			// refused says that l1 refuses e, written after the other
+			// ledger's events, for rule, with the error of a new ledger.
+			refused := func(name string, e events.Event, rule events.Rule) {
+				t.Helper()
+				before := msgCount(t, env)
+				_, err := l1.Append(ctx, "clerk@test", cmd(e))
+				if err == nil {
+					t.Fatalf("%s was recorded", name)
+				}
+				got := wantError(t, err, events.CodeRule)
+				if got.Rule != rule {
+					t.Errorf("%s: rule %s (%v), want %s", name, got.Rule, got, rule)
+				}
+				_, err = mustLedger(t, env.Store).Append(ctx, "clerk@test", cmd(e))
+				if want := wantError(t, err, events.CodeRule); got.Error() != want.Error() {
+					t.Errorf("%s: error %q, but a new ledger says %q", name, got, want)
+				}
+				if n := msgCount(t, env); n != before {
+					t.Errorf("%s changed the stream from %d to %d messages", name, before, n)
+				}
+			}
+
+			c1 := mustAppend(t, l1, event(refugees, events.Commenced, "2010-01-01", from("2010-01-01")))[0]
+			mustAppend(t, l2, event(refugees, events.RecordRetracted, "2010-01-02", retracts(c1.ID, "not yet in force")))
+			refused("a retraction of an event the other ledger retracted", event(refugees, events.RecordRetracted, "2010-01-03",
+				retracts(c1.ID, "again")), events.RuleTargetNotFound)
+
+			c2 := mustAppend(t, l2, event(refugees, events.Commenced, "2010-02-01", from("2010-02-01")))[0]
+			r, err := l1.Append(ctx, "clerk@test", cmd(event(refugees, events.RecordCorrected, "2010-02-03",
+				corrects(c2.ID, `{"effective_from":"2010-02-02"}`, "mistyped"))))
+			if err != nil {
+				t.Fatalf("correcting the other ledger's commencement: %v", err)
+			}
+			if r.Version != 9 {
+				t.Errorf("the correction of the other ledger's commencement is version %d, want 9", r.Version)
+			}
+
+			mustAppend(t, l2, event(refugees, events.RecordRetracted, "2010-02-04", retracts(c2.ID, "not yet in force")))
+			refused("a correction of an event the other ledger retracted", event(refugees, events.RecordCorrected, "2010-02-05",
+				corrects(c2.ID, `{"effective_from":"2010-02-03"}`, "mistyped")), events.RuleTargetNotFound)
+
+			fix := mustAppend(t, l2, dateFix(refugees, adopted.ID, 21))[0]
+			refused("a correction of the other ledger's correction", event(refugees, events.RecordCorrected, "2010-02-05",
+				corrects(fix.ID, `{"date":"2010-01-16"}`, "mistyped")), events.RuleRecordImmutable)
+
+			refused("a correction of an unknown event", event(refugees, events.RecordCorrected, "2010-02-05",
+				corrects(events.NewID(), `{"date":"2009-11-21"}`, "no such event")), events.RuleTargetNotFound)
+
+			// And the other way: l2 kept the act's history too, and is now
+			// behind l1.
+			c3 := mustAppend(t, l2, event(refugees, events.Commenced, "2010-03-01", from("2010-03-01")))[0]
+			mustAppend(t, l1, event(refugees, events.RecordRetracted, "2010-03-02", retracts(c3.ID, "not yet in force")))
+			_, err = l2.Append(ctx, "clerk@test", cmd(event(refugees, events.RecordCorrected, "2010-03-03",
+				corrects(c3.ID, `{"effective_from":"2010-03-02"}`, "mistyped"))))
+			if e := wantError(t, err, events.CodeRule); e.Rule != events.RuleTargetNotFound {
+				t.Errorf("a correction of an event retracted by the other ledger: rule %s, want %s", e.Rule, events.RuleTargetNotFound)
+			}
+		})
+	}
+}
+
+// With a cache too small for the histories, every correction is still
+// decided on the act's whole history: the histories are dropped, not cut.
+func TestCorrectionsWithASmallHistoryCache(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	store := &countingStore{Store: env.Store}
+	l := ledger.New(store, ledger.Options{AppendTimeout: 30 * time.Second, HistoryCache: 6})
+	t.Cleanup(func() { l.Close() })
+	ctx := testContext(t)
+
+	acts := []events.ActID{"/akn/kz/act/2009-12-04/1", "/akn/kz/act/2009-12-04/2", "/akn/kz/act/2009-12-04/3"}
+	adopted := map[events.ActID]events.ID{}
+	for _, a := range acts {
+		adopted[a] = fourEvents(t, l, a)[1].ID
+	}
+	before := store.loads.Load()
+	for round := range 3 {
+		for _, a := range acts {
+			mustAppend(t, l, dateFix(a, adopted[a], 3+round))
+		}
+	}
+	// Two acts of five events never fit in six: each correction reads its
+	// act, and at most twice, as it did before the cache.
+	if got := store.loads.Load() - before; got < 9 || got > 18 {
+		t.Errorf("9 corrections on 3 acts with room for one act's history read the store %d times; want 9 to 18", got)
+	}
+	for _, a := range acts {
+		_, err := l.Append(ctx, "clerk@test", cmd(event(a, events.RecordCorrected, "2010-01-03",
+			corrects(events.NewID(), `{"date":"2009-11-21"}`, "no such event"))))
+		if e := wantError(t, err, events.CodeRule); e.Rule != events.RuleTargetNotFound {
+			t.Errorf("correction of an unknown event of %s: rule %s, want %s", a, e.Rule, events.RuleTargetNotFound)
+		}
+		if h := mustHistory(t, l, a); len(h) != 7 {
+			t.Errorf("%s has %d events, want 7", a, len(h))
+		}
+	}
+}
