@@ -223,7 +223,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 				}
 			}()
 		}
-		popts.Store = cli.Durable(pebble)
+		popts.Store, popts.TreeDir = cli.Durable(pebble), storeFl.TreeDir()
 		proj = projector.New(pstore, views, popts)
 		if err := proj.Restore(ctx); err != nil {
 			return err

@@ -104,7 +104,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}()
 	}
-	opts.Store = cli.Durable(pebble)
+	opts.Store, opts.TreeDir = cli.Durable(pebble), storeFl.TreeDir()
 	svc := projector.New(src, st.Views, opts)
 	if err := svc.Restore(ctx); err != nil {
 		return err

@@ -3,6 +3,7 @@ package cli
 import (
 	"flag"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/lexledger/lexledger/pebblestore"
 	"github.com/lexledger/lexledger/projections"
@@ -21,7 +22,7 @@ type StoreFlag struct{ v *string }
 // before it).
 func AddStoreFlag(fs *flag.FlagSet, def string) *StoreFlag {
 	return &StoreFlag{fs.String("store", EnvOr("PROJECTOR_STORE", def),
-		"where the projector keeps every act's records: a directory of its own, where it reopens them on restart and follows the stream from there (memory bounded by a cache), or '"+StoreMemory+"' to keep them in memory (they grow with every event; for tests and small ledgers) ($PROJECTOR_STORE)")}
+		"where the projector keeps every act's records: a directory of its own, where it reopens them on restart and follows the stream from there (memory bounded by a cache), with the Merkle tree's hashes in DIR-tree beside it; or '"+StoreMemory+"' to keep both in memory (they grow with every event; for tests and small ledgers) ($PROJECTOR_STORE)")}
 }
 
 // OrIn makes dir the store when the flag was not given: for ledger serve,
@@ -44,6 +45,17 @@ func (f *StoreFlag) Open(log *slog.Logger) (*pebblestore.Store, error) {
 	}
 	log.Info("projection store opened", "dir", *f.v, "checkpoint", s.Saved(), "cache_bytes", pebblestore.DefaultCacheSize)
 	return s, nil
+}
+
+// TreeDir is where the projector keeps its Merkle tree's hashes
+// (projector.Options.TreeDir): DIR-tree beside the store DIR; "" (memory)
+// for a store in memory.
+func (f *StoreFlag) TreeDir() string {
+	if *f.v == StoreMemory || *f.v == "" {
+		return ""
+	}
+	d := filepath.Clean(*f.v)
+	return filepath.Join(filepath.Dir(d), filepath.Base(d)+"-tree")
 }
 
 // Durable returns s as the projector's Options.Store: nil for none.
