@@ -203,6 +203,24 @@ func benchLongAct(b *testing.B, s projections.Store, open func(*testing.B) (proj
 		}
 	}
 	day := events.MustDate("2010-01-01")
+	// One more amendment of an act of 1,000 events and more: its cost must
+	// not grow with the history (issue 15; indexInstruments re-indexed
+	// every amendment at each event).
+	b.Run("apply_one_more", func(b *testing.B) {
+		seq := uint64(n)
+		for b.Loop() {
+			seq++
+			art := fmt.Sprintf("art_%d", seq%200+1)
+			clock = clock.Add(time.Second)
+			e := events.Event{Schema: 1, ID: events.NewID(), Act: id, Date: events.MustDate("2005-06-01"), Type: events.Amended,
+				EffectiveFrom: events.MustDate("2005-07-01"), Instrument: events.ActID(fmt.Sprintf("/akn/kz/act/2005-06-01/%d", seq)),
+				Provisions: []string{art}, RecordedAt: clock, RecordedBy: "bench"}
+			e.Body.Effect, e.Body.Texts = events.Substitution, map[string]string{art: "Article as amended once more."}
+			if _, err := p.Apply(eventlog.Entry{Seq: seq, Event: e}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("state_now", func(b *testing.B) {
 		var took []time.Duration
 		for b.Loop() {

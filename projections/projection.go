@@ -146,10 +146,13 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 		p.byCountry[country] = slices.Insert(list, i, id)
 		p.noteRecord(known) // an act's first event: the earliest it is known from
 	}
+	indexFrom := 0 // the amendments not yet in madeBy
 	if spec, ok := events.SpecOf(e.Event.Type); ok && spec.Group != events.Record && r.current != nil {
 		// The common case folds one event more: linear in the act's events.
+		// Only that event can add an amendment.
 		ev := e.Event
 		ev.Instrument = p.SharedActID(ev.Instrument)
+		indexFrom = len(r.current.amendments)
 		r.current.add(&ev)
 	} else if fresh {
 		// An act's first event: folded as it came, not read back.
@@ -168,7 +171,7 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 			changed = append(changed, inst)
 		}
 	}
-	p.indexInstruments(id, r.current)
+	p.indexInstruments(id, r.current.amendments[indexFrom:])
 	return changed, nil
 }
 
@@ -310,11 +313,14 @@ func (p *Projection) History(act events.ActID) []events.Event {
 	return p.decodeEvents(r.log, r.log.Len())
 }
 
-// indexInstruments notes id under every act its current model says amended
-// it, as recorded or as corrected. Entries are never removed: an answer
-// checks the target's model as known at its time.
-func (p *Projection) indexInstruments(id events.ActID, m *model) {
-	for _, a := range m.amendments {
+// indexInstruments notes id under the instrument of each amendment of
+// amends, as recorded or as corrected: all the act's amendments when its
+// model was folded anew, the new one when an event was added to it, so
+// that an event costs the same however long the act's history (issue 15).
+// Entries are never removed: an answer checks the target's model as known
+// at its time.
+func (p *Projection) indexInstruments(id events.ActID, amends []Amendment) {
+	for _, a := range amends {
 		if a.Instrument == "" {
 			continue
 		}

@@ -242,7 +242,7 @@ func (p *Projection) addRestored(id events.ActID, r *actRec, evs []events.Event)
 		}
 	}
 	r.current = p.buildEvents(id, evs)
-	p.indexInstruments(id, r.current)
+	p.indexInstruments(id, r.current.amendments)
 	p.acts[id] = r
 	c := id.Country()
 	p.byCountry[c] = append(p.byCountry[c], id)
