@@ -288,6 +288,21 @@ func (e *ledgerEnv) removeStream(name string) {
 	}
 }
 
+// removeProjection deletes the projector's saved state: the shared
+// snapshot (OBJ_LEX_PROJECTIONS) and the store in DATA/projection with its
+// tree, as an operator with the files can, so that the projector rebuilds
+// from the stream as it now stands (the strongest form of each attack: a
+// store kept from before the rewrite would still hold the true events).
+func (e *ledgerEnv) removeProjection() {
+	e.t.Helper()
+	e.removeStream("OBJ_" + natsjs.SnapshotBucket)
+	for _, d := range []string{"projection", "projection-tree"} {
+		if err := os.RemoveAll(filepath.Join(e.dir, d)); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
 // rewriteEvent changes the event at seq with edit, re-seals it and every
 // later event of its act (prev_hash, hash), and writes the blocks with
 // their checksums: a rewrite that every chain still vouches for.

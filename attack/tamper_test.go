@@ -240,10 +240,10 @@ func TestTamper(t *testing.T) {
 		e.stop()
 		e.cutFrom(41)
 		e.removeStream(natsjs.CheckpointsStream)
-		e.removeStream("OBJ_" + natsjs.SnapshotBucket)
+		e.removeProjection()
 		e.restart()
 		msg := e.mustFailVerify("stream_shorter", "the stream holds 40 events, but 45 were verified", "events 41 to 45 were removed")
-		tamperRow(t, "events cut from the end, checkpoints and snapshot deleted", "stopped the server, removed sequences 41 to 45 from LEX's block, deleted LEX_CHECKPOINTS and OBJ_LEX_PROJECTIONS, restarted",
+		tamperRow(t, "events cut from the end, checkpoints and snapshot deleted", "stopped the server, removed sequences 41 to 45 from LEX's block, deleted LEX_CHECKPOINTS, OBJ_LEX_PROJECTIONS and DATA/projection, restarted",
 			"projector verify --state", msg)
 		e.witnessRefuses(40)
 	})
@@ -254,13 +254,13 @@ func TestTamper(t *testing.T) {
 		e := newLedger(t)
 		e.stop()
 		e.cutFrom(1)
-		e.removeStream("OBJ_" + natsjs.SnapshotBucket)
+		e.removeProjection()
 		e.restart()
 		says := e.waitFor(http.StatusServiceUnavailable, 30*time.Second)
 		if got := len(e.streamLines()); got != 0 {
 			t.Errorf("the stream serves %d events after it was emptied", got)
 		}
-		tamperRow(t, "every event cut, the checkpoints kept", "stopped the server, removed every record of LEX's block, deleted the snapshot, restarted", "/readyz 503", says)
+		tamperRow(t, "every event cut, the checkpoints kept", "stopped the server, removed every record of LEX's block, deleted the snapshot and DATA/projection, restarted", "/readyz 503", says)
 		msg := e.mustFailVerify("checkpoint_size", "the stream holds 0")
 		tamperRow(t, "every event cut, the checkpoints kept", "as above", "projector verify", msg)
 	})
@@ -275,7 +275,7 @@ func TestTamper(t *testing.T) {
 		e.stop()
 		e.rewriteArticle18()
 		e.removeStream(natsjs.CheckpointsStream)
-		e.removeStream("OBJ_" + natsjs.SnapshotBucket)
+		e.removeProjection()
 		e.restart()
 		if got := e.stored(refugeesAdopted); !strings.Contains(got, "can be forced to return") {
 			t.Fatalf("the server does not serve the rewritten text: %s", got)
@@ -297,7 +297,7 @@ func TestTamper(t *testing.T) {
 			tamperRow(t, "(b) a rewrite re-hashed and re-signed with the genuine key", "as below", "projector verify --key alone (no state, no witness)", "passes: "+failureLine(out)+" (why the auditor remembers)")
 		}
 		msg := e.mustFailVerify("history_rewritten", "the first differing tree size is 27", "witness_quorum")
-		tamperRow(t, "(b) Article 18 rewritten, its hash and its act's chain recomputed, re-signed with the genuine key", "stopped the server, rewrote sequence 27's text, re-sealed 27, 28 and 45, recomputed the block's checksums, deleted LEX_CHECKPOINTS and OBJ_LEX_PROJECTIONS, restarted; the projector signed the rewritten tree with the key in ~/.config/lexledger",
+		tamperRow(t, "(b) Article 18 rewritten, its hash and its act's chain recomputed, re-signed with the genuine key", "stopped the server, rewrote sequence 27's text, re-sealed 27, 28 and 45, recomputed the block's checksums, deleted LEX_CHECKPOINTS, OBJ_LEX_PROJECTIONS and DATA/projection, restarted; the projector signed the rewritten tree with the key in ~/.config/lexledger",
 			"projector verify --state", msg)
 		tamperRow(t, "(b) the same", "as above", "projector verify --witness-key --witness-quorum 1", failureOf(e.verified, "witness_quorum"))
 		e.witnessRefuses(ledgerEvents)
@@ -308,7 +308,7 @@ func TestTamper(t *testing.T) {
 		e := newLedger(t)
 		e.stop()
 		e.rewriteArticle18()
-		e.removeStream("OBJ_" + natsjs.SnapshotBucket)
+		e.removeProjection()
 		e.restart()
 		says := e.waitFor(http.StatusServiceUnavailable, 30*time.Second)
 		status, body := e.postTo("/v1/checkpoints", "")
