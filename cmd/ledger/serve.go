@@ -212,18 +212,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			}
 		}
 		storeFl.OrIn(filepath.Join(*data, defaultStoreDir))
-		pebble, err := storeFl.Open(log)
+		projStore, closeStore, err := storeFl.Open(log)
 		if err != nil {
 			return err
 		}
-		if pebble != nil {
-			defer func() {
-				if err := pebble.Close(); err != nil {
-					log.Warn("close the projection store", "err", err)
-				}
-			}()
-		}
-		popts.Store, popts.TreeDir = cli.Durable(pebble), storeFl.TreeDir()
+		defer closeStore()
+		popts.Store, popts.TreeDir = projStore, storeFl.TreeDir()
 		proj = projector.New(pstore, views, popts)
 		if err := proj.Restore(ctx); err != nil {
 			return err

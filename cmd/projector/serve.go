@@ -93,18 +93,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		src = part
 		log.Info("following part of the ledger", "scope", scope.String(), "filters", strings.Join(part.Filters(), ","))
 	}
-	pebble, err := storeFl.Open(log)
+	projStore, closeStore, err := storeFl.Open(log)
 	if err != nil {
 		return err
 	}
-	if pebble != nil {
-		defer func() {
-			if err := pebble.Close(); err != nil {
-				log.Warn("close the projection store", "err", err)
-			}
-		}()
-	}
-	opts.Store, opts.TreeDir = cli.Durable(pebble), storeFl.TreeDir()
+	defer closeStore()
+	opts.Store, opts.TreeDir = projStore, storeFl.TreeDir()
 	svc := projector.New(src, st.Views, opts)
 	if err := svc.Restore(ctx); err != nil {
 		return err

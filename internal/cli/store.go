@@ -33,18 +33,24 @@ func (f *StoreFlag) OrIn(dir string) {
 	}
 }
 
-// Open opens the store the flag names: nil for memory. Close it once the
-// projector has stopped.
-func (f *StoreFlag) Open(log *slog.Logger) (*pebblestore.Store, error) {
+// Open opens the store the flag names, as the projector's Options.Store
+// (nil for memory), with the function that closes it, logging a failure;
+// call that once the projector has stopped.
+func (f *StoreFlag) Open(log *slog.Logger) (projections.Durable, func(), error) {
 	if *f.v == StoreMemory || *f.v == "" {
-		return nil, nil
+		return nil, func() {}, nil
 	}
 	s, err := pebblestore.Open(*f.v, pebblestore.Options{Logger: log})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	log.Info("projection store opened", "dir", *f.v, "checkpoint", s.Saved(), "cache_bytes", pebblestore.DefaultCacheSize)
-	return s, nil
+	closeStore := func() {
+		if err := s.Close(); err != nil {
+			log.Warn("close the projection store", "err", err)
+		}
+	}
+	return s, closeStore, nil
 }
 
 // TreeDir is where the projector keeps its Merkle tree's hashes
@@ -56,12 +62,4 @@ func (f *StoreFlag) TreeDir() string {
 	}
 	d := filepath.Clean(*f.v)
 	return filepath.Join(filepath.Dir(d), filepath.Base(d)+"-tree")
-}
-
-// Durable returns s as the projector's Options.Store: nil for none.
-func Durable(s *pebblestore.Store) projections.Durable {
-	if s == nil {
-		return nil
-	}
-	return s
 }
