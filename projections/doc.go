@@ -13,8 +13,11 @@
 // behind which what grows with every event lives (store.go). NewMemStore
 // keeps it in memory; package pebblestore, an adapter, on disk, and Open
 // restores a projection from such a store without the stream. What the
-// projection keeps in memory is per act: its current model, its chain,
-// its place in the indexes. Snapshots have their own line encoding,
+// projection keeps in memory is per act: its chain, its kind, its status
+// in each stretch of valid time (what lists and counts read), its place
+// in the indexes; the acts' current models are a cache bounded by the
+// events of their acts (models.go), folded again from the records when
+// dropped. Snapshots have their own line encoding,
 // {"seq": N, "event": {...}}, versioned by Version.
 //
 // # Semantics (docs/PROJECTIONS.md has the long form)

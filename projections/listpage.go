@@ -32,37 +32,29 @@ func (p *Projection) ListPage(f Filter, q Query, c Cursor, limit int) (Page[ActS
 	}
 	pg := Page[ActState]{Items: []ActState{}, Start: -1}
 	p.eachActAfter(f.Country, c.Key, func(id events.ActID) bool {
-		m, n := p.modelAt(id, q.KnownAt)
-		if m == nil || (f.Kind != "" && m.kind != f.Kind) {
-			return true
-		}
-		s := p.stateOf(id, m, n, q, false)
-		if f.Status != "" && s.Status != f.Status {
+		pk, ok := p.pick(id, f, q)
+		if !ok {
 			return true
 		}
 		if len(pg.Items) == limit { // one more: the page is not the last
 			pg.Next = Cursor{Key: string(pg.Items[limit-1].Act)}
 			return false
 		}
-		pg.Items = append(pg.Items, s)
+		pg.Items = append(pg.Items, p.stateOf(id, pk.model(p), pk.n, q, false))
 		return true
 	})
 	return pg, nil
 }
 
-// Count is len(List(f, q)) without building the list: without a status
-// filter it decides no act's state, only which acts the filter holds.
+// Count is len(List(f, q)) without building the list: it decides no
+// act's state, only which acts the filter holds (pick).
 func (p *Projection) Count(f Filter, q Query) (int, error) {
 	if err := q.check(); err != nil {
 		return 0, err
 	}
 	n := 0
 	p.eachActAfter(f.Country, "", func(id events.ActID) bool {
-		m, k := p.modelAt(id, q.KnownAt)
-		if m == nil || (f.Kind != "" && m.kind != f.Kind) {
-			return true
-		}
-		if f.Status == "" || p.stateOf(id, m, k, q, false).Status == f.Status {
+		if _, ok := p.pick(id, f, q); ok {
 			n++
 		}
 		return true
@@ -91,4 +83,45 @@ func (p *Projection) eachActAfter(country, key string, fn func(events.ActID) boo
 			}
 		}
 	}
+}
+
+// picked is an act that a filter holds, with its events known at the
+// query's time; its model is m, or, for the record as it now stands, the
+// act's current model, found when the answer needs it.
+type picked struct {
+	r *actRec
+	m *model
+	n int
+}
+
+func (pk picked) model(p *Projection) *model {
+	if pk.m != nil {
+		return pk.m
+	}
+	return p.model(pk.r)
+}
+
+// pick decides whether act id is one that f holds on q's day, as known at
+// q.KnownAt. For the record as it now stands it reads the act's kind and
+// its spans, not its model: a list folds no act it passes over, and a
+// count none at all (models.go).
+func (p *Projection) pick(id events.ActID, f Filter, q Query) (picked, bool) {
+	r := p.acts[id]
+	if q.KnownAt == nil {
+		if f.Kind != "" && r.kind != f.Kind {
+			return picked{}, false
+		}
+		if f.Status != "" && p.statusNow(r, q.AsOf.Earliest()) != f.Status {
+			return picked{}, false
+		}
+		return picked{r: r, n: r.log.Len()}, true
+	}
+	m, n := p.modelAt(id, q.KnownAt)
+	if m == nil || (f.Kind != "" && m.kind != f.Kind) {
+		return picked{}, false
+	}
+	if f.Status != "" && m.statusOn(q.AsOf.Earliest()).status != f.Status {
+		return picked{}, false
+	}
+	return picked{r: r, m: m, n: n}, true
 }

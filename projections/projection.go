@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lexledger/lexledger/eventlog"
@@ -13,12 +14,23 @@ import (
 // actRec is everything the projection keeps of one act in memory; its
 // records are in the store.
 type actRec struct {
-	log ActLog // the act's valid events, in stream order
+	id   events.ActID // the projection's one copy of the act's identifier
+	kind events.Kind  // as now recorded
+	log  ActLog       // the act's valid events, in stream order
 	// last is the KnownFrom of the act's last record: the running maximum
 	// of their record times.
-	last    time.Time
-	current *model
-	chain   eventlog.Chain // the act's valid events: where its chain stands
+	last  time.Time
+	chain eventlog.Chain // the act's valid events: where its chain stands
+	// current is the act's model as now recorded, while the cache of
+	// models holds it (models.go): read it through Projection.model.
+	current atomic.Pointer[model]
+	// spans are the act's status in valid time as now recorded, nil until
+	// decided since its last event (models.go).
+	spans atomic.Pointer[[]span]
+	// The cache of models' list of recency and what the act counts in it,
+	// guarded by its lock: next is nil while its model is not held.
+	prev, next *actRec
+	weight     int
 }
 
 // Projection is the set of views over a stream, kept up to date by Apply.
@@ -42,6 +54,8 @@ type Projection struct {
 	// refused: their records have no bytes (record.go).
 	unencoded map[uint64]*events.Event
 
+	models modelCache // the acts' current models (models.go)
+
 	cacheMu sync.Mutex
 	past    map[pastKey]*model // models as known before their latest event
 }
@@ -60,13 +74,15 @@ func New() *Projection { return NewWith(NewMemStore()) }
 // NewWith returns an empty projection that keeps its records in s, which
 // must be empty (a Durable store that is not is restored with Open).
 func NewWith(s Store) *Projection {
-	return &Projection{
+	p := &Projection{
 		store:     s,
 		acts:      map[events.ActID]*actRec{},
 		byCountry: map[string][]events.ActID{},
 		madeBy:    map[events.ActID][]events.ActID{},
 		past:      map[pastKey]*model{},
 	}
+	p.models.init(DefaultModelCache)
+	return p
 }
 
 // LastSeq returns the stream sequence of the last event applied: the
@@ -128,7 +144,7 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	id := e.Event.Act
 	fresh := r == nil
 	if fresh {
-		r = &actRec{log: p.store.Act(id), chain: chain}
+		r = &actRec{id: id, log: p.store.Act(id), chain: chain}
 	}
 	known := e.Event.RecordedAt
 	if r.log.Len() > 0 && r.last.After(known) {
@@ -147,19 +163,28 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 		p.noteRecord(known) // an act's first event: the earliest it is known from
 	}
 	indexFrom := 0 // the amendments not yet in madeBy
-	if spec, ok := events.SpecOf(e.Event.Type); ok && spec.Group != events.Record && r.current != nil {
-		// The common case folds one event more: linear in the act's events.
-		// Only that event can add an amendment.
+	var m *model
+	if spec, ok := events.SpecOf(e.Event.Type); ok && spec.Group != events.Record && !fresh {
+		// The common case folds one event more into the model held (or
+		// folded again without it): linear in the act's events. Only that
+		// event can add an amendment.
+		if m = r.current.Load(); m == nil {
+			m = p.buildFrom(id, r.log, r.log.Len()-1)
+			p.models.mu.Lock()
+			p.models.folds++
+			p.models.mu.Unlock()
+		}
 		ev := e.Event
 		ev.Instrument = p.SharedActID(ev.Instrument)
-		indexFrom = len(r.current.amendments)
-		r.current.add(&ev)
+		indexFrom = len(m.amendments)
+		m.add(&ev)
 	} else if fresh {
 		// An act's first event: folded as it came, not read back.
-		r.current = p.buildEvents(id, []events.Event{e.Event})
+		m = p.buildEvents(id, []events.Event{e.Event})
 	} else {
-		r.current = p.buildFrom(id, r.log, r.log.Len())
+		m = p.buildFrom(id, r.log, r.log.Len())
 	}
+	p.setModel(r, m)
 	if err := p.store.Commit(e.Seq); err != nil {
 		return nil, fmt.Errorf("commit sequence %d: %w", e.Seq, err)
 	}
@@ -171,7 +196,7 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 			changed = append(changed, inst)
 		}
 	}
-	p.indexInstruments(id, r.current.amendments[indexFrom:])
+	p.indexInstruments(id, m.amendments[indexFrom:])
 	return changed, nil
 }
 
@@ -214,14 +239,14 @@ func (p *Projection) modelAt(id events.ActID, t *time.Time) (*model, int) {
 		return nil, 0
 	}
 	if t == nil {
-		return r.current, r.log.Len()
+		return p.model(r), r.log.Len()
 	}
 	n := r.log.KnownAt(*t)
 	switch n {
 	case 0:
 		return nil, 0
 	case r.log.Len():
-		return r.current, n
+		return p.model(r), n
 	}
 	key := pastKey{id, n}
 	p.cacheMu.Lock()
@@ -246,8 +271,8 @@ func (p *Projection) modelAt(id events.ActID, t *time.Time) (*model, int) {
 // copy of the act's identifier. An act the projection does not know, or
 // "", comes back as it is.
 func (p *Projection) SharedActID(id events.ActID) events.ActID {
-	if r := p.acts[id]; r != nil && r.current != nil {
-		return r.current.act
+	if r := p.acts[id]; r != nil {
+		return r.id
 	}
 	return id
 }

@@ -158,24 +158,17 @@ type Filter struct {
 }
 
 // List answers "which acts of the filter, on q.AsOf, as known at
-// q.KnownAt", in identifier order, without provisions. It reads each act's
-// current model (or its cached past model) and decides the day on it: no
-// event is folded again for an answer about the present record.
+// q.KnownAt", in identifier order, without provisions. It decides which
+// acts the filter holds as pick does, and renders each from its model.
 func (p *Projection) List(f Filter, q Query) ([]ActState, error) {
 	if err := q.check(); err != nil {
 		return nil, err
 	}
 	out := []ActState{}
 	p.eachAct(f.Country, func(id events.ActID) {
-		m, n := p.modelAt(id, q.KnownAt)
-		if m == nil || (f.Kind != "" && m.kind != f.Kind) {
-			return
+		if pk, ok := p.pick(id, f, q); ok {
+			out = append(out, p.stateOf(id, pk.model(p), pk.n, q, false))
 		}
-		s := p.stateOf(id, m, n, q, false)
-		if f.Status != "" && s.Status != f.Status {
-			return
-		}
-		out = append(out, s)
 	})
 	return out, nil
 }
@@ -183,8 +176,8 @@ func (p *Projection) List(f Filter, q Query) ([]ActState, error) {
 // Kind returns the kind of an act as now recorded; "" for an act not in
 // the projection.
 func (p *Projection) Kind(id events.ActID) events.Kind {
-	if r := p.acts[id]; r != nil && r.current != nil {
-		return r.current.kind
+	if r := p.acts[id]; r != nil {
+		return r.kind
 	}
 	return ""
 }
@@ -328,17 +321,32 @@ func (p *Projection) Diff(d1, d2 events.Date, f Filter, knownAt *time.Time) ([]C
 	}
 	out := []Change{}
 	p.eachAct(f.Country, func(id events.ActID) {
-		m, _ := p.modelAt(id, knownAt)
-		if m == nil || (f.Kind != "" && m.kind != f.Kind) {
-			return
+		var a, b Status
+		var m *model
+		if knownAt == nil {
+			// The record as it now stands: the act's spans, and its model
+			// only for the title of a change.
+			r := p.acts[id]
+			if f.Kind != "" && r.kind != f.Kind {
+				return
+			}
+			a, b = p.statusNow(r, d1.Earliest()), p.statusNow(r, d2.Earliest())
+			if a == b {
+				return
+			}
+			m = p.model(r)
+		} else {
+			if m, _ = p.modelAt(id, knownAt); m == nil || (f.Kind != "" && m.kind != f.Kind) {
+				return
+			}
+			a, b = m.statusOn(d1.Earliest()).status, m.statusOn(d2.Earliest()).status
+			if a == b {
+				return
+			}
 		}
-		a, b := m.statusOn(d1.Earliest()), m.statusOn(d2.Earliest())
-		if a.status == b.status {
-			return
-		}
-		out = append(out, Change{Act: id, Title: m.title, Before: a.status, After: b.status,
-			EnteredForce: !a.status.InForceOn() && b.status.InForceOn(),
-			LeftForce:    a.status.InForceOn() && !b.status.InForceOn()})
+		out = append(out, Change{Act: id, Title: m.title, Before: a, After: b,
+			EnteredForce: !a.InForceOn() && b.InForceOn(),
+			LeftForce:    a.InForceOn() && !b.InForceOn()})
 	})
 	return out, nil
 }

@@ -241,9 +241,11 @@ func (p *Projection) addRestored(id events.ActID, r *actRec, evs []events.Event)
 			}
 		}
 	}
-	r.current = p.buildEvents(id, evs)
-	p.indexInstruments(id, r.current.amendments)
+	r.id = id
+	m := p.buildEvents(id, evs)
+	p.indexInstruments(id, m.amendments)
 	p.acts[id] = r
+	p.setModel(r, m)
 	c := id.Country()
 	p.byCountry[c] = append(p.byCountry[c], id)
 	p.noteRecord(p.firstKnown(id))

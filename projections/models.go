@@ -1,0 +1,212 @@
+package projections
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/lexledger/lexledger/events"
+)
+
+// DefaultModelCache is the default of SetModelCache: the events whose
+// acts' current models the projection keeps decoded at most. A model costs
+// about 330 bytes an event of its act (BENCHMARKS.md, issue 15), so the
+// default holds about 35 MB of models however long the ledger grows; an
+// act whose model was dropped is folded again from its records when next
+// asked or changed.
+const DefaultModelCache = 100_000
+
+// The current models of the acts are a cache (issue 15): a model is
+// derived from the act's records, which the Store holds, and is folded
+// again from them when it is not at hand. What every list needs of an act
+// without its model is kept apart, in its actRec: the kind, and its
+// status in every stretch of valid time as now recorded (spans).
+//
+// The cache is a list of recency over the acts whose model it holds, the
+// most recent first, bounded by the events of those acts. Readers use it
+// together (they hold the projection's read lock), so its list and counts
+// are guarded by mu, and an act's model is an atomic pointer: a reader may
+// load it while another drops it, and keeps the model it loaded.
+type modelCache struct {
+	mu   sync.Mutex
+	max  int    // events held at most; a model alone over it is still kept while used
+	held int    // events of the acts whose models are held
+	ring actRec // sentinel of the list of recency: ring.next is the most recent
+	// dropped counts the models dropped, and folds the models folded again
+	// from records: for tests and metrics.
+	dropped, folds uint64
+}
+
+func (c *modelCache) init(max int) {
+	c.max = max
+	c.ring.next, c.ring.prev = &c.ring, &c.ring
+}
+
+// SetModelCache bounds the current models the projection keeps decoded
+// to those of acts holding n events in all (DefaultModelCache for a new
+// projection); the models of the least recently used acts beyond it are
+// dropped, and folded again from their records when needed. n < 1 keeps
+// only the model in use. Answers do not depend on it; their speed does.
+func (p *Projection) SetModelCache(n int) {
+	p.models.mu.Lock()
+	p.models.max = n
+	p.models.mu.Unlock()
+	p.models.trim(nil, p)
+}
+
+// ModelCacheStats returns the events of the acts whose models are held,
+// and how many models were dropped and folded again since the projection
+// began.
+func (p *Projection) ModelCacheStats() (held int, dropped, folds uint64) {
+	p.models.mu.Lock()
+	defer p.models.mu.Unlock()
+	return p.models.held, p.models.dropped, p.models.folds
+}
+
+// model returns r's current model: the one held, or one folded again from
+// its records and held from now on.
+func (p *Projection) model(r *actRec) *model {
+	if m := r.current.Load(); m != nil {
+		p.models.touch(r)
+		return m
+	}
+	m := p.buildFrom(r.id, r.log, r.log.Len())
+	p.models.mu.Lock()
+	p.models.folds++
+	p.models.mu.Unlock()
+	if !r.current.CompareAndSwap(nil, m) {
+		// Another reader folded it first: answer with the model held.
+		if held := r.current.Load(); held != nil {
+			m = held
+		}
+	}
+	p.keep(r)
+	return m
+}
+
+// setModel makes m r's current model, as Apply and a restore fold it:
+// the act's events changed, so its spans are decided again when asked.
+// The caller holds the projection exclusively.
+func (p *Projection) setModel(r *actRec, m *model) {
+	r.current.Store(m)
+	r.kind = m.kind
+	r.spans.Store(nil)
+	p.keep(r)
+}
+
+// keep makes r, whose model is held, the most recent act of the cache
+// with its present weight, and drops the least recent beyond the bound.
+func (p *Projection) keep(r *actRec) {
+	c := &p.models
+	c.mu.Lock()
+	if r.next != nil {
+		c.unlink(r)
+	}
+	r.weight = r.log.Len() + 1
+	c.held += r.weight
+	c.pushFront(r)
+	c.mu.Unlock()
+	c.trim(r, p)
+}
+
+// touch makes r the most recent act, if its model is still held.
+func (c *modelCache) touch(r *actRec) {
+	c.mu.Lock()
+	if r.next != nil && c.ring.next != r {
+		c.unlink(r)
+		c.pushFront(r)
+	}
+	c.mu.Unlock()
+}
+
+// trim drops the models of the least recently used acts until those held
+// fit the bound, never keep's own act (in use). An act's spans are decided
+// before its model goes, so that lists need no fold for it.
+func (c *modelCache) trim(keep *actRec, p *Projection) {
+	for {
+		c.mu.Lock()
+		r := c.ring.prev
+		if c.held <= c.max || r == &c.ring || r == keep {
+			c.mu.Unlock()
+			return
+		}
+		c.unlink(r)
+		m := r.current.Swap(nil)
+		c.dropped++
+		c.mu.Unlock()
+		if m != nil && r.spans.Load() == nil {
+			s := m.spans()
+			r.spans.CompareAndSwap(nil, &s)
+		}
+	}
+}
+
+func (c *modelCache) unlink(r *actRec) {
+	r.prev.next, r.next.prev = r.next, r.prev
+	r.prev, r.next = nil, nil
+	c.held -= r.weight
+}
+
+func (c *modelCache) pushFront(r *actRec) {
+	r.prev, r.next = &c.ring, c.ring.next
+	c.ring.next.prev = r
+	c.ring.next = r
+}
+
+// span is a stretch of valid time from a day on, up to the next span's,
+// in which an act has one status: an index into statuses.
+type span struct {
+	from   events.DayNum
+	status uint8
+}
+
+// statuses are the statuses a span can name, in the order of their codes.
+var statuses = []Status{NotAdopted, AdoptedNotInForce, PartiallyInForce, InForce, Suspended, Repealed, Expired, Annulled}
+
+func statusCode(s Status) uint8 {
+	i := slices.Index(statuses, s)
+	if i < 0 {
+		panic("projections: a status with no code: " + string(s))
+	}
+	return uint8(i)
+}
+
+// spans returns the act's status in every stretch of valid time, as the
+// timeline decides it: the status from the first day on, then one more
+// at each boundary where it changes.
+func (m *model) spans() []span {
+	out := []span{{from: 0, status: statusCode(m.statusOn(0).status)}}
+	for _, b := range m.boundaries() {
+		d := b.Earliest()
+		if st := statusCode(m.statusOn(d).status); st != out[len(out)-1].status {
+			out = append(out, span{from: d, status: st})
+		}
+	}
+	return slices.Clip(out)
+}
+
+// statusNow returns r's status on day d as now recorded, from its spans:
+// decided from its model when not decided since its last event.
+func (p *Projection) statusNow(r *actRec, d events.DayNum) Status {
+	sp := r.spans.Load()
+	if sp == nil {
+		s := p.model(r).spans()
+		sp = &s
+		r.spans.CompareAndSwap(nil, sp)
+	}
+	s := *sp
+	i, found := slices.BinarySearchFunc(s, d, func(x span, d events.DayNum) int { return cmpDay(x.from, d) })
+	if !found {
+		i--
+	}
+	return statuses[s[i].status]
+}
+
+func cmpDay(a, b events.DayNum) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
