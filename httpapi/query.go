@@ -270,14 +270,17 @@ func (q *Queries) diff(w http.ResponseWriter, r *http.Request) {
 		q.fail(w, r, err)
 		return
 	}
-	var all []projections.Change
+	var pg projections.Page[projections.Change]
+	var total int
 	var seq uint64
 	q.Projector.Read(func(pr *projections.Projection) {
-		all, err = pr.Diff(d1, d2, p.Filter, p.KnownAt)
+		pg, total, err = pr.DiffPage(d1, d2, p.Filter, p.KnownAt, p.Cursor, p.Limit)
 		seq = pr.LastSeq()
 	})
-	out := DiffPage{From: d1, To: d2, KnownAt: p.KnownAt, Total: len(all)}
-	out.Changes, out.NextCursor = pageOf(all, func(c projections.Change) string { return string(c.Act) }, p)
+	out := DiffPage{From: d1, To: d2, KnownAt: p.KnownAt, Total: total, Changes: pg.Items, NextCursor: pg.Next.String()}
+	if out.Changes == nil {
+		out.Changes = []projections.Change{}
+	}
 	q.answer(w, r, seq, out, err)
 }
 

@@ -314,39 +314,84 @@ type Change struct {
 // Diff answers "what changed between d1 and d2" for the acts of a filter
 // (Filter.Status is ignored), as known at knownAt.
 func (p *Projection) Diff(d1, d2 events.Date, f Filter, knownAt *time.Time) ([]Change, error) {
+	refs, err := p.changes(d1, d2, f, knownAt)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Change, len(refs))
+	for i := range refs {
+		out[i] = p.render(&refs[i])
+	}
+	return out, nil
+}
+
+// DiffPage is Diff cut to the page of c, of at most limit changes
+// (DefaultLimit when 0), with the number of changes of the whole list.
+// It decides every act's status on the two days (from its spans, for the
+// record as it now stands), and renders the page's changes only.
+func (p *Projection) DiffPage(d1, d2 events.Date, f Filter, knownAt *time.Time, c Cursor, limit int) (Page[Change], int, error) {
+	refs, err := p.changes(d1, d2, f, knownAt)
+	if err != nil {
+		return Page[Change]{}, 0, err
+	}
+	pg := PageOf(refs, func(r changeRef) string { return string(r.id) }, c, limit)
+	out := Page[Change]{Items: make([]Change, len(pg.Items)), Start: pg.Start, Prev: pg.Prev, Next: pg.Next}
+	for i := range pg.Items {
+		out.Items[i] = p.render(&pg.Items[i])
+	}
+	return out, len(refs), nil
+}
+
+// changeRef is an act whose status differs between two days: its model,
+// when the answer had to read it, and its two statuses.
+type changeRef struct {
+	id     events.ActID
+	r      *actRec
+	m      *model
+	before Status
+	after  Status
+}
+
+// changes returns the acts of f whose status on d1 and d2 differ, as
+// known at knownAt, in identifier order. For the record as it now stands
+// it reads the acts' kinds and spans, and folds no model.
+func (p *Projection) changes(d1, d2 events.Date, f Filter, knownAt *time.Time) ([]changeRef, error) {
 	for _, d := range []events.Date{d1, d2} {
 		if err := (Query{AsOf: d}).check(); err != nil {
 			return nil, err
 		}
 	}
-	out := []Change{}
+	var out []changeRef
 	p.eachAct(f.Country, func(id events.ActID) {
-		var a, b Status
-		var m *model
+		r := p.acts[id]
 		if knownAt == nil {
-			// The record as it now stands: the act's spans, and its model
-			// only for the title of a change.
-			r := p.acts[id]
 			if f.Kind != "" && r.kind != f.Kind {
 				return
 			}
-			a, b = p.statusNow(r, d1.Earliest()), p.statusNow(r, d2.Earliest())
-			if a == b {
-				return
+			if a, b := p.statusNow(r, d1.Earliest()), p.statusNow(r, d2.Earliest()); a != b {
+				out = append(out, changeRef{id: id, r: r, before: a, after: b})
 			}
-			m = p.model(r)
-		} else {
-			if m, _ = p.modelAt(id, knownAt); m == nil || (f.Kind != "" && m.kind != f.Kind) {
-				return
-			}
-			a, b = m.statusOn(d1.Earliest()).status, m.statusOn(d2.Earliest()).status
-			if a == b {
-				return
-			}
+			return
 		}
-		out = append(out, Change{Act: id, Title: m.title, Before: a, After: b,
-			EnteredForce: !a.InForceOn() && b.InForceOn(),
-			LeftForce:    a.InForceOn() && !b.InForceOn()})
+		m, _ := p.modelAt(id, knownAt)
+		if m == nil || (f.Kind != "" && m.kind != f.Kind) {
+			return
+		}
+		if a, b := m.statusOn(d1.Earliest()).status, m.statusOn(d2.Earliest()).status; a != b {
+			out = append(out, changeRef{id: id, r: r, m: m, before: a, after: b})
+		}
 	})
 	return out, nil
+}
+
+// render returns the change c names, with its act's title.
+func (p *Projection) render(c *changeRef) Change {
+	m := c.m
+	if m == nil {
+		m = p.model(c.r)
+	}
+	a, b := c.before, c.after
+	return Change{Act: c.id, Title: m.title, Before: a, After: b,
+		EnteredForce: !a.InForceOn() && b.InForceOn(),
+		LeftForce:    a.InForceOn() && !b.InForceOn()}
 }

@@ -68,6 +68,7 @@ var contractSuite = []struct {
 	{"ListEmptyProjection", TestListEmptyProjection},
 	{"Seed", TestSeedAnswers},
 	{"ListPageIsPageOfList", TestListPageIsPageOfList},
+	{"DiffPageIsPageOfDiff", TestDiffPageIsPageOfDiff},
 }
 
 // TestPebbleStore runs the contract suite with the records in
