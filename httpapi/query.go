@@ -209,17 +209,6 @@ func (q *Queries) preparePaged(w http.ResponseWriter, r *http.Request) (projecti
 	return p, true
 }
 
-// pageOf cuts the page that p asks (limit=, cursor=) from items sorted by
-// key; it returns the page, never nil, and the next page's cursor, empty
-// on the last page.
-func pageOf[T any](items []T, key func(T) string, p projections.Params) ([]T, string) {
-	pg := projections.PageOf(items, key, p.Cursor, p.Limit)
-	if pg.Items == nil {
-		pg.Items = []T{}
-	}
-	return pg.Items, pg.Next.String()
-}
-
 func (q *Queries) act(w http.ResponseWriter, r *http.Request) {
 	p, id, ok := q.prepareAct(w, r)
 	if !ok {
@@ -271,13 +260,13 @@ func (q *Queries) diff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var pg projections.Page[projections.Change]
-	var total int
+	var total projections.DiffTotals
 	var seq uint64
 	q.Projector.Read(func(pr *projections.Projection) {
 		pg, total, err = pr.DiffPage(d1, d2, p.Filter, p.KnownAt, p.Cursor, p.Limit)
 		seq = pr.LastSeq()
 	})
-	out := DiffPage{From: d1, To: d2, KnownAt: p.KnownAt, Total: total, Changes: pg.Items, NextCursor: pg.Next.String()}
+	out := DiffPage{From: d1, To: d2, KnownAt: p.KnownAt, Total: total.Changes, Changes: pg.Items, NextCursor: pg.Next.String()}
 	if out.Changes == nil {
 		out.Changes = []projections.Change{}
 	}

@@ -106,22 +106,69 @@ func (pk picked) model(p *Projection) *model {
 // its spans, not its model: a list folds no act it passes over, and a
 // count none at all (models.go).
 func (p *Projection) pick(id events.ActID, f Filter, q Query) (picked, bool) {
+	if q.KnownAt == nil && f.Status == "" {
+		// Not even the spans are needed.
+		r := p.acts[id]
+		return picked{r: r, n: r.log.Len()}, f.Kind == "" || r.kind == f.Kind
+	}
+	pk, st, ok := p.classify(id, f.Kind, q)
+	return pk, ok && (f.Status == "" || st == f.Status)
+}
+
+// classify returns act id's status on q's day as known at q.KnownAt, and
+// false when it is not of kind (unless kind is "") or was not recorded by
+// then.
+func (p *Projection) classify(id events.ActID, kind events.Kind, q Query) (picked, Status, bool) {
 	r := p.acts[id]
 	if q.KnownAt == nil {
-		if f.Kind != "" && r.kind != f.Kind {
-			return picked{}, false
+		if kind != "" && r.kind != kind {
+			return picked{}, "", false
 		}
-		if f.Status != "" && p.statusNow(r, q.AsOf.Earliest()) != f.Status {
-			return picked{}, false
-		}
-		return picked{r: r, n: r.log.Len()}, true
+		return picked{r: r, n: r.log.Len()}, p.statusNow(r, q.AsOf.Earliest()), true
 	}
 	m, n := p.modelAt(id, q.KnownAt)
-	if m == nil || (f.Kind != "" && m.kind != f.Kind) {
-		return picked{}, false
+	if m == nil || (kind != "" && m.kind != kind) {
+		return picked{}, "", false
 	}
-	if f.Status != "" && m.statusOn(q.AsOf.Earliest()).status != f.Status {
-		return picked{}, false
+	return picked{r: r, m: m, n: n}, m.statusOn(q.AsOf.Earliest()).status, true
+}
+
+// Tally returns how many acts of f (its Status ignored) have each status
+// on q's day, as known at q.KnownAt: without rendering any, and for the
+// record as it now stands without folding any (models.go).
+func (p *Projection) Tally(f Filter, q Query) (map[Status]int, error) {
+	if err := q.check(); err != nil {
+		return nil, err
 	}
-	return picked{r: r, m: m, n: n}, true
+	out := map[Status]int{}
+	p.eachActAfter(f.Country, "", func(id events.ActID) bool {
+		if _, st, ok := p.classify(id, f.Kind, q); ok {
+			out[st]++
+		}
+		return true
+	})
+	return out, nil
+}
+
+// SelectPage is the page of c, of at most limit acts, of the acts of f
+// (its Status ignored) whose status on q's day keep accepts, as known at
+// q.KnownAt, with the number of those acts: PageOf over that whole list,
+// which it decides without rendering it, rendering the page's acts only.
+func (p *Projection) SelectPage(f Filter, q Query, keep func(Status) bool, c Cursor, limit int) (Page[ActState], int, error) {
+	if err := q.check(); err != nil {
+		return Page[ActState]{}, 0, err
+	}
+	var sel []picked
+	p.eachActAfter(f.Country, "", func(id events.ActID) bool {
+		if pk, st, ok := p.classify(id, f.Kind, q); ok && keep(st) {
+			sel = append(sel, pk)
+		}
+		return true
+	})
+	pg := PageOf(sel, func(pk picked) string { return string(pk.r.id) }, c, limit)
+	out := Page[ActState]{Items: make([]ActState, len(pg.Items)), Start: pg.Start, Prev: pg.Prev, Next: pg.Next}
+	for i, pk := range pg.Items {
+		out.Items[i] = p.stateOf(pk.r.id, pk.model(p), pk.n, q, false)
+	}
+	return out, len(sel), nil
 }

@@ -87,8 +87,8 @@ func TestDiffPageIsPageOfDiff(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						if total != len(all) {
-							t.Fatalf("%+v: DiffPage counts %d changes, Diff has %d", f, total, len(all))
+						if want := diffTotals(all); total != want {
+							t.Fatalf("%+v: DiffPage counts %+v, Diff has %+v", f, total, want)
 						}
 						if !reflect.DeepEqual(got.Items, want.Items) && !(len(got.Items) == 0 && len(want.Items) == 0) || got.Next != want.Next || got.Prev != want.Prev || got.Start != want.Start {
 							t.Fatalf("%+v, known at %v, limit %d, cursor %+v: DiffPage gave %+v, want %+v", f, kt != nil, limit, c, got, want)
@@ -99,6 +99,65 @@ func TestDiffPageIsPageOfDiff(t *testing.T) {
 							c = got.Next
 						}
 						if c.IsZero() {
+							break
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func diffTotals(all []projections.Change) projections.DiffTotals {
+	t := projections.DiffTotals{Changes: len(all)}
+	for _, c := range all {
+		if c.EnteredForce {
+			t.Entered++
+		}
+		if c.LeftForce {
+			t.Left++
+		}
+	}
+	return t
+}
+
+// SelectPage's pages are PageOf's pages of List filtered by status, with
+// their number, and Tally counts List's acts by status, for every filter.
+func TestSelectPageAndTally(t *testing.T) {
+	l, beforeRepeal := listLedger(t)
+	key := func(a projections.ActState) string { return string(a.Act) }
+	for _, f := range []projections.Filter{{}, {Country: "kz"}, {Kind: events.Law}, {Country: "none"}} {
+		for _, d := range []string{"2001-06-01", "2009-06-01", "2010-06-01"} {
+			for _, kt := range []*time.Time{nil, beforeRepeal} {
+				q := projections.Query{AsOf: events.MustDate(d), KnownAt: kt}
+				all, err := l.p.List(f, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := map[projections.Status]int{}
+				var inForce []projections.ActState
+				for _, a := range all {
+					want[a.Status]++
+					if a.Status.InForceOn() {
+						inForce = append(inForce, a)
+					}
+				}
+				got, err := l.p.Tally(f, q)
+				if err != nil || !reflect.DeepEqual(got, want) {
+					t.Errorf("Tally(%+v, %s, known %v) = %v, %v; want %v", f, d, kt != nil, got, err, want)
+				}
+				for limit := 1; limit <= len(inForce)+1; limit++ {
+					c := projections.Cursor{}
+					for range len(inForce) + 2 {
+						want := projections.PageOf(inForce, key, c, limit)
+						pg, n, err := l.p.SelectPage(f, q, projections.Status.InForceOn, c, limit)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if n != len(inForce) || !reflect.DeepEqual(rows(pg.Items), rows(want.Items)) || pg.Next != want.Next || pg.Prev != want.Prev || pg.Start != want.Start {
+							t.Fatalf("SelectPage(%+v, %s, known %v, limit %d, %+v) = %v (%d of %d), want %v (%d of %d)", f, d, kt != nil, limit, c, rows(pg.Items), pg.Start, n, rows(want.Items), want.Start, len(inForce))
+						}
+						if c = pg.Next; c.IsZero() {
 							break
 						}
 					}

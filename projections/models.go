@@ -153,17 +153,16 @@ func (c *modelCache) pushFront(r *actRec) {
 }
 
 // span is a stretch of valid time from a day on, up to the next span's,
-// in which an act has one status: an index into statuses.
+// in which an act has one status: an index into Statuses.
 type span struct {
 	from   events.DayNum
 	status uint8
 }
 
-// statuses are the statuses a span can name, in the order of their codes.
-var statuses = []Status{NotAdopted, AdoptedNotInForce, PartiallyInForce, InForce, Suspended, Repealed, Expired, Annulled}
-
+// statusCode returns the code of a status in a span: its index in
+// Statuses.
 func statusCode(s Status) uint8 {
-	i := slices.Index(statuses, s)
+	i := slices.Index(Statuses, s)
 	if i < 0 {
 		panic("projections: a status with no code: " + string(s))
 	}
@@ -198,7 +197,7 @@ func (p *Projection) statusNow(r *actRec, d events.DayNum) Status {
 	if !found {
 		i--
 	}
-	return statuses[s[i].status]
+	return Statuses[s[i].status]
 }
 
 func cmpDay(a, b events.DayNum) int {

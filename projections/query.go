@@ -326,20 +326,35 @@ func (p *Projection) Diff(d1, d2 events.Date, f Filter, knownAt *time.Time) ([]C
 }
 
 // DiffPage is Diff cut to the page of c, of at most limit changes
-// (DefaultLimit when 0), with the number of changes of the whole list.
-// It decides every act's status on the two days (from its spans, for the
-// record as it now stands), and renders the page's changes only.
-func (p *Projection) DiffPage(d1, d2 events.Date, f Filter, knownAt *time.Time, c Cursor, limit int) (Page[Change], int, error) {
+// (DefaultLimit when 0), with the totals of the whole list. It decides
+// every act's status on the two days (from its spans, for the record as
+// it now stands), and renders the page's changes only.
+func (p *Projection) DiffPage(d1, d2 events.Date, f Filter, knownAt *time.Time, c Cursor, limit int) (Page[Change], DiffTotals, error) {
 	refs, err := p.changes(d1, d2, f, knownAt)
 	if err != nil {
-		return Page[Change]{}, 0, err
+		return Page[Change]{}, DiffTotals{}, err
+	}
+	t := DiffTotals{Changes: len(refs)}
+	for _, r := range refs {
+		switch {
+		case !r.before.InForceOn() && r.after.InForceOn():
+			t.Entered++
+		case r.before.InForceOn() && !r.after.InForceOn():
+			t.Left++
+		}
 	}
 	pg := PageOf(refs, func(r changeRef) string { return string(r.id) }, c, limit)
 	out := Page[Change]{Items: make([]Change, len(pg.Items)), Start: pg.Start, Prev: pg.Prev, Next: pg.Next}
 	for i := range pg.Items {
 		out.Items[i] = p.render(&pg.Items[i])
 	}
-	return out, len(refs), nil
+	return out, t, nil
+}
+
+// DiffTotals counts the changes of a whole diff: all, those into force,
+// those out of it.
+type DiffTotals struct {
+	Changes, Entered, Left int
 }
 
 // changeRef is an act whose status differs between two days: its model,

@@ -69,6 +69,7 @@ var contractSuite = []struct {
 	{"Seed", TestSeedAnswers},
 	{"ListPageIsPageOfList", TestListPageIsPageOfList},
 	{"DiffPageIsPageOfDiff", TestDiffPageIsPageOfDiff},
+	{"SelectPageAndTally", TestSelectPageAndTally},
 }
 
 // TestPebbleStore runs the contract suite with the records in

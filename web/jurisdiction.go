@@ -90,64 +90,51 @@ func (s *Server) jurisdiction(w http.ResponseWriter, r *http.Request) {
 	if params.Limit != 0 {
 		limitAsked = q.Get("limit")
 	}
+	v := jurisdictionPage{Country: country, AsOf: asOf.String(), From: from.String(), To: to.String(),
+		KnownAt: knownAtValue(q.Get("known_at"), knownAt), Kind: string(kind), Limit: limit, LimitAsked: limitAsked}
 	var (
-		list    []projections.ActState
-		changes []projections.Change
-		seq     uint64
+		counts map[projections.Status]int
+		pg     projections.Page[projections.ActState]
+		cp     projections.Page[projections.Change]
+		ct     projections.DiffTotals
+		seq    uint64
 	)
+	// The counts of the whole, the page of those in force and the page of
+	// the changes, each decided without rendering more than its page.
 	f := projections.Filter{Country: country, Kind: kind}
+	q0 := projections.Query{AsOf: asOf, KnownAt: knownAt}
 	s.p.Read(func(p *projections.Projection) {
 		seq = p.LastSeq()
 		if err = p.CheckKnownAt(knownAt); err != nil {
 			return
 		}
-		if list, err = p.List(f, projections.Query{AsOf: asOf, KnownAt: knownAt}); err != nil {
+		if counts, err = p.Tally(f, q0); err != nil {
 			return
 		}
-		changes, err = p.Diff(from, to, f, knownAt)
+		if pg, v.InForceTotal, err = p.SelectPage(f, q0, projections.Status.InForceOn, params.Cursor, limit); err != nil {
+			return
+		}
+		cp, ct, err = p.DiffPage(from, to, f, knownAt, changesAt, limit)
 	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := jurisdictionPage{page: s.page(r, "Jurisdiction "+country+" as of "+asOf.String(), "jurisdiction"), Country: country,
-		AsOf: asOf.String(), From: from.String(), To: to.String(), KnownAt: knownAtValue(q.Get("known_at"), knownAt), Kind: string(kind),
-		Limit: limit, LimitAsked: limitAsked}
+	v.page = s.page(r, "Jurisdiction "+country+" as of "+asOf.String(), "jurisdiction")
 	v.Seq, v.Live = seq, link("/ui/events", "country", country, "kind", v.Kind, "known_at", v.KnownAt)
-
-	// The counts of the whole, then the page of those in force.
-	counts := map[projections.Status]int{}
-	inForce := list[:0:0]
-	for _, a := range list {
-		counts[a.Status]++
-		if a.Status.InForceOn() {
-			inForce = append(inForce, a)
-		}
-	}
 	for _, st := range projections.Statuses {
 		if n := counts[st]; n > 0 {
 			v.Counts = append(v.Counts, statusCount{Status: string(st), Label: statusLabel(st), N: n})
 		}
+		v.Total += counts[st]
 	}
-	v.Total, v.InForceTotal = len(list), len(inForce)
-	pg := projections.PageOf(inForce, func(a projections.ActState) string { return string(a.Act) }, params.Cursor, limit)
 	for _, a := range pg.Items {
 		v.InForce = append(v.InForce, actRow{Act: a.Act, URL: link("/ui/act", "act", string(a.Act), "as_of", v.AsOf, "known_at", v.KnownAt),
 			Title: a.Title, Kind: words(string(a.Kind)), Status: string(a.Status), Label: statusLabel(a.Status), Reason: a.Reason, Unsure: len(a.Uncertain) > 0})
 	}
 	v.InForceFrom, v.InForceTo = pg.Start+1, pg.Start+len(pg.Items)
 
-	// The changes: counted whole, paged.
-	for _, c := range changes {
-		if c.EnteredForce {
-			v.Entered++
-		}
-		if c.LeftForce {
-			v.Left++
-		}
-	}
-	v.ChangesTotal = len(changes)
-	cp := projections.PageOf(changes, func(c projections.Change) string { return string(c.Act) }, changesAt, limit)
+	v.ChangesTotal, v.Entered, v.Left = ct.Changes, ct.Entered, ct.Left
 	for _, c := range cp.Items {
 		v.Changes = append(v.Changes, changeRow{Act: c.Act, URL: link("/ui/act", "act", string(c.Act), "as_of", v.To, "known_at", v.KnownAt), Title: c.Title,
 			Before: statusLabel(c.Before), After: statusLabel(c.After), BeforeSt: string(c.Before), AfterSt: string(c.After),
