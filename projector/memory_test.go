@@ -112,6 +112,23 @@ func TestMemoryPerEvent(t *testing.T) {
 		})
 		t.Logf("%d events, live heap per event: service %.0f B = projection %.0f + Merkle tree %.0f + the rest %.0f (leaf index, subscribers)",
 			n, svc, proj, tree, svc-proj-tree)
+		if os.Getenv("LEX_BENCH") == "1" {
+			// The check of the stored bytes (bytes.go) runs a verifier
+			// beside the service: its tree in memory, or in files when
+			// the projector's tree is (Options.TreeDir).
+			inMemory := measureHeap(t, fmt.Sprintf("verifier-%d", n), n, func() any {
+				return verifyStored(t, n, audit.NewVerifier(nil))
+			})
+			inFiles := measureHeap(t, fmt.Sprintf("verifier-files-%d", n), n, func() any {
+				files, err := merkle.OpenFileStore(t.TempDir(), 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { files.Close() })
+				return verifyStored(t, n, audit.NewVerifierOver(nil, files))
+			})
+			t.Logf("%d events, live heap per event of the check of the stored bytes: %.0f B with its tree in memory, %.0f B with it in files", n, inMemory, inFiles)
+		}
 		if len(sizes) == 1 && n == ciMemoryEvents && svc > memoryBoundPerEvent {
 			t.Errorf("the projector service holds %.0f bytes of live heap an event after %d events, more than the bound of %d (BENCHMARKS.md, Memory per event)", svc, n, memoryBoundPerEvent)
 		}
@@ -142,6 +159,22 @@ func TestMemoryPerEvent(t *testing.T) {
 			offHeap = cache + mem
 			return s
 		})
+		if os.Getenv("LEX_BENCH") == "1" {
+			// As `ledger serve` runs it: records in Pebble, tree in files.
+			measureHeap(t, fmt.Sprintf("service-pebble-treedir-%d", n), n, func() any {
+				st := mustStoreDefault(t)
+				s := projector.New(nil, nil, projector.Options{Store: st, TreeDir: t.TempDir()})
+				if err := s.OpenTree(); err != nil {
+					t.Fatal(err)
+				}
+				generateSealed(t, n, func(e eventlog.Entry) {
+					if err := s.ApplyEntry(e); err != nil {
+						t.Fatal(err)
+					}
+				})
+				return s
+			})
+		}
 		t.Logf("%d events with the records in Pebble, live heap per event: service %.0f B = projection %.0f + Merkle tree %.0f + the rest %.0f; Pebble's cache and memtables besides: %.1f MiB",
 			n, psvc, pproj, tree, psvc-pproj-tree, float64(offHeap)/(1<<20))
 		if len(sizes) == 1 && n == ciMemoryEvents && pebbleOnGoHeap {
@@ -220,6 +253,27 @@ func generateSealed(t *testing.T, n int, fn func(eventlog.Entry)) {
 	if err := bench.GenerateShape(context.Background(), w, bench.GenOptions{Shape: os.Getenv("LEX_BENCH_SHAPE"), Events: n, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// verifyStored feeds v the stored bytes of the first n events of
+// generateSealed, as the check of the stored bytes reads them, and
+// returns it.
+func verifyStored(t *testing.T, n int, v *audit.Verifier) *audit.Verifier {
+	t.Helper()
+	generateSealed(t, n, func(e eventlog.Entry) {
+		data, err := events.Encode(&e.Event)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.AddStored(e.Seq, "", e.Event.Act, nil, data)
+	})
+	if err := v.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if rep := v.Report(); !rep.OK {
+		t.Fatalf("the generated events do not verify: %+v", rep.Failures[0])
+	}
+	return v
 }
 
 // writerFunc is an io.Writer that hands each write (bench.Generate writes
