@@ -44,6 +44,9 @@ type bytesCheck struct {
 	// while v's tree is in memory.
 	files *merkle.FileStore
 	slot  int
+	// filesFailed is set once those files failed: the passes after it
+	// keep their tree in memory, so that the check goes on.
+	filesFailed bool
 
 	mu       sync.RWMutex
 	checked  uint64                           // the last sequence checked
@@ -73,10 +76,7 @@ func (s *Service) checkBytes(ctx context.Context, full bool) error {
 	v, to, seen := b.v, b.to, b.seen
 	files, slot := b.files, b.slot
 	if full || v == nil {
-		var err error
-		if v, files, slot, err = s.newBytesVerifier(); err != nil {
-			return err
-		}
+		v, files, slot = s.newBytesVerifier()
 		to, seen = 0, 0
 	}
 	fresh := v != b.v
@@ -85,12 +85,13 @@ func (s *Service) checkBytes(ctx context.Context, full bool) error {
 		to = seq
 	})
 	if err == nil {
-		err = v.Err()
-		if err != nil && !fresh {
+		if err = v.Err(); err != nil {
 			// The verifier's tree is short of what it was fed: the next
-			// pass starts again from the first sequence, over the other
-			// directory.
-			b.v = nil
+			// pass starts again from the first sequence, in memory.
+			s.bytesFilesFailed(err)
+			if !fresh {
+				b.v = nil
+			}
 		}
 	}
 	if err != nil {
@@ -130,20 +131,34 @@ func (s *Service) checkBytes(ctx context.Context, full bool) error {
 // take 64 bytes an event beside the projector's own (issue 15). Its tree
 // is the stored bytes', not the projector's: the check compares the two
 // through the checkpoint's root (unsigned).
-func (s *Service) newBytesVerifier() (*audit.Verifier, *merkle.FileStore, int, error) {
-	if s.opts.TreeDir == "" || s.partial() {
-		return audit.NewVerifier(nil), nil, 0, nil
+//
+// Files that fail leave the tree in memory from then on: the check is
+// worth more than the memory it saves. The caller holds s.bytes.pass.
+func (s *Service) newBytesVerifier() (*audit.Verifier, *merkle.FileStore, int) {
+	if s.opts.TreeDir == "" || s.partial() || s.bytes.filesFailed {
+		return audit.NewVerifier(nil), nil, 0
 	}
 	slot := 0
 	if s.bytes.files != nil {
 		slot = 1 - s.bytes.slot
 	}
-	dir := bytesTreeDir(s.opts.TreeDir, slot)
-	files, err := merkle.OpenFileStore(dir, 0)
+	files, err := merkle.OpenFileStore(bytesTreeDir(s.opts.TreeDir, slot), 0)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("open the files of the check of the stored bytes: %w; check the disk of %s", err, dir)
+		s.bytesFilesFailed(err)
+		return audit.NewVerifier(nil), nil, 0
 	}
-	return audit.NewVerifierOver(nil, files), files, slot, nil
+	return audit.NewVerifierOver(nil, files), files, slot
+}
+
+// bytesFilesFailed notes that the files of the check of the stored bytes
+// failed, and says so once. The caller holds s.bytes.pass.
+func (s *Service) bytesFilesFailed(err error) {
+	if s.bytes.filesFailed {
+		return
+	}
+	s.bytes.filesFailed = true
+	s.log.Warn("the files of the check of the stored bytes failed: its Merkle tree is in memory until a restart (64 bytes an event); check the disk",
+		"dir", filepath.Dir(bytesTreeDir(s.opts.TreeDir, 0)), "err", err)
 }
 
 // bytesTreeDir is the directory, beside the projector's tree in treeDir,

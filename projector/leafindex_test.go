@@ -116,48 +116,59 @@ func mustNotFind(t *testing.T, svc *projector.Service, id events.ID) {
 
 // TestBytesCheckTreeInFiles: with the projector's tree in files, the
 // check of the stored bytes keeps its own tree in files beside it, not in
-// memory, and still finds altered bytes, and agrees with the checkpoint
-// signed over sound ones.
+// memory, and still agrees with the checkpoint signed over sound bytes and
+// finds altered ones. When those files cannot be made, the check goes on
+// with its tree in memory.
 func TestBytesCheckTreeInFiles(t *testing.T) {
-	env := natstest.MustStart(t, natstest.Options{})
-	l := mustLedger(t, env)
-	loadSeed(t, l)
-	kp, _ := mustSigningKey(t)
-	dir := filepath.Join(t.TempDir(), "tree")
-	r := startService(t, env.Store, env.Conn, projector.Options{Signer: kp, CheckpointInterval: time.Hour, TreeDir: dir}, false)
-	r.waitFor(t, seedEvents)
-	r.waitReady(t)
-	ctx := testContext(t, time.Minute)
-	if _, err := r.svc.Checkpoint(ctx); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := r.svc.Report(refugees)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.ChainOK || rep.ChainStatus != "verified" {
-		t.Fatalf("report of a sound act: status %q, issues %q; want verified", rep.ChainStatus, rep.ChainIssues)
-	}
-	if err := r.svc.ReadyCheck(ctx); err != nil {
-		t.Errorf("the stored bytes disagree with the checkpoint signed over them: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir+"-bytes", "0", "level-00")); err != nil {
-		t.Fatalf("the check of the stored bytes keeps no tree in files beside %s: %v", dir, err)
-	}
+	for _, unusable := range []bool{false, true} {
+		t.Run(map[bool]string{false: "files", true: "unusable"}[unusable], func(t *testing.T) {
+			env := natstest.MustStart(t, natstest.Options{})
+			l := mustLedger(t, env)
+			loadSeed(t, l)
+			kp, _ := mustSigningKey(t)
+			dir := filepath.Join(t.TempDir(), "tree")
+			if unusable {
+				// A file where the check's directory should be.
+				if err := os.WriteFile(dir+"-bytes", []byte("not a directory"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := startService(t, env.Store, env.Conn, projector.Options{Signer: kp, CheckpointInterval: time.Hour, TreeDir: dir}, false)
+			r.waitFor(t, seedEvents)
+			r.waitReady(t)
+			ctx := testContext(t, time.Minute)
+			if _, err := r.svc.Checkpoint(ctx); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := r.svc.Report(refugees)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.ChainOK || rep.ChainStatus != "verified" {
+				t.Fatalf("report of a sound act: status %q, issues %q; want verified", rep.ChainStatus, rep.ChainIssues)
+			}
+			if err := r.svc.ReadyCheck(ctx); err != nil {
+				t.Errorf("the stored bytes disagree with the checkpoint signed over them: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(dir+"-bytes", "0", "level-00")); !unusable && err != nil {
+				t.Fatalf("the check of the stored bytes keeps no tree in files beside %s: %v", dir, err)
+			}
 
-	// An event sealed, then stored again with its text altered.
-	e := amendment(1)
-	e.Act = refugees
-	e.Provisions, e.Body.Texts = []string{"art_1"}, map[string]string{"art_1": "Article 1, as recorded."}
-	rc := mustAppend(t, l, e)
-	bad := publishAltered(t, env, rc)
-	r.waitFor(t, bad)
-	rep, err = r.svc.Report(refugees)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.ChainOK || rep.ChainStatus != "failed" || !strings.Contains(strings.Join(rep.ChainIssues, "\n"), "sequence ") {
-		t.Errorf("report after altered bytes: status %q, issues %q; want failed, naming the sequence", rep.ChainStatus, rep.ChainIssues)
+			// An event sealed, then stored again with its text altered.
+			e := amendment(1)
+			e.Act = refugees
+			e.Provisions, e.Body.Texts = []string{"art_1"}, map[string]string{"art_1": "Article 1, as recorded."}
+			rc := mustAppend(t, l, e)
+			bad := publishAltered(t, env, rc)
+			r.waitFor(t, bad)
+			rep, err = r.svc.Report(refugees)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.ChainOK || rep.ChainStatus != "failed" || !strings.Contains(strings.Join(rep.ChainIssues, "\n"), "sequence ") {
+				t.Errorf("report after altered bytes: status %q, issues %q; want failed, naming the sequence", rep.ChainStatus, rep.ChainIssues)
+			}
+		})
 	}
 }
 
