@@ -138,7 +138,7 @@ func streamSeqFailure(c Checkpoint, last uint64) (Failure, bool) {
 //   - witness_quorum: witnesses are required and fewer than the quorum
 //     cosigned the newest checkpoint (witness.Quorum).
 func (v *Verifier) ApplyPolicy(p Policy) {
-	size := v.tree.Size()
+	size := v.leaves().Size()
 	n := v.newest
 	if n == nil {
 		// A checkpoint signed by a trusted key that does not fit the

@@ -76,7 +76,7 @@ func (v *Verifier) addSealedTo(st *actState, seq uint64, act events.ActID, hash,
 		v.fail(Failure{Seq: seq, Act: act, Kind: "chain", Message: chainMessage(seq, act, prev, st.last)})
 	}
 	v.setLast(st, hash)
-	v.tree.Append(leafOfDigest(hash))
+	v.appendLeaf(leafOfDigest(hash))
 }
 
 // sealedTail reads the hash and prev_hash at the end of an event in the

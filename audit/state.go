@@ -82,13 +82,13 @@ func (v *Verifier) State(stream string, cps CheckpointStream, maxBlocks int, now
 	if maxBlocks <= 0 {
 		maxBlocks = MaxStateBlocks
 	}
-	size := v.tree.Size()
+	size := v.leaves().Size()
 	l := blockLevel(size, maxBlocks)
-	s := State{Version: StateVersion, Stream: stream, TreeSize: size, Root: v.tree.Root(), BlockLevel: l,
+	s := State{Version: StateVersion, Stream: stream, TreeSize: size, Root: v.root(), BlockLevel: l,
 		Blocks:             make([]byte, 0, (size>>l)*32),
 		CheckpointMessages: cps.Messages, CheckpointsExisted: cps.Exists, VerifiedAt: now.UTC()}
 	for i := range size >> l {
-		h, _ := v.tree.RangeRoot(i<<l, (i+1)<<l)
+		h, _ := v.leaves().RangeRoot(i<<l, (i+1)<<l)
 		s.Blocks = append(s.Blocks, h[:]...)
 	}
 	if n := v.newest; n != nil {
@@ -156,7 +156,7 @@ func WriteState(path string, s State) error {
 func (v *Verifier) CompareState(s State, cps CheckpointStream) {
 	v.remembered = &s
 	at := s.VerifiedAt.Format(time.RFC3339)
-	size := v.tree.Size()
+	size := v.leaves().Size()
 	if size < s.TreeSize {
 		v.fail(Failure{Seq: size + 1, Kind: "stream_shorter", Message: fmt.Sprintf("the stream holds %d events, but %d were verified at %s (verify --state): events %d to %d were removed from its end; keep the state file and this report as evidence, and restore the stream from a backup taken before the cut (check it first: projector verify --backup DIR --state FILE)",
 			size, s.TreeSize, at, size+1, s.TreeSize)})
@@ -168,11 +168,11 @@ func (v *Verifier) CompareState(s State, cps CheckpointStream) {
 // compareTree demands a consistency proof from the remembered tree to the
 // stream's, and when it fails, finds the first range that differs.
 func (v *Verifier) compareTree(s State, at string) {
-	size := v.tree.Size()
+	size := v.leaves().Size()
 	if size >= s.TreeSize {
-		proof, err := v.tree.ConsistencyProof(s.TreeSize, size)
+		proof, err := v.leaves().ConsistencyProof(s.TreeSize, size)
 		if err == nil {
-			err = merkle.VerifyConsistency(s.TreeSize, size, s.Root, v.tree.Root(), proof)
+			err = merkle.VerifyConsistency(s.TreeSize, size, s.Root, v.root(), proof)
 		}
 		if err == nil {
 			return
@@ -184,7 +184,7 @@ func (v *Verifier) compareTree(s State, at string) {
 	first, last := uint64(0), uint64(0) // the differing leaves lie in [first, last)
 	found := false
 	for i := range n >> l {
-		got, err := v.tree.RangeRoot(i<<l, (i+1)<<l)
+		got, err := v.leaves().RangeRoot(i<<l, (i+1)<<l)
 		if err != nil || string(got[:]) != string(s.Blocks[i*32:(i+1)*32]) {
 			first, last, found = i<<l, (i+1)<<l, true
 			break
@@ -201,7 +201,7 @@ func (v *Verifier) compareTree(s State, at string) {
 			return
 		}
 	}
-	root, _ := v.tree.RootAt(n)
+	root, _ := v.leaves().RootAt(n)
 	where := fmt.Sprintf("the first differing tree size is %d: the event at sequence %d is not the one verified", first+1, first+1)
 	if last-first > 1 {
 		where = fmt.Sprintf("the first differing tree size is between %d and %d: an event at a sequence from %d to %d is not the one verified (the state keeps the hashes of ranges of %d events, not of each event)", first+1, last, first+1, last, uint64(1)<<l)

@@ -30,11 +30,18 @@ type Failure struct {
 // event's prev_hash is the hash of its act's previous event, and each
 // checkpoint is signed by a trusted key over the root the replay computes.
 type Verifier struct {
-	tree    *merkle.Tree
-	acts    int // acts with an event added (their states: defects.acts)
-	lastSeq uint64
-	events  uint64
-	trusted []string
+	// tree is the Merkle tree of the messages replayed, in memory; nil
+	// when stored holds it instead (NewVerifierOver).
+	tree *merkle.Tree
+	// stored is the tree with its hashes in a merkle.Store, and storeErr
+	// the first failure of that store: from then on the tree grows no
+	// more, and Err returns it.
+	stored   *merkle.StoredTree
+	storeErr error
+	acts     int // acts with an event added (their states: defects.acts)
+	lastSeq  uint64
+	events   uint64
+	trusted  []string
 	// Failures found so far, in the order found.
 	Failures []Failure
 	checked  int
@@ -65,6 +72,65 @@ type Verifier struct {
 func NewVerifier(trusted []string) *Verifier {
 	return &Verifier{tree: &merkle.Tree{}, trusted: trusted}
 }
+
+// NewVerifierOver is NewVerifier with the Merkle tree's hashes in store,
+// which must hold none: over a merkle.FileStore the tree takes a few
+// kilobytes of memory at any size, where in memory it takes 64 bytes an
+// event (issue 15). It checks all that NewVerifier's does; Tree returns
+// nil, and TreeSize and RootAt read the tree. A failure of the store
+// stops the tree, and Err returns it: the replay's roots are then
+// unknown, and the replay must be run again over a sound store.
+func NewVerifierOver(trusted []string, store merkle.Store) *Verifier {
+	return &Verifier{stored: merkle.NewStoredTree(store), trusted: trusted}
+}
+
+// merkleTree is what the verifier reads of its tree, in memory or stored.
+type merkleTree interface {
+	Size() uint64
+	RootAt(size uint64) (merkle.Hash, error)
+	RangeRoot(start, end uint64) (merkle.Hash, error)
+	ConsistencyProof(oldSize, newSize uint64) ([]merkle.Hash, error)
+}
+
+// leaves returns the verifier's tree, wherever its hashes are.
+func (v *Verifier) leaves() merkleTree {
+	if v.stored != nil {
+		return v.stored
+	}
+	return v.tree
+}
+
+// appendLeaf adds leaf to the tree, unless its store failed.
+func (v *Verifier) appendLeaf(leaf merkle.Hash) {
+	if v.stored == nil {
+		v.tree.Append(leaf)
+		return
+	}
+	if v.storeErr != nil {
+		return
+	}
+	if err := v.stored.Append(leaf); err != nil {
+		v.storeErr = fmt.Errorf("the verifier's Merkle tree: %w", err)
+	}
+}
+
+// root returns the root of the whole tree; zero when the store fails.
+func (v *Verifier) root() merkle.Hash {
+	h, _ := v.leaves().RootAt(v.leaves().Size())
+	return h
+}
+
+// TreeSize returns the number of leaves of the verifier's tree: one a
+// message replayed, while its store holds.
+func (v *Verifier) TreeSize() uint64 { return v.leaves().Size() }
+
+// RootAt returns the root of the verifier's tree of the first size
+// leaves.
+func (v *Verifier) RootAt(size uint64) (merkle.Hash, error) { return v.leaves().RootAt(size) }
+
+// Err returns the failure of the tree's store (NewVerifierOver), if one
+// failed: the replay's tree is then short, and its roots unknown.
+func (v *Verifier) Err() error { return v.storeErr }
 
 func (v *Verifier) fail(f Failure) { v.Failures = append(v.Failures, f) }
 
@@ -115,7 +181,7 @@ func (v *Verifier) Add(seq uint64, e *events.Event) {
 		}
 	}
 	v.setLast(st, h)
-	v.tree.Append(leaf)
+	v.appendLeaf(leaf)
 }
 
 // setLast notes h as the hash of the last event of st's act as stored.
@@ -141,7 +207,7 @@ func (v *Verifier) bad(seq uint64, act events.ActID, err error, data []byte) {
 	v.fail(Failure{Seq: seq, Act: act, Kind: "decode", Message: fmt.Sprintf("sequence %d does not hold a readable event: %v", seq, err)})
 	// Keep the tree aligned with the stream, with the leaf a projector
 	// gives the message (a defect, which it signs as stored).
-	v.tree.Append(unreadableLeaf(data))
+	v.appendLeaf(unreadableLeaf(data))
 }
 
 // Check verifies a checkpoint against the replay so far: run it after the
@@ -210,11 +276,11 @@ func (v *Verifier) check(c Checkpoint) (ok, pinned bool) {
 	if pinned {
 		v.signed++
 	}
-	if c.TreeSize > v.tree.Size() {
-		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_size", Message: fmt.Sprintf("checkpoint signs a tree of %d events, but the stream holds %d: events were removed", c.TreeSize, v.tree.Size())})
+	if size := v.leaves().Size(); c.TreeSize > size {
+		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_size", Message: fmt.Sprintf("checkpoint signs a tree of %d events, but the stream holds %d: events were removed", c.TreeSize, size)})
 		return false, pinned
 	}
-	root, err := v.tree.RootAt(c.TreeSize)
+	root, err := v.leaves().RootAt(c.TreeSize)
 	if err != nil {
 		v.fail(Failure{Seq: c.StreamSeq, Kind: "checkpoint_root", Message: err.Error()})
 		return false, pinned
@@ -268,12 +334,14 @@ func (v *Verifier) Report() Report {
 		c.Note = v.newest.note()
 		newest = &c
 	}
-	return Report{OK: len(f) == 0 && len(v.defects.list) == 0, Defects: v.defects.List(), Events: v.events, Acts: v.acts, LastSeq: v.lastSeq, TreeSize: v.tree.Size(),
-		Root: v.tree.Root(), Checkpoints: v.checked, SignaturesUnchecked: v.unchecked, TrustedKeys: v.trusted, Failures: f,
+	return Report{OK: len(f) == 0 && len(v.defects.list) == 0, Defects: v.defects.List(), Events: v.events, Acts: v.acts, LastSeq: v.lastSeq, TreeSize: v.leaves().Size(),
+		Root: v.root(), Checkpoints: v.checked, SignaturesUnchecked: v.unchecked, TrustedKeys: v.trusted, Failures: f,
 		Newest: newest, WitnessedBy: v.witnessedBy}
 }
 
-// Tree returns the verifier's Merkle tree.
+// Tree returns the verifier's Merkle tree in memory; nil for a verifier
+// whose tree is in a store (NewVerifierOver), read with TreeSize and
+// RootAt.
 func (v *Verifier) Tree() *merkle.Tree { return v.tree }
 
 func short(d events.Digest) string {

@@ -25,8 +25,10 @@ type auditState struct {
 	// then on the tree grows no more, and the projector signs, proves and
 	// reports ready no more, until it is started again.
 	treeErr error
-	index   map[events.ID]leafRef // where each event is
-	last    *audit.Checkpoint     // the latest checkpoint signed, which the tree extends
+	// index finds where each event is (leafindex.go); nil for a part's
+	// projector, which proves nothing.
+	index *leafIndex
+	last  *audit.Checkpoint // the latest checkpoint signed, which the tree extends
 	// found is the last checkpoint read from the checkpoints stream (its
 	// own, for a signer), whether the tree extends it or not.
 	found *audit.Checkpoint
@@ -36,22 +38,15 @@ type auditState struct {
 	refusals uint64 // refusals to sign
 }
 
-type leafRef struct {
-	index uint64
-	act   events.ActID
-}
-
-// addLeaf appends an applied event to the tree. The caller holds s.mu.
-func (s *Service) addLeaf(e *events.Event) {
+// addLeaf appends an applied event, at stream sequence seq, to the tree.
+// The caller holds s.mu.
+func (s *Service) addLeaf(seq uint64, e *events.Event) {
 	leaf, _, err := audit.LeafOf(e)
 	if err != nil {
 		leaf = merkle.LeafHash([]byte("unhashable"))
 	}
-	if s.audit.index == nil {
-		s.audit.index = map[events.ID]leafRef{}
-	}
-	if s.appendLeaf(leaf) {
-		s.audit.index[e.ID] = leafRef{s.audit.tree.Size() - 1, s.proj.SharedActID(e.Act)}
+	if s.appendLeaf(seq, leaf) {
+		s.audit.index.event(e.ID, s.proj.SharedActID(e.Act))
 	}
 }
 
@@ -59,13 +54,14 @@ func (s *Service) addLeaf(e *events.Event) {
 // as stored, one leaf per message, so that a checkpoint also vouches for
 // the defects it saw (docs/VERIFY.md). Its leaf is that of its digest; it
 // is not indexed, having no event id of its own. The caller holds s.mu.
-func (s *Service) addDefectLeaf(d *eventlog.Defect) {
-	s.appendLeaf(merkle.LeafHash(d.Digest[:]))
+func (s *Service) addDefectLeaf(seq uint64, d *eventlog.Defect) {
+	s.appendLeaf(seq, merkle.LeafHash(d.Digest[:]))
 }
 
-// appendLeaf appends leaf to the tree, unless its store failed before;
-// a failure of the store now is kept in treeErr. The caller holds s.mu.
-func (s *Service) appendLeaf(leaf merkle.Hash) bool {
+// appendLeaf appends leaf, the message at stream sequence seq, to the
+// tree, unless its store failed before; a failure of the store now is
+// kept in treeErr. The caller holds s.mu.
+func (s *Service) appendLeaf(seq uint64, leaf merkle.Hash) bool {
 	if s.audit.treeErr != nil {
 		return false
 	}
@@ -73,6 +69,10 @@ func (s *Service) appendLeaf(leaf merkle.Hash) bool {
 		s.treeFailed(err)
 		return false
 	}
+	if s.audit.index == nil {
+		s.audit.index = newLeafIndex()
+	}
+	s.audit.index.leaf(s.audit.tree.Size()-1, seq)
 	return true
 }
 
@@ -110,17 +110,17 @@ func (s *Service) rebuildTree() {
 		s.audit = auditState{tree: tree} // a part's tree is not the stream's: none is kept
 		return
 	}
-	s.audit = auditState{tree: tree, files: files, index: make(map[events.ID]leafRef, s.proj.Events())}
+	s.audit = auditState{tree: tree, files: files, index: newLeafIndex()}
 	if err != nil {
 		s.treeFailed(err)
 		return
 	}
 	s.proj.EachBySeq(func(e *eventlog.Entry) {
 		if e.Defect != nil {
-			s.addDefectLeaf(e.Defect)
+			s.addDefectLeaf(e.Seq, e.Defect)
 			return
 		}
-		s.addLeaf(&e.Event)
+		s.addLeaf(e.Seq, &e.Event)
 	})
 }
 
@@ -278,14 +278,13 @@ func (s *Service) Prove(ctx context.Context, id events.ID) (Proof, error) {
 	if s.partial() {
 		return Proof{}, s.partialRefusal("inclusion proofs")
 	}
-	s.mu.RLock()
-	ref, ok := s.audit.index[id]
-	index := ref.index
-	last := s.audit.last
-	s.mu.RUnlock()
+	found, index, ok := s.locate(id)
 	if !ok {
 		return Proof{}, events.Errorf(events.CodeNotFound, "event %s is not in the stream this projector has applied: check the id, or retry with min_seq once it is recorded", id)
 	}
+	s.mu.RLock()
+	last := s.audit.last
+	s.mu.RUnlock()
 	if last == nil || last.TreeSize <= index {
 		c, err := s.Checkpoint(ctx)
 		if err != nil {
@@ -299,10 +298,6 @@ func (s *Service) Prove(ctx context.Context, id events.ID) (Proof, error) {
 	if err != nil {
 		return Proof{}, err
 	}
-	found, ok := s.proj.Find(ref.act, id)
-	if !ok {
-		return Proof{}, events.Errorf(events.CodeNotFound, "event %s is not in the projection", id)
-	}
 	data, err := events.Encode(&found.Event)
 	if err != nil {
 		return Proof{}, err
@@ -310,6 +305,32 @@ func (s *Service) Prove(ctx context.Context, id events.ID) (Proof, error) {
 	leaf, _, _ := audit.LeafOf(&found.Event)
 	return Proof{Event: data, Sequence: found.Seq, LeafIndex: index, LeafHash: leaf, TreeSize: last.TreeSize,
 		Root: last.Root, Path: path, Checkpoint: *last}, nil
+}
+
+// locate returns the applied event id, as the projection holds it, and
+// its leaf in the tree; false when the projector applied no event id
+// with a leaf. The index names the acts that may hold id; of those that
+// do, the latest event wins, as when the index was a map by id.
+func (s *Service) locate(id events.ID) (eventlog.Entry, uint64, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.audit.index == nil {
+		return eventlog.Entry{}, 0, false
+	}
+	var (
+		found eventlog.Entry
+		ok    bool
+	)
+	for _, act := range s.audit.index.actsOf(id) {
+		if e, in := s.proj.Find(act, id); in && (!ok || e.Seq > found.Seq) {
+			found, ok = e, true
+		}
+	}
+	if !ok {
+		return eventlog.Entry{}, 0, false
+	}
+	leaf, ok := s.audit.index.leafOf(found.Seq)
+	return found, leaf, ok
 }
 
 // Consistency is a proof that the tree of OldSize leaves is a prefix of the

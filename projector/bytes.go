@@ -3,11 +3,14 @@ package projector
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/lexledger/lexledger/audit"
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/merkle"
 )
 
 // StoredReader reads the stream's messages as stored, unparsed: a Source
@@ -36,6 +39,14 @@ type bytesCheck struct {
 	v    *audit.Verifier
 	to   uint64 // the last sequence fed to v
 	seen int    // failures of v already indexed
+	// files holds v's tree when the projector's tree is in files
+	// (Options.TreeDir), in directory slot (0 or 1) of bytesTreeDir; nil
+	// while v's tree is in memory.
+	files *merkle.FileStore
+	slot  int
+	// filesFailed is set once those files failed: the passes after it
+	// keep their tree in memory, so that the check goes on.
+	filesFailed bool
 
 	mu       sync.RWMutex
 	checked  uint64                           // the last sequence checked
@@ -63,18 +74,38 @@ func (s *Service) checkBytes(ctx context.Context, full bool) error {
 	b.pass.Lock()
 	defer b.pass.Unlock()
 	v, to, seen := b.v, b.to, b.seen
+	files, slot := b.files, b.slot
 	if full || v == nil {
-		v, to, seen = audit.NewVerifier(nil), 0, 0
+		v, files, slot = s.newBytesVerifier()
+		to, seen = 0, 0
 	}
+	fresh := v != b.v
 	err := rd.ReadStored(ctx, to+1, func(seq uint64, subject string, act events.ActID, actErr error, data []byte) {
 		v.AddStored(seq, subject, act, actErr, data)
 		to = seq
 	})
+	if err == nil {
+		if err = v.Err(); err != nil {
+			// The verifier's tree is short of what it was fed: the next
+			// pass starts again from the first sequence, in memory.
+			s.bytesFilesFailed(err)
+			if !fresh {
+				b.v = nil
+			}
+		}
+	}
 	if err != nil {
+		if fresh && files != nil {
+			files.Close()
+		}
 		return err // the result stays that of the last whole pass
 	}
-	fresh := v != b.v
-	b.v, b.to = v, to
+	if fresh && b.files != nil {
+		if cerr := b.files.Close(); cerr != nil {
+			s.log.Warn("closing the files of the last check of the stored bytes", "err", cerr)
+		}
+	}
+	b.v, b.to, b.files, b.slot = v, to, files, slot
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if fresh {
@@ -93,6 +124,65 @@ func (s *Service) checkBytes(ctx context.Context, full bool) error {
 	return nil
 }
 
+// newBytesVerifier returns a new verifier for a pass from the first
+// sequence. When the projector's tree is in files, the verifier's is too,
+// in the directory of bytesTreeDir that the last whole pass does not use
+// (it stays in use until this pass completes): held in memory it would
+// take 64 bytes an event beside the projector's own (issue 15). Its tree
+// is the stored bytes', not the projector's: the check compares the two
+// through the checkpoint's root (unsigned).
+//
+// Files that fail leave the tree in memory from then on: the check is
+// worth more than the memory it saves. The caller holds s.bytes.pass.
+func (s *Service) newBytesVerifier() (*audit.Verifier, *merkle.FileStore, int) {
+	if s.opts.TreeDir == "" || s.partial() || s.bytes.filesFailed {
+		return audit.NewVerifier(nil), nil, 0
+	}
+	slot := 0
+	if s.bytes.files != nil {
+		slot = 1 - s.bytes.slot
+	}
+	files, err := merkle.OpenFileStore(bytesTreeDir(s.opts.TreeDir, slot), 0)
+	if err != nil {
+		s.bytesFilesFailed(err)
+		return audit.NewVerifier(nil), nil, 0
+	}
+	return audit.NewVerifierOver(nil, files), files, slot
+}
+
+// bytesFilesFailed notes that the files of the check of the stored bytes
+// failed, and says so once. The caller holds s.bytes.pass.
+func (s *Service) bytesFilesFailed(err error) {
+	if s.bytes.filesFailed {
+		return
+	}
+	s.bytes.filesFailed = true
+	s.log.Warn("the files of the check of the stored bytes failed: its Merkle tree is in memory until a restart (64 bytes an event); check the disk",
+		"dir", filepath.Dir(bytesTreeDir(s.opts.TreeDir, 0)), "err", err)
+}
+
+// bytesTreeDir is the directory, beside the projector's tree in treeDir,
+// of the tree of one check of the stored bytes (slot 0 or 1): written
+// anew by each pass from the first sequence.
+func bytesTreeDir(treeDir string, slot int) string {
+	return filepath.Join(filepath.Clean(treeDir)+"-bytes", strconv.Itoa(slot))
+}
+
+// closeBytes closes the files of the check of the stored bytes, once Run
+// has stopped checking; a later pass opens them again.
+func (s *Service) closeBytes() {
+	b := &s.bytes
+	b.pass.Lock()
+	defer b.pass.Unlock()
+	if b.files == nil {
+		return
+	}
+	if err := b.files.Close(); err != nil {
+		s.log.Warn("closing the files of the check of the stored bytes", "err", err)
+	}
+	b.v, b.files = nil, nil
+}
+
 // unsigned compares the tree of the stored bytes that v verified, up to
 // stream sequence to, with the last checkpoint signed or found, and says
 // how they differ ("" when they agree, when there is no checkpoint yet, or
@@ -104,13 +194,12 @@ func (s *Service) unsigned(v *audit.Verifier, to uint64) string {
 	if found == nil {
 		return ""
 	}
-	tree := v.Tree()
-	if tree.Size() < found.TreeSize {
+	if v.TreeSize() < found.TreeSize {
 		if to < found.StreamSeq {
 			return "" // signed after this pass read the stream
 		}
 		return fmt.Sprintf("the stored bytes hold %d readable events, but the last checkpoint (signed at %s) covers %d: stored events were removed",
-			tree.Size(), found.Time.Format(time.RFC3339), found.TreeSize)
+			v.TreeSize(), found.Time.Format(time.RFC3339), found.TreeSize)
 	}
 	// The tree holds each event's hash as the event states it; the event's
 	// bytes must still hash to it. A message the projector itself found to
@@ -125,7 +214,7 @@ func (s *Service) unsigned(v *audit.Verifier, to uint64) string {
 				f.Seq, found.Time.Format(time.RFC3339), f.Message)
 		}
 	}
-	root, err := tree.RootAt(found.TreeSize)
+	root, err := v.RootAt(found.TreeSize)
 	if err != nil {
 		return fmt.Sprintf("cannot compute the stored bytes' root at %d events: %v", found.TreeSize, err)
 	}
@@ -156,6 +245,7 @@ func (s *Service) checkingBytes(ctx context.Context) {
 		return
 	case <-s.readyCh:
 	}
+	defer s.closeBytes()
 	last := time.Now()
 	if err := s.checkBytes(ctx, true); err != nil && ctx.Err() == nil {
 		s.log.Warn("check of the stored bytes failed", "err", err)

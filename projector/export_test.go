@@ -18,3 +18,7 @@ func (s *Service) SetFeedClock(now func() time.Time) { s.fd.now = now }
 // for the memory benchmark: projection, Merkle tree, leaf index and
 // subscribers, without a source or a sink.
 func (s *Service) ApplyEntry(e eventlog.Entry) error { return s.apply(context.Background(), e, false) }
+
+// OpenTree moves the tree into files (Options.TreeDir) as Run does
+// before it applies events, for the memory benchmark.
+func (s *Service) OpenTree() error { return s.openTree() }

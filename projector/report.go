@@ -99,8 +99,10 @@ func (s *Service) Report(act events.ActID) (AuditReport, error) {
 		if h.IsZero() {
 			h, _ = ev.ComputeHash()
 		}
-		if ref, ok := s.audit.index[ev.ID]; ok && ref.index+1 > maxLeaf {
-			maxLeaf = ref.index + 1
+		if s.audit.index != nil {
+			if leaf, ok := s.audit.index.leafOf(e.Seq); ok && leaf+1 > maxLeaf {
+				maxLeaf = leaf + 1
+			}
 		}
 		ae := AuditEvent{Seq: e.Seq, ID: ev.ID, Type: ev.Type, Date: ev.Date, RecordedAt: ev.RecordedAt, RecordedBy: ev.RecordedBy,
 			Hash: h.String(), Effective: te.Effective, Instrument: ev.Instrument}

@@ -425,11 +425,11 @@ func (s *Service) apply(ctx context.Context, st eventlog.Entry, caughtUp bool) e
 		if d, ok := s.proj.LastDefect(); ok && d.Seq == st.Seq {
 			defect = &d
 			if !s.partial() {
-				s.addDefectLeaf(d.Defect)
+				s.addDefectLeaf(d.Seq, d.Defect)
 			}
 		} else {
 			if !s.partial() {
-				s.addLeaf(&st.Event)
+				s.addLeaf(st.Seq, &st.Event)
 			}
 			s.subs.notify(st)
 		}
