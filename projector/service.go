@@ -69,6 +69,10 @@ type Sink interface {
 
 // Options configure a Service.
 type Options struct {
+	// ModelCache bounds the acts' models the projection keeps decoded, by
+	// the events of their acts (projections.SetModelCache); 0 leaves
+	// projections.DefaultModelCache.
+	ModelCache int
 	// SnapshotEvery and SnapshotInterval say how often the state is saved:
 	// after so many new events, or so much time with at least a tenth as
 	// many. A snapshot costs a write of the whole state, so past
@@ -175,6 +179,7 @@ func New(src Source, sink Sink, opts Options) *Service {
 	if opts.Store != nil && opts.Store.Saved() == 0 {
 		proj = projections.NewWith(opts.Store)
 	}
+	opts.configure(proj)
 	return &Service{src: src, sink: sink, opts: opts, log: opts.Logger.With("component", "projector"),
 		proj: proj, caught: make(chan struct{}), readyCh: make(chan struct{}), wit: newWitnessing(opts),
 		audit: auditState{tree: merkle.NewStoredTree(&merkle.MemStore{})}}
@@ -233,6 +238,7 @@ func (s *Service) Restore(ctx context.Context) error {
 		start := time.Now()
 		p, err := projections.Open(st)
 		if err == nil {
+			s.opts.configure(p)
 			s.mu.Lock()
 			s.proj = p
 			s.rebuildTree()
@@ -270,6 +276,7 @@ func (s *Service) Restore(ctx context.Context) error {
 		s.log.Warn("snapshot not restored; replaying the stream from the start", "err", err)
 		return s.emptyProjection()
 	}
+	s.opts.configure(p)
 	s.mu.Lock()
 	s.proj = p
 	s.rebuildTree()
@@ -289,9 +296,17 @@ func (s *Service) emptyProjection() error {
 		}
 		p = projections.NewWith(st)
 	}
+	s.opts.configure(p)
 	s.proj = p
 	s.rebuildTree()
 	return nil
+}
+
+// configure applies the options' bound on the cache of models to p.
+func (o *Options) configure(p *projections.Projection) {
+	if o.ModelCache > 0 {
+		p.SetModelCache(o.ModelCache)
+	}
 }
 
 // Run follows the stream from the projection's checkpoint and applies

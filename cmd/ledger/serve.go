@@ -50,6 +50,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) on this address, such as 127.0.0.1:6060; off by default")
 	withProjector := fs.Bool("projector", true, "also run a projector in process and serve its queries on the same address")
 	storeFl := cli.AddStoreFlag(fs, "") // default DATA/projection
+	modelCache := cli.AddModelCacheFlag(fs)
 	keyFile := fs.String("checkpoint-key", cli.EnvOr("LEDGER_CHECKPOINT_KEY", ""), "the projector signs checkpoints with the key in this file (a note signer key, or the nkey seed of an older ledger; created if missing, mode 0600; refused if others may read it) ($LEDGER_CHECKPOINT_KEY); default: $XDG_CONFIG_HOME/lexledger/checkpoint.nk (~/.config/lexledger/checkpoint.nk) when the server is embedded, none otherwise; never inside DATA")
 	origin := fs.String("checkpoint-origin", cli.EnvOr("LEDGER_CHECKPOINT_ORIGIN", ""), "the origin line of the checkpoint notes, naming this ledger, and so the name of a new key ($LEDGER_CHECKPOINT_ORIGIN; default: the key's name, or "+audit.DefaultOrigin+")")
 	watchEvery := fs.Duration("watch-interval", natsjs.DefaultWatchInterval, "how often to check that no stream the ledger depends on was changed so that events can be lost or admitted, or deleted (JetStream's advisories are also heard, when permitted)")
@@ -175,7 +176,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	var ui *web.Server // the auditors' web interface, with the projector
 	var proj *projector.Service
 	if *withProjector {
-		popts := projector.Options{Feed: true, Logger: log, Witnesses: witnesses, WitnessQuorum: quorum}
+		popts := projector.Options{Feed: true, Logger: log, ModelCache: *modelCache, Witnesses: witnesses, WitnessQuorum: quorum}
 		if *keyFile == "" && *natsURL == "" {
 			if *keyFile, err = defaultCheckpointKey(*data, log); err != nil {
 				return err

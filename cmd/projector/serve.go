@@ -42,6 +42,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	witnessFlags := cli.AddWitnessFlags(fs) // --witness, --witness-quorum
 	scopeFl := addScopeFlags(fs)            // --jurisdiction, --subjects
 	storeFl := cli.AddStoreFlag(fs, cli.StoreMemory)
+	modelCache := cli.AddModelCacheFlag(fs)
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
@@ -67,7 +68,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
-	opts := projector.Options{Feed: *feed, Logger: log, CheckpointInterval: *interval, Witnesses: witnesses, WitnessQuorum: quorum, Scope: scope}
+	opts := projector.Options{Feed: *feed, Logger: log, ModelCache: *modelCache, CheckpointInterval: *interval, Witnesses: witnesses, WitnessQuorum: quorum, Scope: scope}
 	if *keyFile != "" {
 		kp, pub, err := projector.LoadOrCreateKey(*keyFile, *origin)
 		if err != nil {

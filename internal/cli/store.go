@@ -63,3 +63,10 @@ func (f *StoreFlag) TreeDir() string {
 	d := filepath.Clean(*f.v)
 	return filepath.Join(filepath.Dir(d), filepath.Base(d)+"-tree")
 }
+
+// AddModelCacheFlag adds --model-cache to fs: the bound of the projector's
+// cache of decoded act models (projector.Options.ModelCache).
+func AddModelCacheFlag(fs *flag.FlagSet) *int {
+	return fs.Int("model-cache", projections.DefaultModelCache,
+		"the acts' models the projector keeps decoded, counted in the events of their acts (about 550 bytes each); the least recently used beyond it are dropped and folded again from their records when asked: a smaller cache saves memory, a larger one folds less")
+}
