@@ -48,6 +48,7 @@ type Collector struct {
 	witnessed, cosignatures, witnessFailures    *prometheus.Desc
 	witnessAlarm                                *prometheus.Desc
 	feedFailures, feedWaiting                   *prometheus.Desc
+	modelsHeld, modelsDropped, modelFolds       *prometheus.Desc
 }
 
 // NewCollector returns a collector of stream's metrics, and of proj's when
@@ -78,6 +79,9 @@ func NewCollector(stream Stream, proj Projector) *Collector {
 		feedWaiting: d("projector", "feed_waiting_acts", "Acts whose latest state is not in LEX_STATE because the feed's write of it failed: waiting to be written again, or, after a permanent failure (too_large, forbidden), until the act changes or the projector restarts (docs/RUNBOOK.md, Feed failures)."),
 		feedFailures: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "projector", "feed_failures_total"),
 			"The feed's failed writes of an act's state to LEX_STATE (one per act and attempt) and failed change notices on lex.changes, by kind: too_large, forbidden, unavailable, other.", []string{"kind"}, nil),
+		modelsHeld:    d("projector", "models_held_events", "The events of the acts whose models the projection holds decoded: at most --model-cache, and the act in use."),
+		modelsDropped: d("projector", "models_dropped_total", "Act models dropped from the projection's cache of models (--model-cache) since the projector started."),
+		modelFolds:    d("projector", "model_folds_total", "Act models folded again from their records, having been dropped, since the projector started: a rate near the event rate says the cache is too small for the load."),
 		defectsByReason: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "projector", "defects_by_reason"),
 			"lex_projector_defects by reason: unreadable, unknown_schema, invalid, hash_mismatch, subject_mismatch, chain_broken, duplicate_id.", []string{"reason"}, nil),
 	}
@@ -88,7 +92,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.up
 	ch <- c.lastSeq
 	if c.proj != nil {
-		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress, c.defects, c.defectsByReason, c.refusals, c.conflict, c.witnessed, c.cosignatures, c.witnessAlarm, c.witnessFailures, c.feedFailures, c.feedWaiting} {
+		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress, c.defects, c.defectsByReason, c.refusals, c.conflict, c.witnessed, c.cosignatures, c.witnessAlarm, c.witnessFailures, c.feedFailures, c.feedWaiting, c.modelsHeld, c.modelsDropped, c.modelFolds} {
 			ch <- d
 		}
 	}
@@ -130,6 +134,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.feedFailures, prometheus.CounterValue, float64(st.FeedFailures[k]), k)
 	}
 	gauge(c.feedWaiting, float64(st.FeedWaiting))
+	gauge(c.modelsHeld, float64(st.ModelsHeld))
+	ch <- prometheus.MustNewConstMetric(c.modelsDropped, prometheus.CounterValue, float64(st.ModelsDropped))
+	ch <- prometheus.MustNewConstMetric(c.modelFolds, prometheus.CounterValue, float64(st.ModelFolds))
 	for _, r := range eventlog.Reasons {
 		ch <- prometheus.MustNewConstMetric(c.defectsByReason, prometheus.GaugeValue, float64(st.Defects[r]), string(r))
 	}

@@ -113,6 +113,7 @@ func (c *modelCache) touch(r *actRec) {
 	c.mu.Lock()
 	if r.next != nil && c.ring.next != r {
 		c.unlink(r)
+		c.held += r.weight // moved, not dropped
 		c.pushFront(r)
 	}
 	c.mu.Unlock()

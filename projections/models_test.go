@@ -34,6 +34,20 @@ func TestModelCacheBound(t *testing.T) {
 		t.Fatal("no model was dropped from a cache smaller than the ledger")
 	}
 
+	// Asking moves an act to the front of the cache, and changes nothing
+	// it holds.
+	heldBefore, _, _ := full.ModelCacheStats()
+	for range 2 {
+		for _, id := range full.Acts() {
+			if _, err := full.State(id, projections.Query{AsOf: events.MustDate("2009-06-01")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if held, dropped, _ := full.ModelCacheStats(); held != heldBefore || dropped != 0 {
+		t.Errorf("asking every act twice changed the events the cache holds from %d to %d (%d dropped): a touch must only move an act", heldBefore, held, dropped)
+	}
+
 	// Before any other question: the spans were decided as the models
 	// were dropped.
 	_, _, before := small.ModelCacheStats()

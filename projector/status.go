@@ -20,6 +20,11 @@ type runStatus struct {
 
 // Status is where a projector stands, for metrics and readiness.
 type Status struct {
+	// ModelsHeld is the events of the acts whose models the projection
+	// holds decoded; ModelsDropped and ModelFolds count the models dropped
+	// from its cache and folded again from records (projections.SetModelCache).
+	ModelsHeld                int
+	ModelsDropped, ModelFolds uint64
 	// AppliedSeq is the last stream sequence applied.
 	AppliedSeq uint64
 	// AppliedTime is when the stream stored that event; zero until an
@@ -113,6 +118,7 @@ func (s *Service) status0() Status {
 		}
 	}
 	st.FeedWaiting = len(s.fd.waiting)
+	st.ModelsHeld, st.ModelsDropped, st.ModelFolds = s.proj.ModelCacheStats()
 	if s.audit.conflict != nil {
 		st.CheckpointConflict = s.audit.conflict.Error()
 	}
