@@ -102,7 +102,13 @@ func actScript() func(t *testing.T, l *ledger.Ledger) []step {
 		do("signed again with the code's next event", cmd(signed), cmd(published))
 		do("the same batch again", cmd(signed), cmd(published))
 		do("signed's id for another event", cmd(reused))
-		do("signed's id on another act", ledger.Command{Event: func() events.Event { e := signed; e.Act = civil; e.Type = events.Drafted; e.Body = events.Body{Title: "Code of Civil Procedure", Kind: events.CodeKind}; return e }()})
+		do("signed's id on another act", ledger.Command{Event: func() events.Event {
+			e := signed
+			e.Act = civil
+			e.Type = events.Drafted
+			e.Body = events.Body{Title: "Code of Civil Procedure", Kind: events.CodeKind}
+			return e
+		}()})
 		do("signed twice", cmd(signedTwice))
 		do("the adoption's date corrected", expect(fix, 4))
 		do("the correction again", cmd(fix))

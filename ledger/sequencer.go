@@ -275,6 +275,22 @@ func (l *Ledger) process(units []*unit) {
 				continue
 			}
 			out, act := l.stageUnit(b, u)
+			if out == needLoad && b.stages[act] == nil && !u.fresh[act] {
+				// Nothing in b is of the act (one dropped from the cache,
+				// most often): reading it now reads what reading it after
+				// b is written would, so b need not be written first, and
+				// a group of commands on dropped acts stays one batch.
+				if err := l.load(act); err != nil {
+					u.finish(nil, err)
+					continue
+				}
+				if u.fresh == nil {
+					u.fresh = map[events.ActID]bool{}
+				}
+				u.fresh[act] = true
+				i-- // decide u again
+				continue
+			}
 			if out == needLoad || out == deferred {
 				load = act
 				break
