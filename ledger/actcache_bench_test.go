@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
@@ -113,7 +114,23 @@ func recordAll(b *testing.B, lines [][]byte, opts ledger.Options) {
 	b.StopTimer()
 	clear(cmds)
 	counted, _, acts, _ := l.ActCacheHeld()
+	// The embedded server, in this process, keeps the message blocks it
+	// read or wrote in memory for 10 seconds (the file store's cache
+	// expiry): the heap is measured once they are let go, so that the
+	// difference with the ledger and without it is the ledger's.
+	time.Sleep(12 * time.Second)
 	with := liveHeap()
+	if name := os.Getenv("ACT_CACHE_HEAPPROFILE"); name != "" {
+		// The heap with the ledger still reachable, for go tool pprof.
+		f, err := os.Create(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
 	l.Close()
 	without := liveHeap()
 	b.ReportMetric(float64(len(lines))/elapsed.Seconds(), "events/s")
