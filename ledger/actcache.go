@@ -8,10 +8,15 @@ import (
 
 // DefaultActCache is the default of Options.ActCache: the events whose
 // sequence, record time and id the sequencer keeps in memory at most, in the
-// caches of the acts it used most recently. An event held costs about 100
-// bytes; at this bound the acts' caches stay near 25 MB of live heap however
-// many events a ledger records (BENCHMARKS.md, Issue 15).
-const DefaultActCache = 200_000
+// caches of the acts it used most recently. An event held costs about 185
+// bytes of live heap with its act's share of the rule state (acts of ten
+// events), so this bound holds the caches near 70 MiB however many events a
+// ledger records; without it they grew with every event, 38 MiB at 200,000.
+// It is the smallest bound tried at which an import of the realistic
+// 1,000,000-event book reads no act back: at 200,000 it read 20,282 and was
+// about three times slower, each read some 20 ms of the server scanning its
+// blocks for the act (BENCHMARKS.md, The acts' caches bounded).
+const DefaultActCache = 400_000
 
 // maxGone bounds the acts remembered as dropped from the cache. Past it the
 // memory is cleared: an act dropped then is assumed new again, as after a

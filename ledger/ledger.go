@@ -39,7 +39,8 @@ type Options struct {
 	HistoryCache int
 	// ActCache bounds the events of the acts' caches that the sequencer
 	// keeps in memory (each event's stream sequence, record time, id and
-	// content digest, about 100 bytes), the least recently used act
+	// content digest, about 185 bytes of live heap with the act's rule
+	// state), the least recently used act
 	// dropped first and read back from the store before its next command:
 	// DefaultActCache when zero; when negative, none is kept from one
 	// group of commands to the next.

@@ -21,7 +21,7 @@ import (
 )
 
 // actCacheUsage describes --act-cache, of serve and import.
-const actCacheUsage = "events of the acts the ledger used last whose sequence, time and id it keeps in memory, to decide commands on them without reading them back (about 100 bytes each); an act dropped is read from the stream before its next command; 0 or less keeps none between commands"
+const actCacheUsage = "events of the acts the ledger used last whose sequence, time and id it keeps in memory, to decide commands on them without reading them back (about 185 bytes each, live); an act dropped is read from the stream before its next command; 0 or less keeps none between commands"
 
 // actCacheOption is Options.ActCache for the value of --act-cache.
 func actCacheOption(n int) int {
