@@ -39,11 +39,10 @@ type Options struct {
 	HistoryCache int
 	// ActCache bounds the events of the acts' caches that the sequencer
 	// keeps in memory (each event's stream sequence, record time, id and
-	// content digest, about 185 bytes of live heap with the act's rule
-	// state), the least recently used act
-	// dropped first and read back from the store before its next command:
-	// DefaultActCache when zero; when negative, none is kept from one
-	// group of commands to the next.
+	// content digest: about 185 bytes of live heap with the act's rule
+	// state), the least recently used act dropped first and read back
+	// from the store before its next command: DefaultActCache when zero;
+	// when negative, none is kept from one group of commands to the next.
 	ActCache int
 	// Observe, when set, is called once at the end of every Append and
 	// AppendAtomic call with its outcome (for metrics: package metrics).
