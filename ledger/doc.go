@@ -6,9 +6,11 @@
 //
 // # How an append is decided
 //
-// One goroutine, the sequencer, owns a cache of every act it has touched: the
+// One goroutine, the sequencer, owns a cache of the acts it used last: each
 // act's rule state (events.State), the stream sequence and record time of each
-// of its events, and their ids. Commands queue to it; it takes as many as are
+// of its events, and their ids. The cache holds at most Options.ActCache
+// events; an act it dropped is read back from the store before its next
+// command, as one the cache found stale is. Commands queue to it; it takes as many as are
 // waiting (up to MaxBatch events), checks each against the cache as it would
 // stand after the ones before it, and writes them all in one atomic batch in
 // which the first event of every act carries the act's expected last stream
@@ -34,7 +36,8 @@
 // id is already recorded for its act with the same content
 // (events.Event.ContentDigest) returns the first receipt with Duplicate set,
 // however long ago it was recorded: the cache, loaded from the store, knows
-// every id of the act and its content. The same id with other content, or
+// every id of the act and its content, and an act dropped from it is loaded
+// again before it is decided on. The same id with other content, or
 // on another act, is refused (CodeConflict, events.RuleIDUsed), naming the
 // event that has it: the cache catches it on the act, the store's claims
 // (eventlog.Store, eventlog.IDUsedError) across acts and ledgers.

@@ -52,3 +52,28 @@ func (l *Ledger) Pending() int {
 	}
 	return n
 }
+
+// SetDefaultActCache makes Options.ActCache zero stand for n, to run the
+// package's tests with a tiny cache of acts (LEDGER_TEST_ACT_CACHE).
+// Call it before the first ledger is made.
+func SetDefaultActCache(n int) { defaultActCache = n }
+
+// ActCacheHeld waits until no command is being decided, and returns the
+// events the cache of acts counts, those it holds (counted again, act by
+// act), the acts it holds, and its bound.
+func (l *Ledger) ActCacheHeld() (counted, held, acts, bound int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.busy {
+		l.idle.Wait()
+	}
+	n := 0
+	for a := l.acts.ring.next; a != &l.acts.ring; a = a.next {
+		held += len(a.log) + 1
+		n++
+	}
+	if n != len(l.acts.byAct) {
+		held = -1 // the list and the map disagree
+	}
+	return l.acts.held, held, n, l.acts.max
+}

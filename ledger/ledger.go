@@ -37,6 +37,13 @@ type Options struct {
 	// without reading their acts back: DefaultHistoryCache when zero, none
 	// when negative.
 	HistoryCache int
+	// ActCache bounds the events of the acts' caches that the sequencer
+	// keeps in memory (each event's stream sequence, record time, id and
+	// content digest: about 185 bytes of live heap with the act's rule
+	// state), the least recently used act dropped first and read back
+	// from the store before its next command: DefaultActCache when zero;
+	// when negative, none is kept from one group of commands to the next.
+	ActCache int
 	// Observe, when set, is called once at the end of every Append and
 	// AppendAtomic call with its outcome (for metrics: package metrics).
 	// It runs on the caller's goroutine and must be quick.
@@ -91,7 +98,7 @@ type Ledger struct {
 	closed  bool
 
 	// Owned by the baton holder.
-	acts     map[events.ActID]*act
+	acts     *actCache
 	hist     *histories
 	lastTime time.Time
 	cost     costModel
@@ -118,6 +125,9 @@ func New(store eventlog.Store, opts Options) *Ledger {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.ActCache == 0 {
+		opts.ActCache = defaultActCache
+	}
 	if opts.HistoryCache == 0 {
 		opts.HistoryCache = DefaultHistoryCache
 	}
@@ -125,7 +135,7 @@ func New(store eventlog.Store, opts Options) *Ledger {
 		store: store,
 		opts:  opts,
 		log:   opts.Logger.With("component", "ledger"),
-		acts:  make(map[events.ActID]*act),
+		acts:  newActCache(max(opts.ActCache, 0)),
 		hist:  newHistories(max(opts.HistoryCache, 0)),
 		cost:  newCostModel(),
 	}

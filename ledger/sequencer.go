@@ -47,8 +47,9 @@ func (u *unit) finish(rs []Receipt, err error) {
 	close(u.done)
 }
 
-// act is the sequencer's cache of one act.
+// act is the sequencer's cache of one act, held in an actCache.
 type act struct {
+	id    events.ActID
 	state events.State
 	log   []entry              // one per version: where each event is
 	ids   map[events.ID]idInfo // the version of each event id
@@ -58,6 +59,10 @@ type act struct {
 	// subject when it is a defect after the last event: the sequence that
 	// the next write expects, though the chain goes on from last.
 	tail uint64
+	// held is what the act counts in its actCache, as last counted;
+	// prev and next link the cache's list of recency.
+	held       int
+	prev, next *act
 }
 
 type entry struct {
@@ -202,9 +207,7 @@ func (l *Ledger) processSafely(group []*unit) {
 					u.finish(nil, err)
 				}
 			}
-			for _, a := range l.acts {
-				a.stale = true
-			}
+			l.acts.all(func(a *act) { a.stale = true })
 		}
 	}()
 	l.process(group)
@@ -231,6 +234,12 @@ func (l *Ledger) lead() {
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// No batch is being built or written: the least recently used acts
+	// can be dropped, but not those of the commands that wait, which the
+	// next group would read back at once.
+	if l.acts.held > l.acts.max {
+		l.acts.trim(l.waitingFor())
+	}
 	if len(l.pending) == 0 {
 		l.busy = false
 		l.idle.Broadcast()
@@ -266,6 +275,22 @@ func (l *Ledger) process(units []*unit) {
 				continue
 			}
 			out, act := l.stageUnit(b, u)
+			if out == needLoad && b.stages[act] == nil && !u.fresh[act] {
+				// Nothing in b is of the act (one dropped from the cache,
+				// most often): reading it now reads what reading it after
+				// b is written would, so b need not be written first, and
+				// a group of commands on dropped acts stays one batch.
+				if err := l.load(act); err != nil {
+					u.finish(nil, err)
+					continue
+				}
+				if u.fresh == nil {
+					u.fresh = map[events.ActID]bool{}
+				}
+				u.fresh[act] = true
+				i-- // decide u again
+				continue
+			}
 			if out == needLoad || out == deferred {
 				load = act
 				break
@@ -377,11 +402,16 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 	for i := range u.cmds {
 		c := &u.cmds[i]
 		e := &c.Event
-		a := l.acts[e.Act]
+		a := l.acts.get(e.Act)
 		if a == nil {
-			a = &act{ids: map[events.ID]idInfo{}}
+			if l.acts.dropped(e.Act) {
+				// Dropped from the cache, not new: read it back.
+				undo()
+				return needLoad, e.Act
+			}
+			a = &act{id: e.Act, ids: map[events.ID]idInfo{}}
 			a.state.Act = e.Act
-			l.acts[e.Act] = a
+			l.acts.put(a)
 		}
 		if a.stale {
 			undo()
@@ -549,7 +579,7 @@ func (l *Ledger) flush(b *batch) (retry []*unit) {
 	if err != nil {
 		// Whatever happened, the store may hold more than the cache knows.
 		for _, id := range b.order {
-			l.acts[id].stale = true
+			l.acts.peek(id).stale = true
 		}
 		if errors.Is(err, eventlog.ErrConflict) {
 			return b.units
@@ -615,7 +645,7 @@ func (l *Ledger) flushEach(ctx context.Context, b *batch) (retry []*unit) {
 				used = append(used, eventlog.UsedID{Index: p.msg, Held: e.Used[0].Held})
 				continue // nothing written: the cache is current
 			}
-			l.acts[act].stale = true
+			l.acts.peek(act).stale = true
 			if errors.Is(err, eventlog.ErrConflict) {
 				retry = append(retry, u)
 			} else {
@@ -663,7 +693,7 @@ func (l *Ledger) refuseUsed(ctx context.Context, b *batch, units []*unit, used [
 			}
 			e := &u.cmds[i].Event
 			var current uint64 // the command's act's version, as cached
-			if a := l.acts[e.Act]; a != nil {
+			if a := l.acts.peek(e.Act); a != nil {
 				current = a.version()
 			}
 			seq, version, found := l.whereIs(ctx, c.ID, c.Act)
@@ -689,7 +719,7 @@ func (l *Ledger) refuseUsed(ctx context.Context, b *batch, units []*unit, used [
 // won a race may still be on its way: the store is asked again a few
 // times, for at most about a tenth of a second, before giving up.
 func (l *Ledger) whereIs(ctx context.Context, id events.ID, act events.ActID) (seq, version uint64, found bool) {
-	if a := l.acts[act]; a != nil && !a.stale {
+	if a := l.acts.peek(act); a != nil && !a.stale {
 		if info, ok := a.ids[id]; ok {
 			return a.log[info.version-1].seq, uint64(info.version), true
 		}
@@ -751,6 +781,7 @@ func (l *Ledger) commitStage(id events.ActID, st *stage, msgs []eventlog.Message
 		a.ids[s.event.ID] = idInfo{version: uint32(len(a.log)), content: s.content}
 	}
 	a.last = st.lastHash
+	l.acts.recount(a)
 	h := l.keepWritten(id, st, msgs, stored)
 	if !a.state.Stale {
 		return
@@ -781,7 +812,7 @@ func (l *Ledger) answer(b *batch, u *unit, stored []eventlog.Entry) {
 			rs[i] = *p.dup
 		case p.alias >= 0:
 			m := b.msgs[p.alias].Event
-			a := l.acts[m.Act]
+			a := l.acts.peek(m.Act)
 			info := a.ids[m.ID]
 			rs[i] = Receipt{ID: m.ID, Act: m.Act, Type: m.Type, Version: uint64(info.version), Seq: stored[p.alias].Seq, RecordedAt: m.RecordedAt, Duplicate: true}
 		default:
@@ -803,7 +834,7 @@ func (l *Ledger) load(id events.ActID) error {
 	// events (defects): the act is its other events, and its chain goes on
 	// from the last of those; the next write expects the last message.
 	hist := make([]events.Event, 0, len(stored))
-	a := &act{ids: make(map[events.ID]idInfo, len(stored)), log: make([]entry, 0, len(stored))}
+	a := &act{id: id, ids: make(map[events.ID]idInfo, len(stored)), log: make([]entry, 0, len(stored))}
 	for _, s := range stored {
 		if s.Defect != nil {
 			a.tail = s.Seq
@@ -831,7 +862,7 @@ func (l *Ledger) load(id events.ActID) error {
 	}
 	a.state = *st
 	a.state.Act = id
-	l.acts[id] = a
+	l.acts.put(a)
 	// The whole history was just read: it replaces the one kept.
 	if h := l.hist.peek(id); h != nil {
 		l.hist.drop(h)

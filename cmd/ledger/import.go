@@ -20,6 +20,17 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
+// actCacheUsage describes --act-cache, of serve and import.
+const actCacheUsage = "events of the acts the ledger used last whose sequence, time and id it keeps in memory, to decide commands on them without reading them back (about 185 bytes each, live); an act dropped is read from the stream before its next command; 0 or less keeps none between commands"
+
+// actCacheOption is Options.ActCache for the value of --act-cache.
+func actCacheOption(n int) int {
+	if n <= 0 {
+		return -1 // none: Options takes 0 for the default
+	}
+	return n
+}
+
 // importer sends one atomic batch of commands somewhere.
 type importer func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error)
 
@@ -33,6 +44,7 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	batchSize := fs.Int("batch", ledger.DefaultMaxBatch, "events per atomic batch (at most 1000)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	histories := fs.Int("history-cache", ledger.DefaultHistoryCache, "with --nats-url: events of act histories kept in memory to check corrections and retractions without reading their acts back (about 840 bytes each, twice that resident; 0 or less keeps none)")
+	actCache := fs.Int("act-cache", ledger.DefaultActCache, "with --nats-url: "+actCacheUsage)
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
@@ -69,7 +81,7 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		if keep <= 0 {
 			keep = -1 // none: Options takes 0 for the default
 		}
-		led := ledger.New(st.Store, ledger.Options{HistoryCache: keep})
+		led := ledger.New(st.Store, ledger.Options{HistoryCache: keep, ActCache: actCacheOption(*actCache)})
 		defer led.Close()
 		who := "import@" + hostUser()
 		send = func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {

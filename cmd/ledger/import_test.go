@@ -161,3 +161,31 @@ func TestImportCorrectionsWithAndWithoutHistories(t *testing.T) {
 		t.Errorf("the stream holds %d events, want 16 (nothing of the refused batches)", n)
 	}
 }
+
+// An import with a cache of acts too small for any act (--act-cache 1)
+// reads each act back before each batch: its events are recorded all the
+// same, in their acts' order, and importing the file again finds every
+// one of them already in the ledger.
+func TestImportWithATinyActCache(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	url := env.Server.ClientURL()
+	var lines []string
+	for step := range 5 {
+		for a := range 5 {
+			l := lifeOf(fmt.Sprintf("/akn/kz/act/2009-12-23/tiny-%d", a+1))[step]
+			lines = append(lines, fmt.Sprintf(`{"id":%q,%s`, events.NewID().String(), l[1:]))
+		}
+	}
+	file := writeLines(t, lines)
+	out := mustLedgerCmd(t, "import", "--nats-url", url, "--quiet", "--batch", "3", "--act-cache", "1", file)
+	if !strings.Contains(out, "25 recorded, 0 already in the ledger") {
+		t.Errorf("the import says %q, want 25 recorded", out)
+	}
+	out = mustLedgerCmd(t, "import", "--nats-url", url, "--quiet", "--batch", "3", "--act-cache", "1", file)
+	if !strings.Contains(out, "0 recorded, 25 already in the ledger") {
+		t.Errorf("the import again says %q, want 25 already in the ledger", out)
+	}
+	if n, _ := env.Store.Msgs(t.Context()); n != 25 {
+		t.Errorf("the stream holds %d events, want 25", n)
+	}
+}

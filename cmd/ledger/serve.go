@@ -54,6 +54,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	keyFile := fs.String("checkpoint-key", cli.EnvOr("LEDGER_CHECKPOINT_KEY", ""), "the projector signs checkpoints with the key in this file (a note signer key, or the nkey seed of an older ledger; created if missing, mode 0600; refused if others may read it) ($LEDGER_CHECKPOINT_KEY); default: $XDG_CONFIG_HOME/lexledger/checkpoint.nk (~/.config/lexledger/checkpoint.nk) when the server is embedded, none otherwise; never inside DATA")
 	origin := fs.String("checkpoint-origin", cli.EnvOr("LEDGER_CHECKPOINT_ORIGIN", ""), "the origin line of the checkpoint notes, naming this ledger, and so the name of a new key ($LEDGER_CHECKPOINT_ORIGIN; default: the key's name, or "+audit.DefaultOrigin+")")
 	watchEvery := fs.Duration("watch-interval", natsjs.DefaultWatchInterval, "how often to check that no stream the ledger depends on was changed so that events can be lost or admitted, or deleted (JetStream's advisories are also heard, when permitted)")
+	actCache := fs.Int("act-cache", ledger.DefaultActCache, actCacheUsage)
 	security := cli.AddServeFlags(fs)       // --auth, --tls-cert, --tls-key
 	witnessFlags := cli.AddWitnessFlags(fs) // --witness, --witness-quorum
 	if done, err := cli.Parse(fs, args); done {
@@ -160,7 +161,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return err
 	}
 	reg := metrics.NewRegistry()
-	led := ledger.New(store, ledger.Options{Logger: log, Observe: reg.Ledger().Observe})
+	led := ledger.New(store, ledger.Options{Logger: log, Observe: reg.Ledger().Observe, ActCache: actCacheOption(*actCache)})
 	defer led.Close()
 	svc, err := natsjs.Serve(st.Conn, led, natsjs.ServiceOptions{Identity: "anonymous@nats", Callers: callers})
 	if err != nil {
