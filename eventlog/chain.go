@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"fmt"
+	"hash/maphash"
 
 	"github.com/lexledger/lexledger/events"
 )
@@ -15,12 +16,24 @@ type Chain struct {
 	tip     events.Digest
 	pending *events.Event // the last valid event, schema 1: its hash, tip, computed when needed
 	chained bool          // an event of schema 2 is valid: no unchained event may follow
-	ids     []events.ID
-	set     map[events.ID]struct{} // ids, once there are many
+	// The ids used. Check keeps every id, in ids and then, once there
+	// are many, in idSet; CheckWith keeps only a fingerprint of each
+	// (fingerprint), 8 bytes instead of 16, in fps and then in fpSet.
+	ids   []events.ID
+	idSet map[events.ID]struct{}
+	fps   []uint64
+	fpSet map[uint64]struct{}
 }
 
 // chainSetFrom is how many ids a Chain scans before it keeps a set.
 const chainSetFrom = 32
+
+// fingerprintSeed keys the fingerprints of ids, so that ids chosen to
+// collide on purpose cannot be found without knowing it: a collision
+// costs a look at the act's events (CheckWith), never a wrong answer.
+var fingerprintSeed = maphash.MakeSeed()
+
+func fingerprint(id events.ID) uint64 { return maphash.Comparable(fingerprintSeed, id) }
 
 // Tip returns the hash of the act's last valid event; zero for none.
 func (c *Chain) Tip() events.Digest {
@@ -37,7 +50,16 @@ func (c *Chain) Tip() events.Digest {
 // (schema 1), and its id is new to the act. If not, it turns e into a
 // defect; a valid e is added to the chain. An entry that is already a
 // defect is left as it is.
-func (c *Chain) Check(e *Entry) {
+func (c *Chain) Check(e *Entry) { c.check(e, nil) }
+
+// CheckWith is Check for a reader that keeps the act's valid events
+// itself (the projection, in its store): the chain keeps a fingerprint of
+// each id instead of the id, and when a new id's fingerprint is an earlier
+// one's, seen says whether an earlier valid event of the act has that id.
+// A Chain is checked with Check or with CheckWith, never both.
+func (c *Chain) CheckWith(e *Entry, seen func(events.ID) bool) { c.check(e, seen) }
+
+func (c *Chain) check(e *Entry, seen func(events.ID) bool) {
 	if e.Defect != nil {
 		return
 	}
@@ -49,7 +71,7 @@ func (c *Chain) Check(e *Entry) {
 		reason, msg = ReasonChain, fmt.Sprintf("event %s at sequence %d names %s as the previous event of %s, but the act's last valid event hashes to %s", ev.ID, e.Seq, shortDigest(ev.PrevHash), ev.Act, shortDigest(c.tip))
 	case ev.Schema < 2 && c.chained:
 		reason, msg = ReasonChain, fmt.Sprintf("event %s at sequence %d has schema %d, without a chain, but %s's chain began before it", ev.ID, e.Seq, ev.Schema, ev.Act)
-	case c.used(ev.ID):
+	case c.used(ev.ID, seen):
 		reason, msg = ReasonDuplicateID, fmt.Sprintf("event id %s at sequence %d is already an earlier event of %s", ev.ID, e.Seq, ev.Act)
 	default:
 		if ev.Schema < 2 && e.Defect == nil {
@@ -57,11 +79,11 @@ func (c *Chain) Check(e *Entry) {
 			// event follows (Tip).
 			c.pending = new(events.Event)
 			*c.pending = *ev
-			c.add(ev.ID, events.Digest{}, false)
+			c.add(ev.ID, events.Digest{}, false, seen != nil)
 			return
 		}
 		c.pending = nil
-		c.add(ev.ID, ev.Hash, true)
+		c.add(ev.ID, ev.Hash, true, seen != nil)
 		return
 	}
 	d := &Defect{Reason: reason, Message: msg, Act: ev.Act, ID: ev.ID, Digest: ev.Hash}
@@ -72,33 +94,62 @@ func (c *Chain) Check(e *Entry) {
 	e.Event = events.Event{}
 }
 
-func (c *Chain) used(id events.ID) bool {
-	if c.set != nil {
-		_, ok := c.set[id]
-		return ok
+// used reports whether id is an earlier valid event's: from the ids kept,
+// or, for CheckWith, from seen when the fingerprints match.
+func (c *Chain) used(id events.ID, seen func(events.ID) bool) bool {
+	if seen == nil {
+		if c.idSet != nil {
+			_, ok := c.idSet[id]
+			return ok
+		}
+		for _, x := range c.ids {
+			if x == id {
+				return true
+			}
+		}
+		return false
 	}
-	for _, x := range c.ids {
-		if x == id {
-			return true
+	fp := fingerprint(id)
+	if c.fpSet != nil {
+		if _, ok := c.fpSet[fp]; ok {
+			return seen(id)
+		}
+		return false
+	}
+	for _, x := range c.fps {
+		if x == fp {
+			return seen(id)
 		}
 	}
 	return false
 }
 
-func (c *Chain) add(id events.ID, h events.Digest, chained bool) {
+func (c *Chain) add(id events.ID, h events.Digest, chained, compact bool) {
 	c.tip = h
 	c.chained = c.chained || chained
-	if c.set != nil {
-		c.set[id] = struct{}{}
-		return
-	}
-	c.ids = append(c.ids, id)
-	if len(c.ids) > chainSetFrom {
-		c.set = make(map[events.ID]struct{}, 2*len(c.ids))
-		for _, x := range c.ids {
-			c.set[x] = struct{}{}
+	switch {
+	case compact && c.fpSet != nil:
+		c.fpSet[fingerprint(id)] = struct{}{}
+	case compact:
+		c.fps = append(c.fps, fingerprint(id))
+		if len(c.fps) > chainSetFrom {
+			c.fpSet = make(map[uint64]struct{}, 2*len(c.fps))
+			for _, x := range c.fps {
+				c.fpSet[x] = struct{}{}
+			}
+			c.fps = nil
 		}
-		c.ids = nil
+	case c.idSet != nil:
+		c.idSet[id] = struct{}{}
+	default:
+		c.ids = append(c.ids, id)
+		if len(c.ids) > chainSetFrom {
+			c.idSet = make(map[events.ID]struct{}, 2*len(c.ids))
+			for _, x := range c.ids {
+				c.idSet[x] = struct{}{}
+			}
+			c.ids = nil
+		}
 	}
 }
 

@@ -125,9 +125,9 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	r := p.acts[e.Event.Act]
 	if e.Defect == nil {
 		if r != nil {
-			r.chain.Check(&e)
+			r.chain.CheckWith(&e, r.holdsID)
 		} else {
-			chain.Check(&e)
+			chain.CheckWith(&e, func(events.ID) bool { return false })
 		}
 	}
 	if e.Defect != nil {
@@ -198,6 +198,18 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	}
 	p.indexInstruments(id, m.amendments[indexFrom:])
 	return changed, nil
+}
+
+// holdsID reports whether an event of the act has id: the chain keeps only
+// fingerprints of ids (eventlog.Chain.CheckWith), and asks when one
+// matches.
+func (r *actRec) holdsID(id events.ID) bool {
+	for rec := range r.log.Records(0, r.log.Len()) {
+		if rec.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // buildFrom folds an act's first n records into a model, corrections

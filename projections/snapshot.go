@@ -150,7 +150,7 @@ func ReadSnapshotWith(r io.Reader, st Store) (*Projection, error) {
 			curID = e.Event.Act
 			cur, evs = &actRec{log: st.Act(curID)}, evs[:0]
 		}
-		if err := p.restoreEvent(cur, &e); err != nil {
+		if err := p.restoreEvent(cur, &e, evs); err != nil {
 			return nil, err
 		}
 		if err := cur.log.Append(p.record(&e, cur.last)); err != nil {
@@ -197,7 +197,7 @@ func Open(st Durable) (*Projection, error) {
 			if e.Event.Act != id {
 				return nil, fmt.Errorf("%w: the store keeps the event at sequence %d of %s under %s", ErrOtherVersion, rec.Seq, e.Event.Act, id)
 			}
-			if err := p.restoreEvent(r, &e); err != nil {
+			if err := p.restoreEvent(r, &e, evs); err != nil {
 				return nil, err
 			}
 			evs = append(evs, e.Event)
@@ -214,12 +214,20 @@ func Open(st Durable) (*Projection, error) {
 	return p, nil
 }
 
-// restoreEvent checks a restored event against its act's chain and moves
-// the act's KnownFrom on.
-func (p *Projection) restoreEvent(r *actRec, e *eventlog.Entry) error {
+// restoreEvent checks a restored event against its act's chain, whose
+// events before it are earlier, and moves the act's KnownFrom on.
+func (p *Projection) restoreEvent(r *actRec, e *eventlog.Entry, earlier []events.Event) error {
 	// A snapshot written before defects were checked may hold an event
 	// off its act's chain: not this derivation's, so rebuild.
-	if r.chain.Check(e); e.Defect != nil {
+	seen := func(id events.ID) bool {
+		for i := range earlier {
+			if earlier[i].ID == id {
+				return true
+			}
+		}
+		return false
+	}
+	if r.chain.CheckWith(e, seen); e.Defect != nil {
 		return fmt.Errorf("%w: its event at sequence %d is a defect (%s): %s", ErrOtherVersion, e.Seq, e.Defect.Reason, e.Defect.Message)
 	}
 	known := e.Event.RecordedAt
