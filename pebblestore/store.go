@@ -338,6 +338,35 @@ func (s *Store) BySeq() iter.Seq2[events.ActID, projections.Record] {
 	}
 }
 
+// Scan yields every record, act by act in identifier order, with one
+// iterator over the records' keys.
+func (s *Store) Scan() iter.Seq2[events.ActID, projections.Record] {
+	return func(yield func(events.ActID, projections.Record) bool) {
+		it := s.iter([]byte{'r'}, []byte{'r' + 1})
+		defer it.Close()
+		var act events.ActID
+		for ok := it.First(); ok; ok = it.Next() {
+			k := it.Key()
+			end := len(k) - 5 // 'r' act 0x00 index
+			if end < 1 || k[end] != 0 {
+				panic(fmt.Sprintf("pebblestore: a record key without its act's end: %q", k))
+			}
+			if string(k[1:end]) != string(act) {
+				act = events.ActID(k[1:end])
+			}
+			if !yield(act, decodeRecord(it.Value())) {
+				return
+			}
+		}
+		check(it)
+	}
+}
+
+// Log returns the log of act id, which holds n records.
+func (s *Store) Log(id events.ActID, n int) projections.ActLog {
+	return &actLog{s: s, act: id, n: n}
+}
+
 // Act returns the log of act id, with the records the store holds.
 func (s *Store) Act(id events.ActID) projections.ActLog {
 	l := &actLog{s: s, act: id}

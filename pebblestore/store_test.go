@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -228,5 +229,49 @@ func TestOpenOtherVersion(t *testing.T) {
 	}
 	if _, err := projections.Open(s); !errors.Is(err, projections.ErrOtherVersion) {
 		t.Errorf("Open of a store with an event off its chain: %v, want ErrOtherVersion", err)
+	}
+}
+
+// Scan yields what each act's log yields, act by act in identifier
+// order, and Log with the count Scan found is that act's log.
+func TestScanIsEveryActsRecords(t *testing.T) {
+	s := mustOpen(t, t.TempDir())
+	defer s.Close()
+	p := projections.NewWith(s)
+	apply(t, p, seed(t))
+	type rec struct {
+		act events.ActID
+		seq uint64
+		id  events.ID
+		n   int
+	}
+	var want []rec
+	var acts []events.ActID
+	for act := range s.Acts() {
+		acts = append(acts, act)
+		for r := range s.Act(act).Records(0, s.Act(act).Len()) {
+			want = append(want, rec{act, r.Seq, r.ID, len(r.Data)})
+		}
+	}
+	var got []rec
+	for act, r := range s.Scan() {
+		got = append(got, rec{act, r.Seq, r.ID, len(r.Data)})
+	}
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Fatalf("Scan yields %d records, the acts' logs %d, or they differ", len(got), len(want))
+	}
+	for _, act := range acts {
+		n := s.Act(act).Len()
+		l := s.Log(act, n)
+		var a, b []uint64
+		for r := range l.Records(0, l.Len()) {
+			a = append(a, r.Seq)
+		}
+		for r := range s.Act(act).Records(0, n) {
+			b = append(b, r.Seq)
+		}
+		if l.Len() != n || !slices.Equal(a, b) {
+			t.Errorf("%s: Log(%d) holds %v, Act %v", act, n, a, b)
+		}
 	}
 }

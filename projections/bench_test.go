@@ -295,3 +295,35 @@ func reapply(b *testing.B, p *projections.Projection, hist []events.Event) *proj
 	}
 	return p
 }
+
+// BenchmarkOpen reopens a Pebble store that holds benchStream's 100,000
+// events, as a restarted projector does (projections.Open); an op is
+// one reopening.
+func BenchmarkOpen(b *testing.B) {
+	stream := benchStream()
+	s, err := pebblestore.Open(b.TempDir(), pebblestore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	p := projections.NewWith(s)
+	for _, e := range stream {
+		if _, err := p.Apply(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	want := p.Digest()
+	b.ResetTimer()
+	for b.Loop() {
+		q, err := projections.Open(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if got := q.Digest(); got != want {
+			b.Fatalf("the reopened projection's digest is %s, the one that wrote the store %s", got, want)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(stream)), "ns/event")
+}

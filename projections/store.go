@@ -70,6 +70,13 @@ type Durable interface {
 	Saved() uint64
 	// Acts yields the identifier of every act the store holds, in order.
 	Acts() iter.Seq[events.ActID]
+	// Scan yields every record of every act, act by act in identifier
+	// order and each act's in order, in one pass: Open's read. A record's
+	// Data is valid only until the next.
+	Scan() iter.Seq2[events.ActID, Record]
+	// Log returns the log of act id, which Scan found to hold n records:
+	// Act without looking for its length.
+	Log(id events.ActID, n int) ActLog
 	// Defects yields the defects kept, in stream order.
 	Defects() iter.Seq2[eventlog.Entry, error]
 	// Reset empties the store, for a projection rebuilt from the start.
