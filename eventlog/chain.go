@@ -94,6 +94,24 @@ func (c *Chain) check(e *Entry, seen func(events.ID) bool) {
 	e.Event = events.Event{}
 }
 
+// Chained reports whether the act's chain began: an event of schema 2 is
+// among its valid events.
+func (c *Chain) Chained() bool { return c.chained }
+
+// Resume sets where a chain checked with CheckWith stands, as a reader
+// saved it: the hash of the act's last valid event and whether its chain
+// began. The ids of its valid events are then noted with Note.
+func (c *Chain) Resume(tip events.Digest, chained bool) {
+	c.tip, c.chained, c.pending = tip, chained, nil
+}
+
+// Note adds the id of one of the act's valid events to a chain resumed
+// with Resume, for CheckWith.
+func (c *Chain) Note(id events.ID) {
+	tip, chained := c.tip, c.chained
+	c.add(id, tip, chained, true)
+}
+
 // used reports whether id is an earlier valid event's: from the ids kept,
 // or, for CheckWith, from seen when the fingerprints match.
 func (c *Chain) used(id events.ID, seen func(events.ID) bool) bool {

@@ -14,6 +14,8 @@
 //	's' seq(8)             where the record at seq is: act index(4)
 //	'd' seq(8)             a defect, as JSON (eventlog.Defect)
 //	'm'                    the checkpoint: format(4) last_seq(8)
+//	'a' act                the act's summary, as the projection encodes it
+//	                       (projections: what Open needs without its events)
 //
 // An act's records are one range, read by one scan; its index is the
 // record's position in the act. The checkpoint is written in the batch of
@@ -331,6 +333,28 @@ func (s *Store) BySeq() iter.Seq2[events.ActID, projections.Record] {
 				panic(fmt.Sprintf("pebblestore: the record at sequence %d is not under %q", binary.BigEndian.Uint64(it.Key()[1:]), key))
 			}
 			if !yield(act, decodeRecord(recs.Value())) {
+				return
+			}
+		}
+		check(it)
+	}
+}
+
+// PutSummary writes an act's summary in the batch in progress: it reaches
+// the disk with the next Commit.
+func (s *Store) PutSummary(act events.ActID, data []byte) error {
+	s.key = append(append(s.key[:0], 'a'), act...)
+	return s.writes().Set(s.key, data, nil)
+}
+
+// Summaries yields every act's summary, in identifier order. A summary's
+// bytes are valid only until the next.
+func (s *Store) Summaries() iter.Seq2[events.ActID, []byte] {
+	return func(yield func(events.ActID, []byte) bool) {
+		it := s.iter([]byte{'a'}, []byte{'a' + 1})
+		defer it.Close()
+		for ok := it.First(); ok; ok = it.Next() {
+			if !yield(events.ActID(it.Key()[1:]), it.Value()) {
 				return
 			}
 		}

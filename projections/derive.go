@@ -90,6 +90,9 @@ type model struct {
 	texts         map[string][]textVersion
 	provisions    map[string]bool // every eId the record names
 	events        []events.ID     // the effective events, in order
+	// named is the acts that the act's amendments name as instrument, as
+	// recorded or as corrected, sorted: what it adds to madeBy.
+	named []events.ActID
 }
 
 // Amendment is a change made to an act by another.

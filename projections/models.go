@@ -53,6 +53,12 @@ func (p *Projection) SetModelCache(n int) {
 	p.models.trim(nil, p)
 }
 
+// SetSummaryEvery sets how many acts Apply marks changed before it writes
+// their summaries, in a Durable store (summary.go; 4,096 for a new
+// projection): Open decodes at most that many acts. n < 1 writes them with
+// every event.
+func (p *Projection) SetSummaryEvery(n int) { p.summaryEvery = max(n, 1) }
+
 // ModelCacheStats returns the events of the acts whose models are held,
 // and how many models were dropped and folded again since the projection
 // began.
@@ -137,6 +143,13 @@ func (c *modelCache) trim(keep *actRec, p *Projection) {
 		if m != nil && r.spans.Load() == nil {
 			s := m.spans()
 			r.spans.CompareAndSwap(nil, &s)
+		}
+		if m != nil && r.changed {
+			// Its summary is written later, without its model.
+			sp := r.spansNow()
+			c.mu.Lock()
+			p.stashSummary(r, m, sp)
+			c.mu.Unlock()
 		}
 	}
 }

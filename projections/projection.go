@@ -27,6 +27,9 @@ type actRec struct {
 	// spans are the act's status in valid time as now recorded, nil until
 	// decided since its last event (models.go).
 	spans atomic.Pointer[[]span]
+	// changed says the act changed since its summary was written, in a
+	// Durable store (summary.go).
+	changed bool
 	// The cache of models' list of recency and what the act counts in it,
 	// guarded by its lock: next is nil while its model is not held.
 	prev, next *actRec
@@ -56,6 +59,15 @@ type Projection struct {
 
 	models modelCache // the acts' current models (models.go)
 
+	// durable is the store when it is Durable: it then keeps the acts'
+	// summaries, those changed since last written in changed, and those
+	// encoded as their models were dropped in stash (guarded by the
+	// cache's lock) (summary.go).
+	durable      Durable
+	summaryEvery int
+	changed      []*actRec
+	stash        map[*actRec][]byte
+
 	cacheMu sync.Mutex
 	past    map[pastKey]*model // models as known before their latest event
 }
@@ -82,6 +94,8 @@ func NewWith(s Store) *Projection {
 		past:      map[pastKey]*model{},
 	}
 	p.models.init(DefaultModelCache)
+	p.durable, _ = s.(Durable)
+	p.summaryEvery = defaultSummaryEvery
 	return p
 }
 
@@ -178,18 +192,30 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 		ev.Instrument = p.SharedActID(ev.Instrument)
 		indexFrom = len(m.amendments)
 		m.add(&ev)
+		if ev.Type == events.Amended {
+			m.noteNamed(ev.Instrument)
+		}
+		for _, a := range m.amendments[indexFrom:] {
+			m.noteNamed(a.Instrument)
+		}
 	} else if fresh {
 		// An act's first event: folded as it came, not read back.
 		m = p.buildEvents(id, []events.Event{e.Event})
 	} else {
 		m = p.buildFrom(id, r.log, r.log.Len())
 	}
+	p.markChanged(r)
 	p.setModel(r, m)
 	if err := p.store.Commit(e.Seq); err != nil {
 		return nil, fmt.Errorf("commit sequence %d: %w", e.Seq, err)
 	}
 	p.lastSeq = e.Seq
 	p.events++
+	if p.durable != nil && len(p.changed) >= p.summaryEvery {
+		// A store that fails here fails the next Commit, which Apply
+		// returns; the acts stay marked until then.
+		_ = p.saveSummaries()
+	}
 	changed := []events.ActID{id}
 	if inst := e.Event.Instrument; inst != "" && e.Event.Type == events.Amended {
 		if _, ok := p.acts[inst]; ok {
@@ -230,7 +256,16 @@ func (p *Projection) buildEvents(id events.ActID, evs []events.Event) *model {
 		// if one is in the stream anyway, fold without any corrections.
 		eff = withoutRecordEvents(evs)
 	}
-	return build(id, eff)
+	m := build(id, eff)
+	for i := range evs {
+		if evs[i].Type == events.Amended {
+			m.noteNamed(evs[i].Instrument)
+		}
+	}
+	for _, a := range m.amendments {
+		m.noteNamed(a.Instrument)
+	}
+	return m
 }
 
 func withoutRecordEvents(evs []events.Event) []events.Event {

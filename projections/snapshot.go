@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
@@ -145,6 +147,7 @@ func ReadSnapshotWith(r io.Reader, st Store) (*Projection, error) {
 				return nil, fmt.Errorf("snapshot lists the events of %s in two places: it is damaged", e.Event.Act)
 			}
 			if cur != nil {
+				p.markChanged(cur)
 				p.addRestored(curID, cur, evs)
 			}
 			curID = e.Event.Act
@@ -163,11 +166,17 @@ func ReadSnapshotWith(r io.Reader, st Store) (*Projection, error) {
 		return nil, err
 	}
 	if cur != nil {
+		p.markChanged(cur)
 		p.addRestored(curID, cur, evs)
 	}
 	p.lastSeq, p.events = h.LastSeq, h.Events
 	if err := st.Commit(p.lastSeq); err != nil {
 		return nil, err
+	}
+	if len(p.changed) > 0 {
+		if err := p.saveSummaries(); err != nil {
+			return nil, fmt.Errorf("write the acts' summaries: %w", err)
+		}
 	}
 	if uint64(len(p.acts)) != uint64(h.Acts) {
 		return nil, fmt.Errorf("snapshot holds %d acts, its header says %d", len(p.acts), h.Acts)
@@ -185,37 +194,80 @@ func ReadSnapshotWith(r io.Reader, st Store) (*Projection, error) {
 // ErrOtherVersion error: Reset it and rebuild from the stream.
 func Open(st Durable) (*Projection, error) {
 	p := NewWith(st)
-	var (
-		evs   []events.Event
-		r     *actRec
-		curID events.ActID
-	)
-	finish := func() {
-		if r != nil {
-			r.log = st.Log(curID, len(evs))
-			p.addRestored(curID, r, evs)
+	// The summaries, read beside the records: both come in act order.
+	nextSummary, stop := iter.Pull2(st.Summaries())
+	defer stop()
+	sumAct, sumData, sumOK := nextSummary()
+	summaryOf := func(id events.ActID) (summary, bool) {
+		for sumOK && sumAct < id {
+			sumAct, sumData, sumOK = nextSummary()
 		}
+		if !sumOK || sumAct != id {
+			return summary{}, false
+		}
+		sum, err := decodeSummary(sumData)
+		return sum, err == nil
+	}
+	var (
+		r      *actRec
+		curID  events.ActID
+		n      int
+		evs    []events.Event
+		sum    summary
+		useSum bool
+		first  time.Time
+	)
+	finish := func() error {
+		switch {
+		case r == nil:
+			return nil
+		case useSum && n == sum.n:
+			p.addSummarized(curID, r, n, &sum, first)
+			return nil
+		case useSum:
+			// Changed after its summary was written: folded from its
+			// records, read again.
+			return p.restoreAct(curID, st.Log(curID, n))
+		}
+		r.log = st.Log(curID, n)
+		p.markChanged(r)
+		p.addRestored(curID, r, evs)
+		return nil
 	}
 	// One pass over every record, act by act: an iterator an act costs
-	// more than reading its records (BenchmarkOpen).
+	// more than reading its records (BenchmarkOpen). An act with a summary
+	// of all its records is read from it and its records' ids and times,
+	// without a decode.
 	for id, rec := range st.Scan() {
 		if id != curID || r == nil {
-			finish()
-			r, curID, evs = &actRec{}, id, evs[:0]
+			if err := finish(); err != nil {
+				return nil, err
+			}
+			r, curID, n, evs = &actRec{}, id, 0, evs[:0]
+			sum, useSum = summaryOf(id)
+			first = rec.KnownFrom
+			if useSum {
+				r.chain.Resume(sum.tip, sum.chained)
+			}
 		}
-		if rec.Data == nil {
-			return nil, fmt.Errorf("%w: the store keeps the event at sequence %d without its bytes", ErrOtherVersion, rec.Seq)
+		n++
+		if useSum {
+			r.chain.Note(rec.ID)
+			r.last = rec.KnownFrom
+			continue
 		}
-		e := p.entry(&rec)
-		if e.Event.Act != id {
-			return nil, fmt.Errorf("%w: the store keeps the event at sequence %d of %s under %s", ErrOtherVersion, rec.Seq, e.Event.Act, id)
+		e, err := p.restoredEntry(id, &rec)
+		if err != nil {
+			return nil, err
 		}
 		if err := p.restoreEvent(r, &e, evs); err != nil {
 			return nil, err
 		}
 		evs = append(evs, e.Event)
 	}
-	finish()
+	if err := finish(); err != nil {
+		return nil, err
+	}
 	for d, err := range st.Defects() {
 		if err != nil {
 			return nil, err
@@ -223,7 +275,63 @@ func Open(st Durable) (*Projection, error) {
 		p.defects = append(p.defects, d)
 	}
 	p.lastSeq = st.Saved()
+	if len(p.changed) > 0 {
+		if err := p.saveSummaries(); err != nil {
+			return nil, fmt.Errorf("write the acts' summaries: %w", err)
+		}
+	}
 	return p, nil
+}
+
+// restoredEntry decodes a record that Open read for act id.
+func (p *Projection) restoredEntry(id events.ActID, rec *Record) (eventlog.Entry, error) {
+	if rec.Data == nil {
+		return eventlog.Entry{}, fmt.Errorf("%w: the store keeps the event at sequence %d without its bytes", ErrOtherVersion, rec.Seq)
+	}
+	e := p.entry(rec)
+	if e.Event.Act != id {
+		return eventlog.Entry{}, fmt.Errorf("%w: the store keeps the event at sequence %d of %s under %s", ErrOtherVersion, rec.Seq, e.Event.Act, id)
+	}
+	return e, nil
+}
+
+// restoreAct restores act id from its records in log, decoded and folded.
+func (p *Projection) restoreAct(id events.ActID, log ActLog) error {
+	r := &actRec{log: log}
+	var evs []events.Event
+	for rec := range log.Records(0, log.Len()) {
+		e, err := p.restoredEntry(id, &rec)
+		if err != nil {
+			return err
+		}
+		if err := p.restoreEvent(r, &e, evs); err != nil {
+			return err
+		}
+		evs = append(evs, e.Event)
+	}
+	p.markChanged(r)
+	p.addRestored(id, r, evs)
+	return nil
+}
+
+// addSummarized adds an act restored from its summary sum, which covers
+// its n records, the first known from first: its chain, kind, spans and
+// place in the indexes, without its model (folded when first asked).
+func (p *Projection) addSummarized(id events.ActID, r *actRec, n int, sum *summary, first time.Time) {
+	r.id, r.kind, r.log = id, sum.kind, p.durable.Log(id, n)
+	sp := sum.spans
+	r.spans.Store(&sp)
+	for _, inst := range sum.named {
+		list := p.madeBy[inst]
+		if j, found := slices.BinarySearch(list, id); !found {
+			p.madeBy[inst] = slices.Insert(list, j, id)
+		}
+	}
+	p.acts[id] = r
+	c := id.Country()
+	p.byCountry[c] = append(p.byCountry[c], id)
+	p.noteRecord(first)
+	p.events += uint64(n)
 }
 
 // restoreEvent checks a restored event against its act's chain, whose

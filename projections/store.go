@@ -77,6 +77,11 @@ type Durable interface {
 	// Log returns the log of act id, which Scan found to hold n records:
 	// Act without looking for its length.
 	Log(id events.ActID, n int) ActLog
+	// PutSummary keeps an act's summary (summary.go), written with the
+	// next Commit; Summaries yields them, in identifier order, each valid
+	// only until the next.
+	PutSummary(act events.ActID, data []byte) error
+	Summaries() iter.Seq2[events.ActID, []byte]
 	// Defects yields the defects kept, in stream order.
 	Defects() iter.Seq2[eventlog.Entry, error]
 	// Reset empties the store, for a projection rebuilt from the start.

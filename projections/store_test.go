@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -254,44 +255,88 @@ func equalJSON(t *testing.T, got, want []any) bool {
 // of memory that applied the same events, and again once it has applied
 // the rest.
 func TestPebbleReopen(t *testing.T) {
-	for _, seed := range []uint64{1, 2, 3} {
-		h := snapshotHistory(seed)
-		for _, k := range []int{1, len(h.entries) / 3, len(h.entries) - 1} {
-			dir := t.TempDir()
-			s := openPebble(t, dir)
-			head := projections.NewWith(s)
-			for _, e := range h.entries[:k] {
-				if _, err := head.Apply(e); err != nil {
-					t.Fatal(err)
+	// every: how many acts Apply marks before it writes their summaries
+	// (0: the default, so that most acts are folded by Open; 1: every act
+	// read from its summary); cache: the models kept (1: every model
+	// dropped, its summary encoded then).
+	for _, c := range []struct{ every, cache int }{{0, 0}, {1, 0}, {3, 1}, {1, 1}} {
+		seeds := []uint64{1, 2, 3}
+		if c != (struct{ every, cache int }{}) {
+			seeds = seeds[:1] // the summaries' cases: one history is enough
+		}
+		for _, seed := range seeds {
+			h := snapshotHistory(seed)
+			for _, k := range []int{1, len(h.entries) / 3, len(h.entries) - 1} {
+				name := fmt.Sprintf("summaries every %d, cache %d, seed %d, %d events", c.every, c.cache, seed, k)
+				configure := func(p *projections.Projection) *projections.Projection {
+					if c.every > 0 {
+						p.SetSummaryEvery(c.every)
+					}
+					if c.cache > 0 {
+						p.SetModelCache(c.cache)
+					}
+					return p
 				}
-			}
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
-			s = openPebble(t, dir)
-			p, err := projections.Open(s)
-			if err != nil {
-				t.Fatalf("seed %d, %d events: Open: %v", seed, k, err)
-			}
-			want := projections.New()
-			for _, e := range h.entries[:k] {
-				if _, err := want.Apply(e); err != nil {
-					t.Fatal(err)
+				dir := t.TempDir()
+				s := openPebble(t, dir)
+				head := configure(projections.NewWith(s))
+				for _, e := range h.entries[:k] {
+					if _, err := head.Apply(e); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			if !equalJSON(t, questions(t, p, h), questions(t, want, h)) {
-				t.Fatalf("seed %d: reopened after %d events, the answers differ from memory's", seed, k)
-			}
-			for _, e := range h.entries[k:] {
-				if _, err := p.Apply(e); err != nil {
-					t.Fatal(err)
+				reopen := func() *projections.Projection {
+					t.Helper()
+					if err := s.Close(); err != nil {
+						t.Fatal(err)
+					}
+					s = openPebble(t, dir)
+					p, err := projections.Open(s)
+					if err != nil {
+						t.Fatalf("%s: Open: %v", name, err)
+					}
+					return configure(p)
 				}
-				if _, err := want.Apply(e); err != nil {
-					t.Fatal(err)
+				p := reopen()
+				if held, _, _ := p.ModelCacheStats(); c.every == 1 && held != 0 {
+					t.Fatalf("%s: Open folded acts of %d events though every act's summary was written", name, held)
 				}
-			}
-			if p.Digest() != want.Digest() || !equalJSON(t, questions(t, p, h), questions(t, want, h)) {
-				t.Fatalf("seed %d: reopened after %d events then the rest, the answers differ from memory's", seed, k)
+				want := projections.New()
+				for _, e := range h.entries[:k] {
+					if _, err := want.Apply(e); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if p.Digest() != want.Digest() || !equalJSON(t, questions(t, p, h), questions(t, want, h)) {
+					t.Fatalf("%s: reopened, the answers differ from memory's", name)
+				}
+				for _, e := range h.entries[k:] {
+					if _, err := p.Apply(e); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := want.Apply(e); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if p.Digest() != want.Digest() || !equalJSON(t, questions(t, p, h), questions(t, want, h)) {
+					t.Fatalf("%s: reopened then the rest, the answers differ from memory's", name)
+				}
+				// Once more, from what the reopened projection wrote.
+				if p = reopen(); p.Digest() != want.Digest() || !equalJSON(t, questions(t, p, h), questions(t, want, h)) {
+					t.Fatalf("%s: reopened twice, the answers differ from memory's", name)
+				}
+				// The ids each act used came back with it: an event that
+				// reuses one is a defect.
+				dup := h.entries[0]
+				dup.Seq = p.LastSeq() + 1
+				for _, q := range []*projections.Projection{p, want} {
+					if _, err := q.Apply(dup); err != nil {
+						t.Fatal(err)
+					}
+					if d, ok := q.LastDefect(); !ok || d.Seq != dup.Seq || d.Defect.Reason != eventlog.ReasonDuplicateID {
+						t.Fatalf("%s: an event reusing the id of the first is %+v, want a duplicate_id defect", name, d.Defect)
+					}
+				}
 			}
 		}
 	}

@@ -1,0 +1,212 @@
+package projections
+
+import (
+	"encoding/binary"
+	"errors"
+	"slices"
+
+	"github.com/lexledger/lexledger/events"
+)
+
+// Summaries: what Open needs of an act without decoding its events
+// (issue 15: a restarted projector ready in seconds however long the
+// ledger). A Durable store keeps, beside each act's records, its summary
+// as of a number of them: its kind, its spans, where its chain stands, and
+// the acts its amendments name (for madeBy). Open reads an act whose
+// summary covers all its records from the summary and the records' ids
+// and times alone; an act with records past its summary (changed since it
+// was written) is decoded and folded as before.
+//
+// Summaries are written in batches, not with every event: Apply marks the
+// acts it changes, and every summaryEvery acts marked it writes theirs,
+// committed at its checkpoint. An act whose model the cache drops while
+// marked has its summary encoded then (stash), so that writing it needs
+// no fold. At most summaryEvery acts are thus decoded by Open.
+
+// defaultSummaryEvery is how many acts Apply marks before it writes their
+// summaries (SetSummaryEvery).
+const defaultSummaryEvery = 4096
+
+// summaryVersion is the first byte of a summary: one of another version
+// is ignored (the act is folded).
+const summaryVersion = 1
+
+// noteNamed adds inst to the instruments m's events name.
+func (m *model) noteNamed(inst events.ActID) {
+	if inst == "" {
+		return
+	}
+	if i, found := slices.BinarySearch(m.named, inst); !found {
+		m.named = slices.Insert(m.named, i, inst)
+	}
+}
+
+// encodeSummary encodes r's summary, its model being m (and its spans sp,
+// or nil to decide them from m).
+func encodeSummary(r *actRec, m *model, sp []span) []byte {
+	if sp == nil {
+		sp = m.spans()
+	}
+	b := make([]byte, 0, 64+8*len(sp))
+	b = append(b, summaryVersion)
+	b = binary.AppendUvarint(b, uint64(r.log.Len()))
+	b = appendString(b, string(m.kind))
+	b = binary.AppendUvarint(b, uint64(len(sp)))
+	for _, s := range sp {
+		b = binary.AppendVarint(b, int64(s.from))
+		b = append(b, s.status)
+	}
+	tip := r.chain.Tip()
+	b = append(b, tip[:]...)
+	if r.chain.Chained() {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(m.named)))
+	for _, inst := range m.named {
+		b = appendString(b, string(inst))
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// summary is a decoded summary.
+type summary struct {
+	n       int
+	kind    events.Kind
+	spans   []span
+	tip     events.Digest
+	chained bool
+	named   []events.ActID
+}
+
+var errSummary = errors.New("a damaged summary")
+
+// decodeSummary decodes a summary's bytes; an error for bytes of another
+// version or damaged.
+func decodeSummary(b []byte) (summary, error) {
+	var s summary
+	if len(b) == 0 || b[0] != summaryVersion {
+		return s, errSummary
+	}
+	b = b[1:]
+	uv := func() uint64 {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			b = nil
+			return 0
+		}
+		b = b[n:]
+		return v
+	}
+	str := func() string {
+		n := uv()
+		if uint64(len(b)) < n {
+			b = nil
+			return ""
+		}
+		v := string(b[:n])
+		b = b[n:]
+		return v
+	}
+	s.n = int(uv())
+	s.kind = events.Kind(str())
+	ns := uv()
+	if ns > uint64(len(b)) {
+		return s, errSummary
+	}
+	s.spans = make([]span, ns)
+	for i := range s.spans {
+		v, n := binary.Varint(b)
+		if n <= 0 || len(b) < n+1 || int(b[n]) >= len(Statuses) {
+			return s, errSummary
+		}
+		s.spans[i] = span{from: events.DayNum(v), status: b[n]}
+		b = b[n+1:]
+	}
+	if len(b) < len(s.tip)+1 {
+		return s, errSummary
+	}
+	copy(s.tip[:], b)
+	s.chained = b[len(s.tip)] == 1
+	b = b[len(s.tip)+1:]
+	nn := uv()
+	if nn > uint64(len(b)) {
+		return s, errSummary
+	}
+	for range nn {
+		s.named = append(s.named, events.ActID(str()))
+	}
+	if b == nil || len(s.spans) == 0 || s.n == 0 {
+		return s, errSummary
+	}
+	return s, nil
+}
+
+// markChanged notes that r changed since its summary was written: its
+// summary is written with the next batch (saveSummaries). The caller
+// holds the projection exclusively.
+func (p *Projection) markChanged(r *actRec) {
+	if p.durable == nil {
+		return
+	}
+	if p.stash != nil {
+		// A summary encoded as its model was dropped is now behind.
+		p.models.mu.Lock()
+		delete(p.stash, r)
+		p.models.mu.Unlock()
+	}
+	if !r.changed {
+		r.changed = true
+		p.changed = append(p.changed, r)
+	}
+}
+
+// stashSummary encodes the summary of r, changed, whose model m the cache
+// drops: its summary is then written without folding it again. The
+// caller holds the cache's lock.
+func (p *Projection) stashSummary(r *actRec, m *model, sp []span) {
+	if p.stash == nil {
+		p.stash = map[*actRec][]byte{}
+	}
+	p.stash[r] = encodeSummary(r, m, sp)
+}
+
+// saveSummaries writes the summaries of the acts changed since the last
+// batch, and commits them at the projection's checkpoint. The caller
+// holds the projection exclusively. On an error the acts stay marked, to
+// be written with the next batch.
+func (p *Projection) saveSummaries() error {
+	for _, r := range p.changed {
+		if !r.changed {
+			continue // written before an error stopped the batch
+		}
+		p.models.mu.Lock()
+		data := p.stash[r]
+		p.models.mu.Unlock()
+		if data == nil {
+			data = encodeSummary(r, p.model(r), r.spansNow())
+		}
+		if err := p.durable.PutSummary(r.id, data); err != nil {
+			return err
+		}
+		r.changed = false
+	}
+	p.changed = p.changed[:0]
+	p.models.mu.Lock()
+	clear(p.stash)
+	p.models.mu.Unlock()
+	return p.durable.Commit(p.lastSeq)
+}
+
+// spansNow returns r's spans if they are decided, or nil.
+func (r *actRec) spansNow() []span {
+	if sp := r.spans.Load(); sp != nil {
+		return *sp
+	}
+	return nil
+}
