@@ -110,3 +110,60 @@ func entriesOf(t *testing.T, p *projections.Projection) []eventlog.Entry {
 	p.EachBySeq(func(e *eventlog.Entry) { out = append(out, *e) })
 	return out
 }
+
+// EachLeaf yields every event and defect as EachBySeq does, with each
+// event's hash: read from the bytes of a sealed event, computed for one of
+// schema 1.
+func TestEachLeaf(t *testing.T) {
+	h := snapshotHistory(2)
+	sealed := make([]eventlog.Entry, 0, len(h.entries))
+	tips := map[events.ActID]events.Digest{}
+	for _, e := range h.entries {
+		ev := e.Event
+		ev.Schema, ev.PrevHash = 2, tips[ev.Act]
+		if _, err := ev.Seal(); err != nil {
+			t.Fatal(err)
+		}
+		tips[ev.Act] = ev.Hash
+		sealed = append(sealed, eventlog.Entry{Seq: e.Seq, Event: ev})
+	}
+	for name, entries := range map[string][]eventlog.Entry{"schema 1": h.entries, "sealed": sealed} {
+		p := newProjection(t)
+		for _, e := range entries {
+			if _, err := p.Apply(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		type leaf struct {
+			seq  uint64
+			id   events.ID
+			hash events.Digest
+			bad  bool
+		}
+		var want, got []leaf
+		p.EachBySeq(func(e *eventlog.Entry) {
+			if e.Defect != nil {
+				want = append(want, leaf{seq: e.Seq, hash: e.Defect.Digest, bad: true})
+				return
+			}
+			h := e.Event.Hash
+			if h.IsZero() {
+				h, _ = e.Event.ComputeHash()
+			}
+			want = append(want, leaf{e.Seq, e.Event.ID, h, false})
+		})
+		p.EachLeaf(func(seq uint64, act events.ActID, id events.ID, hash events.Digest, err error, d *eventlog.Defect) {
+			if err != nil {
+				t.Fatalf("%s: sequence %d: %v", name, seq, err)
+			}
+			if d != nil {
+				got = append(got, leaf{seq: seq, hash: d.Digest, bad: true})
+				return
+			}
+			got = append(got, leaf{seq, id, hash, false})
+		})
+		if len(want) != len(entries) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: EachLeaf yields %d leaves, EachBySeq %d of %d entries, or they differ", name, len(got), len(want), len(entries))
+		}
+	}
+}

@@ -402,3 +402,47 @@ func (p *Projection) indexInstruments(id events.ActID, amends []Amendment) {
 		}
 	}
 }
+
+// EachLeaf calls fn with every event applied and every defect met, in
+// stream order, with what a Merkle tree of them needs: the event's act,
+// id and hash, or the defect. An event's hash is read from its stored
+// bytes when they end as the ledger seals events, and computed from the
+// decoded event otherwise (schema 1), so that a tree is rebuilt without
+// decoding the ledger's own events.
+func (p *Projection) EachLeaf(fn func(seq uint64, act events.ActID, id events.ID, hash events.Digest, err error, d *eventlog.Defect)) {
+	d := 0
+	for act, rec := range p.store.BySeq() {
+		for ; d < len(p.defects) && p.defects[d].Seq < rec.Seq; d++ {
+			fn(p.defects[d].Seq, "", events.ID{}, events.Digest{}, nil, p.defects[d].Defect)
+		}
+		if h, ok := sealedHash(rec.Data); ok {
+			fn(rec.Seq, act, rec.ID, h, nil, nil)
+			continue
+		}
+		e := p.entry(&rec)
+		h, err := e.Event.Hash, error(nil)
+		if h.IsZero() {
+			h, err = e.Event.ComputeHash()
+		}
+		fn(rec.Seq, act, rec.ID, h, err, nil)
+	}
+	for ; d < len(p.defects); d++ {
+		fn(p.defects[d].Seq, "", events.ID{}, events.Digest{}, nil, p.defects[d].Defect)
+	}
+}
+
+// sealedHash reads the hash at the end of an event in the ledger's own
+// encoding (`...,"hash":"<64 hex>"}`, events.Event.Seal); false for any
+// other bytes.
+func sealedHash(data []byte) (events.Digest, bool) {
+	const tail = len(`,"hash":"`) + 64 + len(`"}`)
+	var h events.Digest
+	n := len(data)
+	if n < tail || string(data[n-tail:n-tail+9]) != `,"hash":"` || string(data[n-2:]) != `"}` {
+		return h, false
+	}
+	if err := h.UnmarshalText(data[n-tail+9 : n-2]); err != nil || h.IsZero() {
+		return h, false
+	}
+	return h, true
+}

@@ -71,6 +71,7 @@ var contractSuite = []struct {
 	{"ListPageIsPageOfList", TestListPageIsPageOfList},
 	{"DiffPageIsPageOfDiff", TestDiffPageIsPageOfDiff},
 	{"SelectPageAndTally", TestSelectPageAndTally},
+	{"EachLeaf", TestEachLeaf},
 }
 
 // TestPebbleStore runs the contract suite with the records in

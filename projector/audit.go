@@ -41,12 +41,19 @@ type auditState struct {
 // addLeaf appends an applied event, at stream sequence seq, to the tree.
 // The caller holds s.mu.
 func (s *Service) addLeaf(seq uint64, e *events.Event) {
-	leaf, _, err := audit.LeafOf(e)
+	_, h, err := audit.LeafOf(e)
+	s.addLeafOf(seq, e.Act, e.ID, h, err)
+}
+
+// addLeafOf appends the leaf of an event of act, whose id is id and whose
+// hash is h (err when it has none), to the tree. The caller holds s.mu.
+func (s *Service) addLeafOf(seq uint64, act events.ActID, id events.ID, h events.Digest, err error) {
+	leaf := merkle.LeafHash(h[:])
 	if err != nil {
 		leaf = merkle.LeafHash([]byte("unhashable"))
 	}
 	if s.appendLeaf(seq, leaf) {
-		s.audit.index.event(e.ID, s.proj.SharedActID(e.Act))
+		s.audit.index.event(id, s.proj.SharedActID(act))
 	}
 }
 
@@ -115,12 +122,14 @@ func (s *Service) rebuildTree() {
 		s.treeFailed(err)
 		return
 	}
-	s.proj.EachBySeq(func(e *eventlog.Entry) {
-		if e.Defect != nil {
-			s.addDefectLeaf(e.Seq, e.Defect)
+	// The events' hashes are read from their stored bytes: no event is
+	// decoded (projections.Projection.EachLeaf).
+	s.proj.EachLeaf(func(seq uint64, act events.ActID, id events.ID, h events.Digest, err error, d *eventlog.Defect) {
+		if d != nil {
+			s.addDefectLeaf(seq, d)
 			return
 		}
-		s.addLeaf(e.Seq, &e.Event)
+		s.addLeafOf(seq, act, id, h, err)
 	})
 }
 
