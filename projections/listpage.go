@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/lexledger/lexledger/events"
 )
@@ -171,4 +172,48 @@ func (p *Projection) SelectPage(f Filter, q Query, keep func(Status) bool, c Cur
 		out.Items[i] = p.stateOf(pk.r.id, pk.model(p), pk.n, q, false)
 	}
 	return out, len(sel), nil
+}
+
+// ListRange is List's acts i of from <= i < to, with the number of acts
+// of the whole list: it decides which acts the filter holds as pick does
+// and renders only those in the range.
+func (p *Projection) ListRange(f Filter, q Query, from, to int) ([]ActState, int, error) {
+	if err := q.check(); err != nil {
+		return nil, 0, err
+	}
+	out := []ActState{}
+	n := 0
+	p.eachActAfter(f.Country, "", func(id events.ActID) bool {
+		pk, ok := p.pick(id, f, q)
+		if !ok {
+			return true
+		}
+		if n >= from && n < to {
+			out = append(out, p.stateOf(id, pk.model(p), pk.n, q, false))
+		}
+		n++
+		return true
+	})
+	return out, n, nil
+}
+
+// CountByCountry returns how many acts of each jurisdiction are recorded
+// as known at knownAt (nil: now), deciding no act's state.
+func (p *Projection) CountByCountry(knownAt *time.Time) map[string]int {
+	out := map[string]int{}
+	for c, ids := range p.byCountry {
+		if knownAt == nil {
+			out[c] = len(ids)
+			continue
+		}
+		for _, id := range ids {
+			if p.acts[id].log.KnownAt(*knownAt) > 0 {
+				out[c]++
+			}
+		}
+		if out[c] == 0 {
+			delete(out, c)
+		}
+	}
+	return out
 }

@@ -166,3 +166,35 @@ func TestSelectPageAndTally(t *testing.T) {
 		}
 	}
 }
+
+// ListRange is a slice of List with its length, and CountByCountry counts
+// List's acts by jurisdiction, now and as known at a past time.
+func TestListRangeAndCountByCountry(t *testing.T) {
+	l, beforeRepeal := listLedger(t)
+	for _, kt := range []*time.Time{nil, beforeRepeal} {
+		for _, f := range []projections.Filter{{}, {Country: "kz"}, {Status: projections.InForce}, {Kind: events.Law}} {
+			q := projections.Query{AsOf: events.MustDate("2009-06-01"), KnownAt: kt}
+			all, err := l.p.List(f, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for from := 0; from <= len(all)+1; from++ {
+				for to := from; to <= len(all)+2; to += 2 {
+					got, n, err := l.p.ListRange(f, q, from, to)
+					want := all[min(from, len(all)):min(to, len(all))]
+					if err != nil || n != len(all) || !reflect.DeepEqual(rows(got), rows(want)) {
+						t.Fatalf("ListRange(%+v, %d, %d) = %v of %d (%v), want %v of %d", f, from, to, rows(got), n, err, rows(want), len(all))
+					}
+				}
+			}
+		}
+		all, _ := l.p.List(projections.Filter{}, projections.Query{AsOf: events.MustDate("2009-06-01"), KnownAt: kt})
+		want := map[string]int{}
+		for _, a := range all {
+			want[a.Country]++
+		}
+		if got := l.p.CountByCountry(kt); !reflect.DeepEqual(got, want) {
+			t.Errorf("CountByCountry(known %v) = %v, want %v", kt != nil, got, want)
+		}
+	}
+}

@@ -72,6 +72,7 @@ var contractSuite = []struct {
 	{"DiffPageIsPageOfDiff", TestDiffPageIsPageOfDiff},
 	{"SelectPageAndTally", TestSelectPageAndTally},
 	{"EachLeaf", TestEachLeaf},
+	{"ListRangeAndCountByCountry", TestListRangeAndCountByCountry},
 }
 
 // TestPebbleStore runs the contract suite with the records in

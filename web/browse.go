@@ -60,29 +60,53 @@ func (s *Server) browse(w http.ResponseWriter, r *http.Request) {
 	}
 	asOf, knownAt, f, pageNo := params.AsOf, params.KnownAt, params.Filter, params.Page
 	var (
-		all []projections.ActState
-		seq uint64
+		all     []projections.ActState
+		counts  map[string]int
+		rowsNow []projections.ActState
+		total   int
+		seq     uint64
 	)
+	needle := strings.ToLower(strings.TrimSpace(q.Get("q")))
+	query := projections.Query{AsOf: asOf, KnownAt: knownAt}
 	s.p.Read(func(p *projections.Projection) {
 		seq = p.LastSeq()
 		if err = p.CheckKnownAt(knownAt); err != nil {
 			return
 		}
-		all, err = p.List(projections.Filter{}, projections.Query{AsOf: asOf, KnownAt: knownAt})
+		if needle == "" {
+			// Without a search, the page's acts are the only ones
+			// rendered: the counts come from the indexes, the filter
+			// from each act's spans (projections.ListRange).
+			counts = p.CountByCountry(knownAt)
+			rowsNow, total, err = p.ListRange(f, query, (pageNo-1)*pageSize, pageNo*pageSize)
+			return
+		}
+		// A search reads every act's title.
+		all, err = p.List(projections.Filter{}, query)
 	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	v := browsePage{page: s.page(r, "Acts as of "+asOf.String(), "acts"), Q: q.Get("q"), AsOf: asOf.String(),
-		KnownAt: knownAtValue(q.Get("known_at"), knownAt), Empty: len(all) == 0,
+		KnownAt: knownAtValue(q.Get("known_at"), knownAt),
 		Country: f.Country, Kind: string(f.Kind), StatusWant: string(f.Status)}
 	// Every jurisdiction's count is on the page: every event may change it.
 	v.Seq, v.Live = seq, link("/ui/events", "known_at", v.KnownAt)
 	v.Filtered = v.Q != "" || f.Country != "" || f.Kind != "" || f.Status != ""
-	counts := map[string]int{}
-	needle := strings.ToLower(strings.TrimSpace(v.Q))
+	row := func(a projections.ActState) actRow {
+		return actRow{Act: a.Act, URL: link("/ui/act", "act", string(a.Act), "as_of", v.AsOf, "known_at", v.KnownAt),
+			Title: a.Title, Kind: words(string(a.Kind)), Country: a.Country, Status: string(a.Status), Label: statusLabel(a.Status),
+			Reason: a.Reason, Unsure: len(a.Uncertain) > 0}
+	}
 	var rows []actRow
+	if needle == "" {
+		for _, a := range rowsNow {
+			rows = append(rows, row(a))
+		}
+	} else {
+		counts = map[string]int{}
+	}
 	for _, a := range all {
 		counts[a.Country]++
 		if (f.Country != "" && a.Country != f.Country) || (f.Kind != "" && a.Kind != f.Kind) || (f.Status != "" && a.Status != f.Status) {
@@ -91,23 +115,30 @@ func (s *Server) browse(w http.ResponseWriter, r *http.Request) {
 		if needle != "" && !strings.Contains(strings.ToLower(a.Title), needle) && !strings.Contains(string(a.Act), needle) {
 			continue
 		}
-		rows = append(rows, actRow{Act: a.Act, URL: link("/ui/act", "act", string(a.Act), "as_of", v.AsOf, "known_at", v.KnownAt),
-			Title: a.Title, Kind: words(string(a.Kind)), Country: a.Country, Status: string(a.Status), Label: statusLabel(a.Status),
-			Reason: a.Reason, Unsure: len(a.Uncertain) > 0})
+		rows = append(rows, row(a))
 	}
-	v.Total = len(rows)
 	v.PageNo = pageNo
-	v.From = min((pageNo-1)*pageSize, len(rows))
-	v.To = min(v.From+pageSize, len(rows))
-	v.Acts = rows[v.From:v.To]
+	if needle == "" {
+		// rows is the page already.
+		v.Total = total
+		v.From = min((pageNo-1)*pageSize, total)
+		v.To = v.From + len(rows)
+		v.Acts = rows
+	} else {
+		v.Total = len(rows)
+		v.From = min((pageNo-1)*pageSize, len(rows))
+		v.To = min(v.From+pageSize, len(rows))
+		v.Acts = rows[v.From:v.To]
+	}
 	v.From++
 	args := []string{"q", v.Q, "country", f.Country, "kind", string(f.Kind), "status", string(f.Status), "as_of", v.AsOf, "known_at", v.KnownAt}
 	if pageNo > 1 {
 		v.Prev = link("/", append(args, "page", strconv.Itoa(pageNo-1))...)
 	}
-	if v.To < len(rows) {
+	if v.To < v.Total {
 		v.Next = link("/", append(args, "page", strconv.Itoa(pageNo+1))...)
 	}
+	v.Empty = len(counts) == 0 // no act known then
 	v.Countries = []option{{Value: "", Label: "every jurisdiction"}}
 	for _, c := range sortedKeys(counts) {
 		v.Countries = append(v.Countries, option{Value: c, Label: c, Selected: c == f.Country})
