@@ -790,6 +790,10 @@ func (l *Ledger) commitStage(id events.ActID, st *stage, msgs []eventlog.Message
 		a.stale = true // fold again from the store
 		return
 	}
+	if h = l.decoded(h); h == nil {
+		a.stale = true // fold again from the store
+		return
+	}
 	folded, err := events.FoldMemo(h.events, l.hist.memoOf(h))
 	l.hist.counted(h)
 	if err != nil {
