@@ -14,7 +14,8 @@ import (
 // the act histories the sequencer keeps in memory at most, however many
 // events a ledger records. A decoded event of the realistic book takes about
 // 840 bytes; at this bound the histories added about 180 MB to the resident
-// set of a 1,000,000-event import (BENCHMARKS.md).
+// set of a 1,000,000-event import (BENCHMARKS.md). An event kept as written
+// (history.sealed) takes its encoded size until its history is used.
 const DefaultHistoryCache = 100_000
 
 // history is one act's events as the store holds them, through the stream
