@@ -1,8 +1,10 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
@@ -12,7 +14,8 @@ import (
 // the act histories the sequencer keeps in memory at most, however many
 // events a ledger records. A decoded event of the realistic book takes about
 // 840 bytes; at this bound the histories added about 180 MB to the resident
-// set of a 1,000,000-event import (BENCHMARKS.md).
+// set of a 1,000,000-event import (BENCHMARKS.md). An event kept as written
+// (history.sealed) takes its encoded size until its history is used.
 const DefaultHistoryCache = 100_000
 
 // history is one act's events as the store holds them, through the stream
@@ -29,6 +32,13 @@ const DefaultHistoryCache = 100_000
 type history struct {
 	act    events.ActID
 	events []events.Event
+	// sealed holds the act's events after those in events, as this
+	// ledger wrote them, not yet decoded: most acts never need their
+	// history (only corrections and retractions do), and decoding every
+	// event written cost a twentieth of the CPU of an append over HTTP,
+	// and its pointers the garbage collector's time (issue 15). They are
+	// decoded when the history is used (decoded).
+	sealed [][]byte
 	seq    uint64
 	// memo holds the act's events as corrected, so that each check and
 	// fold applies each correction once (events.CorrectionMemo); its
@@ -37,6 +47,9 @@ type history struct {
 	memoHeld   int      // memo.Len() as last counted
 	prev, next *history // the list of recency: ring.next is the most recent
 }
+
+// len is the number of h's events, decoded or not.
+func (h *history) len() int { return len(h.events) + len(h.sealed) }
 
 // histories is a cache of act histories, the least recently used dropped
 // first once they hold more than max events (each entry of a memo counts
@@ -72,7 +85,7 @@ func (c *histories) peek(act events.ActID) *history { return c.byAct[act] }
 func (c *histories) add(h *history) {
 	c.byAct[h.act] = h
 	c.pushFront(h)
-	c.grew(h, len(h.events))
+	c.grew(h, h.len())
 }
 
 // grew accounts for n events appended to h, the most recent history, and
@@ -95,14 +108,14 @@ func (c *histories) drop(h *history) {
 	}
 	delete(c.byAct, h.act)
 	c.unlink(h)
-	c.held -= len(h.events) + h.memoHeld
+	c.held -= h.len() + h.memoHeld
 }
 
 // memoOf returns h's memo of corrected events: a new one when it holds
 // more entries than h has events (entries of corrections that were later
 // retracted, or of a batch that was not written, are never used again).
 func (c *histories) memoOf(h *history) *events.CorrectionMemo {
-	if h.memo == nil || h.memo.Len() > len(h.events) {
+	if h.memo == nil || h.memo.Len() > h.len() {
 		if c.byAct[h.act] == h {
 			c.held -= h.memoHeld
 		}
@@ -139,7 +152,7 @@ func (c *histories) pushFront(h *history) {
 // and the act is read again. The caller must not change its events. It
 // may have been dropped from the cache already, if too large for it.
 func (l *Ledger) historyOf(id events.ActID, a *act) (*history, error) {
-	h := l.hist.get(id)
+	h := l.decoded(l.hist.get(id))
 	if h != nil && h.seq >= a.lastSeq() {
 		return h, nil
 	}
@@ -168,18 +181,43 @@ func (l *Ledger) historyOf(id events.ActID, a *act) (*history, error) {
 	return h, nil
 }
 
+// decoded decodes the events of h written by this ledger and kept sealed,
+// and returns h; or nil, h forgotten, when one cannot be decoded. nil
+// gives nil.
+func (l *Ledger) decoded(h *history) *history {
+	if h == nil || len(h.sealed) == 0 {
+		return h
+	}
+	h.events = slices.Grow(h.events, len(h.sealed))
+	for _, data := range h.sealed {
+		e, err := events.Decode(data)
+		if err != nil {
+			// The bytes were sealed by this process: a defect. Read the
+			// act again.
+			l.log.Warn("cannot decode an event this ledger wrote; its act's history is read again", "act", h.act, "err", err)
+			l.hist.drop(h)
+			return nil
+		}
+		h.events = append(h.events, e)
+	}
+	clear(h.sealed)
+	h.sealed = h.sealed[:0]
+	return h
+}
+
 // keepWritten appends the events of st, just written, to the kept history
-// of its act, decoded from the bytes written (what a read of the store
-// would return), when that history ran exactly to the sequence the write
-// expected; it forgets the history otherwise. An act new to the store gets
-// a history of the events written. It returns the history, or nil.
+// of its act, as the bytes written (what a read of the store would return,
+// decoded when the history is used), when that history ran exactly to the
+// sequence the write expected; it forgets the history otherwise. An act
+// new to the store gets a history of the events written. It returns the
+// history, or nil.
 func (l *Ledger) keepWritten(id events.ActID, st *stage, msgs []eventlog.Message, stored []eventlog.Entry) *history {
 	h := l.hist.get(id)
 	switch {
 	case h == nil && st.expectSeq == 0 && l.hist.max > 0:
 		// The store held nothing on the act's subject (the write expected
 		// so): its history is what was just written.
-		h = &history{act: id, events: make([]events.Event, 0, len(st.staged))}
+		h = &history{act: id}
 		l.hist.add(h)
 	case h == nil:
 		return nil
@@ -187,21 +225,12 @@ func (l *Ledger) keepWritten(id events.ActID, st *stage, msgs []eventlog.Message
 		l.hist.drop(h)
 		return nil
 	}
-	n := len(h.events)
 	for _, s := range st.staged {
-		e, err := events.Decode(msgs[s.msg].Data)
-		if err != nil {
-			// The bytes were sealed by this process: a defect. Read the
-			// act again when a correction needs it.
-			l.log.Warn("cannot decode an event just written; its act's history is read again when needed", "act", id, "err", err)
-			h.events = h.events[:n]
-			l.hist.drop(h)
-			return nil
-		}
-		h.events = append(h.events, e)
+		// A copy of the bytes only: the sealing buffer is larger.
+		h.sealed = append(h.sealed, bytes.Clone(msgs[s.msg].Data))
 		h.seq = stored[s.msg].Seq
 	}
-	l.hist.grew(h, len(h.events)-n)
+	l.hist.grew(h, len(st.staged))
 	if l.hist.peek(id) != h {
 		return nil // too large to keep
 	}

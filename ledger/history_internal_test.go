@@ -31,7 +31,7 @@ func TestHistoriesBound(t *testing.T) {
 		}
 		n := 0
 		for h := c.ring.next; h != &c.ring; h = h.next {
-			n += len(h.events)
+			n += h.len()
 		}
 		if c.held != n || n > c.max || len(c.byAct) != len(want) {
 			t.Errorf("%s: the cache counts %d events in %d acts; it holds %d in %d, bound %d", what, c.held, len(c.byAct), n, len(want), c.max)

@@ -257,8 +257,9 @@ const (
 	settled                 // the unit is answered (duplicates, or an error)
 	needLoad                // an act must be read from the store first
 	// deferred: an id of the unit is staged in the batch for another
-	// event (another act, or other content); decide the unit after the
-	// batch is written.
+	// event (another act, or other content), or the unit's expectation or
+	// a rule fails only on events of other units staged in the batch;
+	// decide the unit after the batch is written.
 	deferred
 )
 
@@ -431,6 +432,18 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 		// A cached act may be behind the store (another ledger wrote to it):
 		// a refusal is final only once the act was read while deciding u.
 		fresh := u.fresh[e.Act]
+		// Events of other units staged on the act in this batch: a
+		// refusal that rests on them is only right if they are written,
+		// which the write may yet refuse (an id taken, the store
+		// unavailable). Such a unit is decided after the batch is written,
+		// against the act as it then is, so that no clerk is refused, or
+		// told a version, on account of an event never stored.
+		othersStaged := false
+		for k := range touched {
+			if touched[k].id == e.Act {
+				othersStaged = touched[k].exists && len(touched[k].copy.staged) > 0
+			}
+		}
 
 		// Idempotency: an id already recorded, or staged by another unit.
 		// The same id is a retry when the content is the same; otherwise
@@ -461,6 +474,10 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 
 		// The clerk's expectation.
 		if c.ExpectedVersion != nil && *c.ExpectedVersion != st.version {
+			if othersStaged {
+				undo()
+				return deferred, ""
+			}
 			// Versions only grow: an expectation below the cached version is
 			// stale for certain; one above it may be news from another ledger.
 			if *c.ExpectedVersion > st.version && !fresh {
@@ -481,6 +498,10 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 			err = st.state.Check(e)
 		}
 		if err != nil {
+			if othersStaged && events.ErrorCode(err) != events.CodeInternal {
+				undo()
+				return deferred, ""
+			}
 			if !fresh && events.ErrorCode(err) != events.CodeInternal {
 				undo()
 				return needLoad, e.Act
@@ -787,6 +808,10 @@ func (l *Ledger) commitStage(id events.ActID, st *stage, msgs []eventlog.Message
 		return
 	}
 	if h == nil {
+		a.stale = true // fold again from the store
+		return
+	}
+	if h = l.decoded(h); h == nil {
 		a.stale = true // fold again from the store
 		return
 	}
