@@ -11,7 +11,8 @@
 // big-endian, so that a range scan reads them in order:
 //
 //	'r' act 0x00 index(4)  one record: seq(8) id(16) flags(1) len(1) known_from(len) data
-//	's' seq(8)             where the record at seq is: act index(4)
+//	's' seq(8)             where the record at seq is, and what a Merkle tree
+//	                       needs of it: act index(4) id(16) hash(32)
 //	'd' seq(8)             a defect, as JSON (eventlog.Defect)
 //	'm'                    the checkpoint: format(4) last_seq(8)
 //	'a' act                the act's summary, as the projection encodes it
@@ -60,7 +61,7 @@ const batchBytes = 8 << 20
 
 // format is the version of the keys and values above. A store of another
 // format is emptied on Open.
-const format = 1
+const format = 2
 
 // Options configure a Store.
 type Options struct {
@@ -323,11 +324,9 @@ func (s *Store) BySeq() iter.Seq2[events.ActID, projections.Record] {
 		defer recs.Close()
 		for ok := it.First(); ok; ok = it.Next() {
 			v := it.Value()
-			if len(v) < 4 {
-				panic(fmt.Sprintf("pebblestore: the place of sequence %d is %d bytes long", binary.BigEndian.Uint64(it.Key()[1:]), len(v)))
-			}
-			act := events.ActID(v[:len(v)-4])
-			key := recordKey(nil, act, int(binary.BigEndian.Uint32(v[len(v)-4:])))
+			l := place(it.Key(), v)
+			act := l.Act
+			key := recordKey(nil, act, l.Index)
 			if !recs.SeekGE(key) || !bytes.Equal(recs.Key(), key) {
 				check(recs)
 				panic(fmt.Sprintf("pebblestore: the record at sequence %d is not under %q", binary.BigEndian.Uint64(it.Key()[1:]), key))
@@ -384,6 +383,38 @@ func (s *Store) Scan() iter.Seq2[events.ActID, projections.Record] {
 		}
 		check(it)
 	}
+}
+
+// Leaves yields every record's place and hash, in stream order, from one
+// scan of the places.
+func (s *Store) Leaves() iter.Seq[projections.Leaf] {
+	return func(yield func(projections.Leaf) bool) {
+		it := s.iter([]byte{'s'}, []byte{'s' + 1})
+		defer it.Close()
+		for ok := it.First(); ok; ok = it.Next() {
+			if !yield(place(it.Key(), it.Value())) {
+				return
+			}
+		}
+		check(it)
+	}
+}
+
+// placeTail is the length of a place's value after its act: index(4)
+// id(16) hash(32).
+const placeTail = 4 + 16 + 32
+
+// place decodes the place of the record at a 's' key.
+func place(k, v []byte) projections.Leaf {
+	seq := binary.BigEndian.Uint64(k[1:])
+	if len(v) < placeTail {
+		panic(fmt.Sprintf("pebblestore: the place of sequence %d is %d bytes long", seq, len(v)))
+	}
+	n := len(v) - placeTail
+	l := projections.Leaf{Seq: seq, Act: events.ActID(v[:n]), Index: int(binary.BigEndian.Uint32(v[n:]))}
+	copy(l.ID[:], v[n+4:])
+	copy(l.Hash[:], v[n+20:])
+	return l
 }
 
 // Log returns the log of act id, which holds n records.
@@ -455,6 +486,7 @@ func (l *actLog) Append(r projections.Record) error {
 		return err
 	}
 	s.val = binary.BigEndian.AppendUint32(append(s.val[:0], l.act...), uint32(l.n))
+	s.val = append(append(s.val, r.ID[:]...), r.Hash[:]...)
 	if err := b.Set(seqKey('s', r.Seq), s.val, nil); err != nil {
 		return err
 	}

@@ -411,6 +411,24 @@ func (p *Projection) indexInstruments(id events.ActID, amends []Amendment) {
 // decoding the ledger's own events.
 func (p *Projection) EachLeaf(fn func(seq uint64, act events.ActID, id events.ID, hash events.Digest, err error, d *eventlog.Defect)) {
 	d := 0
+	if p.durable != nil {
+		// The store keeps each record's hash with its place: the tree is
+		// rebuilt from one scan of the places, without a seek a record.
+		for l := range p.durable.Leaves() {
+			for ; d < len(p.defects) && p.defects[d].Seq < l.Seq; d++ {
+				fn(p.defects[d].Seq, "", events.ID{}, events.Digest{}, nil, p.defects[d].Defect)
+			}
+			h, err := l.Hash, error(nil)
+			if h.IsZero() {
+				h, err = p.hashOf(l.Act, l.Index)
+			}
+			fn(l.Seq, l.Act, l.ID, h, err, nil)
+		}
+		for ; d < len(p.defects); d++ {
+			fn(p.defects[d].Seq, "", events.ID{}, events.Digest{}, nil, p.defects[d].Defect)
+		}
+		return
+	}
 	for act, rec := range p.store.BySeq() {
 		for ; d < len(p.defects) && p.defects[d].Seq < rec.Seq; d++ {
 			fn(p.defects[d].Seq, "", events.ID{}, events.Digest{}, nil, p.defects[d].Defect)
@@ -429,6 +447,19 @@ func (p *Projection) EachLeaf(fn func(seq uint64, act events.ActID, id events.ID
 	for ; d < len(p.defects); d++ {
 		fn(p.defects[d].Seq, "", events.ID{}, events.Digest{}, nil, p.defects[d].Defect)
 	}
+}
+
+// hashOf returns the hash of record i of act, decoded (an event of
+// schema 1, whose hash is not stored).
+func (p *Projection) hashOf(act events.ActID, i int) (events.Digest, error) {
+	for rec := range p.acts[act].log.Records(i, i+1) {
+		e := p.entry(&rec)
+		if !e.Event.Hash.IsZero() {
+			return e.Event.Hash, nil
+		}
+		return e.Event.ComputeHash()
+	}
+	return events.Digest{}, fmt.Errorf("record %d of %s is not in the store", i, act)
 }
 
 // sealedHash reads the hash at the end of an event in the ledger's own

@@ -20,7 +20,7 @@ import (
 // correction that is not JSON: nothing a reader of the stream yields) is
 // kept decoded in p.unencoded instead, and its record has no bytes.
 func (p *Projection) record(e *eventlog.Entry, known time.Time) Record {
-	rec := Record{Seq: e.Seq, ID: e.Event.ID, KnownFrom: known}
+	rec := Record{Seq: e.Seq, ID: e.Event.ID, KnownFrom: known, Hash: e.Event.Hash}
 	b, err := events.AppendEncode(p.buf[:0], &e.Event)
 	if err != nil {
 		if p.unencoded == nil {

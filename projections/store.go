@@ -22,6 +22,20 @@ type Record struct {
 	ID        events.ID
 	KnownFrom time.Time
 	Data      []byte
+	// Hash is the event's hash as sealed, zero for an event of schema 1:
+	// a Durable store keeps it with the record's place, for Leaves.
+	Hash events.Digest
+}
+
+// Leaf is what a Merkle tree of the stream needs of a record: its
+// sequence, its act and index in the act's log, its id, and its hash as
+// sealed (zero for an event of schema 1).
+type Leaf struct {
+	Seq   uint64
+	Act   events.ActID
+	Index int
+	ID    events.ID
+	Hash  events.Digest
 }
 
 // Store keeps what the projection holds per event: the records of every
@@ -82,6 +96,9 @@ type Durable interface {
 	// only until the next.
 	PutSummary(act events.ActID, data []byte) error
 	Summaries() iter.Seq2[events.ActID, []byte]
+	// Leaves yields every record's Leaf, in stream order, without reading
+	// the records themselves.
+	Leaves() iter.Seq[Leaf]
 	// Defects yields the defects kept, in stream order.
 	Defects() iter.Seq2[eventlog.Entry, error]
 	// Reset empties the store, for a projection rebuilt from the start.
