@@ -94,6 +94,16 @@ func (c *Chain) check(e *Entry, seen func(events.ID) bool) {
 	e.Event = events.Event{}
 }
 
+// PeekTip is Tip without keeping the hash it computes, for readers that
+// may run together (Tip keeps it, and so writes the Chain).
+func (c *Chain) PeekTip() events.Digest {
+	if c.pending != nil {
+		h, _ := c.pending.ComputeHash()
+		return h
+	}
+	return c.tip
+}
+
 // Chained reports whether the act's chain began: an event of schema 2 is
 // among its valid events.
 func (c *Chain) Chained() bool { return c.chained }

@@ -56,7 +56,7 @@ func encodeSummary(r *actRec, m *model, sp []span) []byte {
 		b = binary.AppendVarint(b, int64(s.from))
 		b = append(b, s.status)
 	}
-	tip := r.chain.Tip()
+	tip := r.chain.PeekTip() // readers may encode it together (trim)
 	b = append(b, tip[:]...)
 	if r.chain.Chained() {
 		b = append(b, 1)
