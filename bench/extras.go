@@ -221,7 +221,9 @@ func childHeap(ctx context.Context, base, file string) (float64, error) {
 			return -1, err
 		}
 	}
-	text, err := get("/debug/pprof/heap?debug=1")
+	// The statistics are read right after a collection of their own: the
+	// process goes on working (its projector catches up) meanwhile.
+	text, err := get("/debug/pprof/heap?debug=1&gc=1")
 	if err != nil {
 		return -1, fmt.Errorf("heap statistics of ledger serve: %w", err)
 	}
