@@ -119,7 +119,7 @@ type Memory struct {
 	// HeapMiB is the child's live heap after the import, right after a
 	// garbage collection (runtime.MemStats.HeapAlloc): the part of the
 	// resident set that the process holds on to, rather than memory the
-	// Go runtime keeps from earlier garbage. Negative when not read.
+	// Go runtime keeps from earlier garbage.
 	HeapMiB    float64
 	ImportRate float64 // events/s over HTTP
 }

@@ -137,7 +137,7 @@ func WriteMarkdown(w io.Writer, r *Report, plot, kept string) error {
 		p("| %.2f | %.2f | %.2f | %.1f | %.1f%% |\n\n", h.EncodeUS, h.SealUS, h.SealUS-h.EncodeUS, h.AppendUS, 100*(h.SealUS-h.EncodeUS)/h.AppendUS)
 	}
 	if mm := r.Memory; mm != nil {
-		p("%s (resident set size; embedded server, sync always, projector in process)\n\n", SectionMemory)
+		p("%s (resident set size, and the live heap right after a collection; embedded server, sync always, projector in process)\n\n", SectionMemory)
 		p("| at rest | after importing | live heap after importing | events | import rate over HTTP |\n|---:|---:|---:|---:|---:|\n")
 		p("| %.1f MiB | %.1f MiB | %.1f MiB | %d | %.0f events/s |\n\n", mm.RestMiB, mm.AfterMiB, mm.HeapMiB, mm.Events, mm.ImportRate)
 	}
