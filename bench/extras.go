@@ -116,7 +116,12 @@ func measureHash(ctx context.Context, cfg *Config) (*Hash, error) {
 type Memory struct {
 	Events            int
 	RestMiB, AfterMiB float64
-	ImportRate        float64 // events/s over HTTP
+	// HeapMiB is the child's live heap after the import, right after a
+	// garbage collection (runtime.MemStats.HeapAlloc): the part of the
+	// resident set that the process holds on to, rather than memory the
+	// Go runtime keeps from earlier garbage.
+	HeapMiB    float64
+	ImportRate float64 // events/s over HTTP
 }
 
 // measureMemory starts cfg.Exe as `ledger serve` (embedded server, sync
@@ -131,9 +136,11 @@ func measureMemory(ctx context.Context, cfg *Config) (*Memory, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	httpPort, natsPort := freePort(), freePort()
+	httpPort, natsPort, pprofPort := freePort(), freePort(), freePort()
+	pprofBase := "http://127.0.0.1:" + strconv.Itoa(pprofPort)
 	cmd := exec.CommandContext(ctx, cfg.Exe, "serve", "--data", dir+"/data", "--http", "127.0.0.1:"+strconv.Itoa(httpPort), "--nats-port", strconv.Itoa(natsPort),
-		"--checkpoint-key", dir+"/checkpoint.nk") // a key of its own, removed with dir
+		"--checkpoint-key", dir+"/checkpoint.nk", // a key of its own, removed with dir
+		"--pprof", "127.0.0.1:"+strconv.Itoa(pprofPort)) // the live heap, read after the import
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -178,7 +185,58 @@ func measureMemory(ctx context.Context, cfg *Config) (*Memory, error) {
 	}
 	m.ImportRate = float64(sent) / time.Since(start).Seconds()
 	m.AfterMiB = rssMiB(cmd.Process.Pid)
+	if m.HeapMiB, err = childHeap(ctx, pprofBase, cfg.MemProfile); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// childHeap has the child at base (net/http/pprof) collect its garbage and
+// returns its live heap in MiB, writing the heap profile to file when one
+// is named (for go tool pprof -sample_index=inuse_space).
+func childHeap(ctx context.Context, base, file string) (float64, error) {
+	get := func(path string) ([]byte, error) {
+		req, err := http.NewRequestWithContext(ctx, "GET", base+path, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
+		}
+		return io.ReadAll(resp.Body)
+	}
+	// gc=1 collects first, so that the profile and the figures below it
+	// show what is live rather than garbage not yet collected.
+	prof, err := get("/debug/pprof/heap?gc=1")
+	if err != nil {
+		return -1, fmt.Errorf("heap profile of ledger serve: %w", err)
+	}
+	if file != "" {
+		if err := os.WriteFile(file, prof, 0o644); err != nil {
+			return -1, err
+		}
+	}
+	// The statistics are read right after a collection of their own: the
+	// process goes on working (its projector catches up) meanwhile.
+	text, err := get("/debug/pprof/heap?debug=1&gc=1")
+	if err != nil {
+		return -1, fmt.Errorf("heap statistics of ledger serve: %w", err)
+	}
+	for _, line := range strings.Split(string(text), "\n") {
+		if v, ok := strings.CutPrefix(line, "# HeapAlloc = "); ok {
+			b, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return -1, fmt.Errorf("heap statistics of ledger serve: %q: %w", line, err)
+			}
+			return b / (1 << 20), nil
+		}
+	}
+	return -1, fmt.Errorf("heap statistics of ledger serve: no HeapAlloc")
 }
 
 func rssMiB(pid int) float64 {

@@ -49,6 +49,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	only := fs.String("only", "", "run only these parts, comma-separated: "+strings.Join(bench.Parts, ",")+" (default: all but memory)")
 	shape := fs.String("shape", bench.ShapeSimple, "the shape of the generated events loaded: "+strings.Join(bench.Shapes, " or ")+" (as ledger gen --shape, seed 1)")
 	memEvents := fs.Int("memory", 0, "events imported into a real `ledger serve` to measure its memory (the memory part; 0 skips it)")
+	memProfile := fs.String("memprofile", "", "write the heap profile of the memory part's `ledger serve`, taken after the import, to this file")
 	quick := fs.Bool("quick", false, "a fast smoke run: scales "+quickScales+", clients "+quickClients+", "+strconv.FormatFloat(quickSeconds, 'f', -1, 64)+" s, unless set")
 	out := fs.String("out", "", "write the Markdown report to this file (BENCHMARKS.md), keeping its hand-written analysis; default: standard output")
 	plotFile := fs.String("plot", "", "also draw the figures as a PNG in this file (docs/bench.png)")
@@ -74,6 +75,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Singles:      *single,
 		ProxyClients: *proxyClients,
 		Memory:       *memEvents,
+		MemProfile:   *memProfile,
 		Shape:        *shape,
 		Dir:          *dir,
 		Import:       benchImport,
