@@ -89,6 +89,12 @@ func TestPebbleStore(t *testing.T) {
 // answer as the model held did.
 func TestNoModelCache(t *testing.T) {
 	for _, c := range contractSuite {
+		if raceEnabled && c.name == "Property" {
+			// Under the race detector the property test, which folds
+			// every act again for every question without a cache, would
+			// take most of the package's time: it runs without it.
+			continue
+		}
 		t.Run(c.name, c.test)
 	}
 }
@@ -261,10 +267,16 @@ func TestPebbleReopen(t *testing.T) {
 	// (0: the default, so that most acts are folded by Open; 1: every act
 	// read from its summary); cache: the models kept (1: every model
 	// dropped, its summary encoded then).
-	for _, c := range []struct{ every, cache int }{{0, 0}, {1, 0}, {3, 1}, {1, 1}} {
+	cases := []struct{ every, cache int }{{0, 0}, {1, 0}, {3, 1}, {1, 1}}
+	if raceEnabled {
+		cases = []struct{ every, cache int }{{0, 0}, {3, 1}} // the race detector's time
+	}
+	for _, c := range cases {
 		seeds := []uint64{1, 2, 3}
-		if c != (struct{ every, cache int }{}) {
-			seeds = seeds[:1] // the summaries' cases: one history is enough
+		if c != (struct{ every, cache int }{}) || raceEnabled {
+			// The summaries' cases, and every case under the race
+			// detector (each question grid takes seconds): one history.
+			seeds = seeds[:1]
 		}
 		for _, seed := range seeds {
 			h := snapshotHistory(seed)
