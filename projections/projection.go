@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -411,41 +412,36 @@ func (p *Projection) indexInstruments(id events.ActID, amends []Amendment) {
 // decoding the ledger's own events.
 func (p *Projection) EachLeaf(fn func(seq uint64, act events.ActID, id events.ID, hash events.Digest, err error, d *eventlog.Defect)) {
 	d := 0
+	defectsBefore := func(seq uint64) {
+		for ; d < len(p.defects) && p.defects[d].Seq < seq; d++ {
+			fn(p.defects[d].Seq, "", events.ID{}, events.Digest{}, nil, p.defects[d].Defect)
+		}
+	}
+	defer defectsBefore(math.MaxUint64)
 	if p.durable != nil {
 		// The store keeps each record's hash with its place: the tree is
 		// rebuilt from one scan of the places, without a seek a record.
 		for l := range p.durable.Leaves() {
-			for ; d < len(p.defects) && p.defects[d].Seq < l.Seq; d++ {
-				fn(p.defects[d].Seq, "", events.ID{}, events.Digest{}, nil, p.defects[d].Defect)
-			}
+			defectsBefore(l.Seq)
 			h, err := l.Hash, error(nil)
 			if h.IsZero() {
 				h, err = p.hashOf(l.Act, l.Index)
 			}
 			fn(l.Seq, l.Act, l.ID, h, err, nil)
 		}
-		for ; d < len(p.defects); d++ {
-			fn(p.defects[d].Seq, "", events.ID{}, events.Digest{}, nil, p.defects[d].Defect)
-		}
 		return
 	}
 	for act, rec := range p.store.BySeq() {
-		for ; d < len(p.defects) && p.defects[d].Seq < rec.Seq; d++ {
-			fn(p.defects[d].Seq, "", events.ID{}, events.Digest{}, nil, p.defects[d].Defect)
-		}
-		if h, ok := sealedHash(rec.Data); ok {
-			fn(rec.Seq, act, rec.ID, h, nil, nil)
-			continue
-		}
-		e := p.entry(&rec)
-		h, err := e.Event.Hash, error(nil)
-		if h.IsZero() {
-			h, err = e.Event.ComputeHash()
+		defectsBefore(rec.Seq)
+		h, ok := sealedHash(rec.Data)
+		var err error
+		if !ok {
+			e := p.entry(&rec)
+			if h = e.Event.Hash; h.IsZero() {
+				h, err = e.Event.ComputeHash()
+			}
 		}
 		fn(rec.Seq, act, rec.ID, h, err, nil)
-	}
-	for ; d < len(p.defects); d++ {
-		fn(p.defects[d].Seq, "", events.ID{}, events.Digest{}, nil, p.defects[d].Defect)
 	}
 }
 
