@@ -42,6 +42,20 @@ type Store interface {
 	Load(ctx context.Context, act events.ActID, after uint64) ([]Entry, error)
 }
 
+// SeqLoader is a Store that can also read an act's events by their stream
+// sequences, when the caller knows them: the engine then reads only where
+// those events are, not every part of the log between the act's first
+// event and its last (issue 15: in JetStream a read by subject visits each
+// 8 MiB block between them).
+type SeqLoader interface {
+	// LoadSeqs returns the events of act at stream sequences seqs, in
+	// their order, with their StoredAt (Version is left 0). It fails,
+	// writing nothing, when a sequence holds no message, a message of
+	// another act, or one that is not a readable event: the caller then
+	// reads the act with Load, which says what the log holds.
+	LoadSeqs(ctx context.Context, act events.ActID, seqs []uint64) ([]Entry, error)
+}
+
 // Message is one event to append.
 type Message struct {
 	Event     *events.Event

@@ -152,7 +152,8 @@ type countingStore struct {
 	eventlog.Store
 	appends   atomic.Int64
 	conflicts atomic.Int64
-	loads     atomic.Int64
+	loads     atomic.Int64 // reads of an act, by subject or by sequences
+	seqLoads  atomic.Int64 // those by sequences
 }
 
 func (c *countingStore) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog.Entry, error) {
@@ -178,4 +179,17 @@ func (c *countingStore) AppendEach(ctx context.Context, msgs []eventlog.Message)
 func (c *countingStore) Load(ctx context.Context, act events.ActID, after uint64) ([]eventlog.Entry, error) {
 	c.loads.Add(1)
 	return c.Store.Load(ctx, act, after)
+}
+
+// LoadSeqs passes the read on when the real store reads by sequences, and
+// fails as a store that cannot otherwise, so that the ledger falls back to
+// Load.
+func (c *countingStore) LoadSeqs(ctx context.Context, act events.ActID, seqs []uint64) ([]eventlog.Entry, error) {
+	sl, ok := c.Store.(eventlog.SeqLoader)
+	if !ok {
+		return nil, errors.New("this store reads by subject only")
+	}
+	c.loads.Add(1)
+	c.seqLoads.Add(1)
+	return sl.LoadSeqs(ctx, act, seqs)
 }

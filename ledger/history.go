@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -162,7 +163,7 @@ func (l *Ledger) historyOf(id events.ActID, a *act) (*history, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	stored, err := l.store.Load(ctx, id, after)
+	stored, through, err := l.readAfter(ctx, id, a, after)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", id, err)
 	}
@@ -172,13 +173,44 @@ func (l *Ledger) historyOf(id events.ActID, a *act) (*history, error) {
 	}
 	n := len(h.events)
 	for _, s := range stored {
-		h.seq = max(h.seq, s.Seq)
 		if s.Defect == nil {
 			h.events = append(h.events, s.Event)
 		}
 	}
+	h.seq = max(h.seq, through)
 	l.hist.grew(h, len(h.events)-n)
 	return h, nil
+}
+
+// readAfter reads a's events after stream sequence after, and says
+// through which sequence the read covers the act's subject: by their
+// sequences, which a's cache holds, when the store can (SeqLoader), so
+// that the engine reads only the blocks that hold them; by the act's
+// subject otherwise, or when that read fails. Both give the act's events
+// as its cache knows them, the cache being current (historyOf's caller
+// loads a stale act first); a read by subject also gives its defects,
+// which a history leaves out.
+func (l *Ledger) readAfter(ctx context.Context, id events.ActID, a *act, after uint64) (stored []eventlog.Entry, through uint64, err error) {
+	if sl, ok := l.store.(eventlog.SeqLoader); ok && !a.stale {
+		i, _ := slices.BinarySearchFunc(a.log, after+1, func(e entry, seq uint64) int { return cmp.Compare(e.seq, seq) })
+		seqs := make([]uint64, 0, len(a.log)-i)
+		for _, e := range a.log[i:] {
+			seqs = append(seqs, e.seq)
+		}
+		stored, err := sl.LoadSeqs(ctx, id, seqs)
+		if err == nil {
+			// Through the act's last message, a defect after its last
+			// event included, as a read by subject would have it.
+			return stored, max(after, a.lastSeq()), nil
+		}
+		l.log.Warn("reading an act's events by their sequences failed; it is read by its subject", "act", id, "err", err)
+	}
+	stored, err = l.store.Load(ctx, id, after)
+	through = after
+	if n := len(stored); n > 0 {
+		through = stored[n-1].Seq
+	}
+	return stored, through, err
 }
 
 // decoded decodes the events of h written by this ledger and kept sealed,

@@ -8,6 +8,7 @@ import (
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // fourEvents records an act of four events (drafted, adopted, signed,
@@ -213,5 +214,55 @@ func TestCorrectionsWithASmallHistoryCache(t *testing.T) {
 		if h := mustHistory(t, l, a); len(h) != 7 {
 			t.Errorf("%s has %d events, want 7", a, len(h))
 		}
+	}
+}
+
+// A ledger that keeps no histories reads an act's events by their stream
+// sequences, which its act cache holds, not by the act's subject: the
+// server then reads only the blocks holding them. Corrections are decided
+// as on a read by subject, between other acts' events and after a message
+// on the act's subject that is not an event, and the act's next write
+// expects that message's sequence.
+func TestHistoriesReadBySequence(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	store := &countingStore{Store: env.Store}
+	l := ledger.New(store, ledger.Options{AppendTimeout: 30 * time.Second, HistoryCache: -1, ActCache: 1 << 30})
+	t.Cleanup(func() { l.Close() })
+	ctx := testContext(t)
+
+	adopted := fourEvents(t, l, refugees)[1]
+	for i := range 20 {
+		fourEvents(t, l, events.ActID(fmt.Sprintf("/akn/kz/act/2009-12-04/%d", i+10)))
+	}
+	mustAppend(t, l, event(refugees, events.Commenced, "2010-01-01", from("2010-01-01")))
+
+	before := store.loads.Load()
+	fix := mustAppend(t, l, dateFix(refugees, adopted.ID, 20))[0]
+	if fix.Version != 6 {
+		t.Errorf("the correction is version %d, want 6", fix.Version)
+	}
+	_, err := l.Append(ctx, "clerk@test", cmd(dateFix(refugees, events.NewID(), 21)))
+	if e := wantError(t, err, events.CodeRule); e.Rule != events.RuleTargetNotFound {
+		t.Errorf("a correction of an unknown event: rule %s, want %s", e.Rule, events.RuleTargetNotFound)
+	}
+	// The refusal reads the act whole first, by its subject, as any refusal
+	// on an act not just read does, to be sure the cache is current.
+	if reads, bySeq := store.loads.Load()-before, store.seqLoads.Load(); reads != 3 || bySeq != 2 {
+		t.Errorf("two corrections read the act %d times, %d of them by sequences; want 3 and 2", reads, bySeq)
+	}
+
+	// A message on the act's subject that is not an event, after its last.
+	js, err := jetstream.New(env.Conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, env.Store.Subject(refugees), []byte("not an event")); err != nil {
+		t.Fatal(err)
+	}
+	// The ledger learns of it when its write is refused, and reads the act
+	// again by its subject; the correction is then decided by sequences.
+	mustAppend(t, l, dateFix(refugees, adopted.ID, 22))
+	if h := mustHistory(t, l, refugees); len(h) != 8 || h[6].Defect == nil {
+		t.Fatalf("the act's history is %d entries, want 8 with the seventh a defect", len(h))
 	}
 }

@@ -348,3 +348,36 @@ func TestReadsLeaveNoConsumer(t *testing.T) {
 		}
 	}
 }
+
+// LoadSeqs reads an act's events at the sequences given, as Load reads
+// them, and refuses a sequence that holds another act's message, or none.
+func TestLoadSeqs(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	ctx := testContext(t)
+	l := mustLedger(t, env.Store)
+	one, two := events.ActID("/akn/kz/act/2009-12-04/216"), events.ActID("/akn/kz/act/2009-12-04/217")
+	mustAppend(t, l, created(one, "Law on Refugees", events.Law))
+	mustAppend(t, l, created(two, "Law on Notaries", events.Law))
+	mustAppend(t, l, signed(one))
+	whole, err := env.Store.Load(ctx, one, 0)
+	if err != nil || len(whole) != 2 {
+		t.Fatalf("Load: %d entries, %v", len(whole), err)
+	}
+	got, err := env.Store.LoadSeqs(ctx, one, []uint64{whole[0].Seq, whole[1].Seq})
+	if err != nil {
+		t.Fatalf("LoadSeqs: %v", err)
+	}
+	for i := range whole {
+		if got[i].Seq != whole[i].Seq || got[i].Event.ID != whole[i].Event.ID || !got[i].StoredAt.Equal(whole[i].StoredAt) || got[i].Defect != nil {
+			t.Errorf("entry %d: %+v, want %+v", i, got[i], whole[i])
+		}
+	}
+	if got, err := env.Store.LoadSeqs(ctx, one, nil); err != nil || len(got) != 0 {
+		t.Errorf("LoadSeqs of no sequences: %d entries, %v", len(got), err)
+	}
+	for _, seqs := range [][]uint64{{whole[0].Seq, whole[0].Seq + 1}, {whole[1].Seq + 1}} {
+		if got, err := env.Store.LoadSeqs(ctx, one, seqs); err == nil {
+			t.Errorf("LoadSeqs(%v) of %s, whose events are at %d and %d: %d entries, no error", seqs, one, whole[0].Seq, whole[1].Seq, len(got))
+		}
+	}
+}

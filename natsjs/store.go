@@ -377,6 +377,49 @@ func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]eve
 	}
 }
 
+// LoadSeqs implements eventlog.SeqLoader: one message get per sequence,
+// scanWindow of them in flight. A get by sequence makes the server read
+// only the block that holds the message, where Load's read by subject
+// makes it visit every block between the act's first message and its
+// last, rebuilding the subject index of each whose index has expired: for
+// an old act of a large stream, most of the stream (BENCHMARKS.md, What
+// the embedded NATS server holds).
+func (s *Store) LoadSeqs(ctx context.Context, act events.ActID, seqs []uint64) ([]eventlog.Entry, error) {
+	subject := s.Subject(act)
+	prefix := apiPrefixOf(s.js)
+	out := make([]eventlog.Entry, len(seqs))
+	errs := make([]error, len(seqs))
+	for from := 0; from < len(seqs); from += scanWindow {
+		to := min(from+scanWindow, len(seqs))
+		var wg sync.WaitGroup
+		for i := from; i < to; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m, err := msgGet(ctx, s.nc, prefix, s.cfg.Stream, msgGetRequest{Seq: seqs[i]})
+				switch {
+				case err != nil:
+					errs[i] = err
+				case m == nil:
+					errs[i] = fmt.Errorf("stream %s holds no message at sequence %d, an event of %s", s.cfg.Stream, seqs[i], act)
+				case m.Sequence != seqs[i] || m.Subject != subject:
+					errs[i] = fmt.Errorf("stream %s answered sequence %d on %s for sequence %d of %s", s.cfg.Stream, m.Sequence, m.Subject, seqs[i], subject)
+				default:
+					out[i] = s.decode(m)
+					if d := out[i].Defect; d != nil {
+						errs[i] = fmt.Errorf("sequence %d of %s is not a readable event: %s", seqs[i], subject, d.Message)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs[from:to]...); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // chained checks an act's entries read from its start (after 0) against
 // its chain, marking the events off it as defects on subject.
 func chained(out []eventlog.Entry, after uint64, subject string) []eventlog.Entry {
