@@ -53,6 +53,12 @@ func decodeStrict(data []byte) (Event, error) {
 	if len(e.Body.Correction) == 0 {
 		e.Body.Correction = nil
 	}
+	if len(e.Body.Structure) == 0 {
+		e.Body.Structure = nil
+	}
+	if len(e.Body.Changes) == 0 {
+		e.Body.Changes = nil
+	}
 	return e, nil
 }
 
@@ -238,6 +244,9 @@ func (e *Event) Validate() error {
 		if strings.TrimSpace(s) != s {
 			return Errorf(CodeInvalid, "%s has leading or trailing spaces: trim them", name)
 		}
+	}
+	if err := e.checkText(); err != nil {
+		return err
 	}
 	if e.Type == RecordCorrected {
 		if _, err := correctionFields(e.Body.Correction); err != nil {

@@ -18,7 +18,7 @@ var allFields = []events.Field{
 	events.FEffectiveFrom, events.FEffectiveTo, events.FRetroactive, events.FInstrument, events.FProvisions,
 	events.FTitle, events.FKind, events.FSummary, events.FDraftingBody, events.FChamber, events.FReading,
 	events.FSignatory, events.FGazette, events.FEffect, events.FTexts, events.FReason, events.FNote,
-	events.FELI, events.FCorrects, events.FCorrection, events.FRetracts,
+	events.FELI, events.FCorrects, events.FCorrection, events.FRetracts, events.FStructure, events.FChanges,
 }
 
 // Fixed ids named by record events in the tests.
@@ -100,6 +100,22 @@ func setField(e *events.Event, f events.Field, on bool) {
 		b.Retracts = events.ID{}
 		if on {
 			b.Retracts = events.ID(mustParse(retractedID))
+		}
+	case events.FStructure:
+		b.Structure = nil
+		if on {
+			b.Structure = []events.Node{{EID: "art_1", Num: "1", Heading: "Scope", Children: []events.Node{
+				{EID: "art_1__para_1", Num: "1", Text: "This Law applies to refugees <and> asylum seekers."},
+				{EID: "art_1__para_2", Num: "2", Text: "«Беженец» — text in Russian."},
+			}}}
+		}
+	case events.FChanges:
+		b.Changes = nil
+		if on {
+			b.Changes = []events.Change{
+				{Op: events.OpSubstitute, Target: "art_1", Words: "five years", With: "seven years", Source: "art_2__para_1"},
+				{Op: events.OpInsert, Target: "art_1", Position: "after", Node: &events.Node{EID: "art_1-1", Num: "1-1", Text: "New article."}},
+			}
 		}
 	default:
 		panic("setField does not know " + string(f))

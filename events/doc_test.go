@@ -77,7 +77,7 @@ func TestEventsDoc(t *testing.T) {
 		events.RuleActNotFound, events.RuleRetroactiveUnflagged, events.RuleValidTimeOrder, events.RuleNoActiveSuspension,
 		events.RuleAfterRepeal, events.RuleRecordImmutable, events.RuleActExists, events.RuleDuplicateStep, events.RuleStepOrder,
 		events.RulePublishedBeforeSigned, events.RuleNotAdopted, events.RuleWrongKind, events.RuleTargetNotFound,
-		events.RuleInconsistentRecord, events.RuleAlreadyAdopted, events.RuleNoVeto, events.RuleNotEnded, events.RuleFirstEvent, events.RuleIDUsed} {
+		events.RuleInconsistentRecord, events.RuleAlreadyAdopted, events.RuleNoVeto, events.RuleNotEnded, events.RuleFirstEvent, events.RuleTextChange, events.RuleIDUsed} {
 		if !strings.Contains(doc, "`"+string(r)+"`") {
 			t.Errorf("%s does not explain rule %s", path, r)
 		}

@@ -91,7 +91,8 @@ func (b *Body) isZero() bool {
 	return b.Title == "" && b.Kind == "" && b.Summary == "" && b.DraftingBody == "" &&
 		b.Chamber == "" && b.Reading == "" && b.Signatory == "" && b.Gazette == "" &&
 		b.Effect == "" && len(b.Texts) == 0 && b.Reason == "" && b.Note == "" && b.ELI == "" &&
-		b.Corrects.IsZero() && len(b.Correction) == 0 && b.Retracts.IsZero()
+		b.Corrects.IsZero() && len(b.Correction) == 0 && b.Retracts.IsZero() &&
+		len(b.Structure) == 0 && len(b.Changes) == 0
 }
 
 func appendBody(dst []byte, b *Body) ([]byte, error) {
@@ -161,6 +162,29 @@ func appendBody(dst []byte, b *Body) ([]byte, error) {
 	}
 	if !b.Retracts.IsZero() {
 		field("retracts", b.Retracts.String())
+	}
+	// Texts as trees and their changes: rare beside the other events, and
+	// nested, so encoding/json writes them.
+	for _, f := range [...]struct {
+		name string
+		v    any
+		set  bool
+	}{{"structure", b.Structure, len(b.Structure) > 0}, {"changes", b.Changes, len(b.Changes) > 0}} {
+		if !f.set {
+			continue
+		}
+		raw, err := json.Marshal(f.v)
+		if err != nil {
+			return nil, err
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = append(dst, '"')
+		dst = append(dst, f.name...)
+		dst = append(dst, `":`...)
+		dst = append(dst, raw...)
 	}
 	return append(dst, '}'), nil
 }

@@ -141,6 +141,7 @@ const (
 	RuleNoVeto                Rule = "no_veto"                 // a veto overridden that was never made
 	RuleNotEnded              Rule = "not_ended"               // re-enactment of an act still in force
 	RuleFirstEvent            Rule = "first_event"             // title and kind belong to the first event
+	RuleTextChange            Rule = "text_change"             // a textual change that does not apply to the text of its day
 	// RuleIDUsed comes with CodeConflict, not CodeRule: an event id already
 	// names another event (on another act, or with other content).
 	RuleIDUsed Rule = "id_used"

@@ -68,10 +68,11 @@ func TestCodeAndRuleNamesAreAppendOnly(t *testing.T) {
 		events.RuleNoVeto:                "no_veto",
 		events.RuleNotEnded:              "not_ended",
 		events.RuleFirstEvent:            "first_event",
+		events.RuleTextChange:            "text_change",
 		events.RuleIDUsed:                "id_used",
 	}
-	if len(rules) != 22 {
-		t.Errorf("%d distinct rules, want 22: two rule constants share a name", len(rules))
+	if len(rules) != 23 {
+		t.Errorf("%d distinct rules, want 23: two rule constants share a name", len(rules))
 	}
 	for r, want := range rules {
 		if string(r) != want {

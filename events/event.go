@@ -70,6 +70,12 @@ type Body struct {
 	// "body"). See ApplyCorrection.
 	Correction json.RawMessage `json:"correction,omitempty"`
 	Retracts   ID              `json:"retracts,omitzero"`
+	// Structure is the act's text as a tree of provisions: the text as
+	// drafted, introduced or adopted (the enacted text), the latest
+	// recorded replacing the ones before. docs/TEXT.md.
+	Structure []Node `json:"structure,omitempty"`
+	// Changes are an amendment's textual changes to its act, in order.
+	Changes []Change `json:"changes,omitempty"`
 }
 
 var (
@@ -154,6 +160,10 @@ func (e *Event) has(f Field) bool {
 		return b.Effect != ""
 	case FTexts:
 		return len(b.Texts) > 0
+	case FStructure:
+		return len(b.Structure) > 0
+	case FChanges:
+		return len(b.Changes) > 0
 	case FReason:
 		return b.Reason != ""
 	case FNote:
@@ -172,4 +182,4 @@ func (e *Event) has(f Field) bool {
 
 var allFields = []Field{FEffectiveFrom, FEffectiveTo, FRetroactive, FInstrument, FProvisions,
 	FTitle, FKind, FSummary, FDraftingBody, FChamber, FReading, FSignatory, FGazette, FEffect,
-	FTexts, FReason, FNote, FELI, FCorrects, FCorrection, FRetracts}
+	FTexts, FReason, FNote, FELI, FCorrects, FCorrection, FRetracts, FStructure, FChanges}

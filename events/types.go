@@ -76,6 +76,8 @@ const (
 	FGazette       Field = "gazette"
 	FEffect        Field = "effect"
 	FTexts         Field = "texts"
+	FStructure     Field = "structure"
+	FChanges       Field = "changes"
 	FReason        Field = "reason"
 	FNote          Field = "note"
 	FELI           Field = "eli"
@@ -98,13 +100,13 @@ type Spec struct {
 // Types lists every event type, in the order of docs/EVENTS.md.
 var Types = []Spec{
 	{Drafted, Procedure, "a bill or draft was prepared", true, nil,
-		[]Field{FTitle, FKind, FSummary, FDraftingBody, FTexts, FELI, FNote}},
+		[]Field{FTitle, FKind, FSummary, FDraftingBody, FTexts, FStructure, FELI, FNote}},
 	{Introduced, Procedure, "the bill was introduced to a body", true, []Field{FChamber},
-		[]Field{FTitle, FKind, FSummary, FDraftingBody, FTexts, FELI, FNote}},
+		[]Field{FTitle, FKind, FSummary, FDraftingBody, FTexts, FStructure, FELI, FNote}},
 	{Passed, Procedure, "a chamber passed the bill, or a reading was completed", false, []Field{FChamber},
 		[]Field{FReading, FNote}},
 	{Adopted, Procedure, "final adoption; for decrees, resolutions and programmes, issuance", true, nil,
-		[]Field{FTitle, FKind, FSummary, FDraftingBody, FChamber, FTexts, FELI, FNote}},
+		[]Field{FTitle, FKind, FSummary, FDraftingBody, FChamber, FTexts, FStructure, FELI, FNote}},
 	{Rejected, Procedure, "a body rejected the bill (terminal)", false, nil, []Field{FChamber, FReason, FNote}},
 	{Vetoed, Procedure, "the head of state refused assent", false, nil, []Field{FSignatory, FReason, FNote}},
 	{VetoOverridden, Procedure, "the veto was overridden", false, nil, []Field{FChamber, FNote}},
@@ -123,7 +125,7 @@ var Types = []Spec{
 		[]Field{FEffectiveFrom, FInstrument, FProvisions, FReason, FNote}},
 	{Amended, Effect, "changed by another act (the instrument) from effective_from", false,
 		[]Field{FInstrument, FEffectiveFrom, FEffect},
-		[]Field{FRetroactive, FProvisions, FTexts, FNote}},
+		[]Field{FRetroactive, FProvisions, FTexts, FChanges, FNote}},
 	{Suspended, Effect, "in force but not applied, from effective_from to effective_to if given", false, []Field{FEffectiveFrom},
 		[]Field{FEffectiveTo, FRetroactive, FInstrument, FProvisions, FReason, FNote}},
 	{SuspensionLifted, Effect, "a suspension ends from effective_from", false, []Field{FEffectiveFrom},

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lexledger/lexledger/consolidation"
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 )
@@ -494,8 +495,8 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 		var err error
 		if spec, _ := events.SpecOf(e.Type); spec.Group == events.Record {
 			err = l.checkRecord(st, e)
-		} else {
-			err = st.state.Check(e)
+		} else if err = st.state.Check(e); err == nil && len(e.Body.Changes) > 0 {
+			err = l.checkText(st, e)
 		}
 		if err != nil {
 			if othersStaged && events.ErrorCode(err) != events.CodeInternal {
@@ -563,6 +564,26 @@ func (l *Ledger) checkRecord(st *stage, e *events.Event) error {
 	err = events.ValidateMemo(hist, *e, l.hist.memoOf(h))
 	l.hist.counted(h)
 	return err
+}
+
+// checkText checks an amendment's textual changes against the act's text
+// in force on their date, as the act's history (kept, or read as
+// checkRecord reads it) and the events staged before it make it.
+func (l *Ledger) checkText(st *stage, e *events.Event) error {
+	h, err := l.historyOf(e.Act, st.a)
+	if err != nil {
+		return err
+	}
+	hist := make([]events.Event, 0, len(h.events)+len(st.staged))
+	hist = append(hist, h.events...)
+	for _, s := range st.staged {
+		hist = append(hist, *s.event)
+	}
+	eff, err := events.Effective(hist)
+	if err != nil {
+		return err
+	}
+	return consolidation.Check(eff, e)
 }
 
 // flush writes b and answers its units, but for those whose acts changed
