@@ -35,6 +35,8 @@ var Routes = []Route{
 	{Pattern: "GET /v1/acts", Roles: auditors},
 	{Pattern: "GET /v1/act", Roles: auditors},
 	{Pattern: "GET /v1/timeline", Roles: auditors},
+	{Pattern: "GET /v1/text", Roles: auditors},
+	{Pattern: "GET /v1/versions", Roles: auditors},
 	{Pattern: "GET /v1/diff", Roles: auditors},
 	{Pattern: "GET /v1/projection", Roles: auditors},
 	{Pattern: "GET /v1/checkpoint", Roles: auditors},

@@ -79,8 +79,10 @@ type Effect struct {
 
 // Options are what the caller knows beside the events.
 type Options struct {
-	// Status, when set, gives a provision's force on the day asked.
-	Status func(eid string) string
+	// Status, when set, gives a provision's force on the day asked, from
+	// its eId and those of the provisions it is in (path, outermost
+	// first), and whether a textual change in effect put it in the text.
+	Status func(path []string, inserted bool) string
 }
 
 // ErrNoText is Build's error for an act whose events record no text.
@@ -122,7 +124,7 @@ func Build(act events.ActID, history []events.Event, asOf events.Date, opts Opti
 		}
 		t.Version = v.Date
 	}
-	t.Provisions = w.render(w.top, opts)
+	t.Provisions = w.render(w.top, opts, nil, false)
 	return t, nil
 }
 

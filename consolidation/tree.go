@@ -349,15 +349,18 @@ func (w *tree) unindex(n *wnode) {
 	}
 }
 
-// render returns the consolidated nodes of ns.
-func (w *tree) render(ns []*wnode, opts Options) []Node {
+// render returns the consolidated nodes of ns, under the provisions of
+// path.
+func (w *tree) render(ns []*wnode, opts Options, path []string, inserted bool) []Node {
 	out := make([]Node, len(ns))
 	for i, n := range ns {
 		el, _ := events.ElementOf(n.eid)
+		p := append(path[:len(path):len(path)], n.eid)
+		ins := inserted || slices.ContainsFunc(n.ann, func(a Annotation) bool { return a.Op == events.OpInsert && !a.Words })
 		out[i] = Node{EID: n.eid, Element: el, Num: n.num, Heading: n.heading, Text: n.text, Repealed: n.repealed,
-			Annotations: slices.Clone(n.ann), Children: w.render(n.children, opts)}
+			Annotations: slices.Clone(n.ann), Children: w.render(n.children, opts, p, ins)}
 		if opts.Status != nil {
-			out[i].Status = opts.Status(n.eid)
+			out[i].Status = opts.Status(p, ins)
 		}
 	}
 	return out

@@ -179,8 +179,9 @@ func TestOpenAPIDocumentDescribesTheQueries(t *testing.T) {
 	env := natstest.MustStart(t, natstest.Options{})
 	rs := loadSeed(t, mustLedger(t, env))
 	last := rs[len(rs)-1]
+	textSeq, _ := recordStructured(t, env)
 	r := startService(t, env.Store, env.Conn, projector.Options{Signer: kp})
-	r.waitFor(t, last.Seq)
+	r.waitFor(t, textSeq)
 	opts := &openapi3filter.Options{AuthenticationFunc: func(context.Context, *openapi3filter.AuthenticationInput) error { return nil }}
 	act := url.QueryEscape(string(refugees))
 	actCursor := projections.Cursor{Key: string(refugees)}.String()
@@ -219,5 +220,11 @@ func TestOpenAPIDocumentDescribesTheQueries(t *testing.T) {
 		{"GET", "/v1/acts?cursor=not-a-cursor", "", 400, ""},
 		{"GET", "/v1/diff?from=2009-01-01&to=2010-01-01&limit=1&cursor=" + actCursor, "", 200, ""},
 		{"GET", "/v1/projection?digest=1", "", 200, ""},
+		{"GET", "/v1/text?act=" + url.QueryEscape(string(structured)) + "&as_of=2011-06-01", "", 200, ""},
+		{"GET", "/v1/text?act=" + url.QueryEscape(string(structured)) + "&as_of=2011-01-15", "", 200, ""},
+		{"GET", "/v1/text?act=" + act + "&as_of=2011-01-15", "", 200, ""}, // its texts, in the form before structures
+		{"GET", "/v1/text?act=%2Fakn%2Fkz%2Fact%2F2001-01-01%2F9&as_of=2011-01-15", "", 404, ""},
+		{"GET", "/v1/versions?act=" + url.QueryEscape(string(structured)), "", 200, ""},
+		{"GET", "/v1/versions?act=" + url.QueryEscape("/akn/kz/act/code/1997-07-16/167"), "", 200, ""},
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/audit"
+	"github.com/lexledger/lexledger/consolidation"
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/projections"
@@ -63,6 +64,8 @@ type Queries struct {
 //	GET  /v1/acts?as_of=&known_at=&country=&kind=&status=   acts on a day (paged)
 //	GET  /v1/act?act=&as_of=&known_at=                       one act's state
 //	GET  /v1/timeline?act=&known_at=                         an act's life
+//	GET  /v1/text?act=&as_of=&known_at=                      the act's whole text on a day
+//	GET  /v1/versions?act=&known_at=                         the days its text or force changed
 //	GET  /v1/diff?from=&to=&country=&kind=&known_at=         what changed between two days (paged)
 //	GET  /v1/projection                                      the projection's position (and ?digest=1)
 //	GET  /v1/checkpoint(?format=note)                        the latest signed checkpoint (JSON, or its note)
@@ -88,6 +91,8 @@ func (q *Queries) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/acts", q.acts)
 	mux.HandleFunc("GET /v1/act", q.act)
 	mux.HandleFunc("GET /v1/timeline", q.timeline)
+	mux.HandleFunc("GET /v1/text", q.text)
+	mux.HandleFunc("GET /v1/versions", q.versions)
 	mux.HandleFunc("GET /v1/diff", q.diff)
 	mux.HandleFunc("GET /v1/projection", q.position)
 	mux.HandleFunc("GET /v1/checkpoint", q.checkpoint)
@@ -236,6 +241,46 @@ func (q *Queries) timeline(w http.ResponseWriter, r *http.Request) {
 		out, err = pr.Timeline(id, p.KnownAt)
 		seq = pr.LastSeq()
 	})
+	q.answer(w, r, seq, out, err)
+}
+
+func (q *Queries) text(w http.ResponseWriter, r *http.Request) {
+	p, id, ok := q.prepareAct(w, r)
+	if !ok {
+		return
+	}
+	var out *consolidation.Text
+	var seq uint64
+	var err error
+	q.Projector.Read(func(pr *projections.Projection) {
+		out, err = pr.Text(id, p.Query())
+		seq = pr.LastSeq()
+	})
+	q.answer(w, r, seq, out, err)
+}
+
+// Versions is the answer of GET /v1/versions.
+type Versions struct {
+	Act      events.ActID            `json:"act"`
+	KnownAt  *time.Time              `json:"known_at"`
+	Versions []consolidation.Version `json:"versions"`
+}
+
+func (q *Queries) versions(w http.ResponseWriter, r *http.Request) {
+	p, id, ok := q.prepareAct(w, r)
+	if !ok {
+		return
+	}
+	out := Versions{Act: id, KnownAt: p.KnownAt}
+	var seq uint64
+	var err error
+	q.Projector.Read(func(pr *projections.Projection) {
+		out.Versions, err = pr.Versions(id, p.KnownAt)
+		seq = pr.LastSeq()
+	})
+	if out.Versions == nil {
+		out.Versions = []consolidation.Version{}
+	}
 	q.answer(w, r, seq, out, err)
 }
 
