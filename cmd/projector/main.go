@@ -1,6 +1,7 @@
 // Command projector runs the projector service (serve), rebuilds a
 // projection from the start of the stream (rebuild), and answers auditors'
-// questions from a running projector (asof, show, timeline, diff).
+// questions from a running projector (asof, show, timeline, text, versions,
+// diff).
 package main
 
 import (
@@ -21,6 +22,8 @@ Usage:
   projector asof     [flags] DATE     the acts and their status on DATE
   projector show     [flags] ACT      one act on a date: status, provisions, amendments
   projector timeline [flags] ACT      an act's life: intervals and events
+  projector text     [flags] ACT      the act's whole text on a date, with its annotations
+  projector versions [flags] ACT      the days on which the act's text or force changed
   projector diff     [flags] D1 D2    what changed between two dates
   projector verify   [flags]          replay the stream (or --backup DIR): hash chains, Merkle tree,
                                       signed checkpoints; --state FILE remembers what passed
@@ -56,6 +59,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runShow(ctx, rest, stdout, stderr)
 	case "timeline":
 		return runTimeline(ctx, rest, stdout, stderr)
+	case "text":
+		return runText(ctx, rest, stdout, stderr)
+	case "versions":
+		return runVersions(ctx, rest, stdout, stderr)
 	case "diff":
 		return runDiff(ctx, rest, stdout, stderr)
 	case "verify":
