@@ -358,7 +358,7 @@ func (w *tree) render(ns []*wnode, opts Options, path []string, inserted bool) [
 		p := append(path[:len(path):len(path)], n.eid)
 		ins := inserted || slices.ContainsFunc(n.ann, func(a Annotation) bool { return a.Op == events.OpInsert && !a.Words })
 		out[i] = Node{EID: n.eid, Element: el, Num: n.num, Heading: n.heading, Text: n.text, Repealed: n.repealed,
-			Annotations: slices.Clone(n.ann), Children: w.render(n.children, opts, p, ins)}
+			Annotations: n.ann, Children: w.render(n.children, opts, p, ins)}
 		if opts.Status != nil {
 			out[i].Status = opts.Status(p, ins)
 		}

@@ -168,10 +168,114 @@ func (d *fastDecoder) bodyField(b *Body, seen *uint64, key []byte) bool {
 		bit, ok = 13, d.text(&b.Corrects)
 	case "retracts":
 		bit, ok = 14, d.text(&b.Retracts)
+	case "structure":
+		bit, ok = 15, d.nodes(&b.Structure, 1) && len(b.Structure) > 0
+	case "changes":
+		bit, ok = 16, d.changes(&b.Changes) && len(b.Changes) > 0
 	default: // correction among them: rare, left to the strict decoder
 		return false
 	}
 	return ok && once(seen, bit)
+}
+
+// array reads an array, calling elem for each element with the decoder
+// before it; elem reads it.
+func (d *fastDecoder) array(elem func() bool) bool {
+	if !d.Next('[') {
+		return false
+	}
+	if d.Next(']') {
+		return true
+	}
+	for {
+		if !elem() {
+			return false
+		}
+		if d.Next(',') {
+			continue
+		}
+		return d.Next(']')
+	}
+}
+
+// nodes reads a text's nodes at depth (the strict decoder gives an empty
+// list of children as an empty slice, so this does too; an empty
+// structure is left to it).
+func (d *fastDecoder) nodes(dst *[]Node, depth int) bool {
+	if depth > maxDepth {
+		return false // the strict decoder reads it, Validate refuses it
+	}
+	out := []Node{}
+	ok := d.array(func() bool {
+		out = append(out, Node{})
+		return d.node(&out[len(out)-1], depth)
+	})
+	*dst = out
+	return ok
+}
+
+func (d *fastDecoder) node(n *Node, depth int) bool {
+	var seen uint64
+	return d.object(func(k []byte) bool {
+		var bit uint
+		var ok bool
+		switch string(k) {
+		case "eid":
+			bit, ok = 0, d.plain(&n.EID)
+		case "num":
+			bit, ok = 1, d.plain(&n.Num)
+		case "heading":
+			bit, ok = 2, d.plain(&n.Heading)
+		case "text":
+			bit, ok = 3, d.plain(&n.Text)
+		case "children":
+			bit, ok = 4, d.nodes(&n.Children, depth+1)
+		default:
+			return false
+		}
+		return ok && once(&seen, bit)
+	})
+}
+
+func (d *fastDecoder) changes(dst *[]Change) bool {
+	out := []Change{}
+	ok := d.array(func() bool {
+		out = append(out, Change{})
+		c := &out[len(out)-1]
+		var seen uint64
+		return d.object(func(k []byte) bool {
+			var bit uint
+			var ok bool
+			switch string(k) {
+			case "op":
+				var s string
+				bit, ok = 0, d.plain(&s)
+				c.Op = ChangeOp(s)
+			case "target":
+				bit, ok = 1, d.plain(&c.Target)
+			case "position":
+				bit, ok = 2, d.plain(&c.Position)
+			case "words":
+				bit, ok = 3, d.plain(&c.Words)
+			case "with":
+				bit, ok = 4, d.plain(&c.With)
+			case "node":
+				c.Node = &Node{}
+				bit, ok = 5, d.node(c.Node, 1)
+			case "eid":
+				bit, ok = 6, d.plain(&c.EID)
+			case "num":
+				bit, ok = 7, d.plain(&c.Num)
+			case "source":
+				bit, ok = 8, d.plain(&c.Source)
+			default:
+				return false
+			}
+			return ok && once(&seen, bit)
+		})
+	})
+	*dst = out
+	return ok
 }
 
 // small reads a non-negative integer of a few digits.

@@ -52,7 +52,22 @@ func TestDecodeFastTakesTheUsualEvents(t *testing.T) {
 	if taken < len(lines)*3/4 {
 		t.Fatalf("the fast path took %d of %d fixture events; it should take the usual ones", taken, len(lines))
 	}
+	// Texts and their changes, as a clerk sends them.
+	for _, line := range []string{
+		`{"schema":2,"id":"01M8AAWX5201A3NTNNVVHR2XQ1","act":"/akn/kz/act/2009-12-04/216","type":"adopted","date":"2009-11-02","body":{"title":"Law on Refugees","kind":"law","structure":[{"eid":"chp_1","num":"1","children":[{"eid":"art_1","num":"1","heading":"Scope","text":"This Law applies to refugees.","children":[]},{"eid":"art_2","text":"Two."}]}]}}`,
+		`{"schema":2,"id":"01M8AAWX5201A3NTNNVVHR2XQ2","act":"/akn/kz/act/2009-12-04/216","type":"amended","date":"2010-06-01","effective_from":"2010-07-01","instrument":"/akn/kz/act/2010-05-20/290","body":{"effect":"substitution","changes":[{"op":"substitute","target":"art_1","words":"refugees","with":"refugees and asylum seekers","source":"art_1"},{"op":"insert","target":"art_1","position":"before","node":{"eid":"art_0","num":"0","children":[{"eid":"art_0__para_1","text":"x"}]}},{"op":"renumber","target":"art_2","eid":"art_3","num":"3"}]}}`,
+	} {
+		fast, ok := decodeFast([]byte(line))
+		strict, err := decodeStrict([]byte(line))
+		if !ok || err != nil || !reflect.DeepEqual(fast, strict) {
+			t.Errorf("a text or its changes: fast path %t, strict %v, equal %t: %s", ok, err, reflect.DeepEqual(fast, strict), line)
+		}
+	}
 	for _, bad := range []string{
+		`{"act":"/akn/kz/act/2009/1","type":"adopted","date":"2009","body":{"structure":[{"eid":"art_1","eid":"art_2"}]}}`,
+		`{"act":"/akn/kz/act/2009/1","type":"adopted","date":"2009","body":{"structure":[]}}`,
+		`{"act":"/akn/kz/act/2009/1","type":"amended","date":"2009","body":{"changes":[{"op":"repeal","target":"art_1","where":"x"}]}}`,
+		`{"act":"/akn/kz/act/2009/1","type":"amended","date":"2009","body":{"changes":[{"op":"repeal","target":"art_1"},]}}`,
 		`{"act":"/akn/kz/act/2009/1","act":"/akn/kz/act/2009/2","type":"drafted","date":"2009"}`,
 		`{"Act":"/akn/kz/act/2009/1","type":"drafted","date":"2009"}`,
 		`{"act":"/akn/kz/act/2009/1","type":"drafted","date":"2009","body":{"title":"a","title":"b"}}`,

@@ -71,6 +71,9 @@ type Projection struct {
 
 	cacheMu sync.Mutex
 	past    map[pastKey]*model // models as known before their latest event
+	// texted holds the effective events of the acts whose texts were
+	// asked last, by act and events known (text.go).
+	texted map[pastKey][]events.Event
 }
 
 type pastKey struct {

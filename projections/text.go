@@ -55,13 +55,33 @@ func (p *Projection) effectiveAt(id events.ActID, t *time.Time) (*model, []event
 		_, err := p.State(id, Query{AsOf: events.MustDate("2000-01-01"), KnownAt: t})
 		return nil, nil, err
 	}
+	key := pastKey{id, n}
+	p.cacheMu.Lock()
+	eff, ok := p.texted[key]
+	p.cacheMu.Unlock()
+	if ok {
+		return m, eff, nil
+	}
 	evs := p.decodeEvents(p.acts[id].log, n)
 	eff, err := events.Effective(evs)
 	if err != nil {
 		eff = withoutRecordEvents(evs)
 	}
+	p.cacheMu.Lock()
+	if p.texted == nil || len(p.texted) >= textCacheMax {
+		p.texted = map[pastKey][]events.Event{}
+	}
+	p.texted[key] = eff
+	p.cacheMu.Unlock()
 	return m, eff, nil
 }
+
+// textCacheMax bounds the acts (as known at a time) whose effective events
+// the projection keeps for the texts asked: decoding an act of 200
+// amendments and a text of 500 provisions took half the time of its text
+// (BENCHMARKS.md, The consolidated text). Texts are read an act at a time,
+// so a few suffice; the whole cache is dropped when full.
+const textCacheMax = 16
 
 func knownSuffix(t *time.Time) string {
 	if t == nil {
