@@ -37,6 +37,7 @@ var Routes = []Route{
 	{Pattern: "GET /v1/timeline", Roles: auditors},
 	{Pattern: "GET /v1/text", Roles: auditors},
 	{Pattern: "GET /v1/versions", Roles: auditors},
+	{Pattern: "GET /v1/text/diff", Roles: auditors},
 	{Pattern: "GET /v1/diff", Roles: auditors},
 	{Pattern: "GET /v1/projection", Roles: auditors},
 	{Pattern: "GET /v1/checkpoint", Roles: auditors},

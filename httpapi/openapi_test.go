@@ -225,6 +225,7 @@ func TestOpenAPIDocumentDescribesTheQueries(t *testing.T) {
 		{"GET", "/v1/text?act=" + act + "&as_of=2011-01-15", "", 200, ""}, // its texts, in the form before structures
 		{"GET", "/v1/text?act=%2Fakn%2Fkz%2Fact%2F2001-01-01%2F9&as_of=2011-01-15", "", 404, ""},
 		{"GET", "/v1/versions?act=" + url.QueryEscape(string(structured)), "", 200, ""},
+		{"GET", "/v1/text/diff?act=" + url.QueryEscape(string(structured)) + "&from=2011-01-15&to=2011-06-01", "", 200, ""},
 		{"GET", "/v1/versions?act=" + url.QueryEscape("/akn/kz/act/code/1997-07-16/167"), "", 200, ""},
 	})
 }

@@ -66,6 +66,7 @@ type Queries struct {
 //	GET  /v1/timeline?act=&known_at=                         an act's life
 //	GET  /v1/text?act=&as_of=&known_at=                      the act's whole text on a day
 //	GET  /v1/versions?act=&known_at=                         the days its text or force changed
+//	GET  /v1/text/diff?act=&from=&to=&known_at=              its text on two days, compared word by word
 //	GET  /v1/diff?from=&to=&country=&kind=&known_at=         what changed between two days (paged)
 //	GET  /v1/projection                                      the projection's position (and ?digest=1)
 //	GET  /v1/checkpoint(?format=note)                        the latest signed checkpoint (JSON, or its note)
@@ -93,6 +94,7 @@ func (q *Queries) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/timeline", q.timeline)
 	mux.HandleFunc("GET /v1/text", q.text)
 	mux.HandleFunc("GET /v1/versions", q.versions)
+	mux.HandleFunc("GET /v1/text/diff", q.textDiff)
 	mux.HandleFunc("GET /v1/diff", q.diff)
 	mux.HandleFunc("GET /v1/projection", q.position)
 	mux.HandleFunc("GET /v1/checkpoint", q.checkpoint)
@@ -257,6 +259,40 @@ func (q *Queries) text(w http.ResponseWriter, r *http.Request) {
 		seq = pr.LastSeq()
 	})
 	q.answer(w, r, seq, out, err)
+}
+
+func (q *Queries) textDiff(w http.ResponseWriter, r *http.Request) {
+	p, id, ok := q.prepareAct(w, r)
+	if !ok {
+		return
+	}
+	v := r.URL.Query()
+	if v.Get("from") == "" || v.Get("to") == "" {
+		q.fail(w, r, events.Errorf(events.CodeInvalid, "give two days: from=YYYY-MM-DD&to=YYYY-MM-DD"))
+		return
+	}
+	d1, err := projections.ParseDay("from", v.Get("from"), events.Date{})
+	if err == nil {
+		var d2 events.Date
+		if d2, err = projections.ParseDay("to", v.Get("to"), events.Date{}); err == nil {
+			var out *consolidation.Difference
+			var seq uint64
+			q.Projector.Read(func(pr *projections.Projection) {
+				seq = pr.LastSeq()
+				var a, b *consolidation.Text
+				if a, err = pr.Text(id, projections.Query{AsOf: d1, KnownAt: p.KnownAt}); err != nil {
+					return
+				}
+				if b, err = pr.Text(id, projections.Query{AsOf: d2, KnownAt: p.KnownAt}); err != nil {
+					return
+				}
+				out = consolidation.Compare(a, b)
+			})
+			q.answer(w, r, seq, out, err)
+			return
+		}
+	}
+	q.fail(w, r, err)
 }
 
 // Versions is the answer of GET /v1/versions.

@@ -84,6 +84,17 @@ func TestTextAndVersions(t *testing.T) {
 		t.Errorf("versions: %+v", vs.Versions)
 	}
 
+	var diff consolidation.Difference
+	mustGet(t, r.url, "/v1/text/diff", "act", act, "from", "2011-01-15", "to", "2011-06-01").decode(t, &diff)
+	if len(diff.Provisions) != 1 || diff.Provisions[0].EID != "art_2" || diff.Provisions[0].Change != "changed" ||
+		len(diff.Provisions[0].Words) != 6 || diff.Provisions[0].Words[1] != (consolidation.WordRun{Op: "-", Text: "Ministry "}) {
+		t.Errorf("the text from 2011-01-15 to 2011-06-01: %+v", diff.Provisions)
+	}
+
+	if a := get(t, r.url, "/v1/text/diff", "act", act, "from", "2011-01-15"); a.status != http.StatusBadRequest {
+		t.Errorf("a text diff without to=: %d %s", a.status, a.body)
+	}
+
 	a := get(t, r.url, "/v1/text", "act", "/akn/kz/act/2010-12-01/999", "as_of", "2011-06-01")
 	if a.status != http.StatusNotFound {
 		t.Errorf("the text of an unknown act: %d %s", a.status, a.body)

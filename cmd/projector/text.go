@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/lexledger/lexledger/consolidation"
 	"github.com/lexledger/lexledger/httpapi"
@@ -19,6 +21,7 @@ func runText(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := cli.NewFlags("text", "projector text [flags] ACT", stderr)
 	q := addQueryFlags(fs, false)
 	asOf := fs.String("as-of", "", "the day (YYYY-MM-DD); default: today")
+	compare := fs.String("compare", "", "print what changed from this day (YYYY-MM-DD) to --as-of, word by word, instead of the text")
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
@@ -28,6 +31,15 @@ func runText(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	v := q.values()
 	v.Set("act", fs.Arg(0))
+	if *compare != "" {
+		to := *asOf
+		if to == "" {
+			to = time.Now().UTC().Format(time.DateOnly)
+		}
+		v.Set("from", *compare)
+		v.Set("to", to)
+		return printTextDiff(ctx, q, v, stdout)
+	}
 	if *asOf != "" {
 		v.Set("as_of", *asOf)
 	}
@@ -92,6 +104,54 @@ func printProvisions(w io.Writer, ns []consolidation.Node, depth int) {
 		}
 		printProvisions(w, n.Children, depth+1)
 	}
+}
+
+// printTextDiff prints what changed in an act's text between two days,
+// provision by provision, the words as git's word diff marks them:
+// [-removed-] and {+added+}.
+func printTextDiff(ctx context.Context, q queryFlags, v url.Values, stdout io.Writer) error {
+	var d consolidation.Difference
+	if err := get(ctx, q, "/v1/text/diff", v, &d); err != nil {
+		return err
+	}
+	if *q.asJSON {
+		return printJSON(stdout, d)
+	}
+	ver := func(day, version string) string {
+		if version == "" {
+			return day + " (as enacted)"
+		}
+		return day + " (the version of " + version + ")"
+	}
+	fmt.Fprintf(stdout, "%s: %s -> %s\n", d.Act, ver(d.From.String(), d.FromVer.String()), ver(d.To.String(), d.ToVer.String()))
+	if len(d.Provisions) == 0 {
+		fmt.Fprintln(stdout, "  no change to the text")
+	}
+	for _, p := range d.Provisions {
+		head := p.Change + " " + p.EID
+		if p.Formerly != "" {
+			head += " (formerly " + p.Formerly + ")"
+		}
+		var b strings.Builder
+		for _, w := range p.Words {
+			switch w.Op {
+			case "-":
+				b.WriteString("[-" + w.Text + "-]")
+			case "+":
+				b.WriteString("{+" + w.Text + "+}")
+			default:
+				b.WriteString(w.Text)
+			}
+		}
+		fmt.Fprintf(stdout, "\n  %s\n", head)
+		if b.Len() > 0 {
+			fmt.Fprintf(stdout, "    %s\n", b.String())
+		}
+		for _, a := range p.By {
+			fmt.Fprintf(stdout, "    by %s %s from %s\n", orDots(string(a.Instrument)), a.Source, a.From)
+		}
+	}
+	return nil
 }
 
 // runVersions prints the days on which an act's text or force changed.

@@ -44,6 +44,19 @@ func TestTextAndVersionsCommands(t *testing.T) {
 			t.Errorf("text prints no\n%s\nin:\n%s", want, out)
 		}
 	}
+	out, errs, err = runCmd(t, "text", act, "--compare", "2011-01-15", "--as-of", "2011-06-01", "--server", url)
+	if err != nil {
+		t.Fatalf("text --compare: %v\n%s", err, errs)
+	}
+	for _, want := range []string{
+		act + ": 2011-01-15 (the version of 2011-01-01) -> 2011-06-01 (the version of 2011-03-01)",
+		"changed art_1\n    A notary certifies [-deeds.-]{+deeds and wills.+}\n    by " + instrument + " art_1 from 2011-02-01",
+		"added art_3\n    {+A notary keeps a register.+}",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text --compare prints no\n%s\nin:\n%s", want, out)
+		}
+	}
 	out, errs, err = runCmd(t, "versions", act, "--server", url)
 	if err != nil {
 		t.Fatalf("versions: %v\n%s", err, errs)
