@@ -377,7 +377,7 @@ func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]eve
 	}
 }
 
-// LoadSeqs implements eventlog.SeqLoader: one message get per sequence,
+// LoadSeqs implements eventlog.SeqLoader: one direct get per sequence,
 // scanWindow of them in flight. A get by sequence makes the server read
 // only the block that holds the message, where Load's read by subject
 // makes it visit every block between the act's first message and its
@@ -386,7 +386,6 @@ func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]eve
 // the embedded NATS server holds).
 func (s *Store) LoadSeqs(ctx context.Context, act events.ActID, seqs []uint64) ([]eventlog.Entry, error) {
 	subject := s.Subject(act)
-	prefix := apiPrefixOf(s.js)
 	out := make([]eventlog.Entry, len(seqs))
 	errs := make([]error, len(seqs))
 	for from := 0; from < len(seqs); from += scanWindow {
@@ -396,12 +395,12 @@ func (s *Store) LoadSeqs(ctx context.Context, act events.ActID, seqs []uint64) (
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				m, err := msgGet(ctx, s.nc, prefix, s.cfg.Stream, msgGetRequest{Seq: seqs[i]})
+				m, err := s.stream.GetMsg(ctx, seqs[i])
 				switch {
-				case err != nil:
-					errs[i] = err
-				case m == nil:
+				case errors.Is(err, jetstream.ErrMsgNotFound):
 					errs[i] = fmt.Errorf("stream %s holds no message at sequence %d, an event of %s", s.cfg.Stream, seqs[i], act)
+				case err != nil:
+					errs[i] = mapError(err)
 				case m.Sequence != seqs[i] || m.Subject != subject:
 					errs[i] = fmt.Errorf("stream %s answered sequence %d on %s for sequence %d of %s", s.cfg.Stream, m.Sequence, m.Subject, seqs[i], subject)
 				default:
