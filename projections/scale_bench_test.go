@@ -237,7 +237,7 @@ func benchScale(b *testing.B, p *projections.Projection) {
 			items := 0
 			for b.Loop() {
 				start := time.Now()
-				items = c.run()
+				items += c.run()
 				took = append(took, time.Since(start))
 			}
 			if items == 0 {
