@@ -70,13 +70,8 @@ func (p *Projection) Count(f Filter, q Query) (int, error) {
 // countries' lists in the order of those prefixes, which is the order of
 // the identifiers, without sorting them all.
 func (p *Projection) eachActAfter(country, key string, fn func(events.ActID) bool) {
-	countries := []string{country}
-	if country == "" {
-		countries = slices.Collect(maps.Keys(p.byCountry))
-		slices.SortFunc(countries, func(a, b string) int { return strings.Compare(a+"/", b+"/") })
-	}
-	for _, c := range countries {
-		ids := p.byCountry[c]
+	for _, c := range p.countriesOf(country) {
+		ids := c.ids
 		i := sort.Search(len(ids), func(j int) bool { return string(ids[j]) > key })
 		for _, id := range ids[i:] {
 			if !fn(id) {
@@ -84,6 +79,36 @@ func (p *Projection) eachActAfter(country, key string, fn func(events.ActID) boo
 			}
 		}
 	}
+}
+
+// countriesOf returns the list of a country ("" for all of them, in the
+// order of their identifiers' prefixes, which is the order of the
+// identifiers).
+func (p *Projection) countriesOf(name string) []*country {
+	if name != "" {
+		if c := p.byCountry[name]; c != nil {
+			p.settle(c)
+			return []*country{c}
+		}
+		return nil
+	}
+	names := slices.Collect(maps.Keys(p.byCountry))
+	slices.SortFunc(names, func(a, b string) int { return strings.Compare(a+"/", b+"/") })
+	out := make([]*country, len(names))
+	for i, n := range names {
+		out[i] = p.byCountry[n]
+		p.settle(out[i])
+	}
+	return out
+}
+
+// idsOf returns the identifiers of a country's acts, sorted.
+func (p *Projection) idsOf(name string) []events.ActID {
+	if c := p.byCountry[name]; c != nil {
+		p.settle(c)
+		return c.ids
+	}
+	return nil
 }
 
 // picked is an act that a filter holds, with its events known at the
@@ -142,6 +167,20 @@ func (p *Projection) Tally(f Filter, q Query) (map[Status]int, error) {
 		return nil, err
 	}
 	out := map[Status]int{}
+	if q.KnownAt == nil {
+		// For the record as it now stands, from the rows (statusindex.go).
+		n := make([]int, len(Statuses))
+		p.eachStatus(f.Country, f.Kind, []events.DayNum{q.AsOf.Earliest()}, func(_ *actRec, st []uint8) bool {
+			n[st[0]]++
+			return true
+		})
+		for i, k := range n {
+			if k > 0 {
+				out[Statuses[i]] = k
+			}
+		}
+		return out, nil
+	}
 	p.eachActAfter(f.Country, "", func(id events.ActID) bool {
 		if _, st, ok := p.classify(id, f.Kind, q); ok {
 			out[st]++
@@ -160,15 +199,33 @@ func (p *Projection) SelectPage(f Filter, q Query, keep func(Status) bool, c Cur
 		return Page[ActState]{}, 0, err
 	}
 	var sel []picked
-	p.eachActAfter(f.Country, "", func(id events.ActID) bool {
-		if pk, st, ok := p.classify(id, f.Kind, q); ok && keep(st) {
-			sel = append(sel, pk)
+	if q.KnownAt == nil {
+		// For the record as it now stands, from the rows (statusindex.go);
+		// the page's acts' lengths are read when rendered.
+		kept := make([]bool, len(Statuses))
+		for i, s := range Statuses {
+			kept[i] = keep(s)
 		}
-		return true
-	})
+		p.eachStatus(f.Country, f.Kind, []events.DayNum{q.AsOf.Earliest()}, func(r *actRec, st []uint8) bool {
+			if kept[st[0]] {
+				sel = append(sel, picked{r: r, n: -1})
+			}
+			return true
+		})
+	} else {
+		p.eachActAfter(f.Country, "", func(id events.ActID) bool {
+			if pk, st, ok := p.classify(id, f.Kind, q); ok && keep(st) {
+				sel = append(sel, pk)
+			}
+			return true
+		})
+	}
 	pg := PageOf(sel, func(pk picked) string { return string(pk.r.id) }, c, limit)
 	out := Page[ActState]{Items: make([]ActState, len(pg.Items)), Start: pg.Start, Prev: pg.Prev, Next: pg.Next}
 	for i, pk := range pg.Items {
+		if pk.n < 0 {
+			pk.n = pk.r.log.Len()
+		}
 		out.Items[i] = p.stateOf(pk.r.id, pk.model(p), pk.n, q, false)
 	}
 	return out, len(sel), nil
@@ -201,12 +258,13 @@ func (p *Projection) ListRange(f Filter, q Query, from, to int) ([]ActState, int
 // as known at knownAt (nil: now), deciding no act's state.
 func (p *Projection) CountByCountry(knownAt *time.Time) map[string]int {
 	out := map[string]int{}
-	for c, ids := range p.byCountry {
+	for c, l := range p.byCountry {
+		p.settle(l)
 		if knownAt == nil {
-			out[c] = len(ids)
+			out[c] = len(l.ids)
 			continue
 		}
-		for _, id := range ids {
+		for _, id := range l.ids {
 			if p.acts[id].log.KnownAt(*knownAt) > 0 {
 				out[c]++
 			}

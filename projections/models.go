@@ -96,6 +96,7 @@ func (p *Projection) setModel(r *actRec, m *model) {
 	r.current.Store(m)
 	r.kind = m.kind
 	r.spans.Store(nil)
+	p.rowChanged(r)
 	p.keep(r)
 }
 

@@ -31,6 +31,9 @@ type actRec struct {
 	// changed says the act changed since its summary was written, in a
 	// Durable store (summary.go).
 	changed bool
+	// staleRow says the act is in its country's stale list: its row
+	// is read from here until written again (statusindex.go).
+	staleRow bool
 	// The cache of models' list of recency and what the act counts in it,
 	// guarded by its lock: next is nil while its model is not held.
 	prev, next *actRec
@@ -43,7 +46,7 @@ type actRec struct {
 type Projection struct {
 	store     Store
 	acts      map[events.ActID]*actRec
-	byCountry map[string][]events.ActID       // sorted
+	byCountry map[string]*country             // each jurisdiction's acts, sorted (statusindex.go)
 	madeBy    map[events.ActID][]events.ActID // instrument -> acts it changed, sorted
 	lastSeq   uint64
 	events    uint64
@@ -93,7 +96,7 @@ func NewWith(s Store) *Projection {
 	p := &Projection{
 		store:     s,
 		acts:      map[events.ActID]*actRec{},
-		byCountry: map[string][]events.ActID{},
+		byCountry: map[string]*country{},
 		madeBy:    map[events.ActID][]events.ActID{},
 		past:      map[pastKey]*model{},
 	}
@@ -174,10 +177,7 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	r.last = known
 	if fresh {
 		p.acts[id] = r
-		country := id.Country()
-		list := p.byCountry[country]
-		i, _ := slices.BinarySearch(list, id)
-		p.byCountry[country] = slices.Insert(list, i, id)
+		p.addToCountry(r)
 		p.noteRecord(known) // an act's first event: the earliest it is known from
 	}
 	indexFrom := 0 // the amendments not yet in madeBy

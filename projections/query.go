@@ -193,7 +193,7 @@ func (p *Projection) Acts() []events.ActID {
 // eachAct calls fn for every act of a country ("" for all), in order.
 func (p *Projection) eachAct(country string, fn func(events.ActID)) {
 	if country != "" {
-		for _, id := range p.byCountry[country] {
+		for _, id := range p.idsOf(country) {
 			fn(id)
 		}
 		return
@@ -377,17 +377,18 @@ func (p *Projection) changes(d1, d2 events.Date, f Filter, knownAt *time.Time) (
 		}
 	}
 	var out []changeRef
+	if knownAt == nil {
+		// For the record as it now stands, from the rows (statusindex.go).
+		p.eachStatus(f.Country, f.Kind, []events.DayNum{d1.Earliest(), d2.Earliest()}, func(r *actRec, st []uint8) bool {
+			if st[0] != st[1] {
+				out = append(out, changeRef{id: r.id, r: r, before: Statuses[st[0]], after: Statuses[st[1]]})
+			}
+			return true
+		})
+		return out, nil
+	}
 	p.eachAct(f.Country, func(id events.ActID) {
 		r := p.acts[id]
-		if knownAt == nil {
-			if f.Kind != "" && r.kind != f.Kind {
-				return
-			}
-			if a, b := p.statusNow(r, d1.Earliest()), p.statusNow(r, d2.Earliest()); a != b {
-				out = append(out, changeRef{id: id, r: r, before: a, after: b})
-			}
-			return
-		}
 		m, _ := p.modelAt(id, knownAt)
 		if m == nil || (f.Kind != "" && m.kind != f.Kind) {
 			return

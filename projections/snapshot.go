@@ -328,8 +328,7 @@ func (p *Projection) addSummarized(id events.ActID, r *actRec, n int, sum *summa
 		}
 	}
 	p.acts[id] = r
-	c := id.Country()
-	p.byCountry[c] = append(p.byCountry[c], id)
+	p.addToCountry(r)
 	p.noteRecord(first)
 	p.events += uint64(n)
 }
@@ -374,8 +373,7 @@ func (p *Projection) addRestored(id events.ActID, r *actRec, evs []events.Event)
 	p.indexInstruments(id, m.amendments)
 	p.acts[id] = r
 	p.setModel(r, m)
-	c := id.Country()
-	p.byCountry[c] = append(p.byCountry[c], id)
+	p.addToCountry(r)
 	p.noteRecord(evs[0].RecordedAt) // the first record's KnownFrom
 	p.events += uint64(len(evs))
 }
