@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/lexledger/lexledger/natsjs/natstest"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// TestLoadAcrossBlocksMeasure measures what Store.Load of an act costs when
+// TestLoadAcrossBlocksMeasure measures what Store.Load (and LoadSeqs) of an act costs when
 // its two messages lie a dozen 8 MiB blocks apart, right after they were
 // written and once the server has dropped the blocks' subject states (two
 // minutes unused): the server then reads every block between them to learn
@@ -33,9 +34,24 @@ func TestLoadAcrossBlocksMeasure(t *testing.T) {
 		t.Fatal(err)
 	}
 	const act events.ActID = "/akn/kz/act/2001-01-10/1"
-	if _, err := js.Publish(ctx, env.Store.Subject(act), []byte("first")); err != nil {
+	// The act's two events, sealed and chained as the ledger writes them.
+	first := events.Event{Schema: events.SchemaVersion, ID: events.NewID(), Act: act, Type: events.Adopted, Date: events.MustDate("2001-01-10"),
+		Body: events.Body{Title: "Law on Courts", Kind: events.Law}, RecordedAt: time.Now().UTC(), RecordedBy: "measure"}
+	firstData, err := first.Seal()
+	if err != nil {
 		t.Fatal(err)
 	}
+	last := events.Event{Schema: events.SchemaVersion, ID: events.NewID(), Act: act, Type: events.Signed, Date: events.MustDate("2001-01-12"),
+		RecordedAt: time.Now().UTC(), RecordedBy: "measure", PrevHash: first.Hash}
+	lastData, err := last.Seal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := js.Publish(ctx, env.Store.Subject(act), firstData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs := []uint64{ack.Sequence}
 	// Another act's messages fill about eleven blocks in between.
 	other, payload := env.Store.Subject("/akn/kz/act/2001-01-10/2"), make([]byte, 1000)
 	for i := range 90_000 {
@@ -47,26 +63,34 @@ func TestLoadAcrossBlocksMeasure(t *testing.T) {
 		}
 	}
 	<-js.PublishAsyncComplete()
-	if _, err := js.Publish(ctx, env.Store.Subject(act), []byte("last")); err != nil {
+	ack, err = js.Publish(ctx, env.Store.Subject(act), lastData)
+	if err != nil {
 		t.Fatal(err)
 	}
+	seqs = append(seqs, ack.Sequence)
 	blocks, _ := filepath.Glob(filepath.Join(env.Dir, "jetstream", "*", "streams", natsjs.DefaultStream, "msgs", "*.blk"))
 	t.Logf("the stream has %d blocks", len(blocks))
-	load := func(when string) {
+	measure := func(what, when string, read func() ([]eventlog.Entry, error)) {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		start := time.Now()
-		got, err := env.Store.Load(ctx, act, 0)
+		got, err := read()
 		took := time.Since(start)
 		runtime.ReadMemStats(&after)
-		if err != nil || len(got) != 2 {
-			t.Fatalf("%s: Load gave %d entries, %v; want the act's 2", when, len(got), err)
+		if err != nil || len(got) != 2 || got[0].Defect != nil || got[1].Defect != nil {
+			t.Fatalf("%s, %s: %d entries, %v; want the act's 2 events", what, when, len(got), err)
 		}
-		t.Logf("%s: %s, %.1f MiB allocated", when, took, float64(after.TotalAlloc-before.TotalAlloc)/(1<<20))
+		t.Logf("%s, %s: %s, %.1f MiB allocated", what, when, took, float64(after.TotalAlloc-before.TotalAlloc)/(1<<20))
 	}
-	load("right after writing")
+	bySubject := func() ([]eventlog.Entry, error) { return env.Store.Load(ctx, act, 0) }
+	bySeq := func() ([]eventlog.Entry, error) { return env.Store.LoadSeqs(ctx, act, seqs) }
+	measure("Load", "right after writing", bySubject)
+	measure("LoadSeqs", "right after writing", bySeq)
 	time.Sleep(2*time.Minute + 20*time.Second) // past the server's defaultFssExpiration
-	load("the blocks' subject states dropped")
-	load("at once again")
+	// LoadSeqs first: Load rebuilds the subject states it does not use.
+	measure("LoadSeqs", "the blocks' subject states dropped", bySeq)
+	measure("Load", "the blocks' subject states dropped", bySubject)
+	measure("Load", "at once again", bySubject)
+	measure("LoadSeqs", "at once again", bySeq)
 }
