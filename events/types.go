@@ -186,6 +186,9 @@ const (
 	Concept                 Kind = "concept"
 	Treaty                  Kind = "treaty"
 	Institution             Kind = "institution"
+	// ActKind is an Act of a parliament as common-law jurisdictions name
+	// it (a UK Act of Parliament): the same track as a law.
+	ActKind Kind = "act"
 )
 
 // Kinds lists the act kinds, each with whether it goes through a legislative
@@ -206,6 +209,7 @@ var Kinds = []struct {
 	{Concept, false, "a policy concept approved by the executive"},
 	{Treaty, false, "an international treaty: ratified or acceded to"},
 	{Institution, false, "the founding act of an institution, such as an ombudsman"},
+	{ActKind, true, "an Act of a parliament, as common-law jurisdictions name it (a UK Act of Parliament)"},
 }
 
 // ValidKind reports whether k is one of Kinds.
