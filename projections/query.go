@@ -74,7 +74,7 @@ func (p *Projection) State(id events.ActID, q Query) (ActState, error) {
 	m, n := p.modelAt(id, q.KnownAt)
 	if m == nil {
 		if q.KnownAt != nil && p.acts[id] != nil {
-			return ActState{}, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s was not yet recorded at %s: its first event was recorded at %s", id, q.KnownAt.Format(time.RFC3339), p.firstKnown(id).Format(time.RFC3339))}
+			return ActState{}, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s was not yet recorded at %s: its first event was recorded at %s", id, q.KnownAt.UTC().Format(time.RFC3339Nano), p.firstKnown(id).UTC().Format(time.RFC3339Nano))}
 		}
 		return ActState{}, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s is not in the ledger: check the identifier", id)}
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/httpapi"
@@ -278,7 +279,7 @@ func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if !e.Effective {
 			eff = "(not in effect)"
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Date, e.Type, e.RecordedAt.Format("2006-01-02 15:04:05"), e.RecordedBy, eff)
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Date, e.Type, e.RecordedAt.UTC().Format(time.RFC3339Nano), e.RecordedBy, eff)
 	}
 	return tw.Flush()
 }
