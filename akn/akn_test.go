@@ -651,3 +651,29 @@ func TestDuplicateEIDRefused(t *testing.T) {
 		t.Errorf("Export gave error %v; want one naming the duplicate eId", err)
 	}
 }
+
+// TestWorkDatePrecision: the work date of an act known to the month or the
+// year is its first day, marked with its precision; a day is not marked.
+func TestWorkDatePrecision(t *testing.T) {
+	l := seedLedger(t)
+	for _, c := range []struct {
+		act             events.ActID
+		date, precision string
+	}{
+		{"/akn/kz/act/2007-05/constitutional-reform", "2007-05-01", "month"},
+		{"/akn/kz/act/institution/2002/human-rights-ombudsman", "2002-01-01", "year"},
+		{refugees, "2009-12-04", ""},
+	} {
+		doc := parse(t, mustExport(t, l.p, c.act, "2010-01-01", nil))
+		got := doc.one(t, "FRBRWork").one(t, "FRBRdate")
+		precision := ""
+		for _, a := range got.Attrs {
+			if a.Name.Local == "precision" && a.Name.Space == akn.ProprietaryNamespace {
+				precision = a.Value
+			}
+		}
+		if got.attr("date") != c.date || precision != c.precision {
+			t.Errorf("%s: work date %q with precision %q, want %q with %q", c.act, got.attr("date"), precision, c.date, c.precision)
+		}
+	}
+}
