@@ -279,6 +279,11 @@ func (x *exporter) amendments() {
 		if r == nil {
 			continue // not an effective event: cannot happen
 		}
+		if a.Effect == events.Unspecified {
+			// Akoma Ntoso has no textualMod type for a change not
+			// detailed: the lifecycle's eventRef still records it.
+			continue
+		}
 		m := textualMod{eID: "pmod_" + a.Event.String(), typ: string(a.Effect), source: x.passiveRef(a.Instrument)}
 		for _, p := range a.Provisions {
 			m.destinations = append(m.destinations, "#"+p)

@@ -21,3 +21,16 @@ func TestUKActIsRecordedAsAnAct(t *testing.T) {
 		t.Errorf("kind act: valid %v, passage %v; want both", events.ValidKind("act"), events.HasPassage("act"))
 	}
 }
+
+// TestUnspecifiedAmendment: an amendment whose kind of change is not known
+// is recorded as such, not as a substitution.
+func TestUnspecifiedAmendment(t *testing.T) {
+	doc := `{"act":"/akn/kz/act/code/1997-07-16/167","type":"amended","date":"2009-12-10","effective_from":"2009-12-10","instrument":"/akn/kz/act/2009-12-10/judicial-system-improvement","body":{"effect":"unspecified"}}`
+	e, err := events.Decode([]byte(doc))
+	if err != nil {
+		t.Fatalf("Decode(an unspecified amendment): %v, want it accepted", err)
+	}
+	if e.Body.Effect != events.Unspecified {
+		t.Errorf("effect %q, want unspecified", e.Body.Effect)
+	}
+}

@@ -250,10 +250,14 @@ const (
 	Substitution AmendmentEffect = "substitution"
 	Repeal       AmendmentEffect = "repeal"
 	Renumbering  AmendmentEffect = "renumbering"
+	// Unspecified is a change that the record does not detail: the
+	// instrument is known to amend the act, not which provisions nor how
+	// (an outstanding effect, in legislation.gov.uk's words).
+	Unspecified AmendmentEffect = "unspecified"
 )
 
 // AmendmentEffects lists the valid effects.
-var AmendmentEffects = []AmendmentEffect{Insertion, Substitution, Repeal, Renumbering}
+var AmendmentEffects = []AmendmentEffect{Insertion, Substitution, Repeal, Renumbering, Unspecified}
 
 // UnmarshalText accepts only the known type names, so that an event of an
 // unknown type is rejected while decoding, with the list of known ones.
