@@ -48,3 +48,12 @@ func TestActPageRecordTimesAtFullPrecision(t *testing.T) {
 		t.Errorf("known_at a nanosecond before the ledger: %d %s, want 400 naming both times at full precision", before.status, before.body)
 	}
 }
+
+// The law of 2009-12-10 changes the three codes in ways the seed does not
+// detail: the act page says so, and claims nothing of the whole code.
+func TestActPageAmendmentNotDetailed(t *testing.T) {
+	s := mustSite(t)
+	p := s.mustPage(t, "/ui/act", "act", "/akn/kz/act/2009-12-10/judicial-system-improvement", "as_of", "2010-06-30")
+	p.has(t, "</code></a>: changes not detailed, with effect from 2009-12-10")
+	p.hasNot(t, "unspecified", "substitution")
+}
