@@ -395,13 +395,20 @@ func TestSeedCriminalCode(t *testing.T) {
 	if got := doc.byEID(t, "art_49").one(t, "p").Text; !strings.HasPrefix(got, "The death penalty is abolished") {
 		t.Errorf("art_49 in 2010 reads %q", got)
 	}
+	// Three amendments in effect in 2010: the two of art_49, textual; the
+	// judicial law's, a change the seed does not detail, has no
+	// textualMod (no type of Akoma Ntoso fits it), only its eventRef.
 	mods := doc.all("textualMod")
-	if len(mods) != 3 {
-		t.Fatalf("want the 3 amendments in effect in 2010, found %d", len(mods))
+	if len(mods) != 2 {
+		t.Fatalf("want the 2 textual amendments in effect in 2010, found %d", len(mods))
 	}
-	whole := mods[2]
-	if whole.one(t, "destination").attr("href") != string(criminalCode)+"/!main" || whole.one(t, "source").attr("href") != "#ref_3" {
-		t.Errorf("the judicial law's amendment of the whole code is %+v", whole)
+	for _, m := range mods {
+		if m.one(t, "source").attr("href") == "#ref_3" {
+			t.Errorf("the judicial law's change not detailed has a textualMod: %+v", m)
+		}
+	}
+	if r := doc.byEID(t, "evt_01KZSEED000000000000000030"); r.attr("type") != "amendment" || r.attr("source") != "#ref_3" {
+		t.Errorf("the judicial law's amendment's eventRef is %v", r.Attrs)
 	}
 	if got := doc.byEID(t, "ref_3").attr("href"); got != "/akn/kz/act/2009-12-10/judicial-system-improvement" {
 		t.Errorf("ref_3 points at %q", got)
@@ -649,5 +656,31 @@ func TestDuplicateEIDRefused(t *testing.T) {
 	_, err := akn.Export(l.p, act, projections.Query{AsOf: events.MustDate("2020-06-01")}, manifestation)
 	if err == nil || !strings.Contains(err.Error(), `eId "lexledger" is used twice`) {
 		t.Errorf("Export gave error %v; want one naming the duplicate eId", err)
+	}
+}
+
+// TestWorkDatePrecision: the work date of an act known to the month or the
+// year is its first day, marked with its precision; a day is not marked.
+func TestWorkDatePrecision(t *testing.T) {
+	l := seedLedger(t)
+	for _, c := range []struct {
+		act             events.ActID
+		date, precision string
+	}{
+		{"/akn/kz/act/2007-05/constitutional-reform", "2007-05-01", "month"},
+		{"/akn/kz/act/institution/2002/human-rights-ombudsman", "2002-01-01", "year"},
+		{refugees, "2009-12-04", ""},
+	} {
+		doc := parse(t, mustExport(t, l.p, c.act, "2010-01-01", nil))
+		got := doc.one(t, "FRBRWork").one(t, "FRBRdate")
+		precision := ""
+		for _, a := range got.Attrs {
+			if a.Name.Local == "precision" && a.Name.Space == akn.ProprietaryNamespace {
+				precision = a.Value
+			}
+		}
+		if got.attr("date") != c.date || precision != c.precision {
+			t.Errorf("%s: work date %q with precision %q, want %q with %q", c.act, got.attr("date"), precision, c.date, c.precision)
+		}
 	}
 }

@@ -10,7 +10,9 @@
 //   - identification: the FRBR work is the act's identifier
 //     (/akn/kz/act/2009-12-04/216), the expression adds the language and the
 //     as-of day (.../eng@2010-01-01), the manifestation is this XML
-//     (.../eng@2010-01-01/!main.xml, .../eng@2010-01-01.akn);
+//     (.../eng@2010-01-01/!main.xml, .../eng@2010-01-01.akn); a work date
+//     known only to the month or year (/akn/kz/act/2007-05/...) stands at
+//     its first day with lex:precision="month" or "year";
 //   - lifecycle: one eventRef per effective event, dated by its
 //     effective_from (effects) or its legal date (procedure); a date known
 //     only to the month or year stands at its first day and refers to the

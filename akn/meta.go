@@ -279,6 +279,11 @@ func (x *exporter) amendments() {
 		if r == nil {
 			continue // not an effective event: cannot happen
 		}
+		if a.Effect == events.Unspecified {
+			// Akoma Ntoso has no textualMod type for a change not
+			// detailed: the lifecycle's eventRef still records it.
+			continue
+		}
 		m := textualMod{eID: "pmod_" + a.Event.String(), typ: string(a.Effect), source: x.passiveRef(a.Instrument)}
 		for _, p := range a.Provisions {
 			m.destinations = append(m.destinations, "#"+p)
@@ -348,7 +353,7 @@ func (x *exporter) temporal() {
 
 // refAt returns the eventRef that marks a boundary of valid time on day d:
 // among the eventRefs of that day, one of the events the projection names
-// as deciding it (prefer); else one that changes force (a commencement,
+// as opening or closing it (prefer), one that changes force first; else one that changes force (a commencement,
 // repeal, suspension...) and covers the provision; else one that changes
 // force; else an effect; else any. Every boundary of the projection is the
 // date of an effective event, so one is found.
@@ -361,6 +366,9 @@ func (x *exporter) refAt(d events.Date, prefer []events.ID, eid string) string {
 		}
 	}
 	tiers := []func(r *eventRef) bool{
+		// Of the events that open or close an interval, one that changes
+		// force (the commencement rather than an adoption of the same day).
+		func(r *eventRef) bool { return !r.end && slices.Contains(prefer, r.event.ID) && changesForce(r) },
 		func(r *eventRef) bool { return !r.end && slices.Contains(prefer, r.event.ID) },
 		func(r *eventRef) bool {
 			return eid != "" && changesForce(r) && events.Covers(r.event.Provisions, eid)

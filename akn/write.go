@@ -69,7 +69,15 @@ func (x *exporter) writeIdentification(w *writer) {
 		w.empty("FRBRalias", "value", eli, "name", "eli")
 	}
 	d, name := x.workDate()
-	w.empty("FRBRdate", "date", xsdDate(d), "name", name)
+	if d.Precision() == events.Day {
+		w.empty("FRBRdate", "date", xsdDate(d), "name", name)
+	} else {
+		// xsd:date needs a day: its first day stands for the date, and
+		// lex:precision says how much of it is known (FRBRdate takes no
+		// refersTo, but any attribute of another namespace).
+		w.empty("FRBRdate", "date", xsdDate(d), "name", name,
+			"xmlns:lex", ProprietaryNamespace, "lex:precision", d.Precision().String())
+	}
 	w.empty("FRBRauthor", "href", "#"+x.author)
 	w.empty("FRBRcountry", "value", x.act.Country())
 	if len(tokens) == 5 {

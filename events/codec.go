@@ -199,7 +199,7 @@ func (e *Event) Validate() error {
 		return Errorf(CodeInvalid, "kind %q is not known: use one of %s", clip(string(e.Body.Kind)), kindNames())
 	}
 	if e.Body.Effect != "" && !validEffect(e.Body.Effect) {
-		return Errorf(CodeInvalid, "effect %q is not known: use insertion, substitution, repeal or renumbering", clip(string(e.Body.Effect)))
+		return Errorf(CodeInvalid, "effect %q is not known: use insertion, substitution, repeal, renumbering or unspecified (a change not detailed)", clip(string(e.Body.Effect)))
 	}
 	if !e.EffectiveTo.IsZero() && e.EffectiveTo.Earliest() <= e.EffectiveFrom.Latest() {
 		return ruleError(RuleValidTimeOrder, e.Act, "cannot record '%s' for %s: effective_to %s must be after effective_from %s (valid time is the half-open interval [effective_from, effective_to))", e.Type, e.Act, e.EffectiveTo, e.EffectiveFrom)
@@ -275,7 +275,7 @@ func fieldHint(f Field) string {
 	case FInstrument:
 		return "the identifier of the act that causes the change"
 	case FEffect:
-		return "insertion, substitution, repeal or renumbering"
+		return "insertion, substitution, repeal, renumbering or unspecified (a change not detailed)"
 	case FGazette:
 		return "the gazette and its number"
 	case FChamber:

@@ -582,7 +582,7 @@ func TestValidateRejectsBadShapes(t *testing.T) {
 			events.CodeInvalid, "", `kind "edict" is not known`},
 		{"an unknown amendment effect",
 			newEvent(law, events.Amended, "2010-01-01", from("2010-01-01"), by(instrument), effect("deletion")),
-			events.CodeInvalid, "", `effect "deletion" is not known: use insertion, substitution, repeal or renumbering`},
+			events.CodeInvalid, "", `effect "deletion" is not known: use insertion, substitution, repeal, renumbering or unspecified (a change not detailed)`},
 		{"a title with a trailing space",
 			newEvent(law, events.Drafted, "2010-01-01", titled("A law ", events.Law)),
 			events.CodeInvalid, "", "title has leading or trailing spaces: trim them"},

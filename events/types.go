@@ -188,6 +188,9 @@ const (
 	Concept                 Kind = "concept"
 	Treaty                  Kind = "treaty"
 	Institution             Kind = "institution"
+	// ActKind is an Act of a parliament as common-law jurisdictions name
+	// it (a UK Act of Parliament): the same track as a law.
+	ActKind Kind = "act"
 )
 
 // Kinds lists the act kinds, each with whether it goes through a legislative
@@ -208,6 +211,7 @@ var Kinds = []struct {
 	{Concept, false, "a policy concept approved by the executive"},
 	{Treaty, false, "an international treaty: ratified or acceded to"},
 	{Institution, false, "the founding act of an institution, such as an ombudsman"},
+	{ActKind, true, "an Act of a parliament, as common-law jurisdictions name it (a UK Act of Parliament)"},
 }
 
 // ValidKind reports whether k is one of Kinds.
@@ -248,10 +252,14 @@ const (
 	Substitution AmendmentEffect = "substitution"
 	Repeal       AmendmentEffect = "repeal"
 	Renumbering  AmendmentEffect = "renumbering"
+	// Unspecified is a change that the record does not detail: the
+	// instrument is known to amend the act, not which provisions nor how
+	// (an outstanding effect, in legislation.gov.uk's words).
+	Unspecified AmendmentEffect = "unspecified"
 )
 
 // AmendmentEffects lists the valid effects.
-var AmendmentEffects = []AmendmentEffect{Insertion, Substitution, Repeal, Renumbering}
+var AmendmentEffects = []AmendmentEffect{Insertion, Substitution, Repeal, Renumbering, Unspecified}
 
 // UnmarshalText accepts only the known type names, so that an event of an
 // unknown type is rejected while decoding, with the list of known ones.

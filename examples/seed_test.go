@@ -18,6 +18,8 @@ const (
 	criminalCode   = events.ActID("/akn/kz/act/code/1997-07-16/167")
 	criminalProc   = events.ActID("/akn/kz/act/code/1997-12-13/206")
 	civilProcedure = events.ActID("/akn/kz/act/code/1999-07-13/411")
+	juryLaw        = events.ActID("/akn/kz/act/2006-01-16/121")
+	actionPlan     = events.ActID("/akn/kz/act/programme/2009/human-rights-action-plan-2009-2012")
 )
 
 var notePrefix = regexp.MustCompile(`^seed item ([0-9]+): \S`)

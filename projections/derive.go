@@ -43,6 +43,7 @@ type rule struct {
 	from       events.Date
 	to         events.Date // suspensions: zero when open-ended
 	lifted     events.Date // suspensions: the day a lift takes effect
+	liftedBy   events.ID   // suspensions: the lifting event
 	pos        int         // the event's position among the act's effective events
 	except     []string    // commencements: provisions postponed out of it
 }
@@ -80,6 +81,7 @@ type model struct {
 	terminal  *events.Event // withdrawn, rejected, lapsed
 	law       events.Date   // adopted, ratified, or issued (signed): zero if never
 	lawType   events.Type
+	lawBy     events.ID              // the event that made it law
 	dates     map[string]events.Date // adopted, signed, published, ratified
 
 	commencements []rule
@@ -145,17 +147,17 @@ func (m *model) add(e *events.Event) {
 		// adopted, then ratified or acceded, then (for acts adopted when
 		// issued) signed — whatever the order they were recorded in.
 		m.dates["adopted"] = e.Date
-		m.law, m.lawType = e.Date, e.Type
+		m.law, m.lawType, m.lawBy = e.Date, e.Type, e.ID
 		addTexts(e.Date)
 	case events.Ratified, events.Acceded:
 		m.dates[string(e.Type)] = e.Date
 		if m.lawType != events.Adopted {
-			m.law, m.lawType = e.Date, e.Type
+			m.law, m.lawType, m.lawBy = e.Date, e.Type, e.ID
 		}
 	case events.Signed:
 		m.dates["signed"] = e.Date
 		if m.law.IsZero() && !events.HasPassage(m.kind) {
-			m.law, m.lawType = e.Date, e.Type
+			m.law, m.lawType, m.lawBy = e.Date, e.Type, e.ID
 		}
 	case events.VetoOverridden:
 		m.dates["veto_overridden"] = e.Date
@@ -220,7 +222,7 @@ func (m *model) add(e *events.Event) {
 			s := &m.suspensions[k]
 			ended := !s.to.IsZero() && !e.EffectiveFrom.Before(s.to)
 			if s.lifted.IsZero() && !ended && events.Overlaps(s.provisions, e.Provisions) && !e.EffectiveFrom.Before(s.from) {
-				s.lifted = e.EffectiveFrom
+				s.lifted, s.liftedBy = e.EffectiveFrom, e.ID
 				break
 			}
 		}
@@ -376,6 +378,64 @@ func (m *model) eachBoundary(fn func(events.Date)) {
 			add(r.lifted)
 		}
 	}
+}
+
+// changedBy returns the events whose dates fall on day d and can change
+// the whole act's status there: the event that made it law, commencements
+// and postponements that commence, whole-act endings and re-enactments,
+// and whole-act suspensions starting or ending (by their own end date or
+// by the lifting event). These open the interval that starts on d and
+// close the one before it. In the order of the record.
+func (m *model) changedBy(d events.DayNum) []events.ID {
+	type hit struct {
+		pos int
+		id  events.ID
+	}
+	var hits []hit
+	add := func(pos int, id events.ID) {
+		for _, h := range hits {
+			if h.id == id {
+				return
+			}
+		}
+		hits = append(hits, hit{pos, id})
+	}
+	if !m.law.IsZero() && m.law.Earliest() == d {
+		add(slices.Index(m.events, m.lawBy), m.lawBy)
+	}
+	for _, r := range m.commencements {
+		if r.fromDay() == d {
+			add(r.pos, r.id)
+		}
+	}
+	for _, list := range [][]rule{m.endings, m.reenactments} {
+		for _, r := range list {
+			if len(r.provisions) == 0 && r.fromDay() == d {
+				add(r.pos, r.id)
+			}
+		}
+	}
+	for _, s := range m.suspensions {
+		if len(s.provisions) > 0 {
+			continue
+		}
+		if s.fromDay() == d {
+			add(s.pos, s.id)
+		}
+		if s.toDay() == d && s.fromDay() < d {
+			if !s.lifted.IsZero() && s.lifted.Earliest() == d {
+				add(slices.Index(m.events, s.liftedBy), s.liftedBy)
+			} else {
+				add(s.pos, s.id)
+			}
+		}
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int { return a.pos - b.pos })
+	ids := make([]events.ID, len(hits))
+	for i, h := range hits {
+		ids[i] = h.id
+	}
+	return ids
 }
 
 // uncertainOn returns the recorded boundaries whose uncertainty covers day

@@ -136,7 +136,7 @@ func (p *Projection) CheckKnownAt(t *time.Time) error {
 	}
 	if first, ok := p.FirstRecord(); ok && t.Before(first) {
 		return events.Errorf(events.CodeInvalid, "known_at %s is before the ledger began (its first event was recorded at %s): nothing was on record then; ask about a later time, or leave known_at empty",
-			t.UTC().Format(time.RFC3339), first.UTC().Format(time.RFC3339))
+			t.UTC().Format(time.RFC3339Nano), first.UTC().Format(time.RFC3339Nano))
 	}
 	return nil
 }

@@ -74,7 +74,7 @@ func (p *Projection) State(id events.ActID, q Query) (ActState, error) {
 	m, n := p.modelAt(id, q.KnownAt)
 	if m == nil {
 		if q.KnownAt != nil && p.acts[id] != nil {
-			return ActState{}, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s was not yet recorded at %s: its first event was recorded at %s", id, q.KnownAt.Format(time.RFC3339), p.firstKnown(id).Format(time.RFC3339))}
+			return ActState{}, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s was not yet recorded at %s: its first event was recorded at %s", id, q.KnownAt.UTC().Format(time.RFC3339Nano), p.firstKnown(id).UTC().Format(time.RFC3339Nano))}
 		}
 		return ActState{}, &events.Error{Code: events.CodeNotFound, Act: id, Message: fmt.Sprintf("act %s is not in the ledger: check the identifier", id)}
 	}
@@ -214,7 +214,11 @@ type Interval struct {
 	To     events.Date `json:"to,omitzero"`   // zero: open
 	Status Status      `json:"status"`
 	Reason string      `json:"reason"`
-	// Opened and Closed name the events whose dates open and close it.
+	// Opened and Closed name the events whose dates open and close it:
+	// those dated on From (To) that can change the act's status there —
+	// the adoption, a commencement, a whole-act ending or re-enactment, a
+	// whole-act suspension or the lifting of one. The first interval has
+	// no Opened; an open one no Closed.
 	Opened []events.ID `json:"opened_by,omitempty"`
 	Closed []events.ID `json:"closed_by,omitempty"`
 }
@@ -279,8 +283,9 @@ func (p *Projection) Timeline(id events.ActID, knownAt *time.Time) (Timeline, er
 		if v.status == last.Status && v.reason == last.Reason {
 			continue
 		}
-		last.To, last.Closed = b, v.by
-		t.Intervals = append(t.Intervals, Interval{From: b, Status: v.status, Reason: v.reason, Opened: v.by})
+		by := m.changedBy(b.Earliest())
+		last.To, last.Closed = b, by
+		t.Intervals = append(t.Intervals, Interval{From: b, Status: v.status, Reason: v.reason, Opened: by})
 	}
 	for _, eid := range m.sortedProvisions() {
 		if t.Provisions == nil {

@@ -35,19 +35,16 @@ func TestTimelineFullLife(t *testing.T) {
 	if tl.Act != law2009 || tl.Title != "Law amending three codes" || tl.KnownAt != nil {
 		t.Errorf("timeline header %s %q %v", tl.Act, tl.Title, tl.KnownAt)
 	}
+	// Opened and Closed name the events whose dates open and close each
+	// interval: the adoption ends "not adopted" and opens "adopted, not in
+	// force"; the lift, not the commencement, ends the suspension.
 	want := []projections.Interval{
-		{To: d("2009-12-10"), Status: notAdopted, Reason: "adopted later, on 2009-12-10"},
-		{From: d("2009-12-10"), To: d("2010-01-01"), Status: adoptedNIF, Reason: "adopted on 2009-12-10, not commenced"},
-		{From: d("2010-01-01"), To: d("2011-01-01"), Status: inForce, Reason: "in force from 2010-01-01", Opened: []events.ID{com.ID}},
-		{From: d("2011-01-01"), To: d("2011-07-01"), Status: suspended, Reason: "suspended from 2011-01-01", Opened: []events.ID{com.ID, sus.ID}},
-		{From: d("2011-07-01"), To: d("2013-01-01"), Status: inForce, Reason: "in force from 2010-01-01", Opened: []events.ID{com.ID}},
-		{From: d("2013-01-01"), Status: repealed, Reason: "repealed with effect from 2013-01-01", Opened: []events.ID{rep.ID}},
-	}
-	// Opened names the events that decide the interval's status (the
-	// commencement after the lift, not the lift whose date opens it; nothing
-	// for the adoption); Closed names the events that open the next one.
-	for i := 0; i+1 < len(want); i++ {
-		want[i].Closed = want[i+1].Opened
+		{To: d("2009-12-10"), Status: notAdopted, Reason: "adopted later, on 2009-12-10", Closed: ids(adopted)},
+		{From: d("2009-12-10"), To: d("2010-01-01"), Status: adoptedNIF, Reason: "adopted on 2009-12-10, not commenced", Opened: ids(adopted), Closed: ids(com)},
+		{From: d("2010-01-01"), To: d("2011-01-01"), Status: inForce, Reason: "in force from 2010-01-01", Opened: ids(com), Closed: ids(sus)},
+		{From: d("2011-01-01"), To: d("2011-07-01"), Status: suspended, Reason: "suspended from 2011-01-01", Opened: ids(sus), Closed: ids(lift)},
+		{From: d("2011-07-01"), To: d("2013-01-01"), Status: inForce, Reason: "in force from 2010-01-01", Opened: ids(lift), Closed: ids(rep)},
+		{From: d("2013-01-01"), Status: repealed, Reason: "repealed with effect from 2013-01-01", Opened: ids(rep)},
 	}
 	if !reflect.DeepEqual(tl.Intervals, want) {
 		t.Errorf("intervals:\n got %+v\nwant %+v", tl.Intervals, want)

@@ -249,7 +249,16 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) amendmentView(a projections.Amendment, other events.ActID, v actPage) amendmentView {
 	return amendmentView{Other: other, OtherURL: link("/ui/act", "act", string(other), "as_of", v.AsOf, "known_at", v.KnownAt),
-		Effect: words(string(a.Effect)), Provisions: strings.Join(a.Provisions, ", "), From: a.EffectiveFrom, Event: a.Event.String()}
+		Effect: effectWords(a.Effect), Provisions: strings.Join(a.Provisions, ", "), From: a.EffectiveFrom, Event: a.Event.String()}
+}
+
+// effectWords names an amendment's effect for a reader: "changes not
+// detailed" for an unspecified one, which claims nothing of the act.
+func effectWords(e events.AmendmentEffect) string {
+	if e == events.Unspecified {
+		return "changes not detailed"
+	}
+	return words(string(e))
 }
 
 // effectiveEvents returns the events that count, corrections applied, for

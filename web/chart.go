@@ -184,7 +184,7 @@ func buildChart(tl projections.Timeline, evs []events.Event, made []projections.
 		changes.Markers = append(changes.Markers, place(m, sc, d, changes.Y))
 	}
 	for _, a := range made {
-		m := marker{Shape: "square", Label: "amends", Title: fmt.Sprintf("amends %s (%s%s) from %s", a.Target, words(string(a.Effect)), provisionsNote(a.Provisions), a.EffectiveFrom)}
+		m := marker{Shape: "square", Label: "amends", Title: fmt.Sprintf("amends %s (%s%s) from %s", a.Target, effectWords(a.Effect), provisionsNote(a.Provisions), a.EffectiveFrom)}
 		changes.Markers = append(changes.Markers, place(m, sc, a.EffectiveFrom, changes.Y))
 		shapes["square"] = "amends another act (out)"
 	}

@@ -309,7 +309,9 @@ var funcs = template.FuncMap{
 		if t.IsZero() {
 			return ""
 		}
-		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+		// At full precision: the time shown is the time to ask with
+		// known_at, and two records of one second differ.
+		return t.UTC().Format(time.RFC3339Nano)
 	},
 	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
 	"short": func(s string) string {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
@@ -88,7 +89,7 @@ func printHistoryPage(w io.Writer, h ledger.HistoryJSON, first bool) {
 	for _, r := range h.Events {
 		e := r.Event
 		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Version, r.Seq, e.Type, e.Date, validTime(e), details(e),
-			e.RecordedAt.Format("2006-01-02 15:04:05"), e.RecordedBy)
+			e.RecordedAt.UTC().Format(time.RFC3339Nano), e.RecordedBy)
 	}
 	tw.Flush()
 }

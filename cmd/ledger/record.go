@@ -40,7 +40,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	reading := fs.String("reading", "", "the reading")
 	signatory := fs.String("signatory", "", "who signed")
 	gazette := fs.String("gazette", "", "the gazette and its number")
-	effect := fs.String("effect", "", "amendment effect: insertion, substitution, repeal, renumbering")
+	effect := fs.String("effect", "", "amendment effect: insertion, substitution, repeal, renumbering, or unspecified (a change not detailed)")
 	reason := fs.String("reason", "", "the reason")
 	note := fs.String("note", "", "a note")
 	eli := fs.String("eli", "", "the act's ELI alias")

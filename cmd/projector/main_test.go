@@ -130,6 +130,15 @@ func checkQueryCommands(t *testing.T, url string) {
 		if !strings.Contains(out, "amended by:") || !strings.Contains(out, "/akn/kz/act/2007-05/constitutional-reform") {
 			t.Errorf("show lists no amendments:\n%s", out)
 		}
+		// The law of 2009-12-10 changes the three codes in ways the seed
+		// does not detail: no claim on the whole act.
+		out, errs, err = runCmd(t, "show", "/akn/kz/act/2009-12-10/judicial-system-improvement", "--as-of", "2010-06-30", "--server", url)
+		if err != nil {
+			t.Fatalf("show: %v\n%s", err, errs)
+		}
+		if line := lineWith(out, criminalCode); !strings.Contains(line, "changes not detailed") || strings.Contains(out, "whole act") {
+			t.Errorf("show of the law of 2009-12-10: the Criminal Code reads %q, want changes not detailed and no whole act:\n%s", line, out)
+		}
 	})
 	t.Run("Timeline", func(t *testing.T) {
 		out, errs, err := runCmd(t, "timeline", criminalCode, "--server", url)
@@ -276,24 +285,34 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-// timeline prints an act's provisions in the same order every time: the
-// jury-trial law has two (part_all-serious, part_narrow).
+// timeline prints an act's provisions in the same order every time, sorted:
+// an act of two provisions (the seed has none: it gives no article numbers
+// but art_18 and art_49, each of its own act).
 func TestTimelinePrintsProvisionsInOrder(t *testing.T) {
-	url := seededServer(t)
-	const jury = "/akn/kz/act/2008-01-01/jury-trial"
-	first, _, err := runCmd(t, "timeline", jury, "--server", url)
+	const act = "/akn/kz/act/2011-05-01/two-provisions"
+	evs := []events.Event{
+		{ID: events.NewID(), Act: act, Type: events.Adopted, Date: events.MustDate("2011-05-01"),
+			Body: events.Body{Title: "Law of two provisions", Kind: events.Law, Texts: map[string]string{"sec_2": "two", "art_1": "one"}}},
+		{ID: events.NewID(), Act: act, Type: events.Commenced, Date: events.MustDate("2011-05-01"),
+			EffectiveFrom: events.MustDate("2011-06-01"), Provisions: []string{"sec_2"}},
+		{ID: events.NewID(), Act: act, Type: events.Commenced, Date: events.MustDate("2011-05-01"),
+			EffectiveFrom: events.MustDate("2011-07-01"), Provisions: []string{"art_1"}},
+	}
+	url, _ := serveEvents(t, evs)
+	first, _, err := runCmd(t, "timeline", act, "--server", url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	i, j := strings.Index(first, "part_all-serious:"), strings.Index(first, "part_narrow:")
+	i, j := strings.Index(first, "art_1:"), strings.Index(first, "sec_2:")
 	same := true
 	for range 20 {
-		out, _, err := runCmd(t, "timeline", jury, "--server", url)
+		out, _, err := runCmd(t, "timeline", act, "--server", url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		same = same && out == first
 	}
 	if i < 0 || j < 0 || i > j || !same {
+		t.Errorf("timeline of %s: art_1 at %d, sec_2 at %d, the same 20 times: %v; want art_1 first, every time:\n%s", act, i, j, same, first)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/httpapi"
@@ -220,13 +221,13 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(s.AmendmentsReceived) > 0 {
 		fmt.Fprintln(stdout, "\namended by:")
 		for _, a := range s.AmendmentsReceived {
-			fmt.Fprintf(stdout, "  %s  %s of %s from %s\n", a.Instrument, a.Effect, provisionList(a.Provisions), a.EffectiveFrom)
+			fmt.Fprintf(stdout, "  %s  %s from %s\n", a.Instrument, effectOn(a.Effect, a.Provisions), a.EffectiveFrom)
 		}
 	}
 	if len(s.AmendmentsMade) > 0 {
 		fmt.Fprintln(stdout, "\namends:")
 		for _, a := range s.AmendmentsMade {
-			fmt.Fprintf(stdout, "  %s  %s of %s from %s\n", a.Target, a.Effect, provisionList(a.Provisions), a.EffectiveFrom)
+			fmt.Fprintf(stdout, "  %s  %s from %s\n", a.Target, effectOn(a.Effect, a.Provisions), a.EffectiveFrom)
 		}
 	}
 	return nil
@@ -278,7 +279,7 @@ func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if !e.Effective {
 			eff = "(not in effect)"
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Date, e.Type, e.RecordedAt.Format("2006-01-02 15:04:05"), e.RecordedBy, eff)
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Date, e.Type, e.RecordedAt.UTC().Format(time.RFC3339Nano), e.RecordedBy, eff)
 	}
 	return tw.Flush()
 }
@@ -346,6 +347,19 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	stoppedEarly(stdout, printed, total)
 	return nil
+}
+
+// effectOn says what an amendment changes: "substitution of art_49", or,
+// for a change the record does not detail, "changes not detailed (of
+// provisions not recorded)" rather than a claim on the whole act.
+func effectOn(e events.AmendmentEffect, p []string) string {
+	if e == events.Unspecified {
+		if len(p) == 0 {
+			return "changes not detailed, to provisions not recorded"
+		}
+		return "changes not detailed, to " + strings.Join(p, ", ")
+	}
+	return string(e) + " of " + provisionList(p)
 }
 
 func provisionList(p []string) string {
