@@ -307,17 +307,19 @@ func TestExpressionURI(t *testing.T) {
 	for _, day := range seedDates {
 		doc := parse(t, mustExport(t, l.p, refugees, day, nil))
 		expr := doc.one(t, "FRBRExpression")
-		want := "/akn/kz/act/2009-12-04/216/eng@" + day
+		// The law has one version, its commencement on 2009-12-04; before
+		// it, the original is named by the work's date, the same day.
+		want := "/akn/kz/act/2009-12-04/216/eng@2009-12-04"
 		if got := expr.one(t, "FRBRuri").attr("value"); got != want {
 			t.Errorf("expression URI on %s is %q, want %q", day, got, want)
 		}
 		if got := expr.one(t, "FRBRthis").attr("value"); got != want+"/!main" {
 			t.Errorf("expression FRBRthis on %s is %q", day, got)
 		}
-		if got := expr.one(t, "FRBRdate").attr("date"); got != day {
-			t.Errorf("expression date on %s is %q", day, got)
+		if got := expr.one(t, "FRBRdate"); got.attr("date") != "2009-12-04" || got.attr("name") != "version" {
+			t.Errorf("expression date on %s is %v", day, got.Attrs)
 		}
-		if got := akn.ExpressionURI(refugees, events.MustDate(day)); got != want {
+		if got := akn.ExpressionURI(refugees, events.MustDate("2009-12-04")); got != want {
 			t.Errorf("ExpressionURI = %q, want %q", got, want)
 		}
 		work := doc.one(t, "FRBRWork")
@@ -379,10 +381,14 @@ func TestSeedCriminalCode(t *testing.T) {
 	if moratorium.attr("date") != "2003-12-01" || !strings.Contains(moratorium.attr("refersTo"), "#monthPrecision") {
 		t.Errorf("the moratorium's eventRef is %v; want 2003-12-01 with #monthPrecision", moratorium.Attrs)
 	}
+	// The version in force in 2005 knows the suspension, not its end.
 	intervals := doc.byEID(t, "tg_art_49").all("timeInterval")
-	if len(intervals) != 3 || intervals[1].attr("start") != "#evt_01KZSEED000000000000000008" ||
-		intervals[1].attr("end") != "#evt_01KZSEED000000000000000021" || intervals[1].attr("refersTo") != "#inForce #efficacySuspended" {
+	if len(intervals) != 2 || intervals[1].attr("start") != "#evt_01KZSEED000000000000000008" ||
+		intervals[1].attr("end") != "" || intervals[1].attr("refersTo") != "#inForce #efficacySuspended" {
 		t.Errorf("art_49's intervals are %+v", intervals)
+	}
+	if got := doc.one(t, "FRBRExpression").one(t, "FRBRuri").attr("value"); got != string(criminalCode)+"/eng@2003-12" {
+		t.Errorf("the expression in force in 2005 is %q, want the version of the moratorium, 2003-12", got)
 	}
 	if mods := doc.all("textualMod"); len(mods) != 0 {
 		t.Errorf("no amendment is in effect in 2005, found %d", len(mods))
@@ -478,18 +484,30 @@ func TestHistoryDocument(t *testing.T) {
 	}
 
 	// The whole act is suspended from 2012-08 until the lift on 2012-10-15.
-	tg := doc.all("temporalGroup")
-	var acts []string
-	for _, g := range tg {
-		if strings.HasPrefix(g.attr("eId"), "tg_whole-act_") {
-			ti := g.one(t, "timeInterval")
-			date := func(ref string) string {
-				if ref == "" {
-					return "open"
+	// The version of 2012-07-01 ends there: it knows its first period, and
+	// not yet its end; the version of 2015 knows them all.
+	periods := func(doc node) []string {
+		var acts []string
+		for _, g := range doc.all("temporalGroup") {
+			if strings.HasPrefix(g.attr("eId"), "tg_whole-act_") {
+				ti := g.one(t, "timeInterval")
+				date := func(ref string) string {
+					if ref == "" {
+						return "open"
+					}
+					return doc.byEID(t, strings.TrimPrefix(ref, "#")).attr("date")
 				}
-				return doc.byEID(t, strings.TrimPrefix(ref, "#")).attr("date")
+				acts = append(acts, date(ti.attr("start"))+".."+date(ti.attr("end"))+" "+ti.attr("refersTo"))
 			}
-			acts = append(acts, date(ti.attr("start"))+".."+date(ti.attr("end"))+" "+ti.attr("refersTo"))
+		}
+		return acts
+	}
+	if got := periods(doc); !slices.Equal(got, []string{"2011-04-01..open #partiallyInForce"}) {
+		t.Errorf("the act's periods in the version of 2012-07-01 are %v", got)
+	}
+	for _, r := range doc.one(t, "lifecycle").all("eventRef") {
+		if r.attr("date") > "2012-07-01" {
+			t.Errorf("the lifecycle of the version of 2012-07-01 lists %v", r.Attrs)
 		}
 	}
 	wantActs := []string{
@@ -498,7 +516,7 @@ func TestHistoryDocument(t *testing.T) {
 		"2012-10-15..2014-07-01 #partiallyInForce",
 		"2015-01-01..open #partiallyInForce",
 	}
-	if !slices.Equal(acts, wantActs) {
+	if acts := periods(parse(t, mustExport(t, f.p, assemblies, "2015-06-01", nil))); !slices.Equal(acts, wantActs) {
 		t.Errorf("the act's periods are\n%s\nwant\n%s", strings.Join(acts, "\n"), strings.Join(wantActs, "\n"))
 	}
 

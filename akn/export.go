@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lexledger/lexledger/consolidation"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/projections"
 )
@@ -72,6 +73,9 @@ func Export(p *projections.Projection, act events.ActID, q projections.Query, ma
 		return fail(err)
 	}
 	x := newExporter(act, q, manifestationTime.UTC(), st, tl, evs)
+	if txt, err := p.Text(act, q); err == nil && structured(evs) {
+		x.text = txt
+	}
 	x.titleOf = func(id events.ActID) string {
 		if t, err := p.Timeline(id, q.KnownAt); err == nil {
 			return t.Title
@@ -97,8 +101,10 @@ type exporter struct {
 	evs     []events.Event // effective events known at q.KnownAt, in ledger order
 	titleOf func(events.ActID) string
 
-	day  events.DayNum // q.AsOf
-	expr string        // the expression URI
+	day     events.DayNum // q.AsOf
+	version events.Date   // the version in force on q.AsOf (ExpressionDate)
+	expr    string        // the expression URI
+	text    *consolidation.Text // the consolidated text, for an act recorded with its structure
 
 	refs      []*eventRef // the lifecycle, in date order
 	refOf     map[events.ID]*eventRef
@@ -119,10 +125,12 @@ type exporter struct {
 }
 
 func newExporter(act events.ActID, q projections.Query, mtime time.Time, st projections.ActState, tl projections.Timeline, evs []events.Event) *exporter {
+	version := ExpressionDate(act, evs, q.AsOf)
 	return &exporter{
 		act: act, q: q, mtime: mtime, st: st, tl: tl, evs: evs,
 		day:       q.AsOf.Earliest(),
-		expr:      ExpressionURI(act, q.AsOf),
+		version:   version,
+		expr:      ExpressionURI(act, version),
 		refOf:     map[events.ID]*eventRef{},
 		periods:   map[string]string{},
 		passiveOf: map[events.ActID]string{},
@@ -143,10 +151,47 @@ func (x *exporter) derive() {
 	x.temporal()
 }
 
-// ExpressionURI returns the URI of the expression of act in force on asOf:
-// the work URI, the language and the day, /akn/kz/act/2009-12-04/216/eng@2010-01-01.
-func ExpressionURI(act events.ActID, asOf events.Date) string {
-	return string(act) + "/" + Language + "@" + asOf.String()
+// ExpressionURI returns the URI of the expression of act of the version
+// dated version: the work URI, the language and the version's date,
+// /akn/kz/act/2009-12-04/216/eng@2009-12-04.
+func ExpressionURI(act events.ActID, version events.Date) string {
+	return string(act) + "/" + Language + "@" + version.String()
+}
+
+// ExpressionDate returns the date that names the expression of act in force
+// on asOf, from the act's effective events as known (in ledger order): the
+// latest day at or before asOf on which its text or force changed
+// (consolidation.Versions), or, before the first, the date of the work in
+// its identifier (the original version). So every day between two versions
+// names the same expression, as legislation.gov.uk's point-in-time versions
+// do.
+func ExpressionDate(act events.ActID, evs []events.Event, asOf events.Date) events.Date {
+	var v events.Date
+	for _, ver := range consolidation.Versions(evs) {
+		if ver.Date.Earliest() > asOf.Earliest() {
+			break
+		}
+		v = ver.Date
+	}
+	if v.IsZero() {
+		tokens := act.Tokens()
+		if d, err := events.ParseDate(tokens[len(tokens)-2]); err == nil {
+			v = d
+		} else {
+			v = asOf
+		}
+	}
+	return v
+}
+
+// structured reports whether the act's text was recorded as a structure.
+func structured(evs []events.Event) bool {
+	for i := range evs {
+		if len(evs[i].Body.Structure) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // isBill reports whether the document is a bill: the act is not adopted on

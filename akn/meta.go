@@ -226,7 +226,9 @@ func (x *exporter) workAuthor() string {
 
 // lifecycle makes one eventRef per effective event, dated by its
 // effective_from for an effect and by its legal date otherwise, and one
-// more at the end of each suspension that has an effective_to.
+// more at the end of each suspension that has an effective_to: those
+// dated at or before the day, so that the lifecycle ends at the version
+// the document is.
 func (x *exporter) lifecycle() {
 	for i := range x.evs {
 		e := &x.evs[i]
@@ -234,6 +236,9 @@ func (x *exporter) lifecycle() {
 		d := e.Date
 		if spec != nil && spec.Group == events.Effect && !e.EffectiveFrom.IsZero() {
 			d = e.EffectiveFrom
+		}
+		if d.Earliest() > x.day {
+			continue
 		}
 		r := &eventRef{eID: "evt_" + e.ID.String(), date: d, event: e, source: "original",
 			refersTo: refersTo(x.tlcEvent(string(e.Type)), x.precisionConcept(d))}
@@ -250,7 +255,7 @@ func (x *exporter) lifecycle() {
 		}
 		x.refs = append(x.refs, r)
 		x.refOf[e.ID] = r
-		if e.Type == events.Suspended && !e.EffectiveTo.IsZero() {
+		if e.Type == events.Suspended && !e.EffectiveTo.IsZero() && e.EffectiveTo.Earliest() <= x.day {
 			x.refs = append(x.refs, &eventRef{eID: r.eID + "_end", date: e.EffectiveTo, event: e, source: r.source, end: true,
 				refersTo: refersTo(x.tlcEvent(suspensionEnd), x.precisionConcept(e.EffectiveTo))})
 		}
@@ -262,7 +267,7 @@ func (x *exporter) lifecycle() {
 func (x *exporter) workflow() {
 	for i := range x.evs {
 		e := &x.evs[i]
-		if spec, _ := events.SpecOf(e.Type); spec == nil || spec.Group != events.Procedure {
+		if spec, _ := events.SpecOf(e.Type); spec == nil || spec.Group != events.Procedure || e.Date.Earliest() > x.day {
 			continue
 		}
 		x.steps = append(x.steps, step{date: e.Date, by: x.stepAgent(e),
@@ -304,8 +309,8 @@ func (x *exporter) amendments() {
 func (x *exporter) temporal() {
 	k := 0
 	for _, iv := range x.tl.Intervals {
-		if !iv.Status.InForceOn() {
-			continue
+		if !iv.Status.InForceOn() || iv.From.Earliest() > x.day {
+			continue // not in force, or not yet: the version knows nothing after its day
 		}
 		k++
 		var concepts []string
@@ -318,7 +323,7 @@ func (x *exporter) temporal() {
 			concepts = []string{x.concept("inForce")}
 		}
 		ti := timeInterval{start: x.refAt(iv.From, iv.Opened, ""), refersTo: refersTo(concepts...)}
-		if !iv.To.IsZero() {
+		if !iv.To.IsZero() && iv.To.Earliest() <= x.day {
 			ti.end = x.refAt(iv.To, iv.Closed, "")
 		}
 		// "whole-act_1" is no valid provision eId, so that no provision's
@@ -337,8 +342,11 @@ func (x *exporter) temporal() {
 			default:
 				continue
 			}
+			if iv.From.Earliest() > x.day {
+				continue
+			}
 			ti := timeInterval{start: x.refAt(iv.From, nil, eid), refersTo: refersTo(concepts...)}
-			if !iv.To.IsZero() {
+			if !iv.To.IsZero() && iv.To.Earliest() <= x.day {
 				ti.end = x.refAt(iv.To, nil, eid)
 			}
 			tis = append(tis, ti)

@@ -89,7 +89,12 @@ func (x *exporter) writeIdentification(w *writer) {
 	w.open("FRBRExpression")
 	w.empty("FRBRthis", "value", x.expr+"/!main")
 	w.empty("FRBRuri", "value", x.expr)
-	w.empty("FRBRdate", "date", x.q.AsOf.String(), "name", "asOf")
+	if x.version.Precision() == events.Day {
+		w.empty("FRBRdate", "date", xsdDate(x.version), "name", "version")
+	} else {
+		w.empty("FRBRdate", "date", xsdDate(x.version), "name", "version",
+			"xmlns:lex", ProprietaryNamespace, "lex:precision", x.version.Precision().String())
+	}
 	w.empty("FRBRauthor", "href", "#"+ledgerID)
 	w.empty("FRBRlanguage", "language", Language)
 	w.close("FRBRExpression")
