@@ -110,6 +110,7 @@ type exporter struct {
 	refOf     map[events.ID]*eventRef
 	steps     []step
 	mods      []textualMod
+	amods     []activeMod
 	groups    []temporalGroup   // the act's, then its provisions'
 	modGroups []temporalGroup   // the amendments'
 	periods   map[string]string // provision eId -> its temporal group's eId
@@ -117,6 +118,8 @@ type exporter struct {
 	// References, in the order they are first used.
 	passive   []reference
 	passiveOf map[events.ActID]string
+	active    []reference // activeRefs: the acts this act amends
+	activeOf  map[events.ActID]bool
 	agents    []reference
 	agentOf   map[string]string
 	concepts  map[string]bool
@@ -134,6 +137,7 @@ func newExporter(act events.ActID, q projections.Query, mtime time.Time, st proj
 		refOf:     map[events.ID]*eventRef{},
 		periods:   map[string]string{},
 		passiveOf: map[events.ActID]string{},
+		activeOf:  map[events.ActID]bool{},
 		agentOf:   map[string]string{},
 		concepts:  map[string]bool{},
 		tlcEvents: map[string]bool{},
@@ -148,6 +152,7 @@ func (x *exporter) derive() {
 	x.lifecycle()
 	x.workflow()
 	x.amendments()
+	x.activeModifications()
 	x.temporal()
 }
 

@@ -30,6 +30,13 @@ type step struct {
 	refersTo string
 }
 
+// activeMod is one amendment this act made to another, in effect on the
+// day.
+type activeMod struct {
+	eID, typ, source string
+	destinations     []string
+}
+
 // textualMod is one amendment in effect on the day.
 type textualMod struct {
 	eID          string
@@ -301,6 +308,40 @@ func (x *exporter) amendments() {
 		x.modGroups = append(x.modGroups, temporalGroup{eID: m.period,
 			intervals: []timeInterval{{start: r.eID, refersTo: refersTo(x.concept("inForce"))}}})
 	}
+}
+
+// activeModifications makes one textualMod per amendment this act made to
+// another that is in effect on the day (but a change not detailed, which
+// Akoma Ntoso has no type for): its source is this act, its destinations
+// the provisions of the other act it changed, or that act whole.
+func (x *exporter) activeModifications() {
+	for _, m := range x.st.AmendmentsMade {
+		if m.Effect == events.Unspecified {
+			continue
+		}
+		x.activeRef(m.Target)
+		am := activeMod{eID: "amod_" + m.Event.String(), typ: string(m.Effect), source: string(x.act) + "/!main"}
+		for _, p := range m.Provisions {
+			am.destinations = append(am.destinations, string(m.Target)+"/!main~"+p)
+		}
+		if len(am.destinations) == 0 {
+			am.destinations = []string{string(m.Target) + "/!main"}
+		}
+		x.amods = append(x.amods, am)
+	}
+}
+
+// activeRef registers an act this act amends, once.
+func (x *exporter) activeRef(target events.ActID) {
+	if x.activeOf[target] {
+		return
+	}
+	x.activeOf[target] = true
+	show := x.titleOf(target)
+	if show == "" {
+		show = string(target)
+	}
+	x.active = append(x.active, reference{"activeRef", fmt.Sprintf("aref_%d", len(x.active)+1), string(target), show})
 }
 
 // temporal makes a temporal group for each interval in which the act is in

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lexledger/lexledger/consolidation"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/projections"
 )
@@ -159,10 +160,26 @@ func (x *exporter) writeWorkflow(w *writer) {
 }
 
 func (x *exporter) writeAnalysis(w *writer) {
-	if len(x.mods) == 0 {
+	if len(x.mods) == 0 && len(x.amods) == 0 {
 		return
 	}
 	w.open("analysis", "source", "#"+ledgerID)
+	if len(x.amods) > 0 {
+		w.open("activeModifications")
+		for _, m := range x.amods {
+			w.open("textualMod", "eId", m.eID, "type", m.typ)
+			w.empty("source", "href", m.source)
+			for _, d := range m.destinations {
+				w.empty("destination", "href", d)
+			}
+			w.close("textualMod")
+		}
+		w.close("activeModifications")
+	}
+	if len(x.mods) == 0 {
+		w.close("analysis")
+		return
+	}
 	w.open("passiveModifications")
 	for _, m := range x.mods {
 		w.open("textualMod", "eId", m.eID, "type", m.typ)
@@ -205,6 +222,9 @@ func (x *exporter) writeTemporalData(w *writer) {
 func (x *exporter) writeReferences(w *writer) {
 	w.open("references", "source", "#"+ledgerID)
 	w.empty("original", "eId", "original", "href", string(x.act)+"/"+Language+"@", "showAs", x.title())
+	for _, r := range x.active {
+		w.empty(r.elem, "eId", r.eID, "href", r.href, "showAs", r.showAs)
+	}
 	for _, r := range x.passive {
 		w.empty(r.elem, "eId", r.eID, "href", r.href, "showAs", r.showAs)
 	}
@@ -261,9 +281,17 @@ func (x *exporter) writeProprietary(w *writer) {
 }
 
 // writeBody writes one element per provision, nested by eId, each with its
-// number and its text on the day.
+// number and its text on the day; for an act recorded with its structure,
+// the consolidated text on the day (writeText).
 func (x *exporter) writeBody(w *writer) {
 	w.open("body")
+	if x.text != nil && len(x.text.Provisions) > 0 {
+		for i := range x.text.Provisions {
+			x.writeNode(w, &x.text.Provisions[i])
+		}
+		w.close("body")
+		return
+	}
 	eids := make([]string, 0, len(x.st.Provisions))
 	for _, ps := range x.st.Provisions {
 		eids = append(eids, ps.EID)
@@ -331,4 +359,57 @@ func (x *exporter) writeText(w *writer, text []string) {
 	for _, p := range text {
 		w.leaf("p", p)
 	}
+}
+
+// writeNode writes a provision of the consolidated text: its element
+// (ElementFor of its eId), its number and heading, its status (removed when
+// repealed, by a textual change or in force; temporarily removed when
+// suspended), its period, and its words as content or, above other
+// provisions, as their intro. A repealed provision keeps its place, its
+// number and its heading, with an editorial "Repealed." as the statute
+// book prints it.
+func (x *exporter) writeNode(w *writer, n *consolidation.Node) {
+	el, hname, num := ElementFor(n.EID)
+	if n.Num != "" {
+		num = n.Num
+	}
+	status := ""
+	switch {
+	case n.Repealed || (n.Status == projections.ProvisionNotInForce && x.removed(n.EID)):
+		status = "removed"
+	case n.Status == projections.ProvisionSuspended:
+		status = "temporarilyRemoved"
+	}
+	period := ""
+	if g := x.periods[n.EID]; g != "" {
+		period = "#" + g
+	}
+	w.open(el, "eId", n.EID, "name", hname, "status", status, "period", period)
+	if num != "" {
+		w.leaf("num", num)
+	}
+	if n.Heading != "" {
+		w.leaf("heading", n.Heading)
+	}
+	text := paragraphs(n.Text)
+	switch {
+	case n.Repealed:
+		w.open("content")
+		w.leaf("p", "Repealed.", "status", "editorial")
+		w.close("content")
+	case len(n.Children) == 0:
+		w.open("content")
+		x.writeText(w, text)
+		w.close("content")
+	case len(text) > 0:
+		w.open("intro")
+		x.writeText(w, text)
+		w.close("intro")
+	}
+	if !n.Repealed {
+		for i := range n.Children {
+			x.writeNode(w, &n.Children[i])
+		}
+	}
+	w.close(el)
 }
