@@ -134,9 +134,33 @@ func (m *model) add(e *events.Event) {
 		m.stage, m.stageDate = e.Type, e.Date
 	}
 	addTexts := func(from events.Date) {
-		for eid, text := range e.Body.Texts {
+		add := func(eid, text string) {
 			m.provisions[eid] = true
 			m.texts[eid] = append(m.texts[eid], textVersion{from: from, text: text, id: e.ID})
+		}
+		for eid, text := range e.Body.Texts {
+			add(eid, text)
+		}
+		// A text recorded as a structure, and the changes that give a
+		// provision its whole text; a change of words is in the
+		// consolidated text only (Projection.Text).
+		var walk func(ns []events.Node)
+		walk = func(ns []events.Node) {
+			for i := range ns {
+				if ns[i].Text != "" {
+					add(ns[i].EID, ns[i].Text)
+				}
+				walk(ns[i].Children)
+			}
+		}
+		walk(e.Body.Structure)
+		for _, c := range e.Body.Changes {
+			switch {
+			case c.Node != nil:
+				walk([]events.Node{*c.Node})
+			case c.Op == events.OpSubstitute && c.Words == "":
+				add(c.Target, c.With)
+			}
 		}
 	}
 	switch e.Type {
