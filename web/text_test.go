@@ -148,6 +148,7 @@ func TestTextDiffView(t *testing.T) {
 	p.has(t,
 		`<form class="controls" method="get" action="/ui/textdiff" data-live-form>`,
 		"3 provisions changed from 2011-01-15 to 2011-06-01",
+		`Chapter 1, article 2, paragraph 1 <code class="id">chp_1__art_2__para_1</code>`,
 		`id="d-chp_1__art_2__para_1" data-eid="chp_1__art_2__para_1" data-change="changed"`,
 		"A notary charges the fee set by the <del>Ministry </del><ins>Chamber </ins>of <del>Justice.</del><ins>Notaries.</ins>",
 		`data-change="added"`, "<ins>A notary keeps a register of deeds.</ins>", "<ins>Records</ins>",

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/lexledger/lexledger/consolidation"
@@ -127,16 +128,13 @@ func (s *Server) textDiff(w http.ResponseWriter, r *http.Request) {
 	n := 0
 	for _, c := range diff.Provisions {
 		cv := changeView{EID: c.EID, Change: c.Change, Formerly: c.Formerly, Words: c.Words}
-		el, _ := events.ElementOf(c.EID)
 		num := ""
 		if c.After != nil {
 			num = c.After.Num
 		} else if c.Before != nil {
 			num = c.Before.Num
 		}
-		if el != "" && num != "" {
-			cv.Label = provisionName(el, num, true)
-		}
+		cv.Label = citation(c.EID, num)
 		if c.Before != nil && c.After != nil {
 			if c.Before.Num != c.After.Num {
 				cv.Num = consolidation.Words(c.Before.Num, c.After.Num)
@@ -164,4 +162,29 @@ func (s *Server) textDiff(w http.ResponseWriter, r *http.Request) {
 		v.Changes = append(v.Changes, cv)
 	}
 	s.render(w, r, http.StatusOK, "textdiff", v, seq)
+}
+
+// citation names a provision by its place: "Chapter 1, article 2,
+// paragraph 1", the provisions above it numbered as their eIds are, the
+// provision itself by its number (num); "" when an element is not known.
+func citation(eid, num string) string {
+	parts := strings.Split(eid, "__")
+	out := make([]string, 0, len(parts))
+	for i, p := range parts {
+		name, n, _ := strings.Cut(p, "_")
+		el, ok := events.ElementOf(name)
+		if !ok {
+			return ""
+		}
+		if i == len(parts)-1 {
+			n = num
+		}
+		c := el
+		if n != "" {
+			c += " " + n
+		}
+		out = append(out, c)
+	}
+	s := strings.Join(out, ", ")
+	return strings.ToUpper(s[:1]) + s[1:]
 }
