@@ -41,6 +41,8 @@ type actPage struct {
 	RecordTimes []string // the record times of the act's events, to pick "as known at"
 	Verify      verifyView
 	Links       actLinks
+	// HasText says the act has a recorded text, read at Links.Text.
+	HasText bool
 }
 
 type keyDate struct {
@@ -104,7 +106,7 @@ type verifyView struct {
 }
 
 type actLinks struct {
-	Self, Export, JSON, Timeline, Audit, AuditCSV, History, Jurisdiction string
+	Self, Export, JSON, Timeline, Audit, AuditCSV, History, Jurisdiction, Text string
 }
 
 // link builds path?query from name, value pairs, leaving out empty values.
@@ -143,6 +145,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 		all  projections.ActState
 		tl   projections.Timeline
 		hist []events.Event
+		text bool
 	)
 	s.p.Read(func(p *projections.Projection) {
 		seq = p.LastSeq()
@@ -155,6 +158,8 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 		all, _ = p.State(id, projections.Query{AsOf: lastDay, KnownAt: knownAt})
 		tl, _ = p.Timeline(id, knownAt)
 		hist = p.History(id)
+		_, terr := p.Text(id, projections.Query{AsOf: asOf, KnownAt: knownAt})
+		text = terr == nil
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -164,7 +169,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 		hist = hist[:len(tl.Events)] // as known at known_at: a prefix
 	}
 	v := actPage{page: s.page(r, st.Title, "acts"), Act: id, AsOf: asOf.String(), KnownAt: knownAtValue(q.Get("known_at"), knownAt),
-		KnownAtTime: knownAt, State: st, Uncertain: st.Uncertain}
+		KnownAtTime: knownAt, State: st, Uncertain: st.Uncertain, HasText: text}
 	v.Seq = seq
 	v.Live = link("/ui/events", "act", string(id), "known_at", v.KnownAt)
 	v.Title = st.Title + " — as of " + asOf.String()
@@ -243,6 +248,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 		AuditCSV:     link("/v1/audit", "act", string(id), "format", "csv"),
 		History:      link("/v1/history", "act", string(id)),
 		Jurisdiction: link("/ui/jurisdiction", "country", st.Country, "as_of", v.AsOf, "known_at", v.KnownAt),
+		Text:         link("/ui/text", "act", string(id), "as_of", v.AsOf, "known_at", v.KnownAt),
 	}
 	s.render(w, r, http.StatusOK, "act", v, seq)
 }

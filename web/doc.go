@@ -5,6 +5,9 @@
 //	GET /                    browse and search acts by jurisdiction, kind and status on a day
 //	GET /ui/act?act=         one act: status on a day as known at a time, its timeline as a chart,
 //	                         its provisions and texts, its events, verification, export link
+//	GET /ui/text?act=        the act's whole consolidated text on a day (the reading view): nested
+//	                         provisions, notes of the changes, the changes not yet shown, versions
+//	GET /ui/textdiff?act=&from=&to=   its text on two days compared word by word (<del>/<ins>)
 //	GET /ui/jurisdiction?country=   counts by status on a day, a page of the acts in force then
 //	                         (cursor=), and a page of what changed between two days (changes_cursor=)
 //	GET /ui/events           server-sent events: each event the projector applies

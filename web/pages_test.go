@@ -100,6 +100,8 @@ func TestHostileTextIsEscaped(t *testing.T) {
 		s.mustPage(t, "/ui/act", "act", string(act), "as_of", "2011-06-01"),
 		s.mustPage(t, "/", "as_of", "2011-06-01", "q", "law <script>"),
 		s.mustPage(t, "/ui/jurisdiction", "country", "kz", "from", "2011-01-01", "to", "2011-06-01"),
+		s.mustPage(t, "/ui/text", "act", string(act), "as_of", "2011-06-01"),
+		s.mustPage(t, "/ui/textdiff", "act", string(act), "from", "2011-05-01", "to", "2011-06-01"),
 	} {
 		p.hasNot(t, "<script>alert", "<img src=x", "</blockquote><script>")
 		p.has(t, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;")

@@ -87,7 +87,7 @@ func New(p Projector, opts Options) *Server {
 		static: http.StripPrefix("/ui/static/", http.FileServerFS(static)), closing: make(chan struct{}),
 		version: assetVersion()}
 	s.pages = map[string]*template.Template{}
-	for _, name := range []string{"browse", "act", "jurisdiction", "error"} {
+	for _, name := range []string{"browse", "act", "jurisdiction", "text", "textdiff", "error"} {
 		s.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return s
@@ -113,6 +113,8 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ui/{$}", s.browse)
 	mux.HandleFunc("GET /ui/act", s.act)
 	mux.HandleFunc("GET /ui/jurisdiction", s.jurisdiction)
+	mux.HandleFunc("GET /ui/text", s.text)
+	mux.HandleFunc("GET /ui/textdiff", s.textDiff)
 	mux.HandleFunc("GET /ui/events", s.live)
 	mux.HandleFunc("GET /ui/static/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -262,9 +264,10 @@ func statusLabel(s projections.Status) string {
 
 // provisionLabels are the provision statuses in words.
 var provisionLabels = map[string]string{
-	projections.ProvisionInForce:    "in force",
-	projections.ProvisionSuspended:  "suspended",
-	projections.ProvisionNotInForce: "not in force",
+	projections.ProvisionInForce:     "in force",
+	projections.ProvisionSuspended:   "suspended",
+	projections.ProvisionNotInForce:  "not in force",
+	projections.ProvisionProspective: "prospective",
 }
 
 func provisionLabel(s string) string {
