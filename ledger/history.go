@@ -182,17 +182,26 @@ func (l *Ledger) historyOf(id events.ActID, a *act) (*history, error) {
 	return h, nil
 }
 
+// maxSeqReads is the most events read one by one by their sequences: a
+// get by sequence makes the server load the block that holds it, and
+// blocks are dropped soon after, so an act of many events spread over the
+// stream is cheaper to read by its subject, each block between once. Two
+// realistic imports of 1,000,000 events stalled (a batch timed out) when
+// every history was read by its sequences (BENCHMARKS.md).
+const maxSeqReads = 32
+
 // readAfter reads a's events after stream sequence after, and says
 // through which sequence the read covers the act's subject: by their
 // sequences, which a's cache holds, when the store can (SeqLoader), so
 // that the engine reads only the blocks that hold them; by the act's
-// subject otherwise, or when that read fails. Both give the act's events
+// subject otherwise (an act of more than maxSeqReads events to read), or
+// when that read fails. Both give the act's events
 // as its cache knows them, the cache being current (historyOf's caller
 // loads a stale act first); a read by subject also gives its defects,
 // which a history leaves out.
 func (l *Ledger) readAfter(ctx context.Context, id events.ActID, a *act, after uint64) (stored []eventlog.Entry, through uint64, err error) {
-	if sl, ok := l.store.(eventlog.SeqLoader); ok && !a.stale {
-		i, _ := slices.BinarySearchFunc(a.log, after+1, func(e entry, seq uint64) int { return cmp.Compare(e.seq, seq) })
+	i, _ := slices.BinarySearchFunc(a.log, after+1, func(e entry, seq uint64) int { return cmp.Compare(e.seq, seq) })
+	if sl, ok := l.store.(eventlog.SeqLoader); ok && !a.stale && len(a.log)-i <= maxSeqReads {
 		seqs := make([]uint64, 0, len(a.log)-i)
 		for _, e := range a.log[i:] {
 			seqs = append(seqs, e.seq)

@@ -251,6 +251,20 @@ func TestHistoriesReadBySequence(t *testing.T) {
 		t.Errorf("two corrections read the act %d times, %d of them by sequences; want 3 and 2", reads, bySeq)
 	}
 
+	// An act of more events than are worth reading one by one is read by
+	// its subject.
+	long := events.ActID("/akn/kz/act/2009-12-04/99")
+	longAdopted := fourEvents(t, l, long)[1]
+	for i := range 40 {
+		mustAppend(t, l, event(long, events.Amended, "2010-01-02", amendedBy("/akn/kz/act/2010-01-01/1", fmt.Sprintf("2010-02-%02d", i%28+1), "art_1")))
+	}
+	reads, bySeq := store.loads.Load(), store.seqLoads.Load()
+	mustAppend(t, l, dateFix(long, longAdopted.ID, 20))
+	if store.loads.Load() != reads+1 || store.seqLoads.Load() != bySeq {
+		t.Errorf("a correction of an act of 44 events read it %d times, %d by sequences; want once, by its subject",
+			store.loads.Load()-reads, store.seqLoads.Load()-bySeq)
+	}
+
 	// A message on the act's subject that is not an event, after its last.
 	js, err := jetstream.New(env.Conn)
 	if err != nil {
