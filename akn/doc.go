@@ -30,4 +30,9 @@
 //
 // An act that is not adopted on the day is exported as a <bill>, which has
 // the same content model as an <act>.
+//
+// Read goes the other way: an Akoma Ntoso document, the ledger's own or
+// another's, as the events that record it (identification, body, lifecycle,
+// workflow, temporal data and passive modifications), each traced to its
+// element in body.note; `ledger import-akn` records them.
 package akn

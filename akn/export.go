@@ -101,9 +101,9 @@ type exporter struct {
 	evs     []events.Event // effective events known at q.KnownAt, in ledger order
 	titleOf func(events.ActID) string
 
-	day     events.DayNum // q.AsOf
-	version events.Date   // the version in force on q.AsOf (ExpressionDate)
-	expr    string        // the expression URI
+	day     events.DayNum       // q.AsOf
+	version events.Date         // the version in force on q.AsOf (ExpressionDate)
+	expr    string              // the expression URI
 	text    *consolidation.Text // the consolidated text, for an act recorded with its structure
 
 	refs      []*eventRef // the lifecycle, in date order

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -36,15 +37,9 @@ type importer func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt
 
 func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("import", "ledger import [flags] FILE   (FILE is JSON Lines, one event per line; - reads standard input)", stderr)
-	server := fs.String("server", cli.EnvOr("LEDGER_SERVER", cli.DefaultServer), "the ledger's HTTP address ($LEDGER_SERVER)")
-	client := cli.AddClientFlags(fs)
-	natsURL := fs.String("nats-url", "", "write straight to the stream on this NATS server instead of through the HTTP API")
-	stream := fs.String("stream", natsjs.DefaultStream, "stream name, with --nats-url")
-	auth := cli.AddNATSAuthAs(fs, natsauth.RoleLedger)
+	dest := addSendFlags(fs)
 	batchSize := fs.Int("batch", ledger.DefaultMaxBatch, "events per atomic batch (at most 1000)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	histories := fs.Int("history-cache", ledger.DefaultHistoryCache, "with --nats-url: events of act histories kept in memory to check corrections and retractions without reading their acts back (about 840 bytes each, twice that resident; 0 or less keeps none)")
-	actCache := fs.Int("act-cache", ledger.DefaultActCache, "with --nats-url: "+actCacheUsage)
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
@@ -70,34 +65,11 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		in = f
 	}
 
-	var send importer
-	if *natsURL != "" {
-		st, err := auth.Open(ctx, *natsURL, cli.StreamOptions{Name: "lexledger-import", Config: natsjs.Config{Stream: *stream}})
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		keep := *histories
-		if keep <= 0 {
-			keep = -1 // none: Options takes 0 for the default
-		}
-		led := ledger.New(st.Store, ledger.Options{HistoryCache: keep, ActCache: actCacheOption(*actCache)})
-		defer led.Close()
-		who := "import@" + hostUser()
-		send = func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
-			return led.AppendAtomic(ctx, who, cmds)
-		}
-	} else {
-		c := client.Client(*server)
-		send = func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
-			body, err := encodeBatch(cmds)
-			if err != nil {
-				return nil, err
-			}
-			var rs []ledger.Receipt
-			return rs, c.Do(ctx, "POST", "/v1/events", body, &rs)
-		}
+	send, closeSend, err := dest.open(ctx, "lexledger-import")
+	if err != nil {
+		return err
 	}
+	defer closeSend()
 
 	bar := cli.NewProgress(stderr, *quiet, "importing", total)
 	start := time.Now()
@@ -121,6 +93,61 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	fmt.Fprintln(stdout, "imported "+summary)
 	return nil
+}
+
+// sendFlags are the flags that say where an import sends its events: the
+// HTTP API by default, or straight to the stream with --nats-url.
+type sendFlags struct {
+	server    *string
+	client    *cli.ClientFlags
+	natsURL   *string
+	stream    *string
+	auth      cli.NATSAuth
+	histories *int
+	actCache  *int
+}
+
+func addSendFlags(fs *flag.FlagSet) *sendFlags {
+	return &sendFlags{
+		server:    fs.String("server", cli.EnvOr("LEDGER_SERVER", cli.DefaultServer), "the ledger's HTTP address ($LEDGER_SERVER)"),
+		client:    cli.AddClientFlags(fs),
+		natsURL:   fs.String("nats-url", "", "write straight to the stream on this NATS server instead of through the HTTP API"),
+		stream:    fs.String("stream", natsjs.DefaultStream, "stream name, with --nats-url"),
+		auth:      cli.AddNATSAuthAs(fs, natsauth.RoleLedger),
+		histories: fs.Int("history-cache", ledger.DefaultHistoryCache, "with --nats-url: events of act histories kept in memory to check corrections and retractions without reading their acts back (about 840 bytes each, twice that resident; 0 or less keeps none)"),
+		actCache:  fs.Int("act-cache", ledger.DefaultActCache, "with --nats-url: "+actCacheUsage),
+	}
+}
+
+// open returns the function that sends one atomic batch where the flags
+// say, and the function that closes what it opened. name names the NATS
+// connection.
+func (f *sendFlags) open(ctx context.Context, name string) (importer, func(), error) {
+	if *f.natsURL == "" {
+		c := f.client.Client(*f.server)
+		return func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
+			body, err := encodeBatch(cmds)
+			if err != nil {
+				return nil, err
+			}
+			var rs []ledger.Receipt
+			return rs, c.Do(ctx, "POST", "/v1/events", body, &rs)
+		}, func() {}, nil
+	}
+	st, err := f.auth.Open(ctx, *f.natsURL, cli.StreamOptions{Name: name, Config: natsjs.Config{Stream: *f.stream}})
+	if err != nil {
+		return nil, nil, err
+	}
+	keep := *f.histories
+	if keep <= 0 {
+		keep = -1 // none: Options takes 0 for the default
+	}
+	led := ledger.New(st.Store, ledger.Options{HistoryCache: keep, ActCache: actCacheOption(*f.actCache)})
+	who := "import@" + hostUser()
+	send := func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
+		return led.AppendAtomic(ctx, who, cmds)
+	}
+	return send, func() { led.Close(); st.Close() }, nil
 }
 
 type importStats struct {

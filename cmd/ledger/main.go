@@ -1,7 +1,8 @@
 // Command ledger is the clerks' service and command line: it serves the
-// ledger over HTTP and NATS (serve), records events (record, import) and
-// reads an act's history (history), backs up and restores the stream
-// (backup, restore), and runs a witness of checkpoints (witness).
+// ledger over HTTP and NATS (serve), records events (record, import,
+// import-akn) and reads an act's history (history), backs up and restores
+// the stream (backup, restore), and runs a witness of checkpoints
+// (witness).
 package main
 
 import (
@@ -20,6 +21,7 @@ Usage:
   ledger serve    [flags]          run the clerks' service (embedded JetStream by default)
   ledger record   [flags]          record one event
   ledger import   [flags] FILE     record the events of a JSON Lines file, in atomic batches
+  ledger import-akn [flags] FILE   record an act from an Akoma Ntoso XML document (its lifecycle, text, amendments)
   ledger history  [flags] ACT      show an act's events
   ledger bench    [flags]          measure the ledger against the raw engine (writes Markdown)
   ledger gen      [flags] N        write N generated events as JSON Lines (a load for import; --shape realistic)
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runRecord(ctx, rest, stdout, stderr)
 	case "import":
 		return runImport(ctx, rest, stdin, stdout, stderr)
+	case "import-akn":
+		return runImportAKN(ctx, rest, stdin, stdout, stderr)
 	case "history":
 		return runHistory(ctx, rest, stdout, stderr)
 	case "bench":
