@@ -191,6 +191,12 @@ const (
 	// ActKind is an Act of a parliament as common-law jurisdictions name
 	// it (a UK Act of Parliament): the same track as a law.
 	ActKind Kind = "act"
+	// StatutoryInstrument is delegated legislation made by a minister
+	// under an Act (a UK statutory instrument): adopted when made.
+	StatutoryInstrument Kind = "statutory_instrument"
+	// Order is an order in council or a ministerial order: adopted when
+	// made.
+	Order Kind = "order"
 )
 
 // Kinds lists the act kinds, each with whether it goes through a legislative
@@ -212,6 +218,8 @@ var Kinds = []struct {
 	{Treaty, false, "an international treaty: ratified or acceded to"},
 	{Institution, false, "the founding act of an institution, such as an ombudsman"},
 	{ActKind, true, "an Act of a parliament, as common-law jurisdictions name it (a UK Act of Parliament)"},
+	{StatutoryInstrument, false, "delegated legislation made under an Act (a UK statutory instrument), adopted when made"},
+	{Order, false, "an order in council or a ministerial order, adopted when made"},
 }
 
 // ValidKind reports whether k is one of Kinds.
