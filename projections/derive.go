@@ -91,7 +91,11 @@ type model struct {
 	amendments    []Amendment
 	texts         map[string][]textVersion
 	provisions    map[string]bool // every eId the record names
-	events        []events.ID     // the effective events, in order
+	// leaves are the paths (eIds from the top) of the provisions without
+	// provisions under them in the act's recorded structure, nil when
+	// none is recorded: an act whose every one is in force is in force.
+	leaves [][]string
+	events []events.ID // the effective events, in order
 	// named is the acts that the act's amendments name as instrument, as
 	// recorded or as corrected, sorted: what it adds to madeBy.
 	named []events.ActID
@@ -132,6 +136,9 @@ func (m *model) add(e *events.Event) {
 	spec, _ := events.SpecOf(e.Type)
 	if spec != nil && spec.Group == events.Procedure {
 		m.stage, m.stageDate = e.Type, e.Date
+		if len(e.Body.Structure) > 0 {
+			m.leaves = leafPaths(e.Body.Structure, nil, nil)
+		}
 	}
 	addTexts := func(from events.Date) {
 		add := func(eid, text string) {
@@ -333,6 +340,12 @@ func (m *model) statusOn(d events.DayNum) verdict {
 	switch {
 	case whole != nil:
 		v = verdict{InForce, "in force from " + whole.from.String(), []events.ID{whole.id}}
+	case part != nil && m.leaves != nil:
+		if last, by := m.everyProvisionCommenced(d); last != nil {
+			v = verdict{InForce, "every provision in force, the last from " + last.from.String(), by}
+			break
+		}
+		v = verdict{PartiallyInForce, "provisions in force from " + part.from.String(), []events.ID{part.id}}
 	case part != nil:
 		v = verdict{PartiallyInForce, "provisions in force from " + part.from.String(), []events.ID{part.id}}
 	default:
@@ -345,6 +358,50 @@ func (m *model) statusOn(d events.DayNum) verdict {
 		}
 	}
 	return v
+}
+
+// leafPaths returns the paths of the provisions of ns without provisions
+// under them, each the eIds from the top, under path.
+func leafPaths(ns []events.Node, path []string, out [][]string) [][]string {
+	for i := range ns {
+		p := append(path[:len(path):len(path)], ns[i].EID)
+		if len(ns[i].Children) == 0 {
+			out = append(out, p)
+			continue
+		}
+		out = leafPaths(ns[i].Children, p, out)
+	}
+	return out
+}
+
+// everyProvisionCommenced returns, when every provision of the act's
+// recorded structure has commenced by day d (a commencement names it or a
+// provision it is in, and does not put it off), the latest of the
+// commencements that did it, and them all; nil otherwise.
+func (m *model) everyProvisionCommenced(d events.DayNum) (*rule, []events.ID) {
+	var last *rule
+	var by []events.ID
+	for _, path := range m.leaves {
+		var found *rule
+		for i := range m.commencements {
+			c := &m.commencements[i]
+			if c.fromDay() <= d && len(c.provisions) > 0 && coversAny(c.provisions, path) && !(len(c.except) > 0 && coversAny(c.except, path)) {
+				if found == nil || c.fromDay() < found.fromDay() {
+					found = c
+				}
+			}
+		}
+		if found == nil {
+			return nil, nil
+		}
+		if last == nil || found.fromDay() > last.fromDay() {
+			last = found
+		}
+		if !slices.Contains(by, found.id) {
+			by = append(by, found.id)
+		}
+	}
+	return last, by
 }
 
 // exceptionsCommenced reports whether every provision put off from the
