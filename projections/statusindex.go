@@ -140,20 +140,35 @@ func (p *Projection) rowOf(r *actRec) statusRow {
 }
 
 // eachStatus calls fn with the acts of a jurisdiction ("" for all), in
-// identifier order, of kind (any when ""), and the index in Statuses of
-// their status as now recorded on each day of days, until fn returns
-// false. It reads the rows; an act whose row does not hold its spans is
+// identifier order, of kind (any when ""), how each one's identifier
+// compares with key (as strings.Compare; 1 for all when key is ""), and
+// the index in Statuses of their status as now recorded on each day of
+// days, until fn returns false. It reads the rows, and an act's record
+// only when kind is given; an act whose row does not hold its spans is
 // read from its own.
-func (p *Projection) eachStatus(name string, kind events.Kind, days []events.DayNum, fn func(r *actRec, st []uint8) bool) {
+//
+// The comparison is by position: key's place in each jurisdiction's
+// sorted identifiers is found once, so that a page after a cursor reads
+// no identifier of the acts before it (each a miss of the cache).
+func (p *Projection) eachStatus(name string, kind events.Kind, key string, days []events.DayNum, fn func(r *actRec, cmp int, st []uint8) bool) {
 	st := make([]uint8, len(days))
 	for _, c := range p.countriesOf(name) {
-		if !p.eachStatusOf(c, kind, days, st, fn) {
+		at, on := len(c.ids), -1 // rows before at sort before key; on equals it
+		if key == "" {
+			at = 0
+		} else if i, found := slices.BinarySearch(c.ids, events.ActID(key)); i < len(c.ids) {
+			at = i
+			if found {
+				on = i
+			}
+		}
+		if !p.eachStatusOf(c, kind, days, at, on, st, fn) {
 			return
 		}
 	}
 }
 
-func (p *Projection) eachStatusOf(c *country, kind events.Kind, days []events.DayNum, st []uint8, fn func(r *actRec, st []uint8) bool) bool {
+func (p *Projection) eachStatusOf(c *country, kind events.Kind, days []events.DayNum, at, on int, st []uint8, fn func(r *actRec, cmp int, st []uint8) bool) bool {
 	for i := range c.rows {
 		if kind != "" && c.recs[i].kind != kind {
 			continue
@@ -166,7 +181,13 @@ func (p *Projection) eachStatusOf(c *country, kind events.Kind, days []events.Da
 			}
 			st[k] = s
 		}
-		if !fn(c.recs[i], st) {
+		cmp := 1
+		if i < at {
+			cmp = -1
+		} else if i == on {
+			cmp = 0
+		}
+		if !fn(c.recs[i], cmp, st) {
 			return false
 		}
 	}
