@@ -382,11 +382,10 @@ func (p *Projection) eachChange(d1, d2 events.Date, f Filter, knownAt *time.Time
 		}
 	}
 	if knownAt == nil {
-		// For the record as it now stands, from the rows (statusindex.go).
-		p.eachStatus(f.Country, f.Kind, key, []events.DayNum{d1.Earliest(), d2.Earliest()}, func(r *actRec, cmp int, st []uint8) bool {
-			if st[0] != st[1] {
-				fn(changeRef{r: r, before: Statuses[st[0]], after: Statuses[st[1]]}, cmp)
-			}
+		// For the record as it now stands, from the rows of the acts
+		// whose status changes in between (dayindex.go).
+		p.eachChanged(f.Country, f.Kind, key, d1.Earliest(), d2.Earliest(), func(r *actRec, cmp int, st []uint8) bool {
+			fn(changeRef{r: r, before: Statuses[st[0]], after: Statuses[st[1]]}, cmp)
 			return true
 		})
 		return nil

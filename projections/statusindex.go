@@ -56,6 +56,7 @@ type country struct {
 	rows    []statusRow
 	pending []*actRec // new acts, not yet in ids
 	stale   []*actRec // acts in ids whose rows are rowOwn until written again
+	days    *dayIndex // the rows by the days their status changes; nil until read (dayindex.go)
 }
 
 // addToCountry adds a new act to its jurisdiction's acts, when next read.
@@ -100,6 +101,7 @@ func (p *Projection) settle(c *country) {
 	for _, r := range c.stale {
 		if i, found := slices.BinarySearch(c.ids, r.id); found {
 			c.rows[i] = p.rowOf(r)
+			p.rowWritten(c, i)
 		}
 		r.staleRow = false
 	}
@@ -127,6 +129,7 @@ func (p *Projection) merge(c *country) {
 	}
 	clear(c.pending)
 	c.pending = c.pending[:0]
+	c.days = nil // rows moved
 }
 
 // rowOf returns r's row as now recorded.
@@ -153,15 +156,7 @@ func (p *Projection) rowOf(r *actRec) statusRow {
 func (p *Projection) eachStatus(name string, kind events.Kind, key string, days []events.DayNum, fn func(r *actRec, cmp int, st []uint8) bool) {
 	st := make([]uint8, len(days))
 	for _, c := range p.countriesOf(name) {
-		at, on := len(c.ids), -1 // rows before at sort before key; on equals it
-		if key == "" {
-			at = 0
-		} else if i, found := slices.BinarySearch(c.ids, events.ActID(key)); i < len(c.ids) {
-			at = i
-			if found {
-				on = i
-			}
-		}
+		at, on := cursorIn(c, key)
 		if !p.eachStatusOf(c, kind, days, at, on, st, fn) {
 			return
 		}
@@ -181,13 +176,7 @@ func (p *Projection) eachStatusOf(c *country, kind events.Kind, days []events.Da
 			}
 			st[k] = s
 		}
-		cmp := 1
-		if i < at {
-			cmp = -1
-		} else if i == on {
-			cmp = 0
-		}
-		if !fn(c.recs[i], cmp, st) {
+		if !fn(c.recs[i], cmpAt(i, at, on), st) {
 			return false
 		}
 	}
