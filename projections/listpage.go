@@ -170,7 +170,7 @@ func (p *Projection) Tally(f Filter, q Query) (map[Status]int, error) {
 	if q.KnownAt == nil {
 		// For the record as it now stands, from the rows (statusindex.go).
 		n := make([]int, len(Statuses))
-		p.eachStatus(f.Country, f.Kind, []events.DayNum{q.AsOf.Earliest()}, func(_ *actRec, st []uint8) bool {
+		p.eachStatus(f.Country, f.Kind, "", []events.DayNum{q.AsOf.Earliest()}, func(_ *actRec, _ int, st []uint8) bool {
 			n[st[0]]++
 			return true
 		})
@@ -192,13 +192,14 @@ func (p *Projection) Tally(f Filter, q Query) (map[Status]int, error) {
 
 // SelectPage is the page of c, of at most limit acts, of the acts of f
 // (its Status ignored) whose status on q's day keep accepts, as known at
-// q.KnownAt, with the number of those acts: PageOf over that whole list,
-// which it decides without rendering it, rendering the page's acts only.
+// q.KnownAt, with the number of those acts: PageOf's page of that whole
+// list, which it counts without keeping it (pageCut), rendering the
+// page's acts only.
 func (p *Projection) SelectPage(f Filter, q Query, keep func(Status) bool, c Cursor, limit int) (Page[ActState], int, error) {
 	if err := q.check(); err != nil {
 		return Page[ActState]{}, 0, err
 	}
-	var sel []picked
+	pc := newPageCut(func(pk picked) string { return string(pk.r.id) }, c, limit)
 	if q.KnownAt == nil {
 		// For the record as it now stands, from the rows (statusindex.go);
 		// the page's acts' lengths are read when rendered.
@@ -206,21 +207,21 @@ func (p *Projection) SelectPage(f Filter, q Query, keep func(Status) bool, c Cur
 		for i, s := range Statuses {
 			kept[i] = keep(s)
 		}
-		p.eachStatus(f.Country, f.Kind, []events.DayNum{q.AsOf.Earliest()}, func(r *actRec, st []uint8) bool {
+		p.eachStatus(f.Country, f.Kind, c.Key, []events.DayNum{q.AsOf.Earliest()}, func(r *actRec, cmp int, st []uint8) bool {
 			if kept[st[0]] {
-				sel = append(sel, picked{r: r, n: -1})
+				pc.add(picked{r: r, n: -1}, cmp)
 			}
 			return true
 		})
 	} else {
 		p.eachActAfter(f.Country, "", func(id events.ActID) bool {
 			if pk, st, ok := p.classify(id, f.Kind, q); ok && keep(st) {
-				sel = append(sel, pk)
+				pc.add(pk, strings.Compare(string(id), c.Key))
 			}
 			return true
 		})
 	}
-	pg := PageOf(sel, func(pk picked) string { return string(pk.r.id) }, c, limit)
+	pg := pc.page()
 	out := Page[ActState]{Items: make([]ActState, len(pg.Items)), Start: pg.Start, Prev: pg.Prev, Next: pg.Next}
 	for i, pk := range pg.Items {
 		if pk.n < 0 {
@@ -228,7 +229,7 @@ func (p *Projection) SelectPage(f Filter, q Query, keep func(Status) bool, c Cur
 		}
 		out.Items[i] = p.stateOf(pk.r.id, pk.model(p), pk.n, q, false)
 	}
-	return out, len(sel), nil
+	return out, pc.n, nil
 }
 
 // ListRange is List's acts i of from <= i < to, with the number of acts

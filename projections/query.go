@@ -3,6 +3,7 @@ package projections
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lexledger/lexledger/events"
@@ -319,8 +320,8 @@ type Change struct {
 // Diff answers "what changed between d1 and d2" for the acts of a filter
 // (Filter.Status is ignored), as known at knownAt.
 func (p *Projection) Diff(d1, d2 events.Date, f Filter, knownAt *time.Time) ([]Change, error) {
-	refs, err := p.changes(d1, d2, f, knownAt)
-	if err != nil {
+	var refs []changeRef
+	if err := p.eachChange(d1, d2, f, knownAt, "", func(c changeRef, _ int) { refs = append(refs, c) }); err != nil {
 		return nil, err
 	}
 	out := make([]Change, len(refs))
@@ -332,23 +333,26 @@ func (p *Projection) Diff(d1, d2 events.Date, f Filter, knownAt *time.Time) ([]C
 
 // DiffPage is Diff cut to the page of c, of at most limit changes
 // (DefaultLimit when 0), with the totals of the whole list. It decides
-// every act's status on the two days (from its spans, for the record as
-// it now stands), and renders the page's changes only.
+// every act's status on the two days (from its rows, for the record as it
+// now stands) and counts the changes without keeping them (pageCut),
+// rendering the page's changes only.
 func (p *Projection) DiffPage(d1, d2 events.Date, f Filter, knownAt *time.Time, c Cursor, limit int) (Page[Change], DiffTotals, error) {
-	refs, err := p.changes(d1, d2, f, knownAt)
-	if err != nil {
-		return Page[Change]{}, DiffTotals{}, err
-	}
-	t := DiffTotals{Changes: len(refs)}
-	for _, r := range refs {
+	var t DiffTotals
+	pc := newPageCut(func(r changeRef) string { return string(r.r.id) }, c, limit)
+	err := p.eachChange(d1, d2, f, knownAt, c.Key, func(r changeRef, cmp int) {
 		switch {
 		case !r.before.InForceOn() && r.after.InForceOn():
 			t.Entered++
 		case r.before.InForceOn() && !r.after.InForceOn():
 			t.Left++
 		}
+		pc.add(r, cmp)
+	})
+	if err != nil {
+		return Page[Change]{}, DiffTotals{}, err
 	}
-	pg := PageOf(refs, func(r changeRef) string { return string(r.id) }, c, limit)
+	t.Changes = pc.n
+	pg := pc.page()
 	out := Page[Change]{Items: make([]Change, len(pg.Items)), Start: pg.Start, Prev: pg.Prev, Next: pg.Next}
 	for i := range pg.Items {
 		out.Items[i] = p.render(&pg.Items[i])
@@ -362,35 +366,34 @@ type DiffTotals struct {
 	Changes, Entered, Left int
 }
 
-// changeRef is an act whose status differs between two days: its model,
-// when the answer had to read it, and its two statuses.
+// changeRef is an act whose status differs between two days: its record,
+// its model when the answer had to read it, and its two statuses.
 type changeRef struct {
-	id     events.ActID
 	r      *actRec
 	m      *model
 	before Status
 	after  Status
 }
 
-// changes returns the acts of f whose status on d1 and d2 differ, as
-// known at knownAt, in identifier order. For the record as it now stands
-// it reads the acts' kinds and spans, and folds no model.
-func (p *Projection) changes(d1, d2 events.Date, f Filter, knownAt *time.Time) ([]changeRef, error) {
+// eachChange calls fn with the acts of f whose status on d1 and d2
+// differ, as known at knownAt, in identifier order, and how each one's
+// identifier compares with key (as eachStatus). For the record as it now
+// stands it reads the acts' kinds and rows, and neither their records
+// nor their models: a change's act is read when rendered.
+func (p *Projection) eachChange(d1, d2 events.Date, f Filter, knownAt *time.Time, key string, fn func(changeRef, int)) error {
 	for _, d := range []events.Date{d1, d2} {
 		if err := (Query{AsOf: d}).check(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	var out []changeRef
 	if knownAt == nil {
-		// For the record as it now stands, from the rows (statusindex.go).
-		p.eachStatus(f.Country, f.Kind, []events.DayNum{d1.Earliest(), d2.Earliest()}, func(r *actRec, st []uint8) bool {
-			if st[0] != st[1] {
-				out = append(out, changeRef{id: r.id, r: r, before: Statuses[st[0]], after: Statuses[st[1]]})
-			}
+		// For the record as it now stands, from the rows of the acts
+		// whose status changes in between (dayindex.go).
+		p.eachChanged(f.Country, f.Kind, key, d1.Earliest(), d2.Earliest(), func(r *actRec, cmp int, st []uint8) bool {
+			fn(changeRef{r: r, before: Statuses[st[0]], after: Statuses[st[1]]}, cmp)
 			return true
 		})
-		return out, nil
+		return nil
 	}
 	p.eachAct(f.Country, func(id events.ActID) {
 		r := p.acts[id]
@@ -399,10 +402,10 @@ func (p *Projection) changes(d1, d2 events.Date, f Filter, knownAt *time.Time) (
 			return
 		}
 		if a, b := m.statusOn(d1.Earliest()).status, m.statusOn(d2.Earliest()).status; a != b {
-			out = append(out, changeRef{id: id, r: r, m: m, before: a, after: b})
+			fn(changeRef{r: r, m: m, before: a, after: b}, strings.Compare(string(id), key))
 		}
 	})
-	return out, nil
+	return nil
 }
 
 // render returns the change c names, with its act's title.
@@ -412,7 +415,7 @@ func (p *Projection) render(c *changeRef) Change {
 		m = p.model(c.r)
 	}
 	a, b := c.before, c.after
-	return Change{Act: c.id, Title: m.title, Before: a, After: b,
+	return Change{Act: c.r.id, Title: m.title, Before: a, After: b,
 		EnteredForce: !a.InForceOn() && b.InForceOn(),
 		LeftForce:    a.InForceOn() && !b.InForceOn()}
 }

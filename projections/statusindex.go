@@ -56,6 +56,7 @@ type country struct {
 	rows    []statusRow
 	pending []*actRec // new acts, not yet in ids
 	stale   []*actRec // acts in ids whose rows are rowOwn until written again
+	days    *dayIndex // the rows by the days their status changes; nil until read (dayindex.go)
 }
 
 // addToCountry adds a new act to its jurisdiction's acts, when next read.
@@ -100,6 +101,7 @@ func (p *Projection) settle(c *country) {
 	for _, r := range c.stale {
 		if i, found := slices.BinarySearch(c.ids, r.id); found {
 			c.rows[i] = p.rowOf(r)
+			p.rowWritten(c, i)
 		}
 		r.staleRow = false
 	}
@@ -127,6 +129,7 @@ func (p *Projection) merge(c *country) {
 	}
 	clear(c.pending)
 	c.pending = c.pending[:0]
+	c.days = nil // rows moved
 }
 
 // rowOf returns r's row as now recorded.
@@ -140,20 +143,27 @@ func (p *Projection) rowOf(r *actRec) statusRow {
 }
 
 // eachStatus calls fn with the acts of a jurisdiction ("" for all), in
-// identifier order, of kind (any when ""), and the index in Statuses of
-// their status as now recorded on each day of days, until fn returns
-// false. It reads the rows; an act whose row does not hold its spans is
+// identifier order, of kind (any when ""), how each one's identifier
+// compares with key (as strings.Compare; 1 for all when key is ""), and
+// the index in Statuses of their status as now recorded on each day of
+// days, until fn returns false. It reads the rows, and an act's record
+// only when kind is given; an act whose row does not hold its spans is
 // read from its own.
-func (p *Projection) eachStatus(name string, kind events.Kind, days []events.DayNum, fn func(r *actRec, st []uint8) bool) {
+//
+// The comparison is by position: key's place in each jurisdiction's
+// sorted identifiers is found once, so that a page after a cursor reads
+// no identifier of the acts before it (each a miss of the cache).
+func (p *Projection) eachStatus(name string, kind events.Kind, key string, days []events.DayNum, fn func(r *actRec, cmp int, st []uint8) bool) {
 	st := make([]uint8, len(days))
 	for _, c := range p.countriesOf(name) {
-		if !p.eachStatusOf(c, kind, days, st, fn) {
+		at, on := cursorIn(c, key)
+		if !p.eachStatusOf(c, kind, days, at, on, st, fn) {
 			return
 		}
 	}
 }
 
-func (p *Projection) eachStatusOf(c *country, kind events.Kind, days []events.DayNum, st []uint8, fn func(r *actRec, st []uint8) bool) bool {
+func (p *Projection) eachStatusOf(c *country, kind events.Kind, days []events.DayNum, at, on int, st []uint8, fn func(r *actRec, cmp int, st []uint8) bool) bool {
 	for i := range c.rows {
 		if kind != "" && c.recs[i].kind != kind {
 			continue
@@ -166,7 +176,7 @@ func (p *Projection) eachStatusOf(c *country, kind events.Kind, days []events.Da
 			}
 			st[k] = s
 		}
-		if !fn(c.recs[i], st) {
+		if !fn(c.recs[i], cmpAt(i, at, on), st) {
 			return false
 		}
 	}
