@@ -29,7 +29,8 @@ var seedDates = []string{"2005-01-01", "2008-06-01", "2010-01-01", "2013-06-01"}
 
 // TestSeedExportsValidate exports every act of the seed on each of
 // seedDates, as the whole seed is recorded and as the record stood halfway
-// through it, and validates every document against the official schema.
+// through it, and on the day of each of its versions, and validates every
+// document against the official schema.
 func TestSeedExportsValidate(t *testing.T) {
 	l := seedLedger(t)
 	d := newDocs(t)
@@ -54,6 +55,29 @@ func TestSeedExportsValidate(t *testing.T) {
 				}
 				d.add(t, act, label, out)
 			}
+		}
+	}
+	// And each act's every version, on the day it took effect: the
+	// expression of that version, named by it.
+	for _, act := range l.acts() {
+		vs, err := l.p.Versions(act, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vs {
+			day := v.Date.Earliest().Date()
+			out, err := akn.Export(l.p, act, projections.Query{AsOf: day}, manifestation)
+			if err != nil {
+				t.Fatalf("Export(%s, version %s): %v", act, v.Date, err)
+			}
+			doc := parse(t, out)
+			if err := checkRefs(doc); err != nil {
+				t.Errorf("%s, version %s: %v", act, v.Date, err)
+			}
+			if got, want := doc.one(t, "FRBRExpression").one(t, "FRBRuri").attr("value"), akn.ExpressionURI(act, v.Date); got != want {
+				t.Errorf("the export of %s on %s is %s, want the version's %s", act, day, got, want)
+			}
+			d.add(t, act, "version-"+v.Date.String(), out)
 		}
 	}
 	n := d.validate(t)
