@@ -18,8 +18,9 @@ type Text struct {
 	// before it on which the act's text or force changed (Versions); zero
 	// before the first.
 	Version events.Date `json:"version,omitzero"`
-	// Enacted is the event that recorded the text the changes apply to.
-	Enacted    events.ID `json:"enacted"`
+	// Enacted is the event that recorded the text the changes apply to;
+	// absent when the text is only what amendments gave provisions.
+	Enacted    events.ID `json:"enacted,omitzero"`
 	Provisions []Node    `json:"provisions"`
 	// Outstanding lists the effects in effect by as_of that the text does
 	// not show: amendments recorded without their textual changes, and
@@ -180,6 +181,15 @@ func enactedText(history []events.Event) ([]events.Node, events.ID) {
 				flat[k] = v
 			}
 			flatBy = e.ID
+		}
+	}
+	if base == nil && flat == nil {
+		// Texts recorded only by amendments or corrigenda: the text starts
+		// empty, and each of their provisions is added as it comes.
+		for _, e := range textual(history) {
+			if len(e.Body.Texts) > 0 {
+				return []events.Node{}, events.ID{}
+			}
 		}
 	}
 	if base != nil || flat == nil {

@@ -346,3 +346,19 @@ func ExampleBuild() {
 	// 2010-01-01 art_49__para_1 The punishment is deprivation of liberty for up to three years.
 	// substitute by /akn/kz/act/2009-12-10/227 art_1__para_2 from 2010-01-01
 }
+
+// An act whose texts come only from its amendments has a text made of
+// them, and no enacted event.
+func TestTextsFromAmendmentsOnly(t *testing.T) {
+	h := []events.Event{
+		ev(events.Adopted, "1997-07-16", func(e *events.Event) { e.Body.Title, e.Body.Kind = "Criminal Code", events.CodeKind }),
+		ev(events.Amended, "2007-05-01", func(e *events.Event) {
+			e.Instrument, e.EffectiveFrom, e.Body.Effect = amend, events.MustDate("2007-05-01"), events.Substitution
+			e.Provisions, e.Body.Texts = []string{"art_49"}, map[string]string{"art_49": "Only terrorist acts are punishable by death."}
+		}),
+	}
+	if txt := at(t, h, "2006-01-01"); len(txt.Provisions) != 0 || !txt.Enacted.IsZero() {
+		t.Errorf("the text before the amendment: %+v", txt)
+	}
+	reads(t, at(t, h, "2008-01-01"), "art_49", "Only terrorist acts are punishable by death.")
+}

@@ -162,6 +162,11 @@ func fullEvent(spec events.Spec) events.Event {
 	for _, f := range spec.Optional {
 		setField(&e, f, true)
 	}
+	if len(e.Body.Changes) > 0 {
+		// An amendment gives its textual changes as changes or as texts,
+		// not both.
+		setField(&e, events.FTexts, false)
+	}
 	e.RecordedAt = fixedTime
 	e.RecordedBy = "clerk:aigerim"
 	return e

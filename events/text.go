@@ -150,6 +150,9 @@ func (e *Event) checkText() error {
 			return err
 		}
 	}
+	if len(e.Body.Changes) > 0 && len(e.Body.Texts) > 0 {
+		return Errorf(CodeInvalid, "an amendment carries its textual changes either as changes or as texts (whole provision texts), not both: give each provision's new text as a substitute change")
+	}
 	if len(e.Body.Changes) > maxChanges {
 		return Errorf(CodeTooLarge, "the event makes %d textual changes, more than %d: split it", len(e.Body.Changes), maxChanges)
 	}
