@@ -67,3 +67,34 @@ func TestTextAndVersionsCommands(t *testing.T) {
 		}
 	}
 }
+
+// The README's commands for the Criminal Code's article 49 answer as it
+// says: as enacted and suspended in 2005, as the 2007 reform left it in
+// 2008, as the abolition left it in 2010 with the judicial law
+// outstanding, and the words that changed in between.
+func TestREADMETextCommands(t *testing.T) {
+	url := seededServer(t)
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--as-of", "2005-01-01"}, []string{"article 49. Capital punishment [suspended]  (art_49)", "exceptional measure of punishment"}},
+		{[]string{"--as-of", "2008-01-01"}, []string{"Only terrorist acts", "[substituted by /akn/kz/act/2007-05/constitutional-reform from 2007-05]"}},
+		{[]string{"--as-of", "2010-01-01"}, []string{"The death penalty is abolished", "outstanding (in effect, not shown in the text):", "/akn/kz/act/2009-12-10/judicial-system-improvement"}},
+		{[]string{"--compare", "2008-01-01", "--as-of", "2010-01-01"}, []string{"changed art_49", "[-Only -]{+The death penalty is abolished, save for +}terrorist acts"}},
+	} {
+		out, errs, err := runCmd(t, append([]string{"text", criminalCode, "--server", url}, c.args...)...)
+		if err != nil {
+			t.Fatalf("text %v: %v\n%s", c.args, err, errs)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("text %v prints no %q:\n%s", c.args, w, out)
+			}
+		}
+	}
+	out, errs, err := runCmd(t, "versions", criminalCode, "--server", url)
+	if err != nil || !strings.Contains(out, "2003-12") || !strings.Contains(out, "2009-07") {
+		t.Errorf("versions: %v\n%s%s", err, out, errs)
+	}
+}
