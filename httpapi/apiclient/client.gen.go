@@ -767,6 +767,9 @@ type AuditEvent struct {
 	Type   EventType `json:"type"`
 }
 
+// Batch Commands recorded all or none, in order.
+type Batch = []Command
+
 // Body defines model for Body.
 type Body struct {
 	Chamber *string `json:"chamber,omitempty"`
@@ -1075,6 +1078,19 @@ type Receipt struct {
 
 	// Version The act's version after this event.
 	Version int `json:"version"`
+}
+
+// Receipts A batch's receipts, in the order of its commands.
+type Receipts = []Receipt
+
+// Record The body of POST /v1/events: one command, or a batch recorded all or none.
+type Record struct {
+	union json.RawMessage
+}
+
+// Recorded The answer to POST /v1/events: a receipt for one command, an array of receipts for a batch.
+type Recorded struct {
+	union json.RawMessage
 }
 
 // RecordedEvent An event as the ledger stores it, with its record time and identity.
@@ -1507,22 +1523,6 @@ type GetV1EventsParams struct {
 	Limit    *int       `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
-// PostV1EventsJSONBody defines parameters for PostV1Events.
-type PostV1EventsJSONBody struct {
-	union json.RawMessage
-}
-
-// PostV1EventsJSONBody1 defines parameters for PostV1Events.
-type PostV1EventsJSONBody1 = []Command
-
-// PostV1Events201JSONResponseBody1 defines parameters for PostV1Events.
-type PostV1Events201JSONResponseBody1 = []Receipt
-
-// PostV1Events201JSONResponseBody defines parameters for PostV1Events.
-type PostV1Events201JSONResponseBody struct {
-	union json.RawMessage
-}
-
 // GetV1ExportParams defines parameters for GetV1Export.
 type GetV1ExportParams struct {
 	Act ActID `form:"act" json:"act"`
@@ -1639,24 +1639,24 @@ type GetV1VersionsParams struct {
 }
 
 // PostV1EventsJSONRequestBody defines body for PostV1Events for application/json ContentType.
-type PostV1EventsJSONRequestBody PostV1EventsJSONBody
+type PostV1EventsJSONRequestBody = Record
 
-// AsCommand returns the union data inside the PostV1EventsJSONBody as a Command
-func (t PostV1EventsJSONBody) AsCommand() (Command, error) {
+// AsCommand returns the union data inside the Record as a Command
+func (t Record) AsCommand() (Command, error) {
 	var body Command
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromCommand overwrites any union data inside the PostV1EventsJSONBody as the provided Command
-func (t *PostV1EventsJSONBody) FromCommand(v Command) error {
+// FromCommand overwrites any union data inside the Record as the provided Command
+func (t *Record) FromCommand(v Command) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeCommand performs a merge with any union data inside the PostV1EventsJSONBody, using the provided Command
-func (t *PostV1EventsJSONBody) MergeCommand(v Command) error {
+// MergeCommand performs a merge with any union data inside the Record, using the provided Command
+func (t *Record) MergeCommand(v Command) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -1667,22 +1667,22 @@ func (t *PostV1EventsJSONBody) MergeCommand(v Command) error {
 	return err
 }
 
-// AsPostV1EventsJSONBody1 returns the union data inside the PostV1EventsJSONBody as a PostV1EventsJSONBody1
-func (t PostV1EventsJSONBody) AsPostV1EventsJSONBody1() (PostV1EventsJSONBody1, error) {
-	var body PostV1EventsJSONBody1
+// AsBatch returns the union data inside the Record as a Batch
+func (t Record) AsBatch() (Batch, error) {
+	var body Batch
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromPostV1EventsJSONBody1 overwrites any union data inside the PostV1EventsJSONBody as the provided PostV1EventsJSONBody1
-func (t *PostV1EventsJSONBody) FromPostV1EventsJSONBody1(v PostV1EventsJSONBody1) error {
+// FromBatch overwrites any union data inside the Record as the provided Batch
+func (t *Record) FromBatch(v Batch) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergePostV1EventsJSONBody1 performs a merge with any union data inside the PostV1EventsJSONBody, using the provided PostV1EventsJSONBody1
-func (t *PostV1EventsJSONBody) MergePostV1EventsJSONBody1(v PostV1EventsJSONBody1) error {
+// MergeBatch performs a merge with any union data inside the Record, using the provided Batch
+func (t *Record) MergeBatch(v Batch) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -1693,32 +1693,32 @@ func (t *PostV1EventsJSONBody) MergePostV1EventsJSONBody1(v PostV1EventsJSONBody
 	return err
 }
 
-func (t PostV1EventsJSONBody) MarshalJSON() ([]byte, error) {
+func (t Record) MarshalJSON() ([]byte, error) {
 	b, err := t.union.MarshalJSON()
 	return b, err
 }
 
-func (t *PostV1EventsJSONBody) UnmarshalJSON(b []byte) error {
+func (t *Record) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
 
-// AsReceipt returns the union data inside the PostV1Events201JSONResponseBody as a Receipt
-func (t PostV1Events201JSONResponseBody) AsReceipt() (Receipt, error) {
+// AsReceipt returns the union data inside the Recorded as a Receipt
+func (t Recorded) AsReceipt() (Receipt, error) {
 	var body Receipt
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromReceipt overwrites any union data inside the PostV1Events201JSONResponseBody as the provided Receipt
-func (t *PostV1Events201JSONResponseBody) FromReceipt(v Receipt) error {
+// FromReceipt overwrites any union data inside the Recorded as the provided Receipt
+func (t *Recorded) FromReceipt(v Receipt) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeReceipt performs a merge with any union data inside the PostV1Events201JSONResponseBody, using the provided Receipt
-func (t *PostV1Events201JSONResponseBody) MergeReceipt(v Receipt) error {
+// MergeReceipt performs a merge with any union data inside the Recorded, using the provided Receipt
+func (t *Recorded) MergeReceipt(v Receipt) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -1729,22 +1729,22 @@ func (t *PostV1Events201JSONResponseBody) MergeReceipt(v Receipt) error {
 	return err
 }
 
-// AsPostV1Events201JSONResponseBody1 returns the union data inside the PostV1Events201JSONResponseBody as a PostV1Events201JSONResponseBody1
-func (t PostV1Events201JSONResponseBody) AsPostV1Events201JSONResponseBody1() (PostV1Events201JSONResponseBody1, error) {
-	var body PostV1Events201JSONResponseBody1
+// AsReceipts returns the union data inside the Recorded as a Receipts
+func (t Recorded) AsReceipts() (Receipts, error) {
+	var body Receipts
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromPostV1Events201JSONResponseBody1 overwrites any union data inside the PostV1Events201JSONResponseBody as the provided PostV1Events201JSONResponseBody1
-func (t *PostV1Events201JSONResponseBody) FromPostV1Events201JSONResponseBody1(v PostV1Events201JSONResponseBody1) error {
+// FromReceipts overwrites any union data inside the Recorded as the provided Receipts
+func (t *Recorded) FromReceipts(v Receipts) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergePostV1Events201JSONResponseBody1 performs a merge with any union data inside the PostV1Events201JSONResponseBody, using the provided PostV1Events201JSONResponseBody1
-func (t *PostV1Events201JSONResponseBody) MergePostV1Events201JSONResponseBody1(v PostV1Events201JSONResponseBody1) error {
+// MergeReceipts performs a merge with any union data inside the Recorded, using the provided Receipts
+func (t *Recorded) MergeReceipts(v Receipts) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -1755,12 +1755,12 @@ func (t *PostV1Events201JSONResponseBody) MergePostV1Events201JSONResponseBody1(
 	return err
 }
 
-func (t PostV1Events201JSONResponseBody) MarshalJSON() ([]byte, error) {
+func (t Recorded) MarshalJSON() ([]byte, error) {
 	b, err := t.union.MarshalJSON()
 	return b, err
 }
 
-func (t *PostV1Events201JSONResponseBody) UnmarshalJSON(b []byte) error {
+func (t *Recorded) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -5342,7 +5342,7 @@ type PostV1EventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
-	JSON201 *PostV1Events201JSONResponseBody
+	JSON201 *Recorded
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -5362,7 +5362,7 @@ type PostV1EventsResponse struct {
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
-func (r PostV1EventsResponse) GetJSON201() *PostV1Events201JSONResponseBody {
+func (r PostV1EventsResponse) GetJSON201() *Recorded {
 	return r.JSON201
 }
 
@@ -7430,7 +7430,7 @@ func ParsePostV1EventsResponse(rsp *http.Response) (*PostV1EventsResponse, error
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
-		var dest PostV1Events201JSONResponseBody
+		var dest Recorded
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
