@@ -14,4 +14,4 @@
 // ClientWithResponses (the answer decoded by status: JSON200, JSON404, ...).
 package apiclient
 
-//go:generate go tool oapi-codegen -config config.yaml ../openapi.yaml
+//go:generate go tool oapi-codegen -config config.yaml -o client.gen.go ../openapi.yaml
