@@ -5682,8 +5682,8 @@ type GetV1ProofResponse struct {
 	JSON200 *struct {
 		Checkpoint Checkpoint `json:"checkpoint"`
 
-		// Event The event as stored.
-		Event map[string]interface{} `json:"event"`
+		// Event An event as the ledger stores it, with its record time and identity.
+		Event RecordedEvent `json:"event"`
 
 		// LeafHash A SHA-256 hash, in lower-case hex.
 		LeafHash  Hash   `json:"leaf_hash"`
@@ -5717,8 +5717,8 @@ type GetV1ProofResponse struct {
 func (r GetV1ProofResponse) GetJSON200() *struct {
 	Checkpoint Checkpoint `json:"checkpoint"`
 
-	// Event The event as stored.
-	Event map[string]interface{} `json:"event"`
+	// Event An event as the ledger stores it, with its record time and identity.
+	Event RecordedEvent `json:"event"`
 
 	// LeafHash A SHA-256 hash, in lower-case hex.
 	LeafHash  Hash   `json:"leaf_hash"`
@@ -7732,8 +7732,8 @@ func ParseGetV1ProofResponse(rsp *http.Response) (*GetV1ProofResponse, error) {
 		var dest struct {
 			Checkpoint Checkpoint `json:"checkpoint"`
 
-			// Event The event as stored.
-			Event map[string]interface{} `json:"event"`
+			// Event An event as the ledger stores it, with its record time and identity.
+			Event RecordedEvent `json:"event"`
 
 			// LeafHash A SHA-256 hash, in lower-case hex.
 			LeafHash  Hash   `json:"leaf_hash"`
