@@ -1043,7 +1043,7 @@ type ProvisionState struct {
 	Status    ProvisionStateStatus `json:"status"`
 	Suspended *bool                `json:"suspended,omitempty"`
 
-	// Text The provision's text on as_of, when the record holds one.
+	// Text The provision's whole text on as_of as last given (a recorded text, or a change that gives its whole text), when the record holds one; changes of words within it show in /v1/text, the consolidated text.
 	Text *string `json:"text,omitempty"`
 
 	// TextEvent An event's id, a ULID.
@@ -1144,7 +1144,7 @@ type Text struct {
 	// Enacted An event's id, a ULID.
 	//
 	// Example: 01JDX0MZ4W5PZ8Q3B7T1V6N2KE
-	Enacted EventID `json:"enacted"`
+	Enacted *EventID `json:"enacted,omitempty"`
 
 	// Outstanding Effects in effect by as_of that the text does not show.
 	Outstanding *[]TextEffect `json:"outstanding,omitempty"`
