@@ -19,8 +19,8 @@ type Difference struct {
 }
 
 // ProvisionChange is one provision whose text, number, heading or place
-// differs between the two days, in the reading order of the later text
-// (a provision gone, where it stood in the earlier one).
+// differs between the two days, in the reading order of the later text,
+// then the provisions gone, in the reading order of the earlier one.
 type ProvisionChange struct {
 	EID string `json:"eid"`
 	// Change is added, removed, repealed, renumbered or changed.
@@ -163,7 +163,7 @@ func Words(a, b string) []WordRun {
 		add("=", w)
 	}
 	mx, my := x[p:len(x)-s], y[p:len(y)-s]
-	if len(mx)*len(my) > maxWordPairs {
+	if (len(mx)+1)*(len(my)+1) > maxWordPairs {
 		// Too long to align word by word in bounded memory: the middle
 		// as removed, then added.
 		for _, w := range mx {
@@ -174,17 +174,17 @@ func Words(a, b string) []WordRun {
 		}
 		mx, my = nil, nil
 	}
-	// lcs[i][j]: the longest common subsequence of mx[i:] and my[j:].
-	lcs := make([][]int32, len(mx)+1)
-	for i := range lcs {
-		lcs[i] = make([]int32, len(my)+1)
-	}
+	// lcs(i, j): the longest common subsequence of mx[i:] and my[j:], in
+	// one table of (len(mx)+1)*(len(my)+1) entries.
+	w := len(my) + 1
+	table := make([]int32, (len(mx)+1)*w)
+	lcs := func(i, j int) int32 { return table[i*w+j] }
 	for i := len(mx) - 1; i >= 0; i-- {
 		for j := len(my) - 1; j >= 0; j-- {
 			if mx[i] == my[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
+				table[i*w+j] = lcs(i+1, j+1) + 1
 			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+				table[i*w+j] = max(lcs(i+1, j), lcs(i, j+1))
 			}
 		}
 	}
@@ -194,7 +194,7 @@ func Words(a, b string) []WordRun {
 		case i < len(mx) && j < len(my) && mx[i] == my[j]:
 			add("=", mx[i])
 			i, j = i+1, j+1
-		case i < len(mx) && (j == len(my) || lcs[i+1][j] >= lcs[i][j+1]):
+		case i < len(mx) && (j == len(my) || lcs(i+1, j) >= lcs(i, j+1)):
 			add("-", mx[i])
 			i++
 		default:

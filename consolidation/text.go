@@ -82,7 +82,9 @@ type Effect struct {
 type Options struct {
 	// Status, when set, gives a provision's force on the day asked, from
 	// its eId and those of the provisions it is in (path, outermost
-	// first), and whether a textual change in effect put it in the text.
+	// first, each followed by its former eIds when it was renumbered), and
+	// whether a textual change in effect put it in the text. A provision
+	// repealed by a textual change is not in force whatever it says.
 	Status func(path []string, inserted bool) string
 }
 

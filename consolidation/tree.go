@@ -4,9 +4,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lexledger/lexledger/events"
 )
+
+// notInForce is the status of a provision repealed by a textual change.
+const notInForce = "not_in_force"
 
 // wnode is a provision of the text being consolidated.
 type wnode struct {
@@ -151,7 +156,7 @@ func (w *tree) apply(c *events.Change, e *events.Event, from events.Date) error 
 		w.repeal(n)
 	case events.OpRenumber:
 		if c.EID != "" && c.EID != n.eid {
-			if err := w.rename(n, c.EID, from); err != nil {
+			if err := w.rename(n, c.EID, from, ann); err != nil {
 				return err
 			}
 			ann.Formerly = c.Target
@@ -170,17 +175,51 @@ func repealedError(n *wnode) error {
 	return fmt.Errorf("%s is repealed in that text: its words cannot change; substitute the whole provision (node) to restore it", n.eid)
 }
 
-// find returns where words occur in n's text: they must occur once.
+// find returns where words occur in n's text, as words: not inside other
+// words ("ten" is not in "sentence"), and once.
 func find(n *wnode, words string, from events.Date) (int, error) {
-	switch c := strings.Count(n.text, words); c {
+	var at []int
+	for i := 0; i <= len(n.text)-len(words); {
+		j := strings.Index(n.text[i:], words)
+		if j < 0 {
+			break
+		}
+		if k := i + j; boundary(n.text, k, words) {
+			at = append(at, k)
+		}
+		i += j + 1
+	}
+	switch c := len(at); c {
 	case 1:
-		return strings.Index(n.text, words), nil
+		return at[0], nil
 	case 0:
 		return 0, fmt.Errorf("the words %q are not in %s as it reads on %s (%q); quote them as they read then", words, n.eid, from, clip(n.text))
 	default:
 		return 0, fmt.Errorf("the words %q occur %d times in %s as it reads on %s; quote more of the words around them so that they occur once", words, c, n.eid, from)
 	}
 }
+
+// boundary reports whether words at text[k:] stand as words: a letter or
+// digit at either end of them is not joined to one next to it.
+func boundary(text string, k int, words string) bool {
+	first, _ := utf8.DecodeRuneInString(words)
+	last, _ := utf8.DecodeLastRuneInString(words)
+	if k > 0 {
+		prev, _ := utf8.DecodeLastRuneInString(text[:k])
+		if wordRune(prev) && wordRune(first) {
+			return false
+		}
+	}
+	if end := k + len(words); end < len(text) {
+		next, _ := utf8.DecodeRuneInString(text[end:])
+		if wordRune(next) && wordRune(last) {
+			return false
+		}
+	}
+	return true
+}
+
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 func clip(s string) string {
 	if len(s) <= 200 {
@@ -293,7 +332,7 @@ func (w *tree) repeal(n *wnode) {
 
 // rename gives n the eId to, and each eId under it that starts with n's
 // the same start with to.
-func (w *tree) rename(n *wnode, to string, from events.Date) error {
+func (w *tree) rename(n *wnode, to string, from events.Date, ann Annotation) error {
 	old := n.eid
 	var renamed []*wnode
 	var names []string
@@ -312,10 +351,15 @@ func (w *tree) rename(n *wnode, to string, from events.Date) error {
 		}
 	}
 	walk(n)
+	seen := make(map[string]bool, len(names))
 	for i, m := range renamed {
-		if o := w.byEID[names[i]]; o != nil && o != m && !slices.Contains(renamed, o) {
+		if o := w.byEID[names[i]]; o != nil && o != m && !slices.Contains(renamed, o) || seen[names[i]] {
 			return fmt.Errorf("%s is in the text in force on %s already; renumber that provision first, or choose another eId", names[i], from)
 		}
+		if !events.ValidProvision(names[i]) {
+			return fmt.Errorf("renumbering %s to %s would name %s %q, which is no valid eId; choose a shorter eId", old, to, m.eid, names[i])
+		}
+		seen[names[i]] = true
 	}
 	apply := func(to []string) {
 		for _, m := range renamed {
@@ -332,6 +376,16 @@ func (w *tree) rename(n *wnode, to string, from events.Date) error {
 	}
 	apply(names)
 	w.undo = append(w.undo, func() { apply(before) })
+	// The provisions under n that were renamed with it say so too, so
+	// that a comparison pairs them and a commencement of their former
+	// eId still covers them.
+	for i, m := range renamed[1:] {
+		if before[i+1] != names[i+1] {
+			a := ann
+			a.Formerly = before[i+1]
+			w.annotate(m, a)
+		}
+	}
 	return nil
 }
 
@@ -356,10 +410,18 @@ func (w *tree) render(ns []*wnode, opts Options, path []string, inserted bool) [
 	for i, n := range ns {
 		el, _ := events.ElementOf(n.eid)
 		p := append(path[:len(path):len(path)], n.eid)
+		for _, a := range n.ann {
+			if a.Formerly != "" {
+				p = append(p, a.Formerly) // a commencement of its former eId covers it
+			}
+		}
 		ins := inserted || slices.ContainsFunc(n.ann, func(a Annotation) bool { return a.Op == events.OpInsert && !a.Words })
 		out[i] = Node{EID: n.eid, Element: el, Num: n.num, Heading: n.heading, Text: n.text, Repealed: n.repealed,
 			Annotations: n.ann, Children: w.render(n.children, opts, p, ins)}
-		if opts.Status != nil {
+		switch {
+		case n.repealed:
+			out[i].Status = notInForce
+		case opts.Status != nil:
 			out[i].Status = opts.Status(p, ins)
 		}
 	}
