@@ -563,7 +563,38 @@ func (l *Ledger) checkRecord(st *stage, e *events.Event) error {
 	}
 	err = events.ValidateMemo(hist, *e, l.hist.memoOf(h))
 	l.hist.counted(h)
+	if err == nil && e.Type == events.RecordCorrected {
+		err = checkCorrectedText(hist, e)
+	}
 	return err
+}
+
+// checkCorrectedText checks a correction of an amendment that makes
+// textual changes as a new amendment's are checked: the amendment as
+// corrected must apply to the text in force on its date, after the events
+// before it. hist holds the corrected event (ValidateMemo found it).
+func checkCorrectedText(hist []events.Event, e *events.Event) error {
+	i := slices.IndexFunc(hist, func(x events.Event) bool { return x.ID == e.Body.Corrects })
+	if i < 0 || hist[i].Type != events.Amended {
+		return nil
+	}
+	fixed, err := events.ApplyCorrection(hist[i], e.Body.Correction)
+	if err != nil || len(fixed.Body.Changes) == 0 {
+		return nil // ValidateMemo decided the correction itself
+	}
+	prior, err := events.Effective(hist[:i])
+	if err != nil {
+		return err
+	}
+	if err := consolidation.Check(prior, &fixed); err != nil {
+		if ee := (*events.Error)(nil); errors.As(err, &ee) {
+			c := *ee
+			c.Message = "the correction of " + e.Body.Corrects.String() + " would make its changes fail: " + ee.Message
+			return &c
+		}
+		return err
+	}
+	return nil
 }
 
 // checkText checks an amendment's textual changes against the act's text

@@ -62,3 +62,33 @@ func TestTextualChangesAreChecked(t *testing.T) {
 		t.Errorf("a repeal of art_2-1 before its insertion: %v", err)
 	}
 }
+
+// A correction of an amendment's textual changes is checked as a new
+// amendment is: changes that do not apply to the text of their day are
+// refused, and nothing is written.
+func TestCorrectedChangesAreChecked(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	l := mustLedger(t, env.Store)
+	ctx := testContext(t)
+	structure := func(e *events.Event) {
+		e.Body.Structure = []events.Node{{EID: "art_1", Num: "1", Text: "Refugees are protected by the State."}}
+	}
+	mustAppend(t, l,
+		event(refugees, events.Adopted, "2009-11-02", titled("Law on Refugees", events.Law), chamber("Parliament"), structure),
+		event(refugees, events.Commenced, "2010-01-01", from("2010-01-01")))
+	a := event(refugees, events.Amended, "2010-01-15", amendedBy("/akn/kz/act/2010-01-10/240", "2010-02-01"), func(e *events.Event) {
+		e.Body.Changes = []events.Change{{Op: events.OpSubstitute, Target: "art_1", Words: "the State", With: "the Republic"}}
+	})
+	mustAppend(t, l, a)
+	before := msgCount(t, env)
+	_, err := l.Append(ctx, "clerk@test", cmd(event(refugees, events.RecordCorrected, "2010-01-16",
+		corrects(a.ID, `{"body":{"changes":[{"op":"substitute","target":"art_9","with":"x"}]}}`, "wrong article"))))
+	if e := wantError(t, err, events.CodeRule); e.Rule != events.RuleTextChange || !strings.Contains(e.Message, "art_9 is not in the text in force on 2010-02-01") {
+		t.Errorf("a correction naming an article the text lacks: %v", err)
+	}
+	if n := msgCount(t, env); n != before {
+		t.Fatalf("the refusal wrote %d messages", n-before)
+	}
+	mustAppend(t, l, event(refugees, events.RecordCorrected, "2010-01-16",
+		corrects(a.ID, `{"body":{"changes":[{"op":"substitute","target":"art_1","words":"the State","with":"the Republic of Kazakhstan"}]}}`, "the full name")))
+}
