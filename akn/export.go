@@ -101,10 +101,14 @@ type exporter struct {
 	evs     []events.Event // effective events known at q.KnownAt, in ledger order
 	titleOf func(events.ActID) string
 
-	day     events.DayNum       // q.AsOf
-	version events.Date         // the version in force on q.AsOf (ExpressionDate)
-	expr    string              // the expression URI
-	text    *consolidation.Text // the consolidated text, for an act recorded with its structure
+	day     events.DayNum // q.AsOf
+	version events.Date   // the version in force on q.AsOf (ExpressionDate)
+	// cut is the version's first day: the lifecycle, workflow and periods
+	// end there, so that every day of a version names the same expression
+	// and gives the same metadata.
+	cut  events.DayNum
+	expr string              // the expression URI
+	text *consolidation.Text // the consolidated text, for an act recorded with its structure
 
 	refs      []*eventRef // the lifecycle, in date order
 	refOf     map[events.ID]*eventRef
@@ -133,6 +137,7 @@ func newExporter(act events.ActID, q projections.Query, mtime time.Time, st proj
 		act: act, q: q, mtime: mtime, st: st, tl: tl, evs: evs,
 		day:       q.AsOf.Earliest(),
 		version:   version,
+		cut:       min(version.Earliest(), q.AsOf.Earliest()),
 		expr:      ExpressionURI(act, version),
 		refOf:     map[events.ID]*eventRef{},
 		periods:   map[string]string{},
@@ -166,8 +171,9 @@ func ExpressionURI(act events.ActID, version events.Date) string {
 // ExpressionDate returns the date that names the expression of act in force
 // on asOf, from the act's effective events as known (in ledger order): the
 // latest day at or before asOf on which its text or force changed
-// (consolidation.Versions), or, before the first, the date of the work in
-// its identifier (the original version). So every day between two versions
+// (consolidation.Versions); before the first, the latest of the work's
+// date and its procedural steps at or before asOf (the original version,
+// or a bill's stage), or asOf itself when there is none yet. So every day between two versions
 // names the same expression, as legislation.gov.uk's point-in-time versions
 // do.
 func ExpressionDate(act events.ActID, evs []events.Event, asOf events.Date) events.Date {
@@ -179,10 +185,22 @@ func ExpressionDate(act events.ActID, evs []events.Event, asOf events.Date) even
 		v = ver.Date
 	}
 	if v.IsZero() {
+		// The original version: the work's date, or a later procedural
+		// step (a bill's stages are versions of it), the latest at or
+		// before the day; the day itself when the act had none yet.
+		day := asOf.Earliest()
 		tokens := act.Tokens()
-		if d, err := events.ParseDate(tokens[len(tokens)-2]); err == nil {
+		if d, err := events.ParseDate(tokens[len(tokens)-2]); err == nil && d.Earliest() <= day {
 			v = d
-		} else {
+		}
+		for i := range evs {
+			e := &evs[i]
+			if spec, _ := events.SpecOf(e.Type); spec != nil && spec.Group == events.Procedure &&
+				e.Date.Earliest() <= day && (v.IsZero() || e.Date.Earliest() > v.Earliest()) {
+				v = e.Date
+			}
+		}
+		if v.IsZero() {
 			v = asOf
 		}
 	}

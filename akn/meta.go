@@ -234,8 +234,8 @@ func (x *exporter) workAuthor() string {
 // lifecycle makes one eventRef per effective event, dated by its
 // effective_from for an effect and by its legal date otherwise, and one
 // more at the end of each suspension that has an effective_to: those
-// dated at or before the day, so that the lifecycle ends at the version
-// the document is.
+// dated at or before the version the document is (x.cut), so that every
+// day of one version gives the same lifecycle.
 func (x *exporter) lifecycle() {
 	for i := range x.evs {
 		e := &x.evs[i]
@@ -244,7 +244,7 @@ func (x *exporter) lifecycle() {
 		if spec != nil && spec.Group == events.Effect && !e.EffectiveFrom.IsZero() {
 			d = e.EffectiveFrom
 		}
-		if d.Earliest() > x.day {
+		if d.Earliest() > x.cut {
 			continue
 		}
 		r := &eventRef{eID: "evt_" + e.ID.String(), date: d, event: e, source: "original",
@@ -262,7 +262,7 @@ func (x *exporter) lifecycle() {
 		}
 		x.refs = append(x.refs, r)
 		x.refOf[e.ID] = r
-		if e.Type == events.Suspended && !e.EffectiveTo.IsZero() && e.EffectiveTo.Earliest() <= x.day {
+		if e.Type == events.Suspended && !e.EffectiveTo.IsZero() && e.EffectiveTo.Earliest() <= x.cut {
 			x.refs = append(x.refs, &eventRef{eID: r.eID + "_end", date: e.EffectiveTo, event: e, source: r.source, end: true,
 				refersTo: refersTo(x.tlcEvent(suspensionEnd), x.precisionConcept(e.EffectiveTo))})
 		}
@@ -274,7 +274,7 @@ func (x *exporter) lifecycle() {
 func (x *exporter) workflow() {
 	for i := range x.evs {
 		e := &x.evs[i]
-		if spec, _ := events.SpecOf(e.Type); spec == nil || spec.Group != events.Procedure || e.Date.Earliest() > x.day {
+		if spec, _ := events.SpecOf(e.Type); spec == nil || spec.Group != events.Procedure || e.Date.Earliest() > x.cut {
 			continue
 		}
 		x.steps = append(x.steps, step{date: e.Date, by: x.stepAgent(e),
@@ -350,7 +350,7 @@ func (x *exporter) activeRef(target events.ActID) {
 func (x *exporter) temporal() {
 	k := 0
 	for _, iv := range x.tl.Intervals {
-		if !iv.Status.InForceOn() || iv.From.Earliest() > x.day {
+		if !iv.Status.InForceOn() || iv.From.Earliest() > x.cut {
 			continue // not in force, or not yet: the version knows nothing after its day
 		}
 		k++
@@ -364,7 +364,7 @@ func (x *exporter) temporal() {
 			concepts = []string{x.concept("inForce")}
 		}
 		ti := timeInterval{start: x.refAt(iv.From, iv.Opened, ""), refersTo: refersTo(concepts...)}
-		if !iv.To.IsZero() && iv.To.Earliest() <= x.day {
+		if !iv.To.IsZero() && iv.To.Earliest() <= x.cut {
 			ti.end = x.refAt(iv.To, iv.Closed, "")
 		}
 		// "whole-act_1" is no valid provision eId, so that no provision's
@@ -383,11 +383,11 @@ func (x *exporter) temporal() {
 			default:
 				continue
 			}
-			if iv.From.Earliest() > x.day {
+			if iv.From.Earliest() > x.cut {
 				continue
 			}
 			ti := timeInterval{start: x.refAt(iv.From, nil, eid), refersTo: refersTo(concepts...)}
-			if !iv.To.IsZero() && iv.To.Earliest() <= x.day {
+			if !iv.To.IsZero() && iv.To.Earliest() <= x.cut {
 				ti.end = x.refAt(iv.To, nil, eid)
 			}
 			tis = append(tis, ti)

@@ -77,6 +77,22 @@ func TestStructuredVersions(t *testing.T) {
 		}
 	}
 
+	// Two days of one version: the same expression, the same lifecycle,
+	// though a corrigendum without text (no new version) falls between them.
+	l.add(`{"act":"` + string(code) + `","type":"corrigendum","date":"2010-06-01","body":{"gazette":"Kazakhstanskaya Pravda No. 140"}}`)
+	lifecycle := func(doc node) (string, []string) {
+		var refs []string
+		for _, r := range doc.one(t, "lifecycle").all("eventRef") {
+			refs = append(refs, r.attr("date")+" "+r.attr("refersTo"))
+		}
+		return uri(doc), refs
+	}
+	u1, l1 := lifecycle(parse(t, mustExport(t, l.p, code, "2010-05-01", nil)))
+	u2, l2 := lifecycle(parse(t, mustExport(t, l.p, code, "2011-01-01", nil)))
+	if u1 != u2 || strings.Join(l1, "; ") != strings.Join(l2, "; ") {
+		t.Errorf("two days of the version of 2010-04-01 differ:\n%s %v\n%s %v", u1, l1, u2, l2)
+	}
+
 	amending := parse(t, mustExport(t, l.p, law, "2011-01-01", nil))
 	mods := amending.one(t, "activeModifications").all("textualMod")
 	if len(mods) != 1 || mods[0].attr("type") != "substitution" || mods[0].one(t, "source").attr("href") != string(law)+"/!main" {
