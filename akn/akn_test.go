@@ -172,6 +172,8 @@ func TestElementFor(t *testing.T) {
 		{"cl_3", "clause", "", "3"},
 		{"dvs_1", "division", "", "1"},
 		{"al_1", "alinea", "", "1"},
+		{"lvl_1", "level", "", "1"},
+		{"prov_1", "proviso", "", "1"},
 		{"article_7", "article", "", "7"},
 		{"transitional_1", "transitional", "", "1"},
 		{"schedule_A", "hcontainer", "schedule", "A"},

@@ -24,6 +24,8 @@ var elements = map[string]string{
 	"division":     "division",
 	"indent":       "indent",
 	"level":        "level",
+	"lvl":          "level",
+	"prov":         "proviso",
 	"list":         "list",
 	"para":         "paragraph",
 	"paragraph":    "paragraph",

@@ -8,6 +8,9 @@ import (
 	"github.com/lexledger/lexledger/events"
 )
 
+// maxDocument bounds the Akoma Ntoso document Read takes.
+const maxDocument = 16 << 20
+
 // Read reads an Akoma Ntoso 3.0 document (one act's expression, such as
 // Export writes) as the events that record it in the ledger, in the order
 // they are to be appended:
@@ -52,7 +55,13 @@ import (
 // does not resolve, or an event the lifecycle rules refuse. Nothing is
 // returned then.
 func Read(r io.Reader) ([]events.Event, error) {
-	root, err := parseTree(r)
+	// A document larger than any act the ledger takes in one event (its
+	// text at most 256 KiB) is refused before it is held in memory.
+	limited := &io.LimitedReader{R: r, N: maxDocument + 1}
+	root, err := parseTree(limited)
+	if limited.N <= 0 {
+		err = fmt.Errorf("the document is larger than %d MiB: the ledger records an act's text in one event of at most 256 KiB", maxDocument>>20)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("akn read: %w", err)
 	}

@@ -361,3 +361,12 @@ func TestReadSample(t *testing.T) {
 		replay(t, evs)
 	}
 }
+
+// A document larger than the reader takes is refused before it is held.
+func TestReadRefusesAHugeDocument(t *testing.T) {
+	huge := strings.NewReader(`<akomaNtoso xmlns="http://docs.oasis-open.org/legaldocml/ns/akn/3.0"><act><body><p>` +
+		strings.Repeat("words ", 3<<20) + `</p></body></act></akomaNtoso>`)
+	if _, err := akn.Read(huge); err == nil || !strings.Contains(err.Error(), "larger than 16 MiB") {
+		t.Errorf("a document of 18 MiB: %v", err)
+	}
+}

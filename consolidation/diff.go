@@ -50,6 +50,16 @@ type WordRun struct {
 	Text string `json:"text"`
 }
 
+// CheckDays refuses a comparison whose first day is after its second, an
+// *events.Error with CodeInvalid: the changes between two days name the
+// later text's annotations, and backwards they would name none.
+func CheckDays(from, to events.Date) error {
+	if from.Earliest() > to.Earliest() {
+		return events.Errorf(events.CodeInvalid, "from=%s is after to=%s: compare the earlier day with the later one, such as from=%s&to=%s", from, to, to, from)
+	}
+	return nil
+}
+
 // Compare returns the difference between a, the earlier text, and b, the
 // later one, of one act.
 func Compare(a, b *Text) *Difference {

@@ -275,6 +275,9 @@ func (q *Queries) textDiff(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var d2 events.Date
 		if d2, err = projections.ParseDay("to", v.Get("to"), events.Date{}); err == nil {
+			err = consolidation.CheckDays(d1, d2)
+		}
+		if err == nil {
 			var out *consolidation.Difference
 			var seq uint64
 			q.Projector.Read(func(pr *projections.Projection) {

@@ -91,6 +91,9 @@ func TestTextAndVersions(t *testing.T) {
 		t.Errorf("the text from 2011-01-15 to 2011-06-01: %+v", diff.Provisions)
 	}
 
+	if a := get(t, r.url, "/v1/text/diff", "act", act, "from", "2011-06-01", "to", "2011-01-15"); a.status != http.StatusBadRequest || !strings.Contains(string(a.body), "is after to=") {
+		t.Errorf("a text diff backwards: %d %s", a.status, a.body)
+	}
 	if a := get(t, r.url, "/v1/text/diff", "act", act, "from", "2011-01-15"); a.status != http.StatusBadRequest {
 		t.Errorf("a text diff without to=: %d %s", a.status, a.body)
 	}

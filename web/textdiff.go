@@ -64,6 +64,9 @@ func (s *Server) textDiff(w http.ResponseWriter, r *http.Request) {
 	} else if from, err = projections.ParseDay("from", q.Get("from"), events.Date{}); err == nil {
 		to, err = projections.ParseDay("to", q.Get("to"), events.Date{})
 	}
+	if err == nil {
+		err = consolidation.CheckDays(from, to)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
