@@ -127,7 +127,7 @@ func checkNodes(where string, nodes []Node, depth int, seen map[string]bool) err
 		}
 		seen[n.EID] = true
 		if len(seen) > maxNodes {
-			return Errorf(CodeTooLarge, "%s: the text has more than %d elements: record it in several events", where, maxNodes)
+			return Errorf(CodeTooLarge, "%s: the text has more than %d elements, more than one event can hold: the ledger records an act's text in one event (docs/TEXT.md, What is not built yet)", where, maxNodes)
 		}
 		for _, f := range [...]struct{ name, s string }{{"num", n.Num}, {"heading", n.Heading}} {
 			if len(f.s) > maxStringBytes || strings.ContainsAny(f.s, "\n\r") || strings.TrimSpace(f.s) != f.s {
