@@ -31,6 +31,10 @@ type Text struct {
 	// Pending lists the textual changes recorded with effect after as_of:
 	// the text's prospective amendments.
 	Pending []Effect `json:"pending,omitempty"`
+	// Uncertain lists the effective dates known only to the month or year
+	// whose span includes as_of: a change dated so is applied from the
+	// span's first day, and the text on as_of may differ.
+	Uncertain []events.Date `json:"uncertain,omitempty"`
 }
 
 // Node is one provision of a consolidated text.
@@ -107,6 +111,9 @@ func Build(act events.ActID, history []events.Event, asOf events.Date, opts Opti
 	day := asOf.Earliest()
 	for _, e := range textual(history) {
 		from := changeDate(e)
+		if from.Precision() != events.Day && from.Earliest() <= day && day <= from.Latest() && !slices.Contains(t.Uncertain, from) {
+			t.Uncertain = append(t.Uncertain, from)
+		}
 		if from.Earliest() > day {
 			if hasText(e) {
 				t.Pending = append(t.Pending, effectOf(e, "takes effect after "+asOf.String()))

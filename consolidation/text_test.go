@@ -422,3 +422,26 @@ func TestRenumberingTheProvisionsUnder(t *testing.T) {
 		t.Errorf("the comparison: %s", strings.Join(got, ", "))
 	}
 }
+
+// A change dated to the month applies from its first day, and the text
+// asked inside that month says its boundary is uncertain.
+func TestUncertainMonth(t *testing.T) {
+	h := []events.Event{enacted(), commenced("1998-01-01"),
+		amended("2007-05", "2007-05", events.Change{Op: events.OpSubstitute, Target: "art_48", With: "Changed in May."})}
+	for _, c := range []struct {
+		day       string
+		uncertain bool
+		text      string
+	}{
+		{"2007-04-30", false, "A person may be released from liability."},
+		{"2007-05-01", true, "Changed in May."},
+		{"2007-05-31", true, "Changed in May."},
+		{"2007-06-01", false, "Changed in May."},
+	} {
+		txt := at(t, h, c.day)
+		reads(t, txt, "art_48", c.text)
+		if got := len(txt.Uncertain) == 1 && txt.Uncertain[0] == events.MustDate("2007-05"); got != c.uncertain {
+			t.Errorf("on %s: uncertain %v, want %t", c.day, txt.Uncertain, c.uncertain)
+		}
+	}
+}

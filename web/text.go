@@ -25,6 +25,9 @@ type textPage struct {
 	NoText      string
 	Version     string // the version in force, "" before the first
 	VersionNote string // how well its day is known
+	// Uncertain lists the change dates known only to the month or year
+	// whose span holds the day: the text that day may differ.
+	Uncertain   []string
 	Prev, Next  *versionLink
 	Compare     string // the diff with the previous version
 	Provisions  []nodeView
@@ -210,6 +213,9 @@ func (s *Server) text(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := func(e events.ID) string { return actURL(id) + "#ev-" + e.String() }
 	v.Provisions = nodes(txt.Provisions, 3, &v.Notes, actURL, ev)
+	for _, d := range txt.Uncertain {
+		v.Uncertain = append(v.Uncertain, d.String())
+	}
 	for _, e := range txt.Outstanding {
 		v.Outstanding = append(v.Outstanding, effectOf(e, actURL, ev))
 	}

@@ -169,3 +169,13 @@ func TestTextDiffView(t *testing.T) {
 		t.Errorf("a diff from a month: %d, want 400", p.status)
 	}
 }
+
+// A change dated to the month only: the reading view inside that month says
+// the text on the day may differ, and after it says nothing.
+func TestTextReadingViewUncertain(t *testing.T) {
+	s := mustSite(t)
+	const code = "/akn/kz/act/code/1997-07-16/167" // the seed's, with art_49 amended in 2009-07
+	p := s.mustPage(t, "/ui/text", "act", code, "as_of", "2009-07-10")
+	p.has(t, `data-uncertain="2009-07"`, "A change here is dated 2009-07 only")
+	s.mustPage(t, "/ui/text", "act", code, "as_of", "2009-08-10").hasNot(t, "data-uncertain")
+}

@@ -55,6 +55,9 @@ func runText(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		version = "the version of " + t.Version.String()
 	}
 	fmt.Fprintf(stdout, "%s on %s: %s\n", t.Act, t.AsOf, version)
+	for _, u := range t.Uncertain {
+		fmt.Fprintf(stdout, "  uncertain: a change is dated %s only (shown from its first day); the text on %s may differ\n", u, t.AsOf)
+	}
 	printProvisions(stdout, t.Provisions, 0)
 	if len(t.Outstanding) > 0 {
 		fmt.Fprintln(stdout, "\noutstanding (in effect, not shown in the text):")

@@ -82,6 +82,7 @@ func TestREADMETextCommands(t *testing.T) {
 		{[]string{"--as-of", "2008-01-01"}, []string{"Only terrorist acts", "[substituted by /akn/kz/act/2007-05/constitutional-reform from 2007-05]"}},
 		{[]string{"--as-of", "2010-01-01"}, []string{"The death penalty is abolished", "outstanding (in effect, not shown in the text):", "/akn/kz/act/2009-12-10/judicial-system-improvement"}},
 		{[]string{"--compare", "2008-01-01", "--as-of", "2010-01-01"}, []string{"changed art_49", "[-Only -]{+The death penalty is abolished, save for +}terrorist acts"}},
+		{[]string{"--as-of", "2009-07-10"}, []string{"uncertain: a change is dated 2009-07 only (shown from its first day); the text on 2009-07-10 may differ"}},
 	} {
 		out, errs, err := runCmd(t, append([]string{"text", criminalCode, "--server", url}, c.args...)...)
 		if err != nil {

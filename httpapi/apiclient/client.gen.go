@@ -1153,6 +1153,9 @@ type Text struct {
 	Pending    *[]TextEffect   `json:"pending,omitempty"`
 	Provisions []TextProvision `json:"provisions"`
 
+	// Uncertain Effective dates known only to the month or year whose span includes as_of: the text on that day may differ.
+	Uncertain *[]Date `json:"uncertain,omitempty"`
+
 	// Version A civil date, YYYY-MM-DD, or YYYY-MM / YYYY when only the month or year is known. The form is the precision.
 	Version *Date `json:"version,omitempty"`
 }
