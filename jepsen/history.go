@@ -51,6 +51,10 @@ type Op struct {
 	Events  []string // what a read returned, in order
 	Call    int64
 	Return  int64 // math.MaxInt64 while no answer came (Unknown)
+	// Answered is when the call came back, even for Unknown (its error
+	// then in Err).
+	Answered int64
+	Err      string
 }
 
 // History records operations from many goroutines.
@@ -71,6 +75,7 @@ func (h *History) Now() int64 { return h.Since(time.Now()) }
 
 // Add records op; an Unknown op is given an infinite return time.
 func (h *History) Add(op Op) {
+	op.Answered = op.Return
 	if op.Result == Unknown {
 		op.Return = math.MaxInt64
 	}
@@ -91,7 +96,10 @@ func (h *History) Ops() []Op {
 // Counts is how many operations ended each way, by kind.
 type Counts struct {
 	Appends, AppendsOK, Duplicates, Conflicts, AppendsUnknown int
-	Reads, ReadsOK, ReadsUnknown                              int
+	// Contended counts the conflicts of appends without an expectation:
+	// refused after the act kept changing under them.
+	Contended                    int
+	Reads, ReadsOK, ReadsUnknown int
 }
 
 // Count counts ops.
@@ -116,6 +124,9 @@ func Count(ops []Op) Counts {
 			}
 		case Conflict:
 			c.Conflicts++
+			if o.Expect < 0 {
+				c.Contended++
+			}
 		default:
 			c.AppendsUnknown++
 		}
@@ -156,4 +167,55 @@ func short(id string) string {
 		return "…" + id[len(id)-6:]
 	}
 	return id
+}
+
+// Compact merges each run of retries of one append (one client, one event
+// id) that ended acknowledged into one operation, called when the first
+// try was and returning when the acknowledgement came. The tries before
+// were unknown: the event landed once (ids are idempotency keys), at the
+// version the last receipt says, somewhere between the first call and the
+// last return, which is exactly what the merged operation claims. Unknown
+// tries without a later acknowledgement are kept, with their infinite
+// return times. Porcupine's search grows with the operations that overlap,
+// and an unknown try overlaps everything after it.
+func Compact(ops []Op) []Op {
+	type key struct {
+		client int
+		id     string
+	}
+	first := map[key]int64{} // the call of the first unknown try
+	acked := map[key]bool{}  // an acknowledgement followed
+	for _, o := range ops {
+		if o.Kind != Append {
+			continue
+		}
+		k := key{o.Client, o.ID}
+		if o.Result == OK {
+			acked[k] = true
+		}
+	}
+	out := make([]Op, 0, len(ops))
+	for _, o := range ops {
+		k := key{o.Client, o.ID}
+		if o.Kind != Append || !acked[k] {
+			out = append(out, o)
+			continue
+		}
+		switch o.Result {
+		case Unknown:
+			if _, ok := first[k]; !ok {
+				first[k] = o.Call
+			}
+		case OK:
+			if c, ok := first[k]; ok {
+				o.Call = c
+				delete(first, k)
+			}
+			out = append(out, o)
+		default:
+			out = append(out, o)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Call < out[j].Call })
+	return out
 }

@@ -27,7 +27,8 @@ func (s state) position(id string) int {
 // step is the ledger's semantics for one act. An append of an id already
 // recorded is a retry and answers the version it has (idempotent); else an
 // append expecting version v is recorded iff the act has v events, and one
-// without an expectation is always recorded, as the next version. A read
+// without an expectation is recorded as the next version, or refused as a
+// conflict (the act kept changing under it) with nothing written. A read
 // returns the act's events. An unknown outcome matches anything: the
 // append took effect, or (linearized after every other op) did not.
 func step(st any, in any, out any) (bool, any) {
@@ -44,6 +45,12 @@ func step(st any, in any, out any) (bool, any) {
 	}
 	if op.Expect >= 0 && op.Expect != n {
 		return op.Result != OK, s
+	}
+	if op.Expect < 0 && op.Result == Conflict {
+		// The ledger decides an append without an expectation again
+		// when its act moved under it, and refuses it (nothing written)
+		// after ledger.Options.MaxRetries rounds of contention.
+		return true, s
 	}
 	next := state(strings.TrimSpace(string(s) + " " + op.ID))
 	switch op.Result {

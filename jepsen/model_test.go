@@ -69,6 +69,10 @@ func TestCheck(t *testing.T) {
 			appendOp(0, "b", 1, jepsen.OK, 2, 11, 20),
 			readOp(1, []string{"a"}, 30, 31),
 		}, porcupine.Illegal},
+		{"OK contention refuses an append without expectation", []jepsen.Op{
+			appendOp(0, "a", -1, jepsen.Conflict, 0, 0, 10),
+			readOp(1, nil, 20, 21),
+		}, porcupine.Ok},
 		{"ErrConflictWithoutRival", []jepsen.Op{
 			appendOp(0, "a", 0, jepsen.Conflict, 0, 0, 10),
 			readOp(1, nil, 20, 21),
@@ -88,5 +92,24 @@ func TestCheck(t *testing.T) {
 				t.Errorf("visualisation saved: %v; want it saved only for an illegal history", err == nil)
 			}
 		})
+	}
+}
+
+// Compact merges an unknown try with the acknowledged retry of its id into
+// one operation spanning both, which a read in between may have seen.
+func TestCompact(t *testing.T) {
+	h := jepsen.NewHistory()
+	h.Add(appendOp(0, "a", 0, jepsen.Unknown, 0, 0, 0))
+	h.Add(readOp(1, []string{"a"}, 5, 6))
+	dup := appendOp(0, "a", 0, jepsen.OK, 1, 10, 20)
+	dup.Dup = true
+	h.Add(dup)
+	h.Add(appendOp(2, "b", -1, jepsen.Unknown, 0, 30, 0))
+	ops := jepsen.Compact(h.Ops())
+	if len(ops) != 3 || ops[0].Call != 0 || ops[0].Return != 20 || ops[0].Result != jepsen.OK {
+		t.Fatalf("compacted: %v; want the retry called at 0, the read, and the unanswered append of b", ops)
+	}
+	if v, err := jepsen.Check(ops, 10*time.Second, ""); err != nil || v.Result != porcupine.Ok {
+		t.Errorf("porcupine says %s (%v) of the compacted history, want Ok", v.Result, err)
 	}
 }

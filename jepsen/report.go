@@ -63,8 +63,8 @@ func (r Report) String() string {
 		w("| %s | %s | %s | %s | %s |\n", f.Kind, f.Node, f.At.Round(time.Millisecond), f.Held.Round(time.Millisecond), resumed)
 	}
 	c := r.Counts
-	w("\noperations: %d appends (%d ok, of which %d duplicates of a retry; %d conflicts; %d unknown), %d reads (%d ok, %d failed)\n",
-		c.Appends, c.AppendsOK, c.Duplicates, c.Conflicts, c.AppendsUnknown, c.Reads, c.ReadsOK, c.ReadsUnknown)
+	w("\noperations: %d appends (%d ok, of which %d duplicates of a retry; %d conflicts, of which %d without an expectation; %d unknown), %d reads (%d ok, %d failed)\n",
+		c.Appends, c.AppendsOK, c.Duplicates, c.Conflicts, c.Contended, c.AppendsUnknown, c.Reads, c.ReadsOK, c.ReadsUnknown)
 	verdict := func(name string, v Verdict) {
 		w("%s: %s (%d operations, checked in %s)", name, v.Result, v.Ops, v.Took.Round(time.Millisecond))
 		if v.HTML != "" {
