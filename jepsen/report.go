@@ -31,8 +31,9 @@ type Report struct {
 	// StaleReads counts the reads that missed an event acknowledged
 	// before they were called.
 	StaleReads int
-	// Problems lists every check that failed, empty when all held.
-	Problems []string
+	// Problems lists every check that failed, empty when all held; Open
+	// the failures of the findings still open (RELIABILITY.md).
+	Problems, Open []string
 }
 
 // ResumeAfter is when the first append called at or after from was
@@ -75,8 +76,14 @@ func (r Report) String() string {
 	verdict("linearizable, appends and final histories", r.Appends)
 	verdict("linearizable, with the reads during the run", r.All)
 	w("stale reads (missed an event acknowledged before the read was called): %d of %d\n", r.StaleReads, c.ReadsOK)
+	if len(r.Open) > 0 {
+		w("open findings seen (RELIABILITY.md, Jepsen-style runs):\n")
+		for _, p := range r.Open {
+			w("- %s\n", p)
+		}
+	}
 	if len(r.Problems) == 0 {
-		w("after healing: every acknowledged event in its act once, no gap, record times in stream order, chains intact\n")
+		w("after healing: every acknowledged event in its act once at its receipt's place, no gap, server record times in stream order, chains intact, every read a prefix of the final history\n")
 	} else {
 		w("after healing, %d problems:\n", len(r.Problems))
 		for _, p := range r.Problems {
