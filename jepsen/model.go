@@ -8,20 +8,68 @@ import (
 	"github.com/anishathalye/porcupine"
 )
 
-// state is an act as the model sees it: its event ids, space-separated, so
-// that states compare with ==.
-type state string
+// state is an act as the model sees it: its event ids as a list shared
+// between states (each state a pointer to its last event, nil for none),
+// so that porcupine's cache of states holds pointers, not copies. States
+// are equal when they have as many events and the same hash of their ids.
+type state = *node
 
-func (s state) ids() []string { return strings.Fields(string(s)) }
+type node struct {
+	id   string
+	prev *node
+	n    int    // the act's version with this event
+	h    uint64 // FNV-1a over the ids, in order
+}
+
+func push(s state, id string) state {
+	h := uint64(14695981039346656037)
+	if s != nil {
+		h = s.h
+	}
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint64(id[i])) * 1099511628211
+	}
+	h = (h ^ ' ') * 1099511628211
+	return &node{id: id, prev: s, n: size(s) + 1, h: h}
+}
+
+func size(s state) int {
+	if s == nil {
+		return 0
+	}
+	return s.n
+}
+
+// ids lists the act's event ids in order.
+func ids(s state) []string {
+	out := make([]string, size(s))
+	for ; s != nil; s = s.prev {
+		out[s.n-1] = s.id
+	}
+	return out
+}
 
 // position is id's version in s, 0 when it is not there.
-func (s state) position(id string) int {
-	for i, x := range s.ids() {
-		if x == id {
-			return i + 1
+func position(s state, id string) int {
+	for ; s != nil; s = s.prev {
+		if s.id == id {
+			return s.n
 		}
 	}
 	return 0
+}
+
+// equal reports whether s holds exactly the events list.
+func equal(s state, list []string) bool {
+	if size(s) != len(list) {
+		return false
+	}
+	for ; s != nil; s = s.prev {
+		if list[s.n-1] != s.id {
+			return false
+		}
+	}
+	return true
 }
 
 // step is the ledger's semantics for one act. An append of an id already
@@ -33,14 +81,11 @@ func (s state) position(id string) int {
 // append took effect, or (linearized after every other op) did not.
 func step(st any, in any, out any) (bool, any) {
 	s, op := st.(state), out.(Op)
-	n := len(s.ids())
+	n := size(s)
 	if op.Kind == Read {
-		if op.Result != OK {
-			return true, s
-		}
-		return strings.Join(op.Events, " ") == string(s), s
+		return op.Result != OK || equal(s, op.Events), s
 	}
-	if p := s.position(op.ID); p > 0 {
+	if p := position(s, op.ID); p > 0 {
 		return op.Result == Unknown || (op.Result == OK && op.Version == p), s
 	}
 	if op.Expect >= 0 && op.Expect != n {
@@ -52,7 +97,7 @@ func step(st any, in any, out any) (bool, any) {
 		// after ledger.Options.MaxRetries rounds of contention.
 		return true, s
 	}
-	next := state(strings.TrimSpace(string(s) + " " + op.ID))
+	next := push(s, op.ID)
 	switch op.Result {
 	case OK:
 		return op.Version == n+1, next
@@ -81,14 +126,24 @@ var Model = porcupine.Model{
 		}
 		return out
 	},
-	Init: func() any { return state("") },
+	Init: func() any { return state(nil) },
 	Step: step,
+	Equal: func(a, b any) bool {
+		x, y := a.(state), b.(state)
+		return x == y || (x != nil && y != nil && x.n == y.n && x.h == y.h)
+	},
+	Hash: func(s any) uint64 {
+		if s := s.(state); s != nil {
+			return s.h
+		}
+		return 0
+	},
 	DescribeOperation: func(in, _ any) string {
 		o := in.(Op)
 		return fmt.Sprintf("%s %s", o.Act[strings.LastIndex(o.Act, "/")+1:], o)
 	},
 	DescribeState: func(s any) string {
-		ids := s.(state).ids()
+		ids := ids(s.(state))
 		for i := range ids {
 			ids[i] = short(ids[i])
 		}
