@@ -229,8 +229,11 @@ func run(t *testing.T, name string, quiet, checkTimeout time.Duration, faults []
 	problems, inversions := wholeStream(t, check)
 	rep.Problems = append(rep.Problems, problems...)
 	rep.Open = append(rep.Open, inversions...)
-	if rep.Appends.Result == porcupine.Illegal {
+	switch rep.Appends.Result {
+	case porcupine.Illegal:
 		rep.Open = append(rep.Open, "the appends are not linearizable: see "+rep.Appends.HTML)
+	case porcupine.Unknown:
+		rep.Open = append(rep.Open, fmt.Sprintf("porcupine did not decide within %s whether the appends are linearizable", checkTimeout))
 	}
 
 	for _, l := range unacknowledged(ops, final) {
