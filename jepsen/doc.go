@@ -1,0 +1,19 @@
+// Package jepsen is the fault harness for the three-node cluster (issue
+// 17): it partitions nodes, kills and pauses them while clerks append
+// through the real ledger, records every operation's call and return, and
+// checks the history. Porcupine proves each act's appends linearizable
+// under a model of the ledger's semantics (expected versions, idempotent
+// retries by event id); after healing, every acknowledged event must be in
+// the stream once, in its act's place, with record times in stream order
+// and every hash chain intact.
+//
+// The package holds the parts that need no cluster: Proxy, the TCP proxy
+// put on every cluster route to cut or slow it; the operation history and
+// its model (Check); and the Report. The cluster and the runs are in its
+// tests: `go test ./jepsen` runs the short version (one partition and one
+// kill of the stream leader), LEX_JEPSEN=full the whole matrix (.ci/long).
+// LEX_JEPSEN_REPORT names the directory for the reports and porcupine's
+// visualisations (the test's temporary directory otherwise), and
+// LEX_JEPSEN_STRICT=1 fails a run on the findings still open
+// (RELIABILITY.md, Jepsen-style runs), which otherwise it only reports.
+package jepsen
