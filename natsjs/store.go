@@ -332,6 +332,54 @@ const (
 // last entry, defect or not, is the act's last stream sequence.
 func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]eventlog.Entry, error) {
 	subject := s.Subject(act)
+	out, err := s.loadDirect(ctx, act, subject, after)
+	if err != nil {
+		return nil, err
+	}
+	if info := s.stream.CachedInfo(); info != nil && info.Config.Replicas > 1 {
+		if out, err = s.catchUp(ctx, act, subject, after, out); err != nil {
+			return nil, err
+		}
+	}
+	return chained(out, after, subject), nil
+}
+
+// catchUp reads from the stream's leader what a read by direct gets
+// missed: in a cluster any current replica answers a direct get, and one
+// that is still catching up (a node back from a partition) answers with
+// less than the leader holds. A ledger that took that for the act's
+// history answered "conflict" for its own event, written a moment before
+// (issue 17, a Jepsen-style run: "act ... is at version 79, not 172 as
+// expected", the event stored at 173). The leader says which is the act's
+// last message, and gives the ones after what was read, one by one
+// (message get API, next by subject).
+func (s *Store) catchUp(ctx context.Context, act events.ActID, subject string, after uint64, out []eventlog.Entry) ([]eventlog.Entry, error) {
+	prefix := apiPrefixOf(s.js)
+	last, err := msgGet(ctx, s.nc, prefix, s.cfg.Stream, msgGetRequest{LastBySubject: subject})
+	if err != nil {
+		return nil, err
+	}
+	have := after
+	if n := len(out); n > 0 {
+		have = out[n-1].Seq
+	}
+	for last != nil && have < last.Sequence {
+		m, err := msgGet(ctx, s.nc, prefix, s.cfg.Stream, msgGetRequest{Seq: have + 1, NextBySubject: subject})
+		if err != nil {
+			return nil, err
+		}
+		if m == nil || m.Sequence <= have || m.Subject != subject {
+			return nil, fmt.Errorf("%w: reading %s after sequence %d from the stream's leader: no message up to its last, %d", eventlog.ErrUnavailable, act, have, last.Sequence)
+		}
+		out = append(out, s.decode(m))
+		have = m.Sequence
+	}
+	return out, nil
+}
+
+// loadDirect reads act's messages after sequence after with batched
+// direct gets, decoded, not yet checked against the act's chain.
+func (s *Store) loadDirect(ctx context.Context, act events.ActID, subject string, after uint64) ([]eventlog.Entry, error) {
 	var out []eventlog.Entry
 	next := after + 1
 	last := int64(-1) // Nats-Num-Pending of the last message read
@@ -362,12 +410,12 @@ func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]eve
 			next, pending, last = m.Sequence+1, np, np
 			got++
 			if np == 0 {
-				return chained(out, after, subject), nil
+				return out, nil
 			}
 		}
 		switch {
 		case none && got == 0:
-			return chained(out, after, subject), nil // nothing at or after next
+			return out, nil // nothing at or after next
 		case got == 0:
 			if err := ctx.Err(); err != nil {
 				return nil, mapError(err)
@@ -617,6 +665,7 @@ type msgGetRequest struct {
 	Seq           uint64     `json:"seq,omitempty"`
 	StartTime     *time.Time `json:"start_time,omitempty"`
 	LastBySubject string     `json:"last_by_subj,omitempty"`
+	NextBySubject string     `json:"next_by_subj,omitempty"`
 }
 
 // msgGet gets one message of stream through the message get API under
