@@ -14,16 +14,7 @@ import (
 // trials serve all serious crimes, the action plan ends with its period,
 // the three codes are amended by changes not detailed.
 func TestSeedStatuses(t *testing.T) {
-	p := projections.New()
-	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i, l := range readSeed(t) {
-		e := l.event
-		clock = clock.Add(time.Minute)
-		e.RecordedAt, e.RecordedBy = clock, "import@test"
-		if _, err := p.Apply(eventlog.Entry{Seq: uint64(i + 1), Event: e}); err != nil {
-			t.Fatalf("line %d: Apply: %v", l.n, err)
-		}
-	}
+	p := seedProjection(t)
 	for _, c := range []struct {
 		act  events.ActID
 		day  string
@@ -56,4 +47,20 @@ func TestSeedStatuses(t *testing.T) {
 			t.Errorf("%s amends %s: %s of %v, want a change not detailed", judicialLaw, a.Target, a.Effect, a.Provisions)
 		}
 	}
+}
+
+// seedProjection folds the file into a projection, one event a minute.
+func seedProjection(t *testing.T) *projections.Projection {
+	t.Helper()
+	p := projections.New()
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, l := range readSeed(t) {
+		e := l.event
+		clock = clock.Add(time.Minute)
+		e.RecordedAt, e.RecordedBy = clock, "import@test"
+		if _, err := p.Apply(eventlog.Entry{Seq: uint64(i + 1), Event: e}); err != nil {
+			t.Fatalf("line %d: Apply: %v", l.n, err)
+		}
+	}
+	return p
 }

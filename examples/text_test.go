@@ -2,9 +2,7 @@ package examples_test
 
 import (
 	"testing"
-	"time"
 
-	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/projections"
 )
@@ -16,16 +14,7 @@ import (
 // with its instrument; the judicial law of 2009-12-10, recorded without
 // its changes, is outstanding.
 func TestSeedArticle49Text(t *testing.T) {
-	p := projections.New()
-	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i, l := range readSeed(t) {
-		e := l.event
-		clock = clock.Add(time.Minute)
-		e.RecordedAt, e.RecordedBy = clock, "import@test"
-		if _, err := p.Apply(eventlog.Entry{Seq: uint64(i + 1), Event: e}); err != nil {
-			t.Fatalf("line %d: Apply: %v", l.n, err)
-		}
-	}
+	p := seedProjection(t)
 	for _, c := range []struct {
 		day, text, status, by string
 		outstanding           int

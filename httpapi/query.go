@@ -266,36 +266,41 @@ func (q *Queries) textDiff(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := r.URL.Query()
-	if v.Get("from") == "" || v.Get("to") == "" {
-		q.fail(w, r, events.Errorf(events.CodeInvalid, "give two days: from=YYYY-MM-DD&to=YYYY-MM-DD"))
+	d1, d2, err := twoDays(r)
+	if err == nil {
+		err = consolidation.CheckDays(d1, d2)
+	}
+	if err != nil {
+		q.fail(w, r, err)
 		return
 	}
-	d1, err := projections.ParseDay("from", v.Get("from"), events.Date{})
-	if err == nil {
-		var d2 events.Date
-		if d2, err = projections.ParseDay("to", v.Get("to"), events.Date{}); err == nil {
-			err = consolidation.CheckDays(d1, d2)
-		}
-		if err == nil {
-			var out *consolidation.Difference
-			var seq uint64
-			q.Projector.Read(func(pr *projections.Projection) {
-				seq = pr.LastSeq()
-				var a, b *consolidation.Text
-				if a, err = pr.Text(id, projections.Query{AsOf: d1, KnownAt: p.KnownAt}); err != nil {
-					return
-				}
-				if b, err = pr.Text(id, projections.Query{AsOf: d2, KnownAt: p.KnownAt}); err != nil {
-					return
-				}
-				out = consolidation.Compare(a, b)
-			})
-			q.answer(w, r, seq, out, err)
+	var out *consolidation.Difference
+	var seq uint64
+	q.Projector.Read(func(pr *projections.Projection) {
+		seq = pr.LastSeq()
+		var a, b *consolidation.Text
+		if a, err = pr.Text(id, projections.Query{AsOf: d1, KnownAt: p.KnownAt}); err != nil {
 			return
 		}
+		if b, err = pr.Text(id, projections.Query{AsOf: d2, KnownAt: p.KnownAt}); err != nil {
+			return
+		}
+		out = consolidation.Compare(a, b)
+	})
+	q.answer(w, r, seq, out, err)
+}
+
+// twoDays reads the from= and to= days of a comparison: both required.
+func twoDays(r *http.Request) (d1, d2 events.Date, err error) {
+	v := r.URL.Query()
+	if v.Get("from") == "" || v.Get("to") == "" {
+		return d1, d2, events.Errorf(events.CodeInvalid, "give two days: from=YYYY-MM-DD&to=YYYY-MM-DD")
 	}
-	q.fail(w, r, err)
+	if d1, err = projections.ParseDay("from", v.Get("from"), events.Date{}); err != nil {
+		return d1, d2, err
+	}
+	d2, err = projections.ParseDay("to", v.Get("to"), events.Date{})
+	return d1, d2, err
 }
 
 // Versions is the answer of GET /v1/versions.
@@ -328,17 +333,7 @@ func (q *Queries) diff(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := r.URL.Query()
-	if v.Get("from") == "" || v.Get("to") == "" {
-		q.fail(w, r, events.Errorf(events.CodeInvalid, "give two days: from=YYYY-MM-DD&to=YYYY-MM-DD"))
-		return
-	}
-	d1, err := projections.ParseDay("from", v.Get("from"), events.Date{})
-	if err != nil {
-		q.fail(w, r, err)
-		return
-	}
-	d2, err := projections.ParseDay("to", v.Get("to"), events.Date{})
+	d1, d2, err := twoDays(r)
 	if err != nil {
 		q.fail(w, r, err)
 		return

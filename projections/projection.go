@@ -254,13 +254,7 @@ func (p *Projection) buildEvents(id events.ActID, evs []events.Event) *model {
 	for i := range evs {
 		evs[i].Instrument = p.SharedActID(evs[i].Instrument)
 	}
-	eff, err := events.Effective(evs)
-	if err != nil {
-		// A correction that cannot be applied was refused by the ledger;
-		// if one is in the stream anyway, fold without any corrections.
-		eff = withoutRecordEvents(evs)
-	}
-	m := build(id, eff)
+	m := build(id, effectiveEvents(evs))
 	for i := range evs {
 		if evs[i].Type == events.Amended {
 			m.noteNamed(evs[i].Instrument)
@@ -270,6 +264,18 @@ func (p *Projection) buildEvents(id events.ActID, evs []events.Event) *model {
 		m.noteNamed(a.Instrument)
 	}
 	return m
+}
+
+// effectiveEvents returns evs with corrections applied and retractions
+// left out (events.Effective); a correction that cannot be applied was
+// refused by the ledger, and if one is in the stream anyway, the events
+// are taken without any corrections.
+func effectiveEvents(evs []events.Event) []events.Event {
+	eff, err := events.Effective(evs)
+	if err != nil {
+		return withoutRecordEvents(evs)
+	}
+	return eff
 }
 
 func withoutRecordEvents(evs []events.Event) []events.Event {

@@ -62,11 +62,7 @@ func (p *Projection) effectiveAt(id events.ActID, t *time.Time) (*model, []event
 	if ok {
 		return m, eff, nil
 	}
-	evs := p.decodeEvents(p.acts[id].log, n)
-	eff, err := events.Effective(evs)
-	if err != nil {
-		eff = withoutRecordEvents(evs)
-	}
+	eff = effectiveEvents(p.decodeEvents(p.acts[id].log, n))
 	p.cacheMu.Lock()
 	if p.texted == nil || len(p.texted) >= textCacheMax {
 		p.texted = map[pastKey][]events.Event{}
