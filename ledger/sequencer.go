@@ -96,6 +96,18 @@ type stage struct {
 	staged     []staged // events of this act in the batch
 }
 
+// lastAt is the record time of the act's last event, staged or stored; zero
+// for a new act.
+func (st *stage) lastAt() time.Time {
+	if n := len(st.staged); n > 0 {
+		return st.staged[n-1].event.RecordedAt
+	}
+	if n := len(st.a.log); n > 0 {
+		return time.Unix(0, st.a.log[n-1].at)
+	}
+	return time.Time{}
+}
+
 type staged struct {
 	event   *events.Event
 	msg     int           // index in batch.msgs
@@ -513,7 +525,7 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 		}
 
 		// Stage it.
-		e.RecordedAt = l.now()
+		e.RecordedAt = l.now(st.lastAt())
 		e.RecordedBy = u.identity
 		e.PrevHash = st.lastHash
 		data, err := e.Seal()
@@ -955,11 +967,18 @@ func (l *Ledger) load(id events.ActID) error {
 }
 
 // now returns the record time: the clock, but strictly after the last record
-// time given, so that record order and record time agree within a process.
-func (l *Ledger) now() time.Time {
+// time given, so that record order and record time agree within a process,
+// and strictly after prev, the record time of the act's previous event, so
+// that they agree within an act whichever ledger wrote it. A clock behind
+// either (set back, or behind another ledger's) gives times that stand
+// still, a nanosecond apart, until it catches up.
+func (l *Ledger) now(prev time.Time) time.Time {
 	t := l.opts.Clock().UTC()
 	if !t.After(l.lastTime) {
 		t = l.lastTime.Add(time.Nanosecond)
+	}
+	if !t.After(prev) {
+		t = prev.UTC().Add(time.Nanosecond)
 	}
 	l.lastTime = t
 	return t
