@@ -482,6 +482,12 @@ func (w *workload) setup(t *testing.T) {
 	}
 }
 
+// amendment is clerk g's k-th amendment of act, in force from 2020-02-01.
+func amendment(act string, g, k int) string {
+	return fmt.Sprintf(`{"id":%q,"act":%q,"type":"amended","date":"2020-01-01","effective_from":"2020-02-01","instrument":"/akn/kz/act/2020-01-01/amending-%d-%d","provisions":["art_1"],"body":{"effect":"substitution","texts":{"art_1":"Article 1, as clerk %d amended it (%d)."}}}`,
+		events.NewID(), act, g, k, g, k)
+}
+
 func command(t *testing.T, ev string) ledger.Command {
 	cmds, _, err := ledger.DecodeCommands([]byte(`{"event":` + ev + `}`))
 	if err != nil || len(cmds) != 1 {
@@ -539,8 +545,7 @@ func (w *workload) saw(act string, v int) {
 func (w *workload) clerk(t *testing.T, ctx context.Context, g int) {
 	for k := 0; ctx.Err() == nil; k++ {
 		a := w.acts[rand.IntN(len(w.acts))]
-		cmd := command(t, fmt.Sprintf(`{"id":%q,"act":%q,"type":"amended","date":"2020-01-01","effective_from":"2020-02-01","instrument":"/akn/kz/act/2020-01-01/amending-%d-%d","provisions":["art_1"],"body":{"effect":"substitution","texts":{"art_1":"Article 1, as clerk %d amended it (%d)."}}}`,
-			events.NewID(), a, g, k, g, k))
+		cmd := command(t, amendment(a, g, k))
 		expect := -1
 		if g%2 == 0 {
 			w.mu.Lock()

@@ -1,0 +1,110 @@
+package jepsen
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Probe is one readiness check of a server, as its /readyz answers it.
+type Probe struct {
+	Who   string // "ledger-0", "projector"
+	Call  int64  // the history's nanoseconds
+	Took  time.Duration
+	Ready bool
+	Err   string // what the check said was not ready
+}
+
+// Probes records probes from many goroutines.
+type Probes struct {
+	mu  sync.Mutex
+	all []Probe
+}
+
+// Add records p.
+func (ps *Probes) Add(p Probe) {
+	ps.mu.Lock()
+	ps.all = append(ps.all, p)
+	ps.mu.Unlock()
+}
+
+// All returns the probes recorded, in order of call.
+func (ps *Probes) All() []Probe {
+	ps.mu.Lock()
+	out := append([]Probe(nil), ps.all...)
+	ps.mu.Unlock()
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Call < out[j].Call })
+	return out
+}
+
+// Outage is a span in which no append can land: a quorum of the stream's
+// replicas is down, From to Healed (history nanoseconds).
+type Outage struct {
+	From, Healed int64
+}
+
+// Readiness is what the probes of one server said around one outage.
+type Readiness struct {
+	Who string
+	// NotReady is how long after the outage began the first probe called
+	// then said not ready; Ready how long after healing the first probe
+	// called then said ready. Negative: never.
+	NotReady, Ready time.Duration
+	// Lies counts the probes that said ready while no append could land
+	// (from the notice after the outage began to its healing), of Probes.
+	Lies, Probes int
+}
+
+// CheckReadiness checks each server's probes around outage o: from
+// notice after the outage began until it healed, every probe must say not
+// ready (the cluster has had time to notice); once appends land again
+// (resumed, in the history's nanoseconds; negative: never), a probe must
+// say ready within bound. It returns what it measured and the findings.
+func CheckReadiness(probes []Probe, o Outage, notice, bound time.Duration, resumed int64) ([]Readiness, []string) {
+	by := map[string][]Probe{}
+	var who []string
+	for _, p := range probes {
+		if _, ok := by[p.Who]; !ok {
+			who = append(who, p.Who)
+		}
+		by[p.Who] = append(by[p.Who], p)
+	}
+	sort.Strings(who)
+	var out []Readiness
+	var findings []string
+	for _, w := range who {
+		r := Readiness{Who: w, NotReady: -1, Ready: -1}
+		var last int64 // the last probe's call
+		for _, p := range by[w] {
+			last = max(last, p.Call)
+			if p.Call >= o.From && p.Call < o.Healed && !p.Ready && r.NotReady < 0 {
+				r.NotReady = time.Duration(p.Call - o.From)
+			}
+			if p.Call >= o.From+notice.Nanoseconds() && p.Call+p.Took.Nanoseconds() <= o.Healed {
+				r.Probes++
+				if p.Ready {
+					r.Lies++
+				}
+			}
+			if p.Call >= o.Healed && p.Ready && r.Ready < 0 {
+				r.Ready = time.Duration(p.Call - o.Healed)
+			}
+		}
+		if r.Lies > 0 {
+			findings = append(findings, fmt.Sprintf("%s said ready %d times of %d from %s after the quorum was lost to its healing, while no append could land", w, r.Lies, r.Probes, notice))
+		}
+		if r.Probes == 0 {
+			findings = append(findings, fmt.Sprintf("%s: no probe answered within the quorum loss, from %s after it began to its healing: its readiness is not shown", w, notice))
+		}
+		if resumed >= 0 {
+			due := resumed + bound.Nanoseconds()
+			if (r.Ready < 0 && last > due) || (r.Ready >= 0 && o.Healed+r.Ready.Nanoseconds() > due) {
+				findings = append(findings, fmt.Sprintf("%s still not ready %s after appends landed again (%s after the quorum came back)",
+					w, bound, time.Duration(resumed-o.Healed).Round(time.Millisecond)))
+			}
+		}
+		out = append(out, r)
+	}
+	return out, findings
+}

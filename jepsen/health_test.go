@@ -1,0 +1,53 @@
+package jepsen_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lexledger/lexledger/jepsen"
+)
+
+// The readiness check passes a server that says not ready while the
+// quorum is lost and ready soon after appends land again, and bites on
+// one that says ready throughout, or stays not ready.
+func TestCheckReadiness(t *testing.T) {
+	s := int64(time.Second)
+	o := jepsen.Outage{From: 10 * s, Healed: 25 * s}
+	resumed := 28 * s
+	// probes every 250 ms from 0 to 60 s, ready as ready(t) says.
+	probes := func(who string, ready func(at int64) bool) []jepsen.Probe {
+		var out []jepsen.Probe
+		for at := int64(0); at < 60*s; at += s / 4 {
+			out = append(out, jepsen.Probe{Who: who, Call: at, Took: time.Millisecond, Ready: ready(at)})
+		}
+		return out
+	}
+	truthful := func(at int64) bool { return at < 12*s || at >= 27*s }
+	for _, tt := range []struct {
+		name  string
+		ready func(at int64) bool
+		want  string // in a finding; "" for none
+	}{
+		{"OK", truthful, ""},
+		{"OK ready before appends resumed", func(at int64) bool { return at < 12*s || at >= 25*s }, ""},
+		{"ErrReadyThroughout", func(int64) bool { return true }, "said ready 36 times of 36"},
+		{"ErrReadyOnce", func(at int64) bool { return truthful(at) || at == 20*s }, "said ready 1 times"},
+		{"ErrNeverReadyAgain", func(at int64) bool { return at < 12*s }, "still not ready 20s after appends landed again"},
+		{"ErrLateReady", func(at int64) bool { return at < 12*s || at >= 50*s }, "still not ready"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rs, findings := jepsen.CheckReadiness(probes("ledger-0", tt.ready), o, 6*time.Second, 20*time.Second, resumed)
+			got := strings.Join(findings, "\n")
+			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+				t.Fatalf("findings %q, want one with %q", got, tt.want)
+			}
+			if len(rs) != 1 || rs[0].Who != "ledger-0" {
+				t.Fatalf("readiness %+v, want ledger-0's", rs)
+			}
+			if tt.name == "OK" && (rs[0].NotReady != 2*time.Second || rs[0].Ready != 2*time.Second) {
+				t.Errorf("not ready %s after the fault and ready %s after healing, want 2s and 2s", rs[0].NotReady, rs[0].Ready)
+			}
+		})
+	}
+}
