@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -72,7 +73,16 @@ type cluster struct {
 	auth  string
 	nodes []*node
 	proxy [3][3]*jepsen.Proxy
+	// clock is ledger 1's clock, which clockJump faults move.
+	clock *jumpClock
 }
+
+// jumpClock is the wall clock moved by an offset.
+type jumpClock struct{ off atomic.Int64 }
+
+func (j *jumpClock) now() time.Time { return time.Now().Add(time.Duration(j.off.Load())) }
+
+func (j *jumpClock) jump(d time.Duration) { j.off.Store(int64(d)) }
 
 // newCluster writes each node's configuration as `ledger nats-config`
 // does (natsauth.Generate: sync always, three accounts and nkey users),
@@ -81,7 +91,7 @@ type cluster struct {
 // no node learns another's real cluster port by gossip and every route
 // stays behind its proxy.
 func newCluster(t *testing.T) *cluster {
-	c := &cluster{t: t, bin: natsServerBinary(t), auth: t.TempDir()}
+	c := &cluster{t: t, bin: natsServerBinary(t), auth: t.TempDir(), clock: &jumpClock{}}
 	for i := range 3 {
 		c.nodes = append(c.nodes, &node{name: fmt.Sprintf("n%d", i+1), client: testkit.FreePort(t), route: testkit.FreePort(t),
 			monitor: testkit.FreePort(t), dir: t.TempDir()})

@@ -2,6 +2,7 @@ package jepsen
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -38,6 +39,9 @@ func (ps *Probes) All() []Probe {
 	return out
 }
 
+// Never is Readiness.Recovered when no probe said ready again.
+const Never = time.Duration(math.MaxInt64)
+
 // Outage is a span in which no append can land: a quorum of the stream's
 // replicas is down, From to Healed (history nanoseconds).
 type Outage struct {
@@ -51,6 +55,11 @@ type Readiness struct {
 	// then said not ready; Ready how long after healing the first probe
 	// called then said ready. Negative: never.
 	NotReady, Ready time.Duration
+	// Recovered is when a probe first said ready after the last that said
+	// not ready (from the outage's beginning to bound after its healing),
+	// relative to the healing: negative when before it; Never when no
+	// probe did. Meaningless when NotReady is negative.
+	Recovered time.Duration
 	// Lies counts the probes that said ready while no append could land
 	// (from the notice after the outage began to its healing), of Probes.
 	Lies, Probes int
@@ -76,7 +85,17 @@ func CheckReadiness(probes []Probe, o Outage, notice, bound time.Duration, resum
 	for _, w := range who {
 		r := Readiness{Who: w, NotReady: -1, Ready: -1}
 		var last int64 // the last probe's call
+		lastNot := int64(-1)
+		r.Recovered = Never
 		for _, p := range by[w] {
+			if !p.Ready && p.Call >= o.From && p.Call <= o.Healed+bound.Nanoseconds() {
+				lastNot = p.Call
+			}
+		}
+		for _, p := range by[w] {
+			if lastNot >= 0 && p.Call > lastNot && p.Ready && r.Recovered == Never {
+				r.Recovered = time.Duration(p.Call - o.Healed)
+			}
 			last = max(last, p.Call)
 			if p.Call >= o.From && p.Call < o.Healed && !p.Ready && r.NotReady < 0 {
 				r.NotReady = time.Duration(p.Call - o.From)

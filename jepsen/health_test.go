@@ -45,8 +45,11 @@ func TestCheckReadiness(t *testing.T) {
 			if len(rs) != 1 || rs[0].Who != "ledger-0" {
 				t.Fatalf("readiness %+v, want ledger-0's", rs)
 			}
-			if tt.name == "OK" && (rs[0].NotReady != 2*time.Second || rs[0].Ready != 2*time.Second) {
-				t.Errorf("not ready %s after the fault and ready %s after healing, want 2s and 2s", rs[0].NotReady, rs[0].Ready)
+			if tt.name == "OK" && (rs[0].NotReady != 2*time.Second || rs[0].Ready != 2*time.Second || rs[0].Recovered != 2*time.Second) {
+				t.Errorf("not ready %s after the fault, ready %s after healing, recovered at %s, want 2s each", rs[0].NotReady, rs[0].Ready, rs[0].Recovered)
+			}
+			if tt.name == "ErrNeverReadyAgain" && rs[0].Recovered != jepsen.Never {
+				t.Errorf("recovered at %s, want never", rs[0].Recovered)
 			}
 		})
 	}

@@ -15,6 +15,8 @@ type Fault struct {
 	// Resumed is how long after the fault began the first append called
 	// after it was acknowledged; negative when none was.
 	Resumed time.Duration
+	// Readiness is what each server's readiness said around the fault.
+	Readiness []Readiness
 }
 
 // Report is what a run found.
@@ -31,6 +33,18 @@ type Report struct {
 	// StaleReads counts the reads that missed an event acknowledged
 	// before they were called.
 	StaleReads int
+	// Probes counts the readiness probes; ViewQuestions the questions put
+	// to both the live projector and the one rebuilt after healing, and
+	// ViewDiffs those they answered differently (also in Problems).
+	Probes, ViewQuestions int
+	ViewDiffs             []string
+	// ProjectorStops says when and why the live projector's Run stopped
+	// (it was restarted from its snapshot, as a supervisor restarts
+	// `projector serve`).
+	ProjectorStops []string
+	// RecordTimes says, for each ledger, how its record times ran against
+	// the server's.
+	RecordTimes []string
 	// Problems lists every check that failed, empty when all held; Open
 	// the failures of the findings still open (RELIABILITY.md).
 	Problems, Open []string
@@ -63,6 +77,27 @@ func (r Report) String() string {
 		}
 		w("| %s | %s | %s | %s | %s |\n", f.Kind, f.Node, f.At.Round(time.Millisecond), f.Held.Round(time.Millisecond), resumed)
 	}
+	if r.Probes > 0 {
+		w("\nreadiness (%d probes, every 250ms): first not ready, after the fault began / ready again, after (+) or before (-) the healing\n| fault |", r.Probes)
+		for _, x := range r.Faults[0].Readiness {
+			w(" %s |", x.Who)
+		}
+		w("\n|---|%s\n", strings.Repeat("---:|", len(r.Faults[0].Readiness)))
+		for _, f := range r.Faults {
+			w("| %s |", f.Kind)
+			for _, x := range f.Readiness {
+				switch {
+				case x.NotReady < 0:
+					w(" always ready |")
+				case x.Recovered == Never:
+					w(" %s / never |", span(x.NotReady))
+				default:
+					w(" %s / %+.2fs |", span(x.NotReady), x.Recovered.Seconds())
+				}
+			}
+			w("\n")
+		}
+	}
 	c := r.Counts
 	w("\noperations: %d appends (%d ok, of which %d duplicates of a retry; %d conflicts, of which %d without an expectation; %d unknown), %d reads (%d ok, %d failed)\n",
 		c.Appends, c.AppendsOK, c.Duplicates, c.Conflicts, c.Contended, c.AppendsUnknown, c.Reads, c.ReadsOK, c.ReadsUnknown)
@@ -76,6 +111,19 @@ func (r Report) String() string {
 	verdict("linearizable, appends and final histories", r.Appends)
 	verdict("linearizable, with the reads during the run", r.All)
 	w("stale reads (missed an event acknowledged before the read was called): %d of %d\n", r.StaleReads, c.ReadsOK)
+	w("views: %d questions to the live projector and to one rebuilt from the stream after healing, %d answered differently\n", r.ViewQuestions, len(r.ViewDiffs))
+	if len(r.ProjectorStops) == 0 {
+		w("the live projector followed the stream through every fault without stopping\n")
+	} else {
+		w("the live projector stopped %d times (restarted from its snapshot):\n", len(r.ProjectorStops))
+		for _, s := range r.ProjectorStops {
+			w("- %s\n", s)
+		}
+	}
+	w("record times:\n")
+	for _, s := range r.RecordTimes {
+		w("- %s\n", s)
+	}
 	if len(r.Open) > 0 {
 		w("open findings seen (RELIABILITY.md, Jepsen-style runs):\n")
 		for _, p := range r.Open {
@@ -83,7 +131,7 @@ func (r Report) String() string {
 		}
 	}
 	if len(r.Problems) == 0 {
-		w("after healing: every acknowledged event in its act once at its receipt's place, no gap, server record times in stream order, chains intact, every read a prefix of the final history\n")
+		w("after healing: every acknowledged event in its act once at its receipt's place, no gap, server record times in stream order, record times increasing within each act, chains intact, every read a prefix of the final history, the live projector's views those of a rebuild\n")
 	} else {
 		w("after healing, %d problems:\n", len(r.Problems))
 		for _, p := range r.Problems {
@@ -113,4 +161,12 @@ func StaleReads(ops []Op) int {
 		}
 	}
 	return n
+}
+
+// span is a duration of the readiness table: "never" when negative.
+func span(d time.Duration) string {
+	if d < 0 {
+		return "never"
+	}
+	return d.Round(10 * time.Millisecond).String()
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,6 +77,15 @@ func quorumLoss(hold time.Duration) fault {
 	}}
 }
 
+// clockJump moves ledger 1's clock by d (back when negative), then back
+// to the true time.
+func clockJump(d, hold time.Duration) fault {
+	return fault{fmt.Sprintf("clock jump %s", d), hold, func(c *cluster, _ int) (string, func()) {
+		c.clock.jump(d)
+		return "ledger-1's clock", func() { c.clock.jump(0) }
+	}}
+}
+
 func pick(leader int, role string) int {
 	if role == "leader" {
 		return leader
@@ -82,13 +93,15 @@ func pick(leader int, role string) int {
 	return (leader + 1) % 3
 }
 
-// The short run, in the normal suite: one partition of the stream
-// leader's node and one kill -9 of the leader, then heal and check.
+// The short run, in the normal suite: ledger 1's clock set back an hour
+// for 3 s, one partition of the stream leader's node and one kill -9 of
+// the leader, then heal and check.
 func TestShortRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a three-node cluster for about a minute")
 	}
 	run(t, "short", 4, 4*time.Second, 15*time.Second, []fault{
+		clockJump(-time.Hour, 3*time.Second),
 		partition("leader", 8*time.Second),
 		kill("leader", 6*time.Second),
 	})
@@ -96,7 +109,8 @@ func TestShortRun(t *testing.T) {
 
 // The full matrix, with LEX_JEPSEN=full (.ci/long): partitions, kills and
 // pauses of leaders and followers, a slow link, a 45-second hang of the
-// leader and the loss of quorum.
+// leader, the loss of quorum, and ledger 1's clock set back an hour, then
+// a day ahead.
 func TestFullMatrix(t *testing.T) {
 	if os.Getenv("LEX_JEPSEN") != "full" {
 		t.Skip("the full matrix runs with LEX_JEPSEN=full (.ci/long)")
@@ -113,8 +127,18 @@ func TestFullMatrix(t *testing.T) {
 		quorumLoss(15 * time.Second),
 		partition("leader", 15*time.Second),
 		kill("leader", 10*time.Second),
+		clockJump(-time.Hour, 10*time.Second),
+		clockJump(24*time.Hour, 10*time.Second),
 	})
 }
+
+// Readiness during a quorum loss: not ready from readyNotice after it
+// began to its healing, and ready again within readyBound of appends
+// landing again.
+const (
+	readyNotice = 6 * time.Second
+	readyBound  = 20 * time.Second
+)
 
 const (
 	stream   = natsjs.DefaultStream
@@ -134,11 +158,17 @@ func run(t *testing.T, name string, acts int, quiet, checkTimeout time.Duration,
 	c := newCluster(t)
 	ctx := context.Background()
 	var ledgers []*ledger.Ledger
-	for range 2 {
+	var stores []*natsjs.Store
+	for i := range 2 {
 		st := openStore(t, c)
-		l := ledger.New(st, ledger.Options{})
+		var opts ledger.Options
+		if i == 1 {
+			opts.Clock = c.clock.now
+		}
+		l := ledger.New(st, opts)
 		t.Cleanup(func() { l.Close() })
 		ledgers = append(ledgers, l)
+		stores = append(stores, st)
 	}
 	c.waitLeader(stream)
 
@@ -149,7 +179,13 @@ func run(t *testing.T, name string, acts int, quiet, checkTimeout time.Duration,
 	}
 	w.setup(t)
 
+	projCtx, stopProj := context.WithCancel(ctx)
+	proj := startProjector(t, c, h, projCtx)
+	t.Cleanup(func() { stopProj(); <-proj.done })
+
 	runCtx, stop := context.WithCancel(ctx)
+	probes := &jepsen.Probes{}
+	probing := probe(runCtx, h, probes, stores, proj)
 	var wg sync.WaitGroup
 	for g := range clerks {
 		wg.Add(1)
@@ -161,34 +197,55 @@ func run(t *testing.T, name string, acts int, quiet, checkTimeout time.Duration,
 	}
 	start := time.Now()
 	type injected struct {
-		f    jepsen.Fault
-		from int64
+		f            jepsen.Fault
+		from, healed int64
 	}
 	var done []injected
+	var knownAt []time.Time // the middle of each fault, for the views' questions
 	for _, f := range faults {
 		time.Sleep(quiet)
 		l := c.waitLeader(stream)
 		from := h.Now()
 		node, heal := f.inject(c, l)
 		t.Logf("%s: %s of %s for %s", time.Since(start).Round(time.Millisecond), f.kind, node, f.hold)
-		time.Sleep(f.hold)
+		time.Sleep(f.hold / 2)
+		knownAt = append(knownAt, time.Now().UTC())
+		time.Sleep(f.hold - f.hold/2)
+		healed := h.Now()
 		heal()
-		done = append(done, injected{jepsen.Fault{Kind: f.kind, Node: node, At: time.Duration(from - h.Since(start)), Held: f.hold}, from})
+		done = append(done, injected{jepsen.Fault{Kind: f.kind, Node: node, At: time.Duration(from - h.Since(start)), Held: f.hold}, from, healed})
 	}
 	time.Sleep(quiet)
 	stop()
 	wg.Wait()
+	probing.Wait()
 	elapsed := time.Since(start)
 
 	rep := jepsen.Report{Name: name, Duration: elapsed, Acts: acts}
 	ops := h.Ops()
+	all := probes.All()
 	for _, d := range done {
 		d.f.Resumed = jepsen.ResumeAfter(ops, d.from)
+		resumed := int64(-1)
+		if r := jepsen.ResumeAfter(ops, d.healed); r >= 0 {
+			resumed = d.healed + r.Nanoseconds()
+		}
+		rs, findings := jepsen.CheckReadiness(all, jepsen.Outage{From: d.from, Healed: d.healed}, readyNotice, readyBound, resumed)
+		d.f.Readiness = rs
+		if d.f.Kind == "quorum loss" {
+			rep.Open = append(rep.Open, findings...)
+		}
 		rep.Faults = append(rep.Faults, d.f)
 	}
+	rep.Probes = len(all)
 	rep.Counts = jepsen.Count(ops)
 	rep.StaleReads = jepsen.StaleReads(ops)
 	rep.LastSeq = c.converged(stream)
+	rep.ViewQuestions, rep.ViewDiffs = proj.compareViews(t, rep.LastSeq, viewQueries(w.acts, knownAt))
+	rep.Problems = append(rep.Problems, rep.ViewDiffs...)
+	proj.mu.Lock()
+	rep.ProjectorStops = proj.stops
+	proj.mu.Unlock()
 
 	// The final histories, read from a fresh connection once every
 	// replica holds the whole stream, end each act's history as reads.
@@ -230,9 +287,10 @@ func run(t *testing.T, name string, acts int, quiet, checkTimeout time.Duration,
 	}
 	rep.Problems = append(rep.Problems, acknowledged(ops, final)...)
 	rep.Problems = append(rep.Problems, prefixes(ops, finals)...)
-	problems, inversions := wholeStream(t, check)
+	problems, inversions, times := wholeStream(t, check)
 	rep.Problems = append(rep.Problems, problems...)
 	rep.Open = append(rep.Open, inversions...)
+	rep.RecordTimes = times
 	switch rep.Appends.Result {
 	case porcupine.Illegal:
 		rep.Open = append(rep.Open, "the appends are not linearizable: see "+rep.Appends.HTML)
@@ -282,7 +340,13 @@ func run(t *testing.T, name string, acts int, quiet, checkTimeout time.Duration,
 // interval that `ledger serve` uses, and opens the R3 stream.
 func openStore(t *testing.T, c *cluster) *natsjs.Store {
 	t.Helper()
-	opts, err := natsauth.ClientOptions(natsauth.SeedFile(c.auth, natsauth.RoleLedger), "")
+	return openStoreAs(t, c, natsauth.RoleLedger)
+}
+
+// openStoreAs is openStore as role.
+func openStoreAs(t *testing.T, c *cluster, role natsauth.Role) *natsjs.Store {
+	t.Helper()
+	opts, err := natsauth.ClientOptions(natsauth.SeedFile(c.auth, role), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,19 +483,30 @@ func prefixes(ops, finals []jepsen.Op) []string {
 
 // wholeStream reads the stream from its start: no defect (every chain
 // intact), sequences without gaps, the server's record times
-// non-decreasing in stream order, and each ledger's record times too.
+// non-decreasing in stream order, and within each act the ledger's
+// record times increasing (each event stamped after its act's previous
+// event, whichever ledger wrote it).
 //
-// The record times of one ledger out of stream order are returned apart,
-// as an open finding.
-func wholeStream(t *testing.T, st *natsjs.Store) (out, inversions []string) {
+// Each ledger's record times out of stream order are returned apart, as
+// an open finding; times says, for each ledger, how far its record times
+// ran from the server's and how many stood still (a nanosecond after its
+// previous event's).
+func wholeStream(t *testing.T, st *natsjs.Store) (out, inversions, times []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var prev eventlog.Entry
 	byRecorder := map[string]time.Time{}
+	byAct := map[events.ActID]eventlog.Entry{}
+	type skew struct {
+		events, still     int
+		behind, ahead     time.Duration // record time minus the server's, at worst each way
+		firstStill, lastS uint64
+	}
+	skews := map[string]*skew{}
 	n := 0
 	for e, err := range st.Read(ctx, eventlog.Position{}) {
 		if err != nil {
-			return append(out, fmt.Sprintf("read the stream: %v", err)), inversions
+			return append(out, fmt.Sprintf("read the stream: %v", err)), inversions, times
 		}
 		n++
 		switch {
@@ -443,17 +518,47 @@ func wholeStream(t *testing.T, st *natsjs.Store) (out, inversions []string) {
 			out = append(out, fmt.Sprintf("sequence %d stored at %s, before sequence %d (%s)", e.Seq, e.StoredAt, prev.Seq, prev.StoredAt))
 		}
 		if e.Defect == nil {
-			r := e.Event.RecordedBy
-			if t0, ok := byRecorder[r]; ok && e.Event.RecordedAt.Before(t0) {
-				inversions = append(inversions, fmt.Sprintf("sequence %d recorded by %s at %s, %s before its previous event in the stream",
-					e.Seq, r, e.Event.RecordedAt.Format("15:04:05.000000"), t0.Sub(e.Event.RecordedAt)))
+			r, at := e.Event.RecordedBy, e.Event.RecordedAt
+			if p, ok := byAct[e.Event.Act]; ok && !at.After(p.Event.RecordedAt) {
+				out = append(out, fmt.Sprintf("%s: sequence %d recorded by %s at %s, not after its act's previous event (sequence %d, by %s at %s)",
+					e.Event.Act, e.Seq, r, at.Format(time.RFC3339Nano), p.Seq, p.Event.RecordedBy, p.Event.RecordedAt.Format(time.RFC3339Nano)))
 			}
-			byRecorder[r] = e.Event.RecordedAt
+			byAct[e.Event.Act] = e
+			sk := skews[r]
+			if sk == nil {
+				sk = &skew{}
+				skews[r] = sk
+			}
+			sk.events++
+			d := at.Sub(e.StoredAt)
+			sk.behind, sk.ahead = min(sk.behind, d), max(sk.ahead, d)
+			if t0, ok := byRecorder[r]; ok {
+				if at.Before(t0) {
+					inversions = append(inversions, fmt.Sprintf("sequence %d recorded by %s at %s, %s before its previous event in the stream",
+						e.Seq, r, at.Format("15:04:05.000000"), t0.Sub(at)))
+				} else if at.Sub(t0) < time.Microsecond {
+					sk.still++
+					if sk.firstStill == 0 {
+						sk.firstStill = e.Seq
+					}
+					sk.lastS = e.Seq
+				}
+			}
+			byRecorder[r] = at
 		}
 		prev = e
 	}
 	t.Logf("read the whole stream: %d messages", n)
-	return out, inversions
+	for _, r := range slices.Sorted(maps.Keys(skews)) {
+		sk := skews[r]
+		line := fmt.Sprintf("%s: %d events, record time minus the server's from %s to %s; %d stamped less than 1µs after its previous event",
+			r, sk.events, sk.behind.Round(time.Millisecond), sk.ahead.Round(time.Millisecond), sk.still)
+		if sk.still > 0 {
+			line += fmt.Sprintf(" (sequences %d to %d)", sk.firstStill, sk.lastS)
+		}
+		times = append(times, line)
+	}
+	return out, inversions, times
 }
 
 // workload is the clerks' and readers' shared state.
