@@ -247,8 +247,9 @@ func (s *Store) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog
 }
 
 // AppendEach publishes the claims of msgs' ids asynchronously, then the
-// events whose claims hold, each with its own expectation, and waits for
-// every acknowledgement.
+// events whose claims hold, each with its own expectation and each once
+// (an event no server took is eventlog.ErrUnavailable, never sent again),
+// and waits for every acknowledgement.
 func (s *Store) AppendEach(ctx context.Context, msgs []eventlog.Message) []eventlog.Result {
 	out := make([]eventlog.Result, len(msgs))
 	if s.readOnly != "" {
@@ -288,7 +289,12 @@ func (s *Store) AppendEach(ctx context.Context, msgs []eventlog.Message) []event
 			out[i].Err = &eventlog.IDUsedError{Used: []eventlog.UsedID{{Index: i, Held: held[i]}}}
 			continue
 		}
-		f, err := s.js.PublishMsgAsync(s.message(&msgs[i]))
+		// Sent once: on "no responders" (no stream leader) nats.go would
+		// send it again 250 ms later, from a timer, after events the ledger
+		// stamped and sent later, so that one ledger's record times would
+		// run backwards in stream order (issue 17). It is answered
+		// unavailable instead, and the clerk's retry is stamped anew.
+		f, err := s.js.PublishMsgAsync(s.message(&msgs[i]), jetstream.WithRetryAttempts(0))
 		if err != nil {
 			out[i].Err = mapError(err)
 			continue
