@@ -21,8 +21,9 @@
 // The cluster and the runs are in its tests: `go test ./jepsen` runs the
 // short version (one small clock jump, one partition and one kill of the
 // stream leader), LEX_JEPSEN=full the whole matrix (.ci/long).
-// LEX_JEPSEN_REPORT names the directory for the reports and porcupine's
-// visualisations (the test's temporary directory otherwise), and
+// LEX_JEPSEN_REPORT names the directory for the reports, the readiness
+// probes and porcupine's visualisations (the test's temporary directory
+// otherwise), and
 // LEX_JEPSEN_STRICT=1 fails a run on the findings still open
 // (RELIABILITY.md, Jepsen-style runs), which otherwise it only reports.
 package jepsen

@@ -309,7 +309,15 @@ func run(t *testing.T, name string, acts int, quiet, checkTimeout time.Duration,
 	if err := os.WriteFile(filepath.Join(dir, name+"-report.md"), []byte(text), 0o644); err != nil {
 		t.Error(err)
 	}
-	t.Logf("report saved in %s", dir)
+	var tsv strings.Builder
+	tsv.WriteString("call_s\tserver\ttook_ms\tready\terror\n")
+	for _, p := range all {
+		fmt.Fprintf(&tsv, "%.3f\t%s\t%d\t%v\t%s\n", float64(p.Call)/1e9, p.Who, p.Took.Milliseconds(), p.Ready, strings.ReplaceAll(p.Err, "\n", " "))
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+"-readiness.tsv"), []byte(tsv.String()), 0o644); err != nil {
+		t.Error(err)
+	}
+	t.Logf("report and readiness probes (%s-readiness.tsv) saved in %s", name, dir)
 	// The findings still open (RELIABILITY.md, Jepsen-style runs) fail
 	// the run only with LEX_JEPSEN_STRICT=1, until the ledger is fixed:
 	// the normal suite keeps failing on everything else.
