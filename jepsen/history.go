@@ -46,11 +46,14 @@ type Op struct {
 	// Version is an acknowledged append's version (the receipt's), or the
 	// number of events a read saw.
 	Version int
-	Seq     uint64   // an acknowledged append's stream sequence
-	Dup     bool     // the receipt said Duplicate
-	Events  []string // what a read returned, in order
-	Call    int64
-	Return  int64 // math.MaxInt64 while no answer came (Unknown)
+	Seq     uint64 // an acknowledged append's stream sequence
+	Dup     bool   // the receipt said Duplicate
+	// Landed marks an unanswered append that Resolve found in its act's
+	// final history, its Version then the one it has there.
+	Landed bool
+	Events []string // what a read returned, in order
+	Call   int64
+	Return int64 // math.MaxInt64 while no answer came (Unknown)
 	// Answered is when the call came back, even for Unknown (its error
 	// then in Err).
 	Answered int64
@@ -155,6 +158,9 @@ func (o Op) String() string {
 		if o.Dup {
 			b.WriteString(" (duplicate)")
 		}
+		if o.Landed {
+			b.WriteString(" (unanswered, found there after the run)")
+		}
 	default:
 		fmt.Fprintf(&b, " -> %s", o.Result)
 	}
@@ -218,4 +224,63 @@ func Compact(ops []Op) []Op {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Call < out[j].Call })
 	return out
+}
+
+// Resolved says what Resolve did with the unknown outcomes.
+type Resolved struct {
+	Landed  int // unknown appends whose event the final history holds
+	Dropped int // unknown appends whose event it does not hold, and unknown reads
+}
+
+// Resolve settles the unknown outcomes of ops (after Compact) against
+// finals, each act's final history as a read, which the check also gets.
+// An unknown append whose event the act's final history does not hold
+// took no effect, in every order that ends in that history, so it is
+// dropped, as are unknown reads, which match any state. One whose event
+// the history holds at version v landed there, once, during one of its
+// tries: the tries become one append answered ok at v, called when the
+// first was and still without a return. The verdict is the same as for
+// ops, for any history ending in finals; the search is not: each unknown
+// append can be ordered anywhere after its call, and porcupine tries
+// both of its outcomes at every place.
+func Resolve(ops, finals []Op) ([]Op, Resolved) {
+	version := map[string]map[string]int{} // act, id: version
+	for _, f := range finals {
+		m := map[string]int{}
+		for i, id := range f.Events {
+			m[id] = i + 1
+		}
+		version[f.Act] = m
+	}
+	type key struct {
+		client int
+		id     string
+	}
+	seen := map[key]bool{}
+	var r Resolved
+	out := make([]Op, 0, len(ops))
+	for _, o := range ops {
+		if o.Result != Unknown {
+			out = append(out, o)
+			continue
+		}
+		if o.Kind == Read {
+			r.Dropped++
+			continue
+		}
+		v, ok := version[o.Act][o.ID]
+		if !ok {
+			r.Dropped++
+			continue
+		}
+		k := key{o.Client, o.ID}
+		if seen[k] {
+			continue // a later try of an append kept already
+		}
+		seen[k] = true
+		r.Landed++
+		o.Result, o.Version, o.Landed = OK, v, true
+		out = append(out, o)
+	}
+	return out, r
 }

@@ -30,6 +30,9 @@ type Report struct {
 	// Appends is porcupine's verdict on the appends and the final
 	// histories; All adds the reads of histories during the run.
 	Appends, All Verdict
+	// Resolved is what the check learnt of the unknown outcomes from the
+	// final histories (Resolve).
+	Resolved Resolved
 	// StaleReads counts the reads that missed an event acknowledged
 	// before they were called.
 	StaleReads int
@@ -108,6 +111,7 @@ func (r Report) String() string {
 		}
 		w("\n")
 	}
+	w("unknown outcomes settled by the final histories: %d appends landed, %d appends and unknown reads took no effect\n", r.Resolved.Landed, r.Resolved.Dropped)
 	verdict("linearizable, appends and final histories", r.Appends)
 	verdict("linearizable, with the reads during the run", r.All)
 	w("stale reads (missed an event acknowledged before the read was called): %d of %d\n", r.StaleReads, c.ReadsOK)

@@ -276,7 +276,8 @@ func run(t *testing.T, name string, acts int, quiet, checkTimeout time.Duration,
 		t.Fatal(err)
 	}
 	var err error
-	compact := jepsen.Compact(ops)
+	compact, resolved := jepsen.Resolve(jepsen.Compact(ops), finals)
+	rep.Resolved = resolved
 	rep.Appends, err = jepsen.Check(append(jepsen.Appends(compact), finals...), checkTimeout, filepath.Join(dir, name+"-appends.html"))
 	if err != nil {
 		t.Error(err)

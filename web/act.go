@@ -125,19 +125,11 @@ func link(path string, kv ...string) string {
 
 func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	id, err := actParam(r)
-	if sc, ok := s.p.(scoped); ok && err == nil {
-		err = sc.CheckScope(id) // a partial projector's act outside its part: 421
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	id, params, ok := s.actRequest(w, r)
+	if !ok {
 		return
 	}
-	params, err := s.params(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	var err error
 	asOf, knownAt := params.AsOf, params.KnownAt
 	var (
 		seq  uint64

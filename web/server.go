@@ -235,6 +235,25 @@ func knownAtValue(raw string, t *time.Time) string {
 
 var errNoAct = events.Errorf(events.CodeInvalid, "name the act with act=, such as act=/akn/kz/act/code/1997-07-16/167, or find it on the home page")
 
+// actRequest reads what every page of one act starts from: the act, which
+// a partial projector must cover (421 otherwise), and the days asked. On a
+// bad request it answers the error itself and returns false.
+func (s *Server) actRequest(w http.ResponseWriter, r *http.Request) (events.ActID, projections.Params, bool) {
+	id, err := actParam(r)
+	if sc, ok := s.p.(scoped); ok && err == nil {
+		err = sc.CheckScope(id)
+	}
+	var params projections.Params
+	if err == nil {
+		params, err = s.params(r)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return "", params, false
+	}
+	return id, params, true
+}
+
 func actParam(r *http.Request) (events.ActID, error) {
 	v := r.URL.Query().Get("act")
 	if v == "" {

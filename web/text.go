@@ -120,19 +120,11 @@ func day(d events.Date) string { return d.Earliest().Date().String() }
 
 func (s *Server) text(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	id, err := actParam(r)
-	if sc, ok := s.p.(scoped); ok && err == nil {
-		err = sc.CheckScope(id)
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	id, params, ok := s.actRequest(w, r)
+	if !ok {
 		return
 	}
-	params, err := s.params(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	var err error
 	var (
 		seq  uint64
 		st   projections.ActState

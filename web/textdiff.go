@@ -45,19 +45,11 @@ type changeView struct {
 
 func (s *Server) textDiff(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	id, err := actParam(r)
-	if sc, ok := s.p.(scoped); ok && err == nil {
-		err = sc.CheckScope(id)
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	id, params, ok := s.actRequest(w, r)
+	if !ok {
 		return
 	}
-	params, err := s.params(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	var err error
 	var from, to events.Date
 	if q.Get("from") == "" || q.Get("to") == "" {
 		err = events.Errorf(events.CodeInvalid, "give two days to compare the text on: from=YYYY-MM-DD&to=YYYY-MM-DD, such as from=2009-06-30&to=2010-01-01")
