@@ -3,6 +3,7 @@ package jepsen
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -126,4 +127,44 @@ func CheckReadiness(probes []Probe, o Outage, notice, bound time.Duration, resum
 		out = append(out, r)
 	}
 	return out, findings
+}
+
+// Gap is a span in which no append through one ledger was acknowledged,
+// though its clerks kept trying, and what that ledger's readiness said
+// in it, from the notice after it began (history nanoseconds).
+type Gap struct {
+	Who           string
+	From, To      int64
+	Probes, Ready int
+}
+
+// Gaps finds, for the server who, the spans longer than notice between
+// consecutive acknowledgements of appends through it (acks, their return
+// times), and counts its probes in each from notice after it began to
+// its end. A gap whose every probe said ready is a lie: the ledger said
+// ready for the whole window while none of its appends could land.
+func Gaps(probes []Probe, who string, acks []int64, notice time.Duration) (gaps []Gap, findings []string) {
+	acks = append([]int64(nil), acks...)
+	slices.Sort(acks)
+	for i := 1; i < len(acks); i++ {
+		a, b := acks[i-1], acks[i]
+		if b-a <= notice.Nanoseconds() {
+			continue
+		}
+		g := Gap{Who: who, From: a, To: b}
+		for _, p := range probes {
+			if p.Who == who && p.Call >= a+notice.Nanoseconds() && p.Call+p.Took.Nanoseconds() <= b {
+				g.Probes++
+				if p.Ready {
+					g.Ready++
+				}
+			}
+		}
+		gaps = append(gaps, g)
+		if g.Probes > 0 && g.Ready == g.Probes {
+			findings = append(findings, fmt.Sprintf("%s said ready in all %d probes from %s after its last acknowledged append (at %.3fs) to its next, %s later, while none of its appends landed",
+				who, g.Probes, notice, float64(a)/1e9, time.Duration(b-a).Round(time.Millisecond)))
+		}
+	}
+	return gaps, findings
 }

@@ -54,3 +54,29 @@ func TestCheckReadiness(t *testing.T) {
 		})
 	}
 }
+
+// A ledger that said ready while none of its appends landed for longer
+// than the notice lies; one that said not ready in that window does not.
+func TestGaps(t *testing.T) {
+	s := int64(time.Second)
+	acks := []int64{1 * s, 2 * s, 3 * s, 15 * s, 16 * s} // none from 3 s to 15 s
+	probes := func(ready func(at int64) bool) []jepsen.Probe {
+		var out []jepsen.Probe
+		for at := int64(0); at < 20*s; at += s / 4 {
+			out = append(out, jepsen.Probe{Who: "ledger-0", Call: at, Took: time.Millisecond, Ready: ready(at)})
+			out = append(out, jepsen.Probe{Who: "ledger-1", Call: at, Took: time.Millisecond, Ready: true})
+		}
+		return out
+	}
+	gaps, findings := jepsen.Gaps(probes(func(int64) bool { return true }), "ledger-0", acks, 6*time.Second)
+	if len(gaps) != 1 || gaps[0].From != 3*s || gaps[0].To != 15*s || gaps[0].Probes != 24 || gaps[0].Ready != 24 {
+		t.Fatalf("gaps %+v, want one from 3s to 15s with 24 probes, all ready", gaps)
+	}
+	if len(findings) != 1 || !strings.Contains(findings[0], "ledger-0 said ready in all 24 probes") {
+		t.Errorf("findings %q, want the lie of ledger-0", findings)
+	}
+	_, findings = jepsen.Gaps(probes(func(at int64) bool { return at < 5*s || at > 14*s }), "ledger-0", acks, 6*time.Second)
+	if len(findings) != 0 {
+		t.Errorf("findings %q for a ledger not ready in its gap, want none", findings)
+	}
+}

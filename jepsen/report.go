@@ -41,6 +41,9 @@ type Report struct {
 	// ViewDiffs those they answered differently (also in Problems).
 	Probes, ViewQuestions int
 	ViewDiffs             []string
+	// Gaps are the spans longer than the readiness notice in which no
+	// append through a ledger landed, with what its readiness said.
+	Gaps []Gap
 	// ProjectorStops says when and why the live projector's Run stopped
 	// (it was restarted from its snapshot, as a supervisor restarts
 	// `projector serve`).
@@ -100,6 +103,10 @@ func (r Report) String() string {
 			}
 			w("\n")
 		}
+	}
+	for _, g := range r.Gaps {
+		w("%s: no append landed from %.3fs to %.3fs (%s); ready in %d of its %d probes from the notice on\n",
+			g.Who, float64(g.From)/1e9, float64(g.To)/1e9, time.Duration(g.To-g.From).Round(time.Millisecond), g.Ready, g.Probes)
 	}
 	c := r.Counts
 	w("\noperations: %d appends (%d ok, of which %d duplicates of a retry; %d conflicts, of which %d without an expectation; %d unknown), %d reads (%d ok, %d failed)\n",

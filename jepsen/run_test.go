@@ -238,6 +238,17 @@ func run(t *testing.T, name string, acts int, quiet, checkTimeout time.Duration,
 		rep.Faults = append(rep.Faults, d.f)
 	}
 	rep.Probes = len(all)
+	for i := range ledgers {
+		var acks []int64
+		for _, o := range ops {
+			if o.Kind == jepsen.Append && o.Result == jepsen.OK && o.Client%len(ledgers) == i {
+				acks = append(acks, o.Return)
+			}
+		}
+		gaps, findings := jepsen.Gaps(all, fmt.Sprintf("ledger-%d", i), acks, readyNotice)
+		rep.Gaps = append(rep.Gaps, gaps...)
+		rep.Open = append(rep.Open, findings...)
+	}
 	rep.Counts = jepsen.Count(ops)
 	rep.StaleReads = jepsen.StaleReads(ops)
 	rep.LastSeq = c.converged(stream)
