@@ -47,6 +47,9 @@ const Never = time.Duration(math.MaxInt64)
 // replicas is down, From to Healed (history nanoseconds).
 type Outage struct {
 	From, Healed int64
+	// Until, when set, is where the next fault begins: no probe after it
+	// counts for this one.
+	Until int64
 }
 
 // Readiness is what the probes of one server said around one outage.
@@ -88,13 +91,17 @@ func CheckReadiness(probes []Probe, o Outage, notice, bound time.Duration, resum
 		var last int64 // the last probe's call
 		lastNot := int64(-1)
 		r.Recovered = Never
+		end := o.Healed + bound.Nanoseconds()
+		if o.Until > 0 {
+			end = min(end, o.Until)
+		}
 		for _, p := range by[w] {
-			if !p.Ready && p.Call >= o.From && p.Call <= o.Healed+bound.Nanoseconds() {
+			if !p.Ready && p.Call >= o.From && p.Call <= end {
 				lastNot = p.Call
 			}
 		}
 		for _, p := range by[w] {
-			if lastNot >= 0 && p.Call > lastNot && p.Ready && r.Recovered == Never {
+			if lastNot >= 0 && p.Call > lastNot && p.Ready && r.Recovered == Never && (o.Until == 0 || p.Call < o.Until) {
 				r.Recovered = time.Duration(p.Call - o.Healed)
 			}
 			last = max(last, p.Call)

@@ -55,6 +55,27 @@ func TestCheckReadiness(t *testing.T) {
 	}
 }
 
+// Recovery is measured up to the next fault: a server not ready again
+// in it does not move the recovery from this one.
+func TestCheckReadinessUntilNextFault(t *testing.T) {
+	s := int64(time.Second)
+	var probes []jepsen.Probe
+	for at := int64(0); at < 60*s; at += s / 4 {
+		ready := at < 12*s || at >= 27*s && at < 38*s || at >= 40*s
+		probes = append(probes, jepsen.Probe{Who: "ledger-0", Call: at, Took: time.Millisecond, Ready: ready})
+	}
+	o := jepsen.Outage{From: 10 * s, Healed: 25 * s}
+	rs, _ := jepsen.CheckReadiness(probes, o, 6*time.Second, 20*time.Second, 28*s)
+	if rs[0].Recovered != 40*time.Second-25*time.Second {
+		t.Fatalf("without the next fault: recovered %s after healing, want 15s (after the next spell)", rs[0].Recovered)
+	}
+	o.Until = 35 * s
+	rs, _ = jepsen.CheckReadiness(probes, o, 6*time.Second, 20*time.Second, 28*s)
+	if rs[0].Recovered != 2*time.Second {
+		t.Errorf("with the next fault at 35s: recovered %s after healing, want 2s", rs[0].Recovered)
+	}
+}
+
 // A ledger that said ready while none of its appends landed for longer
 // than the notice lies; one that said not ready in that window does not.
 func TestGaps(t *testing.T) {

@@ -224,13 +224,17 @@ func run(t *testing.T, name string, acts int, quiet, checkTimeout time.Duration,
 	rep := jepsen.Report{Name: name, Duration: elapsed, Acts: acts}
 	ops := h.Ops()
 	all := probes.All()
-	for _, d := range done {
+	for k, d := range done {
 		d.f.Resumed = jepsen.ResumeAfter(ops, d.from)
+		var until int64
+		if k+1 < len(done) {
+			until = done[k+1].from
+		}
 		resumed := int64(-1)
 		if r := jepsen.ResumeAfter(ops, d.healed); r >= 0 {
 			resumed = d.healed + r.Nanoseconds()
 		}
-		rs, findings := jepsen.CheckReadiness(all, jepsen.Outage{From: d.from, Healed: d.healed}, readyNotice, readyBound, resumed)
+		rs, findings := jepsen.CheckReadiness(all, jepsen.Outage{From: d.from, Healed: d.healed, Until: until}, readyNotice, readyBound, resumed)
 		d.f.Readiness = rs
 		if d.f.Kind == "quorum loss" {
 			rep.Open = append(rep.Open, findings...)
