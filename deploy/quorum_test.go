@@ -77,10 +77,10 @@ func TestClusterReadinessSeesQuorumLoss(t *testing.T) {
 		ok := pollFor(60*time.Second, func() bool {
 			code, body := readyz(s)
 			last = fmt.Sprintf("%d %s", code, body)
-			return code == http.StatusServiceUnavailable && strings.Contains(body, "has no leader")
+			return code == http.StatusServiceUnavailable && strings.Contains(body, "quorum")
 		})
 		if !ok {
-			t.Fatalf("%s: /readyz did not report the lost leader within 60s; last: %s\n%s", s.cmd.Path, last, tail(s.out.String(), 3000))
+			t.Fatalf("%s: /readyz did not report the lost quorum within 60s; last: %s\n%s", s.cmd.Path, last, tail(s.out.String(), 3000))
 		}
 	}
 	if up := metric(t, led, "lex_stream_up"); up != "0" {

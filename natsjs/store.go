@@ -508,31 +508,70 @@ func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 }
 
 // Health returns the stream's last sequence, as LastSeq, and fails when
-// the stream is replicated and has no leader: a quorum of its replicas is
-// down or cut off. A replica still answers the stream's info then, so
-// LastSeq alone says the stream is up while every append is refused (an
-// outside run for issue 17, two nodes of three down). The error is a
-// *NoLeaderError.
+// the stream is replicated and cannot take a write: it has no leader, or
+// its leader has not heard from a quorum of its replicas (itself included)
+// within QuorumWindow. A replica still answers the stream's info in
+// either case, so LastSeq alone says the stream is up while every append
+// is refused (an outside run for issue 17, two nodes of three down); and a
+// leader cut off from its followers goes on calling itself leader for 10
+// to 20 s before it steps down (issue 17's runs: ready in 31 of 36 probes
+// of a quorum loss). The error is a *NoLeaderError.
 func (s *Store) Health(ctx context.Context) (uint64, error) {
 	info, err := s.stream.Info(ctx)
 	if err != nil {
 		return 0, mapError(err)
 	}
-	if c := info.Cluster; c != nil && c.Leader == "" {
-		return info.State.LastSeq, &NoLeaderError{Stream: s.cfg.Stream, Replicas: info.Config.Replicas, Report: replicasOf(c)}
+	if err := quorum(s.cfg.Stream, info); err != nil {
+		return info.State.LastSeq, err
 	}
 	return info.State.LastSeq, nil
 }
 
-// NoLeaderError is Health's error for a replicated stream without a
-// leader. It wraps eventlog.ErrUnavailable.
+// QuorumWindow is how recently a stream's leader must have heard from a
+// replica for Health to count it towards the quorum a write needs: five
+// of the servers' heartbeats (one a second), past the shortest time (4 s)
+// after which a follower calls an election.
+const QuorumWindow = 5 * time.Second
+
+// quorum is Health's judgement of a stream's cluster info: nil when the
+// stream is not replicated, or its leader has heard from a quorum within
+// QuorumWindow.
+func quorum(stream string, info *jetstream.StreamInfo) error {
+	c := info.Cluster
+	if c == nil || info.Config.Replicas <= 1 {
+		return nil
+	}
+	need := info.Config.Replicas/2 + 1
+	if c.Leader == "" {
+		return &NoLeaderError{Stream: stream, Replicas: info.Config.Replicas, Report: replicasOf(c)}
+	}
+	heard := 1 // the leader
+	for _, r := range c.Replicas {
+		if r != nil && !r.Offline && r.Active < QuorumWindow {
+			heard++
+		}
+	}
+	if heard < need {
+		return &NoLeaderError{Stream: stream, Replicas: info.Config.Replicas, Leader: c.Leader, Report: replicasOf(c)}
+	}
+	return nil
+}
+
+// NoLeaderError is Health's error for a replicated stream that cannot take
+// a write: without a leader, or with one that has lost its quorum. It
+// wraps eventlog.ErrUnavailable.
 type NoLeaderError struct {
 	Stream   string
 	Replicas int    // the stream's replicas
+	Leader   string // the leader that lost its quorum; empty for none
 	Report   string // what the cluster info says of them
 }
 
 func (e *NoLeaderError) Error() string {
+	if e.Leader != "" {
+		return fmt.Sprintf("stream %s's leader %s has not heard from a quorum (%d of %d) of its replicas within %s (%s); appends are refused until a quorum is back (docs/RUNBOOK.md, Quorum lost)",
+			e.Stream, e.Leader, e.Replicas/2+1, e.Replicas, QuorumWindow, e.Report)
+	}
 	return fmt.Sprintf("stream %s has no leader: fewer than a quorum (%d of %d) of its replicas answer (%s); appends are refused until a quorum is back (docs/RUNBOOK.md, Quorum lost)",
 		e.Stream, e.Replicas/2+1, e.Replicas, e.Report)
 }
@@ -556,6 +595,8 @@ func replicasOf(c *jetstream.ClusterInfo) string {
 		switch {
 		case r.Offline:
 			state = "offline"
+		case r.Active >= QuorumWindow:
+			state = fmt.Sprintf("not heard from for %s", r.Active.Round(time.Second))
 		case !r.Current:
 			state = fmt.Sprintf("behind by %d", r.Lag)
 		}
