@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -420,7 +421,13 @@ func (p *Projection) indexInstruments(id events.ActID, amends []Amendment) {
 // decoded event otherwise (schema 1), so that a tree is rebuilt without
 // decoding the ledger's own events.
 func (p *Projection) EachLeaf(fn func(seq uint64, act events.ActID, id events.ID, hash events.Digest, err error, d *eventlog.Defect)) {
-	d := 0
+	p.EachLeafFrom(0, fn)
+}
+
+// EachLeafFrom is EachLeaf for the events and defects at sequence from or
+// later: the leaves a tree that stood at sequence from-1 lacks.
+func (p *Projection) EachLeafFrom(from uint64, fn func(seq uint64, act events.ActID, id events.ID, hash events.Digest, err error, d *eventlog.Defect)) {
+	d, _ := slices.BinarySearchFunc(p.defects, from, func(e eventlog.Entry, seq uint64) int { return cmp.Compare(e.Seq, seq) })
 	defectsBefore := func(seq uint64) {
 		for ; d < len(p.defects) && p.defects[d].Seq < seq; d++ {
 			fn(p.defects[d].Seq, "", events.ID{}, events.Digest{}, nil, p.defects[d].Defect)
@@ -430,7 +437,7 @@ func (p *Projection) EachLeaf(fn func(seq uint64, act events.ActID, id events.ID
 	if p.durable != nil {
 		// The store keeps each record's hash with its place: the tree is
 		// rebuilt from one scan of the places, without a seek a record.
-		for l := range p.durable.Leaves() {
+		for l := range p.durable.Leaves(from) {
 			defectsBefore(l.Seq)
 			h, err := l.Hash, error(nil)
 			if h.IsZero() {
@@ -441,6 +448,9 @@ func (p *Projection) EachLeaf(fn func(seq uint64, act events.ActID, id events.ID
 		return
 	}
 	for act, rec := range p.store.BySeq() {
+		if rec.Seq < from {
+			continue
+		}
 		defectsBefore(rec.Seq)
 		h, ok := sealedHash(rec.Data)
 		var err error

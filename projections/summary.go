@@ -203,6 +203,20 @@ func (p *Projection) saveSummaries() error {
 	return p.durable.Commit(p.lastSeq)
 }
 
+// SaveSummaries writes the summaries of the acts changed since they were
+// last written, with the store's checkpoint, so that Open reads them
+// instead of folding those acts: a projector calls it as it stops. It
+// does nothing for a store that is not Durable.
+func (p *Projection) SaveSummaries() error {
+	if p.durable == nil {
+		return nil
+	}
+	if len(p.changed) == 0 {
+		return nil
+	}
+	return p.saveSummaries()
+}
+
 // spansNow returns r's spans if they are decided, or nil.
 func (r *actRec) spansNow() []span {
 	if sp := r.spans.Load(); sp != nil {
