@@ -17,6 +17,8 @@
 //	'm'                    the checkpoint: format(4) last_seq(8)
 //	'a' act                the act's summary, as the projection encodes it
 //	                       (projections: what Open needs without its events)
+//	'u'                    seq(8): every act's summary covers its records up
+//	                       to this checkpoint (CommitSummaries)
 //	't'                    where the projector's Merkle tree stood at a
 //	                       checkpoint: seq(8) size(8) root(32) (MarkTree)
 //
@@ -346,6 +348,34 @@ func (s *Store) BySeq() iter.Seq2[events.ActID, projections.Record] {
 func (s *Store) PutSummary(act events.ActID, data []byte) error {
 	s.key = append(append(s.key[:0], 'a'), act...)
 	return s.writes().Set(s.key, data, nil)
+}
+
+var summarizedKey = []byte{'u'}
+
+// CommitSummaries is Commit, with a note that every act's summary covers
+// its records up to lastSeq, in the same batch.
+func (s *Store) CommitSummaries(lastSeq uint64) error {
+	if err := s.writes().Set(summarizedKey, binary.BigEndian.AppendUint64(nil, lastSeq), nil); err != nil {
+		return err
+	}
+	return s.Commit(lastSeq)
+}
+
+// SummarizedAt returns the lastSeq of the last CommitSummaries; 0 when
+// none (a store emptied, or written before it was kept).
+func (s *Store) SummarizedAt() uint64 {
+	v, closer, err := s.reader().Get(summarizedKey)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0
+	}
+	if err != nil {
+		panic(fmt.Sprintf("pebblestore: read %s: %v", s.dir, err))
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
 }
 
 // Summaries yields every act's summary, in identifier order. A summary's

@@ -32,6 +32,10 @@ type actRec struct {
 	// changed says the act changed since its summary was written, in a
 	// Durable store (summary.go).
 	changed bool
+	// unnoted says the chain was resumed from the act's summary without
+	// the ids of its events: Apply notes them from the act's records
+	// before it checks the act's next event (noteIDs).
+	unnoted bool
 	// staleRow says the act is in its country's stale list: its row
 	// is read from here until written again (statusindex.go).
 	staleRow bool
@@ -147,6 +151,9 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	r := p.acts[e.Event.Act]
 	if e.Defect == nil {
 		if r != nil {
+			if r.unnoted {
+				r.noteIDs()
+			}
 			r.chain.CheckWith(&e, r.holdsID)
 		} else {
 			chain.CheckWith(&e, func(events.ID) bool { return false })
@@ -229,6 +236,16 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	}
 	p.indexInstruments(id, m.amendments[indexFrom:])
 	return changed, nil
+}
+
+// noteIDs notes the ids of the act's records in its chain, resumed from
+// its summary (Open): one read of the act's records, when its first event
+// after a restart comes.
+func (r *actRec) noteIDs() {
+	for rec := range r.log.Records(0, r.log.Len()) {
+		r.chain.Note(rec.ID)
+	}
+	r.unnoted = false
 }
 
 // holdsID reports whether an event of the act has id: the chain keeps only

@@ -188,12 +188,84 @@ func ReadSnapshotWith(r io.Reader, st Store) (*Projection, error) {
 }
 
 // Open restores a projection from a Durable store, at its checkpoint
-// (Saved): what the projection keeps in memory is rebuilt from the
-// records. A store whose records are not those of this derivation (an
+// (Saved): what the projection keeps in memory is rebuilt from the acts'
+// summaries, and from the records of the acts whose summaries are behind
+// (summary.go). A store whose records are not those of this derivation (an
 // event off its act's chain, an event kept without its bytes) is an
 // ErrOtherVersion error: Reset it and rebuild from the stream.
 func Open(st Durable) (*Projection, error) {
 	p := NewWith(st)
+	var err error
+	if at := st.SummarizedAt(); at > 0 {
+		err = p.openSummaries(st, at)
+	} else {
+		err = p.openScan(st)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for d, err := range st.Defects() {
+		if err != nil {
+			return nil, err
+		}
+		p.defects = append(p.defects, d)
+	}
+	p.lastSeq = st.Saved()
+	if len(p.changed) > 0 {
+		if err := p.saveSummaries(); err != nil {
+			return nil, fmt.Errorf("write the acts' summaries: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// openSummaries restores the acts from their summaries, every one of
+// which covered its act's records at sequence at (CommitSummaries): no
+// record is read, but those after at, whose acts (at most summaryEvery)
+// are folded from their records, as are the acts whose summary does not
+// decode (of another version). Each act's chain is resumed without its
+// ids, which Apply reads from the act's records when its next event comes
+// (actRec.noteIDs).
+func (p *Projection) openSummaries(st Durable, at uint64) error {
+	behind := map[events.ActID]bool{}
+	for l := range st.Leaves(at + 1) {
+		behind[l.Act] = true
+	}
+	var fold []events.ActID
+	for id, data := range st.Summaries() {
+		if behind[id] {
+			continue
+		}
+		sum, err := decodeSummary(data)
+		if err != nil {
+			fold = append(fold, id)
+			continue
+		}
+		r := &actRec{unnoted: true, last: sum.last}
+		r.chain.Resume(sum.tip, sum.chained)
+		p.addSummarized(id, r, sum.n, &sum, sum.first)
+	}
+	for id := range behind {
+		fold = append(fold, id)
+	}
+	slices.Sort(fold)
+	for _, id := range fold {
+		l := st.Act(id)
+		if l.Len() == 0 {
+			continue // a summary left of an act without records
+		}
+		if err := p.restoreAct(id, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openScan restores the acts from one scan of every record, beside the
+// summaries, for a store whose summaries were never all written at once
+// (SummarizedAt is 0): an act whose summary covers all its records is
+// restored from it and from its records' ids, without a decode.
+func (p *Projection) openScan(st Durable) error {
 	// The summaries, read beside the records: both come in act order.
 	nextSummary, stop := iter.Pull2(st.Summaries())
 	defer stop()
@@ -241,7 +313,7 @@ func Open(st Durable) (*Projection, error) {
 	for id, rec := range st.Scan() {
 		if id != curID || r == nil {
 			if err := finish(); err != nil {
-				return nil, err
+				return err
 			}
 			r, curID, n, evs = &actRec{}, id, 0, evs[:0]
 			sum, useSum = summaryOf(id)
@@ -258,29 +330,14 @@ func Open(st Durable) (*Projection, error) {
 		}
 		e, err := p.restoredEntry(id, &rec)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := p.restoreEvent(r, &e, evs); err != nil {
-			return nil, err
+			return err
 		}
 		evs = append(evs, e.Event)
 	}
-	if err := finish(); err != nil {
-		return nil, err
-	}
-	for d, err := range st.Defects() {
-		if err != nil {
-			return nil, err
-		}
-		p.defects = append(p.defects, d)
-	}
-	p.lastSeq = st.Saved()
-	if len(p.changed) > 0 {
-		if err := p.saveSummaries(); err != nil {
-			return nil, fmt.Errorf("write the acts' summaries: %w", err)
-		}
-	}
-	return p, nil
+	return finish()
 }
 
 // restoredEntry decodes a record that Open read for act id.

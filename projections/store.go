@@ -96,6 +96,12 @@ type Durable interface {
 	// only until the next.
 	PutSummary(act events.ActID, data []byte) error
 	Summaries() iter.Seq2[events.ActID, []byte]
+	// CommitSummaries is Commit, and says that every act's summary now
+	// covers all its records; SummarizedAt returns the lastSeq of the
+	// last such commit (0 for none): the acts of the records after it
+	// are those whose summaries are behind.
+	CommitSummaries(lastSeq uint64) error
+	SummarizedAt() uint64
 	// Leaves yields the Leaf of every record at sequence from or later,
 	// in stream order, without reading the records themselves.
 	Leaves(from uint64) iter.Seq[Leaf]

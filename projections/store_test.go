@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"strings"
 	"testing"
@@ -353,5 +354,125 @@ func TestPebbleReopen(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// countingStore is a Durable store that counts the records read through
+// it: by Scan, and by the logs it hands out.
+type countingStore struct {
+	*pebblestore.Store
+	read int
+}
+
+func (c *countingStore) Scan() iter.Seq2[events.ActID, projections.Record] {
+	return func(yield func(events.ActID, projections.Record) bool) {
+		for id, r := range c.Store.Scan() {
+			c.read++
+			if !yield(id, r) {
+				return
+			}
+		}
+	}
+}
+
+func (c *countingStore) Log(id events.ActID, n int) projections.ActLog {
+	return countingLog{c.Store.Log(id, n), c}
+}
+
+func (c *countingStore) Act(id events.ActID) projections.ActLog {
+	return countingLog{c.Store.Act(id), c}
+}
+
+type countingLog struct {
+	projections.ActLog
+	c *countingStore
+}
+
+func (l countingLog) Records(from, to int) iter.Seq[projections.Record] {
+	return func(yield func(projections.Record) bool) {
+		for r := range l.ActLog.Records(from, to) {
+			l.c.read++
+			if !yield(r) {
+				return
+			}
+		}
+	}
+}
+
+// TestOpenReadsSummariesOnly: a store whose every act's summary is whole
+// (written at the last checkpoint) reopens without reading a record; the
+// acts changed after the summaries were last written are read and folded,
+// and only they. An act's records are read when its next event comes, to
+// check its id, once.
+func TestOpenReadsSummariesOnly(t *testing.T) {
+	entries := seedEntries(t)
+	dir := t.TempDir()
+	s := openPebble(t, dir)
+	p := projections.NewWith(s)
+	p.SetSummaryEvery(1) // every act's summary written at every checkpoint
+	k := len(entries) - 3
+	for _, e := range entries[:k] {
+		if _, err := p.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := p.Digest()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c := &countingStore{Store: openPebble(t, dir)}
+	q, err := projections.Open(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.read != 0 {
+		t.Errorf("Open read %d records of a store whose summaries are whole; want none", c.read)
+	}
+	if got := q.Digest(); got != want {
+		t.Fatalf("reopened from the summaries: digest %s, want %s", got, want)
+	}
+	// The next event of an act: its records are read, once.
+	next := entries[k]
+	n := c.Store.Act(next.Event.Act).Len()
+	c.read = 0
+	if _, err := q.Apply(next); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || c.read < n {
+		t.Errorf("the next event of %s read %d records; want its %d records read for their ids", next.Event.Act, c.read, n)
+	}
+
+	// With the default batch (q's), the summaries of the acts changed
+	// since are behind: those acts, and only they, are read.
+	s2 := c.Store
+	for _, e := range entries[k+1:] {
+		if _, err := q.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want = q.Digest()
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c = &countingStore{Store: openPebble(t, dir)}
+	q, err = projections.Open(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	behind := map[events.ActID]bool{}
+	for _, e := range entries[k:] {
+		behind[e.Event.Act] = true
+	}
+	wantRead := 0
+	for a := range behind {
+		// Its records, folded, and its first again, for the record time
+		// its summary keeps as it is written anew.
+		wantRead += c.Store.Act(a).Len() + 1
+	}
+	if c.read != wantRead {
+		t.Errorf("Open read %d records; want %d: the acts changed since the summaries were written, and the first of each", c.read, wantRead)
+	}
+	if got := q.Digest(); got != want {
+		t.Fatalf("reopened with acts behind their summaries: digest %s, want %s", got, want)
 	}
 }
