@@ -432,6 +432,26 @@ func (s *Store) Leaves(from uint64) iter.Seq[projections.Leaf] {
 	}
 }
 
+// CommittedLeaves is Leaves over what was committed, without the batch in
+// progress: unlike the store's other reads it may run while the store is
+// written (Append, Commit), though not once it is closed. Package
+// projector indexes the leaves of a reopened tree with it, beside Apply.
+func (s *Store) CommittedLeaves(from uint64) iter.Seq[projections.Leaf] {
+	return func(yield func(projections.Leaf) bool) {
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: seqKey('s', from), UpperBound: []byte{'s' + 1}})
+		if err != nil {
+			panic(fmt.Sprintf("pebblestore: read %s: %v", s.dir, err))
+		}
+		defer it.Close()
+		for ok := it.First(); ok; ok = it.Next() {
+			if !yield(place(it.Key(), it.Value())) {
+				return
+			}
+		}
+		check(it)
+	}
+}
+
 var treeKey = []byte{'t'}
 
 // MarkTree keeps where a Merkle tree of the records stood at sequence

@@ -32,6 +32,10 @@ type auditState struct {
 	index  *leafIndex
 	hist   *leafIndex
 	histTo uint64
+	// histSeq is the sequence of the leaf histTo-1; histDone is closed
+	// when the index of those leaves that Run starts (startHistory) ends.
+	histSeq  uint64
+	histDone chan struct{}
 	// marked is the tree's size at its last mark in the projection's
 	// store (markTree).
 	marked uint64

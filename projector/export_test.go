@@ -38,3 +38,7 @@ func (s *Service) LeafOfEvent(id events.ID) (uint64, bool) {
 	_, leaf, ok := s.locate(id)
 	return leaf, ok
 }
+
+// StartHistory starts indexing the leaves of a reopened tree before its
+// mark, as Run does before it follows the stream.
+func (s *Service) StartHistory() { s.startHistory() }

@@ -337,6 +337,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	defer s.stopTree()
+	s.startHistory()
 	s.startRun(from, total)
 	if from > total {
 		s.markReady()

@@ -3,11 +3,13 @@ package projector
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/merkle"
+	"github.com/lexledger/lexledger/projections"
 )
 
 // The Merkle tree's files kept across restarts (issue 15: a restarted
@@ -38,9 +40,10 @@ import (
 // is not looked for (it would take a read of every hash).
 //
 // The leaf index (leafindex.go) is not kept on disk: the leaves before the
-// mark are indexed when a proof or an audit report first needs them
-// (loadHistory), from one scan of the store's places, so that a restart
-// does not read every event.
+// mark are indexed after the restart, beside Apply, from one scan of the
+// store's places as committed (startHistory), so that a restart does not
+// read every event; a proof or an audit report that needs them meanwhile
+// waits for it (loadHistory).
 
 // markEvery is how many leaves the tree grows between marks: a mark costs
 // a sync of the tree's files, and a restart after a crash appends at most
@@ -117,7 +120,7 @@ func (s *Service) openMarkedTree() (uint64, error) {
 		files.Close()
 		return 0, err
 	}
-	s.audit = auditState{tree: tree, files: files, index: newLeafIndex(), histTo: size, marked: size}
+	s.audit = auditState{tree: tree, files: files, index: newLeafIndex(), histTo: size, histSeq: seq, marked: size}
 	s.proj.EachLeafFrom(seq+1, func(seq uint64, act events.ActID, id events.ID, h events.Digest, err error, d *eventlog.Defect) {
 		if d != nil {
 			s.addDefectLeaf(seq, d)
@@ -169,8 +172,15 @@ func (s *Service) markTree() {
 }
 
 // stopTree writes what a restart reads: the acts' summaries, and the
-// tree's mark. Run calls it as it returns.
+// tree's mark, once the index of the leaves before the mark, if one is
+// being built, has ended. Run calls it as it returns.
 func (s *Service) stopTree() {
+	s.mu.RLock()
+	done := s.audit.histDone
+	s.mu.RUnlock()
+	if done != nil {
+		<-done
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.opts.Store == nil || s.partial() {
@@ -182,16 +192,105 @@ func (s *Service) stopTree() {
 	s.markTree()
 }
 
-// loadHistory indexes the leaves of a tree reopened from its files that
-// came before its mark, when they are not yet: from one scan of the
-// projection store's places, under the write lock. The first proof after
-// a restart waits for it.
+// committedLeaves is a store whose places may be read while it is written
+// (pebblestore.Store).
+type committedLeaves interface {
+	CommittedLeaves(from uint64) iter.Seq[projections.Leaf]
+}
+
+// historyChunk is how many events the index of the leaves before the mark
+// reads between two holds of the read lock (to share the projection's act
+// identifiers).
+const historyChunk = 4096
+
+// startHistory starts indexing the leaves of a tree reopened from its
+// files that came before its mark, beside Apply: from the store's places
+// as committed, which Apply does not change, holding the projector's read
+// lock only to share the acts' identifiers, a chunk at a time. Run calls
+// it before it follows the stream.
+func (s *Service) startHistory() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	src, ok := s.opts.Store.(committedLeaves)
+	if !ok || s.audit.histTo == 0 || s.audit.hist != nil || s.audit.histDone != nil {
+		return
+	}
+	done := make(chan struct{})
+	s.audit.histDone = done
+	files, to, seq := s.audit.files, s.audit.histTo, s.audit.histSeq
+	defects := s.proj.Defects()
+	go func() {
+		defer close(done)
+		start := time.Now()
+		x, n := s.indexHistory(src.CommittedLeaves(0), defects, seq)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		switch {
+		case s.audit.files != files || s.audit.histTo != to || s.audit.hist != nil:
+			// The tree was rebuilt meanwhile: its index is its own.
+		case n != to:
+			s.log.Warn("the leaf index of the reopened tree does not match it: built again when a proof needs it", "leaves", n, "tree_leaves", to)
+		default:
+			s.audit.hist = x
+			s.log.Info("the leaf index of the reopened tree built beside Apply", "leaves", to, "took", time.Since(start).Round(time.Millisecond))
+		}
+	}()
+}
+
+// indexHistory indexes the leaves of the places and defects at sequence
+// seq and before, and returns the index and how many leaves it holds.
+func (s *Service) indexHistory(leaves iter.Seq[projections.Leaf], defects []eventlog.Entry, seq uint64) (*leafIndex, uint64) {
+	x := newLeafIndex()
+	type event struct {
+		id  events.ID
+		act events.ActID
+	}
+	chunk := make([]event, 0, historyChunk)
+	flush := func() {
+		s.mu.RLock()
+		for _, e := range chunk {
+			x.event(e.id, s.proj.SharedActID(e.act))
+		}
+		s.mu.RUnlock()
+		chunk = chunk[:0]
+	}
+	n, d := uint64(0), 0
+	defectsTo := func(end uint64) {
+		for ; d < len(defects) && defects[d].Seq < end; d++ {
+			x.leaf(n, defects[d].Seq)
+			n++
+		}
+	}
+	for l := range leaves {
+		if l.Seq > seq {
+			break
+		}
+		defectsTo(l.Seq)
+		x.leaf(n, l.Seq)
+		n++
+		if chunk = append(chunk, event{l.ID, l.Act}); len(chunk) == historyChunk {
+			flush()
+		}
+	}
+	defectsTo(seq + 1)
+	flush()
+	return x, n
+}
+
+// loadHistory makes sure the leaves of a tree reopened from its files
+// that came before its mark are indexed: it waits for startHistory's
+// index, or, without one, builds it from one scan of the projection
+// store's places under the write lock. The caller holds no lock.
 func (s *Service) loadHistory() {
 	s.mu.RLock()
 	need := s.audit.histTo > 0 && s.audit.hist == nil
+	done := s.audit.histDone
 	s.mu.RUnlock()
 	if !need {
 		return
+	}
+	if done != nil {
+		<-done
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -212,5 +311,5 @@ func (s *Service) loadHistory() {
 		n++
 	})
 	s.audit.hist = x
-	s.log.Info("the leaf index of the reopened tree built", "leaves", to, "took", time.Since(start).Round(time.Millisecond))
+	s.log.Info("the leaf index of the reopened tree built, under the lock", "leaves", to, "took", time.Since(start).Round(time.Millisecond))
 }
