@@ -195,11 +195,14 @@ func ReadSnapshotWith(r io.Reader, st Store) (*Projection, error) {
 // ErrOtherVersion error: Reset it and rebuild from the stream.
 func Open(st Durable) (*Projection, error) {
 	p := NewWith(st)
-	var err error
+	var (
+		err      error
+		upgraded bool
+	)
 	if at := st.SummarizedAt(); at > 0 {
 		err = p.openSummaries(st, at)
 	} else {
-		err = p.openScan(st)
+		upgraded, err = p.openScan(st)
 	}
 	if err != nil {
 		return nil, err
@@ -211,7 +214,7 @@ func Open(st Durable) (*Projection, error) {
 		p.defects = append(p.defects, d)
 	}
 	p.lastSeq = st.Saved()
-	if len(p.changed) > 0 {
+	if len(p.changed) > 0 || upgraded {
 		if err := p.saveSummaries(); err != nil {
 			return nil, fmt.Errorf("write the acts' summaries: %w", err)
 		}
@@ -237,7 +240,7 @@ func (p *Projection) openSummaries(st Durable, at uint64) error {
 			continue
 		}
 		sum, err := decodeSummary(data)
-		if err != nil {
+		if err != nil || sum.v1 {
 			fold = append(fold, id)
 			continue
 		}
@@ -264,12 +267,16 @@ func (p *Projection) openSummaries(st Durable, at uint64) error {
 // openScan restores the acts from one scan of every record, beside the
 // summaries, for a store whose summaries were never all written at once
 // (SummarizedAt is 0): an act whose summary covers all its records is
-// restored from it and from its records' ids, without a decode.
-func (p *Projection) openScan(st Durable) error {
+// restored from it and from its records' ids, without a decode. A summary
+// of version 1 is written again in this version, with the record times
+// the scan read: it returns whether it wrote any, so that Open commits
+// them (CommitSummaries) even when no act was folded.
+func (p *Projection) openScan(st Durable) (upgraded bool, _ error) {
 	// The summaries, read beside the records: both come in act order.
 	nextSummary, stop := iter.Pull2(st.Summaries())
 	defer stop()
 	sumAct, sumData, sumOK := nextSummary()
+	var sumV1 []byte // the bytes of the act's summary of version 1
 	summaryOf := func(id events.ActID) (summary, bool) {
 		for sumOK && sumAct < id {
 			sumAct, sumData, sumOK = nextSummary()
@@ -278,6 +285,9 @@ func (p *Projection) openScan(st Durable) error {
 			return summary{}, false
 		}
 		sum, err := decodeSummary(sumData)
+		if err == nil && sum.v1 {
+			sumV1 = append(sumV1[:0], sumData...)
+		}
 		return sum, err == nil
 	}
 	var (
@@ -295,6 +305,10 @@ func (p *Projection) openScan(st Durable) error {
 			return nil
 		case useSum && n == sum.n:
 			p.addSummarized(curID, r, n, &sum, first)
+			if sum.v1 {
+				upgraded = true
+				return st.PutSummary(curID, upgrade(sumV1, first, r.last))
+			}
 			return nil
 		case useSum:
 			// Changed after its summary was written: folded from its
@@ -313,7 +327,7 @@ func (p *Projection) openScan(st Durable) error {
 	for id, rec := range st.Scan() {
 		if id != curID || r == nil {
 			if err := finish(); err != nil {
-				return err
+				return false, err
 			}
 			r, curID, n, evs = &actRec{}, id, 0, evs[:0]
 			sum, useSum = summaryOf(id)
@@ -330,14 +344,15 @@ func (p *Projection) openScan(st Durable) error {
 		}
 		e, err := p.restoredEntry(id, &rec)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if err := p.restoreEvent(r, &e, evs); err != nil {
-			return err
+			return false, err
 		}
 		evs = append(evs, e.Event)
 	}
-	return finish()
+	err := finish() // before upgraded is read: it may set it
+	return upgraded, err
 }
 
 // restoredEntry decodes a record that Open read for act id.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -474,5 +475,86 @@ func TestOpenReadsSummariesOnly(t *testing.T) {
 	}
 	if got := q.Digest(); got != want {
 		t.Fatalf("reopened with acts behind their summaries: digest %s, want %s", got, want)
+	}
+}
+
+// TestOpenUpgradesVersion1Summaries: a store written before the summaries
+// kept their acts' record times (version 1) and before they were noted
+// whole at a checkpoint is read in one scan without folding an act, its
+// summaries written again with the times; the next Open reads no record.
+func TestOpenUpgradesVersion1Summaries(t *testing.T) {
+	entries := seedEntries(t)
+	// The summaries of this version, from a store that wrote them all.
+	v2 := map[events.ActID][]byte{}
+	whole := openPebble(t, t.TempDir())
+	p := projections.NewWith(whole)
+	p.SetSummaryEvery(1)
+	for _, e := range entries {
+		if _, err := p.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := p.Digest()
+	for id, data := range whole.Summaries() {
+		v2[id] = slices.Clone(data)
+	}
+	// A store of the same events with none, given those of version 1:
+	// this version's without the two record times at their end (a UTC
+	// time marshals to 15 bytes, after its length).
+	dir := t.TempDir()
+	s := openPebble(t, dir)
+	old := projections.NewWith(s)
+	old.SetSummaryEvery(1 << 30)
+	for _, e := range entries {
+		if _, err := old.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, data := range v2 {
+		if n := len(data); n < 33 || data[n-32] != 15 || data[n-16] != 15 {
+			t.Fatalf("the summary of %s does not end with two record times of 15 bytes: %x", id, data)
+		}
+		v1 := append([]byte{1}, data[1:len(data)-32]...)
+		if err := s.PutSummary(id, v1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Commit(s.Saved()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openPebble(t, dir)
+	if s.SummarizedAt() != 0 {
+		t.Fatalf("the store of version 1 summaries is noted whole at %d", s.SummarizedAt())
+	}
+	q, err := projections.Open(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, _, _ := q.ModelCacheStats(); held != 0 {
+		t.Errorf("Open folded acts of %d events, though every act had a summary of version 1", held)
+	}
+	if q.Digest() != want {
+		t.Fatalf("opened from version 1 summaries: digest %s, want %s", q.Digest(), want)
+	}
+	if s.SummarizedAt() != s.Saved() {
+		t.Errorf("after the summaries were written again, they are noted whole at %d, want %d", s.SummarizedAt(), s.Saved())
+	}
+	for id, data := range s.Summaries() {
+		if !bytes.Equal(data, v2[id]) {
+			t.Errorf("the summary of %s written again is %x, want %x", id, data, v2[id])
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c := &countingStore{Store: openPebble(t, dir)}
+	if q, err = projections.Open(c); err != nil {
+		t.Fatal(err)
+	}
+	if c.read != 0 || q.Digest() != want {
+		t.Errorf("opened again: %d records read (want none), digest %s (want %s)", c.read, q.Digest(), want)
 	}
 }

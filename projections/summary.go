@@ -106,19 +106,29 @@ type summary struct {
 	chained bool
 	named   []events.ActID
 	// first and last are the KnownFrom of the act's first record and of
-	// its record n-1.
+	// its record n-1; zero in a summary of version 1 (v1), which Open's
+	// scan of the records restores and writes again with them (upgrade).
 	first, last time.Time
+	v1          bool
+}
+
+// upgrade returns the summary of version 1 b, whose act's first and last
+// records are known from first and last, in this version.
+func upgrade(b []byte, first, last time.Time) []byte {
+	out := append([]byte{summaryVersion}, b[1:]...)
+	return appendTime(appendTime(out, first), last)
 }
 
 var errSummary = errors.New("a damaged summary")
 
-// decodeSummary decodes a summary's bytes; an error for bytes of another
-// version or damaged.
+// decodeSummary decodes a summary's bytes, of this version or of version
+// 1; an error for bytes of another version or damaged.
 func decodeSummary(b []byte) (summary, error) {
 	var s summary
-	if len(b) == 0 || b[0] != summaryVersion {
+	if len(b) == 0 || (b[0] != summaryVersion && b[0] != 1) {
 		return s, errSummary
 	}
+	s.v1 = b[0] == 1
 	b = b[1:]
 	uv := func() uint64 {
 		v, n := binary.Uvarint(b)
@@ -168,6 +178,9 @@ func decodeSummary(b []byte) (summary, error) {
 		s.named = append(s.named, events.ActID(str()))
 	}
 	for _, t := range []*time.Time{&s.first, &s.last} {
+		if s.v1 {
+			break
+		}
 		if err := t.UnmarshalBinary([]byte(str())); err != nil {
 			return s, errSummary
 		}
