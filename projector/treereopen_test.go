@@ -193,3 +193,25 @@ func mustStop(t *testing.T, s *projector.Service) {
 		t.Fatal(err)
 	}
 }
+
+// TestTreeMarkedAsItGrows: the tree is marked every 65,536 leaves as it
+// grows, so that a projector that never stopped cleanly (its store
+// closed under it, as after a crash once Pebble flushed) reopens its
+// files at the last mark and appends only the leaves after it.
+func TestTreeMarkedAsItGrows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("folds 70,000 events")
+	}
+	const n = 70_000
+	c := newTreeCase(t, n)
+	s, st, _ := c.start(t)
+	c.apply(t, s, c.entries) // and no Stop
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, _, log := c.start(t)
+	if want := "marked=65536 leaves_since_mark=" + strconv.Itoa(n-65536); !strings.Contains(log.String(), want) {
+		t.Errorf("the restarted projector's log does not say %q:\n%s", want, log)
+	}
+	c.check(t, again, n)
+}
