@@ -19,6 +19,10 @@ var (
 	// the caller gave, or a root is not the one the sizes require.
 	ErrRootMismatch = errors.New("merkle: root mismatch")
 
+	// ErrDamaged: a stored tree's hashes do not agree with each other
+	// (StoredTree.CheckEnds).
+	ErrDamaged = errors.New("merkle: the stored hashes do not agree")
+
 	// ErrInvalidEncoding: a hash or a serialised tree could not be decoded.
 	ErrInvalidEncoding = errors.New("merkle: invalid encoding")
 )

@@ -96,6 +96,32 @@ func (t *StoredTree) node(k int, i uint64) (Hash, error) {
 	return h, nil
 }
 
+// CheckEnds checks the end of each level against the level below: the
+// last hash of level k (k > 0) must be the node of the two hashes of level
+// k-1 below it. Together with the root, which is made of the last hash of
+// the levels of the size's bits, this vouches for the last hashes of
+// every level, those that a crash would cut or lose first; it reads
+// O(log n) hashes. A hash that disagrees fails with ErrDamaged.
+func (t *StoredTree) CheckEnds() error {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for k := 1; t.size>>k > 0; k++ {
+		i := t.size>>k - 1
+		left, err := t.node(k-1, 2*i)
+		if err != nil {
+			return err
+		}
+		right, err := t.node(k-1, 2*i+1)
+		if err != nil {
+			return err
+		}
+		if NodeHash(left, right) != t.tail[k] {
+			return fmt.Errorf("%w: hash %d of level %d is not the node of hashes %d and %d of level %d", ErrDamaged, i, k, 2*i, 2*i+1, k-1)
+		}
+	}
+	return nil
+}
+
 // Size returns the number of leaves appended.
 func (t *StoredTree) Size() uint64 {
 	t.mu.RLock()

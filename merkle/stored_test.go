@@ -2,6 +2,7 @@ package merkle_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -175,6 +176,53 @@ func TestFileStoreShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkAgrees(t, st, MustTree(t, leaves[:80]), 100)
+}
+
+// TestCheckEnds: a tree whose hashes agree passes CheckEnds at every size;
+// one whose last hash of a level was changed on disk fails it with
+// ErrDamaged, at the sizes whose root that hash is not part of, too.
+func TestCheckEnds(t *testing.T) {
+	leaves := testLeaves(1000)
+	dir := t.TempDir()
+	s := mustFileStore(t, dir, 0)
+	mustAppend(t, merkle.NewStoredTree(s), leaves)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []uint64{0, 1, 2, 3, 512, 999, 1000} {
+		st, err := merkle.OpenStoredTree(mustFileStore(t, dir, 1000), size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CheckEnds(); err != nil {
+			t.Errorf("a tree of %d leaves as appended: %v", size, err)
+		}
+	}
+	for _, size := range []uint64{1000, 998, 640} { // even: the last leaf is not a part of the root
+		for _, k := range []int{0, 1, 2} {
+			name := filepath.Join(dir, fmt.Sprintf("level-%02d", k))
+			b, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := (size>>k - 1) * 32
+			b[last] ^= 1
+			if err := os.WriteFile(name, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			st, err := merkle.OpenStoredTree(mustFileStore(t, dir, size), size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.CheckEnds(); !errors.Is(err, merkle.ErrDamaged) {
+				t.Errorf("a tree of %d leaves with the last hash of level %d changed: %v, want ErrDamaged", size, k, err)
+			}
+			b[last] ^= 1
+			if err := os.WriteFile(name, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 // BenchmarkStoredAppend appends a million leaves to a StoredTree over each

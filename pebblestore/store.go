@@ -17,6 +17,10 @@
 //	'm'                    the checkpoint: format(4) last_seq(8)
 //	'a' act                the act's summary, as the projection encodes it
 //	                       (projections: what Open needs without its events)
+//	'u'                    seq(8): every act's summary covers its records up
+//	                       to this checkpoint (CommitSummaries)
+//	't'                    where the projector's Merkle tree stood at a
+//	                       checkpoint: seq(8) size(8) root(32) (MarkTree)
 //
 // An act's records are one range, read by one scan; its index is the
 // record's position in the act. The checkpoint is written in the batch of
@@ -346,6 +350,34 @@ func (s *Store) PutSummary(act events.ActID, data []byte) error {
 	return s.writes().Set(s.key, data, nil)
 }
 
+var summarizedKey = []byte{'u'}
+
+// CommitSummaries is Commit, with a note that every act's summary covers
+// its records up to lastSeq, in the same batch.
+func (s *Store) CommitSummaries(lastSeq uint64) error {
+	if err := s.writes().Set(summarizedKey, binary.BigEndian.AppendUint64(nil, lastSeq), nil); err != nil {
+		return err
+	}
+	return s.Commit(lastSeq)
+}
+
+// SummarizedAt returns the lastSeq of the last CommitSummaries; 0 when
+// none (a store emptied, or written before it was kept).
+func (s *Store) SummarizedAt() uint64 {
+	v, closer, err := s.reader().Get(summarizedKey)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0
+	}
+	if err != nil {
+		panic(fmt.Sprintf("pebblestore: read %s: %v", s.dir, err))
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
 // Summaries yields every act's summary, in identifier order. A summary's
 // bytes are valid only until the next.
 func (s *Store) Summaries() iter.Seq2[events.ActID, []byte] {
@@ -385,11 +417,11 @@ func (s *Store) Scan() iter.Seq2[events.ActID, projections.Record] {
 	}
 }
 
-// Leaves yields every record's place and hash, in stream order, from one
-// scan of the places.
-func (s *Store) Leaves() iter.Seq[projections.Leaf] {
+// Leaves yields the place and hash of every record at sequence from or
+// later, in stream order, from one scan of the places.
+func (s *Store) Leaves(from uint64) iter.Seq[projections.Leaf] {
 	return func(yield func(projections.Leaf) bool) {
-		it := s.iter([]byte{'s'}, []byte{'s' + 1})
+		it := s.iter(seqKey('s', from), []byte{'s' + 1})
 		defer it.Close()
 		for ok := it.First(); ok; ok = it.Next() {
 			if !yield(place(it.Key(), it.Value())) {
@@ -398,6 +430,63 @@ func (s *Store) Leaves() iter.Seq[projections.Leaf] {
 		}
 		check(it)
 	}
+}
+
+// CommittedLeaves is Leaves over what was committed, without the batch in
+// progress: unlike the store's other reads it may run while the store is
+// written (Append, Commit), though not once it is closed. Package
+// projector indexes the leaves of a reopened tree with it, beside Apply.
+func (s *Store) CommittedLeaves(from uint64) iter.Seq[projections.Leaf] {
+	return func(yield func(projections.Leaf) bool) {
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: seqKey('s', from), UpperBound: []byte{'s' + 1}})
+		if err != nil {
+			panic(fmt.Sprintf("pebblestore: read %s: %v", s.dir, err))
+		}
+		defer it.Close()
+		for ok := it.First(); ok; ok = it.Next() {
+			if !yield(place(it.Key(), it.Value())) {
+				return
+			}
+		}
+		check(it)
+	}
+}
+
+var treeKey = []byte{'t'}
+
+// MarkTree keeps where a Merkle tree of the records stood at sequence
+// seq, a checkpoint already committed: its size and root. It commits at
+// once, with whatever the batch in progress holds, so it is called right
+// after a Commit. The caller makes the tree's own files durable first:
+// the mark then never names a tree that a crash lost (package projector
+// reopens its tree's files from it).
+func (s *Store) MarkTree(seq, size uint64, root [32]byte) error {
+	v := make([]byte, 0, 48)
+	v = binary.BigEndian.AppendUint64(v, seq)
+	v = binary.BigEndian.AppendUint64(v, size)
+	v = append(v, root[:]...)
+	if err := s.writes().Set(treeKey, v, nil); err != nil {
+		return err
+	}
+	return s.commit()
+}
+
+// TreeMark returns the last mark MarkTree kept; false when there is none
+// (a store emptied, or written before marks were kept).
+func (s *Store) TreeMark() (seq, size uint64, root [32]byte, ok bool) {
+	v, closer, err := s.reader().Get(treeKey)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, 0, root, false
+	}
+	if err != nil {
+		panic(fmt.Sprintf("pebblestore: read %s: %v", s.dir, err))
+	}
+	defer closer.Close()
+	if len(v) != 48 {
+		return 0, 0, root, false
+	}
+	copy(root[:], v[16:])
+	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:]), root, true
 }
 
 // placeTail is the length of a place's value after its act: index(4)

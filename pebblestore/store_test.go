@@ -275,3 +275,63 @@ func TestScanIsEveryActsRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestTreeMark: a mark of the projector's tree is kept across a reopen,
+// with its sequence, size and root, and is gone after Reset; a store
+// never marked has none.
+func TestTreeMark(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir)
+	if _, _, _, ok := s.TreeMark(); ok {
+		t.Fatal("a new store holds a mark of the tree")
+	}
+	entries := seed(t)
+	apply(t, projections.NewWith(s), entries)
+	root := [32]byte{1, 2, 3}
+	if err := s.MarkTree(uint64(len(entries)), 40, root); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, dir)
+	defer s.Close()
+	seq, size, got, ok := s.TreeMark()
+	if !ok || seq != uint64(len(entries)) || size != 40 || got != root {
+		t.Fatalf("reopened, the mark is %d, %d, %x, %v; want %d, 40, %x, true", seq, size, got, ok, len(entries), root)
+	}
+	if s.Saved() != uint64(len(entries)) {
+		t.Errorf("after a mark the store reopens at %d, want %d", s.Saved(), len(entries))
+	}
+	if err := s.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, ok := s.TreeMark(); ok {
+		t.Error("after Reset the store still holds a mark of the tree")
+	}
+}
+
+// TestLeavesFrom: Leaves(from) yields the places of the records at from
+// and after, in stream order: the end of what Leaves(0) yields.
+func TestLeavesFrom(t *testing.T) {
+	s := mustOpen(t, t.TempDir())
+	defer s.Close()
+	apply(t, projections.NewWith(s), seed(t))
+	var all []uint64
+	for l := range s.Leaves(0) {
+		all = append(all, l.Seq)
+	}
+	if len(all) < 30 || !slices.IsSorted(all) {
+		t.Fatalf("Leaves(0) yields %d sequences, sorted %v", len(all), slices.IsSorted(all))
+	}
+	for _, from := range []uint64{1, 20, 21, all[len(all)-1], all[len(all)-1] + 1} {
+		var got []uint64
+		for l := range s.Leaves(from) {
+			got = append(got, l.Seq)
+		}
+		i, _ := slices.BinarySearch(all, from)
+		if !slices.Equal(got, all[i:]) {
+			t.Errorf("Leaves(%d) yields %v; want %v", from, got, all[i:])
+		}
+	}
+}

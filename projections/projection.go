@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -31,6 +32,10 @@ type actRec struct {
 	// changed says the act changed since its summary was written, in a
 	// Durable store (summary.go).
 	changed bool
+	// unnoted says the chain was resumed from the act's summary without
+	// the ids of its events: Apply notes them from the act's records
+	// before it checks the act's next event (noteIDs).
+	unnoted bool
 	// staleRow says the act is in its country's stale list: its row
 	// is read from here until written again (statusindex.go).
 	staleRow bool
@@ -146,6 +151,9 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	r := p.acts[e.Event.Act]
 	if e.Defect == nil {
 		if r != nil {
+			if r.unnoted {
+				r.noteIDs()
+			}
 			r.chain.CheckWith(&e, r.holdsID)
 		} else {
 			chain.CheckWith(&e, func(events.ID) bool { return false })
@@ -228,6 +236,16 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	}
 	p.indexInstruments(id, m.amendments[indexFrom:])
 	return changed, nil
+}
+
+// noteIDs notes the ids of the act's records in its chain, resumed from
+// its summary (Open): one read of the act's records, when its first event
+// after a restart comes.
+func (r *actRec) noteIDs() {
+	for rec := range r.log.Records(0, r.log.Len()) {
+		r.chain.Note(rec.ID)
+	}
+	r.unnoted = false
 }
 
 // holdsID reports whether an event of the act has id: the chain keeps only
@@ -420,7 +438,13 @@ func (p *Projection) indexInstruments(id events.ActID, amends []Amendment) {
 // decoded event otherwise (schema 1), so that a tree is rebuilt without
 // decoding the ledger's own events.
 func (p *Projection) EachLeaf(fn func(seq uint64, act events.ActID, id events.ID, hash events.Digest, err error, d *eventlog.Defect)) {
-	d := 0
+	p.EachLeafFrom(0, fn)
+}
+
+// EachLeafFrom is EachLeaf for the events and defects at sequence from or
+// later: the leaves a tree that stood at sequence from-1 lacks.
+func (p *Projection) EachLeafFrom(from uint64, fn func(seq uint64, act events.ActID, id events.ID, hash events.Digest, err error, d *eventlog.Defect)) {
+	d, _ := slices.BinarySearchFunc(p.defects, from, func(e eventlog.Entry, seq uint64) int { return cmp.Compare(e.Seq, seq) })
 	defectsBefore := func(seq uint64) {
 		for ; d < len(p.defects) && p.defects[d].Seq < seq; d++ {
 			fn(p.defects[d].Seq, "", events.ID{}, events.Digest{}, nil, p.defects[d].Defect)
@@ -430,7 +454,7 @@ func (p *Projection) EachLeaf(fn func(seq uint64, act events.ActID, id events.ID
 	if p.durable != nil {
 		// The store keeps each record's hash with its place: the tree is
 		// rebuilt from one scan of the places, without a seek a record.
-		for l := range p.durable.Leaves() {
+		for l := range p.durable.Leaves(from) {
 			defectsBefore(l.Seq)
 			h, err := l.Hash, error(nil)
 			if h.IsZero() {
@@ -441,6 +465,9 @@ func (p *Projection) EachLeaf(fn func(seq uint64, act events.ActID, id events.ID
 		return
 	}
 	for act, rec := range p.store.BySeq() {
+		if rec.Seq < from {
+			continue
+		}
 		defectsBefore(rec.Seq)
 		h, ok := sealedHash(rec.Data)
 		var err error

@@ -188,16 +188,95 @@ func ReadSnapshotWith(r io.Reader, st Store) (*Projection, error) {
 }
 
 // Open restores a projection from a Durable store, at its checkpoint
-// (Saved): what the projection keeps in memory is rebuilt from the
-// records. A store whose records are not those of this derivation (an
+// (Saved): what the projection keeps in memory is rebuilt from the acts'
+// summaries, and from the records of the acts whose summaries are behind
+// (summary.go). A store whose records are not those of this derivation (an
 // event off its act's chain, an event kept without its bytes) is an
 // ErrOtherVersion error: Reset it and rebuild from the stream.
 func Open(st Durable) (*Projection, error) {
 	p := NewWith(st)
+	var (
+		err      error
+		upgraded bool
+	)
+	if at := st.SummarizedAt(); at > 0 {
+		err = p.openSummaries(st, at)
+	} else {
+		upgraded, err = p.openScan(st)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for d, err := range st.Defects() {
+		if err != nil {
+			return nil, err
+		}
+		p.defects = append(p.defects, d)
+	}
+	p.lastSeq = st.Saved()
+	if len(p.changed) > 0 || upgraded {
+		if err := p.saveSummaries(); err != nil {
+			return nil, fmt.Errorf("write the acts' summaries: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// openSummaries restores the acts from their summaries, every one of
+// which covered its act's records at sequence at (CommitSummaries): no
+// record is read, but those after at, whose acts (at most summaryEvery)
+// are folded from their records, as are the acts whose summary does not
+// decode (of another version). Each act's chain is resumed without its
+// ids, which Apply reads from the act's records when its next event comes
+// (actRec.noteIDs).
+func (p *Projection) openSummaries(st Durable, at uint64) error {
+	behind := map[events.ActID]bool{}
+	for l := range st.Leaves(at + 1) {
+		behind[l.Act] = true
+	}
+	var fold []events.ActID
+	for id, data := range st.Summaries() {
+		if behind[id] {
+			continue
+		}
+		sum, err := decodeSummary(data)
+		if err != nil || sum.v1 {
+			fold = append(fold, id)
+			continue
+		}
+		r := &actRec{unnoted: true, last: sum.last}
+		r.chain.Resume(sum.tip, sum.chained)
+		p.addSummarized(id, r, sum.n, &sum, sum.first)
+	}
+	for id := range behind {
+		fold = append(fold, id)
+	}
+	slices.Sort(fold)
+	for _, id := range fold {
+		l := st.Act(id)
+		if l.Len() == 0 {
+			continue // a summary left of an act without records
+		}
+		if err := p.restoreAct(id, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openScan restores the acts from one scan of every record, beside the
+// summaries, for a store whose summaries were never all written at once
+// (SummarizedAt is 0): an act whose summary covers all its records is
+// restored from it and from its records' ids, without a decode. A summary
+// of version 1 is written again in this version, with the record times
+// the scan read: it returns whether it wrote any, so that Open commits
+// them (CommitSummaries) even when no act was folded.
+func (p *Projection) openScan(st Durable) (upgraded bool, _ error) {
 	// The summaries, read beside the records: both come in act order.
 	nextSummary, stop := iter.Pull2(st.Summaries())
 	defer stop()
 	sumAct, sumData, sumOK := nextSummary()
+	var sumV1 []byte // the bytes of the act's summary of version 1
 	summaryOf := func(id events.ActID) (summary, bool) {
 		for sumOK && sumAct < id {
 			sumAct, sumData, sumOK = nextSummary()
@@ -206,6 +285,9 @@ func Open(st Durable) (*Projection, error) {
 			return summary{}, false
 		}
 		sum, err := decodeSummary(sumData)
+		if err == nil && sum.v1 {
+			sumV1 = append(sumV1[:0], sumData...)
+		}
 		return sum, err == nil
 	}
 	var (
@@ -223,6 +305,10 @@ func Open(st Durable) (*Projection, error) {
 			return nil
 		case useSum && n == sum.n:
 			p.addSummarized(curID, r, n, &sum, first)
+			if sum.v1 {
+				upgraded = true
+				return st.PutSummary(curID, upgrade(sumV1, first, r.last))
+			}
 			return nil
 		case useSum:
 			// Changed after its summary was written: folded from its
@@ -241,7 +327,7 @@ func Open(st Durable) (*Projection, error) {
 	for id, rec := range st.Scan() {
 		if id != curID || r == nil {
 			if err := finish(); err != nil {
-				return nil, err
+				return false, err
 			}
 			r, curID, n, evs = &actRec{}, id, 0, evs[:0]
 			sum, useSum = summaryOf(id)
@@ -258,29 +344,15 @@ func Open(st Durable) (*Projection, error) {
 		}
 		e, err := p.restoredEntry(id, &rec)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		if err := p.restoreEvent(r, &e, evs); err != nil {
-			return nil, err
+			return false, err
 		}
 		evs = append(evs, e.Event)
 	}
-	if err := finish(); err != nil {
-		return nil, err
-	}
-	for d, err := range st.Defects() {
-		if err != nil {
-			return nil, err
-		}
-		p.defects = append(p.defects, d)
-	}
-	p.lastSeq = st.Saved()
-	if len(p.changed) > 0 {
-		if err := p.saveSummaries(); err != nil {
-			return nil, fmt.Errorf("write the acts' summaries: %w", err)
-		}
-	}
-	return p, nil
+	err := finish() // before upgraded is read: it may set it
+	return upgraded, err
 }
 
 // restoredEntry decodes a record that Open read for act id.

@@ -96,9 +96,15 @@ type Durable interface {
 	// only until the next.
 	PutSummary(act events.ActID, data []byte) error
 	Summaries() iter.Seq2[events.ActID, []byte]
-	// Leaves yields every record's Leaf, in stream order, without reading
-	// the records themselves.
-	Leaves() iter.Seq[Leaf]
+	// CommitSummaries is Commit, and says that every act's summary now
+	// covers all its records; SummarizedAt returns the lastSeq of the
+	// last such commit (0 for none): the acts of the records after it
+	// are those whose summaries are behind.
+	CommitSummaries(lastSeq uint64) error
+	SummarizedAt() uint64
+	// Leaves yields the Leaf of every record at sequence from or later,
+	// in stream order, without reading the records themselves.
+	Leaves(from uint64) iter.Seq[Leaf]
 	// Defects yields the defects kept, in stream order.
 	Defects() iter.Seq2[eventlog.Entry, error]
 	// Reset empties the store, for a projection rebuilt from the start.

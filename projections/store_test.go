@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -353,5 +355,206 @@ func TestPebbleReopen(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// countingStore is a Durable store that counts the records read through
+// it: by Scan, and by the logs it hands out.
+type countingStore struct {
+	*pebblestore.Store
+	read int
+}
+
+func (c *countingStore) Scan() iter.Seq2[events.ActID, projections.Record] {
+	return func(yield func(events.ActID, projections.Record) bool) {
+		for id, r := range c.Store.Scan() {
+			c.read++
+			if !yield(id, r) {
+				return
+			}
+		}
+	}
+}
+
+func (c *countingStore) Log(id events.ActID, n int) projections.ActLog {
+	return countingLog{c.Store.Log(id, n), c}
+}
+
+func (c *countingStore) Act(id events.ActID) projections.ActLog {
+	return countingLog{c.Store.Act(id), c}
+}
+
+type countingLog struct {
+	projections.ActLog
+	c *countingStore
+}
+
+func (l countingLog) Records(from, to int) iter.Seq[projections.Record] {
+	return func(yield func(projections.Record) bool) {
+		for r := range l.ActLog.Records(from, to) {
+			l.c.read++
+			if !yield(r) {
+				return
+			}
+		}
+	}
+}
+
+// TestOpenReadsSummariesOnly: a store whose every act's summary is whole
+// (written at the last checkpoint) reopens without reading a record; the
+// acts changed after the summaries were last written are read and folded,
+// and only they. An act's records are read when its next event comes, to
+// check its id, once.
+func TestOpenReadsSummariesOnly(t *testing.T) {
+	entries := seedEntries(t)
+	dir := t.TempDir()
+	s := openPebble(t, dir)
+	p := projections.NewWith(s)
+	p.SetSummaryEvery(1) // every act's summary written at every checkpoint
+	k := len(entries) - 3
+	for _, e := range entries[:k] {
+		if _, err := p.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := p.Digest()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c := &countingStore{Store: openPebble(t, dir)}
+	q, err := projections.Open(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.read != 0 {
+		t.Errorf("Open read %d records of a store whose summaries are whole; want none", c.read)
+	}
+	if got := q.Digest(); got != want {
+		t.Fatalf("reopened from the summaries: digest %s, want %s", got, want)
+	}
+	// The next event of an act: its records are read, once.
+	next := entries[k]
+	n := c.Store.Act(next.Event.Act).Len()
+	c.read = 0
+	if _, err := q.Apply(next); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || c.read < n {
+		t.Errorf("the next event of %s read %d records; want its %d records read for their ids", next.Event.Act, c.read, n)
+	}
+
+	// With the default batch (q's), the summaries of the acts changed
+	// since are behind: those acts, and only they, are read.
+	s2 := c.Store
+	for _, e := range entries[k+1:] {
+		if _, err := q.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want = q.Digest()
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c = &countingStore{Store: openPebble(t, dir)}
+	q, err = projections.Open(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	behind := map[events.ActID]bool{}
+	for _, e := range entries[k:] {
+		behind[e.Event.Act] = true
+	}
+	wantRead := 0
+	for a := range behind {
+		// Its records, folded, and its first again, for the record time
+		// its summary keeps as it is written anew.
+		wantRead += c.Store.Act(a).Len() + 1
+	}
+	if c.read != wantRead {
+		t.Errorf("Open read %d records; want %d: the acts changed since the summaries were written, and the first of each", c.read, wantRead)
+	}
+	if got := q.Digest(); got != want {
+		t.Fatalf("reopened with acts behind their summaries: digest %s, want %s", got, want)
+	}
+}
+
+// TestOpenUpgradesVersion1Summaries: a store written before the summaries
+// kept their acts' record times (version 1) and before they were noted
+// whole at a checkpoint is read in one scan without folding an act, its
+// summaries written again with the times; the next Open reads no record.
+func TestOpenUpgradesVersion1Summaries(t *testing.T) {
+	entries := seedEntries(t)
+	// The summaries of this version, from a store that wrote them all.
+	v2 := map[events.ActID][]byte{}
+	whole := openPebble(t, t.TempDir())
+	p := projections.NewWith(whole)
+	p.SetSummaryEvery(1)
+	for _, e := range entries {
+		if _, err := p.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := p.Digest()
+	for id, data := range whole.Summaries() {
+		v2[id] = slices.Clone(data)
+	}
+	// A store of the same events with none, given those of version 1:
+	// this version's without the two record times at their end (a UTC
+	// time marshals to 15 bytes, after its length).
+	dir := t.TempDir()
+	s := openPebble(t, dir)
+	old := projections.NewWith(s)
+	old.SetSummaryEvery(1 << 30)
+	for _, e := range entries {
+		if _, err := old.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, data := range v2 {
+		if n := len(data); n < 33 || data[n-32] != 15 || data[n-16] != 15 {
+			t.Fatalf("the summary of %s does not end with two record times of 15 bytes: %x", id, data)
+		}
+		v1 := append([]byte{1}, data[1:len(data)-32]...)
+		if err := s.PutSummary(id, v1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Commit(s.Saved()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openPebble(t, dir)
+	if s.SummarizedAt() != 0 {
+		t.Fatalf("the store of version 1 summaries is noted whole at %d", s.SummarizedAt())
+	}
+	q, err := projections.Open(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, _, _ := q.ModelCacheStats(); held != 0 {
+		t.Errorf("Open folded acts of %d events, though every act had a summary of version 1", held)
+	}
+	if q.Digest() != want {
+		t.Fatalf("opened from version 1 summaries: digest %s, want %s", q.Digest(), want)
+	}
+	if s.SummarizedAt() != s.Saved() {
+		t.Errorf("after the summaries were written again, they are noted whole at %d, want %d", s.SummarizedAt(), s.Saved())
+	}
+	for id, data := range s.Summaries() {
+		if !bytes.Equal(data, v2[id]) {
+			t.Errorf("the summary of %s written again is %x, want %x", id, data, v2[id])
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c := &countingStore{Store: openPebble(t, dir)}
+	if q, err = projections.Open(c); err != nil {
+		t.Fatal(err)
+	}
+	if c.read != 0 || q.Digest() != want {
+		t.Errorf("opened again: %d records read (want none), digest %s (want %s)", c.read, q.Digest(), want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/lexledger/lexledger/events"
 )
@@ -11,11 +12,15 @@ import (
 // Summaries: what Open needs of an act without decoding its events
 // (issue 15: a restarted projector ready in seconds however long the
 // ledger). A Durable store keeps, beside each act's records, its summary
-// as of a number of them: its kind, its spans, where its chain stands, and
-// the acts its amendments name (for madeBy). Open reads an act whose
-// summary covers all its records from the summary and the records' ids
-// and times alone; an act with records past its summary (changed since it
-// was written) is decoded and folded as before.
+// as of a number of them: its kind, its spans, where its chain stands, the
+// acts its amendments name (for madeBy), and the record times of its first
+// and last records. Open reads an act whose summary covers all its records
+// from the summary alone: the ids its chain needs to refuse a reused one
+// are read from the act's records when its next event comes (noteIDs).
+// An act with records past its summary (changed since it was written) is
+// decoded and folded as before. Once every act's summary was written at
+// a checkpoint (Durable.CommitSummaries), those acts are the acts of the
+// records after it, and Open reads no other record.
 //
 // Summaries are written in batches, not with every event: Apply marks the
 // acts it changes, and every summaryEvery acts marked it writes theirs,
@@ -28,8 +33,10 @@ import (
 const defaultSummaryEvery = 4096
 
 // summaryVersion is the first byte of a summary: one of another version
-// is ignored (the act is folded).
-const summaryVersion = 1
+// is ignored (the act is folded). Version 2 added the record times of the
+// act's first and last records, so that Open reads no record of an act
+// whose summary is whole.
+const summaryVersion = 2
 
 // noteNamed adds inst to the instruments m's events name.
 func (m *model) noteNamed(inst events.ActID) {
@@ -67,7 +74,23 @@ func encodeSummary(r *actRec, m *model, sp []span) []byte {
 	for _, inst := range m.named {
 		b = appendString(b, string(inst))
 	}
-	return b
+	var first time.Time
+	for rec := range r.log.Records(0, 1) {
+		first = rec.KnownFrom
+	}
+	b = appendTime(b, first)
+	return appendTime(b, r.last)
+}
+
+// appendTime appends t, its length first.
+func appendTime(b []byte, t time.Time) []byte {
+	tb, err := t.MarshalBinary()
+	if err != nil {
+		// Outside the years time.Time marshals: not a record time the
+		// ledger writes. The summary is then refused, and the act folded.
+		tb = nil
+	}
+	return append(binary.AppendUvarint(b, uint64(len(tb))), tb...)
 }
 
 func appendString(b []byte, s string) []byte {
@@ -82,17 +105,30 @@ type summary struct {
 	tip     events.Digest
 	chained bool
 	named   []events.ActID
+	// first and last are the KnownFrom of the act's first record and of
+	// its record n-1; zero in a summary of version 1 (v1), which Open's
+	// scan of the records restores and writes again with them (upgrade).
+	first, last time.Time
+	v1          bool
+}
+
+// upgrade returns the summary of version 1 b, whose act's first and last
+// records are known from first and last, in this version.
+func upgrade(b []byte, first, last time.Time) []byte {
+	out := append([]byte{summaryVersion}, b[1:]...)
+	return appendTime(appendTime(out, first), last)
 }
 
 var errSummary = errors.New("a damaged summary")
 
-// decodeSummary decodes a summary's bytes; an error for bytes of another
-// version or damaged.
+// decodeSummary decodes a summary's bytes, of this version or of version
+// 1; an error for bytes of another version or damaged.
 func decodeSummary(b []byte) (summary, error) {
 	var s summary
-	if len(b) == 0 || b[0] != summaryVersion {
+	if len(b) == 0 || (b[0] != summaryVersion && b[0] != 1) {
 		return s, errSummary
 	}
+	s.v1 = b[0] == 1
 	b = b[1:]
 	uv := func() uint64 {
 		v, n := binary.Uvarint(b)
@@ -140,6 +176,14 @@ func decodeSummary(b []byte) (summary, error) {
 	}
 	for range nn {
 		s.named = append(s.named, events.ActID(str()))
+	}
+	for _, t := range []*time.Time{&s.first, &s.last} {
+		if s.v1 {
+			break
+		}
+		if err := t.UnmarshalBinary([]byte(str())); err != nil {
+			return s, errSummary
+		}
 	}
 	if b == nil || len(s.spans) == 0 || s.n == 0 {
 		return s, errSummary
@@ -200,7 +244,21 @@ func (p *Projection) saveSummaries() error {
 	p.models.mu.Lock()
 	clear(p.stash)
 	p.models.mu.Unlock()
-	return p.durable.Commit(p.lastSeq)
+	return p.durable.CommitSummaries(p.lastSeq)
+}
+
+// SaveSummaries writes the summaries of the acts changed since they were
+// last written, with the store's checkpoint, so that Open reads them
+// instead of folding those acts: a projector calls it as it stops. It
+// does nothing for a store that is not Durable.
+func (p *Projection) SaveSummaries() error {
+	if p.durable == nil {
+		return nil
+	}
+	if len(p.changed) == 0 {
+		return nil
+	}
+	return p.saveSummaries()
 }
 
 // spansNow returns r's spans if they are decided, or nil.

@@ -26,9 +26,20 @@ type auditState struct {
 	// reports ready no more, until it is started again.
 	treeErr error
 	// index finds where each event is (leafindex.go); nil for a part's
-	// projector, which proves nothing.
-	index *leafIndex
-	last  *audit.Checkpoint // the latest checkpoint signed, which the tree extends
+	// projector, which proves nothing. For a tree reopened from its files
+	// (treefiles.go) it holds the leaves from histTo on, and hist those
+	// before, read from the projection when first needed (loadHistory).
+	index  *leafIndex
+	hist   *leafIndex
+	histTo uint64
+	// histSeq is the sequence of the leaf histTo-1; histDone is closed
+	// when the index of those leaves that Run starts (startHistory) ends.
+	histSeq  uint64
+	histDone chan struct{}
+	// marked is the tree's size at its last mark in the projection's
+	// store (markTree).
+	marked uint64
+	last   *audit.Checkpoint // the latest checkpoint signed, which the tree extends
 	// found is the last checkpoint read from the checkpoints stream (its
 	// own, for a signer), whether the tree extends it or not.
 	found *audit.Checkpoint
@@ -321,6 +332,7 @@ func (s *Service) Prove(ctx context.Context, id events.ID) (Proof, error) {
 // with a leaf. The index names the acts that may hold id; of those that
 // do, the latest event wins, as when the index was a map by id.
 func (s *Service) locate(id events.ID) (eventlog.Entry, uint64, bool) {
+	s.loadHistory()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.audit.index == nil {
@@ -330,7 +342,11 @@ func (s *Service) locate(id events.ID) (eventlog.Entry, uint64, bool) {
 		found eventlog.Entry
 		ok    bool
 	)
-	for _, act := range s.audit.index.actsOf(id) {
+	acts := s.audit.index.actsOf(id)
+	if s.audit.hist != nil {
+		acts = append(acts, s.audit.hist.actsOf(id)...)
+	}
+	for _, act := range acts {
 		if e, in := s.proj.Find(act, id); in && (!ok || e.Seq > found.Seq) {
 			found, ok = e, true
 		}
@@ -338,8 +354,24 @@ func (s *Service) locate(id events.ID) (eventlog.Entry, uint64, bool) {
 	if !ok {
 		return eventlog.Entry{}, 0, false
 	}
-	leaf, ok := s.audit.index.leafOf(found.Seq)
+	leaf, ok := s.leafOf(found.Seq)
 	return found, leaf, ok
+}
+
+// leafOf returns the leaf of the message at stream sequence seq, and
+// false when the tree has none there. The caller holds s.mu, and called
+// loadHistory before it took it.
+func (s *Service) leafOf(seq uint64) (uint64, bool) {
+	if s.audit.index == nil {
+		return 0, false
+	}
+	if leaf, ok := s.audit.index.leafOf(seq); ok {
+		return leaf, true
+	}
+	if s.audit.hist != nil {
+		return s.audit.hist.leafOf(seq)
+	}
+	return 0, false
 }
 
 // Consistency is a proof that the tree of OldSize leaves is a prefix of the

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/eventlog"
+	"github.com/lexledger/lexledger/events"
 )
 
 // Reconcile runs the reconcile of the state bucket, for benchmarks.
@@ -22,3 +23,22 @@ func (s *Service) ApplyEntry(e eventlog.Entry) error { return s.apply(context.Ba
 // OpenTree moves the tree into files (Options.TreeDir) as Run does
 // before it applies events, for the memory benchmark.
 func (s *Service) OpenTree() error { return s.openTree() }
+
+// Stop does what Run does as it returns, for the restart benchmark.
+func (s *Service) Stop() error {
+	s.stopTree()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.audit.treeErr
+}
+
+// LeafOfEvent returns the tree's leaf of the applied event id, as a
+// proof finds it.
+func (s *Service) LeafOfEvent(id events.ID) (uint64, bool) {
+	_, leaf, ok := s.locate(id)
+	return leaf, ok
+}
+
+// StartHistory starts indexing the leaves of a reopened tree before its
+// mark, as Run does before it follows the stream.
+func (s *Service) StartHistory() { s.startHistory() }

@@ -82,6 +82,7 @@ func (s *Service) Report(act events.ActID) (AuditReport, error) {
 		cancel()
 	}
 	bst := s.bytesOf(act)
+	s.loadHistory()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	tl, err := s.proj.Timeline(act, nil)
@@ -99,10 +100,8 @@ func (s *Service) Report(act events.ActID) (AuditReport, error) {
 		if h.IsZero() {
 			h, _ = ev.ComputeHash()
 		}
-		if s.audit.index != nil {
-			if leaf, ok := s.audit.index.leafOf(e.Seq); ok && leaf+1 > maxLeaf {
-				maxLeaf = leaf + 1
-			}
+		if leaf, ok := s.leafOf(e.Seq); ok && leaf+1 > maxLeaf {
+			maxLeaf = leaf + 1
 		}
 		ae := AuditEvent{Seq: e.Seq, ID: ev.ID, Type: ev.Type, Date: ev.Date, RecordedAt: ev.RecordedAt, RecordedBy: ev.RecordedBy,
 			Hash: h.String(), Effective: te.Effective, Instrument: ev.Instrument}

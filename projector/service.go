@@ -115,8 +115,10 @@ type Options struct {
 	Scope eventlog.Scope
 	// TreeDir keeps the Merkle tree's hashes in files there
 	// (merkle.FileStore), 64 bytes an event that then leave memory;
-	// empty: in memory. The files are written anew from the projection
-	// when the projector starts (rebuildTree).
+	// empty: in memory. With a Store of the whole ledger the files are
+	// reopened at the mark the store keeps of them (treefiles.go);
+	// otherwise, or when they do not match it, they are written anew
+	// from the projection when the projector starts (rebuildTree).
 	TreeDir string
 	// Store keeps the projection's records on disk (pebblestore), so that
 	// its memory does not grow with every event; nil keeps them in memory.
@@ -241,7 +243,7 @@ func (s *Service) Restore(ctx context.Context) error {
 			s.opts.configure(p)
 			s.mu.Lock()
 			s.proj = p
-			s.rebuildTree()
+			s.reopenTree()
 			s.mu.Unlock()
 			s.log.Info("projection store reopened", "last_seq", p.LastSeq(), "events", p.Events(), "took", time.Since(start).Round(time.Millisecond))
 			return nil
@@ -334,6 +336,8 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.openTree(); err != nil {
 		return err
 	}
+	defer s.stopTree()
+	s.startHistory()
 	s.startRun(from, total)
 	if from > total {
 		s.markReady()
@@ -447,6 +451,9 @@ func (s *Service) apply(ctx context.Context, st eventlog.Entry, caughtUp bool) e
 				s.addLeaf(st.Seq, &st.Event)
 			}
 			s.subs.notify(st)
+		}
+		if !s.partial() {
+			s.maybeMarkTree()
 		}
 		s.status.appliedTime = st.StoredAt
 	}
