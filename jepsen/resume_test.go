@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,7 +51,7 @@ func TestResume(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			r := resume(t, f, 4)
-			t.Logf("%s: appends resumed %s after the fault, %s after the heal (load %s)", name, r.afterFault, r.afterHeal, loadavg())
+			t.Logf("%s: %s (load %s)", name, r, loadavg())
 		})
 	}
 }
@@ -65,7 +66,52 @@ func loadavg() string {
 
 // resumed is when appends came back after a fault.
 type resumed struct {
-	afterFault, afterHeal time.Duration // -1 when they did not
+	// afterFault is from the fault to the first acknowledgement of an
+	// append called after it; afterHeal from the heal to the first of one
+	// called after the heal; -1 when there was none.
+	afterFault, afterHeal time.Duration
+	// during is the longest time without an acknowledgement between
+	// afterFault and the heal, after the longest one from afterHeal on.
+	during, after time.Duration
+}
+
+func (r resumed) String() string {
+	return fmt.Sprintf("appends resumed %s after the fault, %s after the heal; then held up to %s before the heal, %s after it",
+		r.afterFault, r.afterHeal, r.during, r.after)
+}
+
+// ack is an acknowledged append's call and return.
+type ack struct{ called, acked time.Time }
+
+// resumption measures r from the acknowledgements.
+func resumption(acks []ack, fault, healed time.Time) resumed {
+	r := resumed{afterFault: -1, afterHeal: -1}
+	slices.SortFunc(acks, func(a, b ack) int { return a.acked.Compare(b.acked) })
+	var first, firstHealed time.Time
+	for _, a := range acks {
+		if first.IsZero() && a.called.After(fault) {
+			first = a.acked
+		}
+		if firstHealed.IsZero() && a.called.After(healed) {
+			firstHealed = a.acked
+		}
+	}
+	if !first.IsZero() {
+		r.afterFault = first.Sub(fault).Round(time.Millisecond)
+	}
+	if !firstHealed.IsZero() {
+		r.afterHeal = firstHealed.Sub(healed).Round(time.Millisecond)
+	}
+	for i := 1; i < len(acks); i++ {
+		prev, d := acks[i-1].acked, acks[i].acked.Sub(acks[i-1].acked).Round(time.Millisecond)
+		switch {
+		case !first.IsZero() && !prev.Before(first) && acks[i].acked.Before(healed):
+			r.during = max(r.during, d)
+		case !firstHealed.IsZero() && !prev.Before(firstHealed):
+			r.after = max(r.after, d)
+		}
+	}
+	return r
 }
 
 // resume starts a cluster and a ledger on it, lets clerks append to acts
@@ -100,7 +146,11 @@ func resume(t *testing.T, f fault, clerks int) resumed {
 	wg.Add(1)
 	go func() { defer wg.Done(); watchLeaders(c, nc, stop, logf) }()
 
-	var first atomic.Int64 // Unix nanoseconds of the first acknowledgement of an append called after the fault
+	// Unix nanoseconds of the first acknowledgement of an append called
+	// after the fault, and after the heal.
+	var first, firstHealed, healedAt atomic.Int64
+	var ackMu sync.Mutex
+	var acks []ack
 	for g := range clerks {
 		wg.Add(1)
 		go func() {
@@ -136,6 +186,12 @@ func resume(t *testing.T, f fault, clerks int) resumed {
 						if at != 0 && called.UnixNano() > at {
 							first.CompareAndSwap(0, time.Now().UnixNano())
 						}
+						if h := healedAt.Load(); h != 0 && called.UnixNano() > h {
+							firstHealed.CompareAndSwap(0, time.Now().UnixNano())
+						}
+						ackMu.Lock()
+						acks = append(acks, ack{called, time.Now()})
+						ackMu.Unlock()
 						failing = false
 						break
 					}
@@ -156,7 +212,6 @@ func resume(t *testing.T, f fault, clerks int) resumed {
 	fault.Store(time.Now().UnixNano())
 	node, heal := f.inject(c, leader)
 	logf("%s of %s for %s", f.kind, node, f.hold)
-	var healed time.Time
 	deadline := time.Now().Add(f.hold)
 	for time.Now().Before(deadline) && first.Load() == 0 {
 		time.Sleep(50 * time.Millisecond)
@@ -166,21 +221,17 @@ func resume(t *testing.T, f fault, clerks int) resumed {
 	}
 	time.Sleep(time.Until(deadline))
 	heal()
-	healed = time.Now()
+	healed := time.Now()
+	healedAt.Store(healed.UnixNano())
 	logf("healed")
-	for end := time.Now().Add(60 * time.Second); first.Load() == 0 && time.Now().Before(end); {
+	for end := time.Now().Add(60 * time.Second); firstHealed.Load() == 0 && time.Now().Before(end); {
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(2 * time.Second)
+	time.Sleep(5 * time.Second)
 	close(stop)
 	wg.Wait()
 
-	r := resumed{-1, -1}
-	if at := first.Load(); at != 0 {
-		r.afterFault = time.Duration(at - fault.Load()).Round(time.Millisecond)
-		r.afterHeal = time.Unix(0, at).Sub(healed).Round(time.Millisecond)
-	}
-	return r
+	return resumption(acks, time.Unix(0, fault.Load()), healed)
 }
 
 // connectLogged connects as the ledger role, with `ledger serve`'s ping
