@@ -5,9 +5,11 @@ import (
 	"time"
 )
 
-// readTry is the time the first try of a read from the stream is given
-// before the read is sent again; the n-th try gets n times as long (a
-// read that is only slow is given more), until the read's context ends.
+// readTry is the time a try of a read from the stream is given before the
+// read is sent again. The first readTries tries are given readTry each: a
+// leader elected while one waits (an election takes 5 to 7 s) answers the
+// next. Then each try is given readTry longer than the one before (a read
+// that is only slow is given more), until the read's context ends.
 //
 // A read that nobody answers waits for nothing: a direct get is answered
 // by one of the stream's replicas, chosen at random by the servers, and a
@@ -22,18 +24,25 @@ import (
 // Jepsen-style runs).
 var readTry = time.Second
 
+// readTries is how many tries are given readTry alone.
+const readTries = 6
+
 // retried calls read with a context that ends after a try's time, and
-// again, given readTry longer, whenever that try's time ran out, until
-// read returns before its try's end or ctx ends. read must be a read: it may be
-// sent several times.
+// again whenever that try's time ran out, until read returns before its
+// try's end or ctx ends. read must be a read: it may be sent several
+// times.
 func retried[T any](ctx context.Context, read func(context.Context) (T, error)) (T, error) {
-	for try := readTry; ; try += readTry {
+	try := readTry
+	for n := 1; ; n++ {
 		tctx, cancel := context.WithTimeout(ctx, try)
 		v, err := read(tctx)
 		timedOut := tctx.Err() != nil
 		cancel()
 		if err == nil || !timedOut || ctx.Err() != nil {
 			return v, err
+		}
+		if n >= readTries {
+			try += readTry
 		}
 	}
 }

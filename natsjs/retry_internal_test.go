@@ -7,28 +7,34 @@ import (
 	"time"
 )
 
-// A read that nobody answers within its try is sent again, each try given
-// longer; one answered, even with an error, is not; and the tries end with
-// the read's context.
+// A read that nobody answers within its try is sent again, the first
+// tries given readTry, the later ones longer each; one answered, even with
+// an error, is not; and the tries end with the read's context.
 func TestRetried(t *testing.T) {
 	defer func(d time.Duration) { readTry = d }(readTry)
-	readTry = 20 * time.Millisecond
+	readTry = 100 * time.Millisecond
 
 	var tries []time.Duration
 	v, err := retried(context.Background(), func(ctx context.Context) (int, error) {
 		dl, _ := ctx.Deadline()
-		tries = append(tries, time.Until(dl).Round(10*time.Millisecond))
-		if len(tries) < 3 {
+		tries = append(tries, time.Until(dl).Round(50*time.Millisecond))
+		if len(tries) < readTries+2 {
 			<-ctx.Done() // a replica that hangs
 			return 0, ctx.Err()
 		}
 		return 7, nil
 	})
-	if v != 7 || err != nil || len(tries) != 3 {
-		t.Fatalf("retried: %d, %v after %d tries, want 7 after 3", v, err, len(tries))
+	if v != 7 || err != nil || len(tries) != readTries+2 {
+		t.Fatalf("retried: %d, %v after %d tries, want 7 after %d", v, err, len(tries), readTries+2)
 	}
-	if tries[0] > tries[1] || tries[1] > tries[2] || tries[2] < 2*readTry {
-		t.Errorf("tries given %v: each should be longer than the one before", tries)
+	for i, d := range tries {
+		want := readTry
+		if i >= readTries {
+			want = readTry * time.Duration(i-readTries+2)
+		}
+		if d != want {
+			t.Errorf("try %d given %s, want %s (all: %v)", i+1, d, want, tries)
+		}
 	}
 
 	refused := errors.New("refused")
