@@ -383,36 +383,33 @@ func (s *Store) catchUp(ctx context.Context, act events.ActID, subject string, a
 // loadDirect reads act's messages after sequence after with batched
 // direct gets, decoded, not yet checked against the act's chain.
 //
-// Each page is given a try's time (readTry) to answer: a direct get is
-// answered by one replica, which the servers pick at random, and one
-// whose process hangs (paused, its host frozen) never answers while the
-// other servers still count its routes. When leaderAfter is set (a
-// replicated stream, which Load then reads on from its leader) a page
-// that gets no answer in time ends the read by direct gets, and the
-// leader gives the rest; otherwise the page is asked for again, given
-// longer.
+// When leaderAfter is set (a replicated stream, which Load then reads on
+// from its leader) each page is given readTry to answer, and one that
+// gets no answer in time ends the read by direct gets: the leader gives
+// the rest. A direct get is answered by one replica, which the servers
+// pick at random, and one whose process hangs (paused, its host frozen)
+// never answers while the other servers still count its routes. On a
+// single server a page has the whole of ctx.
 func (s *Store) loadDirect(ctx context.Context, act events.ActID, subject string, after uint64, leaderAfter bool) ([]eventlog.Entry, error) {
 	var out []eventlog.Entry
 	next := after + 1
 	last := int64(-1) // Nats-Num-Pending of the last message read
-	try := readTry
 	for {
-		tctx, cancel := context.WithTimeout(ctx, try)
+		var tctx context.Context
+		var cancel context.CancelFunc
+		if leaderAfter {
+			tctx, cancel = context.WithTimeout(ctx, readTry)
+		} else {
+			tctx, cancel = context.WithCancel(ctx)
+		}
 		got, none, err := s.loadPage(tctx, subject, &next, &last, &out)
-		timedOut := tctx.Err() != nil
+		timedOut := tctx.Err() != nil && ctx.Err() == nil
 		cancel()
 		switch {
-		case timedOut && ctx.Err() == nil && last != 0 && got == 0 && leaderAfter:
+		case timedOut && last != 0 && got == 0:
 			return out, nil // the leader gives the rest (catchUp)
-		case timedOut && ctx.Err() == nil && last != 0:
-			// The try ran out: read on from next, with a new request,
-			// given longer if nothing came.
-			if got == 0 {
-				try += readTry
-			} else {
-				try = readTry
-			}
-			continue
+		case timedOut && last != 0:
+			continue // read on from next, with a new request
 		case err != nil:
 			return nil, err
 		case last == 0, none && got == 0:
@@ -423,7 +420,6 @@ func (s *Store) loadDirect(ctx context.Context, act events.ActID, subject string
 			}
 			return nil, fmt.Errorf("%w: reading %s from sequence %d: no answer from the stream", eventlog.ErrUnavailable, act, next)
 		}
-		try = readTry
 	}
 }
 
