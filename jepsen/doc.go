@@ -26,4 +26,6 @@
 // otherwise), and
 // LEX_JEPSEN_STRICT=1 fails a run on the findings still open
 // (RELIABILITY.md, Jepsen-style runs), which otherwise it only reports.
+// LEX_JEPSEN_FAULTS=pause45,quorum,... runs TestResume: each fault alone,
+// logging where the time goes until appends resume.
 package jepsen

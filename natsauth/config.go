@@ -31,6 +31,18 @@ const (
 	UsersFile = "users.json"
 )
 
+// A cluster node pings each of its routes every RoutePingInterval and
+// closes one once RoutePingMax pings are unanswered: a node whose process
+// hangs (paused, its host frozen) is cut off within about three intervals,
+// as a killed one is at once. The server's default (two minutes, routes
+// capped at 30 s) kept a node paused for 45 s in every route, and the
+// other servers kept handing it a share of the direct gets and requests,
+// which it never answered (issue 17, RELIABILITY.md).
+const (
+	RoutePingInterval = "2s"
+	RoutePingMax      = 2
+)
+
 // Options describe the server that Generate configures.
 type Options struct {
 	Names
@@ -45,7 +57,9 @@ type Options struct {
 	// TLSCert and TLSKey, both or neither, make the client port TLS only.
 	TLSCert, TLSKey string
 	// ClusterName, ClusterListen (host:port) and Routes (nats-route://
-	// URLs, every node of the cluster) make the server a cluster node.
+	// URLs, every node of the cluster) make the server a cluster node,
+	// whose routes are pinged every RoutePingInterval and closed after
+	// RoutePingMax pings without an answer.
 	ClusterName   string
 	ClusterListen string
 	Routes        []string
@@ -195,6 +209,7 @@ func Render(o Options, users Users, clerks map[string]string) (string, error) {
 	if o.ClusterName != "" {
 		w("\n# Routes are not authenticated here: keep the cluster port on a network\n# that only the nodes reach.\n")
 		w("cluster {\n  name: %s\n  listen: %s\n", q(o.ClusterName), q(o.ClusterListen))
+		w("  ping_interval: %s\n  ping_max: %d\n", q(RoutePingInterval), RoutePingMax)
 		if len(o.Routes) > 0 {
 			w("  routes: [\n")
 			for _, r := range o.Routes {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lexledger/lexledger/internal/testkit"
 	"github.com/lexledger/lexledger/natsauth"
@@ -50,6 +51,9 @@ func TestGeneratedConfigParses(t *testing.T) {
 	}
 	if opts.Cluster.Name != "lexledger" || opts.Cluster.Port != 16222 || len(opts.Routes) != 1 {
 		t.Errorf("cluster %q port %d routes %v, want lexledger on 16222 with one route", opts.Cluster.Name, opts.Cluster.Port, opts.Routes)
+	}
+	if opts.Cluster.PingInterval != 2*time.Second || opts.Cluster.MaxPingsOut != natsauth.RoutePingMax {
+		t.Errorf("routes pinged every %s, closed after %d unanswered, want every 2s, closed after %d", opts.Cluster.PingInterval, opts.Cluster.MaxPingsOut, natsauth.RoutePingMax)
 	}
 	if len(opts.Users) != 0 {
 		t.Errorf("the configuration has %d password users, want none", len(opts.Users))

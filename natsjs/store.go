@@ -338,11 +338,13 @@ const (
 // last entry, defect or not, is the act's last stream sequence.
 func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]eventlog.Entry, error) {
 	subject := s.Subject(act)
-	out, err := s.loadDirect(ctx, act, subject, after)
+	info := s.stream.CachedInfo()
+	replicated := info != nil && info.Config.Replicas > 1
+	out, err := s.loadDirect(ctx, act, subject, after, replicated)
 	if err != nil {
 		return nil, err
 	}
-	if info := s.stream.CachedInfo(); info != nil && info.Config.Replicas > 1 {
+	if replicated {
 		if out, err = s.catchUp(ctx, act, subject, after, out); err != nil {
 			return nil, err
 		}
@@ -358,7 +360,8 @@ func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]eve
 // (issue 17, a Jepsen-style run: "act ... is at version 79, not 172 as
 // expected", the event stored at 173). The leader says which is the act's
 // last message, and gives the ones after what was read, one by one
-// (message get API, next by subject).
+// (message get API, next by subject): also the rest of an act whose
+// direct gets went unanswered (a replica that hangs, loadDirect).
 func (s *Store) catchUp(ctx context.Context, act events.ActID, subject string, after uint64, out []eventlog.Entry) ([]eventlog.Entry, error) {
 	prefix := apiPrefixOf(s.js)
 	last, err := msgGet(ctx, s.nc, prefix, s.cfg.Stream, msgGetRequest{LastBySubject: subject})
@@ -385,43 +388,38 @@ func (s *Store) catchUp(ctx context.Context, act events.ActID, subject string, a
 
 // loadDirect reads act's messages after sequence after with batched
 // direct gets, decoded, not yet checked against the act's chain.
-func (s *Store) loadDirect(ctx context.Context, act events.ActID, subject string, after uint64) ([]eventlog.Entry, error) {
+//
+// When leaderAfter is set (a replicated stream, which Load then reads on
+// from its leader) each page is given readTry to answer, and one that
+// gets no answer in time ends the read by direct gets: the leader gives
+// the rest. A direct get is answered by one replica, which the servers
+// pick at random, and one whose process hangs (paused, its host frozen)
+// never answers while the other servers still count its routes. On a
+// single server a page has the whole of ctx.
+func (s *Store) loadDirect(ctx context.Context, act events.ActID, subject string, after uint64, leaderAfter bool) ([]eventlog.Entry, error) {
 	var out []eventlog.Entry
 	next := after + 1
 	last := int64(-1) // Nats-Num-Pending of the last message read
 	for {
-		msgs, err := jetstreamext.GetBatch(ctx, s.js, s.cfg.Stream, loadBatch,
-			jetstreamext.GetBatchSubject(subject), jetstreamext.GetBatchSeq(next), jetstreamext.GetBatchMaxBytes(loadMaxBytes))
-		if err != nil {
-			return nil, mapError(err)
+		var tctx context.Context
+		var cancel context.CancelFunc
+		if leaderAfter {
+			tctx, cancel = context.WithTimeout(ctx, readTry)
+		} else {
+			tctx, cancel = context.WithCancel(ctx)
 		}
-		got, pending, none := 0, int64(-1), false
-		for m, err := range msgs {
-			if err != nil {
-				if errors.Is(err, jetstreamext.ErrNoMessages) {
-					none = true
-					break
-				}
-				return nil, mapError(err)
-			}
-			np, perr := strconv.ParseInt(m.Header.Get("Nats-Num-Pending"), 10, 64)
-			// Within a page each message has one fewer after it. A page's
-			// first has at least one fewer than the last one read (more,
-			// if the act grew in between): fewer still means the first of
-			// the page went missing.
-			if perr != nil || (pending >= 0 && np != pending-1) || (pending < 0 && last >= 0 && np < last-1) {
-				break // a message went missing: read on from next
-			}
-			out = append(out, s.decode(m))
-			next, pending, last = m.Sequence+1, np, np
-			got++
-			if np == 0 {
-				return out, nil
-			}
-		}
+		got, none, err := s.loadPage(tctx, subject, &next, &last, &out)
+		timedOut := tctx.Err() != nil && ctx.Err() == nil
+		cancel()
 		switch {
-		case none && got == 0:
-			return out, nil // nothing at or after next
+		case timedOut && last != 0 && got == 0:
+			return out, nil // the leader gives the rest (catchUp)
+		case timedOut && last != 0:
+			continue // read on from next, with a new request
+		case err != nil:
+			return nil, err
+		case last == 0, none && got == 0:
+			return out, nil // read to the act's end, or nothing at or after next
 		case got == 0:
 			if err := ctx.Err(); err != nil {
 				return nil, mapError(err)
@@ -429,6 +427,42 @@ func (s *Store) loadDirect(ctx context.Context, act events.ActID, subject string
 			return nil, fmt.Errorf("%w: reading %s from sequence %d: no answer from the stream", eventlog.ErrUnavailable, act, next)
 		}
 	}
+}
+
+// loadPage reads one page of direct gets of subject from *next on,
+// appending to *out and advancing *next and *last (Nats-Num-Pending of the
+// last message read; 0: the act is read to its end). It returns how many
+// messages it read and whether the server said there was none.
+func (s *Store) loadPage(ctx context.Context, subject string, next *uint64, last *int64, out *[]eventlog.Entry) (got int, none bool, err error) {
+	msgs, err := jetstreamext.GetBatch(ctx, s.js, s.cfg.Stream, loadBatch,
+		jetstreamext.GetBatchSubject(subject), jetstreamext.GetBatchSeq(*next), jetstreamext.GetBatchMaxBytes(loadMaxBytes))
+	if err != nil {
+		return 0, false, mapError(err)
+	}
+	pending := int64(-1)
+	for m, err := range msgs {
+		if err != nil {
+			if errors.Is(err, jetstreamext.ErrNoMessages) {
+				return got, true, nil
+			}
+			return got, false, mapError(err)
+		}
+		np, perr := strconv.ParseInt(m.Header.Get("Nats-Num-Pending"), 10, 64)
+		// Within a page each message has one fewer after it. A page's
+		// first has at least one fewer than the last one read (more, if
+		// the act grew in between): fewer still means the first of the
+		// page went missing.
+		if perr != nil || (pending >= 0 && np != pending-1) || (pending < 0 && *last >= 0 && np < *last-1) {
+			return got, false, nil // a message went missing: read on from next
+		}
+		*out = append(*out, s.decode(m))
+		*next, pending, *last = m.Sequence+1, np, np
+		got++
+		if np == 0 {
+			return got, false, nil
+		}
+	}
+	return got, false, nil
 }
 
 // LoadSeqs implements eventlog.SeqLoader: one direct get per sequence,
@@ -449,7 +483,7 @@ func (s *Store) LoadSeqs(ctx context.Context, act events.ActID, seqs []uint64) (
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				m, err := s.stream.GetMsg(ctx, seqs[i])
+				m, err := retried(ctx, func(ctx context.Context) (*jetstream.RawStreamMsg, error) { return s.stream.GetMsg(ctx, seqs[i]) })
 				switch {
 				case errors.Is(err, jetstream.ErrMsgNotFound):
 					errs[i] = fmt.Errorf("stream %s holds no message at sequence %d, an event of %s", s.cfg.Stream, seqs[i], act)
@@ -718,7 +752,17 @@ type msgGetRequest struct {
 // msgGet gets one message of stream through the message get API under
 // prefix (not a direct get: it is answered by the API, one message, and
 // does not take the client's read loop). No message is (nil, nil).
+//
+// A request that no server answers (the stream has no leader yet, as for
+// a few seconds after an election or a restart) is sent again, in tries
+// (retried).
 func msgGet(ctx context.Context, nc *nats.Conn, prefix, stream string, req msgGetRequest) (*jetstream.RawStreamMsg, error) {
+	return retried(ctx, func(ctx context.Context) (*jetstream.RawStreamMsg, error) {
+		return msgGetOnce(ctx, nc, prefix, stream, req)
+	})
+}
+
+func msgGetOnce(ctx context.Context, nc *nats.Conn, prefix, stream string, req msgGetRequest) (*jetstream.RawStreamMsg, error) {
 	body, _ := json.Marshal(req)
 	subject := prefix + ".STREAM.MSG.GET." + stream
 	reply, err := nc.RequestWithContext(ctx, subject, body)
