@@ -29,10 +29,13 @@ var resumeFaults = map[string]fault{
 	"kill":      kill("leader", 10*time.Second),
 	"partition": partition("leader", 15*time.Second),
 	"quorum":    quorumLoss(15 * time.Second),
+	// own cuts off the node the ledger is connected to, leader or not:
+	// it still answers the ledger's pings (resume injects it).
+	"own": {kind: "partition of the ledger's node", hold: 15 * time.Second},
 }
 
 // TestResume runs the faults named in LEX_JEPSEN_FAULTS (comma-separated:
-// pause45, pause10, kill, partition, quorum) one at a time, each on a
+// pause45, pause10, kill, partition, quorum, own) one at a time, each on a
 // fresh cluster, and logs with timestamps from the fault what the ledger
 // and the cluster do until appends resume: the ledger connection's
 // disconnections and reconnections (which server), the stream's leader
@@ -44,7 +47,7 @@ var resumeFaults = map[string]fault{
 func TestResume(t *testing.T) {
 	names := os.Getenv("LEX_JEPSEN_FAULTS")
 	if names == "" {
-		t.Skip("names the faults to run alone in LEX_JEPSEN_FAULTS (pause45, pause10, kill, partition, quorum)")
+		t.Skip("names the faults to run alone in LEX_JEPSEN_FAULTS (pause45, pause10, kill, partition, quorum, own)")
 	}
 	for _, name := range strings.Split(names, ",") {
 		f, ok := resumeFaults[strings.TrimSpace(name)]
@@ -218,8 +221,8 @@ func resume(t *testing.T, f fault, clerks int) resumed {
 	time.Sleep(4 * time.Second)
 	leader := c.waitLeader(stream)
 	fault.Store(time.Now().UnixNano())
-	node, heal := f.inject(c, leader)
-	logf("%s of %s for %s", f.kind, node, f.hold)
+	struck, heal := injectResume(t, c, f, leader, nc.ConnectedServerName())
+	logf("%s of %s for %s", f.kind, struck, f.hold)
 	deadline := time.Now().Add(f.hold)
 	for time.Now().Before(deadline) && first.Load() == 0 {
 		time.Sleep(50 * time.Millisecond)
@@ -240,6 +243,20 @@ func resume(t *testing.T, f fault, clerks int) resumed {
 	wg.Wait()
 
 	return resumption(acks, time.Unix(0, fault.Load()), healed)
+}
+
+// injectResume injects f, or, for the fault "own", cuts off the node the
+// ledger is connected to (named own).
+func injectResume(t *testing.T, c *cluster, f fault, leader int, own string) (string, func()) {
+	if f.inject != nil {
+		return f.inject(c, leader)
+	}
+	i := slices.IndexFunc(c.nodes, func(n *node) bool { return n.name == own })
+	if i < 0 {
+		t.Fatalf("the ledger is connected to %q, not one of the cluster's nodes", own)
+	}
+	c.isolate(i, true)
+	return c.nodes[i].name, func() { c.isolate(i, false) }
 }
 
 // connectLogged connects as the ledger role, with `ledger serve`'s ping

@@ -145,6 +145,9 @@ const (
 	clerks   = 6 // half with expected versions, half without
 	readers  = 2
 	attempts = 20 // tries of one event before a clerk gives it up
+	// resumeWait bounds the wait, after a fault is healed, for appends to
+	// land again before the quiet that precedes the next fault.
+	resumeWait = 30 * time.Second
 )
 
 // run starts the cluster and two ledgers on it, lets clerks and readers
@@ -214,6 +217,12 @@ func run(t *testing.T, name string, acts int, quiet, checkTimeout time.Duration,
 		healed := h.Now()
 		heal()
 		done = append(done, injected{jepsen.Fault{Kind: f.kind, Node: node, At: time.Duration(from - h.Since(start)), Held: f.hold}, from, healed})
+		// The next fault waits for appends to land again (at most
+		// resumeWait), so that each fault's resumption is its own: after
+		// a quorum loss the stream's election alone can outlast quiet.
+		for deadline := time.Now().Add(resumeWait); time.Now().Before(deadline) && jepsen.ResumeAfter(h.Ops(), healed) < 0; {
+			time.Sleep(200 * time.Millisecond)
+		}
 	}
 	time.Sleep(quiet)
 	stop()

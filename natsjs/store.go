@@ -41,6 +41,9 @@ type Store struct {
 	// idStream and idPrefix are the claims of event ids (ids.go), set when
 	// the store appends.
 	idStream, idPrefix string
+	// leave decides when the connection leaves a server that takes no
+	// write (leave.go).
+	leave *leaver
 }
 
 var _ eventlog.Store = (*Store)(nil)
@@ -69,7 +72,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
-	st := &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why}
+	st := &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why, leave: &leaver{}}
 	if why == "" {
 		// The claims of event ids: created beside the stream, and
 		// backfilled once for events stored before they existed.
@@ -97,7 +100,7 @@ func OpenForReading(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, err
 		return nil, fmt.Errorf("stream %s: %w", cfg.Stream, mapError(err))
 	}
 	why := fmt.Sprintf("stream %s was opened for reading only", cfg.Stream)
-	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why, direct: imported}, nil
+	return &Store{nc: nc, js: js, stream: s, cfg: cfg, readOnly: why, direct: imported, leave: &leaver{}}, nil
 }
 
 // Config returns the store's configuration, defaults filled in.
@@ -194,6 +197,13 @@ func EventMsg(prefix string, m *eventlog.Message) *nats.Msg {
 // eventlog.ErrUnavailable; an id claimed by another event is an
 // *eventlog.IDUsedError.
 func (s *Store) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog.Entry, error) {
+	sent := time.Now()
+	out, err := s.appendAll(ctx, msgs)
+	s.noteWrite(err, sent)
+	return out, err
+}
+
+func (s *Store) appendAll(ctx context.Context, msgs []eventlog.Message) ([]eventlog.Entry, error) {
 	if len(msgs) == 0 {
 		return nil, nil
 	}
@@ -210,7 +220,7 @@ func (s *Store) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog
 	if len(msgs) == 1 {
 		// Asynchronously, so that a disconnection fails the future at once
 		// rather than after the whole timeout.
-		r := s.AppendEach(ctx, msgs)[0]
+		r := s.appendEach(ctx, msgs)[0]
 		if r.Err != nil {
 			return nil, r.Err
 		}
@@ -251,6 +261,26 @@ func (s *Store) Append(ctx context.Context, msgs []eventlog.Message) ([]eventlog
 // (an event no server took is eventlog.ErrUnavailable, never sent again),
 // and waits for every acknowledgement.
 func (s *Store) AppendEach(ctx context.Context, msgs []eventlog.Message) []eventlog.Result {
+	sent := time.Now()
+	out := s.appendEach(ctx, msgs)
+	// One note for the call: answered when any of its writes was.
+	var err error
+	for i, r := range out {
+		if r.Err == nil || !errors.Is(r.Err, eventlog.ErrUnavailable) {
+			err = nil
+			break
+		}
+		if i == 0 {
+			err = r.Err
+		}
+	}
+	if len(out) > 0 {
+		s.noteWrite(err, sent)
+	}
+	return out
+}
+
+func (s *Store) appendEach(ctx context.Context, msgs []eventlog.Message) []eventlog.Result {
 	out := make([]eventlog.Result, len(msgs))
 	if s.readOnly != "" {
 		for i := range out {
@@ -337,6 +367,15 @@ const (
 // (eventlog.Chain), so that the valid entries are the act's history and the
 // last entry, defect or not, is the act's last stream sequence.
 func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]eventlog.Entry, error) {
+	sent := time.Now()
+	out, err := s.load(ctx, act, after)
+	if s.readOnly == "" {
+		s.noteWrite(err, sent) // the ledger's reads of its acts, on its way to a write
+	}
+	return out, err
+}
+
+func (s *Store) load(ctx context.Context, act events.ActID, after uint64) ([]eventlog.Entry, error) {
 	subject := s.Subject(act)
 	info := s.stream.CachedInfo()
 	replicated := info != nil && info.Config.Replicas > 1

@@ -1,0 +1,82 @@
+package natsjs
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/lexledger/lexledger/eventlog"
+)
+
+// LeaveAfter is how long a store's writes, and the reads of acts that
+// precede them, may go on failing unanswered (timeouts, no leader, no
+// responders) while its connection is up before
+// the connection leaves its server for another of the cluster's. A server
+// cut off from the rest of a cluster answers its clients' pings, so
+// the client library stays with it for as long as the partition lasts,
+// and every append fails (issue 17's runs: a ledger on a partitioned
+// node resumed only 6.8 s after the heal, 21.8 s after the fault). The
+// rest of the cluster elects a new leader in 4 to 9 s; past that, a
+// server that still takes no write is no longer the way to the stream.
+const LeaveAfter = 6 * time.Second
+
+// leaver decides when to leave: it keeps when unanswered write failures
+// began (since the last write that was answered) and when it last left.
+type leaver struct {
+	mu      sync.Mutex
+	failing time.Time // the first unanswered failure since an answer; zero for none
+	left    time.Time // when the connection last left its server
+	count   int       // how many times it left
+}
+
+// note records the outcome of a write sent at sent, known at now, and
+// reports whether the connection should leave its server now: writes
+// sent since LeaveAfter ago have failed unanswered, and it has not left
+// in the last LeaveAfter.
+func (l *leaver) note(unanswered bool, sent, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !unanswered {
+		l.failing = time.Time{}
+		return false
+	}
+	if l.failing.IsZero() {
+		l.failing = sent
+	}
+	if now.Sub(l.failing) < LeaveAfter || (!l.left.IsZero() && now.Sub(l.left) < LeaveAfter) {
+		return false
+	}
+	l.left = now
+	l.count++
+	return true
+}
+
+// noteWrite feeds the error of a write sent at sent to the store's leaver and, when it says
+// so, makes the connection leave its server: a reconnection to the next
+// server of its pool, the one it leaves going to the end. A connection
+// that knows one server only, or is not connected (the client library is
+// already reconnecting), is left alone.
+func (s *Store) noteWrite(err error, sent time.Time) {
+	if s.gateErr() != nil {
+		return // the stream is weakened or gone, not out of reach
+	}
+	unanswered := err != nil && errors.Is(err, eventlog.ErrUnavailable)
+	if !unanswered {
+		s.leave.note(false, sent, time.Now())
+		return
+	}
+	if !s.nc.IsConnected() || len(s.nc.Servers()) < 2 {
+		return
+	}
+	if s.leave.note(true, sent, time.Now()) {
+		_ = s.nc.ForceReconnect()
+	}
+}
+
+// Left is how many times the store's connection left its server because
+// writes kept failing unanswered (LeaveAfter).
+func (s *Store) Left() int {
+	s.leave.mu.Lock()
+	defer s.leave.mu.Unlock()
+	return s.leave.count
+}
