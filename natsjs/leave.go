@@ -23,28 +23,43 @@ const LeaveAfter = 6 * time.Second
 // leaver decides when to leave: it keeps when unanswered write failures
 // began (since the last write that was answered) and when it last left.
 type leaver struct {
-	mu      sync.Mutex
-	failing time.Time // the first unanswered failure since an answer; zero for none
-	left    time.Time // when the connection last left its server
-	count   int       // how many times it left
+	mu       sync.Mutex
+	failing  time.Time // when the unanswered failures since an answer began; zero for none
+	answered time.Time // the last answer
+	left     time.Time // when the connection last left its server, since an answer
+	futile   int       // leaves since an answer, but the first
+	count    int       // how many times it left
 }
 
 // note records the outcome of a write sent at sent, known at now, and
 // reports whether the connection should leave its server now: writes
 // sent since LeaveAfter ago have failed unanswered, and it has not left
-// in the last LeaveAfter.
+// since (LeaveAfter, doubled for each leave that did not help).
 func (l *leaver) note(unanswered bool, sent, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !unanswered {
-		l.failing = time.Time{}
+		l.failing, l.left, l.futile = time.Time{}, time.Time{}, 0
+		l.answered = now
 		return false
 	}
 	if l.failing.IsZero() {
+		// A call sent before the last answer and failing after it says
+		// nothing of the time since the answer.
 		l.failing = sent
+		if sent.Before(l.answered) {
+			l.failing = l.answered
+		}
 	}
-	if now.Sub(l.failing) < LeaveAfter || (!l.left.IsZero() && now.Sub(l.left) < LeaveAfter) {
+	// Each leave that no answered write followed doubles the wait for the
+	// next (up to 16 times): when no server takes writes (a quorum lost),
+	// leaving again and again would only drop what is in flight as the
+	// quorum comes back.
+	if now.Sub(l.failing) < LeaveAfter || (!l.left.IsZero() && now.Sub(l.left) < LeaveAfter<<min(l.futile, 4)) {
 		return false
+	}
+	if !l.left.IsZero() {
+		l.futile++
 	}
 	l.left = now
 	l.count++

@@ -6,8 +6,8 @@ import (
 )
 
 // A connection leaves its server once writes have failed unanswered for
-// LeaveAfter, not sooner, not again within LeaveAfter, and an answered
-// write starts the count again.
+// LeaveAfter, not sooner, then again after LeaveAfter, twice, four times
+// as long while no write is answered; an answered write starts over.
 func TestLeaver(t *testing.T) {
 	var l leaver
 	t0 := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
@@ -22,20 +22,25 @@ func TestLeaver(t *testing.T) {
 		{LeaveAfter - 1, true, false},           // not yet
 		{LeaveAfter, true, true},                // leave
 		{LeaveAfter + time.Second, true, false}, // just left
-		{2*LeaveAfter - 1, true, false},
-		{2 * LeaveAfter, true, true},               // still failing: leave again
-		{2*LeaveAfter + time.Second, false, false}, // an answer
-		{3*LeaveAfter + time.Second, true, false},  // failures begin again
-		{4 * LeaveAfter, true, false},
-		{4*LeaveAfter + time.Second, true, true},
+		{2 * LeaveAfter, true, true},            // still failing: leave again
+		{3 * LeaveAfter, true, false},           // that did not help: wait twice as long
+		{4*LeaveAfter - 1, true, false},
+		{4 * LeaveAfter, true, true},
+		{7 * LeaveAfter, true, false}, // then four times as long
+		{8 * LeaveAfter, true, true},
+		{8*LeaveAfter + time.Second, false, false}, // an answer: all forgotten
+		{9 * LeaveAfter, true, false},              // failures begin again
+		{10*LeaveAfter - 1, true, false},
+		{10 * LeaveAfter, true, true},
+		{11 * LeaveAfter, true, true},
 	}
 	for i, s := range steps {
 		if got := l.note(s.unanswered, at(s.at), at(s.at)); got != s.leave {
 			t.Fatalf("step %d (at %s, unanswered %v): leave %v, want %v", i, s.at, s.unanswered, got, s.leave)
 		}
 	}
-	if l.count != 3 {
-		t.Errorf("left %d times, want 3", l.count)
+	if l.count != 6 {
+		t.Errorf("left %d times, want 6", l.count)
 	}
 
 	// A write that failed after a 3 s timeout counts from when it was
@@ -46,5 +51,16 @@ func TestLeaver(t *testing.T) {
 	}
 	if !m.note(true, at(3*time.Second), at(LeaveAfter)) {
 		t.Error("did not leave LeaveAfter after the first failed write was sent")
+	}
+
+	// A read sent before an answer that fails after it counts from the
+	// answer, not from when it was sent.
+	var r leaver
+	r.note(false, at(0), at(10*time.Second))
+	if r.note(true, at(2*time.Second), at(12*time.Second)) {
+		t.Error("left on a call sent before the last answer")
+	}
+	if !r.note(true, at(13*time.Second), at(10*time.Second+LeaveAfter)) {
+		t.Error("did not leave LeaveAfter after the last answer")
 	}
 }

@@ -369,8 +369,11 @@ const (
 func (s *Store) Load(ctx context.Context, act events.ActID, after uint64) ([]eventlog.Entry, error) {
 	sent := time.Now()
 	out, err := s.load(ctx, act, after)
-	if s.readOnly == "" {
-		s.noteWrite(err, sent) // the ledger's reads of its acts, on its way to a write
+	if s.readOnly == "" && err != nil {
+		// The ledger's reads of its acts, on its way to a write: their
+		// failures count as the writes', their answers do not (a leader
+		// cut off from its followers still answers reads).
+		s.noteWrite(err, sent)
 	}
 	return out, err
 }
