@@ -6,7 +6,11 @@
 // (expected versions, idempotent retries by event id); after healing,
 // every acknowledged event must be in the stream once, in its act's place,
 // with the server's record times in stream order, the ledger's record
-// times increasing within each act, and every hash chain intact.
+// times increasing within each act, and every hash chain intact. The
+// unknown outcomes are settled by the final histories first (Resolve),
+// which keeps porcupine's verdict and makes its search short; a test runs
+// a ledger whose store drops the expected sequence and shows the check
+// catches it.
 //
 // A projector follows the stream through the faults; after healing a
 // second one is rebuilt from the stream, and both must answer the same
@@ -26,6 +30,7 @@
 // otherwise), and
 // LEX_JEPSEN_STRICT=1 fails a run on the findings still open
 // (RELIABILITY.md, Jepsen-style runs), which otherwise it only reports.
-// LEX_JEPSEN_FAULTS=pause45,quorum,... runs TestResume: each fault alone,
-// logging where the time goes until appends resume.
+// LEX_JEPSEN_FAULTS=pause45,quorum,own,... runs TestResume: each fault
+// alone (own cuts off the ledger's own node), logging where the time goes
+// until appends resume.
 package jepsen
