@@ -148,9 +148,12 @@ type Gap struct {
 // Gaps finds, for the server who, the spans longer than notice between
 // consecutive acknowledgements of appends through it (acks, their return
 // times), and counts its probes in each from notice after it began to
-// its end. A gap whose every probe said ready is a lie: the ledger said
-// ready for the whole window while none of its appends could land.
-func Gaps(probes []Probe, who string, acks []int64, notice time.Duration) (gaps []Gap, findings []string) {
+// margin before its end. A gap whose every such probe said ready is a
+// lie: the ledger said ready for the whole window while none of its
+// appends could land. The margin is a write's timeout: the append that
+// ends the gap may have been sent that long before it landed, so a ready
+// probe then is borne out, not contradicted.
+func Gaps(probes []Probe, who string, acks []int64, notice, margin time.Duration) (gaps []Gap, findings []string) {
 	acks = append([]int64(nil), acks...)
 	slices.Sort(acks)
 	for i := 1; i < len(acks); i++ {
@@ -160,7 +163,7 @@ func Gaps(probes []Probe, who string, acks []int64, notice time.Duration) (gaps 
 		}
 		g := Gap{Who: who, From: a, To: b}
 		for _, p := range probes {
-			if p.Who == who && p.Call >= a+notice.Nanoseconds() && p.Call+p.Took.Nanoseconds() <= b {
+			if p.Who == who && p.Call >= a+notice.Nanoseconds() && p.Call+p.Took.Nanoseconds() <= b-margin.Nanoseconds() {
 				g.Probes++
 				if p.Ready {
 					g.Ready++
@@ -169,8 +172,8 @@ func Gaps(probes []Probe, who string, acks []int64, notice time.Duration) (gaps 
 		}
 		gaps = append(gaps, g)
 		if g.Probes > 0 && g.Ready == g.Probes {
-			findings = append(findings, fmt.Sprintf("%s said ready in all %d probes from %s after its last acknowledged append (at %.3fs) to its next, %s later, while none of its appends landed",
-				who, g.Probes, notice, float64(a)/1e9, time.Duration(b-a).Round(time.Millisecond)))
+			findings = append(findings, fmt.Sprintf("%s said ready in all %d probes from %s after its last acknowledged append (at %.3fs) to %s before its next, %s later, while none of its appends landed",
+				who, g.Probes, notice, float64(a)/1e9, margin, time.Duration(b-a).Round(time.Millisecond)))
 		}
 	}
 	return gaps, findings

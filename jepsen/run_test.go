@@ -258,7 +258,7 @@ func run(t *testing.T, name string, acts int, quiet, checkTimeout time.Duration,
 				acks = append(acks, o.Return)
 			}
 		}
-		gaps, findings := jepsen.Gaps(all, fmt.Sprintf("ledger-%d", i), acks, readyNotice)
+		gaps, findings := jepsen.Gaps(all, fmt.Sprintf("ledger-%d", i), acks, readyNotice, ledger.DefaultAppendTimeout)
 		rep.Gaps = append(rep.Gaps, gaps...)
 		rep.Open = append(rep.Open, findings...)
 	}
