@@ -2,12 +2,10 @@ package natsjs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 
 	"github.com/lexledger/lexledger/eventlog"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Part is the store's events of the acts of a scope (eventlog.Scope): a
@@ -40,7 +38,7 @@ func (p *Part) Filters() []string { return append([]string(nil), p.filters...) }
 // Follow is Store.Follow restricted to the part's subjects: the ordered
 // consumer takes them as its filters.
 func (p *Part) Follow(ctx context.Context, from uint64) iter.Seq2[eventlog.Entry, error] {
-	return p.s.follow(ctx, from, p.filters)
+	return p.s.follow(ctx, from, p.filters, p.LastSeq, followStall)
 }
 
 // LastSeq is the stream sequence of the part's last event: the largest of
@@ -66,18 +64,3 @@ func (p *Part) LastSeq(ctx context.Context) (uint64, error) {
 }
 
 // follow is Follow with subject filters: none for every subject.
-func (s *Store) follow(ctx context.Context, from uint64, filters []string) iter.Seq2[eventlog.Entry, error] {
-	return func(yield func(eventlog.Entry, error) bool) {
-		cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy, FilterSubjects: filters}
-		if from > 1 {
-			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
-		}
-		err := s.consume(ctx, cfg, 2000, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
-			return yield(s.storedOf(m, md), nil)
-		})
-		// The end of ctx, or of the iterator, ends the following quietly.
-		if err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-			yield(eventlog.Entry{}, err)
-		}
-	}
-}
