@@ -78,23 +78,7 @@ func TestCheckerCatchesBrokenLedger(t *testing.T) {
 			wg.Wait()
 
 			ops := w.h.Ops()
-			final := map[string][]eventlog.Entry{}
-			var finals []jepsen.Op
-			end := w.h.Now()
-			for _, a := range w.acts {
-				entries, err := env.Store.Load(context.Background(), events.ActID(a), 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				final[a] = entries
-				var ids []string
-				for _, e := range entries {
-					if e.Defect == nil {
-						ids = append(ids, e.Event.ID.String())
-					}
-				}
-				finals = append(finals, jepsen.Op{Client: 99, Act: a, Kind: jepsen.Read, Result: jepsen.OK, Events: ids, Version: len(ids), Call: end, Return: end + 1})
-			}
+			final, finals, _ := finalHistories(t, env.Store, w.acts, 99, w.h.Now())
 			resolved, _ := jepsen.Resolve(jepsen.Compact(ops), finals)
 			v, err := jepsen.Check(append(resolved, finals...), time.Minute, "")
 			if err != nil {

@@ -140,14 +140,7 @@ func resume(t *testing.T, f fault, clerks int) resumed {
 	logf := func(format string, args ...any) { t.Logf(since()+" "+format, args...) }
 
 	nc := connectLogged(t, c, logf)
-	var st *natsjs.Store
-	c.waitFor(60*time.Second, "the stream opened", func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		var err error
-		st, err = natsjs.Open(ctx, nc, natsjs.Config{Replicas: 3})
-		return err == nil
-	})
+	st := openOn(t, c, nc)
 	l := ledger.New(&tracedStore{Store: st, logf: logf}, ledger.Options{})
 	t.Cleanup(func() { l.Close() })
 	c.waitLeader(stream)
@@ -259,28 +252,18 @@ func injectResume(t *testing.T, c *cluster, f fault, leader int, own string) (st
 	return c.nodes[i].name, func() { c.isolate(i, false) }
 }
 
-// connectLogged connects as the ledger role, with `ledger serve`'s ping
-// bounds, logging the connection's disconnections and reconnections.
+// connectLogged connects as the ledger role (connectAs), logging the
+// connection's disconnections and reconnections.
 func connectLogged(t *testing.T, c *cluster, logf func(string, ...any)) *nats.Conn {
 	t.Helper()
-	opts, err := natsauth.ClientOptions(natsauth.SeedFile(c.auth, natsauth.RoleLedger), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts = append(opts, nats.PingInterval(2*time.Second), nats.MaxPingsOutstanding(2), nats.MaxReconnects(-1),
-		nats.ReconnectWait(100*time.Millisecond),
+	nc := connectAs(t, c, natsauth.RoleLedger,
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			logf("connection: disconnected from %s: %v", nc.ConnectedUrl(), err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			logf("connection: reconnected to %s (%s)", nc.ConnectedServerName(), nc.ConnectedUrl())
 		}))
-	nc, err := nats.Connect(c.urls(), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logf("connection: connected to %s", nc.ConnectedServerName())
-	t.Cleanup(nc.Close)
 	return nc
 }
 

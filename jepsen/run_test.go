@@ -19,6 +19,7 @@ import (
 
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/internal/cli"
 	"github.com/lexledger/lexledger/jepsen"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsauth"
@@ -274,25 +275,8 @@ func run(t *testing.T, name string, acts int, quiet, checkTimeout time.Duration,
 	// The final histories, read from a fresh connection once every
 	// replica holds the whole stream, end each act's history as reads.
 	check := openStore(t, c)
-	final := map[string][]eventlog.Entry{}
-	end := h.Now()
-	finals := []jepsen.Op{}
-	for _, a := range w.acts {
-		entries, err := check.Load(ctx, events.ActID(a), 0)
-		if err != nil {
-			t.Fatalf("load %s after healing: %v", a, err)
-		}
-		final[a] = entries
-		var ids []string
-		for _, e := range entries {
-			if e.Defect != nil {
-				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: defect at sequence %d: %s", a, e.Seq, e.Defect.Message))
-				continue
-			}
-			ids = append(ids, e.Event.ID.String())
-		}
-		finals = append(finals, jepsen.Op{Client: clerks + readers, Act: a, Kind: jepsen.Read, Result: jepsen.OK, Events: ids, Version: len(ids), Call: end, Return: end + 1})
-	}
+	final, finals, defects := finalHistories(t, check, w.acts, clerks+readers, h.Now())
+	rep.Problems = append(rep.Problems, defects...)
 	dir := os.Getenv("LEX_JEPSEN_REPORT")
 	if dir == "" {
 		dir = t.TempDir()
@@ -379,21 +363,37 @@ func openStore(t *testing.T, c *cluster) *natsjs.Store {
 // openStoreAs is openStore as role.
 func openStoreAs(t *testing.T, c *cluster, role natsauth.Role) *natsjs.Store {
 	t.Helper()
+	return openOn(t, c, connectAs(t, c, role))
+}
+
+// connectAs connects to every node as role, with the serve commands' ping
+// bounds (cli.PingInterval, cli.MaxPingsOutstanding), reconnecting for
+// ever; extra options come last.
+func connectAs(t *testing.T, c *cluster, role natsauth.Role, extra ...nats.Option) *nats.Conn {
+	t.Helper()
 	opts, err := natsauth.ClientOptions(natsauth.SeedFile(c.auth, role), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts = append(opts, nats.PingInterval(2*time.Second), nats.MaxPingsOutstanding(2), nats.MaxReconnects(-1),
+	opts = append(opts, nats.PingInterval(cli.PingInterval), nats.MaxPingsOutstanding(cli.MaxPingsOutstanding), nats.MaxReconnects(-1),
 		nats.ReconnectWait(100*time.Millisecond))
-	nc, err := nats.Connect(c.urls(), opts...)
+	nc, err := nats.Connect(c.urls(), append(opts, extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
+	return nc
+}
+
+// openOn opens the R3 stream on nc, waiting up to a minute for the
+// cluster to take it.
+func openOn(t *testing.T, c *cluster, nc *nats.Conn) *natsjs.Store {
+	t.Helper()
 	var st *natsjs.Store
 	c.waitFor(60*time.Second, "the stream opened", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		var err error
 		st, err = natsjs.Open(ctx, nc, natsjs.Config{Replicas: 3})
 		if err != nil {
 			t.Logf("open the stream: %v", err)
@@ -401,6 +401,31 @@ func openStoreAs(t *testing.T, c *cluster, role natsauth.Role) *natsjs.Store {
 		return err == nil
 	})
 	return st
+}
+
+// finalHistories reads each act's history from st and returns it with its
+// events' ids as a read by client at end, which ends the act's history for
+// the check, and the defects found, described.
+func finalHistories(t *testing.T, st *natsjs.Store, acts []string, client int, end int64) (final map[string][]eventlog.Entry, finals []jepsen.Op, defects []string) {
+	t.Helper()
+	final = map[string][]eventlog.Entry{}
+	for _, a := range acts {
+		entries, err := st.Load(context.Background(), events.ActID(a), 0)
+		if err != nil {
+			t.Fatalf("load %s after healing: %v", a, err)
+		}
+		final[a] = entries
+		var ids []string
+		for _, e := range entries {
+			if e.Defect != nil {
+				defects = append(defects, fmt.Sprintf("%s: defect at sequence %d: %s", a, e.Seq, e.Defect.Message))
+				continue
+			}
+			ids = append(ids, e.Event.ID.String())
+		}
+		finals = append(finals, jepsen.Op{Client: client, Act: a, Kind: jepsen.Read, Result: jepsen.OK, Events: ids, Version: len(ids), Call: end, Return: end + 1})
+	}
+	return final, finals, defects
 }
 
 // acknowledged checks every acknowledged append against the final

@@ -34,6 +34,15 @@ func (s *Store) consumeMsgs(ctx context.Context, cfg jetstream.OrderedConsumerCo
 	if err != nil {
 		return mapError(err)
 	}
+	return s.drain(ctx, cons, pull, nil, fn)
+}
+
+// drain reads cons, pulling up to pull messages ahead, and calls fn with
+// each message until fn stops it or an error ends the reading, as
+// consumeMsgs; started, when set, is given the iterator's Stop once the
+// reading begins (Follow's watch of a stalled consumer). The consumer is
+// deleted when the reading ends.
+func (s *Store) drain(ctx context.Context, cons jetstream.Consumer, pull int, started func(stop func()), fn func(jetstream.Msg) (bool, error)) error {
 	// The client library stops an ordered consumer's iterator without
 	// deleting the consumer on the server, which then lives on until its
 	// inactivity threshold (five minutes): every replay or history read
@@ -47,6 +56,9 @@ func (s *Store) consumeMsgs(ctx context.Context, cfg jetstream.OrderedConsumerCo
 	// Next does not see ctx while it recreates a consumer, which it
 	// retries for ever on a deleted stream: stopping the iterator ends it.
 	defer context.AfterFunc(ctx, it.Stop)()
+	if started != nil {
+		started(it.Stop)
+	}
 	for {
 		m, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {

@@ -35,6 +35,7 @@ func (s *Store) Follow(ctx context.Context, from uint64) iter.Seq2[eventlog.Entr
 const (
 	followStall  = 6 * time.Second
 	followCreate = 3 * time.Second
+	followPull   = 2000 // messages pulled ahead
 )
 
 // follow is Follow over filters (none: the whole stream), last giving the
@@ -65,68 +66,55 @@ func (s *Store) follow(ctx context.Context, from uint64, filters []string, last 
 // sequence after the last message yielded. A consumer created again after
 // a stall is retried until ctx ends; the first is tried once, with ctx.
 func (s *Store) followOnce(ctx context.Context, cfg jetstream.OrderedConsumerConfig, again bool, next *uint64, last func(context.Context) (uint64, error), after time.Duration, yield func(eventlog.Entry, error) bool) (stalled bool, err error) {
-	var cons jetstream.Consumer
-	for {
-		cctx, cancel := ctx, context.CancelFunc(func() {})
-		if again {
-			cctx, cancel = context.WithTimeout(ctx, followCreate)
+	create := func() (jetstream.Consumer, error) {
+		if !again {
+			return s.stream.OrderedConsumer(ctx, cfg)
 		}
-		cons, err = s.stream.OrderedConsumer(cctx, cfg)
-		cancel()
-		if err == nil || !again || ctx.Err() != nil {
-			break
-		}
+		cctx, cancel := context.WithTimeout(ctx, followCreate)
+		defer cancel()
+		return s.stream.OrderedConsumer(cctx, cfg)
+	}
+	cons, err := create()
+	for again && err != nil && ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
 		case <-time.After(500 * time.Millisecond):
 		}
+		cons, err = create()
 	}
 	if err != nil {
 		return false, mapError(err)
 	}
-	defer s.deleteConsumer(ctx, cons)
-	it, err := cons.Messages(jetstream.PullMaxMessages(2000), jetstream.PullExpiry(readerExpiry), jetstream.PullHeartbeat(readerHeartbeat))
-	if err != nil {
-		return false, mapError(err)
-	}
-	defer it.Stop()
-	defer context.AfterFunc(ctx, it.Stop)()
-
 	var progress atomic.Int64 // Unix nanoseconds of the last delivery, or of the start
 	progress.Store(time.Now().UnixNano())
 	var stall, busy atomic.Bool // busy: the follower is handling a message
 	watch, done := context.WithCancel(ctx)
 	defer done()
-	go func() {
-		tick := time.NewTicker(after / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-watch.Done():
-				return
-			case <-tick.C:
+	watchFor := func(stop func()) {
+		go func() {
+			tick := time.NewTicker(after / 3)
+			defer tick.Stop()
+			for {
+				select {
+				case <-watch.Done():
+					return
+				case <-tick.C:
+				}
+				if busy.Load() || time.Since(time.Unix(0, progress.Load())) < after {
+					continue
+				}
+				lctx, cancel := context.WithTimeout(watch, followCreate)
+				l, err := last(lctx)
+				cancel()
+				if err == nil && l >= atomic.LoadUint64(next) {
+					stall.Store(true)
+					stop()
+					return
+				}
 			}
-			if busy.Load() || time.Since(time.Unix(0, progress.Load())) < after {
-				continue
-			}
-			lctx, cancel := context.WithTimeout(watch, followCreate)
-			l, err := last(lctx)
-			cancel()
-			if err == nil && l >= atomic.LoadUint64(next) {
-				stall.Store(true)
-				it.Stop()
-				return
-			}
-		}
-	}()
-	for {
-		m, err := it.Next(jetstream.NextContext(ctx))
-		if err != nil {
-			if stall.Load() {
-				return true, nil
-			}
-			return false, mapError(err)
-		}
+		}()
+	}
+	err = s.drain(ctx, cons, followPull, watchFor, func(m jetstream.Msg) (bool, error) {
 		md, err := m.Metadata()
 		if err != nil {
 			return false, err
@@ -136,8 +124,10 @@ func (s *Store) followOnce(ctx context.Context, cfg jetstream.OrderedConsumerCon
 		more := yield(s.storedOf(m, md), nil)
 		progress.Store(time.Now().UnixNano())
 		busy.Store(false)
-		if !more {
-			return false, nil
-		}
+		return more, nil
+	})
+	if stall.Load() {
+		return true, nil
 	}
+	return false, err
 }

@@ -66,32 +66,21 @@ func (l *leaver) note(unanswered bool, sent, now time.Time) bool {
 	return true
 }
 
-// noteWrite feeds the error of a write sent at sent to the store's leaver and, when it says
-// so, makes the connection leave its server: a reconnection to the next
-// server of its pool, the one it leaves going to the end. A connection
-// that knows one server only, or is not connected (the client library is
-// already reconnecting), is left alone.
+// noteWrite feeds the error of a write sent at sent to the store's
+// leaver and, when it says so, makes the connection leave its server: a
+// reconnection to the next server of its pool, the one it leaves going to
+// the end. A failure while the stream is weakened or gone (the gate) is
+// not one of reach; a connection that knows one server only, or is not
+// connected (the client library is already reconnecting), is left alone.
 func (s *Store) noteWrite(err error, sent time.Time) {
-	if s.gateErr() != nil {
-		return // the stream is weakened or gone, not out of reach
-	}
-	unanswered := err != nil && errors.Is(err, eventlog.ErrUnavailable)
-	if !unanswered {
+	if err == nil || !errors.Is(err, eventlog.ErrUnavailable) {
 		s.leave.note(false, sent, time.Now())
 		return
 	}
-	if !s.nc.IsConnected() || len(s.nc.Servers()) < 2 {
+	if s.gateErr() != nil || !s.nc.IsConnected() || len(s.nc.Servers()) < 2 {
 		return
 	}
 	if s.leave.note(true, sent, time.Now()) {
 		_ = s.nc.ForceReconnect()
 	}
-}
-
-// Left is how many times the store's connection left its server because
-// writes kept failing unanswered (LeaveAfter).
-func (s *Store) Left() int {
-	s.leave.mu.Lock()
-	defer s.leave.mu.Unlock()
-	return s.leave.count
 }

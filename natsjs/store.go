@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -263,19 +264,14 @@ func (s *Store) appendAll(ctx context.Context, msgs []eventlog.Message) ([]event
 func (s *Store) AppendEach(ctx context.Context, msgs []eventlog.Message) []eventlog.Result {
 	sent := time.Now()
 	out := s.appendEach(ctx, msgs)
-	// One note for the call: answered when any of its writes was.
-	var err error
-	for i, r := range out {
-		if r.Err == nil || !errors.Is(r.Err, eventlog.ErrUnavailable) {
-			err = nil
-			break
-		}
-		if i == 0 {
-			err = r.Err
-		}
-	}
-	if len(out) > 0 {
-		s.noteWrite(err, sent)
+	// One note for the call: unanswered only when none of its writes was
+	// answered.
+	if i := slices.IndexFunc(out, func(r eventlog.Result) bool {
+		return r.Err == nil || !errors.Is(r.Err, eventlog.ErrUnavailable)
+	}); i >= 0 {
+		s.noteWrite(nil, sent)
+	} else if len(out) > 0 {
+		s.noteWrite(out[0].Err, sent)
 	}
 	return out
 }
@@ -597,10 +593,7 @@ func (s *Store) Health(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, mapError(err)
 	}
-	if err := quorum(s.cfg.Stream, info); err != nil {
-		return info.State.LastSeq, err
-	}
-	return info.State.LastSeq, nil
+	return info.State.LastSeq, quorum(s.cfg.Stream, info)
 }
 
 // QuorumWindow is how recently a stream's leader must have heard from a
