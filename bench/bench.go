@@ -192,8 +192,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		r.Hash = h
 	}
 	if cfg.runs("memory") && cfg.Memory > 0 {
-		pr.step(fmt.Sprintf("memory of ledger serve, %d events", cfg.Memory))
-		m, err := measureMemory(ctx, &cfg)
+		m, err := measureMemory(ctx, &cfg, pr)
 		if err != nil {
 			return nil, fmt.Errorf("memory: %w", err)
 		}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -112,9 +111,17 @@ func measureHash(ctx context.Context, cfg *Config) (*Hash, error) {
 	return h, nil
 }
 
-// Memory is the resident set size of a real `ledger serve`.
+// Memory is the resident set size of a real `ledger serve`, and of the
+// minimal HTTP-to-JetStream proxy (`ledger bench-proxy`) that received the
+// same import: the raw engine's memory for the same messages.
 type Memory struct {
-	Events            int
+	Events int
+	Ledger MemoryOf // `ledger serve`, projector in process
+	Proxy  MemoryOf // `ledger bench-proxy`: the embedded server and a bare HTTP front
+}
+
+// MemoryOf is one process's memory before and after the import.
+type MemoryOf struct {
 	RestMiB, AfterMiB float64
 	// HeapMiB is the child's live heap after the import, right after a
 	// garbage collection (runtime.MemStats.HeapAlloc): the part of the
@@ -124,10 +131,13 @@ type Memory struct {
 	ImportRate float64 // events/s over HTTP
 }
 
-// measureMemory starts cfg.Exe as `ledger serve` (embedded server, sync
-// always, projector in process), imports cfg.Memory generated events into
-// it over HTTP, and reads its resident set size before and after.
-func measureMemory(ctx context.Context, cfg *Config) (*Memory, error) {
+// measureMemory imports cfg.Memory generated events over HTTP into two
+// processes of cfg.Exe in turn, each with its embedded server in sync
+// always: first `ledger bench-proxy`, the raw engine behind a bare HTTP
+// front (each import batch one atomic batch), then `ledger serve` with its
+// projector in process. It reads each one's resident set size before and
+// after, and its live heap after.
+func measureMemory(ctx context.Context, cfg *Config, pr *progress) (*Memory, error) {
 	if cfg.Exe == "" {
 		return nil, fmt.Errorf("no ledger binary to start")
 	}
@@ -136,34 +146,44 @@ func measureMemory(ctx context.Context, cfg *Config) (*Memory, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	httpPort, natsPort, pprofPort := freePort(), freePort(), freePort()
-	pprofBase := "http://127.0.0.1:" + strconv.Itoa(pprofPort)
-	cmd := exec.CommandContext(ctx, cfg.Exe, "serve", "--data", dir+"/data", "--http", "127.0.0.1:"+strconv.Itoa(httpPort), "--nats-port", strconv.Itoa(natsPort),
-		"--checkpoint-key", dir+"/checkpoint.nk", // a key of its own, removed with dir
-		"--pprof", "127.0.0.1:"+strconv.Itoa(pprofPort)) // the live heap, read after the import
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
+	m := &Memory{Events: cfg.Memory}
+	proxyPort, proxyPprof := freePort(), freePort()
+	m.Proxy, err = memoryOf(ctx, cfg, pr, "ledger bench-proxy", proxyPort, proxyPprof, "", "bench-proxy", "--data", dir+"/proxy",
+		"--http", "127.0.0.1:"+strconv.Itoa(proxyPort), "--sync", "always", "--pprof", "127.0.0.1:"+strconv.Itoa(proxyPprof))
+	if err != nil {
 		return nil, err
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	base := "http://127.0.0.1:" + strconv.Itoa(httpPort)
-	for i := 0; ; i++ {
-		if resp, err := http.Get(base + "/healthz"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if i > 100 {
-			return nil, fmt.Errorf("ledger serve did not start")
-		}
-		time.Sleep(100 * time.Millisecond)
+	httpPort, natsPort, pprofPort := freePort(), freePort(), freePort()
+	m.Ledger, err = memoryOf(ctx, cfg, pr, "ledger serve", httpPort, pprofPort, cfg.MemProfile, "serve", "--data", dir+"/data",
+		"--http", "127.0.0.1:"+strconv.Itoa(httpPort), "--nats-port", strconv.Itoa(natsPort),
+		"--checkpoint-key", dir+"/checkpoint.nk", // a key of its own, removed with dir
+		"--pprof", "127.0.0.1:"+strconv.Itoa(pprofPort)) // the live heap, read after the import
+	if err != nil {
+		return nil, err
 	}
+	return m, nil
+}
+
+// memoryOf starts cfg.Exe with args, serving HTTP on httpPort and Go's
+// profiles on pprofPort, imports cfg.Memory generated events into it over
+// HTTP, measures it, and stops it.
+func memoryOf(ctx context.Context, cfg *Config, pr *progress, name string, httpPort, pprofPort int, profile string, args ...string) (MemoryOf, error) {
+	var m MemoryOf
+	pr.step(fmt.Sprintf("memory of %s, %d events imported over HTTP", name, cfg.Memory))
+	addr := "127.0.0.1:" + strconv.Itoa(httpPort)
+	t, err := startTarget(ctx, name, cfg.Exe, addr, args...)
+	if err != nil {
+		return m, err
+	}
+	defer t.stop()
 	time.Sleep(time.Second)
-	m := &Memory{Events: cfg.Memory, RestMiB: rssMiB(cmd.Process.Pid)}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(cfg.generate(ctx, pw, cfg.Memory)) }()
-	c := cli.NewClient(base)
+	pid := t.cmd.Process.Pid
+	m.RestMiB = rssMiB(pid)
+	rd, wr := io.Pipe()
+	go func() { wr.CloseWithError(cfg.generate(ctx, wr, cfg.Memory)) }()
+	c := cli.NewClient("http://" + addr)
 	start := time.Now()
-	sent, err := cfg.Import(ctx, pr, func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
+	sent, err := cfg.Import(ctx, rd, func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
 		var body bytes.Buffer
 		body.WriteByte('[')
 		for i, cmd := range cmds {
@@ -181,12 +201,12 @@ func measureMemory(ctx context.Context, cfg *Config) (*Memory, error) {
 		return rs, c.Do(ctx, "POST", "/v1/events", body.Bytes(), &rs)
 	}, func(int64) {})
 	if err != nil {
-		return nil, err
+		return m, fmt.Errorf("import into %s: %w", name, err)
 	}
 	m.ImportRate = float64(sent) / time.Since(start).Seconds()
-	m.AfterMiB = rssMiB(cmd.Process.Pid)
-	if m.HeapMiB, err = childHeap(ctx, pprofBase, cfg.MemProfile); err != nil {
-		return nil, err
+	m.AfterMiB = rssMiB(pid)
+	if m.HeapMiB, err = childHeap(ctx, "http://127.0.0.1:"+strconv.Itoa(pprofPort), profile); err != nil {
+		return m, fmt.Errorf("%s: %w", name, err)
 	}
 	return m, nil
 }

@@ -18,6 +18,9 @@ import (
 	"github.com/lexledger/lexledger/natsjs"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+
+	_ "net/http/pprof" // the proxy's profiles, on ProxyOptions.Pprof only
 )
 
 // ProxyOptions configure the minimal HTTP-to-JetStream proxy, the fair
@@ -26,6 +29,10 @@ type ProxyOptions struct {
 	Dir        string // the embedded server's store
 	Addr       string // the HTTP address, such as 127.0.0.1:0
 	SyncAlways bool
+	// Pprof, when set, is an address on which Go's profiles
+	// (net/http/pprof) are served, so that the memory part reads the
+	// proxy's live heap as it reads `ledger serve`'s.
+	Pprof string
 	// Ready, when set, is called with the HTTP address once it listens.
 	Ready func(addr string)
 }
@@ -33,13 +40,15 @@ type ProxyOptions struct {
 // ServeProxy runs the minimal HTTP-to-JetStream proxy until ctx ends: an
 // embedded server configured as `ledger serve`'s (file storage, the
 // ledger's stream configuration, in-process connection), and an HTTP
-// server whose POST /v1/events takes the ledger's command body (one
-// command), decodes it with the ledger's decoder, publishes the event on
-// its act's subject with the ledger's headers and the subject's expected
-// last sequence, and answers 201 with the stream sequence. It checks no
-// rule, claims no id and keeps no history: it is what any HTTP front of
-// JetStream must at least do. A wrong last sequence is answered 409 and
-// the subject's sequence read again.
+// server whose POST /v1/events takes the ledger's command body, decodes it
+// with the ledger's decoder, publishes the event on its act's subject with
+// the ledger's headers and the subject's expected last sequence, and
+// answers 201 with the stream sequence. A JSON array of commands (the
+// body of a bulk import) is published as one atomic batch, the first
+// message of each act stating its expected sequence, and answered with a
+// receipt each. It checks no rule, claims no id and keeps no history: it
+// is what any HTTP front of JetStream must at least do. A wrong last
+// sequence is answered 409 and the subject's sequence read again.
 func ServeProxy(ctx context.Context, o ProxyOptions) error {
 	srv, err := natsjs.StartEmbedded(natsjs.EmbeddedOptions{Dir: o.Dir, Port: -1, SyncAlways: o.SyncAlways})
 	if err != nil {
@@ -64,6 +73,16 @@ func ServeProxy(ctx context.Context, o ProxyOptions) error {
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return err
+	}
+	if o.Pprof != "" {
+		pl, err := net.Listen("tcp", o.Pprof)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("cannot listen on %s for profiles: %w", o.Pprof, err)
+		}
+		ps := &http.Server{Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second} // net/http/pprof's handlers
+		go ps.Serve(pl)
+		defer ps.Close()
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/events", p.append)
@@ -103,8 +122,12 @@ func (p *proxy) append(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cmds, batch, err := ledger.DecodeCommands(body)
-	if err != nil || batch || len(cmds) != 1 {
-		http.Error(w, fmt.Sprintf("one command, please: %v", err), http.StatusBadRequest)
+	if err != nil || len(cmds) == 0 || (!batch && len(cmds) != 1) {
+		http.Error(w, fmt.Sprintf("a command or an array of them, please: %v", err), http.StatusBadRequest)
+		return
+	}
+	if batch {
+		p.appendBatch(w, r, cmds)
 		return
 	}
 	e := &cmds[0].Event
@@ -137,6 +160,50 @@ func (p *proxy) append(w http.ResponseWriter, r *http.Request) {
 	}
 	p.setLast(msg.Subject, ack.Sequence)
 	out, _ := json.Marshal(ledger.Receipt{ID: e.ID, Act: e.Act, Type: e.Type, Seq: ack.Sequence})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	w.Write(out)
+}
+
+// appendBatch publishes cmds as one atomic batch (JetStream's limit is
+// 1000 messages, the ledger's import batch), as the bench's raw atomic
+// batches of the ledger's messages do, and answers their receipts.
+func (p *proxy) appendBatch(w http.ResponseWriter, r *http.Request, cmds []ledger.Command) {
+	msgs := make([]*nats.Msg, len(cmds))
+	expected := make(map[string]bool, len(cmds))
+	p.mu.Lock()
+	for i := range cmds {
+		e := &cmds[i].Event
+		if e.ID.IsZero() {
+			e.ID = events.NewID()
+		}
+		e.Schema = events.SchemaVersion
+		data, err := events.Encode(e)
+		if err != nil {
+			p.mu.Unlock()
+			http.Error(w, fmt.Sprintf("command %d: %v", i, err), http.StatusBadRequest)
+			return
+		}
+		msgs[i] = natsjs.EventMsg(p.prefix, &eventlog.Message{Event: e, Data: data})
+		if s := msgs[i].Subject; !expected[s] {
+			msgs[i].Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(p.last[s], 10))
+			expected[s] = true
+		}
+	}
+	p.mu.Unlock()
+	ack, err := jetstreamext.PublishMsgBatch(r.Context(), p.js, msgs, jetstreamext.BatchFlowControl{AckFirst: false})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	first := ack.Sequence - uint64(len(msgs)) + 1
+	rs := make([]ledger.Receipt, len(cmds))
+	for i := range cmds {
+		e := &cmds[i].Event
+		p.setLast(msgs[i].Subject, first+uint64(i))
+		rs[i] = ledger.Receipt{ID: e.ID, Act: e.Act, Type: e.Type, Seq: first + uint64(i)}
+	}
+	out, _ := json.Marshal(rs)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	w.Write(out)

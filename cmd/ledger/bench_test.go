@@ -135,3 +135,48 @@ func markdownTables(md string) []mdTable {
 	}
 	return tables
 }
+
+// TestBenchMemory runs the memory part on a small import: the proxy (the
+// raw engine behind a bare HTTP front) and `ledger serve` as real
+// processes, each fed the same generated events over HTTP. It checks that
+// both rows are measured and that each process took every event (the
+// ledger's import would have failed otherwise); it asserts no figure.
+func TestBenchMemory(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	exe := testkit.Tool(t, "ledger", "github.com/lexledger/lexledger/cmd/ledger")
+	var stdout, stderr testkit.SyncBuffer
+	err := run(context.Background(), []string{"bench", "--only", "memory", "--memory", "3000", "--dir", dir, "--out", out, "--exe", exe}, strings.NewReader(""), &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("ledger bench --only memory: %v\nstderr:\n%s", err, stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]string
+	for _, tb := range markdownTables(string(data)) {
+		if len(tb.header) > 0 && tb.header[0] == "process" {
+			rows = tb.rows
+		}
+	}
+	if len(rows) != 3 || !strings.Contains(rows[0][0], "bench-proxy") || !strings.Contains(rows[1][0], "ledger serve") || !strings.HasPrefix(rows[2][0], "ratio") {
+		t.Fatalf("the memory table's rows are %v, want the proxy, ledger serve and their ratio", rows)
+	}
+	for _, row := range rows[:2] {
+		for _, cell := range row[1:] {
+			f := strings.Fields(cell)
+			if len(f) != 2 {
+				t.Fatalf("row %v: cell %q is not a figure and its unit", row, cell)
+			}
+			if v, err := strconv.ParseFloat(f[0], 64); err != nil || !(v > 0) {
+				t.Errorf("row %v: %q is not a positive figure", row, cell)
+			}
+		}
+	}
+	for _, cell := range rows[2][2:] {
+		if v, err := strconv.ParseFloat(cell, 64); err != nil || !(v > 0) || math.IsInf(v, 0) {
+			t.Errorf("the ratio row %v: %q is not a positive ratio", rows[2], cell)
+		}
+	}
+}

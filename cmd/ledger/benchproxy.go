@@ -18,6 +18,7 @@ func runBenchProxy(ctx context.Context, args []string, stdout, stderr io.Writer)
 	data := fs.String("data", "", "directory of the embedded JetStream store (required)")
 	addr := fs.String("http", "127.0.0.1:0", "address of POST /v1/events")
 	syncMode := fs.String("sync", "interval", "embedded server durability: always or interval, as ledger serve's --sync")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) on this address; off by default")
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
@@ -27,6 +28,6 @@ func runBenchProxy(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *syncMode != "always" && *syncMode != "interval" {
 		return fmt.Errorf("--sync must be 'always' or 'interval', not %q", *syncMode)
 	}
-	return bench.ServeProxy(ctx, bench.ProxyOptions{Dir: *data, Addr: *addr, SyncAlways: *syncMode == "always",
+	return bench.ServeProxy(ctx, bench.ProxyOptions{Dir: *data, Addr: *addr, SyncAlways: *syncMode == "always", Pprof: *pprofAddr,
 		Ready: func(a string) { fmt.Fprintf(stdout, "bench-proxy listening on http://%s\n", a) }})
 }
