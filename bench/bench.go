@@ -35,7 +35,7 @@ type Config struct {
 	ProxyClients int
 	Duration     time.Duration // of each HTTP load, and the bound of each latency measurement
 	Singles      int           // single appends per measurement with the default sync (a fifth with sync always)
-	Only         []string      // parts to run (Parts); empty: all but memory
+	Only         []string      // parts to run (Parts); empty: all, memory only when Memory > 0
 	Memory       int           // events imported into `ledger serve` by the memory part (0 skips it)
 	MemProfile   string        // where the memory part writes the heap profile of `ledger serve` after the import; none when empty
 	Exe          string        // the ledger binary, for the memory and proxy parts
@@ -55,9 +55,12 @@ func (c *Config) generate(ctx context.Context, w io.Writer, n int) error {
 // realistic reports whether c loads the realistic shape.
 func (c *Config) realistic() bool { return c.Shape == ShapeRealistic }
 
+// runs reports whether c measures part: every part named in c.Only, or,
+// when it names none, every part, memory only when c.Memory gives it
+// events to import.
 func (c *Config) runs(part string) bool {
 	if len(c.Only) == 0 {
-		return part != "memory"
+		return part != "memory" || c.Memory > 0
 	}
 	for _, p := range c.Only {
 		if p == part {
