@@ -28,105 +28,6 @@ import (
 // unless LEX_CLUSTER_SECONDS says otherwise (30 for the issue's full run).
 const clusterSeconds = 10
 
-// natsNode is one nats-server process of a three-node cluster on loopback.
-type natsNode struct {
-	name                   string
-	client, route, monitor int
-	dir, conf              string
-	cmd                    *exec.Cmd
-	out                    *syncBuffer
-	exited                 chan error
-}
-
-func (n *natsNode) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.client) }
-
-// writeConf writes the node's configuration as docker-compose.yml's
-// nats-config services do, on loopback ports: `ledger nats-config` with the
-// node's name, JetStream with sync always, routes to every node, and the
-// three accounts and nkey users, whose seeds in auth all nodes share.
-func (n *natsNode) writeConf(t *testing.T, all []*natsNode, auth string) {
-	t.Helper()
-	var routes []string
-	for _, o := range all {
-		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", o.route))
-	}
-	n.conf = filepath.Join(auth, n.name+".conf")
-	_, err := natsauth.Generate(auth, natsauth.Options{ServerName: n.name, Host: "127.0.0.1", Port: n.client, MonitorPort: n.monitor,
-		StoreDir: filepath.Join(n.dir, "jetstream"), ClusterName: "lexledger", ClusterListen: fmt.Sprintf("127.0.0.1:%d", n.route),
-		Routes: routes, File: n.conf})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (n *natsNode) start(t *testing.T, bin string) {
-	t.Helper()
-	n.out, n.exited = &syncBuffer{}, make(chan error, 1)
-	n.cmd = exec.Command(bin, "--config", n.conf)
-	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	cmd, exited := n.cmd, n.exited
-	go func() { exited <- cmd.Wait() }()
-}
-
-// kill sends SIGKILL and waits for the process to end.
-func (n *natsNode) kill() {
-	if n.cmd != nil && n.cmd.ProcessState == nil {
-		n.cmd.Process.Kill()
-		<-n.exited
-	}
-}
-
-// jsz is the part of a node's /jsz that the test reads.
-type jsz struct {
-	Meta *struct {
-		Leader string `json:"leader"`
-	} `json:"meta_cluster"`
-	Accounts []struct {
-		Streams []struct {
-			Name    string `json:"name"`
-			Cluster *struct {
-				Leader string `json:"leader"`
-			} `json:"cluster"`
-			State struct {
-				LastSeq uint64 `json:"last_seq"`
-			} `json:"state"`
-		} `json:"stream_detail"`
-	} `json:"account_details"`
-}
-
-func (n *natsNode) jsz() (jsz, error) {
-	var j jsz
-	c := &http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/jsz?accounts=true&streams=true", n.monitor))
-	if err != nil {
-		return j, err
-	}
-	defer resp.Body.Close()
-	return j, json.NewDecoder(resp.Body).Decode(&j)
-}
-
-// stream returns the node's view of a stream: its leader and last sequence.
-func (n *natsNode) stream(name string) (leader string, last uint64, ok bool) {
-	j, err := n.jsz()
-	if err != nil {
-		return "", 0, false
-	}
-	for _, a := range j.Accounts {
-		for _, s := range a.Streams {
-			if s.Name == name {
-				if s.Cluster != nil {
-					leader = s.Cluster.Leader
-				}
-				return leader, s.State.LastSeq, true
-			}
-		}
-	}
-	return "", 0, false
-}
-
 // service is `ledger serve` or `projector serve` as a process.
 type service struct {
 	cmd    *exec.Cmd
@@ -245,37 +146,23 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 	}
 	natsBin, ledgerBin, projectorBin := binary(t, "nats-server"), binary(t, "ledger"), binary(t, "projector")
 
-	nodes := make([]*natsNode, 3)
-	for i := range nodes {
-		nodes[i] = &natsNode{name: fmt.Sprintf("n%d", i+1), client: freeTCPPort(t), route: freeTCPPort(t),
-			monitor: freeTCPPort(t), dir: t.TempDir()}
-	}
-	var urls []string
+	nodes := testkit.NewNATSNodes(t, 3)
 	auth := t.TempDir()
 	for _, n := range nodes {
-		n.writeConf(t, nodes, auth)
+		n.WriteConf(t, auth, testkit.Routes(nodes))
 	}
 	for _, n := range nodes {
-		n.start(t, natsBin)
-		urls = append(urls, n.url())
+		n.Start(t, natsBin)
 	}
 	seed := func(r natsauth.Role) string { return natsauth.SeedFile(auth, r) }
-	t.Cleanup(func() {
-		for _, n := range nodes {
-			n.kill()
-		}
-	})
 	dump := func() {
 		for _, n := range nodes {
-			t.Logf("--- %s:\n%s", n.name, tail(n.out.String(), 3000))
+			t.Logf("--- %s:\n%s", n.Name, testkit.Tail(n.Proc.Out.String(), 3000))
 		}
 	}
 	// A JetStream meta leader must exist before an R3 stream can be created.
-	waitFor(t, 60*time.Second, "a JetStream meta leader", func() bool {
-		j, err := nodes[0].jsz()
-		return err == nil && j.Meta != nil && j.Meta.Leader != ""
-	})
-	natsURL := strings.Join(urls, ",")
+	waitFor(t, 60*time.Second, "a JetStream meta leader", func() bool { return nodes[0].MetaLeader() != "" })
+	natsURL := testkit.URLs(nodes)
 	led := startService(t, ledgerBin, "/healthz", "serve", "--nats-url", natsURL, "--replicas", "3", "--projector=false",
 		"--nats-nkey", seed(natsauth.RoleLedger), "--nats-users", filepath.Join(auth, natsauth.UsersFile))
 	proj := startService(t, projectorBin, "/v1/projection", "serve", "--nats-url", natsURL, "--replicas", "3",
@@ -321,9 +208,9 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 	// Kill the stream's leader at a third, restart it at two thirds.
 	time.Sleep(run / 3)
 	victim := nodes[0]
-	if leader, _, ok := nodes[0].stream("LEX"); ok {
+	if leader, _, ok := nodes[0].Stream("LEX"); ok {
 		for _, n := range nodes {
-			if n.name == leader {
+			if n.Name == leader {
 				victim = n
 			}
 		}
@@ -332,11 +219,11 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 	killed = time.Now()
 	waitResumed := resumed
 	mu.Unlock()
-	victim.kill()
-	t.Logf("killed %s, the stream leader, with SIGKILL at %s", victim.name, killed.Sub(start).Round(time.Millisecond))
+	victim.Kill(t)
+	t.Logf("killed %s, the stream leader, with SIGKILL at %s", victim.Name, killed.Sub(start).Round(time.Millisecond))
 	time.Sleep(time.Until(start.Add(2 * run / 3)))
-	victim.start(t, natsBin)
-	t.Logf("restarted %s at %s", victim.name, time.Since(start).Round(time.Millisecond))
+	victim.Start(t, natsBin)
+	t.Logf("restarted %s at %s", victim.Name, time.Since(start).Round(time.Millisecond))
 	time.Sleep(time.Until(start.Add(run)))
 	// A run too short to see appends resume goes on until they do.
 	select {
@@ -382,7 +269,7 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 	}
 	if first.IsZero() {
 		dump()
-		t.Fatalf("no append sent after the kill was acknowledged in %s\nledger:\n%s", time.Since(killed), tail(led.out.String(), 5000))
+		t.Fatalf("no append sent after the kill was acknowledged in %s\nledger:\n%s", time.Since(killed), testkit.Tail(led.out.String(), 5000))
 	}
 	var allResumed time.Time
 	for _, t0 := range clerkResumed {
@@ -411,7 +298,7 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 	waitFor(t, 60*time.Second, "all three replicas at the same last sequence", func() bool {
 		var seqs []uint64
 		for _, n := range nodes {
-			_, s, ok := n.stream("LEX")
+			_, s, ok := n.Stream("LEX")
 			if !ok {
 				return false
 			}
@@ -470,7 +357,7 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 	}
 	if t.Failed() || os.Getenv("LEX_CLUSTER_LOGS") != "" {
 		dump()
-		t.Logf("--- ledger:\n%s\n--- projector:\n%s", tail(led.out.String(), 5000), tail(proj.out.String(), 5000))
+		t.Logf("--- ledger:\n%s\n--- projector:\n%s", testkit.Tail(led.out.String(), 5000), testkit.Tail(proj.out.String(), 5000))
 	}
 }
 
@@ -482,11 +369,4 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 		}
 	}
 	t.Fatalf("no %s in %s", what, d)
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lexledger/lexledger/internal/testkit"
 	"github.com/lexledger/lexledger/natsauth"
 )
 
@@ -23,31 +24,17 @@ func TestClusterReadinessSeesQuorumLoss(t *testing.T) {
 		t.Skip("builds nats-server and runs a three-node cluster")
 	}
 	natsBin, ledgerBin, projectorBin := binary(t, "nats-server"), binary(t, "ledger"), binary(t, "projector")
-	nodes := make([]*natsNode, 3)
-	for i := range nodes {
-		nodes[i] = &natsNode{name: fmt.Sprintf("n%d", i+1), client: freeTCPPort(t), route: freeTCPPort(t),
-			monitor: freeTCPPort(t), dir: t.TempDir()}
-	}
+	nodes := testkit.NewNATSNodes(t, 3)
 	auth := t.TempDir()
-	var urls []string
 	for _, n := range nodes {
-		n.writeConf(t, nodes, auth)
+		n.WriteConf(t, auth, testkit.Routes(nodes))
 	}
 	for _, n := range nodes {
-		n.start(t, natsBin)
-		urls = append(urls, n.url())
+		n.Start(t, natsBin)
 	}
-	t.Cleanup(func() {
-		for _, n := range nodes {
-			n.kill()
-		}
-	})
-	waitFor(t, 60*time.Second, "a JetStream meta leader", func() bool {
-		j, err := nodes[0].jsz()
-		return err == nil && j.Meta != nil && j.Meta.Leader != ""
-	})
+	waitFor(t, 60*time.Second, "a JetStream meta leader", func() bool { return nodes[0].MetaLeader() != "" })
 	seed := func(r natsauth.Role) string { return natsauth.SeedFile(auth, r) }
-	natsURL := strings.Join(urls, ",")
+	natsURL := testkit.URLs(nodes)
 	led := startService(t, ledgerBin, "/readyz", "serve", "--nats-url", natsURL, "--replicas", "3", "--projector=false",
 		"--nats-nkey", seed(natsauth.RoleLedger), "--nats-users", filepath.Join(auth, natsauth.UsersFile))
 	proj := startService(t, projectorBin, "/readyz", "serve", "--nats-url", natsURL, "--replicas", "3",
@@ -70,8 +57,8 @@ func TestClusterReadinessSeesQuorumLoss(t *testing.T) {
 
 	// Kill the two nodes the ledger and the projector are not alone on:
 	// any two leave one replica, without a quorum.
-	nodes[1].kill()
-	nodes[2].kill()
+	nodes[1].Kill(t)
+	nodes[2].Kill(t)
 	for _, s := range []*service{led, proj} {
 		var last string
 		ok := pollFor(60*time.Second, func() bool {
@@ -80,15 +67,15 @@ func TestClusterReadinessSeesQuorumLoss(t *testing.T) {
 			return code == http.StatusServiceUnavailable && strings.Contains(body, "quorum")
 		})
 		if !ok {
-			t.Fatalf("%s: /readyz did not report the lost quorum within 60s; last: %s\n%s", s.cmd.Path, last, tail(s.out.String(), 3000))
+			t.Fatalf("%s: /readyz did not report the lost quorum within 60s; last: %s\n%s", s.cmd.Path, last, testkit.Tail(s.out.String(), 3000))
 		}
 	}
 	if up := metric(t, led, "lex_stream_up"); up != "0" {
 		t.Errorf("lex_stream_up is %q without a quorum, want 0", up)
 	}
 
-	nodes[1].start(t, natsBin)
-	nodes[2].start(t, natsBin)
+	nodes[1].Start(t, natsBin)
+	nodes[2].Start(t, natsBin)
 	for _, s := range []*service{led, proj} {
 		var last string
 		if !pollFor(90*time.Second, func() bool {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/internal/testkit"
 	"github.com/lexledger/lexledger/jepsen"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsauth"
@@ -244,12 +245,12 @@ func injectResume(t *testing.T, c *cluster, f fault, leader int, own string) (st
 	if f.inject != nil {
 		return f.inject(c, leader)
 	}
-	i := slices.IndexFunc(c.nodes, func(n *node) bool { return n.name == own })
+	i := slices.IndexFunc(c.nodes, func(n *testkit.NATSNode) bool { return n.Name == own })
 	if i < 0 {
 		t.Fatalf("the ledger is connected to %q, not one of the cluster's nodes", own)
 	}
 	c.isolate(i, true)
-	return c.nodes[i].name, func() { c.isolate(i, false) }
+	return c.nodes[i].Name, func() { c.isolate(i, false) }
 }
 
 // connectLogged connects as the ledger role (connectAs), logging the
@@ -279,16 +280,16 @@ func watchLeaders(c *cluster, nc *nats.Conn, stop <-chan struct{}, logf func(str
 		}
 		var views []string
 		for _, n := range c.nodes {
-			if !n.proc.Running() || n.paused {
-				views = append(views, n.name+": down")
+			if !n.Proc.Running() || n.Paused {
+				views = append(views, n.Name+": down")
 				continue
 			}
-			j, err := n.jsz()
+			j, err := n.JSZ()
 			if err != nil {
-				views = append(views, n.name+": "+err.Error())
+				views = append(views, n.Name+": "+err.Error())
 				continue
 			}
-			v := n.name + ":"
+			v := n.Name + ":"
 			if j.Meta != nil {
 				v += " meta " + j.Meta.Leader
 			}
@@ -371,7 +372,7 @@ func TestReadsPastPausedNode(t *testing.T) {
 	// On a follower's node only, so that the connection does not leave:
 	// what is tested is the read.
 	on := c.nodes[(leader+1)%3]
-	nc, err := nats.Connect(on.url(), opts...)
+	nc, err := nats.Connect(on.URL(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,13 +403,13 @@ func TestReadsPastPausedNode(t *testing.T) {
 	p := c.nodes[leader]
 	c.pause(p, true)
 	t.Cleanup(func() {
-		if p.paused {
+		if p.Paused {
 			c.pause(p, false)
 		}
 	})
 	c.waitFor(30*time.Second, "a new leader of stream "+stream, func() bool {
-		l, _, ok := on.stream(stream)
-		return ok && l != "" && l != p.name
+		l, _, ok := on.Stream(stream)
+		return ok && l != "" && l != p.Name
 	})
 	for i := range 12 {
 		start := time.Now()
@@ -416,14 +417,14 @@ func TestReadsPastPausedNode(t *testing.T) {
 		entries, err := st.Load(rctx, events.ActID(act), 0)
 		cancel()
 		d := time.Since(start)
-		t.Logf("read %d with %s paused: %d events in %s", i, p.name, len(entries), d.Round(time.Millisecond))
+		t.Logf("read %d with %s paused: %d events in %s", i, p.Name, len(entries), d.Round(time.Millisecond))
 		switch {
 		case err != nil:
-			t.Errorf("read %d with %s paused failed after %s: %v", i, p.name, d.Round(time.Millisecond), err)
+			t.Errorf("read %d with %s paused failed after %s: %v", i, p.Name, d.Round(time.Millisecond), err)
 		case len(entries) != n:
-			t.Errorf("read %d with %s paused: %d events, want %d", i, p.name, len(entries), n)
+			t.Errorf("read %d with %s paused: %d events, want %d", i, p.Name, len(entries), n)
 		case d > 5*time.Second:
-			t.Errorf("read %d with %s paused took %s", i, p.name, d.Round(time.Millisecond))
+			t.Errorf("read %d with %s paused took %s", i, p.Name, d.Round(time.Millisecond))
 		}
 	}
 	t.Logf("load %s", loadavg())

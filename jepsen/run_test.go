@@ -39,7 +39,7 @@ func partition(role string, hold time.Duration) fault {
 	return fault{"partition", hold, func(c *cluster, l int) (string, func()) {
 		i := pick(l, role)
 		c.isolate(i, true)
-		return c.nodes[i].name + " (" + role + ")", func() { c.isolate(i, false) }
+		return c.nodes[i].Name + " (" + role + ")", func() { c.isolate(i, false) }
 	}}
 }
 
@@ -47,7 +47,7 @@ func kill(role string, hold time.Duration) fault {
 	return fault{"kill -9", hold, func(c *cluster, l int) (string, func()) {
 		i := pick(l, role)
 		c.kill(c.nodes[i])
-		return c.nodes[i].name + " (" + role + ")", func() { c.start(c.nodes[i]) }
+		return c.nodes[i].Name + " (" + role + ")", func() { c.start(c.nodes[i]) }
 	}}
 }
 
@@ -55,7 +55,7 @@ func pause(role string, hold time.Duration) fault {
 	return fault{"SIGSTOP", hold, func(c *cluster, l int) (string, func()) {
 		i := pick(l, role)
 		c.pause(c.nodes[i], true)
-		return c.nodes[i].name + " (" + role + ")", func() { c.pause(c.nodes[i], false) }
+		return c.nodes[i].Name + " (" + role + ")", func() { c.pause(c.nodes[i], false) }
 	}}
 }
 
@@ -63,7 +63,7 @@ func slow(role string, d, hold time.Duration) fault {
 	return fault{fmt.Sprintf("slow link %s", d), hold, func(c *cluster, l int) (string, func()) {
 		i := pick(l, role)
 		c.slow(i, d)
-		return c.nodes[i].name + " (" + role + ")", func() { c.slow(i, 0) }
+		return c.nodes[i].Name + " (" + role + ")", func() { c.slow(i, 0) }
 	}}
 }
 
@@ -74,7 +74,7 @@ func quorumLoss(hold time.Duration) fault {
 		a, b := (l+1)%3, (l+2)%3
 		c.kill(c.nodes[a])
 		c.kill(c.nodes[b])
-		return c.nodes[a].name + "+" + c.nodes[b].name + " (followers)", func() { c.start(c.nodes[a]); c.start(c.nodes[b]) }
+		return c.nodes[a].Name + "+" + c.nodes[b].Name + " (followers)", func() { c.start(c.nodes[a]); c.start(c.nodes[b]) }
 	}}
 }
 

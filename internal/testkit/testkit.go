@@ -1,6 +1,8 @@
 // Package testkit holds what the end-to-end tests of several packages
-// share: free loopback ports and a buffer that several goroutines (a child
-// process's output) may write at once.
+// share: free loopback ports, child processes and their output, the
+// binaries they run, the nodes of a nats-server cluster on loopback
+// (their configuration, start, kill, pause and /jsz), and readers of a
+// ledger's and a projector's HTTP answers.
 package testkit
 
 import (
