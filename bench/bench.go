@@ -37,6 +37,7 @@ type Config struct {
 	Singles      int           // single appends per measurement with the default sync (a fifth with sync always)
 	Only         []string      // parts to run (Parts); empty: all, memory only when Memory > 0
 	Memory       int           // events imported into `ledger serve` by the memory part (0 skips it)
+	MemoryIdle   time.Duration // how long the memory part leaves each process idle before measuring it again (0: DefaultMemoryIdle)
 	MemProfile   string        // where the memory part writes the heap profile of `ledger serve` after the import; none when empty
 	Exe          string        // the ledger binary, for the memory and proxy parts
 	Dir          string        // where servers keep their data; os.TempDir() when empty

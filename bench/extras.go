@@ -129,6 +129,21 @@ type MemoryOf struct {
 	// Go runtime keeps from earlier garbage.
 	HeapMiB    float64
 	ImportRate float64 // events/s over HTTP
+	// IdleMiB and IdleHeapMiB are the same figures after Config.MemoryIdle
+	// without work: the server lets go of the blocks it no longer uses
+	// (10 s), the Go runtime returns freed memory to the system.
+	IdleMiB, IdleHeapMiB float64
+}
+
+// DefaultMemoryIdle is the default of Config.MemoryIdle.
+const DefaultMemoryIdle = 30 * time.Second
+
+// memoryIdle is c.MemoryIdle, or its default.
+func (c *Config) memoryIdle() time.Duration {
+	if c.MemoryIdle > 0 {
+		return c.MemoryIdle
+	}
+	return DefaultMemoryIdle
 }
 
 // measureMemory imports cfg.Memory generated events over HTTP into two
@@ -205,7 +220,18 @@ func memoryOf(ctx context.Context, cfg *Config, pr *progress, name string, httpP
 	}
 	m.ImportRate = float64(sent) / time.Since(start).Seconds()
 	m.AfterMiB = rssMiB(pid)
-	if m.HeapMiB, err = childHeap(ctx, "http://127.0.0.1:"+strconv.Itoa(pprofPort), profile); err != nil {
+	pprofBase := "http://127.0.0.1:" + strconv.Itoa(pprofPort)
+	if m.HeapMiB, err = childHeap(ctx, pprofBase, profile); err != nil {
+		return m, fmt.Errorf("%s: %w", name, err)
+	}
+	pr.step(fmt.Sprintf("%s: %.0f MiB resident after the import; idle for %s", name, m.AfterMiB, cfg.memoryIdle()))
+	select {
+	case <-ctx.Done():
+		return m, ctx.Err()
+	case <-time.After(cfg.memoryIdle()):
+	}
+	m.IdleMiB = rssMiB(pid)
+	if m.IdleHeapMiB, err = childHeap(ctx, pprofBase, ""); err != nil {
 		return m, fmt.Errorf("%s: %w", name, err)
 	}
 	return m, nil

@@ -137,14 +137,16 @@ func WriteMarkdown(w io.Writer, r *Report, plot, kept string) error {
 		p("| %.2f | %.2f | %.2f | %.1f | %.1f%% |\n\n", h.EncodeUS, h.SealUS, h.SealUS-h.EncodeUS, h.AppendUS, 100*(h.SealUS-h.EncodeUS)/h.AppendUS)
 	}
 	if mm := r.Memory; mm != nil {
-		p("%s (resident set size, and the live heap right after a collection; %d events imported over HTTP in batches of 1000 into each process in turn, its embedded server in sync always)\n\n", SectionMemory, mm.Events)
-		p("| process | at rest | after importing | live heap after importing | import rate over HTTP |\n|---|---:|---:|---:|---:|\n")
+		p("%s (resident set size, and the live heap right after a collection; %d events imported over HTTP in batches of 1000 into each process in turn, its embedded server in sync always; measured at once after the import, and again after %s idle)\n\n", SectionMemory, mm.Events, r.Config.memoryIdle())
+		p("| process | at rest | after importing | live heap after importing | idle, resident | idle, live heap | import rate over HTTP |\n|---|---:|---:|---:|---:|---:|---:|\n")
 		row := func(name string, x MemoryOf) {
-			p("| %s | %.1f MiB | %.1f MiB | %.1f MiB | %.0f events/s |\n", name, x.RestMiB, x.AfterMiB, x.HeapMiB, x.ImportRate)
+			p("| %s | %.1f MiB | %.1f MiB | %.1f MiB | %.1f MiB | %.1f MiB | %.0f events/s |\n", name, x.RestMiB, x.AfterMiB, x.HeapMiB, x.IdleMiB, x.IdleHeapMiB, x.ImportRate)
 		}
 		row("raw: `ledger bench-proxy` (the engine, a bare HTTP front, each batch one atomic batch)", mm.Proxy)
 		row("`ledger serve`, projector in process", mm.Ledger)
-		p("| ratio, ledger to raw | | %.2f | %.2f | %.2f |\n\n", ratio(mm.Ledger.AfterMiB, mm.Proxy.AfterMiB), ratio(mm.Ledger.HeapMiB, mm.Proxy.HeapMiB), ratio(mm.Ledger.ImportRate, mm.Proxy.ImportRate))
+		l, x := mm.Ledger, mm.Proxy
+		p("| ratio, ledger to raw | | %.2f | %.2f | %.2f | %.2f | %.2f |\n\n", ratio(l.AfterMiB, x.AfterMiB), ratio(l.HeapMiB, x.HeapMiB),
+			ratio(l.IdleMiB, x.IdleMiB), ratio(l.IdleHeapMiB, x.IdleHeapMiB), ratio(l.ImportRate, x.ImportRate))
 	}
 	p("## How each row was measured\n\n")
 	p("- Each sync mode and stream size runs on a fresh embedded server (file storage, in-process connections) in a temporary directory. The raw engine's stream `RAW` has the ledger's stream configuration and lives beside `LEX` on the same server. Payloads: raw messages of 400 bytes; the ledger's events are about as large.\n")

@@ -49,6 +49,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	only := fs.String("only", "", "run only these parts, comma-separated: "+strings.Join(bench.Parts, ",")+" (default: all, memory only with --memory)")
 	shape := fs.String("shape", bench.ShapeSimple, "the shape of the generated events loaded: "+strings.Join(bench.Shapes, " or ")+" (as ledger gen --shape, seed 1)")
 	memEvents := fs.Int("memory", 0, "events imported into the raw proxy and into a real `ledger serve` to measure their memory (the memory part; 0 skips it)")
+	memIdle := fs.Duration("memory-idle", bench.DefaultMemoryIdle, "how long the memory part leaves each process idle after its import before measuring it again")
 	memProfile := fs.String("memprofile", "", "write the heap profile of the memory part's `ledger serve`, taken after the import, to this file")
 	quick := fs.Bool("quick", false, "a fast smoke run: scales "+quickScales+", clients "+quickClients+", "+strconv.FormatFloat(quickSeconds, 'f', -1, 64)+" s, unless set")
 	out := fs.String("out", "", "write the Markdown report to this file (BENCHMARKS.md), keeping its hand-written analysis; default: standard output")
@@ -75,6 +76,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Singles:      *single,
 		ProxyClients: *proxyClients,
 		Memory:       *memEvents,
+		MemoryIdle:   *memIdle,
 		MemProfile:   *memProfile,
 		Shape:        *shape,
 		Dir:          *dir,

@@ -146,7 +146,7 @@ func TestBenchMemory(t *testing.T) {
 	out := filepath.Join(dir, "BENCHMARKS.md")
 	exe := testkit.Tool(t, "ledger", "github.com/lexledger/lexledger/cmd/ledger")
 	var stdout, stderr testkit.SyncBuffer
-	err := run(context.Background(), []string{"bench", "--only", "memory", "--memory", "3000", "--dir", dir, "--out", out, "--exe", exe}, strings.NewReader(""), &stdout, &stderr)
+	err := run(context.Background(), []string{"bench", "--only", "memory", "--memory", "3000", "--memory-idle", "1s", "--dir", dir, "--out", out, "--exe", exe}, strings.NewReader(""), &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("ledger bench --only memory: %v\nstderr:\n%s", err, stderr.String())
 	}
