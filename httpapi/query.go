@@ -191,14 +191,16 @@ type ActsPage struct {
 }
 
 // DiffPage is the answer of GET /v1/diff: a page of the changes, in
-// identifier order, with the number of changes of the whole list and the
-// cursor of the next page (empty on the last).
+// identifier order, and the cursor of the next page (empty on the last).
+// Total, the number of changes of the whole list, is on the first page
+// only, as ActsPage's: counting walks every change between the two days,
+// which a page after the first does not (projections.DiffPageUncounted).
 type DiffPage struct {
 	From       events.Date          `json:"from"`
 	To         events.Date          `json:"to"`
 	KnownAt    *time.Time           `json:"known_at"`
 	Changes    []projections.Change `json:"changes"`
-	Total      int                  `json:"total"`
+	Total      *int                 `json:"total,omitempty"`
 	NextCursor string               `json:"next_cursor,omitempty"`
 }
 
@@ -339,13 +341,20 @@ func (q *Queries) diff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var pg projections.Page[projections.Change]
-	var total projections.DiffTotals
+	var total *int
 	var seq uint64
 	q.Projector.Read(func(pr *projections.Projection) {
-		pg, total, err = pr.DiffPage(d1, d2, p.Filter, p.KnownAt, p.Cursor, p.Limit)
 		seq = pr.LastSeq()
+		if !p.Cursor.IsZero() {
+			pg, err = pr.DiffPageUncounted(d1, d2, p.Filter, p.KnownAt, p.Cursor, p.Limit)
+			return
+		}
+		// The first page counts the whole list.
+		var t projections.DiffTotals
+		pg, t, err = pr.DiffPage(d1, d2, p.Filter, p.KnownAt, p.Cursor, p.Limit)
+		total = &t.Changes
 	})
-	out := DiffPage{From: d1, To: d2, KnownAt: p.KnownAt, Total: total.Changes, Changes: pg.Items, NextCursor: pg.Next.String()}
+	out := DiffPage{From: d1, To: d2, KnownAt: p.KnownAt, Total: total, Changes: pg.Items, NextCursor: pg.Next.String()}
 	if out.Changes == nil {
 		out.Changes = []projections.Change{}
 	}

@@ -107,16 +107,29 @@ func (p *Projection) rowWritten(c *country, i int) {
 // identifier order, of kind (any when ""), whose status as now recorded
 // differs between days d1 and d2, with how each one's identifier
 // compares with key and its two statuses (as eachStatus), until fn
-// returns false. It reads the rows of the acts that the day index says
-// change in between, in order, or every row where they are more than
-// half of them (a 20-year span of the scale book holds a quarter: the
-// walk then costs a quarter to a third of the pass).
-func (p *Projection) eachChanged(name string, kind events.Kind, key string, d1, d2 events.DayNum, fn func(r *actRec, cmp int, st []uint8) bool) {
+// returns false. When after, it gives only the acts whose identifiers
+// sort after key, and reads no row before it, so that a walk that stops
+// early costs the rows from the key on (DiffPageUncounted). It reads the
+// rows of the acts that the day index says change in between, in order,
+// or every row where they are more than half of them (a 20-year span of
+// the scale book holds a quarter: the walk then costs a quarter to a
+// third of the pass).
+func (p *Projection) eachChanged(name string, kind events.Kind, key string, after bool, d1, d2 events.DayNum, fn func(r *actRec, cmp int, st []uint8) bool) {
 	days := []events.DayNum{d1, d2}
 	st := make([]uint8, 2)
 	lo, hi := min(d1, d2), max(d1, d2)
 	for _, c := range p.countriesOf(name) {
 		at, on := cursorIn(c, key)
+		from := 0 // the first row read
+		if after {
+			from = at
+			if on >= 0 {
+				from = on + 1
+			}
+			if from >= len(c.rows) {
+				continue // every act of c sorts before key
+			}
+		}
 		bs := p.daysOf(c).between(lo, hi)
 		n := 0
 		for _, b := range bs {
@@ -124,7 +137,7 @@ func (p *Projection) eachChanged(name string, kind events.Kind, key string, d1, 
 		}
 		if n > len(c.rows)/2 {
 			// Most rows: a pass costs less than the bitmap.
-			ok := p.eachStatusOf(c, kind, days, at, on, st, func(r *actRec, cmp int, st []uint8) bool {
+			ok := p.eachStatusOf(c, kind, days, from, at, on, st, func(r *actRec, cmp int, st []uint8) bool {
 				return st[0] == st[1] || fn(r, cmp, st)
 			})
 			if !ok {
@@ -135,11 +148,13 @@ func (p *Projection) eachChanged(name string, kind events.Kind, key string, d1, 
 		set := make([]uint64, (len(c.rows)+63)/64)
 		for _, b := range bs {
 			for _, i := range b {
-				set[i/64] |= 1 << (i % 64)
+				if int(i) >= from {
+					set[i/64] |= 1 << (i % 64)
+				}
 			}
 		}
-		for w, word := range set {
-			for ; word != 0; word &= word - 1 {
+		for w := from / 64; w < len(set); w++ {
+			for word := set[w]; word != 0; word &= word - 1 {
 				i := w*64 + bits.TrailingZeros64(word)
 				if kind != "" && c.recs[i].kind != kind {
 					continue

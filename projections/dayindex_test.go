@@ -16,7 +16,9 @@ import (
 // Diff as known at a time after every event, which folds every act's
 // model: for narrow and wide spans of days, in both orders, with queries
 // between the events so that the index is built, then met by acts added
-// (a merge) and acts changed (rows written again).
+// (a merge) and acts changed (rows written again). DiffPageUncounted's
+// pages, walked by cursor, are the pages of each Diff, now and as known
+// later, and so are its pages after random acts and keys between them.
 func TestDiffByDayIndexIsDiffByModels(t *testing.T) {
 	later := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 	for seed := range uint64(4) {
@@ -47,6 +49,14 @@ func TestDiffByDayIndexIsDiffByModels(t *testing.T) {
 						t.Fatalf("seed %d, after %d events, %+v, %s to %s: Diff now gave %d changes, known later %d:\n%s",
 							seed, k+1, f, from, to, len(got), len(want), diffOf(got, want))
 					}
+					acts := p.Acts()
+					var keys []string
+					for range 3 {
+						id := string(acts[r.IntN(len(acts))])
+						keys = append(keys, id, id+"0", id[:len(id)-1])
+					}
+					checkDiffPages(t, p, from, to, f, nil, got, keys, 1, 3, 100)
+					checkDiffPages(t, p, from, to, f, &later, want, keys, 2, 7)
 				}
 			}
 		}

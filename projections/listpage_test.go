@@ -1,6 +1,7 @@
 package projections_test
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -61,7 +62,9 @@ func TestListPageIsPageOfList(t *testing.T) {
 
 // DiffPage's pages are PageOf's pages of the whole Diff, each with the
 // number of changes of the whole list, for every filter, limit and cursor
-// direction.
+// direction; and DiffPageUncounted's pages are their items and next
+// cursors, without Start or Prev (DiffPage's own page for a cursor
+// Before), with no next cursor on the last page only.
 func TestDiffPageIsPageOfDiff(t *testing.T) {
 	l, beforeRepeal := listLedger(t)
 	key := func(c projections.Change) string { return string(c.Act) }
@@ -90,8 +93,19 @@ func TestDiffPageIsPageOfDiff(t *testing.T) {
 						if want := diffTotals(all); total != want {
 							t.Fatalf("%+v: DiffPage counts %+v, Diff has %+v", f, total, want)
 						}
-						if !reflect.DeepEqual(got.Items, want.Items) && !(len(got.Items) == 0 && len(want.Items) == 0) || got.Next != want.Next || got.Prev != want.Prev || got.Start != want.Start {
+						if !samePage(got, want) {
 							t.Fatalf("%+v, known at %v, limit %d, cursor %+v: DiffPage gave %+v, want %+v", f, kt != nil, limit, c, got, want)
+						}
+						early, err := l.p.DiffPageUncounted(from, to, f, kt, c, limit)
+						if err != nil {
+							t.Fatal(err)
+						}
+						wantEarly := got
+						if !before {
+							wantEarly = projections.Page[projections.Change]{Items: want.Items, Start: -1, Next: want.Next}
+						}
+						if !samePage(early, wantEarly) {
+							t.Fatalf("%+v, known at %v, limit %d, cursor %+v: DiffPageUncounted gave %+v, want %+v", f, kt != nil, limit, c, early, wantEarly)
 						}
 						if before {
 							c = got.Prev
@@ -103,6 +117,64 @@ func TestDiffPageIsPageOfDiff(t *testing.T) {
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// samePage reports whether two pages of changes have the same items (an
+// empty page as a nil one), start and cursors.
+func samePage(a, b projections.Page[projections.Change]) bool {
+	return (reflect.DeepEqual(a.Items, b.Items) || len(a.Items) == 0 && len(b.Items) == 0) &&
+		a.Start == b.Start && a.Prev == b.Prev && a.Next == b.Next
+}
+
+// checkDiffPages walks DiffPageUncounted's pages by their next cursors,
+// with each limit, and fails unless each is PageOf's page of all (the
+// whole Diff) after the same cursor, the pages hold all, and only the
+// last has no next cursor. It also asks for the page after each key of
+// keys (acts that may not have changed, or keys between acts).
+func checkDiffPages(t *testing.T, p *projections.Projection, from, to events.Date, f projections.Filter, kt *time.Time, all []projections.Change, keys []string, limits ...int) {
+	t.Helper()
+	key := func(c projections.Change) string { return string(c.Act) }
+	where := func(c projections.Cursor, limit int) string {
+		return fmt.Sprintf("%+v, %s to %s, known at %v, limit %d, after %q", f, from, to, kt != nil, limit, c.Key)
+	}
+	for _, limit := range limits {
+		var c projections.Cursor
+		var walked []projections.Change
+		for pages := 1; ; pages++ {
+			got, err := p.DiffPageUncounted(from, to, f, kt, c, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pg := projections.PageOf(all, key, c, limit)
+			if want := (projections.Page[projections.Change]{Items: pg.Items, Start: -1, Next: pg.Next}); !samePage(got, want) {
+				t.Fatalf("%s: DiffPageUncounted gave %+v, want %+v", where(c, limit), got, want)
+			}
+			walked = append(walked, got.Items...)
+			if c = got.Next; c.IsZero() {
+				if n := max(1, (len(all)+limit-1)/limit); pages != n {
+					t.Fatalf("%s: the walk ended after %d pages, want %d for %d changes", where(c, limit), pages, n, len(all))
+				}
+				break
+			}
+			if pages > len(all) {
+				t.Fatalf("%s: page %d of %d changes has a next cursor", where(c, limit), pages, len(all))
+			}
+		}
+		if len(walked) != len(all) || len(all) > 0 && !reflect.DeepEqual(walked, all) {
+			t.Fatalf("%s: the pages hold %d changes, Diff %d:\n%s", where(c, limit), len(walked), len(all), diffOf(walked, all))
+		}
+		for _, k := range keys {
+			c := projections.Cursor{Key: k}
+			got, err := p.DiffPageUncounted(from, to, f, kt, c, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pg := projections.PageOf(all, key, c, limit)
+			if want := (projections.Page[projections.Change]{Items: pg.Items, Start: -1, Next: pg.Next}); !samePage(got, want) {
+				t.Fatalf("%s: DiffPageUncounted gave %+v, want %+v", where(c, limit), got, want)
 			}
 		}
 	}

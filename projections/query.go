@@ -321,7 +321,11 @@ type Change struct {
 // (Filter.Status is ignored), as known at knownAt.
 func (p *Projection) Diff(d1, d2 events.Date, f Filter, knownAt *time.Time) ([]Change, error) {
 	var refs []changeRef
-	if err := p.eachChange(d1, d2, f, knownAt, "", func(c changeRef, _ int) { refs = append(refs, c) }); err != nil {
+	err := p.eachChange(d1, d2, f, knownAt, "", false, func(c changeRef, _ int) bool {
+		refs = append(refs, c)
+		return true
+	})
+	if err != nil {
 		return nil, err
 	}
 	out := make([]Change, len(refs))
@@ -335,11 +339,13 @@ func (p *Projection) Diff(d1, d2 events.Date, f Filter, knownAt *time.Time) ([]C
 // (DefaultLimit when 0), with the totals of the whole list. It decides
 // every act's status on the two days (from its rows, for the record as it
 // now stands) and counts the changes without keeping them (pageCut),
-// rendering the page's changes only.
+// rendering the page's changes only: each page costs the whole list's
+// walk. DiffPageUncounted answers a page without the totals at the cost
+// of the page.
 func (p *Projection) DiffPage(d1, d2 events.Date, f Filter, knownAt *time.Time, c Cursor, limit int) (Page[Change], DiffTotals, error) {
 	var t DiffTotals
 	pc := newPageCut(func(r changeRef) string { return string(r.r.id) }, c, limit)
-	err := p.eachChange(d1, d2, f, knownAt, c.Key, func(r changeRef, cmp int) {
+	err := p.eachChange(d1, d2, f, knownAt, c.Key, false, func(r changeRef, cmp int) bool {
 		switch {
 		case !r.before.InForceOn() && r.after.InForceOn():
 			t.Entered++
@@ -347,6 +353,7 @@ func (p *Projection) DiffPage(d1, d2 events.Date, f Filter, knownAt *time.Time, 
 			t.Left++
 		}
 		pc.add(r, cmp)
+		return true
 	})
 	if err != nil {
 		return Page[Change]{}, DiffTotals{}, err
@@ -358,6 +365,47 @@ func (p *Projection) DiffPage(d1, d2 events.Date, f Filter, knownAt *time.Time, 
 		out.Items[i] = p.render(&pg.Items[i])
 	}
 	return out, t, nil
+}
+
+// DiffPageUncounted is DiffPage without the totals: the page after c (the
+// changes whose acts' identifiers sort after c.Key), of at most limit
+// changes (DefaultLimit when 0), with the cursor of the page after it
+// (zero on the last). It walks the changes from the cursor on and stops
+// at the first one past the page, so that a page costs about its own
+// changes, not the whole list's, as ListPage does for List: for the
+// record as it now stands it reads the rows from the cursor on (those
+// the day index names, or every row where most change); as known at a
+// time it folds the acts from the cursor on as then known, until the
+// page is full. Start is -1 and Prev zero: the changes before the page
+// are not read. A cursor Before is answered by DiffPage, with its Start
+// and Prev. Its pages, followed by their cursors, are PageOf's pages of
+// Diff.
+func (p *Projection) DiffPageUncounted(d1, d2 events.Date, f Filter, knownAt *time.Time, c Cursor, limit int) (Page[Change], error) {
+	if c.Before {
+		pg, _, err := p.DiffPage(d1, d2, f, knownAt, c, limit)
+		return pg, err
+	}
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	var refs []changeRef
+	err := p.eachChange(d1, d2, f, knownAt, c.Key, true, func(r changeRef, _ int) bool {
+		refs = append(refs, r)
+		return len(refs) <= limit // one more: the page is not the last
+	})
+	if err != nil {
+		return Page[Change]{}, err
+	}
+	pg := Page[Change]{Start: -1}
+	if len(refs) > limit {
+		refs = refs[:limit]
+		pg.Next = Cursor{Key: string(refs[limit-1].r.id)}
+	}
+	pg.Items = make([]Change, len(refs))
+	for i := range refs {
+		pg.Items[i] = p.render(&refs[i])
+	}
+	return pg, nil
 }
 
 // DiffTotals counts the changes of a whole diff: all, those into force,
@@ -377,10 +425,12 @@ type changeRef struct {
 
 // eachChange calls fn with the acts of f whose status on d1 and d2
 // differ, as known at knownAt, in identifier order, and how each one's
-// identifier compares with key (as eachStatus). For the record as it now
-// stands it reads the acts' kinds and rows, and neither their records
-// nor their models: a change's act is read when rendered.
-func (p *Projection) eachChange(d1, d2 events.Date, f Filter, knownAt *time.Time, key string, fn func(changeRef, int)) error {
+// identifier compares with key (as eachStatus), until fn returns false;
+// when after, only the acts whose identifiers sort after key, reading
+// none before it. For the record as it now stands it reads the acts'
+// kinds and rows, and neither their records nor their models: a change's
+// act is read when rendered.
+func (p *Projection) eachChange(d1, d2 events.Date, f Filter, knownAt *time.Time, key string, after bool, fn func(changeRef, int) bool) error {
 	for _, d := range []events.Date{d1, d2} {
 		if err := (Query{AsOf: d}).check(); err != nil {
 			return err
@@ -389,21 +439,25 @@ func (p *Projection) eachChange(d1, d2 events.Date, f Filter, knownAt *time.Time
 	if knownAt == nil {
 		// For the record as it now stands, from the rows of the acts
 		// whose status changes in between (dayindex.go).
-		p.eachChanged(f.Country, f.Kind, key, d1.Earliest(), d2.Earliest(), func(r *actRec, cmp int, st []uint8) bool {
-			fn(changeRef{r: r, before: Statuses[st[0]], after: Statuses[st[1]]}, cmp)
-			return true
+		p.eachChanged(f.Country, f.Kind, key, after, d1.Earliest(), d2.Earliest(), func(r *actRec, cmp int, st []uint8) bool {
+			return fn(changeRef{r: r, before: Statuses[st[0]], after: Statuses[st[1]]}, cmp)
 		})
 		return nil
 	}
-	p.eachAct(f.Country, func(id events.ActID) {
+	from := "" // eachActAfter's: every act
+	if after {
+		from = key
+	}
+	p.eachActAfter(f.Country, from, func(id events.ActID) bool {
 		r := p.acts[id]
 		m, _ := p.modelAt(id, knownAt)
 		if m == nil || (f.Kind != "" && m.kind != f.Kind) {
-			return
+			return true
 		}
 		if a, b := m.statusOn(d1.Earliest()).status, m.statusOn(d2.Earliest()).status; a != b {
-			fn(changeRef{r: r, m: m, before: a, after: b}, strings.Compare(string(id), key))
+			return fn(changeRef{r: r, m: m, before: a, after: b}, strings.Compare(string(id), key))
 		}
+		return true
 	})
 	return nil
 }

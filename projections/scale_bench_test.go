@@ -21,8 +21,9 @@ import (
 // (LEX_SCALE_ACTS sets another size): a page of 100 acts in force on a
 // day in a jurisdiction, by cursor (p99 under 10 ms); the counts by
 // status on a day (under 50 ms); the changes between two days, a page at
-// a time (p99 under 10 ms a page). Only `-bench Scale` runs them; the
-// projection is built once a process and store, outside the timer.
+// a time (p99 under 10 ms a page), with the totals (DiffPage) and without
+// (DiffPageUncounted). Only `-bench Scale` runs them; the projection is
+// built once a process and store, outside the timer.
 //
 //	go test ./projections -run '^$' -bench Scale -benchtime 200x -timeout 60m
 
@@ -228,6 +229,28 @@ func benchScale(b *testing.B, p *projections.Projection) {
 		}},
 		{"diff_all_middle", func() int {
 			pg, _, err := p.DiffPage(d1, d2, projections.Filter{}, nil, anyChange, limit)
+			must(b, err)
+			return len(pg.Items)
+		}},
+		// The HTTP API's diff after its first page (httpapi:
+		// DiffPageUncounted): no totals, the walk stops after the page.
+		{"diff_kz_first_uncounted", func() int {
+			pg, err := p.DiffPageUncounted(d1, d2, kz, nil, projections.Cursor{}, limit)
+			must(b, err)
+			return len(pg.Items)
+		}},
+		{"diff_kz_middle_uncounted", func() int {
+			pg, err := p.DiffPageUncounted(d1, d2, kz, nil, kzChange, limit)
+			must(b, err)
+			return len(pg.Items)
+		}},
+		{"diff_all_first_uncounted", func() int {
+			pg, err := p.DiffPageUncounted(d1, d2, projections.Filter{}, nil, projections.Cursor{}, limit)
+			must(b, err)
+			return len(pg.Items)
+		}},
+		{"diff_all_middle_uncounted", func() int {
+			pg, err := p.DiffPageUncounted(d1, d2, projections.Filter{}, nil, anyChange, limit)
 			must(b, err)
 			return len(pg.Items)
 		}},

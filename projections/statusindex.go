@@ -157,14 +157,16 @@ func (p *Projection) eachStatus(name string, kind events.Kind, key string, days 
 	st := make([]uint8, len(days))
 	for _, c := range p.countriesOf(name) {
 		at, on := cursorIn(c, key)
-		if !p.eachStatusOf(c, kind, days, at, on, st, fn) {
+		if !p.eachStatusOf(c, kind, days, 0, at, on, st, fn) {
 			return
 		}
 	}
 }
 
-func (p *Projection) eachStatusOf(c *country, kind events.Kind, days []events.DayNum, at, on int, st []uint8, fn func(r *actRec, cmp int, st []uint8) bool) bool {
-	for i := range c.rows {
+// eachStatusOf is eachStatus over c's rows from row from on, with the
+// cursor's place in them (cursorIn); it returns false when fn did.
+func (p *Projection) eachStatusOf(c *country, kind events.Kind, days []events.DayNum, from, at, on int, st []uint8, fn func(r *actRec, cmp int, st []uint8) bool) bool {
+	for i := from; i < len(c.rows); i++ {
 		if kind != "" && c.recs[i].kind != kind {
 			continue
 		}

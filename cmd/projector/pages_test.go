@@ -101,6 +101,53 @@ func TestAsOfPrintsEveryPage(t *testing.T) {
 	})
 }
 
+// diff follows the pages of the changes to the end under one heading with
+// their number, which only the first page carries; --limit stops early
+// and says how many of how many it printed.
+func TestDiffPrintsEveryPage(t *testing.T) {
+	var evs []events.Event
+	var ids []events.ActID
+	for i := range 250 {
+		id := events.ActID(fmt.Sprintf("/akn/kz/act/2020-01-01/%05d", i))
+		adopted := events.Event{ID: events.NewID(), Act: id, Type: events.Adopted, Date: events.MustDate("2020-01-01"),
+			Body: events.Body{Title: fmt.Sprintf("Law %d", i), Kind: events.Law}}
+		commenced := events.Event{ID: events.NewID(), Act: id, Type: events.Commenced, Date: events.MustDate("2020-01-01"),
+			EffectiveFrom: events.MustDate("2020-06-01")}
+		evs = append(evs, adopted, commenced)
+		ids = append(ids, id)
+	}
+	url, asked := serveEvents(t, evs)
+
+	t.Run("OK", func(t *testing.T) {
+		before := asked.Load()
+		out, errs, err := runCmd(t, "diff", "2019-01-01", "2021-01-01", "--server", url, "--page-size", "100")
+		if err != nil {
+			t.Fatalf("diff: %v\n%s", err, errs)
+		}
+		if n := asked.Load() - before; n != 3 {
+			t.Errorf("diff asked %d pages of 100 for 250 changes, want 3", n)
+		}
+		if !strings.HasPrefix(out, "250 acts changed status between 2019-01-01 and 2021-01-01") || strings.Count(out, "BEFORE") != 1 {
+			t.Errorf("diff prints no single heading of 250 changes:\n%.300s", out)
+		}
+		checkPrintedOnce(t, out, ids)
+		if strings.Contains(out, "--limit") {
+			t.Errorf("diff of every change says it stopped early:\n%s", out[len(out)-200:])
+		}
+	})
+
+	t.Run("Limit", func(t *testing.T) {
+		out, errs, err := runCmd(t, "diff", "2019-01-01", "2021-01-01", "--server", url, "--page-size", "100", "--limit", "120")
+		if err != nil {
+			t.Fatalf("diff --limit 120: %v\n%s", err, errs)
+		}
+		checkPrintedOnce(t, out, ids[:120])
+		if lineWith(out, string(ids[120])) != "" || !strings.Contains(out, "(the first 120 of 250") {
+			t.Errorf("diff --limit 120 printed past 120 changes or did not say it stopped:\n%s", out[len(out)-200:])
+		}
+	})
+}
+
 // checkPrintedOnce checks that out has a line of each of ids, once, in
 // their order.
 func checkPrintedOnce(t *testing.T, out string, ids []events.ActID) {

@@ -321,11 +321,13 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		if printed == 0 {
-			total = pg.Total
-			if pg.NextCursor == "" { // the one page (or a server from before paging)
+			switch {
+			case pg.Total != nil: // the first page's
+				total = *pg.Total
+			case pg.NextCursor == "": // the one page
 				total = len(pg.Changes)
 			}
-			fmt.Fprintf(stdout, "%s between %s and %s\n\n", cli.Count(pg.Total, "act changed status", "acts changed status"), fs.Arg(0), fs.Arg(1))
+			fmt.Fprintf(stdout, "%s between %s and %s\n\n", cli.Count(total, "act changed status", "acts changed status"), fs.Arg(0), fs.Arg(1))
 			fmt.Fprintln(tw, "ACT\tBEFORE\tAFTER\tTITLE")
 		}
 		for _, c := range pg.Changes {

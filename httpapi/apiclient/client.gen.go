@@ -5193,8 +5193,8 @@ type GetV1DiffResponse struct {
 		NextCursor *NextCursor        `json:"next_cursor,omitempty"`
 		To         openapi_types.Date `json:"to"`
 
-		// Total The changes of the whole list, on every page.
-		Total int `json:"total"`
+		// Total The changes of the whole list: on the first page only (no cursor), since counting them walks every change between the two days, which a later page does not.
+		Total *int `json:"total,omitempty"`
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
@@ -5217,8 +5217,8 @@ func (r GetV1DiffResponse) GetJSON200() *struct {
 	NextCursor *NextCursor        `json:"next_cursor,omitempty"`
 	To         openapi_types.Date `json:"to"`
 
-	// Total The changes of the whole list, on every page.
-	Total int `json:"total"`
+	// Total The changes of the whole list: on the first page only (no cursor), since counting them walks every change between the two days, which a later page does not.
+	Total *int `json:"total,omitempty"`
 } {
 	return r.JSON200
 }
@@ -7311,8 +7311,8 @@ func ParseGetV1DiffResponse(rsp *http.Response) (*GetV1DiffResponse, error) {
 			NextCursor *NextCursor        `json:"next_cursor,omitempty"`
 			To         openapi_types.Date `json:"to"`
 
-			// Total The changes of the whole list, on every page.
-			Total int `json:"total"`
+			// Total The changes of the whole list: on the first page only (no cursor), since counting them walks every change between the two days, which a later page does not.
+			Total *int `json:"total,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
