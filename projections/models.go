@@ -9,11 +9,18 @@ import (
 
 // DefaultModelCache is the default of SetModelCache: the events whose
 // acts' current models the projection keeps decoded at most. A model costs
-// about 330 bytes an event of its act (BENCHMARKS.md, issue 15), so the
-// default holds about 35 MB of models however long the ledger grows; an
-// act whose model was dropped is folded again from its records when next
-// asked or changed.
-const DefaultModelCache = 100_000
+// about 330 to 550 bytes an event of its act (BENCHMARKS.md, issue 15), so
+// the default holds 100 to 200 MB of models however long the ledger grows
+// (190 MiB more live heap than 100,000 after the realistic 1,000,000-event
+// book); an act whose model was dropped is folded again from its records
+// when next asked or changed. It was 100,000 until the realistic book of
+// 1,000,000 events showed the cache dropping the models of the acts being
+// amended and folding them again on each event: rebuild and catch-up ran
+// at 0.03 of a bare replay, and an act's state took 1.5 to 1.8 ms at the
+// median. At 300,000 they run at 0.12 to 0.16, as with a cache of every
+// event, and the state takes 0.3 ms (BENCHMARKS.md, The models' cache at
+// a realistic million).
+const DefaultModelCache = 300_000
 
 // The current models of the acts are a cache (issue 15): a model is
 // derived from the act's records, which the Store holds, and is folded

@@ -42,6 +42,14 @@ const ciMemoryEvents = 200_000
 // leaf index lost its map of ids), and an eighth more.
 const memoryBoundPerEventPebble = 620
 
+// memoryModelCache is the models' cache of the projectors measured: the
+// cache is a fixed cost, up to its bound, not one that grows with the
+// events, and the bounds above were measured with it at 100,000 events
+// (projections.DefaultModelCache until 2026-12-04). With the default of
+// 300,000, a book of 200,000 events would hold every model, a cost the
+// bound per event would wrongly count as growing with the book.
+const memoryModelCache = 100_000
+
 // mustStoreDefault opens a Pebble store with the default options (its
 // cache as the projector's), closed when the test ends.
 func mustStoreDefault(t *testing.T) *pebblestore.Store {
@@ -86,6 +94,7 @@ func TestMemoryPerEvent(t *testing.T) {
 	for _, n := range sizes {
 		proj := measureHeap(t, fmt.Sprintf("projection-%d", n), n, func() any {
 			p := projections.New()
+			p.SetModelCache(memoryModelCache)
 			generateSealed(t, n, func(e eventlog.Entry) {
 				if _, err := p.Apply(e); err != nil {
 					t.Fatal(err)
@@ -105,7 +114,7 @@ func TestMemoryPerEvent(t *testing.T) {
 			return tr
 		})
 		svc := measureHeap(t, fmt.Sprintf("service-%d", n), n, func() any {
-			s := projector.New(nil, nil, projector.Options{})
+			s := projector.New(nil, nil, projector.Options{ModelCache: memoryModelCache})
 			generateSealed(t, n, func(e eventlog.Entry) {
 				if err := s.ApplyEntry(e); err != nil {
 					t.Fatal(err)
@@ -152,7 +161,7 @@ func TestMemoryPerEvent(t *testing.T) {
 		})
 		psvc := measureHeap(t, fmt.Sprintf("service-pebble-%d", n), n, func() any {
 			st := mustStoreDefault(t)
-			s := projector.New(nil, nil, projector.Options{Store: st})
+			s := projector.New(nil, nil, projector.Options{Store: st, ModelCache: memoryModelCache})
 			generateSealed(t, n, func(e eventlog.Entry) {
 				if err := s.ApplyEntry(e); err != nil {
 					t.Fatal(err)
@@ -166,7 +175,7 @@ func TestMemoryPerEvent(t *testing.T) {
 			// As `ledger serve` runs it: records in Pebble, tree in files.
 			measureHeap(t, fmt.Sprintf("service-pebble-treedir-%d", n), n, func() any {
 				st := mustStoreDefault(t)
-				s := projector.New(nil, nil, projector.Options{Store: st, TreeDir: t.TempDir()})
+				s := projector.New(nil, nil, projector.Options{Store: st, TreeDir: t.TempDir(), ModelCache: memoryModelCache})
 				if err := s.OpenTree(); err != nil {
 					t.Fatal(err)
 				}
