@@ -199,21 +199,12 @@ func memoryOf(ctx context.Context, cfg *Config, pr *progress, name string, httpP
 	c := cli.NewClient("http://" + addr)
 	start := time.Now()
 	sent, err := cfg.Import(ctx, rd, func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
-		var body bytes.Buffer
-		body.WriteByte('[')
-		for i, cmd := range cmds {
-			if i > 0 {
-				body.WriteByte(',')
-			}
-			b, err := ledger.EncodeCommand(cmd)
-			if err != nil {
-				return nil, err
-			}
-			body.Write(b)
+		body, err := ledger.EncodeCommands(cmds)
+		if err != nil {
+			return nil, err
 		}
-		body.WriteByte(']')
 		var rs []ledger.Receipt
-		return rs, c.Do(ctx, "POST", "/v1/events", body.Bytes(), &rs)
+		return rs, c.Do(ctx, "POST", "/v1/events", body, &rs)
 	}, func(int64) {})
 	if err != nil {
 		return m, fmt.Errorf("import into %s: %w", name, err)

@@ -131,20 +131,12 @@ func (p *proxy) append(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := &cmds[0].Event
-	if e.ID.IsZero() {
-		e.ID = events.NewID()
-	}
-	e.Schema = events.SchemaVersion
-	data, err := events.Encode(e)
+	msg, err := p.message(e)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	msg := natsjs.EventMsg(p.prefix, &eventlog.Message{Event: e, Data: data})
-	p.mu.Lock()
-	last := p.last[msg.Subject]
-	p.mu.Unlock()
-	msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(last, 10))
+	p.expect(msg)
 	ack, err := p.js.PublishMsg(r.Context(), msg)
 	if err != nil {
 		var apiErr *jetstream.APIError
@@ -159,10 +151,7 @@ func (p *proxy) append(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.setLast(msg.Subject, ack.Sequence)
-	out, _ := json.Marshal(ledger.Receipt{ID: e.ID, Act: e.Act, Type: e.Type, Seq: ack.Sequence})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
-	w.Write(out)
+	created(w, ledger.Receipt{ID: e.ID, Act: e.Act, Type: e.Type, Seq: ack.Sequence})
 }
 
 // appendBatch publishes cmds as one atomic batch (JetStream's limit is
@@ -171,26 +160,18 @@ func (p *proxy) append(w http.ResponseWriter, r *http.Request) {
 func (p *proxy) appendBatch(w http.ResponseWriter, r *http.Request, cmds []ledger.Command) {
 	msgs := make([]*nats.Msg, len(cmds))
 	expected := make(map[string]bool, len(cmds))
-	p.mu.Lock()
 	for i := range cmds {
-		e := &cmds[i].Event
-		if e.ID.IsZero() {
-			e.ID = events.NewID()
-		}
-		e.Schema = events.SchemaVersion
-		data, err := events.Encode(e)
+		msg, err := p.message(&cmds[i].Event)
 		if err != nil {
-			p.mu.Unlock()
 			http.Error(w, fmt.Sprintf("command %d: %v", i, err), http.StatusBadRequest)
 			return
 		}
-		msgs[i] = natsjs.EventMsg(p.prefix, &eventlog.Message{Event: e, Data: data})
-		if s := msgs[i].Subject; !expected[s] {
-			msgs[i].Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(p.last[s], 10))
-			expected[s] = true
+		if !expected[msg.Subject] {
+			p.expect(msg)
+			expected[msg.Subject] = true
 		}
+		msgs[i] = msg
 	}
-	p.mu.Unlock()
 	ack, err := jetstreamext.PublishMsgBatch(r.Context(), p.js, msgs, jetstreamext.BatchFlowControl{AckFirst: false})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
@@ -203,7 +184,34 @@ func (p *proxy) appendBatch(w http.ResponseWriter, r *http.Request, cmds []ledge
 		p.setLast(msgs[i].Subject, first+uint64(i))
 		rs[i] = ledger.Receipt{ID: e.ID, Act: e.Act, Type: e.Type, Seq: first + uint64(i)}
 	}
-	out, _ := json.Marshal(rs)
+	created(w, rs)
+}
+
+// message returns e's message as the ledger writes it, with an id drawn
+// when the command gave none.
+func (p *proxy) message(e *events.Event) (*nats.Msg, error) {
+	if e.ID.IsZero() {
+		e.ID = events.NewID()
+	}
+	e.Schema = events.SchemaVersion
+	data, err := events.Encode(e)
+	if err != nil {
+		return nil, err
+	}
+	return natsjs.EventMsg(p.prefix, &eventlog.Message{Event: e, Data: data}), nil
+}
+
+// expect makes msg expect its subject's last sequence as acknowledged.
+func (p *proxy) expect(msg *nats.Msg) {
+	p.mu.Lock()
+	last := p.last[msg.Subject]
+	p.mu.Unlock()
+	msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(last, 10))
+}
+
+// created answers 201 with v as JSON.
+func created(w http.ResponseWriter, v any) {
+	out, _ := json.Marshal(v)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	w.Write(out)

@@ -92,6 +92,25 @@ func EncodeCommand(c Command) ([]byte, error) {
 	return json.Marshal(commandJSON{Event: ev, ExpectedVersion: c.ExpectedVersion})
 }
 
+// EncodeCommands returns the wire form of a batch of commands: a JSON
+// array, as DecodeCommands reads it and POST /v1/events takes it.
+func EncodeCommands(cmds []Command) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i, c := range cmds {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		b, err := EncodeCommand(c)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(b)
+	}
+	buf.WriteByte(']')
+	return buf.Bytes(), nil
+}
+
 // ErrorJSON is the wire form of an error: {"error": {...}}.
 type ErrorJSON struct {
 	Error ErrorDetail `json:"error"`

@@ -28,7 +28,6 @@ type leaver struct {
 	answered time.Time // the last answer
 	left     time.Time // when the connection last left its server, since an answer
 	futile   int       // leaves since an answer, but the first
-	count    int       // how many times it left
 }
 
 // note records the outcome of a write sent at sent, known at now, and
@@ -62,7 +61,6 @@ func (l *leaver) note(unanswered bool, sent, now time.Time) bool {
 		l.futile++
 	}
 	l.left = now
-	l.count++
 	return true
 }
 

@@ -62,5 +62,3 @@ func (p *Part) LastSeq(ctx context.Context) (uint64, error) {
 	}
 	return last, nil
 }
-
-// follow is Follow with subject filters: none for every subject.

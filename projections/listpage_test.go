@@ -140,18 +140,24 @@ func checkDiffPages(t *testing.T, p *projections.Projection, from, to events.Dat
 	where := func(c projections.Cursor, limit int) string {
 		return fmt.Sprintf("%+v, %s to %s, known at %v, limit %d, after %q", f, from, to, kt != nil, limit, c.Key)
 	}
+	// page asks for the page of c and checks it against PageOf's.
+	page := func(c projections.Cursor, limit int) projections.Page[projections.Change] {
+		t.Helper()
+		got, err := p.DiffPageUncounted(from, to, f, kt, c, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pg := projections.PageOf(all, key, c, limit)
+		if want := (projections.Page[projections.Change]{Items: pg.Items, Start: -1, Next: pg.Next}); !samePage(got, want) {
+			t.Fatalf("%s: DiffPageUncounted gave %+v, want %+v", where(c, limit), got, want)
+		}
+		return got
+	}
 	for _, limit := range limits {
 		var c projections.Cursor
 		var walked []projections.Change
 		for pages := 1; ; pages++ {
-			got, err := p.DiffPageUncounted(from, to, f, kt, c, limit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pg := projections.PageOf(all, key, c, limit)
-			if want := (projections.Page[projections.Change]{Items: pg.Items, Start: -1, Next: pg.Next}); !samePage(got, want) {
-				t.Fatalf("%s: DiffPageUncounted gave %+v, want %+v", where(c, limit), got, want)
-			}
+			got := page(c, limit)
 			walked = append(walked, got.Items...)
 			if c = got.Next; c.IsZero() {
 				if n := max(1, (len(all)+limit-1)/limit); pages != n {
@@ -167,15 +173,7 @@ func checkDiffPages(t *testing.T, p *projections.Projection, from, to events.Dat
 			t.Fatalf("%s: the pages hold %d changes, Diff %d:\n%s", where(c, limit), len(walked), len(all), diffOf(walked, all))
 		}
 		for _, k := range keys {
-			c := projections.Cursor{Key: k}
-			got, err := p.DiffPageUncounted(from, to, f, kt, c, limit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pg := projections.PageOf(all, key, c, limit)
-			if want := (projections.Page[projections.Change]{Items: pg.Items, Start: -1, Next: pg.Next}); !samePage(got, want) {
-				t.Fatalf("%s: DiffPageUncounted gave %+v, want %+v", where(c, limit), got, want)
-			}
+			page(projections.Cursor{Key: k}, limit)
 		}
 	}
 }

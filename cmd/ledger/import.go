@@ -126,7 +126,7 @@ func (f *sendFlags) open(ctx context.Context, name string) (importer, func(), er
 	if *f.natsURL == "" {
 		c := f.client.Client(*f.server)
 		return func(ctx context.Context, cmds []ledger.Command) ([]ledger.Receipt, error) {
-			body, err := encodeBatch(cmds)
+			body, err := ledger.EncodeCommands(cmds)
 			if err != nil {
 				return nil, err
 			}
@@ -314,23 +314,6 @@ func derivedID(line []byte, d events.Date) events.ID {
 	_ = u.SetTime(ms)
 	_ = u.SetEntropy(sum[:10])
 	return events.ID(u)
-}
-
-func encodeBatch(cmds []ledger.Command) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('[')
-	for i, c := range cmds {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		b, err := ledger.EncodeCommand(c)
-		if err != nil {
-			return nil, err
-		}
-		buf.Write(b)
-	}
-	buf.WriteByte(']')
-	return buf.Bytes(), nil
 }
 
 func hostUser() string {
