@@ -40,3 +40,14 @@ func TestFeedMetrics(t *testing.T) {
 		t.Error("lex_projector_feed_waiting_acts is not exposed")
 	}
 }
+
+// The record events by outcome: kept the act's model, or folded it again.
+func TestRecordEventMetrics(t *testing.T) {
+	reg := metrics.NewRegistry()
+	reg.Watch(fixedStream(44), fixedProjector{Ready: true, AppliedSeq: 44, RecordsKept: 3, RecordRefolds: 1})
+	for outcome, want := range map[string]float64{"kept": 3, "folded": 1} {
+		if got := value(t, reg.Prometheus(), "lex_projector_record_events_total", "outcome", outcome); got != want {
+			t.Errorf("lex_projector_record_events_total{outcome=%s} = %v, want %v", outcome, got, want)
+		}
+	}
+}

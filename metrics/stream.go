@@ -49,6 +49,7 @@ type Collector struct {
 	witnessAlarm                                *prometheus.Desc
 	feedFailures, feedWaiting                   *prometheus.Desc
 	modelsHeld, modelsDropped, modelFolds       *prometheus.Desc
+	recordFolds                                 *prometheus.Desc
 }
 
 // NewCollector returns a collector of stream's metrics, and of proj's when
@@ -82,6 +83,8 @@ func NewCollector(stream Stream, proj Projector) *Collector {
 		modelsHeld:    d("projector", "models_held_events", "The events of the acts whose models the projection holds decoded: at most --model-cache, and the act in use."),
 		modelsDropped: d("projector", "models_dropped_total", "Act models dropped from the projection's cache of models (--model-cache) since the projector started."),
 		modelFolds:    d("projector", "model_folds_total", "Act models folded again from their records, having been dropped, since the projector started: a rate near the event rate says the cache is too small for the load."),
+		recordFolds: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "projector", "record_events_total"),
+			"Record events (corrections and retractions) applied since the projector started, by outcome: kept (the act's model stayed as it was: the event corrected reads the same to the fold) or folded (the act was folded again from its records).", []string{"outcome"}, nil),
 		defectsByReason: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "projector", "defects_by_reason"),
 			"lex_projector_defects by reason: unreadable, unknown_schema, invalid, hash_mismatch, subject_mismatch, chain_broken, duplicate_id.", []string{"reason"}, nil),
 	}
@@ -92,7 +95,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.up
 	ch <- c.lastSeq
 	if c.proj != nil {
-		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress, c.defects, c.defectsByReason, c.refusals, c.conflict, c.witnessed, c.cosignatures, c.witnessAlarm, c.witnessFailures, c.feedFailures, c.feedWaiting, c.modelsHeld, c.modelsDropped, c.modelFolds} {
+		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress, c.defects, c.defectsByReason, c.refusals, c.conflict, c.witnessed, c.cosignatures, c.witnessAlarm, c.witnessFailures, c.feedFailures, c.feedWaiting, c.modelsHeld, c.modelsDropped, c.modelFolds, c.recordFolds} {
 			ch <- d
 		}
 	}
@@ -137,6 +140,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.modelsHeld, float64(st.ModelsHeld))
 	ch <- prometheus.MustNewConstMetric(c.modelsDropped, prometheus.CounterValue, float64(st.ModelsDropped))
 	ch <- prometheus.MustNewConstMetric(c.modelFolds, prometheus.CounterValue, float64(st.ModelFolds))
+	ch <- prometheus.MustNewConstMetric(c.recordFolds, prometheus.CounterValue, float64(st.RecordsKept), "kept")
+	ch <- prometheus.MustNewConstMetric(c.recordFolds, prometheus.CounterValue, float64(st.RecordRefolds), "folded")
 	for _, r := range eventlog.Reasons {
 		ch <- prometheus.MustNewConstMetric(c.defectsByReason, prometheus.GaugeValue, float64(st.Defects[r]), string(r))
 	}

@@ -78,8 +78,8 @@ type model struct {
 
 	stage     events.Type // the last procedural step
 	stageDate events.Date
-	terminal  *events.Event // withdrawn, rejected, lapsed
-	law       events.Date   // adopted, ratified, or issued (signed): zero if never
+	terminal  *step       // withdrawn, rejected, lapsed
+	law       events.Date // adopted, ratified, or issued (signed): zero if never
 	lawType   events.Type
 	lawBy     events.ID              // the event that made it law
 	dates     map[string]events.Date // adopted, signed, published, ratified
@@ -99,6 +99,15 @@ type model struct {
 	// named is the acts that the act's amendments name as instrument, as
 	// recorded or as corrected, sorted: what it adds to madeBy.
 	named []events.ActID
+}
+
+// step is what a model keeps of an event that ended the act's passage:
+// not the event, whose other fields (and the events decoded beside it)
+// the model has no use for.
+type step struct {
+	typ  events.Type
+	date events.Date
+	id   events.ID
 }
 
 // Amendment is a change made to an act by another.
@@ -195,7 +204,7 @@ func (m *model) add(e *events.Event) {
 	case events.Published:
 		m.dates["published"] = e.Date
 	case events.Withdrawn, events.Rejected, events.Lapsed:
-		m.terminal = e
+		m.terminal = &step{typ: e.Type, date: e.Date, id: e.ID}
 	case events.Commenced:
 		m.commencements = append(m.commencements, rule{id: e.ID, typ: e.Type, provisions: e.Provisions, from: e.EffectiveFrom, pos: pos})
 	case events.CommencementPostponed:
@@ -313,7 +322,7 @@ func (m *model) lawOn(d events.DayNum) bool {
 func (m *model) statusOn(d events.DayNum) verdict {
 	if !m.lawOn(d) {
 		if m.terminal != nil {
-			return verdict{NotAdopted, string(m.terminal.Type) + " on " + m.terminal.Date.String(), []events.ID{m.terminal.ID}}
+			return verdict{NotAdopted, string(m.terminal.typ) + " on " + m.terminal.date.String(), []events.ID{m.terminal.id}}
 		}
 		if !m.law.IsZero() {
 			return verdict{NotAdopted, "adopted later, on " + m.law.String(), nil}

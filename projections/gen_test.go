@@ -282,7 +282,7 @@ func retracted(hist []events.Event, id events.ID) bool {
 }
 
 // correction makes e a record_corrected of a random event of a: its date,
-// valid time, provisions, instrument or texts.
+// valid time, provisions, instrument or texts, or a field no model reads.
 func (h *genHistory) correction(r *rand.Rand, a *genAct, e *events.Event) bool {
 	var targets []events.Event
 	for _, x := range a.hist {
@@ -330,6 +330,15 @@ func (h *genHistory) correction(r *rand.Rand, a *genAct, e *events.Event) bool {
 	}
 	if has(events.FTexts) && x.Type != events.Amended {
 		options = append(options, func() { c["body"] = map[string]any{"texts": h.texts(r, nil, "corrected")} })
+	}
+	// Corrections that leave every field the fold reads as it was: a note,
+	// the gazette, a date restated (as first recorded: a change back where
+	// an earlier correction moved it).
+	options = append(options,
+		func() { c["body"] = map[string]any{"note": "noted on review"} },
+		func() { c["date"] = x.Date.String() })
+	if x.Type == events.Published {
+		options = append(options, func() { c["body"] = map[string]any{"gazette": "Gazette 3"} })
 	}
 	options[r.IntN(len(options))]()
 	raw, err := json.Marshal(c)

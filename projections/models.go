@@ -39,8 +39,10 @@ type modelCache struct {
 	held int    // events of the acts whose models are held
 	ring actRec // sentinel of the list of recency: ring.next is the most recent
 	// dropped counts the models dropped, and folds the models folded again
-	// from records: for tests and metrics.
-	dropped, folds uint64
+	// from records: for tests and metrics. kept and refolds count the
+	// record events that left the model held as it was (keptModel) and
+	// those that folded the act again.
+	dropped, folds, kept, refolds uint64
 }
 
 func (c *modelCache) init(max int) {
@@ -73,6 +75,15 @@ func (p *Projection) ModelCacheStats() (held int, dropped, folds uint64) {
 	p.models.mu.Lock()
 	defer p.models.mu.Unlock()
 	return p.models.held, p.models.dropped, p.models.folds
+}
+
+// RecordFoldStats returns how many record events (corrections and
+// retractions) left their act's model as it was, and how many folded the
+// act again from its records, since the projection began.
+func (p *Projection) RecordFoldStats() (kept, refolded uint64) {
+	p.models.mu.Lock()
+	defer p.models.mu.Unlock()
+	return p.models.kept, p.models.refolds
 }
 
 // model returns r's current model: the one held, or one folded again from

@@ -39,6 +39,10 @@ type actRec struct {
 	// staleRow says the act is in its country's stale list: its row
 	// is read from here until written again (statusindex.go).
 	staleRow bool
+	// recordsNoted says Projection.recordAt holds the positions of the
+	// act's record events (none when it has no entry): set for an act
+	// first met by Apply, or once keptModel has read them.
+	recordsNoted bool
 	// The cache of models' list of recency and what the act counts in it,
 	// guarded by its lock: next is nil while its model is not held.
 	prev, next *actRec
@@ -65,6 +69,9 @@ type Projection struct {
 	// unencoded holds the events, by sequence, that events.AppendEncode
 	// refused: their records have no bytes (record.go).
 	unencoded map[uint64]*events.Event
+	// recordAt holds the positions of the record events in the logs of
+	// the acts that have them and whose recordsNoted is set (correct.go).
+	recordAt map[*actRec][]int32
 
 	models modelCache // the acts' current models (models.go)
 
@@ -173,7 +180,7 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	id := e.Event.Act
 	fresh := r == nil
 	if fresh {
-		r = &actRec{id: id, log: p.store.Act(id), chain: chain}
+		r = &actRec{id: id, log: p.store.Act(id), chain: chain, recordsNoted: true}
 	}
 	known := e.Event.RecordedAt
 	if r.log.Len() > 0 && r.last.After(known) {
@@ -190,7 +197,12 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 	}
 	indexFrom := 0 // the amendments not yet in madeBy
 	var m *model
-	if spec, ok := events.SpecOf(e.Event.Type); ok && spec.Group != events.Record && !fresh {
+	spec, _ := events.SpecOf(e.Event.Type)
+	ordinary := spec != nil && spec.Group != events.Record
+	if !ordinary {
+		p.noteRecordEvent(r) // one of the events Effective takes apart
+	}
+	if ordinary && !fresh {
 		// The common case folds one event more into the model held (or
 		// folded again without it): linear in the act's events. Only that
 		// event can add an amendment.
@@ -214,7 +226,19 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 		// An act's first event: folded as it came, not read back.
 		m = p.buildEvents(id, []events.Event{e.Event})
 	} else {
-		m = p.buildFrom(id, r.log, r.log.Len())
+		// A record event: folded again, unless it leaves the model as it
+		// was (keptModel).
+		m = p.keptModel(r, &e.Event)
+		p.models.mu.Lock()
+		if m != nil {
+			p.models.kept++
+		} else {
+			p.models.refolds++
+		}
+		p.models.mu.Unlock()
+		if m == nil {
+			m = p.buildFrom(id, r.log, r.log.Len())
+		}
 	}
 	p.markChanged(r)
 	p.setModel(r, m)

@@ -43,6 +43,7 @@ func runProperty(t *testing.T, strict bool) {
 			t.Parallel()
 			known := map[string]int{}
 			histories, totalEvents, totalChecks := 0, 0, 0
+			var kept, folded uint64 // record events that kept their act's model, and that folded it again
 			for i := si; i < n; i += len(propertySeeds) {
 				r := rand.New(rand.NewPCG(seed, uint64(i)))
 				h := generate(r, genOptions{acts: 3 + r.IntN(6), events: 20 + r.IntN(80)})
@@ -52,6 +53,8 @@ func runProperty(t *testing.T, strict bool) {
 				checkDeterminism(t, r, h, name)
 				g := newGrid(r, h)
 				p := project(t, h.entries)
+				k, f := p.RecordFoldStats()
+				kept, folded = kept+k, folded+f
 				worlds := []namedWorld{{"", newRefWorld(h, refBugs{})}}
 				if !strict {
 					worlds = append(worlds, knownDefectWorlds(h)...)
@@ -63,7 +66,8 @@ func runProperty(t *testing.T, strict bool) {
 					return
 				}
 			}
-			t.Logf("%d histories, %d events, %d answers compared; answers explained by a known defect: %v", histories, totalEvents, totalChecks, known)
+			t.Logf("%d histories, %d events, %d answers compared; record events that kept the model: %d, that folded it: %d; answers explained by a known defect: %v",
+				histories, totalEvents, totalChecks, kept, folded, known)
 		})
 	}
 }

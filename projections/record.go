@@ -85,23 +85,14 @@ func (p *Projection) head(r *Record) head {
 // are keys. It gives up (ok false) on a string with escapes, an empty
 // date, or anything it does not expect: Decode reads those.
 func readHead(data []byte) (h head, ok bool) {
-	const typeKey, dateKey = `,"type":"`, `","date":"`
-	i := bytes.Index(data, []byte(typeKey))
-	if i < 0 || !bytes.HasPrefix(data, []byte(`{"schema":`)) {
+	const dateKey = `"date":"`
+	typ, rest, ok := readType(data)
+	if !ok || !bytes.HasPrefix(rest, []byte(dateKey)) {
 		return h, false
 	}
-	rest := data[i+len(typeKey):]
+	h.typ = typ
+	rest = rest[len(dateKey):]
 	end := bytes.IndexByte(rest, '"')
-	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
-		return h, false
-	}
-	spec, known := events.SpecOf(events.Type(rest[:end]))
-	if !known || !bytes.HasPrefix(rest[end:], []byte(dateKey)) {
-		return h, false
-	}
-	h.typ = spec.Type // the type's own string, not a copy
-	rest = rest[end+len(dateKey):]
-	end = bytes.IndexByte(rest, '"')
 	if end <= 0 || h.date.UnmarshalText(rest[:end]) != nil {
 		return h, false
 	}
@@ -133,6 +124,27 @@ func readHead(data []byte) (h head, ok bool) {
 		return head{}, false
 	}
 	return h, true
+}
+
+// readType reads the type of an event from events.AppendEncode's bytes
+// (see readHead), and returns the bytes after it and its comma. It gives
+// up (ok false) on a type with escapes, or one it does not know.
+func readType(data []byte) (typ events.Type, rest []byte, ok bool) {
+	const typeKey = `,"type":"`
+	i := bytes.Index(data, []byte(typeKey))
+	if i < 0 || !bytes.HasPrefix(data, []byte(`{"schema":`)) {
+		return "", nil, false
+	}
+	rest = data[i+len(typeKey):]
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return "", nil, false
+	}
+	spec, known := events.SpecOf(events.Type(rest[:end]))
+	if !known || !bytes.HasPrefix(rest[end:], []byte(`",`)) {
+		return "", nil, false
+	}
+	return spec.Type, rest[end+2:], true // the type's own string, not a copy
 }
 
 // lastString returns the value of the string field key that tail ends

@@ -25,6 +25,10 @@ type Status struct {
 	// from its cache and folded again from records (projections.SetModelCache).
 	ModelsHeld                int
 	ModelsDropped, ModelFolds uint64
+	// RecordsKept and RecordRefolds count the record events that left
+	// their act's model as it was and those that folded the act again
+	// (projections.Projection.RecordFoldStats).
+	RecordsKept, RecordRefolds uint64
 	// AppliedSeq is the last stream sequence applied.
 	AppliedSeq uint64
 	// AppliedTime is when the stream stored that event; zero until an
@@ -119,6 +123,7 @@ func (s *Service) status0() Status {
 	}
 	st.FeedWaiting = len(s.fd.waiting)
 	st.ModelsHeld, st.ModelsDropped, st.ModelFolds = s.proj.ModelCacheStats()
+	st.RecordsKept, st.RecordRefolds = s.proj.RecordFoldStats()
 	if s.audit.conflict != nil {
 		st.CheckpointConflict = s.audit.conflict.Error()
 	}
