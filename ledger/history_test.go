@@ -280,3 +280,83 @@ func TestHistoriesReadBySequence(t *testing.T) {
 		t.Fatalf("the act's history is %d entries, want 8 with the seventh a defect", len(h))
 	}
 }
+
+// A correction of words alone (a gazette, a note) is decided from the event
+// it corrects and that event's record events, read by their sequences,
+// without the act's history, and leaves the rule state as it was: the next
+// command reads nothing. A correction that changes what the rules read,
+// or one that does not apply, is decided on the history as before.
+func TestWordCorrectionsWithoutTheHistory(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	store := &countingStore{Store: env.Store}
+	l := ledger.New(store, ledger.Options{AppendTimeout: 30 * time.Second, HistoryCache: -1, ActCache: 1 << 30})
+	t.Cleanup(func() { l.Close() })
+	ctx := testContext(t)
+	act := events.ActID("/akn/kz/act/2009-12-04/216")
+	pub := fourEvents(t, l, act)[3]
+	for i := range 10 {
+		fourEvents(t, l, events.ActID(fmt.Sprintf("/akn/kz/act/2009-12-04/%d", i+10)))
+	}
+	words := func(correction string) events.Event {
+		return event(act, events.RecordCorrected, "2010-01-15", corrects(pub.ID, correction, "a misprint"))
+	}
+	reads := func() (int64, int64) { return store.loads.Load(), store.seqLoads.Load() }
+	step := func(name string, wantReads, wantBySeq int64, es ...events.Event) []ledger.Receipt {
+		t.Helper()
+		r0, s0 := reads()
+		rs := mustAppend(t, l, es...)
+		if r, s := reads(); r-r0 != wantReads || s-s0 != wantBySeq {
+			t.Errorf("%s: %d reads of the act, %d by sequences; want %d and %d", name, r-r0, s-s0, wantReads, wantBySeq)
+		}
+		return rs
+	}
+	first := step("the gazette corrected", 1, 1, words(`{"body":{"gazette":"Kazakhstanskaya Pravda No. 278"}}`))[0]
+	if first.Version != 5 {
+		t.Errorf("the correction is version %d, want 5", first.Version)
+	}
+	step("the next event", 0, 0, event(act, events.Commenced, "2009-12-10", from("2010-01-01")))
+	step("a note, after the first correction", 1, 1, words(`{"body":{"note":"checked against the printed copy"}}`))
+	step("the next event", 0, 0, event(act, events.Amended, "2010-02-01",
+		amendedBy("/akn/kz/act/2010-01-01/1", "2010-03-01", "art_1")))
+
+	// Material or invalid: decided on the history.
+	_, err := l.Append(ctx, "clerk@test", cmd(words(`{"body":{"signatory":"the President"}}`)))
+	wantError(t, err, events.CodeInvalid) // a publication has no signatory
+	mustAppend(t, l, event(act, events.RecordRetracted, "2010-01-16", retracts(first.ID, "the misprint was ours")))
+	mustAppend(t, l, words(`{"date":"2009-12-08"}`))
+
+	h := mustHistory(t, l, act)
+	if len(h) != 10 {
+		t.Fatalf("the act holds %d events, want 10", len(h))
+	}
+	var hist []events.Event
+	for _, e := range h {
+		hist = append(hist, e.Event)
+	}
+	st, err := events.Fold(hist)
+	if err != nil || st.Version != 10 || st.Published == nil || st.Published.Date.String() != "2009-12-08" {
+		t.Errorf("the act folded from the store: %+v, %v; want version 10, published on 2009-12-08 as corrected", st, err)
+	}
+	// After the date's correction the act is read whole once (no history
+	// is kept to fold it again from); a note is then still decided by
+	// sequences: the event, its three corrections and the retraction.
+	step("a note after a retraction and a date's correction", 2, 1, words(`{"body":{"note":"the date is the gazette's"}}`))
+	// In one batch: an event and a note on it, then two notes on the
+	// publication; what the batch stages is read from it, the rest by
+	// sequences (the publication and its record events, once each).
+	amend := event(act, events.Amended, "2010-02-02", amendedBy("/akn/kz/act/2010-01-01/2", "2010-03-01", "art_2"))
+	r0, s0 := reads()
+	rs, err := l.AppendAtomic(ctx, "clerk@test", []ledger.Command{cmd(amend),
+		cmd(event(act, events.RecordCorrected, "2010-02-02", corrects(amend.ID, `{"body":{"note":"as printed"}}`, "a note"))),
+		cmd(words(`{"body":{"note":"first"}}`)), cmd(words(`{"body":{"note":"second"}}`))})
+	if err != nil || len(rs) != 4 || rs[3].Version != 15 {
+		t.Fatalf("the batch: %+v, %v; want versions 12 to 15", rs, err)
+	}
+	if r, s := reads(); r-r0 != 2 || s-s0 != 2 {
+		t.Errorf("the batch read the act %d times, %d by sequences; want 2 and 2", r-r0, s-s0)
+	}
+	_, err = l.Append(ctx, "clerk@test", cmd(event(act, events.RecordCorrected, "2010-01-17", corrects(first.ID, `{"body":{"note":"x"}}`, "a retracted correction"))))
+	if e := wantError(t, err, events.CodeRule); e.Rule != events.RuleTargetNotFound && e.Rule != events.RuleRecordImmutable {
+		t.Errorf("a correction of a retracted correction: rule %s, want it refused", e.Rule)
+	}
+}

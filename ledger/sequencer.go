@@ -60,6 +60,9 @@ type act struct {
 	// subject when it is a defect after the last event: the sequence that
 	// the next write expects, though the chain goes on from last.
 	tail uint64
+	// records are the act's record events, in order: what checkRecord
+	// needs to decide a correction from the event it corrects alone.
+	records []recordRef
 	// held is what the act counts in its actCache, as last counted;
 	// prev and next link the cache's list of recency.
 	held       int
@@ -74,6 +77,26 @@ type entry struct {
 type idInfo struct {
 	version uint32
 	content events.Digest // the event's ContentDigest
+}
+
+// recordRef is where one of an act's record events is, and the event it
+// corrects or retracts.
+type recordRef struct {
+	version  uint32
+	retracts bool
+	id       events.ID
+	concerns events.ID
+}
+
+// noteRecord notes e, the act's event at version v, if it is a record
+// event.
+func (a *act) noteRecord(v int, e *events.Event) {
+	switch e.Type {
+	case events.RecordCorrected:
+		a.records = append(a.records, recordRef{version: uint32(v), id: e.ID, concerns: e.Body.Corrects})
+	case events.RecordRetracted:
+		a.records = append(a.records, recordRef{version: uint32(v), retracts: true, id: e.ID, concerns: e.Body.Retracts})
+	}
 }
 
 func (a *act) version() uint64 { return uint64(len(a.log)) }
@@ -505,8 +528,9 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 
 		// The lifecycle rules.
 		var err error
+		immaterial := false // a correction of words: the rule state stands
 		if spec, _ := events.SpecOf(e.Type); spec.Group == events.Record {
-			err = l.checkRecord(st, e)
+			immaterial, err = l.checkRecord(st, e)
 		} else if err = st.state.Check(e); err == nil && len(e.Body.Changes) > 0 {
 			err = l.checkText(st, e)
 		}
@@ -538,7 +562,11 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 		b.ids[e.ID] = len(b.msgs) - 1
 		st.expectSent = true
 		st.lastHash = e.Hash
+		stale := st.state.Stale
 		st.state.Apply(e)
+		if immaterial {
+			st.state.Stale = stale // as folded again, one version on (events.ImmaterialCorrection)
+		}
 		st.version++
 		st.staged = append(st.staged[:len(st.staged):len(st.staged)], staged{event: e, msg: len(b.msgs) - 1, content: u.contents[i]})
 		plans[i] = plan{act: e.Act, version: st.version, msg: len(b.msgs) - 1, alias: -1}
@@ -559,11 +587,15 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 // history, plus the events staged before it. The history is the one kept
 // for the act (historyOf), extended by what the store holds after it: the
 // act is read only when no history of it is kept (or the kept one is
-// behind the act), not for every correction.
-func (l *Ledger) checkRecord(st *stage, e *events.Event) error {
+// behind the act), not for every correction. A correction of words alone
+// is accepted without the history (immaterial), which it then reports.
+func (l *Ledger) checkRecord(st *stage, e *events.Event) (immaterial bool, err error) {
+	if l.immaterial(st, e) {
+		return true, nil
+	}
 	h, err := l.historyOf(e.Act, st.a)
 	if err != nil {
-		return err
+		return false, err
 	}
 	hist := h.events
 	if len(st.staged) > 0 {
@@ -578,7 +610,78 @@ func (l *Ledger) checkRecord(st *stage, e *events.Event) error {
 	if err == nil && e.Type == events.RecordCorrected {
 		err = checkCorrectedText(hist, e)
 	}
-	return err
+	return false, err
+}
+
+// immaterial reports whether e corrects only words about the step of an
+// event of st's act (events.CorrectsWordsOnly, then
+// events.ImmaterialCorrection): decided from that event
+// and the record events that concern it, read by their sequences, not
+// from the act's history. A history the cache dropped is read by the
+// act's subject, which makes the engine visit every block between the
+// act's first event and its last: on a realistic book of 1,000,000 events
+// those reads were most of an import's time (BENCHMARKS.md, Corrections
+// decided without the history). It reports false when it cannot tell, and
+// for an amendment with textual changes, whose correction checkRecord
+// also checks against the text before it: the history then decides.
+func (l *Ledger) immaterial(st *stage, e *events.Event) bool {
+	a := st.a
+	if e.Type != events.RecordCorrected || a.stale || !events.CorrectsWordsOnly(e.Body.Correction) {
+		return false
+	}
+	sl, ok := l.store.(eventlog.SeqLoader)
+	if !ok {
+		return false
+	}
+	// The target, its corrections, and the retractions of either: those
+	// written, by their sequences, then those staged in this batch.
+	concerned := map[events.ID]bool{e.Body.Corrects: true}
+	var seqs []uint64
+	if info, ok := a.ids[e.Body.Corrects]; ok {
+		seqs = append(seqs, a.log[info.version-1].seq)
+		for _, r := range a.records {
+			if concerned[r.concerns] {
+				seqs = append(seqs, a.log[r.version-1].seq)
+				if !r.retracts {
+					concerned[r.id] = true
+				}
+			}
+		}
+	}
+	var needed []events.Event
+	for _, s := range st.staged {
+		x := s.event
+		switch {
+		case x.ID == e.Body.Corrects && len(seqs) == 0:
+			needed = append(needed, *x)
+		case x.Type == events.RecordCorrected && concerned[x.Body.Corrects]:
+			needed = append(needed, *x)
+			concerned[x.ID] = true
+		case x.Type == events.RecordRetracted && concerned[x.Body.Retracts]:
+			needed = append(needed, *x)
+		}
+	}
+	if len(seqs) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		stored, err := sl.LoadSeqs(ctx, e.Act, seqs)
+		if err != nil || len(stored) != len(seqs) {
+			return false
+		}
+		written := make([]events.Event, 0, len(stored)+len(needed))
+		for _, s := range stored {
+			written = append(written, s.Event)
+		}
+		needed = append(written, needed...)
+	}
+	if len(needed) == 0 || needed[0].ID != e.Body.Corrects {
+		return false
+	}
+	current, err := events.Effective(needed)
+	if err != nil || len(current) != 1 || len(current[0].Body.Changes) > 0 {
+		return false
+	}
+	return events.ImmaterialCorrection(needed[0], needed[1:], *e)
 }
 
 // checkCorrectedText checks a correction of an amendment that makes
@@ -864,6 +967,7 @@ func (l *Ledger) commitStage(id events.ActID, st *stage, msgs []eventlog.Message
 	for _, s := range st.staged {
 		a.log = append(a.log, entry{seq: stored[s.msg].Seq, at: s.event.RecordedAt.UnixNano()})
 		a.ids[s.event.ID] = idInfo{version: uint32(len(a.log)), content: s.content}
+		a.noteRecord(len(a.log), s.event)
 	}
 	a.last = st.lastHash
 	l.acts.recount(a)
@@ -936,6 +1040,7 @@ func (l *Ledger) load(id events.ActID) error {
 		hist = append(hist, s.Event)
 		a.log = append(a.log, entry{seq: s.Seq, at: s.Event.RecordedAt.UnixNano()})
 		a.ids[s.Event.ID] = idInfo{version: uint32(len(a.log)), content: content}
+		a.noteRecord(len(a.log), &s.Event)
 	}
 	st, err := events.Fold(hist)
 	if err != nil {

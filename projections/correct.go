@@ -2,8 +2,6 @@ package projections
 
 import (
 	"bytes"
-	"reflect"
-	"time"
 
 	"github.com/lexledger/lexledger/events"
 )
@@ -11,7 +9,7 @@ import (
 // keptModel returns the model r holds when e, a record event just appended
 // to r's log, leaves it as it stands: a correction, or the retraction of a
 // correction, after which the event corrected reads the same in every field
-// the fold reads (sameForFold), as most corrections of the record do (a
+// the fold reads (events.SameButWords), as most corrections of the record do (a
 // gazette number, a signatory, a note). It returns nil when the model may
 // change, or when r holds none: Apply then folds the act again from its
 // records, as it does for every other record event.
@@ -77,7 +75,7 @@ func (p *Projection) keptModel(r *actRec, e *events.Event) *model {
 		}
 		after = eff[0]
 	}
-	if !sameForFold(before[0], after) {
+	if !events.SameButWords(before[0], after) {
 		return nil
 	}
 	return m
@@ -153,22 +151,4 @@ func (p *Projection) findEvent(r *actRec, n int, id events.ID) (t events.Event, 
 		}
 	}
 	return t, false
-}
-
-// sameForFold reports whether a and b are the same event in every field
-// that model.add reads. They may differ in the fields no model keeps: the
-// record's own (schema, record time, recorder, hashes), the body's words
-// about the step (summary, drafting body, chamber, reading, signatory,
-// gazette, reason, note, ELI), and a record event's references. Any other
-// field, including one added to Event or Body later, is compared.
-func sameForFold(a, b events.Event) bool {
-	for _, e := range []*events.Event{&a, &b} {
-		e.Schema, e.RecordedAt, e.RecordedBy = 0, time.Time{}, ""
-		e.PrevHash, e.Hash = events.Digest{}, events.Digest{}
-		body := &e.Body
-		body.Summary, body.DraftingBody, body.Chamber, body.Reading = "", "", "", ""
-		body.Signatory, body.Gazette, body.Reason, body.Note, body.ELI = "", "", "", "", ""
-		body.Corrects, body.Correction, body.Retracts = events.ID{}, nil, events.ID{}
-	}
-	return reflect.DeepEqual(a, b)
 }
