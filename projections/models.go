@@ -107,6 +107,21 @@ func (p *Projection) model(r *actRec) *model {
 	return m
 }
 
+// passingModel returns r's current model: the one held, or one folded for
+// the caller alone and not kept. A pass over every act (List) then folds
+// each act whose model is dropped without dropping the models of the acts
+// in use for it, each deciding its spans as it goes.
+func (p *Projection) passingModel(r *actRec) *model {
+	if m := r.current.Load(); m != nil {
+		return m
+	}
+	m := p.buildFrom(r.id, r.log, r.log.Len())
+	p.models.mu.Lock()
+	p.models.folds++
+	p.models.mu.Unlock()
+	return m
+}
+
 // setModel makes m r's current model, as Apply and a restore fold it:
 // the act's events changed, so its spans are decided again when asked.
 // The caller holds the projection exclusively.

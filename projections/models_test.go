@@ -80,7 +80,11 @@ func TestModelCacheBound(t *testing.T) {
 		}
 		for _, f := range []projections.Filter{{}, {Country: "kz"}, {Status: projections.InForce}, {Kind: events.Law, Status: projections.Repealed}} {
 			want, _ := full.List(f, q)
+			heldBefore, droppedBefore, _ := small.ModelCacheStats()
 			got, _ := small.List(f, q)
+			if held, dropped, _ := small.ModelCacheStats(); held != heldBefore || dropped != droppedBefore {
+				t.Errorf("List(%+v, %s) changed the models held (%d events, then %d; %d dropped): a list folds the acts it passes without keeping them", f, d, heldBefore, held, dropped-droppedBefore)
+			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("List(%+v, %s): the small cache answers %v, the full one %v", f, d, rows(got), rows(want))
 			}

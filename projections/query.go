@@ -168,7 +168,11 @@ func (p *Projection) List(f Filter, q Query) ([]ActState, error) {
 	out := []ActState{}
 	p.eachAct(f.Country, func(id events.ActID) {
 		if pk, ok := p.pick(id, f, q); ok {
-			out = append(out, p.stateOf(id, pk.model(p), pk.n, q, false))
+			m := pk.m
+			if m == nil {
+				m = p.passingModel(pk.r)
+			}
+			out = append(out, p.stateOf(id, m, pk.n, q, false))
 		}
 	})
 	return out, nil
