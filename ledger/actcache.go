@@ -82,7 +82,7 @@ func (c *actCache) recount(a *act) {
 	if c.byAct[a.id] != a {
 		return
 	}
-	n := len(a.log) + 1
+	n := len(a.log) + len(a.records) + 1 // a record event's reference is about an event's entry and id
 	c.held += n - a.held
 	a.held = n
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lexledger/lexledger/eventlog"
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/natsjs/natstest"
 )
 
@@ -110,4 +111,35 @@ func eventsOf(h []eventlog.Entry) []events.Event {
 		out[i] = h[i].Event
 	}
 	return out
+}
+
+// An event staged after a correction or a retraction in one batch is
+// checked against the record as corrected: a signature after the adoption
+// is retracted is refused, and nothing is written; an adoption recorded
+// again after it stands.
+func TestEventsAfterARecordEventInOneBatch(t *testing.T) {
+	env := natstest.MustStart(t, natstest.Options{})
+	l := mustLedger(t, env.Store)
+	ctx := testContext(t)
+	act := events.ActID("/akn/kz/act/2009-12-04/216")
+	rs := mustAppend(t, l,
+		event(act, events.Drafted, "2009-06-01", titled("Law on Refugees", events.Law)),
+		event(act, events.Adopted, "2009-11-02", chamber("Parliament")))
+	retract := func() ledger.Command {
+		return cmd(event(act, events.RecordRetracted, "2009-11-03", retracts(rs[1].ID, "not adopted after all")))
+	}
+	_, err := l.AppendAtomic(ctx, "clerk@test", []ledger.Command{retract(), cmd(event(act, events.Signed, "2009-12-04"))})
+	wantError(t, err, events.CodeRule)
+	if h := mustHistory(t, l, act); len(h) != 2 {
+		t.Fatalf("the refused batch left %d events, want 2", len(h))
+	}
+	got, err := l.AppendAtomic(ctx, "clerk@test", []ledger.Command{retract(),
+		cmd(event(act, events.Adopted, "2009-11-20", chamber("Parliament"))), cmd(event(act, events.Signed, "2009-12-04"))})
+	if err != nil || len(got) != 3 || got[2].Version != 5 {
+		t.Fatalf("a retraction, the adoption again and a signature: %+v, %v; want versions 3 to 5", got, err)
+	}
+	// The cached rule state is the record as corrected: a second adoption
+	// is refused, as a fold of the history says.
+	_, err = l.Append(ctx, "clerk@test", cmd(event(act, events.Adopted, "2009-11-21", chamber("Parliament"))))
+	wantError(t, err, events.CodeRule)
 }

@@ -531,6 +531,8 @@ func (l *Ledger) stageUnit(b *batch, u *unit) (outcome, events.ActID) {
 		immaterial := false // a correction of words: the rule state stands
 		if spec, _ := events.SpecOf(e.Type); spec.Group == events.Record {
 			immaterial, err = l.checkRecord(st, e)
+		} else if err = l.refoldStale(st); err != nil {
+			// The act's history could not be read or folded.
 		} else if err = st.state.Check(e); err == nil && len(e.Body.Changes) > 0 {
 			err = l.checkText(st, e)
 		}
@@ -648,6 +650,9 @@ func (l *Ledger) immaterial(st *stage, e *events.Event) bool {
 			}
 		}
 	}
+	if len(seqs) > maxSeqReads {
+		return false // a read by sequences of so many is slower than the history's
+	}
 	var needed []events.Event
 	for _, s := range st.staged {
 		x := s.event
@@ -684,6 +689,33 @@ func (l *Ledger) immaterial(st *stage, e *events.Event) bool {
 	return events.ImmaterialCorrection(needed[0], needed[1:], *e)
 }
 
+// refoldStale folds st's rule state again when a record event staged
+// before in this batch left it stale (events.State.Apply): from the act's
+// history and the events staged on it, so that an event staged after a
+// correction or a retraction is checked against the record as corrected.
+func (l *Ledger) refoldStale(st *stage) error {
+	if !st.state.Stale {
+		return nil
+	}
+	h, err := l.historyOf(st.a.id, st.a)
+	if err != nil {
+		return err
+	}
+	hist := make([]events.Event, 0, len(h.events)+len(st.staged))
+	hist = append(hist, h.events...)
+	for _, s := range st.staged {
+		hist = append(hist, *s.event)
+	}
+	folded, err := events.FoldMemo(hist, l.hist.memoOf(h))
+	l.hist.counted(h)
+	if err != nil {
+		return err
+	}
+	folded.Act = st.a.id
+	st.state = *folded
+	return nil
+}
+
 // checkCorrectedText checks a correction of an amendment that makes
 // textual changes as a new amendment's are checked: the amendment as
 // corrected must apply to the text in force on its date, after the events
@@ -693,7 +725,15 @@ func checkCorrectedText(hist []events.Event, e *events.Event) error {
 	if i < 0 || hist[i].Type != events.Amended {
 		return nil
 	}
-	fixed, err := events.ApplyCorrection(hist[i], e.Body.Correction)
+	// The amendment as it stands, its earlier corrections applied, as
+	// ValidateMemo corrects it.
+	current := hist[i]
+	if eff, err := events.Effective(hist); err == nil {
+		if k := slices.IndexFunc(eff, func(x events.Event) bool { return x.ID == e.Body.Corrects }); k >= 0 {
+			current = eff[k]
+		}
+	}
+	fixed, err := events.ApplyCorrection(current, e.Body.Correction)
 	if err != nil || len(fixed.Body.Changes) == 0 {
 		return nil // ValidateMemo decided the correction itself
 	}

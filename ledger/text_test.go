@@ -91,4 +91,16 @@ func TestCorrectedChangesAreChecked(t *testing.T) {
 	}
 	mustAppend(t, l, event(refugees, events.RecordCorrected, "2010-01-16",
 		corrects(a.ID, `{"body":{"changes":[{"op":"substitute","target":"art_1","words":"the State","with":"the Republic of Kazakhstan"}]}}`, "the full name")))
+
+	// A correction is checked against the amendment as it stands, its
+	// earlier corrections applied, as the rules check it, not as first
+	// recorded: b's changes rest on a's, in force from 2010-02-01; once
+	// they are taken away, b may take effect before that date.
+	b := event(refugees, events.Amended, "2010-02-15", amendedBy("/akn/kz/act/2010-02-10/250", "2010-03-01"), func(e *events.Event) {
+		e.Body.Changes = []events.Change{{Op: events.OpSubstitute, Target: "art_1", Words: "the Republic of Kazakhstan", With: "Kazakhstan"}}
+	})
+	mustAppend(t, l, b,
+		event(refugees, events.RecordCorrected, "2010-02-16", corrects(b.ID, `{"body":{"changes":null}}`, "the changes belong to another law")),
+		event(refugees, events.RecordCorrected, "2010-02-17", corrects(b.ID, `{"effective_from":"2010-01-20"}`, "the date")),
+		event(refugees, events.RecordCorrected, "2010-02-17", corrects(b.ID, `{"body":{"note":"checked"}}`, "a note")))
 }
