@@ -319,9 +319,14 @@ type ListTotals struct {
 // any sequence.
 func boundNotice(seq uint64, st projections.ActState, max int) (ChangeNotice, []byte) {
 	n := ChangeNotice{Seq: seq, State: st}
-	data, err := json.Marshal(n)
-	if err != nil || len(data) <= max {
-		return n, data
+	// A state whose amendments alone cannot fit is not encoded whole: the
+	// feed would encode an act amended thousands of times whole, and then
+	// again cut, every time it changes.
+	if (len(st.AmendmentsReceived)+len(st.AmendmentsMade))*minAmendmentJSON <= max {
+		data, err := json.Marshal(n)
+		if err != nil || len(data) <= max {
+			return n, data
+		}
 	}
 	n.Truncated = true
 	n.Totals = &ListTotals{AmendmentsReceived: len(st.AmendmentsReceived), AmendmentsMade: len(st.AmendmentsMade), Provisions: len(st.Provisions)}
@@ -336,7 +341,7 @@ func boundNotice(seq uint64, st projections.ActState, max int) (ChangeNotice, []
 		// grounds too.
 		n.Totals.Because, n.Totals.Uncertain = len(st.Because), len(st.Uncertain)
 		n.State.Because, n.State.Uncertain = nil, nil
-		data, _ = json.Marshal(n)
+		data, _ := json.Marshal(n)
 		return n, data
 	}
 	recv := newCut("amendments_received", st.AmendmentsReceived, true)
@@ -354,41 +359,45 @@ func boundNotice(seq uint64, st projections.ActState, max int) (ChangeNotice, []
 	n.State.AmendmentsReceived = tail(st.AmendmentsReceived, recv.kept)
 	n.State.AmendmentsMade = tail(st.AmendmentsMade, made.kept)
 	n.State.Provisions = head(st.Provisions, prov.kept)
-	data, _ = json.Marshal(n)
+	data, _ := json.Marshal(n)
 	return n, data
 }
 
+// minAmendmentJSON is the fewest bytes an amendment of a state encodes
+// to: its event's id, 26 characters, under its key.
+const minAmendmentJSON = len(`{"event":""}`) + 26
+
 // cut is one list of a state being cut to the bound: the encoded size of
-// each entry, in the order they are kept in, and how many are kept.
+// each entry, in the order they are kept in (encoded as they are taken,
+// not the whole list), and how many are kept.
 type cut struct {
-	key   int   // the bytes of `,"name":[]`
-	sizes []int // each entry's, in the order they are taken
-	kept  int
-	full  bool // the next entry did not fit: take no more
+	key  int             // the bytes of `,"name":[]`
+	n    int             // entries in the list
+	size func(i int) int // the encoded size of the i-th entry taken
+	kept int
+	full bool // the next entry did not fit: take no more
 }
 
 func newCut[T any](name string, list []T, newestFirst bool) *cut {
-	c := &cut{key: len(`,"":[]`) + len(name), sizes: make([]int, len(list))}
-	for i := range list {
-		j := i
+	return &cut{key: len(`,"":[]`) + len(name), n: len(list), size: func(i int) int {
 		if newestFirst {
-			j = len(list) - 1 - i
+			i = len(list) - 1 - i
 		}
-		b, _ := json.Marshal(list[j])
-		c.sizes[i] = len(b)
-	}
-	return c
+		b, _ := json.Marshal(list[i])
+		return len(b)
+	}}
 }
 
 // take keeps the list's next entry if it fits in budget, and reports
 // whether it did.
 func (c *cut) take(budget *int) bool {
-	if c.full || c.kept == len(c.sizes) {
+	if c.full || c.kept == c.n {
 		return false
 	}
-	cost := c.sizes[c.kept] + 1 // the comma before it
+	size := c.size(c.kept)
+	cost := size + 1 // the comma before it
 	if c.kept == 0 {
-		cost = c.sizes[0] + c.key
+		cost = size + c.key
 	}
 	if cost > *budget {
 		c.full = true

@@ -95,11 +95,34 @@ func TestBoundNotice(t *testing.T) {
 	}
 }
 
+// minAmendmentJSON is no more than the smallest amendment of a state
+// encodes to, received or made: a state skipped as too large is.
+func TestMinAmendmentJSON(t *testing.T) {
+	for _, v := range []any{projections.Amendment{Event: events.NewID()}, projections.MadeAmendment{Amendment: projections.Amendment{Event: events.NewID()}}} {
+		if b, _ := json.Marshal(v); len(b) < minAmendmentJSON {
+			t.Errorf("%s is %d bytes, under minAmendmentJSON (%d)", b, len(b), minAmendmentJSON)
+		}
+	}
+}
+
 func TestFeedBackoff(t *testing.T) {
 	for n, want := range map[int]time.Duration{1: 400 * time.Millisecond, 2: 800 * time.Millisecond, 3: 1600 * time.Millisecond,
 		7: 25600 * time.Millisecond, 8: feedBackoffMax, 20: feedBackoffMax, 1000: feedBackoffMax} {
 		if got := feedBackoff(n); got != want {
 			t.Errorf("after %d failures the feed waits %s, want %s", n, got, want)
 		}
+	}
+}
+
+// BenchmarkBoundNotice cuts the state of an act amended 1,000 and 5,000
+// times to the default bound, as the feed does each time the act changes.
+func BenchmarkBoundNotice(b *testing.B) {
+	for _, n := range []int{1000, 5000} {
+		st := bigState(n, 0)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for b.Loop() {
+				boundNotice(1, st, DefaultFeedMaxBytes)
+			}
+		})
 	}
 }
