@@ -322,7 +322,7 @@ func boundNotice(seq uint64, st projections.ActState, max int) (ChangeNotice, []
 	// A state whose amendments alone cannot fit is not encoded whole: the
 	// feed would encode an act amended thousands of times whole, and then
 	// again cut, every time it changes.
-	if (len(st.AmendmentsReceived)+len(st.AmendmentsMade))*minAmendmentJSON <= max {
+	if amendmentsAtLeast(&st) <= max {
 		data, err := json.Marshal(n)
 		if err != nil || len(data) <= max {
 			return n, data
@@ -363,9 +363,21 @@ func boundNotice(seq uint64, st projections.ActState, max int) (ChangeNotice, []
 	return n, data
 }
 
-// minAmendmentJSON is the fewest bytes an amendment of a state encodes
-// to: its event's id, 26 characters, under its key.
-const minAmendmentJSON = len(`{"event":""}`) + 26
+// amendmentsAtLeast is the fewest bytes the amendments of st encode to:
+// the fields of each that are always encoded, their strings unescaped.
+func amendmentsAtLeast(st *projections.ActState) int {
+	const each = len(`{"event":"","instrument":"","effect":"","effective_from":""}`) + 26
+	n := 0
+	for i := range st.AmendmentsReceived {
+		a := &st.AmendmentsReceived[i]
+		n += each + len(a.Instrument) + len(a.Effect)
+	}
+	for i := range st.AmendmentsMade {
+		a := &st.AmendmentsMade[i]
+		n += each + len(`,"target":""`) + len(a.Target) + len(a.Instrument) + len(a.Effect)
+	}
+	return n
+}
 
 // cut is one list of a state being cut to the bound: the encoded size of
 // each entry, in the order they are kept in (encoded as they are taken,

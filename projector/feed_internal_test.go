@@ -95,12 +95,25 @@ func TestBoundNotice(t *testing.T) {
 	}
 }
 
-// minAmendmentJSON is no more than the smallest amendment of a state
-// encodes to, received or made: a state skipped as too large is.
-func TestMinAmendmentJSON(t *testing.T) {
-	for _, v := range []any{projections.Amendment{Event: events.NewID()}, projections.MadeAmendment{Amendment: projections.Amendment{Event: events.NewID()}}} {
-		if b, _ := json.Marshal(v); len(b) < minAmendmentJSON {
-			t.Errorf("%s is %d bytes, under minAmendmentJSON (%d)", b, len(b), minAmendmentJSON)
+// amendmentsAtLeast is no more than a state's amendments encode to,
+// received or made, with every field set or none: a state skipped as too
+// large to encode whole is.
+func TestAmendmentsAtLeast(t *testing.T) {
+	full := projections.Amendment{Event: events.NewID(), Instrument: "/akn/kz/act/2011-01-01/\"1\"", Effect: "substitution",
+		Provisions: []string{"art_1"}, EffectiveFrom: events.MustDate("2011-02-01"), Retroactive: true}
+	for _, st := range []projections.ActState{
+		{AmendmentsReceived: []projections.Amendment{{Event: events.NewID()}}},
+		{AmendmentsReceived: []projections.Amendment{full, full}},
+		{AmendmentsMade: []projections.MadeAmendment{{Amendment: projections.Amendment{Event: events.NewID()}}}},
+		{AmendmentsMade: []projections.MadeAmendment{{Target: "/akn/kz/act/2009-12-04/216", Amendment: full}}},
+	} {
+		lists := struct {
+			R []projections.Amendment     `json:"r"`
+			M []projections.MadeAmendment `json:"m"`
+		}{st.AmendmentsReceived, st.AmendmentsMade}
+		b, _ := json.Marshal(lists)
+		if got := len(b) - len(`{"r":[],"m":[]}`) - (len(lists.R) + len(lists.M)); amendmentsAtLeast(&st) > got {
+			t.Errorf("%s: the amendments encode to %d bytes, amendmentsAtLeast says at least %d", b, got, amendmentsAtLeast(&st))
 		}
 	}
 }
