@@ -54,9 +54,9 @@ func SameButWords(a, b Event) bool {
 }
 
 // ImmaterialCorrection reports whether e, a record_corrected of target,
-// changes only words about the step: target as it stands (records applied)
-// and target as e corrects it are SameButWords, and e is a valid event
-// whose correction applies. records must hold, in ledger order, every
+// changes only words about the step: target as it stands (records applied,
+// which it returns as current when ok) and target as e corrects it are
+// SameButWords, and e is a valid event whose correction applies. records must hold, in ledger order, every
 // correction of target and every retraction of target or of one of those
 // corrections; other record events may be among them.
 //
@@ -68,20 +68,20 @@ func SameButWords(a, b Event) bool {
 // reports false whenever it cannot tell (target retracted, a correction
 // that does not apply, a change that the rules read): the correction is
 // then decided against the whole history, as Validate does.
-func ImmaterialCorrection(target Event, records []Event, e Event) bool {
+func ImmaterialCorrection(target Event, records []Event, e Event) (current Event, ok bool) {
 	if e.Type != RecordCorrected || e.Body.Corrects != target.ID || e.Act != target.Act {
-		return false
+		return current, false
 	}
 	if spec, ok := SpecOf(target.Type); !ok || spec.Group == Record {
-		return false
+		return current, false
 	}
 	if e.Validate() != nil {
-		return false
+		return current, false
 	}
-	current, err := Effective(append([]Event{target}, records...))
-	if err != nil || len(current) != 1 || current[0].ID != target.ID {
-		return false
+	eff, err := Effective(append([]Event{target}, records...))
+	if err != nil || len(eff) != 1 || eff[0].ID != target.ID {
+		return current, false
 	}
-	fixed, err := ApplyCorrection(current[0], e.Body.Correction)
-	return err == nil && SameButWords(current[0], fixed)
+	fixed, err := ApplyCorrection(eff[0], e.Body.Correction)
+	return eff[0], err == nil && SameButWords(eff[0], fixed)
 }

@@ -58,7 +58,7 @@ func recordEvents(hist []events.Event) []events.Event {
 // its answer and Validate's.
 func checkImmaterial(t *testing.T, hist []events.Event, target events.Event, e events.Event) (immaterial bool, full error) {
 	t.Helper()
-	immaterial = events.ImmaterialCorrection(target, recordEvents(hist), e)
+	_, immaterial = events.ImmaterialCorrection(target, recordEvents(hist), e)
 	full = events.Validate(hist, e)
 	if !immaterial {
 		return immaterial, full
@@ -155,11 +155,11 @@ func TestImmaterialCorrectionAfterOthers(t *testing.T) {
 	}
 	// Without the retraction among the records, it would be taken for
 	// immaterial: the caller must pass every retraction.
-	if !events.ImmaterialCorrection(com, nil, fix(`{"body":{"note":"late"}}`)) {
+	if _, ok := events.ImmaterialCorrection(com, nil, fix(`{"body":{"note":"late"}}`)); !ok {
 		t.Error("a note on an event with no records is not immaterial")
 	}
 	// Not a correction of target, or of another act: never.
-	if events.ImmaterialCorrection(hist[2], nil, fix(`{"body":{"note":"x"}}`)) {
+	if _, ok := events.ImmaterialCorrection(hist[2], nil, fix(`{"body":{"note":"x"}}`)); ok {
 		t.Error("a correction of another event is immaterial")
 	}
 }

@@ -217,6 +217,17 @@ func TestCorrectionsWithASmallHistoryCache(t *testing.T) {
 	}
 }
 
+// historylessLedger is a ledger that keeps no histories and every act,
+// on a store that counts its reads.
+func historylessLedger(t *testing.T) (*natstest.Env, *ledger.Ledger, *countingStore) {
+	t.Helper()
+	env := natstest.MustStart(t, natstest.Options{})
+	store := &countingStore{Store: env.Store}
+	l := ledger.New(store, ledger.Options{AppendTimeout: 30 * time.Second, HistoryCache: -1, ActCache: 1 << 30})
+	t.Cleanup(func() { l.Close() })
+	return env, l, store
+}
+
 // A ledger that keeps no histories reads an act's events by their stream
 // sequences, which its act cache holds, not by the act's subject: the
 // server then reads only the blocks holding them. Corrections are decided
@@ -224,10 +235,7 @@ func TestCorrectionsWithASmallHistoryCache(t *testing.T) {
 // on the act's subject that is not an event, and the act's next write
 // expects that message's sequence.
 func TestHistoriesReadBySequence(t *testing.T) {
-	env := natstest.MustStart(t, natstest.Options{})
-	store := &countingStore{Store: env.Store}
-	l := ledger.New(store, ledger.Options{AppendTimeout: 30 * time.Second, HistoryCache: -1, ActCache: 1 << 30})
-	t.Cleanup(func() { l.Close() })
+	env, l, store := historylessLedger(t)
 	ctx := testContext(t)
 
 	adopted := fourEvents(t, l, refugees)[1]
@@ -287,12 +295,9 @@ func TestHistoriesReadBySequence(t *testing.T) {
 // command reads nothing. A correction that changes what the rules read,
 // or one that does not apply, is decided on the history as before.
 func TestWordCorrectionsWithoutTheHistory(t *testing.T) {
-	env := natstest.MustStart(t, natstest.Options{})
-	store := &countingStore{Store: env.Store}
-	l := ledger.New(store, ledger.Options{AppendTimeout: 30 * time.Second, HistoryCache: -1, ActCache: 1 << 30})
-	t.Cleanup(func() { l.Close() })
+	_, l, store := historylessLedger(t)
 	ctx := testContext(t)
-	act := events.ActID("/akn/kz/act/2009-12-04/216")
+	act := refugees
 	pub := fourEvents(t, l, act)[3]
 	for i := range 10 {
 		fourEvents(t, l, events.ActID(fmt.Sprintf("/akn/kz/act/2009-12-04/%d", i+10)))

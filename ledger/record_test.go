@@ -121,7 +121,7 @@ func TestEventsAfterARecordEventInOneBatch(t *testing.T) {
 	env := natstest.MustStart(t, natstest.Options{})
 	l := mustLedger(t, env.Store)
 	ctx := testContext(t)
-	act := events.ActID("/akn/kz/act/2009-12-04/216")
+	act := refugees
 	rs := mustAppend(t, l,
 		event(act, events.Drafted, "2009-06-01", titled("Law on Refugees", events.Law)),
 		event(act, events.Adopted, "2009-11-02", chamber("Parliament")))

@@ -595,17 +595,9 @@ func (l *Ledger) checkRecord(st *stage, e *events.Event) (immaterial bool, err e
 	if l.immaterial(st, e) {
 		return true, nil
 	}
-	h, err := l.historyOf(e.Act, st.a)
+	h, hist, err := l.stagedHistory(st)
 	if err != nil {
 		return false, err
-	}
-	hist := h.events
-	if len(st.staged) > 0 {
-		hist = make([]events.Event, 0, len(h.events)+len(st.staged))
-		hist = append(hist, h.events...)
-		for _, s := range st.staged {
-			hist = append(hist, *s.event)
-		}
 	}
 	err = events.ValidateMemo(hist, *e, l.hist.memoOf(h))
 	l.hist.counted(h)
@@ -682,11 +674,27 @@ func (l *Ledger) immaterial(st *stage, e *events.Event) bool {
 	if len(needed) == 0 || needed[0].ID != e.Body.Corrects {
 		return false
 	}
-	current, err := events.Effective(needed)
-	if err != nil || len(current) != 1 || len(current[0].Body.Changes) > 0 {
-		return false
+	current, ok := events.ImmaterialCorrection(needed[0], needed[1:], *e)
+	return ok && len(current.Body.Changes) == 0
+}
+
+// stagedHistory returns the history of st's act (historyOf) and its events
+// followed by those staged on it in this batch: the record that a command
+// staged next is decided against. The caller must not change the events.
+func (l *Ledger) stagedHistory(st *stage) (*history, []events.Event, error) {
+	h, err := l.historyOf(st.a.id, st.a)
+	if err != nil {
+		return nil, nil, err
 	}
-	return events.ImmaterialCorrection(needed[0], needed[1:], *e)
+	if len(st.staged) == 0 {
+		return h, h.events, nil
+	}
+	hist := make([]events.Event, 0, len(h.events)+len(st.staged))
+	hist = append(hist, h.events...)
+	for _, s := range st.staged {
+		hist = append(hist, *s.event)
+	}
+	return h, hist, nil
 }
 
 // refoldStale folds st's rule state again when a record event staged
@@ -697,14 +705,9 @@ func (l *Ledger) refoldStale(st *stage) error {
 	if !st.state.Stale {
 		return nil
 	}
-	h, err := l.historyOf(st.a.id, st.a)
+	h, hist, err := l.stagedHistory(st)
 	if err != nil {
 		return err
-	}
-	hist := make([]events.Event, 0, len(h.events)+len(st.staged))
-	hist = append(hist, h.events...)
-	for _, s := range st.staged {
-		hist = append(hist, *s.event)
 	}
 	folded, err := events.FoldMemo(hist, l.hist.memoOf(h))
 	l.hist.counted(h)
@@ -756,14 +759,9 @@ func checkCorrectedText(hist []events.Event, e *events.Event) error {
 // in force on their date, as the act's history (kept, or read as
 // checkRecord reads it) and the events staged before it make it.
 func (l *Ledger) checkText(st *stage, e *events.Event) error {
-	h, err := l.historyOf(e.Act, st.a)
+	_, hist, err := l.stagedHistory(st)
 	if err != nil {
 		return err
-	}
-	hist := make([]events.Event, 0, len(h.events)+len(st.staged))
-	hist = append(hist, h.events...)
-	for _, s := range st.staged {
-		hist = append(hist, *s.event)
 	}
 	eff, err := events.Effective(hist)
 	if err != nil {

@@ -9,8 +9,9 @@ import (
 // keptModel returns the model r holds when e, a record event just appended
 // to r's log, leaves it as it stands: a correction, or the retraction of a
 // correction, after which the event corrected reads the same in every field
-// the fold reads (events.SameButWords), as most corrections of the record do (a
-// gazette number, a signatory, a note). It returns nil when the model may
+// the fold reads (events.SameButWords; events.ImmaterialCorrection for a
+// correction), as most corrections of the record do (a gazette number, a
+// signatory, a note). It returns nil when the model may
 // change, or when r holds none: Apply then folds the act again from its
 // records, as it does for every other record event.
 //
@@ -58,24 +59,18 @@ func (p *Projection) keptModel(r *actRec, e *events.Event) *model {
 		}
 		return true
 	})
+	if e.Type == events.RecordCorrected {
+		if _, ok := events.ImmaterialCorrection(t, recs, *e); !ok {
+			return nil
+		}
+		return m
+	}
 	before, err := events.Effective(append([]events.Event{t}, recs...))
 	if err != nil || len(before) != 1 {
 		return nil
 	}
-	var after events.Event
-	if e.Type == events.RecordCorrected {
-		// The latest correction applies over the others.
-		if after, err = events.ApplyCorrection(before[0], e.Body.Correction); err != nil {
-			return nil
-		}
-	} else {
-		eff, err := events.Effective(append(append([]events.Event{t}, recs...), *e))
-		if err != nil || len(eff) != 1 {
-			return nil
-		}
-		after = eff[0]
-	}
-	if !events.SameButWords(before[0], after) {
+	after, err := events.Effective(append(append([]events.Event{t}, recs...), *e))
+	if err != nil || len(after) != 1 || !events.SameButWords(before[0], after[0]) {
 		return nil
 	}
 	return m

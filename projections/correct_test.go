@@ -53,14 +53,7 @@ func TestCorrectionsThatKeepTheModel(t *testing.T) {
 		if kept, folded := l.p.RecordFoldStats(); kept != wantKept || folded != wantFolded {
 			t.Fatalf("after %s: %d record events kept the model and %d folded the act, want %d and %d", s.name, kept, folded, wantKept, wantFolded)
 		}
-		var buf bytes.Buffer
-		if err := l.p.WriteSnapshot(&buf); err != nil {
-			t.Fatal(err)
-		}
-		whole, err := projections.ReadSnapshot(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
+		whole := restored(t, l.p)
 		for _, day := range []string{"2009-12-15", "2010-01-15", "2010-04-01"} {
 			for _, at := range []int{-1, len(known) - 1} {
 				q := projections.Query{AsOf: events.MustDate(day)}
@@ -96,30 +89,34 @@ func TestCorrectionsThatKeepTheModel(t *testing.T) {
 	// events are from its records, then keeps the model the same way: a
 	// correction back to the value first recorded is a change.
 	correct(com, `{"effective_from":"2010-02-01"}`)
-	var buf bytes.Buffer
-	if err := l.p.WriteSnapshot(&buf); err != nil {
-		t.Fatal(err)
-	}
-	restored, err := projections.ReadSnapshot(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	restored.SetModelCache(1 << 20)
-	l2 := &ledger{t: t, p: restored, seq: l.seq, clock: l.clock, byAct: l.byAct}
+	again := restored(t, l.p)
+	again.SetModelCache(1 << 20)
+	l2 := &ledger{t: t, p: again, seq: l.seq, clock: l.clock, byAct: l.byAct}
 	if s := l2.state(law2009, "2010-01-15", nil); s.Status != adoptedNIF { // its model held from here
 		t.Fatalf("restored, on 2010-01-15: %s, want %s", s.Status, adoptedNIF)
 	}
 	l2.add(law2009, `{"type":"record_corrected","date":"2010-02-03","body":{"corrects":"`+com.ID.String()+`","correction":{"body":{"note":"from the gazette"}},"reason":"a note"}}`)
-	if kept, folded := restored.RecordFoldStats(); kept != 1 || folded != 0 {
+	if kept, folded := again.RecordFoldStats(); kept != 1 || folded != 0 {
 		t.Errorf("restored, a note's correction: %d kept the model, %d folded the act, want 1 and 0", kept, folded)
 	}
 	l2.add(law2009, `{"type":"record_corrected","date":"2010-02-03","body":{"corrects":"`+com.ID.String()+`","correction":{"effective_from":"2010-01-01"},"reason":"a date"}}`)
-	if kept, folded := restored.RecordFoldStats(); kept != 1 || folded != 1 {
+	if kept, folded := again.RecordFoldStats(); kept != 1 || folded != 1 {
 		t.Errorf("restored, a date's correction: %d kept the model, %d folded the act, want 1 and 1", kept, folded)
 	}
 	if s := l2.state(law2009, "2010-01-15", nil); s.Status != inForce {
 		t.Errorf("restored, on 2010-01-15 after the commencement moved back to 2010-01-01: %s, want %s", s.Status, inForce)
 	}
+}
+
+// restored returns p written to a snapshot and read back: every act
+// folded whole from its records.
+func restored(t *testing.T, p *projections.Projection) *projections.Projection {
+	t.Helper()
+	q, err := projections.ReadSnapshot(bytes.NewReader(writeSnapshot(t, p)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
 }
 
 func asJSON(t *testing.T, v any) string {

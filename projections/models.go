@@ -93,10 +93,7 @@ func (p *Projection) model(r *actRec) *model {
 		p.models.touch(r)
 		return m
 	}
-	m := p.buildFrom(r.id, r.log, r.log.Len())
-	p.models.mu.Lock()
-	p.models.folds++
-	p.models.mu.Unlock()
+	m := p.foldAgain(r, r.log.Len())
 	if !r.current.CompareAndSwap(nil, m) {
 		// Another reader folded it first: answer with the model held.
 		if held := r.current.Load(); held != nil {
@@ -115,7 +112,13 @@ func (p *Projection) passingModel(r *actRec) *model {
 	if m := r.current.Load(); m != nil {
 		return m
 	}
-	m := p.buildFrom(r.id, r.log, r.log.Len())
+	return p.foldAgain(r, r.log.Len())
+}
+
+// foldAgain folds the model of r's first n records, its model having been
+// dropped, and counts the fold.
+func (p *Projection) foldAgain(r *actRec, n int) *model {
+	m := p.buildFrom(r.id, r.log, n)
 	p.models.mu.Lock()
 	p.models.folds++
 	p.models.mu.Unlock()

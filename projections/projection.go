@@ -207,10 +207,7 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 		// folded again without it): linear in the act's events. Only that
 		// event can add an amendment.
 		if m = r.current.Load(); m == nil {
-			m = p.buildFrom(id, r.log, r.log.Len()-1)
-			p.models.mu.Lock()
-			p.models.folds++
-			p.models.mu.Unlock()
+			m = p.foldAgain(r, r.log.Len()-1)
 		}
 		ev := e.Event
 		ev.Instrument = p.SharedActID(ev.Instrument)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lexledger/lexledger/events"
@@ -32,34 +33,7 @@ func TestAsOfPrintsEveryPage(t *testing.T) {
 	evs, ids := draftedActs(250)
 	url, asked := serveEvents(t, evs)
 
-	t.Run("OK", func(t *testing.T) {
-		before := asked.Load()
-		out, errs, err := runCmd(t, "asof", "2021-01-01", "--server", url, "--page-size", "100")
-		if err != nil {
-			t.Fatalf("asof: %v\n%s", err, errs)
-		}
-		if n := asked.Load() - before; n != 3 {
-			t.Errorf("asof asked %d pages of 100 for 250 acts, want 3", n)
-		}
-		if !strings.HasPrefix(out, "250 acts on 2021-01-01") || strings.Count(out, "STATUS") != 1 {
-			t.Errorf("asof prints no single heading of 250 acts:\n%.300s", out)
-		}
-		checkPrintedOnce(t, out, ids)
-		if strings.Contains(out, "--limit") {
-			t.Errorf("asof of every act says it stopped early:\n%s", out[len(out)-200:])
-		}
-	})
-
-	t.Run("Limit", func(t *testing.T) {
-		out, errs, err := runCmd(t, "asof", "2021-01-01", "--server", url, "--page-size", "100", "--limit", "120")
-		if err != nil {
-			t.Fatalf("asof --limit 120: %v\n%s", err, errs)
-		}
-		checkPrintedOnce(t, out, ids[:120])
-		if lineWith(out, string(ids[120])) != "" || !strings.Contains(out, "(the first 120 of 250") {
-			t.Errorf("asof --limit 120 printed past 120 acts or did not say it stopped:\n%s", out[len(out)-200:])
-		}
-	})
+	checkEveryPage(t, url, asked, []string{"asof", "2021-01-01"}, "250 acts on 2021-01-01", "STATUS", ids)
 
 	t.Run("JSON", func(t *testing.T) {
 		out, errs, err := runCmd(t, "asof", "2021-01-01", "--server", url, "--page-size", "100", "--json")
@@ -118,32 +92,43 @@ func TestDiffPrintsEveryPage(t *testing.T) {
 	}
 	url, asked := serveEvents(t, evs)
 
+	checkEveryPage(t, url, asked, []string{"diff", "2019-01-01", "2021-01-01"}, "250 acts changed status between 2019-01-01 and 2021-01-01", "BEFORE", ids)
+}
+
+// checkEveryPage runs cmd against url with pages of 100 over the 250 ids:
+// three pages asked, one heading that begins with heading and names column
+// once, each of ids printed once in order, no word of stopping early; and
+// with --limit 120, the first 120 and a word that it stopped there.
+func checkEveryPage(t *testing.T, url string, asked *atomic.Int64, cmd []string, heading, column string, ids []events.ActID) {
+	t.Helper()
+	name := strings.Join(cmd, " ")
+	args := append(cmd[:len(cmd):len(cmd)], "--server", url, "--page-size", "100")
 	t.Run("OK", func(t *testing.T) {
 		before := asked.Load()
-		out, errs, err := runCmd(t, "diff", "2019-01-01", "2021-01-01", "--server", url, "--page-size", "100")
+		out, errs, err := runCmd(t, args...)
 		if err != nil {
-			t.Fatalf("diff: %v\n%s", err, errs)
+			t.Fatalf("%s: %v\n%s", name, err, errs)
 		}
 		if n := asked.Load() - before; n != 3 {
-			t.Errorf("diff asked %d pages of 100 for 250 changes, want 3", n)
+			t.Errorf("%s asked %d pages of 100 for 250, want 3", name, n)
 		}
-		if !strings.HasPrefix(out, "250 acts changed status between 2019-01-01 and 2021-01-01") || strings.Count(out, "BEFORE") != 1 {
-			t.Errorf("diff prints no single heading of 250 changes:\n%.300s", out)
+		if !strings.HasPrefix(out, heading) || strings.Count(out, column) != 1 {
+			t.Errorf("%s prints no single heading of 250:\n%.300s", name, out)
 		}
 		checkPrintedOnce(t, out, ids)
 		if strings.Contains(out, "--limit") {
-			t.Errorf("diff of every change says it stopped early:\n%s", out[len(out)-200:])
+			t.Errorf("%s of every one says it stopped early:\n%s", name, out[len(out)-200:])
 		}
 	})
 
 	t.Run("Limit", func(t *testing.T) {
-		out, errs, err := runCmd(t, "diff", "2019-01-01", "2021-01-01", "--server", url, "--page-size", "100", "--limit", "120")
+		out, errs, err := runCmd(t, append(args[:len(args):len(args)], "--limit", "120")...)
 		if err != nil {
-			t.Fatalf("diff --limit 120: %v\n%s", err, errs)
+			t.Fatalf("%s --limit 120: %v\n%s", name, err, errs)
 		}
 		checkPrintedOnce(t, out, ids[:120])
 		if lineWith(out, string(ids[120])) != "" || !strings.Contains(out, "(the first 120 of 250") {
-			t.Errorf("diff --limit 120 printed past 120 changes or did not say it stopped:\n%s", out[len(out)-200:])
+			t.Errorf("%s --limit 120 printed past 120 or did not say it stopped:\n%s", name, out[len(out)-200:])
 		}
 	})
 }
