@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/lexledger/lexledger/events"
 	"github.com/lexledger/lexledger/internal/cli"
+	"github.com/lexledger/lexledger/internal/loopback"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/nats-io/nats.go"
 	"github.com/synadia-io/orbit.go/jetstreamext"
@@ -291,10 +291,9 @@ func rssMiB(pid int) float64 {
 }
 
 func freePort() int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := loopback.Port()
 	if err != nil {
 		return 0
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return p
 }

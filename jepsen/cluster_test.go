@@ -205,6 +205,10 @@ func (c *cluster) urls() string { return testkit.URLs(c.nodes) }
 
 func (c *cluster) dump() {
 	for _, n := range c.nodes {
+		if n.Proc == nil {
+			c.t.Logf("--- %s: not started", n.Name)
+			continue
+		}
 		c.t.Logf("--- %s:\n%s", n.Name, testkit.Tail(n.Proc.Out.String(), 4000))
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -21,19 +20,21 @@ import (
 	"time"
 
 	"github.com/lexledger/lexledger/events"
+	"github.com/lexledger/lexledger/internal/loopback"
 	"github.com/lexledger/lexledger/ledger"
 	"github.com/lexledger/lexledger/projector"
 )
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago and
+// that the kernel will not hand to a ":0" listener or an outgoing
+// connection meanwhile (see package loopback).
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := loopback.Port()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // SyncBuffer is a bytes.Buffer safe for the writes of several goroutines.
