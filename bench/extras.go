@@ -116,8 +116,12 @@ func measureHash(ctx context.Context, cfg *Config) (*Hash, error) {
 // same import: the raw engine's memory for the same messages.
 type Memory struct {
 	Events int
-	Ledger MemoryOf // `ledger serve`, projector in process
-	Proxy  MemoryOf // `ledger bench-proxy`: the embedded server and a bare HTTP front
+	Ledger MemoryOf // `ledger serve`, projector in process, at its default --memory-limit (auto)
+	Proxy  MemoryOf // `ledger bench-proxy`: the embedded server and a bare HTTP front, at Go's default
+	// ProxyAuto is the same proxy with the memory limit that `ledger
+	// serve` sets by default (--memory-limit auto): the raw engine held to
+	// the same rule.
+	ProxyAuto MemoryOf
 }
 
 // MemoryOf is one process's memory before and after the import.
@@ -165,6 +169,12 @@ func measureMemory(ctx context.Context, cfg *Config, pr *progress) (*Memory, err
 	proxyPort, proxyPprof := freePort(), freePort()
 	m.Proxy, err = memoryOf(ctx, cfg, pr, "ledger bench-proxy", proxyPort, proxyPprof, "", "bench-proxy", "--data", dir+"/proxy",
 		"--http", "127.0.0.1:"+strconv.Itoa(proxyPort), "--sync", "always", "--pprof", "127.0.0.1:"+strconv.Itoa(proxyPprof))
+	if err != nil {
+		return nil, err
+	}
+	proxyPort, proxyPprof = freePort(), freePort()
+	m.ProxyAuto, err = memoryOf(ctx, cfg, pr, "ledger bench-proxy --memory-limit auto", proxyPort, proxyPprof, "", "bench-proxy", "--data", dir+"/proxy-auto",
+		"--http", "127.0.0.1:"+strconv.Itoa(proxyPort), "--sync", "always", "--pprof", "127.0.0.1:"+strconv.Itoa(proxyPprof), "--memory-limit", "auto")
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +232,11 @@ func memoryOf(ctx context.Context, cfg *Config, pr *progress, name string, httpP
 	case <-time.After(cfg.memoryIdle()):
 	}
 	m.IdleMiB = rssMiB(pid)
-	if m.IdleHeapMiB, err = childHeap(ctx, pprofBase, ""); err != nil {
+	idleProfile := ""
+	if profile != "" {
+		idleProfile = profile + ".idle"
+	}
+	if m.IdleHeapMiB, err = childHeap(ctx, pprofBase, idleProfile); err != nil {
 		return m, fmt.Errorf("%s: %w", name, err)
 	}
 	return m, nil

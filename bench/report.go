@@ -142,11 +142,18 @@ func WriteMarkdown(w io.Writer, r *Report, plot, kept string) error {
 		row := func(name string, x MemoryOf) {
 			p("| %s | %.1f MiB | %.1f MiB | %.1f MiB | %.1f MiB | %.1f MiB | %.0f events/s |\n", name, x.RestMiB, x.AfterMiB, x.HeapMiB, x.IdleMiB, x.IdleHeapMiB, x.ImportRate)
 		}
-		row("raw: `ledger bench-proxy` (the engine, a bare HTTP front, each batch one atomic batch)", mm.Proxy)
-		row("`ledger serve`, projector in process", mm.Ledger)
-		l, x := mm.Ledger, mm.Proxy
-		p("| ratio, ledger to raw | | %.2f | %.2f | %.2f | %.2f | %.2f |\n\n", ratio(l.AfterMiB, x.AfterMiB), ratio(l.HeapMiB, x.HeapMiB),
-			ratio(l.IdleMiB, x.IdleMiB), ratio(l.IdleHeapMiB, x.IdleHeapMiB), ratio(l.ImportRate, x.ImportRate))
+		row("raw: `ledger bench-proxy` (the engine, a bare HTTP front, each batch one atomic batch), Go's default collector", mm.Proxy)
+		row("raw: the same, `--memory-limit auto` (the limit `ledger serve` sets by default)", mm.ProxyAuto)
+		row("`ledger serve`, projector in process, its default `--memory-limit auto`", mm.Ledger)
+		l := mm.Ledger
+		for _, x := range []struct {
+			name string
+			m    MemoryOf
+		}{{"Go's default", mm.Proxy}, {"auto", mm.ProxyAuto}} {
+			p("| ratio, ledger to raw (%s) | | %.2f | %.2f | %.2f | %.2f | %.2f |\n", x.name, ratio(l.AfterMiB, x.m.AfterMiB), ratio(l.HeapMiB, x.m.HeapMiB),
+				ratio(l.IdleMiB, x.m.IdleMiB), ratio(l.IdleHeapMiB, x.m.IdleHeapMiB), ratio(l.ImportRate, x.m.ImportRate))
+		}
+		p("\n")
 	}
 	p("## How each row was measured\n\n")
 	p("- Each sync mode and stream size runs on a fresh embedded server (file storage, in-process connections) in a temporary directory. The raw engine's stream `RAW` has the ledger's stream configuration and lives beside `LEX` on the same server. Payloads: raw messages of 400 bytes; the ledger's events are about as large.\n")

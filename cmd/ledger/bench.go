@@ -50,7 +50,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	shape := fs.String("shape", bench.ShapeSimple, "the shape of the generated events loaded: "+strings.Join(bench.Shapes, " or ")+" (as ledger gen --shape, seed 1)")
 	memEvents := fs.Int("memory", 0, "events imported into the raw proxy and into a real `ledger serve` to measure their memory (the memory part; 0 skips it)")
 	memIdle := fs.Duration("memory-idle", bench.DefaultMemoryIdle, "how long the memory part leaves each process idle after its import before measuring it again")
-	memProfile := fs.String("memprofile", "", "write the heap profile of the memory part's `ledger serve`, taken after the import, to this file")
+	memProfile := fs.String("memprofile", "", "write the heap profile of the memory part's `ledger serve`, taken after the import, to this file, and the one taken after its idle time to FILE.idle")
 	quick := fs.Bool("quick", false, "a fast smoke run: scales "+quickScales+", clients "+quickClients+", "+strconv.FormatFloat(quickSeconds, 'f', -1, 64)+" s, unless set")
 	out := fs.String("out", "", "write the Markdown report to this file (BENCHMARKS.md), keeping its hand-written analysis; default: standard output")
 	plotFile := fs.String("plot", "", "also draw the figures as a PNG in this file (docs/bench.png)")

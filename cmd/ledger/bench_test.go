@@ -137,7 +137,8 @@ func markdownTables(md string) []mdTable {
 }
 
 // TestBenchMemory runs the memory part on a small import: the proxy (the
-// raw engine behind a bare HTTP front) and `ledger serve` as real
+// raw engine behind a bare HTTP front, at Go's default collector and with
+// the memory limit that serve sets) and `ledger serve` as real
 // processes, each fed the same generated events over HTTP. It checks that
 // both rows are measured and that each process took every event (the
 // ledger's import would have failed otherwise); it asserts no figure.
@@ -160,10 +161,11 @@ func TestBenchMemory(t *testing.T) {
 			rows = tb.rows
 		}
 	}
-	if len(rows) != 3 || !strings.Contains(rows[0][0], "bench-proxy") || !strings.Contains(rows[1][0], "ledger serve") || !strings.HasPrefix(rows[2][0], "ratio") {
-		t.Fatalf("the memory table's rows are %v, want the proxy, ledger serve and their ratio", rows)
+	if len(rows) != 5 || !strings.Contains(rows[0][0], "bench-proxy") || !strings.Contains(rows[1][0], "memory-limit auto") ||
+		!strings.Contains(rows[2][0], "ledger serve") || !strings.HasPrefix(rows[3][0], "ratio") || !strings.HasPrefix(rows[4][0], "ratio") {
+		t.Fatalf("the memory table's rows are %v, want the proxy at Go's default and with the limit, ledger serve, and the two ratios", rows)
 	}
-	for _, row := range rows[:2] {
+	for _, row := range rows[:3] {
 		for _, cell := range row[1:] {
 			f := strings.Fields(cell)
 			if len(f) != 2 {
@@ -174,9 +176,11 @@ func TestBenchMemory(t *testing.T) {
 			}
 		}
 	}
-	for _, cell := range rows[2][2:] {
-		if v, err := strconv.ParseFloat(cell, 64); err != nil || !(v > 0) || math.IsInf(v, 0) {
-			t.Errorf("the ratio row %v: %q is not a positive ratio", rows[2], cell)
+	for _, r := range rows[3:] {
+		for _, cell := range r[2:] {
+			if v, err := strconv.ParseFloat(cell, 64); err != nil || !(v > 0) || math.IsInf(v, 0) {
+				t.Errorf("the ratio row %v: %q is not a positive ratio", r, cell)
+			}
 		}
 	}
 }

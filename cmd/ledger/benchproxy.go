@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/lexledger/lexledger/bench"
 	"github.com/lexledger/lexledger/internal/cli"
+	"github.com/lexledger/lexledger/internal/memlimit"
 )
 
 // runBenchProxy runs the minimal HTTP-to-JetStream proxy that `ledger
@@ -19,9 +21,15 @@ func runBenchProxy(ctx context.Context, args []string, stdout, stderr io.Writer)
 	addr := fs.String("http", "127.0.0.1:0", "address of POST /v1/events")
 	syncMode := fs.String("sync", "interval", "embedded server durability: always or interval, as ledger serve's --sync")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) on this address; off by default")
+	memLimit := fs.String("memory-limit", "off", "as ledger serve's --memory-limit; off by default, the raw engine at Go's default")
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
+	limit, err := memlimit.Parse(*memLimit)
+	if err != nil {
+		return err
+	}
+	memlimit.Apply(ctx, limit, slog.New(slog.NewTextHandler(stderr, nil)))
 	if *data == "" {
 		return fmt.Errorf("bench-proxy: give --data, a directory for its server")
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -315,6 +316,8 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"history", "--server", fmt.Sprintf("http://127.0.0.1:%d", freeTCPPort(t)), refugees}, "cannot reach"},
 		{[]string{"record", "--text", "no-equals-sign", "--server", "http://127.0.0.1:1"}, "EID=TEXT"},
 		{[]string{"serve", "--sync", "sometimes"}, "--sync"},
+		{[]string{"serve", "--memory-limit", "lots"}, "give 'auto', 'off' or a size"},
+		{[]string{"serve", "--memory-limit", "1MiB"}, "under 64 MiB"},
 		{[]string{"import", "--batch", "5000", "x.jsonl"}, "--batch"},
 		{[]string{"import"}, "one FILE"},
 	} {
@@ -326,6 +329,13 @@ func TestCommandLineErrors(t *testing.T) {
 		if !strings.Contains(err.Error()+errOut, tc.want) {
 			t.Errorf("ledger %v: %v\n%s\nwant %q", tc.args, err, errOut, tc.want)
 		}
+	}
+	// A refused limit writes nothing: the data directory is not made.
+	data := filepath.Join(t.TempDir(), "data")
+	if _, _, err := ledgerCmd(t, "serve", "--data", data, "--memory-limit", "2GB"); err == nil {
+		t.Error("ledger serve --memory-limit 2GB succeeded")
+	} else if _, statErr := os.Stat(data); !os.IsNotExist(statErr) {
+		t.Errorf("ledger serve refused --memory-limit 2GB (%v) but made %s: %v", err, data, statErr)
 	}
 	if out, _, err := ledgerCmd(t, "help"); err != nil || !strings.Contains(out, "ledger serve") {
 		t.Errorf("ledger help: %v %q", err, out)

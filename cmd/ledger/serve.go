@@ -55,6 +55,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	origin := fs.String("checkpoint-origin", cli.EnvOr("LEDGER_CHECKPOINT_ORIGIN", ""), "the origin line of the checkpoint notes, naming this ledger, and so the name of a new key ($LEDGER_CHECKPOINT_ORIGIN; default: the key's name, or "+audit.DefaultOrigin+")")
 	watchEvery := fs.Duration("watch-interval", natsjs.DefaultWatchInterval, "how often to check that no stream the ledger depends on was changed so that events can be lost or admitted, or deleted (JetStream's advisories are also heard, when permitted)")
 	actCache := fs.Int("act-cache", ledger.DefaultActCache, actCacheUsage)
+	memLimit := cli.AddMemoryLimitFlag(fs, "LEDGER_MEMORY_LIMIT")
 	security := cli.AddServeFlags(fs)       // --auth, --tls-cert, --tls-key
 	witnessFlags := cli.AddWitnessFlags(fs) // --witness, --witness-quorum
 	if done, err := cli.Parse(fs, args); done {
@@ -94,6 +95,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
 	log := slog.New(handler)
+	if err := memLimit.Apply(ctx, log); err != nil {
+		return err
+	}
 	defer func() {
 		if err == nil {
 			log.Info("ledger stopped")

@@ -17,7 +17,8 @@ import (
 
 // The flags of a partial projector are checked before it connects: a
 // jurisdiction that is no country, a filter outside the stream's
-// subjects, overlapping parts, and a checkpoint key.
+// subjects, overlapping parts, a checkpoint key, and (any projector's) a
+// memory limit that is none.
 func TestServeFollowFlagsAreChecked(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -30,6 +31,7 @@ func TestServeFollowFlagsAreChecked(t *testing.T) {
 		{[]string{"--subjects", "lex.events.kz.>.act"}, "> may only be the last component"},
 		{[]string{"--jurisdiction", "kz", "--subjects", "lex.events.kz.act.>"}, "overlap"},
 		{[]string{"--jurisdiction", "kz", "--checkpoint-key", "/nonexistent/key"}, "cannot sign checkpoints"},
+		{[]string{"--memory-limit", "half"}, "give 'auto', 'off' or a size"},
 	} {
 		args := append([]string{"serve", "--nats-url", "nats://127.0.0.1:1", "--http", "127.0.0.1:0"}, tc.args...)
 		_, _, err := runCmd(t, args...)

@@ -43,6 +43,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	scopeFl := addScopeFlags(fs)            // --jurisdiction, --subjects
 	storeFl := cli.AddStoreFlag(fs, cli.StoreMemory)
 	modelCache := cli.AddModelCacheFlag(fs)
+	memLimit := cli.AddMemoryLimitFlag(fs, "PROJECTOR_MEMORY_LIMIT")
 	if done, err := cli.Parse(fs, args); done {
 		return err
 	}
@@ -58,6 +59,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := newLogger(stderr, *logFormat)
+	if err := memLimit.Apply(ctx, log); err != nil {
+		return err
+	}
 	httpSec, err := security.Open(*httpAddr, log)
 	if err != nil {
 		return err

@@ -1,0 +1,196 @@
+// Package memlimit bounds the resident memory of a long-running service
+// through the Go runtime's soft memory limit (runtime/debug.SetMemoryLimit).
+//
+// At its default the Go collector lets the heap grow to twice what is live
+// before it collects, and it gives freed pages back to the system slowly:
+// after importing a million events `ledger serve` held 2.2 GiB resident
+// for 0.7 GiB live (BENCHMARKS.md, A memory limit that follows the live
+// heap). A memory limit makes the collector run before the process
+// exceeds it and the runtime return freed pages to stay under it. A fixed
+// limit near or under what is live makes the collector run without end
+// and stalls the service, so the default, Auto, follows the live heap: after
+// each collection the limit becomes the live heap times Headroom plus
+// Slack, never less than Floor.
+package memlimit
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	// Headroom is what the limit allows above the live heap, as a
+	// fraction of it: the collector runs as with GOGC=50, and the runtime
+	// keeps no more than that.
+	Headroom = 0.5
+	// Slack is added to the limit for what the runtime holds besides the
+	// heap (stacks, its own metadata) and for a burst between two
+	// collections.
+	Slack = 128 << 20
+	// Floor is the least limit Auto sets: below it a small process
+	// gains nothing from collecting more often.
+	Floor = 256 << 20
+	// every is how often Auto looks for a collection since its last.
+	every = 100 * time.Millisecond
+)
+
+// Setting is a parsed --memory-limit: Auto, Off, or a fixed number of bytes.
+type Setting struct {
+	Auto  bool
+	Bytes int64 // a fixed limit when > 0
+}
+
+// Off leaves the runtime's limit alone (GOMEMLIMIT, or none).
+var Off = Setting{}
+
+// Auto is the limit that follows the live heap.
+var Auto = Setting{Auto: true}
+
+// Usage describes the flag's values, for a command's help.
+const Usage = "bound the process's memory with the Go runtime's soft limit: 'auto' follows the live heap " +
+	"(the live heap and half as much again, plus 128 MiB; at least 256 MiB), which holds the resident set near " +
+	"one and a half times what is live; a size such as 2GiB or 1500MiB fixes it (a limit under what is live makes " +
+	"the collector run without end); 'off' leaves it to $GOMEMLIMIT or Go's default. $GOMEMLIMIT, when set, wins over 'auto'"
+
+// Parse reads "auto", "off", or a size as GOMEMLIMIT takes it: a number of
+// bytes with an optional unit B, KiB, MiB, GiB or TiB.
+func Parse(s string) (Setting, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "auto":
+		return Auto, nil
+	case "off":
+		return Off, nil
+	}
+	n, err := parseBytes(strings.TrimSpace(s))
+	if err != nil {
+		return Off, fmt.Errorf("memory limit %q: %v; give 'auto', 'off' or a size such as 2GiB or 1500MiB", s, err)
+	}
+	if n < 64<<20 {
+		return Off, fmt.Errorf("memory limit %q is under 64 MiB, too little for the service to run: give at least 64MiB, or 'auto'", s)
+	}
+	return Setting{Bytes: n}, nil
+}
+
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		scale  int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+	scale := int64(1)
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, scale = num, u.scale
+			break
+		}
+	}
+	if s == "" {
+		return 0, fmt.Errorf("no number")
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, fmt.Errorf("not a size (units: B, KiB, MiB, GiB, TiB)")
+	}
+	if f*float64(scale) >= math.MaxInt64 {
+		return 0, fmt.Errorf("too large")
+	}
+	return int64(f * float64(scale)), nil
+}
+
+// Follow returns the limit Auto sets for a live heap of live bytes.
+func Follow(live uint64) int64 {
+	l := int64(float64(live)*(1+Headroom)) + Slack
+	return max(l, Floor)
+}
+
+// Apply puts s into effect until ctx ends, and says so in log. A fixed
+// limit is set once, and the limit before it put back when ctx ends. Auto
+// follows the live heap until ctx ends, unless the environment set
+// GOMEMLIMIT, which it leaves in force; several services of one process
+// (tests run many) share one follower, which stops, and puts back the
+// limit found before it, when the last of them ends. Off does nothing.
+func Apply(ctx context.Context, s Setting, log *slog.Logger) {
+	switch {
+	case s.Bytes > 0:
+		before := debug.SetMemoryLimit(s.Bytes)
+		log.Info("memory limit set", "bytes", s.Bytes)
+		context.AfterFunc(ctx, func() { debug.SetMemoryLimit(before) })
+	case s.Auto:
+		if env := join(); env > 0 {
+			log.Info("memory limit left to $GOMEMLIMIT", "bytes", env)
+			return
+		}
+		log.Info("memory limit follows the live heap", "headroom", Headroom, "slack_bytes", Slack, "floor_bytes", Floor)
+		context.AfterFunc(ctx, leave)
+	}
+}
+
+// follower is the process's one follower of the live heap.
+var follower struct {
+	sync.Mutex
+	users  int           // Apply(Auto) calls whose context has not ended
+	before int64         // the limit found when the first of them came
+	stop   chan struct{} // closed to stop the follower
+	done   chan struct{} // closed once it has stopped
+}
+
+// join adds a user of the follower, starting it for the first. It returns
+// the limit in force instead, and adds no user, when one was set before
+// any follower and not by this package: $GOMEMLIMIT's.
+func join() (env int64) {
+	follower.Lock()
+	defer follower.Unlock()
+	if follower.users == 0 {
+		if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+			return l
+		}
+		follower.before = math.MaxInt64
+		follower.stop, follower.done = make(chan struct{}), make(chan struct{})
+		go follow(follower.stop, follower.done)
+	}
+	follower.users++
+	return 0
+}
+
+// leave removes a user; the last stops the follower and puts the limit back.
+func leave() {
+	follower.Lock()
+	defer follower.Unlock()
+	if follower.users--; follower.users > 0 {
+		return
+	}
+	close(follower.stop)
+	<-follower.done
+	debug.SetMemoryLimit(follower.before)
+}
+
+// follow sets the limit from the live heap after each collection, looking
+// every tick, until stop is closed.
+func follow(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	samples := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}}
+	var cycles uint64
+	metrics.Read(samples)
+	debug.SetMemoryLimit(Follow(samples[1].Value.Uint64()))
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		metrics.Read(samples)
+		if c := samples[0].Value.Uint64(); c != cycles {
+			cycles = c
+			debug.SetMemoryLimit(Follow(samples[1].Value.Uint64()))
+		}
+	}
+}
