@@ -49,7 +49,7 @@ type Collector struct {
 	witnessAlarm                                *prometheus.Desc
 	feedFailures, feedWaiting                   *prometheus.Desc
 	modelsHeld, modelsDropped, modelFolds       *prometheus.Desc
-	recordFolds                                 *prometheus.Desc
+	recordFolds, frozenBytes, modelThaws        *prometheus.Desc
 }
 
 // NewCollector returns a collector of stream's metrics, and of proj's when
@@ -83,6 +83,8 @@ func NewCollector(stream Stream, proj Projector) *Collector {
 		modelsHeld:    d("projector", "models_held_events", "The events of the acts whose models the projection holds decoded: at most --model-cache, and the act in use."),
 		modelsDropped: d("projector", "models_dropped_total", "Act models dropped from the projection's cache of models (--model-cache) since the projector started."),
 		modelFolds:    d("projector", "model_folds_total", "Act models folded again from their records, having been dropped, since the projector started: a rate near the event rate says the cache is too small for the load."),
+		frozenBytes:   d("projector", "frozen_models_bytes", "The bytes of the encodings of dropped act models that the projection keeps (frozen), to decode them when asked instead of folding their acts again."),
+		modelThaws:    d("projector", "model_thaws_total", "Act models decoded from their frozen encodings, having been dropped, since the projector started: each a fold of the act's records saved."),
 		recordFolds: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "projector", "record_events_total"),
 			"Record events (corrections and retractions) applied since the projector started, by outcome: kept (the act's model stayed as it was: the event corrected reads the same to the fold) or folded (the act was folded again from its records).", []string{"outcome"}, nil),
 		defectsByReason: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "projector", "defects_by_reason"),
@@ -95,7 +97,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.up
 	ch <- c.lastSeq
 	if c.proj != nil {
-		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress, c.defects, c.defectsByReason, c.refusals, c.conflict, c.witnessed, c.cosignatures, c.witnessAlarm, c.witnessFailures, c.feedFailures, c.feedWaiting, c.modelsHeld, c.modelsDropped, c.modelFolds, c.recordFolds} {
+		for _, d := range []*prometheus.Desc{c.applied, c.appliedRecord, c.lagEvents, c.lagSeconds, c.ready, c.replayTarget, c.replayProgress, c.defects, c.defectsByReason, c.refusals, c.conflict, c.witnessed, c.cosignatures, c.witnessAlarm, c.witnessFailures, c.feedFailures, c.feedWaiting, c.modelsHeld, c.modelsDropped, c.modelFolds, c.recordFolds, c.frozenBytes, c.modelThaws} {
 			ch <- d
 		}
 	}
@@ -140,6 +142,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.modelsHeld, float64(st.ModelsHeld))
 	ch <- prometheus.MustNewConstMetric(c.modelsDropped, prometheus.CounterValue, float64(st.ModelsDropped))
 	ch <- prometheus.MustNewConstMetric(c.modelFolds, prometheus.CounterValue, float64(st.ModelFolds))
+	gauge(c.frozenBytes, float64(st.FrozenBytes))
+	ch <- prometheus.MustNewConstMetric(c.modelThaws, prometheus.CounterValue, float64(st.ModelThaws))
 	ch <- prometheus.MustNewConstMetric(c.recordFolds, prometheus.CounterValue, float64(st.RecordsKept), "kept")
 	ch <- prometheus.MustNewConstMetric(c.recordFolds, prometheus.CounterValue, float64(st.RecordRefolds), "folded")
 	for _, r := range eventlog.Reasons {

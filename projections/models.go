@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 
@@ -43,11 +44,112 @@ type modelCache struct {
 	// record events that left the model held as it was (keptModel) and
 	// those that folded the act again.
 	dropped, folds, kept, refolds uint64
+	// The tier of frozen models (frozen.go): the encodings of dropped
+	// models by act, the oldest frozen first to go once they hold more
+	// than frozenMax bytes. thaws counts the models decoded from it.
+	frozen                 map[*actRec]*frozenModel
+	frozenRing             frozenModel // sentinel: frozenRing.next is the newest
+	frozenBytes, frozenMax int
+	thaws                  uint64
+}
+
+// frozenModel is the encoding of an act's model as of its first n records.
+type frozenModel struct {
+	r          *actRec
+	data       []byte
+	n          int
+	prev, next *frozenModel
 }
 
 func (c *modelCache) init(max int) {
 	c.max = max
 	c.ring.next, c.ring.prev = &c.ring, &c.ring
+	c.frozenMax = DefaultFrozenModels
+	c.frozen = map[*actRec]*frozenModel{}
+	c.frozenRing.next, c.frozenRing.prev = &c.frozenRing, &c.frozenRing
+}
+
+// DefaultFrozenModels is the default of SetFrozenModels: the bytes of
+// the frozen forms of dropped models kept. A frozen model takes about 70
+// bytes an event of its act on the realistic book, a quarter of the
+// decoded model, so this keeps the models of about 900,000 events: with
+// the cache of models, every act's of the realistic 1,000,000-event book.
+const DefaultFrozenModels = 64 << 20
+
+// SetFrozenModels bounds the encodings of dropped models that the
+// projection keeps to n bytes (DefaultFrozenModels for a new projection);
+// 0 keeps none, and every dropped model is folded again from its records
+// when next needed. Answers do not depend on it; their speed does.
+func (p *Projection) SetFrozenModels(n int) {
+	c := &p.models
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.frozenMax = max(n, 0)
+	c.trimFrozen()
+}
+
+// FrozenModelStats returns the bytes of the frozen models kept, and how
+// many models were decoded from them since the projection began.
+func (p *Projection) FrozenModelStats() (bytes int, thaws uint64) {
+	p.models.mu.Lock()
+	defer p.models.mu.Unlock()
+	return p.models.frozenBytes, p.models.thaws
+}
+
+// freeze keeps data, the encoding of r's model as of its first n
+// records, in place of any before. The caller holds c.mu.
+func (c *modelCache) freeze(r *actRec, data []byte, n int) {
+	c.unfreeze(r)
+	if len(data) > c.frozenMax {
+		return
+	}
+	f := &frozenModel{r: r, data: data, n: n}
+	f.prev, f.next = &c.frozenRing, c.frozenRing.next
+	c.frozenRing.next.prev = f
+	c.frozenRing.next = f
+	c.frozen[r] = f
+	c.frozenBytes += len(data)
+	c.trimFrozen()
+}
+
+// unfreeze forgets r's frozen model, if any. The caller holds c.mu.
+func (c *modelCache) unfreeze(r *actRec) {
+	f := c.frozen[r]
+	if f == nil {
+		return
+	}
+	f.prev.next, f.next.prev = f.next, f.prev
+	delete(c.frozen, r)
+	c.frozenBytes -= len(f.data)
+}
+
+// trimFrozen forgets the oldest frozen models until the rest fit. The
+// caller holds c.mu.
+func (c *modelCache) trimFrozen() {
+	for c.frozenBytes > c.frozenMax {
+		c.unfreeze(c.frozenRing.prev.r)
+	}
+}
+
+// thaw returns r's model as of its first n records decoded from its
+// frozen encoding, or nil when none is kept for n records. The encoding
+// stays until the model is held again (keep), for a pass over every act
+// (passingModel) that holds none of the models it decodes.
+func (c *modelCache) thaw(r *actRec, n int) *model {
+	c.mu.Lock()
+	f := c.frozen[r]
+	if f == nil || f.n != n {
+		c.mu.Unlock()
+		return nil
+	}
+	data := f.data
+	c.thaws++
+	c.mu.Unlock()
+	m, err := thawModel(r.id, data)
+	if err != nil {
+		panic(fmt.Sprintf("projections: the frozen model of %s does not decode: %v", r.id, err))
+	}
+	return m
 }
 
 // SetModelCache bounds the current models the projection keeps decoded
@@ -116,8 +218,12 @@ func (p *Projection) passingModel(r *actRec) *model {
 }
 
 // foldAgain folds the model of r's first n records, its model having been
-// dropped, and counts the fold.
+// dropped, and counts the fold; or decodes it from its frozen encoding, when
+// one is kept for n records.
 func (p *Projection) foldAgain(r *actRec, n int) *model {
+	if m := p.models.thaw(r, n); m != nil {
+		return m
+	}
 	m := p.buildFrom(r.id, r.log, n)
 	p.models.mu.Lock()
 	p.models.folds++
@@ -141,6 +247,7 @@ func (p *Projection) setModel(r *actRec, m *model) {
 func (p *Projection) keep(r *actRec) {
 	c := &p.models
 	c.mu.Lock()
+	c.unfreeze(r) // held: its encoding is made anew when it is dropped
 	if r.next != nil {
 		c.unlink(r)
 	}
@@ -180,6 +287,12 @@ func (c *modelCache) trim(keep *actRec, p *Projection) {
 		if m != nil && r.spans.Load() == nil {
 			s := m.spans()
 			r.spans.CompareAndSwap(nil, &s)
+		}
+		if m != nil && c.frozenMax > 0 {
+			data := freezeModel(m)
+			c.mu.Lock()
+			c.freeze(r, data, r.log.Len())
+			c.mu.Unlock()
 		}
 		if m != nil && r.changed {
 			// Its summary is written later, without its model.

@@ -105,6 +105,11 @@ func TestModelCacheBound(t *testing.T) {
 			}
 		}
 	}
+	// Every act but the one in use was asked after its model was dropped:
+	// each was decoded from its frozen model, not folded again.
+	if bytes, thaws := small.FrozenModelStats(); thaws == 0 || bytes == 0 {
+		t.Errorf("a cache of %d events kept %d bytes of frozen models and thawed %d: the dropped models were not frozen", bound, bytes, thaws)
+	}
 }
 
 // entriesOf returns the events and defects p applied, in stream order.

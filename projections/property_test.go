@@ -53,6 +53,9 @@ func runProperty(t *testing.T, strict bool) {
 				checkDeterminism(t, r, h, name)
 				g := newGrid(r, h)
 				p := project(t, h.entries)
+				if bad := projections.FrozenRoundTrip(p); len(bad) > 0 {
+					t.Errorf("%s: models that do not thaw as they were frozen:\n  %s", name, strings.Join(bad[:min(len(bad), 3)], "\n  "))
+				}
 				k, f := p.RecordFoldStats()
 				kept, folded = kept+k, folded+f
 				worlds := []namedWorld{{"", newRefWorld(h, refBugs{})}}

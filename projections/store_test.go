@@ -27,13 +27,19 @@ import (
 // contractStores are the stores other than memory, by the top-level test
 // that runs the suite on them.
 var contractStores = map[string]func(tb testing.TB) projections.Store{
-	"TestPebbleStore":  func(tb testing.TB) projections.Store { return openPebble(tb, tb.TempDir()) },
-	"TestNoModelCache": func(tb testing.TB) projections.Store { return projections.NewMemStore() },
+	"TestPebbleStore":      func(tb testing.TB) projections.Store { return openPebble(tb, tb.TempDir()) },
+	"TestNoModelCache":     func(tb testing.TB) projections.Store { return projections.NewMemStore() },
+	"TestFrozenModelsOnly": func(tb testing.TB) projections.Store { return projections.NewMemStore() },
 }
 
 // uncached are the top-level tests whose projections keep no model but
-// the one in use: every answer folds its acts again from their records.
-var uncached = map[string]bool{"TestNoModelCache": true}
+// the one in use, each with how it keeps the models it drops: none, so
+// that every answer folds its acts again from their records, or every
+// one frozen, so that every answer decodes them.
+var uncached = map[string]func(*projections.Projection){
+	"TestNoModelCache":     func(p *projections.Projection) { p.SetModelCache(0); p.SetFrozenModels(0) },
+	"TestFrozenModelsOnly": func(p *projections.Projection) { p.SetModelCache(0) },
+}
 
 // contractSuite is the tests every store must pass: the property test
 // against the naive fold, the edge-case tables, the snapshots, the known
@@ -101,11 +107,24 @@ func TestNoModelCache(t *testing.T) {
 	}
 }
 
+// TestFrozenModelsOnly runs the contract suite on projections that keep
+// no act's model but the one in use, and keep every model they drop
+// frozen (frozen.go): an answer about an act not in use decodes its
+// model, which must answer as the model held and the model folded again.
+func TestFrozenModelsOnly(t *testing.T) {
+	for _, c := range contractSuite {
+		if raceEnabled && c.name == "Property" {
+			continue // as in TestNoModelCache
+		}
+		t.Run(c.name, c.test)
+	}
+}
+
 // configure sets the model cache of a projection of tb's.
 func configure(tb testing.TB, p *projections.Projection) *projections.Projection {
 	top, _, _ := strings.Cut(tb.Name(), "/")
-	if uncached[top] {
-		p.SetModelCache(0)
+	if set := uncached[top]; set != nil {
+		set(p)
 	}
 	return p
 }

@@ -25,6 +25,11 @@ type Status struct {
 	// from its cache and folded again from records (projections.SetModelCache).
 	ModelsHeld                int
 	ModelsDropped, ModelFolds uint64
+	// FrozenBytes is the bytes of the dropped models kept encoded, and
+	// ModelThaws counts those decoded instead of folded again
+	// (projections.SetFrozenModels).
+	FrozenBytes int
+	ModelThaws  uint64
 	// RecordsKept and RecordRefolds count the record events that left
 	// their act's model as it was and those that folded the act again
 	// (projections.Projection.RecordFoldStats).
@@ -123,6 +128,7 @@ func (s *Service) status0() Status {
 	}
 	st.FeedWaiting = len(s.fd.waiting)
 	st.ModelsHeld, st.ModelsDropped, st.ModelFolds = s.proj.ModelCacheStats()
+	st.FrozenBytes, st.ModelThaws = s.proj.FrozenModelStats()
 	st.RecordsKept, st.RecordRefolds = s.proj.RecordFoldStats()
 	if s.audit.conflict != nil {
 		st.CheckpointConflict = s.audit.conflict.Error()
