@@ -248,7 +248,7 @@ func decodeModel(act events.ActID, b []byte) (*model, error) {
 	m.texts = make(map[string][]textVersion, n)
 	for range n {
 		k := d.str()
-		vs := make([]textVersion, d.count())
+		vs := carve(&d.textPool, d.count())
 		for i := range vs {
 			vs[i] = textVersion{from: d.date(), text: d.str(), id: d.id()}
 		}
@@ -291,6 +291,22 @@ type modelDecoder struct {
 	s   string
 	i   int
 	bad bool
+	// The backing arrays that the model's short lists are carved from.
+	strPool  []string
+	textPool []textVersion
+}
+
+// carve returns n zero elements from *pool, which it refills by chunks, so
+// that the many short lists of a model share a few allocations. Each is
+// capped at its length: an append to one copies it rather than writing
+// into the next.
+func carve[T any](pool *[]T, n int) []T {
+	if cap(*pool)-len(*pool) < n {
+		*pool = make([]T, 0, max(n, 256))
+	}
+	l := len(*pool)
+	*pool = (*pool)[:l+n]
+	return (*pool)[l : l+n : l+n]
 }
 
 // fail marks the encoding damaged and stops every later read.
@@ -363,7 +379,7 @@ func (d *modelDecoder) strs() []string {
 	if n == 0 {
 		return nil
 	}
-	ss := make([]string, n)
+	ss := carve(&d.strPool, n)
 	for i := range ss {
 		ss[i] = d.str()
 	}
