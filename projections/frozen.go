@@ -260,7 +260,9 @@ func decodeModel(act events.ActID, b []byte) (*model, error) {
 		m.provisions[p] = true
 	}
 	hasLeaves := d.bool()
-	if n := d.count(); hasLeaves {
+	if n := d.count(); !hasLeaves && n != 0 {
+		d.fail()
+	} else if hasLeaves {
 		m.leaves = make([][]string, n)
 		for i := range m.leaves {
 			m.leaves[i] = d.strs()
@@ -326,6 +328,9 @@ func (d *modelDecoder) u64() (uint64, bool) {
 		}
 		c := d.s[d.i]
 		d.i++
+		if shift == 63 && c > 1 {
+			return 0, false // past 64 bits
+		}
 		v |= uint64(c&0x7f) << shift
 		if c < 0x80 {
 			return v, true
@@ -402,9 +407,13 @@ func (d *modelDecoder) bool() bool {
 		d.fail()
 		return false
 	}
-	v := d.s[d.i] == 1
+	c := d.s[d.i]
+	if c > 1 {
+		d.fail()
+		return false
+	}
 	d.i++
-	return v
+	return c == 1
 }
 
 func (d *modelDecoder) date() events.Date {

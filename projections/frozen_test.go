@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"slices"
@@ -144,4 +145,32 @@ func BenchmarkFreezeThaw(b *testing.B) {
 			}
 		}
 	})
+}
+
+// The decoder refuses what the encoder never writes: a flag other than 0
+// or 1, a varint past 64 bits, leaves counted under a flag that says none.
+func TestFrozenModelStrict(t *testing.T) {
+	d := modelDecoder{s: "\x02"}
+	if d.bool(); !d.bad {
+		t.Error("a flag of 2 read as a bool")
+	}
+	d = modelDecoder{s: strings.Repeat("\xff", 9) + "\x02"}
+	if _, ok := d.u64(); ok {
+		t.Error("a varint of 65 bits read")
+	}
+	d = modelDecoder{s: strings.Repeat("\xff", 9) + "\x01"}
+	if v, ok := d.u64(); !ok || v != 1<<64-1 {
+		t.Errorf("the largest varint read as %d, %v", v, ok)
+	}
+	m := &model{act: "/akn/kz/act/2001-01-10/1", dates: map[string]events.Date{}, texts: map[string][]textVersion{}, provisions: map[string]bool{}}
+	b := encodeModel(nil, m)
+	// The model ends: leaves flag 0, leaves count 0, events 0, named 0.
+	if !bytes.HasSuffix(b, []byte{0, 0, 0, 0}) {
+		t.Fatalf("an empty model's encoding ends %v", b[len(b)-4:])
+	}
+	bad := slices.Clone(b)
+	bad[len(bad)-3] = 1 // a leaf counted with the flag off
+	if _, err := decodeModel(m.act, bad); err == nil {
+		t.Error("leaves counted under a flag that says none decoded")
+	}
 }

@@ -1,8 +1,8 @@
 package projections
 
 import (
-	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/lexledger/lexledger/events"
@@ -50,7 +50,7 @@ type modelCache struct {
 	frozen                 map[*actRec]*frozenModel
 	frozenRing             frozenModel // sentinel: frozenRing.next is the newest
 	frozenBytes, frozenMax int
-	thaws                  uint64
+	thaws, badThaws        uint64
 }
 
 // frozenModel is the encoding of an act's model as of its first n records.
@@ -96,21 +96,65 @@ func (p *Projection) FrozenModelStats() (bytes int, thaws uint64) {
 	return p.models.frozenBytes, p.models.thaws
 }
 
+// forgetModel drops r's model, held or frozen, so that it is folded
+// again from its records when next needed. The caller holds the
+// projection exclusively.
+func (p *Projection) forgetModel(r *actRec) {
+	c := &p.models
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.unfreeze(r)
+	if r.next != nil {
+		c.unlink(r)
+	}
+	r.current.Store(nil)
+}
+
+// shareStrings gives a thawed model's act identifiers the projection's
+// own copies (an instrument not in the projection its own), and its kind
+// and title copies of their own: the rest of its strings are pieces of
+// one string, the model's decoded bytes, which a piece kept elsewhere (the
+// act's kind in its record, an instrument as a key of madeBy) would keep
+// alive after the model is dropped. Readers hold the projection's read
+// lock, under which p.acts does not change.
+func (p *Projection) shareStrings(m *model) {
+	m.kind = events.Kind(strings.Clone(string(m.kind)))
+	m.title = strings.Clone(m.title)
+	share := func(id events.ActID) events.ActID {
+		if r := p.acts[id]; r != nil {
+			return r.id
+		}
+		return events.ActID(strings.Clone(string(id)))
+	}
+	for i := range m.amendments {
+		m.amendments[i].Instrument = share(m.amendments[i].Instrument)
+	}
+	for i := range m.named {
+		m.named[i] = share(m.named[i])
+	}
+}
+
 // freeze keeps data, the encoding of r's model as of its first n
 // records, in place of any before. The caller holds c.mu.
 func (c *modelCache) freeze(r *actRec, data []byte, n int) {
 	c.unfreeze(r)
-	if len(data) > c.frozenMax {
-		return
+	if r.next != nil || frozenCost(data) > c.frozenMax {
+		return // held again meanwhile (another reader folded it), or too large
 	}
 	f := &frozenModel{r: r, data: data, n: n}
 	f.prev, f.next = &c.frozenRing, c.frozenRing.next
 	c.frozenRing.next.prev = f
 	c.frozenRing.next = f
 	c.frozen[r] = f
-	c.frozenBytes += len(data)
+	c.frozenBytes += frozenCost(data)
 	c.trimFrozen()
 }
+
+// frozenOverhead is what a frozen model costs beside its bytes: its entry
+// and its slot in the map, counted against the tier's bound.
+const frozenOverhead = 112
+
+func frozenCost(data []byte) int { return len(data) + frozenOverhead }
 
 // unfreeze forgets r's frozen model, if any. The caller holds c.mu.
 func (c *modelCache) unfreeze(r *actRec) {
@@ -120,7 +164,7 @@ func (c *modelCache) unfreeze(r *actRec) {
 	}
 	f.prev.next, f.next.prev = f.next, f.prev
 	delete(c.frozen, r)
-	c.frozenBytes -= len(f.data)
+	c.frozenBytes -= frozenCost(f.data)
 }
 
 // trimFrozen forgets the oldest frozen models until the rest fit. The
@@ -134,7 +178,9 @@ func (c *modelCache) trimFrozen() {
 // thaw returns r's model as of its first n records decoded from its
 // frozen encoding, or nil when none is kept for n records. The encoding
 // stays until the model is held again (keep), for a pass over every act
-// (passingModel) that holds none of the models it decodes.
+// (passingModel) that holds none of the models it decodes. An encoding
+// that does not decode (a bug: it was made here) is forgotten, and the
+// model folded again, which answers as well.
 func (c *modelCache) thaw(r *actRec, n int) *model {
 	c.mu.Lock()
 	f := c.frozen[r]
@@ -143,12 +189,18 @@ func (c *modelCache) thaw(r *actRec, n int) *model {
 		return nil
 	}
 	data := f.data
-	c.thaws++
 	c.mu.Unlock()
 	m, err := thawModel(r.id, data)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if err != nil {
-		panic(fmt.Sprintf("projections: the frozen model of %s does not decode: %v", r.id, err))
+		c.badThaws++
+		if c.frozen[r] == f {
+			c.unfreeze(r)
+		}
+		return nil
 	}
+	c.thaws++
 	return m
 }
 
@@ -222,6 +274,7 @@ func (p *Projection) passingModel(r *actRec) *model {
 // one is kept for n records.
 func (p *Projection) foldAgain(r *actRec, n int) *model {
 	if m := p.models.thaw(r, n); m != nil {
+		p.shareStrings(m)
 		return m
 	}
 	m := p.buildFrom(r.id, r.log, n)
@@ -283,12 +336,13 @@ func (c *modelCache) trim(keep *actRec, p *Projection) {
 		c.unlink(r)
 		m := r.current.Swap(nil)
 		c.dropped++
+		freezing := c.frozenMax > 0
 		c.mu.Unlock()
 		if m != nil && r.spans.Load() == nil {
 			s := m.spans()
 			r.spans.CompareAndSwap(nil, &s)
 		}
-		if m != nil && c.frozenMax > 0 {
+		if m != nil && freezing {
 			data := freezeModel(m)
 			c.mu.Lock()
 			c.freeze(r, data, r.log.Len())

@@ -187,6 +187,9 @@ func (p *Projection) Apply(e eventlog.Entry) ([]events.ActID, error) {
 		known = r.last
 	}
 	if err := r.log.Append(p.record(&e, known)); err != nil {
+		// The store may count the record it failed to keep: the model
+		// held, or frozen, no longer says what the count's fold is.
+		p.forgetModel(r)
 		return nil, fmt.Errorf("keep the event at sequence %d: %w", e.Seq, err)
 	}
 	r.last = known

@@ -29,6 +29,8 @@ func runBenchProxy(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	ctx, stopLimit := context.WithCancel(ctx) // the limit ends with the command
+	defer stopLimit()
 	memlimit.Apply(ctx, limit, slog.New(slog.NewTextHandler(stderr, nil)))
 	if *data == "" {
 		return fmt.Errorf("bench-proxy: give --data, a directory for its server")

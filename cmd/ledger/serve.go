@@ -95,6 +95,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
 	log := slog.New(handler)
+	ctx, stopLimit := context.WithCancel(ctx) // the limit ends with the command
+	defer stopLimit()
 	if err := memLimit.Apply(ctx, log); err != nil {
 		return err
 	}

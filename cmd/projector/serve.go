@@ -59,6 +59,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := newLogger(stderr, *logFormat)
+	ctx, stopLimit := context.WithCancel(ctx) // the limit ends with the command
+	defer stopLimit()
 	if err := memLimit.Apply(ctx, log); err != nil {
 		return err
 	}

@@ -18,8 +18,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,75 +112,109 @@ func Follow(live uint64) int64 {
 	return max(l, Floor)
 }
 
-// Apply puts s into effect until ctx ends, and says so in log. A fixed
-// limit is set once, and the limit before it put back when ctx ends. Auto
-// follows the live heap until ctx ends, unless the environment set
-// GOMEMLIMIT, which it leaves in force; several services of one process
-// (tests run many) share one follower, which stops, and puts back the
-// limit found before it, when the last of them ends. Off does nothing.
+// Apply puts s into effect until ctx ends, and says so in log. Off does
+// nothing. The services of one process (tests run many) share the limit:
+// a fixed limit wins over Auto while it is in force, the fixed limit
+// applied last over those before it; Auto follows the live heap while no
+// fixed limit is in force, unless $GOMEMLIMIT is set, which it leaves in
+// force. When the last of them ends, the limit found before the first is
+// put back.
 func Apply(ctx context.Context, s Setting, log *slog.Logger) {
 	switch {
 	case s.Bytes > 0:
-		before := debug.SetMemoryLimit(s.Bytes)
+		st.Lock()
+		st.enter()
+		st.fixed = append(st.fixed, s.Bytes)
+		debug.SetMemoryLimit(s.Bytes)
+		st.Unlock()
 		log.Info("memory limit set", "bytes", s.Bytes)
-		context.AfterFunc(ctx, func() { debug.SetMemoryLimit(before) })
+		context.AfterFunc(ctx, func() {
+			st.Lock()
+			defer st.Unlock()
+			i := slices.Index(st.fixed, s.Bytes)
+			st.fixed = slices.Delete(st.fixed, i, i+1)
+			st.leave()
+		})
 	case s.Auto:
-		if env := join(); env > 0 {
-			log.Info("memory limit left to $GOMEMLIMIT", "bytes", env)
+		if env := os.Getenv("GOMEMLIMIT"); env != "" {
+			log.Info("memory limit left to $GOMEMLIMIT", "GOMEMLIMIT", env)
 			return
 		}
-		log.Info("memory limit follows the live heap", "headroom", Headroom, "slack_bytes", Slack, "floor_bytes", Floor)
-		context.AfterFunc(ctx, leave)
-	}
-}
-
-// follower is the process's one follower of the live heap.
-var follower struct {
-	sync.Mutex
-	users  int           // Apply(Auto) calls whose context has not ended
-	before int64         // the limit found when the first of them came
-	stop   chan struct{} // closed to stop the follower
-	done   chan struct{} // closed once it has stopped
-}
-
-// join adds a user of the follower, starting it for the first. It returns
-// the limit in force instead, and adds no user, when one was set before
-// any follower and not by this package: $GOMEMLIMIT's.
-func join() (env int64) {
-	follower.Lock()
-	defer follower.Unlock()
-	if follower.users == 0 {
-		if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
-			return l
+		st.Lock()
+		st.enter()
+		st.auto++
+		if st.auto == 1 {
+			st.stop = make(chan struct{})
+			go follow(st.stop)
 		}
-		follower.before = math.MaxInt64
-		follower.stop, follower.done = make(chan struct{}), make(chan struct{})
-		go follow(follower.stop, follower.done)
+		st.settle()
+		st.Unlock()
+		log.Info("memory limit follows the live heap", "headroom", Headroom, "slack_bytes", Slack, "floor_bytes", Floor)
+		context.AfterFunc(ctx, func() {
+			st.Lock()
+			defer st.Unlock()
+			if st.auto--; st.auto == 0 {
+				close(st.stop) // the follower sets nothing more: it checks stop under the lock
+			}
+			st.leave()
+		})
 	}
-	follower.users++
-	return 0
 }
 
-// leave removes a user; the last stops the follower and puts the limit back.
-func leave() {
-	follower.Lock()
-	defer follower.Unlock()
-	if follower.users--; follower.users > 0 {
-		return
-	}
-	close(follower.stop)
-	<-follower.done
-	debug.SetMemoryLimit(follower.before)
+// limits is the process's memory limit as Apply manages it.
+type limits struct {
+	sync.Mutex
+	users  int           // Apply calls in force, fixed or auto
+	before int64         // the limit found when the first of them came
+	fixed  []int64       // the fixed limits in force, in the order applied
+	auto   int           // the Auto calls in force
+	live   uint64        // the live heap after the last collection the follower saw
+	stop   chan struct{} // closed when the last Auto call ends
 }
 
-// follow sets the limit from the live heap after each collection, looking
-// every tick, until stop is closed.
-func follow(stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
+var st limits
+
+// enter counts a user, noting the limit before the first. The caller
+// holds l.
+func (l *limits) enter() {
+	if l.users == 0 {
+		l.before = debug.SetMemoryLimit(-1)
+	}
+	l.users++
+}
+
+// leave uncounts a user and sets what is then in force. The caller holds l.
+func (l *limits) leave() {
+	l.users--
+	l.settle()
+}
+
+// settle sets the limit in force: the last fixed one, or the one that
+// follows the live heap, or, with no user left, the one found before the
+// first. The caller holds l.
+func (l *limits) settle() {
+	switch {
+	case len(l.fixed) > 0:
+		debug.SetMemoryLimit(l.fixed[len(l.fixed)-1])
+	case l.auto > 0:
+		if l.live == 0 {
+			var ms = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+			metrics.Read(ms)
+			l.live = ms[0].Value.Uint64()
+		}
+		debug.SetMemoryLimit(Follow(l.live))
+	case l.users == 0:
+		debug.SetMemoryLimit(l.before)
+		l.live = 0
+	}
+}
+
+// follow notes the live heap after each collection, looking every tick,
+// and sets the limit from it while no fixed limit is in force, until stop
+// is closed.
+func follow(stop <-chan struct{}) {
 	samples := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}}
 	var cycles uint64
-	metrics.Read(samples)
-	debug.SetMemoryLimit(Follow(samples[1].Value.Uint64()))
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -188,9 +224,18 @@ func follow(stop <-chan struct{}, done chan<- struct{}) {
 		case <-t.C:
 		}
 		metrics.Read(samples)
-		if c := samples[0].Value.Uint64(); c != cycles {
-			cycles = c
-			debug.SetMemoryLimit(Follow(samples[1].Value.Uint64()))
+		c := samples[0].Value.Uint64()
+		if c == cycles {
+			continue
 		}
+		cycles = c
+		st.Lock()
+		select {
+		case <-stop: // the last Auto call ended: what is in force is settled
+		default:
+			st.live = samples[1].Value.Uint64()
+			st.settle()
+		}
+		st.Unlock()
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -128,7 +129,8 @@ func TestAutoSharedByTwoServices(t *testing.T) {
 }
 
 func TestAutoLeavesGOMEMLIMIT(t *testing.T) {
-	before := debug.SetMemoryLimit(5 << 30) // as GOMEMLIMIT=5GiB would
+	t.Setenv("GOMEMLIMIT", "5GiB")
+	before := debug.SetMemoryLimit(5 << 30) // as the runtime read it at start
 	defer debug.SetMemoryLimit(before)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -140,15 +142,43 @@ func TestAutoLeavesGOMEMLIMIT(t *testing.T) {
 	}
 }
 
+// A fixed limit wins over Auto while it is in force, the last fixed over
+// those before it, whatever order they end in; Auto follows again after
+// them, and the last to end puts back the limit of before.
+func TestFixedAndAutoTogether(t *testing.T) {
+	before := unlimited(t)
+	auto, endAuto := context.WithCancel(context.Background())
+	defer endAuto()
+	Apply(auto, Auto, quiet())
+	fixed1, end1 := context.WithCancel(context.Background())
+	fixed2, end2 := context.WithCancel(context.Background())
+	defer end1()
+	defer end2()
+	Apply(fixed1, Setting{Bytes: 3 << 30}, quiet())
+	Apply(fixed2, Setting{Bytes: 2 << 30}, quiet())
+	runtime.GC()
+	time.Sleep(3 * every) // a collection the follower sees must not undo them
+	if got := debug.SetMemoryLimit(-1); got != 2<<30 {
+		t.Fatalf("limit %d with two fixed limits in force, want the last, 2 GiB", got)
+	}
+	end1() // the first fixed ends first: the last stays
+	waitLimit(t, 2<<30)
+	end2()
+	if got := limitAfterGC(func(l int64) bool { return l < 2<<30 }); got >= 2<<30 || got < Floor {
+		t.Fatalf("limit %d once the fixed limits ended, want Auto's again", got)
+	}
+	endAuto()
+	waitLimit(t, before)
+}
+
 // unlimited returns the limit in force, and skips the test when it is
 // GOMEMLIMIT's, which Auto leaves alone.
 func unlimited(t *testing.T) int64 {
 	t.Helper()
-	before := debug.SetMemoryLimit(-1)
-	if before != math.MaxInt64 {
-		t.Skipf("GOMEMLIMIT is set (%d): auto leaves it in force", before)
+	if env := os.Getenv("GOMEMLIMIT"); env != "" {
+		t.Skipf("GOMEMLIMIT is set (%s): auto leaves it in force", env)
 	}
-	return before
+	return debug.SetMemoryLimit(-1)
 }
 
 // limitAfterGC collects, then waits up to ten seconds for the follower to
