@@ -22,11 +22,3 @@ func FrozenRoundTrip(p *Projection) []string {
 	}
 	return bad
 }
-
-// FreezeEvery makes p freeze the model of every act it drops, however
-// short, so that tests of small ledgers thaw them.
-func FreezeEvery(p *Projection) {
-	p.models.mu.Lock()
-	p.models.frozenMin = 0
-	p.models.mu.Unlock()
-}

@@ -50,7 +50,6 @@ type modelCache struct {
 	frozen                 map[*actRec]*frozenModel
 	frozenRing             frozenModel // sentinel: frozenRing.next is the newest
 	frozenBytes, frozenMax int
-	frozenMin              int // records an act needs for its model to be frozen
 	thaws, badThaws        uint64
 }
 
@@ -66,7 +65,6 @@ func (c *modelCache) init(max int) {
 	c.max = max
 	c.ring.next, c.ring.prev = &c.ring, &c.ring
 	c.frozenMax = DefaultFrozenModels
-	c.frozenMin = minFrozenRecords
 	c.frozen = map[*actRec]*frozenModel{}
 	c.frozenRing.next, c.frozenRing.prev = &c.frozenRing, &c.frozenRing
 }
@@ -77,12 +75,6 @@ func (c *modelCache) init(max int) {
 // decoded model, so this keeps the models of about 900,000 events: with
 // the cache of models, every act's of the realistic 1,000,000-event book.
 const DefaultFrozenModels = 64 << 20
-
-// minFrozenRecords is how many records an act needs for its dropped
-// model to be frozen: a shorter act folds again in microseconds, less
-// than its freeze costs, and its encoding would take room in the tier
-// from the long acts whose folds take milliseconds.
-const minFrozenRecords = 16
 
 // SetFrozenModels bounds the encodings of dropped models that the
 // projection keeps to n bytes (DefaultFrozenModels for a new projection);
@@ -344,7 +336,7 @@ func (c *modelCache) trim(keep *actRec, p *Projection) {
 		c.unlink(r)
 		m := r.current.Swap(nil)
 		c.dropped++
-		freezing := c.frozenMax > 0 && r.log.Len() >= c.frozenMin
+		freezing := c.frozenMax > 0
 		c.mu.Unlock()
 		if m != nil && r.spans.Load() == nil {
 			s := m.spans()

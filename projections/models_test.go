@@ -20,7 +20,6 @@ func TestModelCacheBound(t *testing.T) {
 	const bound = 4
 	small := newProjection(t)
 	small.SetModelCache(bound)
-	projections.FreezeEvery(small) // its acts are all short
 	for _, e := range entriesOf(t, full) {
 		if _, err := small.Apply(e); err != nil {
 			t.Fatal(err)

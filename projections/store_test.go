@@ -38,7 +38,7 @@ var contractStores = map[string]func(tb testing.TB) projections.Store{
 // one frozen, so that every answer decodes them.
 var uncached = map[string]func(*projections.Projection){
 	"TestNoModelCache":     func(p *projections.Projection) { p.SetModelCache(0); p.SetFrozenModels(0) },
-	"TestFrozenModelsOnly": func(p *projections.Projection) { p.SetModelCache(0); projections.FreezeEvery(p) },
+	"TestFrozenModelsOnly": func(p *projections.Projection) { p.SetModelCache(0) },
 }
 
 // contractSuite is the tests every store must pass: the property test
