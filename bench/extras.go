@@ -150,10 +150,11 @@ func (c *Config) memoryIdle() time.Duration {
 	return DefaultMemoryIdle
 }
 
-// measureMemory imports cfg.Memory generated events over HTTP into two
+// measureMemory imports cfg.Memory generated events over HTTP into three
 // processes of cfg.Exe in turn, each with its embedded server in sync
-// always: first `ledger bench-proxy`, the raw engine behind a bare HTTP
-// front (each import batch one atomic batch), then `ledger serve` with its
+// always: `ledger bench-proxy`, the raw engine behind a bare HTTP front
+// (each import batch one atomic batch), at Go's default collector and then
+// with `ledger serve`'s default memory limit, then `ledger serve` with its
 // projector in process. It reads each one's resident set size before and
 // after, and its live heap after.
 func measureMemory(ctx context.Context, cfg *Config, pr *progress) (*Memory, error) {
@@ -166,17 +167,20 @@ func measureMemory(ctx context.Context, cfg *Config, pr *progress) (*Memory, err
 	}
 	defer os.RemoveAll(dir)
 	m := &Memory{Events: cfg.Memory}
-	proxyPort, proxyPprof := freePort(), freePort()
-	m.Proxy, err = memoryOf(ctx, cfg, pr, "ledger bench-proxy", proxyPort, proxyPprof, "", "bench-proxy", "--data", dir+"/proxy",
-		"--http", "127.0.0.1:"+strconv.Itoa(proxyPort), "--sync", "always", "--pprof", "127.0.0.1:"+strconv.Itoa(proxyPprof))
-	if err != nil {
-		return nil, err
-	}
-	proxyPort, proxyPprof = freePort(), freePort()
-	m.ProxyAuto, err = memoryOf(ctx, cfg, pr, "ledger bench-proxy --memory-limit auto", proxyPort, proxyPprof, "", "bench-proxy", "--data", dir+"/proxy-auto",
-		"--http", "127.0.0.1:"+strconv.Itoa(proxyPort), "--sync", "always", "--pprof", "127.0.0.1:"+strconv.Itoa(proxyPprof), "--memory-limit", "auto")
-	if err != nil {
-		return nil, err
+	for _, proxy := range []struct {
+		limit string
+		into  *MemoryOf
+	}{{"off", &m.Proxy}, {"auto", &m.ProxyAuto}} {
+		name := "ledger bench-proxy"
+		if proxy.limit != "off" {
+			name += " --memory-limit " + proxy.limit
+		}
+		port, pprofPort := freePort(), freePort()
+		*proxy.into, err = memoryOf(ctx, cfg, pr, name, port, pprofPort, "", "bench-proxy", "--data", dir+"/proxy-"+proxy.limit,
+			"--http", "127.0.0.1:"+strconv.Itoa(port), "--sync", "always", "--pprof", "127.0.0.1:"+strconv.Itoa(pprofPort), "--memory-limit", proxy.limit)
+		if err != nil {
+			return nil, err
+		}
 	}
 	httpPort, natsPort, pprofPort := freePort(), freePort(), freePort()
 	m.Ledger, err = memoryOf(ctx, cfg, pr, "ledger serve", httpPort, pprofPort, cfg.MemProfile, "serve", "--data", dir+"/data",

@@ -50,7 +50,7 @@ type modelCache struct {
 	frozen                 map[*actRec]*frozenModel
 	frozenRing             frozenModel // sentinel: frozenRing.next is the newest
 	frozenBytes, frozenMax int
-	thaws, badThaws        uint64
+	thaws                  uint64
 }
 
 // frozenModel is the encoding of an act's model as of its first n records.
@@ -194,7 +194,6 @@ func (c *modelCache) thaw(r *actRec, n int) *model {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
-		c.badThaws++
 		if c.frozen[r] == f {
 			c.unfreeze(r)
 		}

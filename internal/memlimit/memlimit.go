@@ -125,7 +125,7 @@ func Apply(ctx context.Context, s Setting, log *slog.Logger) {
 		st.Lock()
 		st.enter()
 		st.fixed = append(st.fixed, s.Bytes)
-		debug.SetMemoryLimit(s.Bytes)
+		st.settle()
 		st.Unlock()
 		log.Info("memory limit set", "bytes", s.Bytes)
 		context.AfterFunc(ctx, func() {
@@ -133,7 +133,7 @@ func Apply(ctx context.Context, s Setting, log *slog.Logger) {
 			defer st.Unlock()
 			i := slices.Index(st.fixed, s.Bytes)
 			st.fixed = slices.Delete(st.fixed, i, i+1)
-			st.leave()
+			st.settle()
 		})
 	case s.Auto:
 		if env := os.Getenv("GOMEMLIMIT"); env != "" {
@@ -156,7 +156,7 @@ func Apply(ctx context.Context, s Setting, log *slog.Logger) {
 			if st.auto--; st.auto == 0 {
 				close(st.stop) // the follower sets nothing more: it checks stop under the lock
 			}
-			st.leave()
+			st.settle()
 		})
 	}
 }
@@ -164,8 +164,7 @@ func Apply(ctx context.Context, s Setting, log *slog.Logger) {
 // limits is the process's memory limit as Apply manages it.
 type limits struct {
 	sync.Mutex
-	users  int           // Apply calls in force, fixed or auto
-	before int64         // the limit found when the first of them came
+	before int64         // the limit found when the first Apply call in force came
 	fixed  []int64       // the fixed limits in force, in the order applied
 	auto   int           // the Auto calls in force
 	live   uint64        // the live heap after the last collection the follower saw
@@ -174,19 +173,12 @@ type limits struct {
 
 var st limits
 
-// enter counts a user, noting the limit before the first. The caller
-// holds l.
+// enter notes the limit in force when no Apply call is, before one
+// comes. The caller holds l.
 func (l *limits) enter() {
-	if l.users == 0 {
+	if len(l.fixed) == 0 && l.auto == 0 {
 		l.before = debug.SetMemoryLimit(-1)
 	}
-	l.users++
-}
-
-// leave uncounts a user and sets what is then in force. The caller holds l.
-func (l *limits) leave() {
-	l.users--
-	l.settle()
 }
 
 // settle sets the limit in force: the last fixed one, or the one that
@@ -203,7 +195,7 @@ func (l *limits) settle() {
 			l.live = ms[0].Value.Uint64()
 		}
 		debug.SetMemoryLimit(Follow(l.live))
-	case l.users == 0:
+	default: // no Apply call in force
 		debug.SetMemoryLimit(l.before)
 		l.live = 0
 	}
